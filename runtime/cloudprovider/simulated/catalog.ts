@@ -1,0 +1,132 @@
+/**
+ * The instance-type catalog the simulated cloud sells: real EC2 specs and on-demand prices (us-east-1) from the
+ * generated data file, turned into InstanceTypes with allocatable computed for a node class's kubelet settings.
+ */
+import { Labels } from '../../../sdk/api/well-known';
+import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
+import { allocatableOf, effectiveMaxPods, nodeOverhead } from '../../scheduling/allocatable';
+import { Requirement, Requirements } from '../../scheduling/requirements';
+import type { Resources } from '../../scheduling/resources';
+import type { InstanceType, Offering } from '../types';
+import data from './data/instance-types.json';
+
+export interface InstanceTypeSpec {
+  name: string;
+  family: string;
+  size: string;
+  generation: number;
+  category: string;
+  vcpu: number;
+  memoryMiB: number;
+  arch: string;
+  cpuManufacturer: string;
+  hypervisor: string;
+  maxENIs: number;
+  ipv4PerENI: number;
+  maxPods: number;
+  networkBandwidthMbps?: number;
+  gpu?: { count: number; name: string; manufacturer: string; memoryMiB: number };
+  zones: string[];
+  onDemandPrice: number;
+  spotPrice: Record<string, number>;
+}
+
+export interface Catalog {
+  region: string;
+  pricesAsOf: string;
+  specs: InstanceTypeSpec[];
+}
+
+export const defaultCatalog: Catalog = {
+  region: data.region,
+  pricesAsOf: data.pricesAsOf,
+  specs: data.instanceTypes as InstanceTypeSpec[],
+};
+
+/** Hourly price of an instance type and capacity type (the cheapest zone for spot). */
+export function priceOf(
+  catalog: Catalog,
+  instanceType: string,
+  capacityType: string,
+  zone?: string,
+): number | undefined {
+  const spec = catalog.specs.find((s) => s.name === instanceType);
+  if (!spec) return undefined;
+  if (capacityType !== 'spot') return spec.onDemandPrice;
+  if (zone && spec.spotPrice[zone] !== undefined) return spec.spotPrice[zone];
+  return Math.min(...Object.values(spec.spotPrice));
+}
+
+export function specLabels(spec: InstanceTypeSpec, region: string): Record<string, string> {
+  const labels: Record<string, string> = {
+    [Labels.instanceType]: spec.name,
+    [Labels.arch]: spec.arch,
+    [Labels.os]: 'linux',
+    [Labels.region]: region,
+    [Labels.instanceCategory]: spec.category,
+    [Labels.instanceFamily]: spec.family,
+    [Labels.instanceGeneration]: String(spec.generation),
+    [Labels.instanceSize]: spec.size,
+    [Labels.instanceCpu]: String(spec.vcpu),
+    [Labels.instanceCpuManufacturer]: spec.cpuManufacturer,
+    [Labels.instanceMemory]: String(spec.memoryMiB),
+    [Labels.instanceHypervisor]: spec.hypervisor,
+  };
+  if (spec.networkBandwidthMbps !== undefined)
+    labels[Labels.instanceNetworkBandwidth] = String(spec.networkBandwidthMbps);
+  if (spec.gpu) {
+    labels[Labels.instanceGpuName] = spec.gpu.name.toLowerCase();
+    labels[Labels.instanceGpuManufacturer] = spec.gpu.manufacturer.toLowerCase();
+    labels[Labels.instanceGpuCount] = String(spec.gpu.count);
+    labels[Labels.instanceGpuMemory] = String(spec.gpu.memoryMiB);
+  }
+  return labels;
+}
+
+export function specCapacity(spec: InstanceTypeSpec, kubelet?: KubeletConfiguration): Resources {
+  const capacity: Resources = {
+    cpu: spec.vcpu * 1000,
+    memory: spec.memoryMiB * 2 ** 20,
+    pods: effectiveMaxPods(spec.maxPods, spec.vcpu, kubelet),
+    'ephemeral-storage': 20 * 2 ** 30,
+  };
+  if (spec.gpu) capacity['nvidia.com/gpu'] = spec.gpu.count;
+  return capacity;
+}
+
+/**
+ * Build an InstanceType for the scheduler. `isUnavailable` lets the cloud hide offerings that recently failed
+ * for lack of capacity.
+ */
+export function toInstanceType(
+  spec: InstanceTypeSpec,
+  region: string,
+  kubelet: KubeletConfiguration | undefined,
+  isUnavailable: (capacityType: string, zone: string) => boolean = () => false,
+): InstanceType {
+  const capacity = specCapacity(spec, kubelet);
+  const overhead = nodeOverhead(capacity, spec.vcpu, kubelet).total;
+  const offerings: Offering[] = [];
+  for (const zone of spec.zones) {
+    offerings.push({
+      capacityType: 'on-demand',
+      zone,
+      price: spec.onDemandPrice,
+      available: !isUnavailable('on-demand', zone),
+    });
+    const spot = spec.spotPrice[zone];
+    if (spot !== undefined)
+      offerings.push({ capacityType: 'spot', zone, price: spot, available: !isUnavailable('spot', zone) });
+  }
+  const requirements = Requirements.fromLabels(specLabels(spec, region));
+  requirements.add(Requirement.in(Labels.zone, spec.zones));
+  requirements.add(Requirement.in(Labels.capacityType, [...new Set(offerings.map((o) => o.capacityType))]));
+  return {
+    name: spec.name,
+    requirements,
+    capacity,
+    overhead,
+    allocatable: allocatableOf(capacity, overhead),
+    offerings,
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * A simulated EC2: launches "instances" from the real catalog after a boot delay, and registers each one as a
+ * Node the way an EKS node's kubelet would (labels, capacity, allocatable, providerID, the unregistered taint),
+ * then marks it Ready. Capacity can be withheld per offering to exercise insufficient-capacity fallbacks.
+ */
+import { Labels, Taints } from '../../../sdk/api/well-known';
+import type { Clock } from '../../clock/clock';
+import type { KubeApi } from '../../kube/api';
+import { Kinds } from '../../kube/kinds';
+import type { EC2NodeClass, Node, NodeClaim, NodePool, Taint } from '../../kube/objects';
+import { Requirements } from '../../scheduling/requirements';
+import { fits, fromResourceList, stringifyResourceList, toResourceList } from '../../scheduling/resources';
+import {
+  InsufficientCapacityError,
+  NodeClaimNotFoundError,
+  compatibleOfferings,
+  instanceTypeCompatible,
+  type CloudProvider,
+  type DriftReason,
+  type InstanceType,
+  type Offering,
+} from '../types';
+import { defaultCatalog, specLabels, toInstanceType, type Catalog } from './catalog';
+
+export interface SimulatedInstance {
+  id: string;
+  providerID: string;
+  instanceType: string;
+  zone: string;
+  capacityType: Offering['capacityType'];
+  price: number;
+  nodeClaimName: string;
+  nodePoolName: string;
+  launchedAt: number;
+  state: 'pending' | 'running' | 'terminated';
+}
+
+export interface SimulatedCloudOptions {
+  api: KubeApi;
+  clock: Clock;
+  catalog?: Catalog;
+  /** Time from launch until the node registers with the API server. @default 30s */
+  bootDelayMs?: number;
+  /** Time from registration until the node reports Ready. @default 10s */
+  readyDelayMs?: number;
+  /** First instance number; ids count up from here in hex. */
+  firstInstance?: bigint;
+}
+
+const FIRST_INSTANCE = 0x0123456789abcdef0n;
+/** How long an offering that failed for lack of capacity is skipped (the upstream ICE cache TTL). */
+export const UNAVAILABLE_TTL_MS = 3 * 60_000;
+
+function offeringKey(capacityType: string, instanceType: string, zone: string): string {
+  return `${capacityType}:${instanceType}:${zone}`;
+}
+
+export class SimulatedCloud implements CloudProvider {
+  readonly name = 'simulated';
+  readonly catalog: Catalog;
+  private readonly instances = new Map<string, SimulatedInstance>();
+  private readonly withheld = new Set<string>();
+  private readonly unavailableUntil = new Map<string, number>();
+  private nextInstance: bigint;
+  private readonly bootDelayMs: number;
+  private readonly readyDelayMs: number;
+
+  constructor(private readonly opts: SimulatedCloudOptions) {
+    this.catalog = opts.catalog ?? defaultCatalog;
+    this.bootDelayMs = opts.bootDelayMs ?? 30_000;
+    this.readyDelayMs = opts.readyDelayMs ?? 10_000;
+    this.nextInstance = opts.firstInstance ?? FIRST_INSTANCE;
+  }
+
+  /** Make an offering fail with insufficient capacity until restored. */
+  withholdCapacity(capacityType: string, instanceType: string, zone: string): void {
+    this.withheld.add(offeringKey(capacityType, instanceType, zone));
+  }
+
+  restoreCapacity(capacityType: string, instanceType: string, zone: string): void {
+    this.withheld.delete(offeringKey(capacityType, instanceType, zone));
+  }
+
+  allInstances(): SimulatedInstance[] {
+    return [...this.instances.values()];
+  }
+
+  async getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]> {
+    const nodeClass = await this.nodeClassFor(nodePool);
+    const now = this.opts.clock.now();
+    const isUnavailable = (capacityType: string, zone: string, instanceType: string) =>
+      (this.unavailableUntil.get(offeringKey(capacityType, instanceType, zone)) ?? 0) > now;
+    return this.catalog.specs.map((spec) =>
+      toInstanceType(spec, this.catalog.region, nodeClass?.spec.kubelet, (ct, zone) =>
+        isUnavailable(ct, zone, spec.name),
+      ),
+    );
+  }
+
+  async create(nodeClaim: NodeClaim): Promise<NodeClaim> {
+    const nodePoolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
+    const nodePool = await this.opts.api.get(Kinds.NodePool, nodePoolName);
+    if (!nodePool)
+      throw new Error(`NodeClaim ${nodeClaim.metadata.name}: NodePool "${nodePoolName}" not found`);
+    const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
+    const requests = fromResourceList(nodeClaim.spec.resources?.requests);
+    const types = (await this.getInstanceTypes(nodePool)).filter(
+      (it) => instanceTypeCompatible(it, reqs) && fits(requests, it.allocatable),
+    );
+    let choice: { it: InstanceType; offering: Offering } | undefined;
+    for (const it of types) {
+      for (const o of compatibleOfferings(it, reqs)) {
+        if (this.withheld.has(offeringKey(o.capacityType, it.name, o.zone))) {
+          // Like EC2 answering InsufficientInstanceCapacity: remember it so the next plan avoids this offering.
+          this.unavailableUntil.set(
+            offeringKey(o.capacityType, it.name, o.zone),
+            this.opts.clock.now() + UNAVAILABLE_TTL_MS,
+          );
+          continue;
+        }
+        if (!choice || o.price < choice.offering.price) choice = { it, offering: o };
+      }
+    }
+    if (!choice) {
+      throw new InsufficientCapacityError(
+        `no capacity for NodeClaim ${nodeClaim.metadata.name} among ${types.length} compatible instance type(s)`,
+      );
+    }
+    const id = `i-${(this.nextInstance++).toString(16).padStart(17, '0')}`;
+    const { it, offering } = choice;
+    const instance: SimulatedInstance = {
+      id,
+      providerID: `aws:///${offering.zone}/${id}`,
+      instanceType: it.name,
+      zone: offering.zone,
+      capacityType: offering.capacityType,
+      price: offering.price,
+      nodeClaimName: nodeClaim.metadata.name as string,
+      nodePoolName,
+      launchedAt: this.opts.clock.now(),
+      state: 'pending',
+    };
+    this.instances.set(instance.providerID, instance);
+    const launched = this.describe(instance, it, nodeClaim);
+    this.opts.clock.setTimer(this.bootDelayMs, () => {
+      this.register(instance, launched).catch(() => undefined);
+    });
+    return launched;
+  }
+
+  async delete(nodeClaim: NodeClaim): Promise<void> {
+    const instance = this.instances.get(nodeClaim.status?.providerID ?? '');
+    if (!instance || instance.state === 'terminated') {
+      throw new NodeClaimNotFoundError(`instance ${nodeClaim.status?.providerID ?? '(none)'} not found`);
+    }
+    instance.state = 'terminated';
+  }
+
+  async get(providerID: string): Promise<NodeClaim> {
+    const instance = this.instances.get(providerID);
+    if (!instance || instance.state === 'terminated')
+      throw new NodeClaimNotFoundError(`instance ${providerID} not found`);
+    return this.claimFor(instance);
+  }
+
+  async list(): Promise<NodeClaim[]> {
+    return [...this.instances.values()].filter((i) => i.state !== 'terminated').map((i) => this.claimFor(i));
+  }
+
+  async isDrifted(nodeClaim: NodeClaim): Promise<DriftReason> {
+    const type = nodeClaim.metadata.labels?.[Labels.instanceType];
+    if (type && !this.catalog.specs.some((s) => s.name === type)) return 'InstanceTypeNotFound';
+    return undefined;
+  }
+
+  private async nodeClassFor(nodePool: NodePool): Promise<EC2NodeClass | undefined> {
+    const ref = nodePool.spec.template.spec.nodeClassRef;
+    return this.opts.api.get(Kinds.EC2NodeClass, ref.name);
+  }
+
+  private labelsFor(instance: SimulatedInstance): Record<string, string> {
+    const spec = this.catalog.specs.find((s) => s.name === instance.instanceType);
+    return {
+      ...(spec ? specLabels(spec, this.catalog.region) : {}),
+      [Labels.zone]: instance.zone,
+      [Labels.capacityType]: instance.capacityType,
+      [Labels.nodePool]: instance.nodePoolName,
+    };
+  }
+
+  private describe(instance: SimulatedInstance, it: InstanceType, nodeClaim: NodeClaim): NodeClaim {
+    const out = structuredClone(nodeClaim);
+    out.metadata.labels = { ...out.metadata.labels, ...this.labelsFor(instance) };
+    out.status = {
+      ...out.status,
+      providerID: instance.providerID,
+      imageID: 'ami-simulated-al2023',
+      capacity: toResourceList(it.capacity),
+      allocatable: toResourceList(it.allocatable),
+    };
+    return out;
+  }
+
+  private claimFor(instance: SimulatedInstance): NodeClaim {
+    return {
+      apiVersion: 'karpenter.sh/v1',
+      kind: 'NodeClaim',
+      metadata: { name: instance.nodeClaimName, labels: this.labelsFor(instance) },
+      spec: {
+        requirements: [],
+        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: '' },
+        expireAfter: 'Never',
+      },
+      status: { providerID: instance.providerID },
+    };
+  }
+
+  /** The kubelet joins the cluster: create the Node, then report Ready a little later. */
+  private async register(instance: SimulatedInstance, launched: NodeClaim): Promise<void> {
+    if (instance.state === 'terminated') return;
+    instance.state = 'running';
+    const taints: Taint[] = [
+      { key: Taints.unregistered.key, effect: Taints.unregistered.effect },
+      ...(launched.spec.taints ?? []),
+      ...(launched.spec.startupTaints ?? []),
+    ];
+    const node: Node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: instance.id,
+        labels: { ...launched.metadata.labels, [Labels.hostname]: instance.id },
+      },
+      spec: { providerID: instance.providerID, taints },
+      status: {
+        capacity: stringifyResourceList(launched.status?.capacity),
+        allocatable: stringifyResourceList(launched.status?.allocatable),
+        conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }],
+      },
+    };
+    delete node.metadata.labels?.[Labels.registered];
+    delete node.metadata.labels?.[Labels.initialized];
+    await this.opts.api.create(Kinds.Node, node);
+    this.opts.clock.setTimer(this.readyDelayMs, () => {
+      this.markReady(instance).catch(() => undefined);
+    });
+  }
+
+  private async markReady(instance: SimulatedInstance): Promise<void> {
+    if (instance.state === 'terminated') return;
+    const node = await this.opts.api.get(Kinds.Node, instance.id);
+    if (!node) return;
+    node.status = { ...node.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] };
+    await this.opts.api.updateStatus(Kinds.Node, node);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * NodeClaim lifecycle: Launched (the cloud created an instance) → Registered (its Node joined; we label it, lift
+ * the unregistered taint and add our finalizer) → Initialized (the Node is Ready and its startup taints are gone).
+ * Claims that fail to launch for lack of capacity, or never register, are deleted so their pods get a new plan.
+ */
+import { Finalizers, Labels, Taints } from '../../../sdk/api/well-known';
+import type { Clock } from '../../clock/clock';
+import { InsufficientCapacityError, type CloudProvider } from '../../cloudprovider/types';
+import type { EventRecorder } from '../../events/recorder';
+import { isNotFound, type KubeApi } from '../../kube/api';
+import { setCondition } from '../../kube/conditions';
+import { Kinds } from '../../kube/kinds';
+import type { Node, NodeClaim } from '../../kube/objects';
+import type { Logger } from '../../logging';
+import { hasCondition, type ClusterState } from '../../state/cluster-state';
+import { WorkQueue } from '../work-queue';
+
+export const LAUNCH_TIMEOUT_MS = 5 * 60_000;
+export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
+
+export interface LifecycleOptions {
+  api: KubeApi;
+  cloud: CloudProvider;
+  state: ClusterState;
+  clock: Clock;
+  recorder: EventRecorder;
+  logger: Logger;
+}
+
+export class NodeClaimLifecycle {
+  readonly queue: WorkQueue;
+
+  constructor(private readonly opts: LifecycleOptions) {
+    this.queue = new WorkQueue(
+      'nodeclaim.lifecycle',
+      opts.clock,
+      (key) => this.reconcile(key),
+      (name, key, err) => opts.logger.error({ err, controller: name, key }, 'reconcile failed'),
+    );
+  }
+
+  start(): void {
+    this.opts.state.nodeClaims.onChange((type, claim) => {
+      if (type !== 'DELETED') this.queue.add(claim.metadata.name as string);
+    });
+    this.opts.state.nodes.onChange((type, node) => {
+      if (type === 'DELETED') return;
+      const claim = this.opts.state.nodeClaimForNode(node);
+      if (claim) this.queue.add(claim.metadata.name as string);
+    });
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const claim = this.opts.state.nodeClaims.get(name);
+    if (!claim || claim.metadata.deletionTimestamp) return;
+    if (!hasCondition(claim, 'Launched')) return this.launch(claim);
+    if (!hasCondition(claim, 'Registered')) return this.register(claim);
+    if (!hasCondition(claim, 'Initialized')) return this.initialize(claim);
+    return undefined;
+  }
+
+  private async launch(claim: NodeClaim): Promise<{ requeueAfterMs?: number } | void> {
+    const { api, cloud, clock, recorder, logger } = this.opts;
+    let launched: NodeClaim;
+    try {
+      launched = await cloud.create(claim);
+    } catch (err) {
+      if (err instanceof InsufficientCapacityError) {
+        recorder.warning(
+          claim,
+          'InsufficientCapacityError',
+          `NodeClaim ${claim.metadata.name} event: ${err.message}`,
+        );
+        logger.warn(
+          { nodeClaim: claim.metadata.name, err: err.message },
+          'deleting nodeclaim that could not launch',
+        );
+        await this.deleteClaim(claim);
+        return;
+      }
+      if (clock.now() - Date.parse(claim.metadata.creationTimestamp ?? '') > LAUNCH_TIMEOUT_MS) {
+        recorder.warning(claim, 'LaunchTimeout', `launch did not succeed within 5m: ${String(err)}`);
+        await this.deleteClaim(claim);
+        return;
+      }
+      throw err;
+    }
+    const patched = await api.patch(Kinds.NodeClaim, claim.metadata.name as string, {
+      metadata: { labels: launched.metadata.labels },
+    });
+    patched.status = {
+      ...launched.status,
+      conditions: setCondition(patched.status?.conditions, 'Launched', 'True', clock.now()),
+    };
+    await api.updateStatus(Kinds.NodeClaim, patched);
+    recorder.normal(
+      claim,
+      'Launched',
+      `Launched ${launched.metadata.labels?.[Labels.instanceType]} (${launched.metadata.labels?.[Labels.capacityType]}) in ${launched.metadata.labels?.[Labels.zone]} as ${launched.status?.providerID}`,
+    );
+    logger.info(
+      {
+        nodeClaim: claim.metadata.name,
+        providerID: launched.status?.providerID,
+        instanceType: launched.metadata.labels?.[Labels.instanceType],
+      },
+      'launched nodeclaim',
+    );
+  }
+
+  private async register(claim: NodeClaim): Promise<{ requeueAfterMs?: number } | void> {
+    const { api, clock, recorder, state } = this.opts;
+    const node = state.nodes.list((n) => n.spec?.providerID === claim.status?.providerID)[0];
+    if (!node) {
+      const launchedAt = Date.parse(
+        claim.status?.conditions?.find((c) => c.type === 'Launched')?.lastTransitionTime ??
+          claim.metadata.creationTimestamp ??
+          '',
+      );
+      if (clock.now() - launchedAt > REGISTRATION_TIMEOUT_MS) {
+        recorder.warning(
+          claim,
+          'RegistrationTimeout',
+          'node did not register within 15m; deleting the NodeClaim',
+        );
+        await this.deleteClaim(claim);
+        return;
+      }
+      return { requeueAfterMs: 30_000 };
+    }
+    const taints = (node.spec?.taints ?? []).filter((t) => t.key !== Taints.unregistered.key);
+    const finalizers = [...new Set([...(node.metadata.finalizers ?? []), Finalizers.termination])];
+    await api.patch(Kinds.Node, node.metadata.name as string, {
+      metadata: { labels: { ...claim.metadata.labels, [Labels.registered]: 'true' }, finalizers },
+      spec: { taints },
+    });
+    const latest = await this.latest(claim);
+    if (!latest) return;
+    latest.status = {
+      ...latest.status,
+      nodeName: node.metadata.name as string,
+      conditions: setCondition(latest.status?.conditions, 'Registered', 'True', clock.now()),
+    };
+    await api.updateStatus(Kinds.NodeClaim, latest);
+    recorder.normal(
+      claim,
+      'Registered',
+      `Status condition transitioned, Type: Registered, Status: True (node ${node.metadata.name})`,
+    );
+  }
+
+  private async initialize(claim: NodeClaim): Promise<{ requeueAfterMs?: number } | void> {
+    const { api, clock, recorder, state } = this.opts;
+    const node = state.nodes.get(claim.status?.nodeName ?? '');
+    if (!node || !this.nodeReady(node, claim)) return;
+    await api.patch(Kinds.Node, node.metadata.name as string, {
+      metadata: { labels: { [Labels.initialized]: 'true' } },
+    });
+    const latest = await this.latest(claim);
+    if (!latest) return;
+    let conditions = setCondition(latest.status?.conditions, 'Initialized', 'True', clock.now());
+    conditions = setCondition(conditions, 'Ready', 'True', clock.now());
+    latest.status = { ...latest.status, conditions };
+    await api.updateStatus(Kinds.NodeClaim, latest);
+    recorder.normal(
+      claim,
+      'Initialized',
+      `Status condition transitioned, Type: Initialized, Status: True (node ${node.metadata.name})`,
+    );
+  }
+
+  /** Ready, with every startup taint lifted by whatever agent owns it. */
+  private nodeReady(node: Node, claim: NodeClaim): boolean {
+    if (!hasCondition(node, 'Ready')) return false;
+    const startup = claim.spec.startupTaints ?? [];
+    return !(node.spec?.taints ?? []).some((t) =>
+      startup.some((s) => s.key === t.key && s.effect === t.effect),
+    );
+  }
+
+  private async latest(claim: NodeClaim): Promise<NodeClaim | undefined> {
+    return this.opts.api.get(Kinds.NodeClaim, claim.metadata.name as string);
+  }
+
+  private async deleteClaim(claim: NodeClaim): Promise<void> {
+    try {
+      await this.opts.api.delete(Kinds.NodeClaim, claim.metadata.name as string);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

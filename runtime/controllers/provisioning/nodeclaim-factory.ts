@@ -1,0 +1,93 @@
+/**
+ * Turning a planned NodeClaim into the object we create, and gathering the scheduler's NodePool inputs. Shared by
+ * provisioning (new capacity) and disruption (replacements), so both launch exactly the same way.
+ */
+import { Finalizers, Labels } from '../../../sdk/api/well-known';
+import type { CloudProvider } from '../../cloudprovider/types';
+import type { NodeClaim, NodePool, NodeSelectorRequirement } from '../../kube/objects';
+import type { Requirements } from '../../scheduling/requirements';
+import { toResourceList } from '../../scheduling/resources';
+import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
+import type { ClusterState } from '../../state/cluster-state';
+
+/** Upper bound of instance types passed to the cloud per NodeClaim (the CreateFleet override limit). */
+export const MAX_INSTANCE_TYPES = 60;
+
+export function requirementsToSelectors(reqs: Requirements): NodeSelectorRequirement[] {
+  return reqs.values().map((r) => {
+    if (!r.complement) {
+      const values = [...r.values].sort();
+      return values.length
+        ? { key: r.key, operator: 'In' as const, values, ...(r.minValues ? { minValues: r.minValues } : {}) }
+        : { key: r.key, operator: 'DoesNotExist' as const };
+    }
+    if (r.greaterThan !== undefined)
+      return { key: r.key, operator: 'Gt' as const, values: [String(r.greaterThan)] };
+    if (r.lessThan !== undefined)
+      return { key: r.key, operator: 'Lt' as const, values: [String(r.lessThan)] };
+    if (r.values.size) return { key: r.key, operator: 'NotIn' as const, values: [...r.values].sort() };
+    return { key: r.key, operator: 'Exists' as const };
+  });
+}
+
+/** The NodeClaim object for a plan: the pool's template plus the plan's requirements and instance type options. */
+export function nodeClaimFor(nodePool: NodePool, plan: PlannedNodeClaim): NodeClaim {
+  const template = nodePool.spec.template;
+  const selectors = requirementsToSelectors(plan.requirements).filter((s) => s.key !== Labels.instanceType);
+  selectors.push({
+    key: Labels.instanceType,
+    operator: 'In',
+    values: plan.instanceTypeOptions.slice(0, MAX_INSTANCE_TYPES).map((it) => it.name),
+  });
+  return {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodeClaim',
+    metadata: {
+      generateName: `${nodePool.metadata.name}-`,
+      labels: { ...template.metadata?.labels, [Labels.nodePool]: nodePool.metadata.name as string },
+      annotations: { ...template.metadata?.annotations },
+      finalizers: [Finalizers.termination],
+      ownerReferences: [
+        {
+          apiVersion: 'karpenter.sh/v1',
+          kind: 'NodePool',
+          name: nodePool.metadata.name as string,
+          uid: nodePool.metadata.uid as string,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      requirements: selectors,
+      nodeClassRef: template.spec.nodeClassRef,
+      expireAfter: template.spec.expireAfter,
+      resources: { requests: toResourceList(plan.requests) },
+      ...(template.spec.taints ? { taints: template.spec.taints } : {}),
+      ...(template.spec.startupTaints ? { startupTaints: template.spec.startupTaints } : {}),
+      ...(template.spec.terminationGracePeriod
+        ? { terminationGracePeriod: template.spec.terminationGracePeriod }
+        : {}),
+    },
+  };
+}
+
+/** Every live NodePool with its instance types, DaemonSet overhead and remaining limits. */
+export async function schedulingNodePools(
+  state: ClusterState,
+  cloud: CloudProvider,
+): Promise<SchedulingNodePool[]> {
+  const out: SchedulingNodePool[] = [];
+  for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
+    const usage = state.nodePoolUsage(nodePool.metadata.name as string);
+    const remaining = remainingLimits(nodePool, usage.usage, usage.nodes);
+    out.push({
+      nodePool,
+      instanceTypes: await cloud.getInstanceTypes(nodePool),
+      daemonOverhead: state.daemonOverhead(nodePool),
+      ...(remaining ? { remaining } : {}),
+    });
+  }
+  return out.sort((a, b) =>
+    (a.nodePool.metadata.name as string).localeCompare(b.nodePool.metadata.name as string),
+  );
+}

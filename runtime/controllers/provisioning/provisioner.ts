@@ -1,0 +1,136 @@
+/**
+ * Provisioning: when the kube-scheduler marks pods Unschedulable, batch them, run the scheduling simulation
+ * against existing nodes, in-flight NodeClaims and the NodePools, nominate pods to nodes that will take them, and
+ * create NodeClaims for the rest. Pods that fit nowhere get a Warning event saying why, per NodePool.
+ */
+import type { CloudProvider } from '../../cloudprovider/types';
+import type { EventRecorder } from '../../events/recorder';
+import type { KubeApi } from '../../kube/api';
+import { Kinds } from '../../kube/kinds';
+import type { NodeClaim, NodePool, Pod } from '../../kube/objects';
+import type { Logger } from '../../logging';
+import { schedule, type PlannedNodeClaim, type SchedulingResult } from '../../scheduling/scheduler';
+import type { ClusterState } from '../../state/cluster-state';
+import type { Clock } from '../../clock/clock';
+import { Batcher, type BatcherOptions } from './batcher';
+import { nodeClaimFor, schedulingNodePools } from './nodeclaim-factory';
+
+/** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
+export const NOMINATION_WINDOW_MS = 20_000;
+
+export interface ProvisionerOptions extends BatcherOptions {
+  api: KubeApi;
+  cloud: CloudProvider;
+  state: ClusterState;
+  clock: Clock;
+  recorder: EventRecorder;
+  logger: Logger;
+}
+
+export class Provisioner {
+  private readonly batcher: Batcher;
+  private running: Promise<void> | undefined;
+  private readonly lastWarning = new Map<string, string>();
+  /** The last scheduling result, for explanations and tests. */
+  lastResult: SchedulingResult | undefined;
+
+  constructor(private readonly opts: ProvisionerOptions) {
+    this.batcher = new Batcher(opts.clock, () => this.runOnce(), opts);
+  }
+
+  start(): void {
+    this.opts.state.pods.onChange((type, pod) => {
+      if (type !== 'DELETED' && this.isCandidate(pod)) this.batcher.trigger();
+    });
+    // A NodePool change may make waiting pods schedulable.
+    this.opts.state.nodePools.onChange(() => this.trigger());
+    this.opts.state.nodeClaims.onChange((type) => {
+      if (type === 'DELETED') this.trigger();
+    });
+    this.trigger();
+  }
+
+  stop(): void {
+    this.batcher.stop();
+  }
+
+  /** Open (or extend) a batch if any pod is waiting. */
+  trigger(): void {
+    if (this.opts.state.provisionablePods().length > 0) this.batcher.trigger();
+  }
+
+  get busy(): boolean {
+    return this.batcher.isOpen || this.running !== undefined;
+  }
+
+  private isCandidate(pod: Pod): boolean {
+    return this.opts.state.provisionablePods().some((p) => p.metadata.uid === pod.metadata.uid);
+  }
+
+  private runOnce(): void {
+    if (this.running) {
+      // A round is in progress; look again once it finishes.
+      void this.running.then(() => this.trigger());
+      return;
+    }
+    this.running = this.provision()
+      .then(() => undefined)
+      .catch((err) => this.opts.logger.error({ err }, 'provisioning failed'))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  /** One provisioning round. Public for tests that drive it directly. */
+  async provision(): Promise<SchedulingResult | undefined> {
+    const { state, cloud, logger } = this.opts;
+    const pods = state.provisionablePods();
+    if (pods.length === 0) return undefined;
+    const nodePools = await schedulingNodePools(state, cloud);
+    const result = schedule({ pods, nodes: state.schedulableNodes(), nodePools });
+    this.lastResult = result;
+    const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
+    for (const [nodeName, placed] of result.existing) {
+      state.nominate(nodeName, until);
+      for (const pod of placed)
+        this.opts.recorder.normal(pod, 'Nominated', `Pod should schedule on: ${nodeName}`);
+    }
+    for (const plan of result.newNodeClaims) {
+      const nodePool = nodePools.find((p) => p.nodePool.metadata.name === plan.nodePoolName)
+        ?.nodePool as NodePool;
+      const created = await this.createNodeClaim(nodePool, plan);
+      state.nominate(created.metadata.name as string, until);
+      logger.info(
+        {
+          nodeClaim: created.metadata.name,
+          nodePool: plan.nodePoolName,
+          pods: plan.pods.length,
+          instanceTypes: plan.instanceTypeOptions.slice(0, 5).map((it) => it.name),
+        },
+        'created nodeclaim',
+      );
+      for (const pod of plan.pods) {
+        this.opts.recorder.normal(
+          pod,
+          'Nominated',
+          `Pod should schedule on: nodeclaim/${created.metadata.name}`,
+        );
+      }
+    }
+    for (const { pod, reasons } of result.unschedulable.values()) {
+      const message = `Failed to schedule pod, ${reasons.join('; ')}`;
+      if (this.lastWarning.get(pod.metadata.uid as string) === message) continue;
+      this.lastWarning.set(pod.metadata.uid as string, message);
+      this.opts.recorder.warning(pod, 'FailedScheduling', message);
+      logger.warn(
+        { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, reasons },
+        'could not schedule pod',
+      );
+    }
+    return result;
+  }
+
+  private async createNodeClaim(nodePool: NodePool, plan: PlannedNodeClaim): Promise<NodeClaim> {
+    return this.opts.api.create(Kinds.NodeClaim, nodeClaimFor(nodePool, plan));
+  }
+}

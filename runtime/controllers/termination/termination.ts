@@ -1,0 +1,185 @@
+/**
+ * Termination: a NodeClaim being deleted keeps its `karpenter.sh/termination` finalizer until its node is safely
+ * gone: taint the node, evict its pods through the Eviction API (so PodDisruptionBudgets are honoured) tier by
+ * tier, terminate the instance, delete the Node, then release the finalizer. Deleting the Node object directly
+ * starts the same sequence through its NodeClaim.
+ */
+import { Finalizers, Labels, Taints } from '../../../sdk/api/well-known';
+import type { Clock } from '../../clock/clock';
+import { NodeClaimNotFoundError, type CloudProvider } from '../../cloudprovider/types';
+import type { EventRecorder } from '../../events/recorder';
+import { ApiError, isNotFound, type KubeApi } from '../../kube/api';
+import { setCondition } from '../../kube/conditions';
+import { Kinds } from '../../kube/kinds';
+import type { Node, NodeClaim, Pod } from '../../kube/objects';
+import type { Logger } from '../../logging';
+import type { ClusterState } from '../../state/cluster-state';
+import { WorkQueue } from '../work-queue';
+import { drainTiers } from './drain';
+
+export interface TerminationOptions {
+  api: KubeApi;
+  cloud: CloudProvider;
+  state: ClusterState;
+  clock: Clock;
+  recorder: EventRecorder;
+  logger: Logger;
+}
+
+/** How often a drain is retried while evictions are pending or refused. */
+export const DRAIN_RETRY_MS = 5_000;
+
+export class TerminationController {
+  readonly queue: WorkQueue;
+
+  constructor(private readonly opts: TerminationOptions) {
+    this.queue = new WorkQueue(
+      'termination',
+      opts.clock,
+      (key) => this.reconcile(key),
+      (name, key, err) => opts.logger.error({ err, controller: name, key }, 'reconcile failed'),
+    );
+  }
+
+  start(): void {
+    this.opts.state.nodeClaims.onChange((type, claim) => {
+      if (type !== 'DELETED' && claim.metadata.deletionTimestamp)
+        this.queue.add(claim.metadata.name as string);
+    });
+    this.opts.state.nodes.onChange((type, node) => {
+      if (type === 'DELETED' || !node.metadata.deletionTimestamp) return;
+      this.onNodeDeleting(node).catch((err) =>
+        this.opts.logger.error({ err }, 'node deletion handling failed'),
+      );
+    });
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private async onNodeDeleting(node: Node): Promise<void> {
+    const claim = this.opts.state.nodeClaimForNode(node);
+    if (claim) {
+      if (!claim.metadata.deletionTimestamp)
+        await this.opts.api.delete(Kinds.NodeClaim, claim.metadata.name as string);
+      return;
+    }
+    // Not ours to drain: just let it go.
+    await this.releaseNode(node);
+  }
+
+  private async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const { api, state, clock, recorder, logger } = this.opts;
+    const claim = await api.get(Kinds.NodeClaim, name);
+    if (
+      !claim?.metadata.deletionTimestamp ||
+      !(claim.metadata.finalizers ?? []).includes(Finalizers.termination)
+    )
+      return;
+    const node = claim.status?.providerID
+      ? state.nodes.list((n) => n.spec?.providerID === claim.status?.providerID)[0]
+      : undefined;
+    if (node) {
+      await this.taint(node);
+      const pods = state.pods.list((p) => p.spec.nodeName === node.metadata.name);
+      const tiers = drainTiers(pods);
+      if (tiers.length > 0) {
+        const blocked = await this.evict(tiers[0] ?? []);
+        if (blocked.length) {
+          recorder.warning(node, 'FailedDraining', `Failed to drain node, ${blocked.join('; ')}`);
+        }
+        return { requeueAfterMs: blocked.length ? DRAIN_RETRY_MS : 1000 };
+      }
+      if (!claim.status?.conditions?.some((c) => c.type === 'Drained' && c.status === 'True')) {
+        claim.status = {
+          ...claim.status,
+          conditions: setCondition(claim.status?.conditions, 'Drained', 'True', clock.now()),
+        };
+        await api.updateStatus(Kinds.NodeClaim, claim);
+        return { requeueAfterMs: 0 };
+      }
+    }
+    if (!(await this.instanceGone(claim))) return { requeueAfterMs: 1000 };
+    if (node) {
+      await this.deleteNode(node);
+      recorder.normal(
+        node,
+        'Terminated',
+        `Node ${node.metadata.name} terminated (instance ${claim.status?.providerID})`,
+      );
+    }
+    await this.removeFinalizer(claim);
+    logger.info({ nodeClaim: name, node: node?.metadata.name }, 'deleted nodeclaim');
+    return undefined;
+  }
+
+  private async taint(node: Node): Promise<void> {
+    const taints = node.spec?.taints ?? [];
+    if (taints.some((t) => t.key === Taints.disrupted.key)) return;
+    await this.opts.api.patch(Kinds.Node, node.metadata.name as string, {
+      metadata: { labels: { [Labels.excludeFromExternalLoadBalancers]: 'karpenter' } },
+      spec: { taints: [...taints, { key: Taints.disrupted.key, effect: Taints.disrupted.effect }] },
+    });
+  }
+
+  /** Evict each pod; returns the reasons of refused evictions. */
+  private async evict(pods: Pod[]): Promise<string[]> {
+    const blocked: string[] = [];
+    for (const pod of pods) {
+      if (pod.metadata.deletionTimestamp) continue;
+      try {
+        await this.opts.api.evict(pod.metadata.name as string, pod.metadata.namespace as string);
+        this.opts.recorder.normal(pod, 'Evicted', 'Evicted pod: draining node for termination');
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        if (err instanceof ApiError && (err.status === 429 || err.status === 500)) {
+          blocked.push(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${err.message}`);
+          continue;
+        }
+        throw err;
+      }
+    }
+    return blocked;
+  }
+
+  /** Ask the cloud to terminate; true once the instance is confirmed gone. */
+  private async instanceGone(claim: NodeClaim): Promise<boolean> {
+    if (!claim.status?.providerID) return true;
+    try {
+      await this.opts.cloud.delete(claim);
+      return false;
+    } catch (err) {
+      if (err instanceof NodeClaimNotFoundError) return true;
+      throw err;
+    }
+  }
+
+  private async deleteNode(node: Node): Promise<void> {
+    try {
+      await this.opts.api.delete(Kinds.Node, node.metadata.name as string);
+      await this.releaseNode(node);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async releaseNode(node: Node): Promise<void> {
+    const finalizers = (node.metadata.finalizers ?? []).filter((f) => f !== Finalizers.termination);
+    if (finalizers.length === (node.metadata.finalizers ?? []).length) return;
+    try {
+      await this.opts.api.patch(Kinds.Node, node.metadata.name as string, { metadata: { finalizers } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async removeFinalizer(claim: NodeClaim): Promise<void> {
+    const finalizers = (claim.metadata.finalizers ?? []).filter((f) => f !== Finalizers.termination);
+    try {
+      await this.opts.api.patch(Kinds.NodeClaim, claim.metadata.name as string, { metadata: { finalizers } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

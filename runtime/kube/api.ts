@@ -1,0 +1,127 @@
+/**
+ * The Kubernetes seam. Controllers talk to a cluster only through `KubeApi`; two implementations exist:
+ * `MemoryApiServer` (embedded simulator, fast tests) and `ClientNodeApi` (@kubernetes/client-node, real clusters).
+ * The semantics both must keep are the API server's: monotonic resourceVersion, optimistic concurrency on
+ * update, deletion that only marks objects holding finalizers, and evictions that respect PodDisruptionBudgets.
+ */
+import type { ResourceKind } from './kinds';
+import type { KubeObject } from './objects';
+
+export interface ListOptions {
+  namespace?: string;
+  /** Equality-based label selector in the API's string form: "a=b,c=d". */
+  labelSelector?: string;
+}
+
+export interface ListResult<T extends KubeObject> {
+  items: T[];
+  /** The collection's resourceVersion: start a watch here to miss nothing. */
+  resourceVersion: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent<T extends KubeObject> {
+  type: WatchEventType;
+  object: T;
+}
+
+export interface WatchHandle {
+  stop(): void;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  resourceVersion: string;
+  /** Called when the watch ends for any reason other than stop(): 410 Gone, a dropped connection. */
+  onClose?: (err?: Error) => void;
+}
+
+/** A JSON merge patch (RFC 7386): null deletes a field. */
+export type MergePatch = Record<string, unknown>;
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  /** Only delete if the object still has this resourceVersion. */
+  resourceVersion?: string;
+}
+
+export interface KubeApi {
+  list<T extends KubeObject>(kind: ResourceKind<T>, opts?: ListOptions): Promise<ListResult<T>>;
+  get<T extends KubeObject>(kind: ResourceKind<T>, name: string, namespace?: string): Promise<T | undefined>;
+  create<T extends KubeObject>(kind: ResourceKind<T>, obj: T): Promise<T>;
+  /** Replace an object; fails with a ConflictError when obj.metadata.resourceVersion is stale. */
+  update<T extends KubeObject>(kind: ResourceKind<T>, obj: T): Promise<T>;
+  /** Replace the status subresource. */
+  updateStatus<T extends KubeObject>(kind: ResourceKind<T>, obj: T): Promise<T>;
+  patch<T extends KubeObject>(
+    kind: ResourceKind<T>,
+    name: string,
+    patch: MergePatch,
+    namespace?: string,
+  ): Promise<T>;
+  /** Delete: objects with finalizers are only marked (deletionTimestamp) until their finalizers are removed. */
+  delete<T extends KubeObject>(
+    kind: ResourceKind<T>,
+    name: string,
+    namespace?: string,
+    opts?: DeleteOptions,
+  ): Promise<void>;
+  /** POST to pods/eviction; throws TooManyRequestsError when a PodDisruptionBudget forbids it. */
+  evict(name: string, namespace: string): Promise<void>;
+  watch<T extends KubeObject>(
+    kind: ResourceKind<T>,
+    opts: WatchOptions,
+    onEvent: (event: WatchEvent<T>) => void,
+  ): Promise<WatchHandle>;
+}
+
+/** An API error with its HTTP status, as the API server reports it. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(message: string) {
+    super(404, 'NotFound', message);
+  }
+}
+export class ConflictError extends ApiError {
+  constructor(message: string) {
+    super(409, 'Conflict', message);
+  }
+}
+export class AlreadyExistsError extends ApiError {
+  constructor(message: string) {
+    super(409, 'AlreadyExists', message);
+  }
+}
+export class TooManyRequestsError extends ApiError {
+  constructor(message: string) {
+    super(429, 'TooManyRequests', message);
+  }
+}
+export class GoneError extends ApiError {
+  constructor(message: string) {
+    super(410, 'Expired', message);
+  }
+}
+export class InvalidError extends ApiError {
+  constructor(message: string) {
+    super(422, 'Invalid', message);
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 404;
+}
+export function isConflict(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 409 && err.reason === 'Conflict';
+}

@@ -1,0 +1,1 @@
+export { ClientNodeApi, apiErrorFor, resourcePath } from './client-node-api';

@@ -1,0 +1,66 @@
+import type {
+  DaemonSet,
+  Deployment,
+  EC2NodeClass,
+  Event,
+  KubeObject,
+  Namespace,
+  Node,
+  NodeClaim,
+  NodePool,
+  Pod,
+  PodDisruptionBudget,
+  ReplicaSet,
+  StatefulSet,
+} from './objects';
+
+/** Where a kind lives in the API: enough to build REST paths and to key an object store. */
+export interface ResourceKind<T extends KubeObject = KubeObject> {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: T['kind'];
+  readonly plural: string;
+  readonly namespaced: boolean;
+  /** Phantom field carrying the object type; never set. */
+  readonly __type?: T;
+}
+
+function kind<T extends KubeObject>(
+  group: string,
+  version: string,
+  k: string,
+  plural: string,
+  namespaced: boolean,
+): ResourceKind<T> {
+  return { group, version, kind: k, plural, namespaced };
+}
+
+export const Kinds = {
+  Pod: kind<Pod>('', 'v1', 'Pod', 'pods', true),
+  Node: kind<Node>('', 'v1', 'Node', 'nodes', false),
+  Namespace: kind<Namespace>('', 'v1', 'Namespace', 'namespaces', false),
+  Event: kind<Event>('', 'v1', 'Event', 'events', true),
+  Deployment: kind<Deployment>('apps', 'v1', 'Deployment', 'deployments', true),
+  ReplicaSet: kind<ReplicaSet>('apps', 'v1', 'ReplicaSet', 'replicasets', true),
+  StatefulSet: kind<StatefulSet>('apps', 'v1', 'StatefulSet', 'statefulsets', true),
+  DaemonSet: kind<DaemonSet>('apps', 'v1', 'DaemonSet', 'daemonsets', true),
+  PodDisruptionBudget: kind<PodDisruptionBudget>(
+    'policy',
+    'v1',
+    'PodDisruptionBudget',
+    'poddisruptionbudgets',
+    true,
+  ),
+  NodePool: kind<NodePool>('karpenter.sh', 'v1', 'NodePool', 'nodepools', false),
+  NodeClaim: kind<NodeClaim>('karpenter.sh', 'v1', 'NodeClaim', 'nodeclaims', false),
+  EC2NodeClass: kind<EC2NodeClass>('karpenter.k8s.aws', 'v1', 'EC2NodeClass', 'ec2nodeclasses', false),
+} as const;
+
+export function apiVersionOf(k: ResourceKind): string {
+  return k.group ? `${k.group}/${k.version}` : k.version;
+}
+
+/** "apps/v1/deployments": a stable key for a kind. */
+export function kindKey(k: ResourceKind): string {
+  return `${apiVersionOf(k)}/${k.plural}`;
+}

@@ -1,0 +1,159 @@
+/**
+ * The Kubernetes object shapes the runtime reads and writes, in wire form (what the API server sends as JSON:
+ * timestamps are RFC 3339 strings, quantities are strings). Only the fields the controllers use are typed;
+ * everything else round-trips untouched.
+ */
+import type {
+  EC2NodeClass,
+  NodeClaim,
+  NodePool,
+  ObjectMeta,
+  Taint,
+  NodeSelectorRequirement,
+} from '../../sdk';
+
+export type { ObjectMeta, Taint, NodeSelectorRequirement, NodePool, NodeClaim, EC2NodeClass };
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+}
+
+export type ResourceList = Record<string, string>;
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
+export interface Affinity {
+  nodeAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
+    preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
+  };
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  ports?: { containerPort: number; hostPort?: number; protocol?: string }[];
+}
+
+export interface PodSpec {
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  affinity?: Affinity;
+  tolerations?: Toleration[];
+  containers: Container[];
+  initContainers?: Container[];
+  priority?: number;
+  priorityClassName?: string;
+  terminationGracePeriodSeconds?: number;
+  schedulerName?: string;
+}
+
+export interface PodCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface Pod extends KubeObject {
+  kind: 'Pod';
+  spec: PodSpec;
+  status?: {
+    phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+    conditions?: PodCondition[];
+    nominatedNodeName?: string;
+  };
+}
+
+export interface NodeCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface Node extends KubeObject {
+  kind: 'Node';
+  spec?: { providerID?: string; taints?: Taint[]; unschedulable?: boolean };
+  status?: { capacity?: ResourceList; allocatable?: ResourceList; conditions?: NodeCondition[] };
+}
+
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
+
+export interface Deployment extends KubeObject {
+  kind: 'Deployment';
+  spec: { replicas?: number; selector: LabelSelector; template: PodTemplate };
+  status?: { replicas?: number; readyReplicas?: number };
+}
+
+export interface StatefulSet extends KubeObject {
+  kind: 'StatefulSet';
+  spec: { replicas?: number; selector: LabelSelector; serviceName?: string; template: PodTemplate };
+  status?: { replicas?: number; readyReplicas?: number };
+}
+
+export interface ReplicaSet extends KubeObject {
+  kind: 'ReplicaSet';
+  spec: { replicas?: number; selector: LabelSelector; template: PodTemplate };
+  status?: { replicas?: number };
+}
+
+export interface DaemonSet extends KubeObject {
+  kind: 'DaemonSet';
+  spec: { selector: LabelSelector; template: PodTemplate };
+}
+
+export interface PodDisruptionBudget extends KubeObject {
+  kind: 'PodDisruptionBudget';
+  spec: { selector?: LabelSelector; minAvailable?: number | string; maxUnavailable?: number | string };
+  status?: {
+    disruptionsAllowed?: number;
+    currentHealthy?: number;
+    desiredHealthy?: number;
+    expectedPods?: number;
+  };
+}
+
+export interface Event extends KubeObject {
+  kind: 'Event';
+  involvedObject: { apiVersion?: string; kind: string; name: string; namespace?: string; uid?: string };
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  count?: number;
+  source?: { component?: string };
+}
+
+export interface Namespace extends KubeObject {
+  kind: 'Namespace';
+}

@@ -1,0 +1,39 @@
+/**
+ * Loading manifests: YAML documents into objects, with karpenter.sh / karpenter.k8s.aws kinds validated and
+ * defaulted by the sdk schemas, so a bad NodePool fails with the field and the fix before anything runs.
+ */
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { ec2NodeClassSchema, nodeClaimSchema, nodePoolSchema, parseManifest } from '../sdk';
+import type { KubeObject } from './kube/objects';
+
+export function parseYamlDocuments(text: string, source = 'manifest'): KubeObject[] {
+  const docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+  return docs.map((doc, i) => {
+    const obj = doc as Partial<KubeObject>;
+    if (typeof obj !== 'object' || !obj.kind || !obj.apiVersion || !obj.metadata) {
+      throw new Error(
+        `${source}: document ${i + 1} is not a Kubernetes object (needs apiVersion, kind and metadata)`,
+      );
+    }
+    return validateObject(obj as KubeObject);
+  });
+}
+
+export function loadManifestFile(path: string): KubeObject[] {
+  return parseYamlDocuments(readFileSync(path, 'utf8'), path);
+}
+
+/** Validate and default the kinds the sdk owns; other kinds pass through. */
+export function validateObject(obj: KubeObject): KubeObject {
+  switch (`${obj.apiVersion}/${obj.kind}`) {
+    case 'karpenter.sh/v1/NodePool':
+      return parseManifest(nodePoolSchema, 'NodePool', obj);
+    case 'karpenter.sh/v1/NodeClaim':
+      return parseManifest(nodeClaimSchema, 'NodeClaim', obj);
+    case 'karpenter.k8s.aws/v1/EC2NodeClass':
+      return parseManifest(ec2NodeClassSchema, 'EC2NodeClass', obj);
+    default:
+      return obj;
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The controller's view of the cluster: informer caches for every kind it reads, joined into StateNodes (a
+ * NodeClaim and the Node it became, matched by providerID) with the pods bound to each. Nominations (pods the
+ * provisioner expects to land on a node) live here too, so disruption never removes a node that is about to be
+ * used.
+ */
+import { Annotations, Labels, Taints } from '../../sdk/api/well-known';
+import type { Clock } from '../clock/clock';
+import type { KubeApi } from '../kube/api';
+import { Informer } from '../kube/informer';
+import { Kinds } from '../kube/kinds';
+import type {
+  DaemonSet,
+  EC2NodeClass,
+  Node,
+  NodeClaim,
+  NodePool,
+  Pod,
+  PodDisruptionBudget,
+  Taint,
+} from '../kube/objects';
+import { isDaemonSetPod } from '../scheduling/pod-requirements';
+import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
+import type { SchedulableNode } from '../scheduling/scheduler';
+
+export interface StateNode {
+  /** Node name once registered, else the NodeClaim name. */
+  name: string;
+  node?: Node;
+  nodeClaim?: NodeClaim;
+  /** Launched by us (has a NodeClaim and a NodePool). */
+  managed: boolean;
+  nodePoolName?: string;
+  pods: Pod[];
+  labels: Record<string, string>;
+  taints: Taint[];
+  allocatable: Resources;
+  /** Requests of every pod bound to the node. */
+  requested: Resources;
+  registered: boolean;
+  initialized: boolean;
+  deleting: boolean;
+  /** Tainted karpenter.sh/disrupted: on its way out. */
+  markedForDisruption: boolean;
+}
+
+export function hasCondition(
+  obj: { status?: { conditions?: { type: string; status: string }[] } },
+  type: string,
+): boolean {
+  return obj.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
+export function isTerminalPod(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/** A pod the kube-scheduler has given up on: the provisioner's input. */
+export function isProvisionable(pod: Pod): boolean {
+  if (pod.spec.nodeName || pod.metadata.deletionTimestamp || isTerminalPod(pod)) return false;
+  if (pod.status?.nominatedNodeName) return false;
+  if (isDaemonSetPod(pod)) return false;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  return scheduled?.status === 'False' && scheduled.reason === 'Unschedulable';
+}
+
+export class ClusterState {
+  readonly pods: Informer<Pod>;
+  readonly nodes: Informer<Node>;
+  readonly nodeClaims: Informer<NodeClaim>;
+  readonly nodePools: Informer<NodePool>;
+  readonly nodeClasses: Informer<EC2NodeClass>;
+  readonly pdbs: Informer<PodDisruptionBudget>;
+  readonly daemonSets: Informer<DaemonSet>;
+  private readonly nominations = new Map<string, number>();
+  /** Last time a pod was bound to or left each node: the consolidateAfter clock. */
+  private readonly lastPodEvent = new Map<string, number>();
+
+  constructor(
+    api: KubeApi,
+    private readonly clock: Clock,
+    onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.pods = new Informer(api, Kinds.Pod, clock, onError);
+    this.nodes = new Informer(api, Kinds.Node, clock, onError);
+    this.nodeClaims = new Informer(api, Kinds.NodeClaim, clock, onError);
+    this.nodePools = new Informer(api, Kinds.NodePool, clock, onError);
+    this.nodeClasses = new Informer(api, Kinds.EC2NodeClass, clock, onError);
+    this.pdbs = new Informer(api, Kinds.PodDisruptionBudget, clock, onError);
+    this.daemonSets = new Informer(api, Kinds.DaemonSet, clock, onError);
+    this.pods.onChange((type, pod, old) => {
+      const node = pod.spec.nodeName ?? old?.spec.nodeName;
+      if (!node) return;
+      if (type === 'DELETED' || !old?.spec.nodeName || pod.metadata.deletionTimestamp) {
+        this.lastPodEvent.set(node, this.clock.now());
+      }
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(
+      [
+        this.pods,
+        this.nodes,
+        this.nodeClaims,
+        this.nodePools,
+        this.nodeClasses,
+        this.pdbs,
+        this.daemonSets,
+      ].map((i) => i.start()),
+    );
+  }
+
+  stop(): void {
+    for (const i of [
+      this.pods,
+      this.nodes,
+      this.nodeClaims,
+      this.nodePools,
+      this.nodeClasses,
+      this.pdbs,
+      this.daemonSets,
+    ]) {
+      i.stop();
+    }
+  }
+
+  /** Record that pods are expected on this node until `until`; disruption leaves it alone meanwhile. */
+  nominate(name: string, until: number): void {
+    this.nominations.set(name, Math.max(until, this.nominations.get(name) ?? 0));
+  }
+
+  isNominated(name: string): boolean {
+    return (this.nominations.get(name) ?? 0) > this.clock.now();
+  }
+
+  lastPodEventTime(stateNode: StateNode): number | undefined {
+    return this.lastPodEvent.get(stateNode.name);
+  }
+
+  provisionablePods(): Pod[] {
+    return this.pods.list(isProvisionable);
+  }
+
+  nodeClaimForNode(node: Node): NodeClaim | undefined {
+    const providerID = node.spec?.providerID;
+    if (!providerID) return undefined;
+    return this.nodeClaims.list((c) => c.status?.providerID === providerID)[0];
+  }
+
+  /** Every node and in-flight NodeClaim, joined. */
+  stateNodes(): StateNode[] {
+    const podsByNode = new Map<string, Pod[]>();
+    for (const pod of this.pods.list()) {
+      if (!pod.spec.nodeName || isTerminalPod(pod)) continue;
+      const list = podsByNode.get(pod.spec.nodeName) ?? [];
+      list.push(pod);
+      podsByNode.set(pod.spec.nodeName, list);
+    }
+    const claimsByProvider = new Map<string, NodeClaim>();
+    const out: StateNode[] = [];
+    for (const claim of this.nodeClaims.list()) {
+      if (claim.status?.providerID) claimsByProvider.set(claim.status.providerID, claim);
+    }
+    const matched = new Set<NodeClaim>();
+    for (const node of this.nodes.list()) {
+      const claim = node.spec?.providerID ? claimsByProvider.get(node.spec.providerID) : undefined;
+      if (claim) matched.add(claim);
+      out.push(
+        this.toStateNode(
+          node.metadata.name as string,
+          node,
+          claim,
+          podsByNode.get(node.metadata.name as string) ?? [],
+        ),
+      );
+    }
+    for (const claim of this.nodeClaims.list()) {
+      if (!matched.has(claim))
+        out.push(this.toStateNode(claim.metadata.name as string, undefined, claim, []));
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Nodes new pods may be placed on, in the scheduler's form. */
+  schedulableNodes(): SchedulableNode[] {
+    return this.stateNodes()
+      .filter((n) => !n.deleting && !n.markedForDisruption && (n.node || n.nodeClaim?.status?.providerID))
+      .map((n) => ({
+        name: n.name,
+        labels: n.labels,
+        // An in-flight node's unregistered taint goes away at registration: pods may be planned onto it.
+        taints: n.taints.filter((t) => t.key !== Taints.unregistered.key),
+        allocatable: n.allocatable,
+        requested: n.requested,
+        inFlight: !n.initialized,
+      }));
+  }
+
+  /** Requests of the DaemonSet pods that would run on a node of this pool. */
+  daemonOverhead(nodePool: NodePool): Resources {
+    const total: Resources = {};
+    const labels: Record<string, string> = {
+      ...nodePool.spec.template.metadata?.labels,
+      [Labels.nodePool]: nodePool.metadata.name as string,
+    };
+    for (const ds of this.daemonSets.list()) {
+      const selector = ds.spec.template.spec.nodeSelector ?? {};
+      if (Object.entries(selector).some(([k, v]) => labels[k] !== undefined && labels[k] !== v)) continue;
+      addInto(
+        total,
+        podRequests({ apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: ds.spec.template.spec }),
+      );
+    }
+    delete total.pods;
+    return total;
+  }
+
+  /** Current resource usage (capacity of its nodes) and node count of a NodePool, for limits. */
+  nodePoolUsage(name: string): { usage: Resources; nodes: number } {
+    const usage: Resources = {};
+    let nodes = 0;
+    for (const n of this.stateNodes()) {
+      if (n.nodePoolName !== name || !n.nodeClaim) continue;
+      nodes++;
+      addInto(usage, fromResourceList(n.nodeClaim.status?.capacity ?? n.node?.status?.capacity));
+    }
+    return { usage, nodes };
+  }
+
+  private toStateNode(
+    name: string,
+    node: Node | undefined,
+    claim: NodeClaim | undefined,
+    pods: Pod[],
+  ): StateNode {
+    const labels = { ...claim?.metadata.labels, ...node?.metadata.labels };
+    const taints = node?.spec?.taints ?? [
+      ...(claim?.spec.taints ?? []),
+      ...(claim?.spec.startupTaints ?? []),
+    ];
+    const requested: Resources = {};
+    for (const pod of pods) addInto(requested, podRequests(pod));
+    const nodePoolName = labels[Labels.nodePool];
+    return {
+      name,
+      ...(node ? { node } : {}),
+      ...(claim ? { nodeClaim: claim } : {}),
+      managed: claim !== undefined && nodePoolName !== undefined,
+      ...(nodePoolName ? { nodePoolName } : {}),
+      pods,
+      labels,
+      taints,
+      allocatable: fromResourceList(node?.status?.allocatable ?? claim?.status?.allocatable),
+      requested,
+      registered: claim ? hasCondition(claim, 'Registered') : node !== undefined,
+      initialized: claim
+        ? hasCondition(claim, 'Initialized')
+        : node !== undefined && hasCondition(node, 'Ready'),
+      deleting: Boolean(node?.metadata.deletionTimestamp || claim?.metadata.deletionTimestamp),
+      markedForDisruption: taints.some((t) => t.key === Taints.disrupted.key),
+    };
+  }
+}
+
+export function doNotDisrupt(obj: {
+  metadata: { annotations?: Record<string, string> };
+}): string | undefined {
+  return obj.metadata.annotations?.[Annotations.doNotDisrupt];
+}
