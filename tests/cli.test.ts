@@ -1,0 +1,66 @@
+/** The README's first command, as a user runs it: `npm start -- --json` prints one JSON object per lab step. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+describe('karpenter-ts lab (CLI)', () => {
+  it('prints one JSON line per step with the documented fields', () => {
+    const out = execFileSync(tsx, ['runtime/cli.ts', 'lab', '--json'], { cwd: root, encoding: 'utf8' });
+    const steps = out
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            step: string;
+            nodes: { nodePool: string; cpuAllocatableMillis: number }[];
+            pendingPods: number;
+            pricePerHour: number;
+          },
+      );
+    expect(steps.map((s) => s.step)).toEqual([
+      'deploy',
+      'scale-to-9',
+      'scale-to-1',
+      'scale-to-9-again',
+      'scale-to-8',
+    ]);
+    expect(steps.map((s) => s.nodes.length)).toEqual([1, 2, 1, 2, 1]);
+    expect(steps.map((s) => s.pendingPods)).toEqual([0, 0, 0, 0, 0]);
+    expect(steps[1]?.pricePerHour).toBeCloseTo(0.0752, 4);
+    expect(Object.keys(steps[0]?.nodes[0] ?? {}).sort()).toEqual(
+      [
+        'capacityType',
+        'cpuAllocatableMillis',
+        'cpuRequestedMillis',
+        'instanceType',
+        'name',
+        'nodePool',
+        'pods',
+        'status',
+        'zone',
+      ].sort(),
+    );
+  }, 60_000);
+
+  it('exits non-zero with the field and the fix when a manifest is invalid', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-'));
+    cpSync(join(root, 'examples', 'lab'), dir, { recursive: true });
+    const poolPath = join(dir, 'nodepool.yaml');
+    writeFileSync(
+      poolPath,
+      readFileSync(poolPath, 'utf8').replace('consolidateAfter: 0s', 'consolidateAfter: soon'),
+    );
+    const run = spawnSync(tsx, ['runtime/cli.ts', 'lab', '--manifests', dir], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('invalid NodePool "developers-workshop-pool"');
+    expect(run.stderr).toContain('spec.disruption.consolidateAfter');
+  }, 60_000);
+});

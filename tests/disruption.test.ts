@@ -1,0 +1,191 @@
+/**
+ * Disruption and termination on the embedded simulator: what may be removed, what must be kept, and the
+ * explanation each kept node gets.
+ */
+import { Kinds } from '../runtime/kube/kinds';
+import type { NodePool } from '../runtime/kube/objects';
+import type { Simulation } from '../runtime/simulator/simulation';
+import { APP, APP_NS, labCluster, pdb, podsOn, workshopNodes } from './support/cluster';
+
+/** Scale to 9 (nodes hold 8 and 1), then to 8 so the second node's pod fits on the first. */
+async function underutilizedPair(editPool?: (pool: NodePool) => void): Promise<Simulation> {
+  // As in the lab: one replica first, then 9, so the first node fills before the second is launched.
+  const sim = await labCluster({ replicas: 1, ...(editPool ? { editPool } : {}) });
+  await sim.scale('Deployment', APP_NS, APP, 9);
+  await sim.settle();
+  expect(workshopNodes(sim).map((n) => podsOn(sim, n.metadata.name as string).length)).toEqual([8, 1]);
+  return sim;
+}
+
+function explanation(sim: Simulation, nodeName: string): string | undefined {
+  return sim.operator.disruption.explanations.get(nodeName);
+}
+
+describe('consolidation', () => {
+  it('removes the underutilized node when its pods fit elsewhere', async () => {
+    const sim = await underutilizedPair();
+    const [, small] = workshopNodes(sim);
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.settle();
+    expect(workshopNodes(sim).map((n) => n.metadata.name)).not.toContain(small?.metadata.name);
+    expect(workshopNodes(sim)).toHaveLength(1);
+    expect(sim.cloud.allInstances().filter((i) => i.state !== 'terminated')).toHaveLength(1);
+    sim.stop();
+  });
+
+  it('keeps a node whose pod a PodDisruptionBudget protects, and says so', async () => {
+    const sim = await underutilizedPair();
+    await sim.apply([pdb('app', { selector: { matchLabels: { app: 'fastapi-app' } }, maxUnavailable: 0 })]);
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.settle();
+    const nodes = workshopNodes(sim);
+    expect(nodes).toHaveLength(2);
+    expect(explanation(sim, nodes[1]?.metadata.name as string)).toMatch(
+      /PodDisruptionBudget my-cool-app\/app allows no disruption of pod my-cool-app\/fastapi-deployment-/,
+    );
+    sim.stop();
+  });
+
+  it('an Empty-only budget of zero still lets the underutilized node consolidate into the empty one', async () => {
+    const sim = await underutilizedPair((pool) => {
+      pool.spec.disruption.budgets = [{ nodes: '0', reasons: ['Empty'] }];
+    });
+    const [full, single] = workshopNodes(sim).map((n) => n.metadata.name as string);
+    await sim.scale('Deployment', APP_NS, APP, 1);
+    await sim.settle();
+    // Scale-down emptied the full node; emptiness may not touch it, so the single-pod node moves onto it instead.
+    expect(workshopNodes(sim).map((n) => n.metadata.name)).toEqual([full]);
+    expect(workshopNodes(sim).map((n) => n.metadata.name)).not.toContain(single);
+    sim.stop();
+  });
+
+  it('keeps a node annotated karpenter.sh/do-not-disrupt', async () => {
+    const sim = await underutilizedPair();
+    const small = workshopNodes(sim)[1]?.metadata.name as string;
+    await sim.api.patch(Kinds.Node, small, {
+      metadata: { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } },
+    });
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.settle();
+    expect(workshopNodes(sim).map((n) => n.metadata.name)).toContain(small);
+    expect(explanation(sim, small)).toBe('node is annotated karpenter.sh/do-not-disrupt=true');
+    sim.stop();
+  });
+
+  it('leaves underutilized nodes alone under WhenEmpty, and explains', async () => {
+    const sim = await underutilizedPair((pool) => {
+      pool.spec.disruption.consolidationPolicy = 'WhenEmpty';
+    });
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.settle();
+    const nodes = workshopNodes(sim);
+    expect(nodes).toHaveLength(2);
+    expect(explanation(sim, nodes[1]?.metadata.name as string)).toBe(
+      'NodePool "developers-workshop-pool" only consolidates empty nodes (WhenEmpty)',
+    );
+    sim.stop();
+  });
+
+  it('never consolidates when consolidateAfter is Never', async () => {
+    const sim = await underutilizedPair((pool) => {
+      pool.spec.disruption.consolidateAfter = 'Never';
+    });
+    await sim.scale('Deployment', APP_NS, APP, 1);
+    await sim.settle();
+    expect(workshopNodes(sim)).toHaveLength(2);
+    sim.stop();
+  });
+
+  it('waits consolidateAfter since the last pod change before removing an empty node', async () => {
+    const sim = await underutilizedPair((pool) => {
+      pool.spec.disruption.consolidateAfter = '10m';
+    });
+    await sim.scale('Deployment', APP_NS, APP, 1);
+    await sim.clock.advance(5 * 60_000);
+    expect(workshopNodes(sim)).toHaveLength(2);
+    await sim.clock.advance(6 * 60_000);
+    await sim.settle();
+    expect(workshopNodes(sim)).toHaveLength(1);
+    sim.stop();
+  });
+
+  it('respects a budget of zero nodes, and explains it per reason', async () => {
+    const sim = await underutilizedPair((pool) => {
+      pool.spec.disruption.budgets = [{ nodes: '0' }];
+    });
+    await sim.scale('Deployment', APP_NS, APP, 1);
+    await sim.settle();
+    const nodes = workshopNodes(sim);
+    expect(nodes).toHaveLength(2);
+    const empty = nodes.find((n) => podsOn(sim, n.metadata.name as string).length === 0);
+    const busy = nodes.find((n) => n !== empty);
+    expect(explanation(sim, empty?.metadata.name as string)).toMatch(
+      /disruption budget .* allows no more \(Empty\)/,
+    );
+    expect(explanation(sim, busy?.metadata.name as string)).toMatch(
+      /disruption budget .* allows no more \(Underutilized\)/,
+    );
+    sim.stop();
+  });
+
+  it('replaces a node with one cheaper instance when the pods no longer need the big one', async () => {
+    const sim = await labCluster({
+      replicas: 6,
+      appCpu: '500m',
+      editPool: (pool) => {
+        pool.spec.template.spec.requirements = [
+          { key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['t3a.medium', 't3a.xlarge'] },
+          { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+        ];
+      },
+    });
+    expect(workshopNodes(sim).map((n) => n.metadata.labels?.['node.kubernetes.io/instance-type'])).toEqual([
+      't3a.xlarge',
+    ]);
+    await sim.scale('Deployment', APP_NS, APP, 2);
+    await sim.settle();
+    const nodes = workshopNodes(sim);
+    expect(nodes.map((n) => n.metadata.labels?.['node.kubernetes.io/instance-type'])).toEqual(['t3a.medium']);
+    expect(podsOn(sim, nodes[0]?.metadata.name as string)).toHaveLength(2);
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    sim.stop();
+  });
+});
+
+describe('termination', () => {
+  it('drains through the Eviction API: a PDB holds the drain until it allows it', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    const [node] = workshopNodes(sim);
+    const nodeName = node?.metadata.name as string;
+    await sim.apply([pdb('app', { selector: { matchLabels: { app: 'fastapi-app' } }, minAvailable: 1 })]);
+    const claim = sim.api.peekAll(Kinds.NodeClaim)[0];
+    await sim.api.delete(Kinds.NodeClaim, claim?.metadata.name as string);
+    await sim.clock.advance(60_000);
+    // Still there: the only replica cannot be evicted, and the node is tainted so nothing new lands on it.
+    const held = sim.api.peek(Kinds.Node, nodeName);
+    expect(held?.spec?.taints?.some((t) => t.key === 'karpenter.sh/disrupted')).toBe(true);
+    expect(podsOn(sim, nodeName)).toHaveLength(1);
+    const warnings = sim.api.peekAll(Kinds.Event).filter((e) => e.reason === 'FailedDraining');
+    expect(warnings[0]?.message).toMatch(/would violate the pod's disruption budget/);
+    await sim.delete(Kinds.PodDisruptionBudget, 'app', APP_NS);
+    await sim.settle();
+    expect(sim.api.peek(Kinds.Node, nodeName)).toBeUndefined();
+    expect(sim.api.peek(Kinds.NodeClaim, claim?.metadata.name as string)).toBeUndefined();
+    // The evicted replica was recreated and landed on a fresh node.
+    expect(sim.pods().filter((p) => p.metadata.namespace === APP_NS && p.spec.nodeName)).toHaveLength(1);
+    sim.stop();
+  });
+
+  it('deleting the Node object terminates its instance and NodeClaim', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    const [node] = workshopNodes(sim);
+    await sim.api.delete(Kinds.Node, node?.metadata.name as string);
+    await sim.settle();
+    expect(sim.api.peek(Kinds.Node, node?.metadata.name as string)).toBeUndefined();
+    const first = sim.cloud.allInstances()[0];
+    expect(first?.state).toBe('terminated');
+    // The app's pod needed a home again, so a replacement node was provisioned.
+    expect(workshopNodes(sim)).toHaveLength(1);
+    sim.stop();
+  });
+});

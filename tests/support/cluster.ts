@@ -1,0 +1,49 @@
+/** Builders for scenario tests on the embedded simulator. */
+import { loadLabManifests } from '../../runtime/lab/seed-lab';
+import type { Deployment, NodePool, PodDisruptionBudget } from '../../runtime/kube/objects';
+import { Simulation } from '../../runtime/simulator/simulation';
+
+export const APP_NS = 'my-cool-app';
+export const APP = 'fastapi-deployment';
+
+/** A started simulation with the lab's node class, NodePool (optionally edited) and the app at `replicas`. */
+export async function labCluster(
+  opts: { replicas?: number; editPool?: (pool: NodePool) => void; appCpu?: string } = {},
+): Promise<Simulation> {
+  const manifests = loadLabManifests();
+  const pool = structuredClone(manifests.nodePool[0]) as NodePool;
+  opts.editPool?.(pool);
+  const app = structuredClone(manifests.app[0]) as Deployment;
+  app.spec.replicas = opts.replicas ?? 1;
+  const requests = app.spec.template.spec.containers[0]?.resources?.requests;
+  if (opts.appCpu && requests) requests.cpu = opts.appCpu;
+  const sim = new Simulation();
+  await sim.start();
+  await sim.apply([
+    ...manifests.nodeClass,
+    pool,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP_NS } },
+    app,
+  ]);
+  await sim.settle();
+  return sim;
+}
+
+export function pdb(name: string, spec: PodDisruptionBudget['spec']): PodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name, namespace: APP_NS },
+    spec,
+  };
+}
+
+export function workshopNodes(sim: Simulation) {
+  return sim
+    .nodes()
+    .filter((n) => n.metadata.labels?.['karpenter.sh/nodepool'] === 'developers-workshop-pool');
+}
+
+export function podsOn(sim: Simulation, nodeName: string) {
+  return sim.pods().filter((p) => p.spec.nodeName === nodeName);
+}
