@@ -50,7 +50,10 @@ export class Operator {
     });
     this.lifecycle = new NodeClaimLifecycle(common);
     this.termination = new TerminationController(common);
-    this.disruption = new DisruptionController({ ...common, provisioningBusy: () => this.provisioner.busy });
+    this.disruption = new DisruptionController({
+      ...common,
+      provisioningBusy: () => this.provisioner.busy || this.provisioner.hasUndecidedPods(),
+    });
   }
 
   async start(): Promise<void> {

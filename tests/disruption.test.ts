@@ -33,6 +33,29 @@ describe('consolidation', () => {
     sim.stop();
   });
 
+  it('is not held up by a pod that no NodePool can ever host', async () => {
+    const sim = await underutilizedPair();
+    const app = sim.api.peek(Kinds.Deployment, APP, APP_NS);
+    const huge = structuredClone(app) as NonNullable<typeof app>;
+    huge.metadata = { name: 'huge', namespace: APP_NS };
+    huge.spec.replicas = 1;
+    huge.spec.selector = { matchLabels: { app: 'huge' } };
+    huge.spec.template.metadata = { labels: { app: 'huge' } };
+    const requests = huge.spec.template.spec.containers[0]?.resources?.requests;
+    if (requests) requests.cpu = '64';
+    await sim.apply([huge]);
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.settle({ maxMs: 10 * 60_000 });
+    expect(workshopNodes(sim)).toHaveLength(1);
+    expect(
+      sim
+        .pods()
+        .filter((p) => !p.spec.nodeName)
+        .map((p) => p.metadata.labels?.app),
+    ).toEqual(['huge']);
+    sim.stop();
+  });
+
   it('keeps a node whose pod a PodDisruptionBudget protects, and says so', async () => {
     const sim = await underutilizedPair();
     await sim.apply([pdb('app', { selector: { matchLabels: { app: 'fastapi-app' } }, maxUnavailable: 0 })]);

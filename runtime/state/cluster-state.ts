@@ -185,7 +185,7 @@ export class ClusterState {
   /** Nodes new pods may be placed on, in the scheduler's form. */
   schedulableNodes(): SchedulableNode[] {
     return this.stateNodes()
-      .filter((n) => !n.deleting && !n.markedForDisruption && (n.node || n.nodeClaim?.status?.providerID))
+      .filter((n) => !n.deleting && !n.markedForDisruption)
       .map((n) => ({
         name: n.name,
         labels: n.labels,
@@ -251,7 +251,11 @@ export class ClusterState {
       pods,
       labels,
       taints,
-      allocatable: fromResourceList(node?.status?.allocatable ?? claim?.status?.allocatable),
+      // A claim not yet launched holds exactly what it was planned for, so its pods fit back into it on the next
+      // round instead of causing a second launch.
+      allocatable: fromResourceList(
+        node?.status?.allocatable ?? claim?.status?.allocatable ?? claim?.spec.resources?.requests,
+      ),
       requested,
       registered: claim ? hasCondition(claim, 'Registered') : node !== undefined,
       initialized: claim

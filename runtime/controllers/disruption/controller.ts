@@ -30,7 +30,7 @@ export interface DisruptionOptions {
   clock: Clock;
   recorder: EventRecorder;
   logger: Logger;
-  /** Provisioning still has work in flight: disruption waits so it never fights a scale-up. */
+  /** Provisioning has a batch open, a round running, or pods it has yet to decide on. */
   provisioningBusy: () => boolean;
 }
 
@@ -91,8 +91,8 @@ export class DisruptionController {
 
   private blockedGlobally(): string | undefined {
     const { state } = this.opts;
+    // Never fight a scale-up: pods still to be placed may need exactly the nodes we would remove.
     if (this.opts.provisioningBusy()) return 'provisioning is in progress';
-    if (state.provisionablePods().length > 0) return 'pods are waiting to be scheduled';
     const launching = state.stateNodes().filter((n) => n.managed && !n.initialized && !n.deleting);
     if (launching.length > 0) return `${launching.length} node(s) are still launching`;
     return undefined;

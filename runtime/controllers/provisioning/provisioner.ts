@@ -7,10 +7,19 @@ import type { CloudProvider } from '../../cloudprovider/types';
 import type { EventRecorder } from '../../events/recorder';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
-import type { NodeClaim, NodePool, Pod } from '../../kube/objects';
+import type { NodeClaim, NodePool } from '../../kube/objects';
 import type { Logger } from '../../logging';
-import { schedule, type PlannedNodeClaim, type SchedulingResult } from '../../scheduling/scheduler';
-import type { ClusterState } from '../../state/cluster-state';
+import type { Resources } from '../../scheduling/resources';
+import {
+  schedule,
+  type PlannedNodeClaim,
+  type SchedulableNode,
+  type SchedulingNodePool,
+  type SchedulingResult,
+} from '../../scheduling/scheduler';
+import { Labels } from '../../../sdk/api/well-known';
+import { isProvisionable, type ClusterState } from '../../state/cluster-state';
+import { podKey } from '../../scheduling/pod-requirements';
 import type { Clock } from '../../clock/clock';
 import { Batcher, type BatcherOptions } from './batcher';
 import { nodeClaimFor, schedulingNodePools } from './nodeclaim-factory';
@@ -40,7 +49,7 @@ export class Provisioner {
 
   start(): void {
     this.opts.state.pods.onChange((type, pod) => {
-      if (type !== 'DELETED' && this.isCandidate(pod)) this.batcher.trigger();
+      if (type !== 'DELETED' && isProvisionable(pod)) this.batcher.trigger();
     });
     // A NodePool change may make waiting pods schedulable.
     this.opts.state.nodePools.onChange(() => this.trigger());
@@ -63,8 +72,13 @@ export class Provisioner {
     return this.batcher.isOpen || this.running !== undefined;
   }
 
-  private isCandidate(pod: Pod): boolean {
-    return this.opts.state.provisionablePods().some((p) => p.metadata.uid === pod.metadata.uid);
+  /**
+   * Pods waiting for capacity that the last round has not already judged unschedulable: while any exist, a
+   * provisioning decision is still to come. A pod no NodePool can host must not hold up the rest of the cluster.
+   */
+  hasUndecidedPods(): boolean {
+    const decided = this.lastResult?.unschedulable;
+    return this.opts.state.provisionablePods().some((p) => !decided?.has(podKey(p)));
   }
 
   private runOnce(): void {
@@ -87,7 +101,8 @@ export class Provisioner {
     const pods = state.provisionablePods();
     if (pods.length === 0) return undefined;
     const nodePools = await schedulingNodePools(state, cloud);
-    const result = schedule({ pods, nodes: state.schedulableNodes(), nodePools });
+    const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
+    const result = schedule({ pods, nodes, nodePools });
     this.lastResult = result;
     const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
     for (const [nodeName, placed] of result.existing) {
@@ -128,6 +143,24 @@ export class Provisioner {
       );
     }
     return result;
+  }
+
+  /**
+   * A NodeClaim that has not launched yet has no allocatable of its own. It will become one of its instance type
+   * options, so plan with the smallest allocatable among them: pending pods fill it instead of a second launch.
+   */
+  private withLaunchEstimate(node: SchedulableNode, nodePools: SchedulingNodePool[]): SchedulableNode {
+    const claim = this.opts.state.nodeClaims.get(node.name);
+    if (!claim || claim.status?.providerID) return node;
+    const names = new Set(claim.spec.requirements.find((r) => r.key === Labels.instanceType)?.values ?? []);
+    const pool = nodePools.find((p) => p.nodePool.metadata.name === claim.metadata.labels?.[Labels.nodePool]);
+    const options = pool?.instanceTypes.filter((it) => names.has(it.name)) ?? [];
+    if (options.length === 0) return node;
+    const allocatable: Resources = {};
+    for (const key of new Set(options.flatMap((it) => Object.keys(it.allocatable)))) {
+      allocatable[key] = Math.min(...options.map((it) => it.allocatable[key] ?? 0));
+    }
+    return { ...node, allocatable, requested: { ...node.requested, ...pool?.daemonOverhead } };
   }
 
   private async createNodeClaim(nodePool: NodePool, plan: PlannedNodeClaim): Promise<NodeClaim> {

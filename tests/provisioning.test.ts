@@ -1,0 +1,41 @@
+/** Provisioning scenarios on the embedded simulator. */
+import { Kinds } from '../runtime/kube/kinds';
+import type { NodeClaim } from '../runtime/kube/objects';
+import { APP, APP_NS, labCluster, workshopNodes } from './support/cluster';
+
+describe('provisioning', () => {
+  it('fills a NodeClaim that is still launching instead of launching a second one', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    // EC2 answers slowly: every launch takes 20 s.
+    const launch = sim.cloud.create.bind(sim.cloud);
+    sim.cloud.create = async (claim: NodeClaim) => {
+      await sim.clock.sleep(20_000);
+      return launch(claim);
+    };
+    await sim.scale('Deployment', APP_NS, APP, 9);
+    await sim.clock.advance(5_000); // the batch closed and a claim for the 9th pod is launching
+    expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(2);
+    await sim.scale('Deployment', APP_NS, APP, 10);
+    await sim.clock.advance(5_000); // the 10th pod's batch has closed
+    // The 10th pod fits on the t3a.medium that was already on its way.
+    expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(2);
+    await sim.settle();
+    expect(sim.cloud.allInstances()).toHaveLength(2);
+    expect(workshopNodes(sim)).toHaveLength(2);
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    sim.stop();
+  });
+
+  it('falls back to another zone when the cheapest offering has no capacity', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    const first = workshopNodes(sim)[0];
+    const zone = first?.metadata.labels?.['topology.kubernetes.io/zone'] as string;
+    sim.cloud.withholdCapacity('on-demand', 't3a.medium', zone);
+    await sim.scale('Deployment', APP_NS, APP, 9);
+    await sim.settle();
+    const zones = workshopNodes(sim).map((n) => n.metadata.labels?.['topology.kubernetes.io/zone']);
+    expect(zones).toHaveLength(2);
+    expect(zones[1]).not.toBe(zone);
+    sim.stop();
+  });
+});
