@@ -199,6 +199,28 @@ describe('termination', () => {
     sim.stop();
   });
 
+  it('drains one pod at a time under maxUnavailable: 1, never dropping below the budget', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.settle();
+    const [node] = workshopNodes(sim);
+    expect(podsOn(sim, node?.metadata.name as string)).toHaveLength(8);
+    await sim.apply([pdb('app', { selector: { matchLabels: { app: 'fastapi-app' } }, maxUnavailable: 1 })]);
+    const claim = sim.api.peekAll(Kinds.NodeClaim)[0];
+    await sim.api.delete(Kinds.NodeClaim, claim?.metadata.name as string);
+    let lowest = Infinity;
+    for (let t = 0; t < 600 && sim.api.peek(Kinds.Node, node?.metadata.name as string); t++) {
+      await sim.clock.advance(1000);
+      const running = sim
+        .pods()
+        .filter((p) => p.metadata.labels?.app === 'fastapi-app' && p.status?.phase === 'Running');
+      lowest = Math.min(lowest, running.length);
+    }
+    expect(sim.api.peek(Kinds.Node, node?.metadata.name as string)).toBeUndefined();
+    expect(lowest).toBe(7);
+    sim.stop();
+  });
+
   it('deleting the Node object terminates its instance and NodeClaim', async () => {
     const sim = await labCluster({ replicas: 1 });
     const [node] = workshopNodes(sim);

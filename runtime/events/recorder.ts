@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../clock/clock';
 import { toIso } from '../clock/clock';
-import type { KubeApi } from '../kube/api';
+import { isNotFound, type KubeApi } from '../kube/api';
 import { apiVersionOf, Kinds } from '../kube/kinds';
 import type { Event, KubeObject } from '../kube/objects';
 
@@ -18,8 +18,16 @@ export interface RecordedEvent {
   namespace?: string;
 }
 
+/** An Event already written (or being created: no name yet) and how often it has happened. */
+interface SeenEvent {
+  name?: string;
+  namespace: string;
+  count: number;
+  last: number;
+}
+
 export class EventRecorder {
-  private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
+  private readonly seen = new Map<string, SeenEvent>();
   private readonly listeners: ((e: RecordedEvent) => void)[] = [];
 
   constructor(
@@ -56,13 +64,26 @@ export class EventRecorder {
     const namespace = obj.metadata.namespace ?? 'default';
     const key = `${obj.kind}/${namespace}/${obj.metadata.name}/${reason}/${message}`;
     const prior = this.seen.get(key);
+    if (prior && prior.name === undefined) {
+      // Still being created: count the repeat; create() writes the count once the Event exists.
+      prior.count++;
+      prior.last = now;
+      return;
+    }
     const write = prior
-      ? this.api.patch(
-          Kinds.Event,
-          prior.name,
-          { count: ++prior.count, lastTimestamp: toIso(now) },
-          prior.namespace,
-        )
+      ? this.api
+          .patch(
+            Kinds.Event,
+            prior.name as string,
+            { count: ++prior.count, lastTimestamp: toIso(now) },
+            prior.namespace,
+          )
+          .catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+            // The Event expired (API servers delete Events after a TTL): start a new one.
+            this.seen.delete(key);
+            return this.create(obj, namespace, key, type, reason, message, now);
+          })
       : this.create(obj, namespace, key, type, reason, message, now);
     write.catch((err) => this.onError(err));
   }
@@ -95,8 +116,24 @@ export class EventRecorder {
       lastTimestamp: toIso(now),
       source: { component: 'karpenter' },
     };
-    const created = await this.api.create(Kinds.Event, event);
-    this.seen.set(key, { name: created.metadata.name as string, namespace, count: 1 });
+    const entry: SeenEvent = { namespace, count: 1, last: now };
+    this.seen.set(key, entry);
+    let created: Event;
+    try {
+      created = await this.api.create(Kinds.Event, event);
+    } catch (err) {
+      if (this.seen.get(key) === entry) this.seen.delete(key);
+      throw err;
+    }
+    entry.name = created.metadata.name as string;
+    if (entry.count > 1) {
+      await this.api.patch(
+        Kinds.Event,
+        entry.name,
+        { count: entry.count, lastTimestamp: toIso(entry.last) },
+        namespace,
+      );
+    }
     return created;
   }
 }

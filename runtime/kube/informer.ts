@@ -20,6 +20,7 @@ export class Informer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly handlers: InformerHandler<T>[] = [];
   private handle: WatchHandle | undefined;
+  private cancelRetry: (() => void) | undefined;
   private stopped = false;
   private lastResourceVersion = '';
   /** How many times the informer had to relist; exposed for tests and metrics. */
@@ -44,6 +45,8 @@ export class Informer<T extends KubeObject> {
 
   stop(): void {
     this.stopped = true;
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
     this.handle?.stop();
     this.handle = undefined;
   }
@@ -102,7 +105,8 @@ export class Informer<T extends KubeObject> {
     if (err) this.onError(err);
     this.relists++;
     // Back off briefly so a failing server is not hammered; the clock makes this instant in simulation.
-    this.clock.setTimer(1000, () => {
+    this.cancelRetry = this.clock.setTimer(1000, () => {
+      this.cancelRetry = undefined;
       this.relist().catch((e) => {
         this.onError(e);
         this.restart(e);

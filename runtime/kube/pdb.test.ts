@@ -175,3 +175,33 @@ describe('evictionVerdict', () => {
     expect(verdict).toMatchObject({ allowed: false, status: 500 });
   });
 });
+
+describe('expected pods follow the controller scale', () => {
+  const owned = (name: string, phase: 'Running' | 'Pending' = 'Running'): Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'ns',
+      labels: { app: 'web' },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true }],
+    },
+    spec: { containers: [{ name: 'c' }] },
+    status: { phase, conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }] },
+  });
+  const budget: PodDisruptionBudget = {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'web', namespace: 'ns' },
+    spec: { selector: { matchLabels: { app: 'web' } }, maxUnavailable: 1 },
+  };
+
+  it('does not let back-to-back evictions drain a workload whose replacements are not up yet', () => {
+    const scale = () => 3;
+    // Three replicas wanted, one was just evicted: two healthy, so none more may go.
+    expect(disruptionsAllowed(budget, [owned('a'), owned('b')], scale)).toBe(0);
+    // Without the scale the evicted pod is forgotten, which is exactly the hazard.
+    expect(disruptionsAllowed(budget, [owned('a'), owned('b')])).toBe(1);
+    expect(disruptionsAllowed(budget, [owned('a'), owned('b'), owned('c')], scale)).toBe(1);
+  });
+});

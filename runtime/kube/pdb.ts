@@ -26,10 +26,41 @@ export function pdbSelects(pdb: PodDisruptionBudget, pod: Pod): boolean {
   );
 }
 
+/** The desired replica count of a pod's controller (ReplicaSet, StatefulSet ...), when known. */
+export type ScaleLookup = (owner: { kind: string; name: string }, namespace: string) => number | undefined;
+
+/**
+ * Pods the budget expects to exist. Like the API server's disruption controller, a pod owned by a controller
+ * counts through its controller's replica count, so a pod just evicted (and not yet replaced) still counts as
+ * expected-but-unhealthy; without that, back-to-back evictions could drain a whole workload.
+ */
+function expectedPods(selected: Pod[], scaleOf: ScaleLookup | undefined): number {
+  let expected = 0;
+  const owners = new Set<string>();
+  for (const pod of selected) {
+    const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
+    const replicas = owner && scaleOf?.(owner, pod.metadata.namespace ?? 'default');
+    if (owner && replicas !== undefined) {
+      const key = `${owner.kind}/${owner.name}`;
+      if (!owners.has(key)) {
+        owners.add(key);
+        expected += replicas;
+      }
+    } else if (!pod.metadata.deletionTimestamp) {
+      expected += 1;
+    }
+  }
+  return expected;
+}
+
 /** How many more of its pods the budget allows to be disrupted right now. */
-export function disruptionsAllowed(pdb: PodDisruptionBudget, podsInNamespace: Pod[]): number {
-  const selected = podsInNamespace.filter((p) => pdbSelects(pdb, p) && !p.metadata.deletionTimestamp);
-  const expected = selected.length;
+export function disruptionsAllowed(
+  pdb: PodDisruptionBudget,
+  podsInNamespace: Pod[],
+  scaleOf?: ScaleLookup,
+): number {
+  const selected = podsInNamespace.filter((p) => pdbSelects(pdb, p));
+  const expected = expectedPods(selected, scaleOf);
   const healthy = selected.filter(isPodHealthy).length;
   let desiredHealthy: number;
   if (pdb.spec.minAvailable !== undefined) desiredHealthy = scaled(pdb.spec.minAvailable, expected);
@@ -47,6 +78,7 @@ export function evictionVerdict(
   pod: Pod,
   pdbs: PodDisruptionBudget[],
   podsInNamespace: Pod[],
+  scaleOf?: ScaleLookup,
 ): EvictionVerdict {
   // A pod that is not running does not count against a budget.
   if (pod.status?.phase !== 'Running') return { allowed: true };
@@ -60,7 +92,7 @@ export function evictionVerdict(
   }
   const pdb = matching[0];
   if (!pdb) return { allowed: true };
-  if (disruptionsAllowed(pdb, podsInNamespace) <= 0) {
+  if (disruptionsAllowed(pdb, podsInNamespace, scaleOf) <= 0) {
     return {
       allowed: false,
       status: 429,

@@ -191,7 +191,7 @@ export class MemoryApiServer implements KubeApi {
       (p: PodDisruptionBudget) => p.metadata.namespace === namespace,
     );
     const pods = this.peekAll(Kinds.Pod).filter((p: Pod) => p.metadata.namespace === namespace);
-    const verdict = evictionVerdict(pod, pdbs, pods);
+    const verdict = evictionVerdict(pod, pdbs, pods, (owner, ns) => this.replicasOf(owner, ns));
     if (!verdict.allowed) {
       if (verdict.status === 429) throw new TooManyRequestsError(verdict.message);
       throw new ApiError(500, 'InternalError', verdict.message);
@@ -206,8 +206,9 @@ export class MemoryApiServer implements KubeApi {
   ): Promise<WatchHandle> {
     const from = Number(opts.resourceVersion || this.rv);
     const key = kindKey(kind);
-    const oldest = this.history[0]?.rv;
-    if (from < this.rv && oldest !== undefined && from < oldest - 1) {
+    // With the whole history compacted away, only the current resourceVersion can be resumed from.
+    const oldest = this.history[0]?.rv ?? this.rv + 1;
+    if (from < this.rv && from < oldest - 1) {
       throw new GoneError(`too old resource version: ${from} (${oldest - 1})`);
     }
     let stopped = false;
@@ -246,6 +247,20 @@ export class MemoryApiServer implements KubeApi {
   }
 
   // --- internals ---
+
+  /** The controller's desired replicas, as the API server's disruption controller reads its scale. */
+  private replicasOf(owner: { kind: string; name: string }, namespace: string): number | undefined {
+    const kind =
+      owner.kind === 'ReplicaSet'
+        ? Kinds.ReplicaSet
+        : owner.kind === 'StatefulSet'
+          ? Kinds.StatefulSet
+          : undefined;
+    if (!kind) return undefined;
+    const obj = this.store(kind).get(this.key(kind, owner.name, namespace)) as
+      { spec?: { replicas?: number } } | undefined;
+    return obj ? (obj.spec?.replicas ?? 1) : undefined;
+  }
 
   private replace<T extends KubeObject>(kind: ResourceKind<T>, input: T, part: 'spec' | 'status'): T {
     const current = this.mustGet(kind, input.metadata.name as string, input.metadata.namespace);
