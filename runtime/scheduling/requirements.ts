@@ -6,12 +6,17 @@
 import { Labels } from '../../sdk/api/well-known';
 import type { NodeSelectorRequirement } from '../kube/objects';
 
+/** A label value the numeric operators accept, as Go's strconv.Atoi parses it: optional sign, decimal digits. */
+const INTEGER = /^[+-]?[0-9]+$/;
+
 export class Requirement {
   private constructor(
     readonly key: string,
-    /** When true the allowed set is "everything except `values`". */
+    /** When true the allowed values are "everything except `values`". */
     readonly complement: boolean,
     readonly values: ReadonlySet<string>,
+    /** Whether a node without the label satisfies it (NotIn, DoesNotExist). Tracked apart from the values. */
+    readonly absent: boolean,
     /** Exclusive numeric bounds; a value must parse as an integer within them. */
     readonly greaterThan?: number,
     readonly lessThan?: number,
@@ -22,44 +27,49 @@ export class Requirement {
     const values = r.values ?? [];
     const num = (): number => {
       const n = Number(values[0]);
-      if (values.length !== 1 || !Number.isInteger(n)) {
+      if (values.length !== 1 || !INTEGER.test(values[0] as string)) {
         throw new Error(
           `requirement ${r.key} ${r.operator} needs exactly one integer value, got [${values.join(', ')}]`,
         );
       }
       return n;
     };
+    const none = new Set<string>();
     switch (r.operator) {
       case 'In':
-        return new Requirement(r.key, false, new Set(values), undefined, undefined, r.minValues);
+        return new Requirement(r.key, false, new Set(values), false, undefined, undefined, r.minValues);
       case 'NotIn':
-        return new Requirement(r.key, true, new Set(values), undefined, undefined, r.minValues);
+        return new Requirement(r.key, true, new Set(values), true, undefined, undefined, r.minValues);
       case 'Exists':
-        return new Requirement(r.key, true, new Set(), undefined, undefined, r.minValues);
+        return new Requirement(r.key, true, none, false, undefined, undefined, r.minValues);
       case 'DoesNotExist':
-        return new Requirement(r.key, false, new Set());
+        return new Requirement(r.key, false, none, true);
       case 'Gt':
-        return new Requirement(r.key, true, new Set(), num(), undefined, r.minValues);
+        return new Requirement(r.key, true, none, false, num(), undefined, r.minValues);
       case 'Gte':
-        return new Requirement(r.key, true, new Set(), num() - 1, undefined, r.minValues);
+        return new Requirement(r.key, true, none, false, num() - 1, undefined, r.minValues);
       case 'Lt':
-        return new Requirement(r.key, true, new Set(), undefined, num(), r.minValues);
+        return new Requirement(r.key, true, none, false, undefined, num(), r.minValues);
       case 'Lte':
-        return new Requirement(r.key, true, new Set(), undefined, num() + 1, r.minValues);
+        return new Requirement(r.key, true, none, false, undefined, num() + 1, r.minValues);
     }
   }
 
   static in(key: string, values: Iterable<string>): Requirement {
-    return new Requirement(key, false, new Set(values));
+    return new Requirement(key, false, new Set(values), false);
   }
 
   static exists(key: string): Requirement {
-    return new Requirement(key, true, new Set());
+    return new Requirement(key, true, new Set(), false);
   }
 
-  /** The set is empty: nothing can satisfy it (DoesNotExist is the empty "In" set). */
+  static doesNotExist(key: string): Requirement {
+    return new Requirement(key, false, new Set(), true);
+  }
+
+  /** Nothing satisfies it: no value, and not the label's absence either (a contradiction). */
   isEmpty(): boolean {
-    return !this.complement && this.values.size === 0;
+    return !this.absent && !this.hasAnyValue();
   }
 
   /** True when a label with this value satisfies the requirement. */
@@ -68,21 +78,22 @@ export class Requirement {
     return this.complement ? !this.values.has(value) : this.values.has(value);
   }
 
-  /** True when a node without the label satisfies it (NotIn, DoesNotExist). */
+  /** True when a node without the label satisfies it. */
   allowsAbsent(): boolean {
-    return this.complement
-      ? this.greaterThan === undefined && this.lessThan === undefined && this.isNotIn()
-      : this.values.size === 0;
+    return this.absent;
   }
 
-  private isNotIn(): boolean {
-    return this.values.size > 0;
+  private hasAnyValue(): boolean {
+    if (!this.complement) return this.values.size > 0;
+    if (this.greaterThan !== undefined && this.lessThan !== undefined)
+      return this.lessThan - this.greaterThan > 1;
+    return true;
   }
 
   private withinBounds(value: string): boolean {
     if (this.greaterThan === undefined && this.lessThan === undefined) return true;
+    if (!INTEGER.test(value)) return false;
     const n = Number(value);
-    if (!Number.isInteger(n)) return false;
     if (this.greaterThan !== undefined && !(n > this.greaterThan)) return false;
     if (this.lessThan !== undefined && !(n < this.lessThan)) return false;
     return true;
@@ -92,29 +103,36 @@ export class Requirement {
     const gt = maxDefined(this.greaterThan, other.greaterThan);
     const lt = minDefined(this.lessThan, other.lessThan);
     const minValues = maxDefined(this.minValues, other.minValues);
+    const absent = this.absent && other.absent;
     if (this.complement && other.complement) {
-      return new Requirement(this.key, true, new Set([...this.values, ...other.values]), gt, lt, minValues);
+      return new Requirement(
+        this.key,
+        true,
+        new Set([...this.values, ...other.values]),
+        absent,
+        gt,
+        lt,
+        minValues,
+      );
     }
     const finite = this.complement ? other : this;
     const rest = this.complement ? this : other;
     const values = [...finite.values].filter((v) => rest.has(v) && finite.has(v));
-    const bounded = new Requirement(this.key, false, new Set(values), gt, lt, minValues);
+    const bounded = new Requirement(this.key, false, new Set(values), absent, gt, lt, minValues);
     return new Requirement(
       this.key,
       false,
       new Set(values.filter((v) => bounded.withinBounds(v))),
+      absent,
       undefined,
       undefined,
       minValues,
     );
   }
 
-  /** Any value satisfies both. */
+  /** Some node can satisfy both: a value both accept, or both accept the label being absent. */
   intersects(other: Requirement): boolean {
-    const i = this.intersect(other);
-    if (!i.complement) return i.values.size > 0;
-    if (i.greaterThan !== undefined && i.lessThan !== undefined) return i.lessThan - i.greaterThan > 1;
-    return true;
+    return !this.intersect(other).isEmpty();
   }
 
   /** A single value that satisfies it, when the set is finite. */
@@ -124,15 +142,19 @@ export class Requirement {
   }
 
   toString(): string {
-    if (!this.complement)
-      return this.values.size === 0
-        ? `${this.key} DoesNotExist`
-        : `${this.key} In [${[...this.values].sort().join(', ')}]`;
+    if (!this.complement) {
+      if (this.values.size > 0) return `${this.key} In [${[...this.values].sort().join(', ')}]`;
+      return this.absent ? `${this.key} DoesNotExist` : `${this.key} In [] (contradictory)`;
+    }
     const parts: string[] = [];
     if (this.values.size > 0) parts.push(`NotIn [${[...this.values].sort().join(', ')}]`);
     if (this.greaterThan !== undefined) parts.push(`Gt ${this.greaterThan}`);
     if (this.lessThan !== undefined) parts.push(`Lt ${this.lessThan}`);
-    return `${this.key} ${parts.length ? parts.join(' ') : 'Exists'}`;
+    if (parts.length === 0) return `${this.key} Exists`;
+    // NotIn alone accepts a missing label; when intersected with Exists it no longer does, so say so.
+    const bounded = this.greaterThan !== undefined || this.lessThan !== undefined;
+    if (this.values.size > 0 && !this.absent && !bounded) parts.unshift('Exists,');
+    return `${this.key} ${parts.join(' ')}`;
   }
 }
 

@@ -112,8 +112,8 @@ export function exceeded(request: Resources, available: Resources): string[] {
 }
 
 function containerRequests(c: Container): Resources {
-  // A container with limits and no requests is requested at its limits, as Kubernetes defaults it.
-  return fromResourceList(c.resources?.requests ?? c.resources?.limits);
+  // A resource with a limit and no request is requested at its limit, as Kubernetes defaults it (per resource).
+  return fromResourceList({ ...c.resources?.limits, ...c.resources?.requests });
 }
 
 /**

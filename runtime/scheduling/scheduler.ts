@@ -109,10 +109,9 @@ function sortByPrice(types: InstanceType[], reqs: Requirements): InstanceType[] 
 
 function describeResources(r: Resources): string {
   const parts: string[] = [];
-  if (r.cpu) parts.push(`cpu=${formatCpu(r.cpu)}`);
-  if (r.memory) parts.push(`memory=${Math.ceil(r.memory / 2 ** 20)}Mi`);
-  for (const [k, v] of Object.entries(r))
-    if (!['cpu', 'memory', 'pods'].includes(k) && v) parts.push(`${k}=${v}`);
+  if (r.cpu !== undefined) parts.push(`cpu=${formatCpu(r.cpu)}`);
+  if (r.memory !== undefined) parts.push(`memory=${Math.ceil(r.memory / 2 ** 20)}Mi`);
+  for (const [k, v] of Object.entries(r)) if (!['cpu', 'memory', 'pods'].includes(k)) parts.push(`${k}=${v}`);
   return parts.join(', ');
 }
 
@@ -265,9 +264,7 @@ export class Scheduler {
       }
       const allowed = fitting.filter((it) => withinLimits(it, pool.remaining));
       if (allowed.length === 0) {
-        lastReason = `NodePool limits reached (remaining ${describeResources(pool.remaining ?? {})}${
-          pool.remaining?.nodes !== undefined ? `, nodes=${pool.remaining.nodes}` : ''
-        })`;
+        lastReason = `NodePool limits reached (remaining ${describeResources(pool.remaining ?? {})})`;
         continue;
       }
       const options = sortByPrice(allowed, merged);

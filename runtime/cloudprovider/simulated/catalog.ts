@@ -119,6 +119,17 @@ export function toInstanceType(
       offerings.push({ capacityType: 'spot', zone, price: spot, available: !isUnavailable('spot', zone) });
   }
   const requirements = Requirements.fromLabels(specLabels(spec, region));
+  if (!spec.gpu) {
+    // A type without GPUs must not satisfy a pod asking for GPU labels: it has none of them.
+    for (const key of [
+      Labels.instanceGpuName,
+      Labels.instanceGpuManufacturer,
+      Labels.instanceGpuCount,
+      Labels.instanceGpuMemory,
+    ]) {
+      requirements.add(Requirement.doesNotExist(key));
+    }
+  }
   requirements.add(Requirement.in(Labels.zone, spec.zones));
   requirements.add(Requirement.in(Labels.capacityType, [...new Set(offerings.map((o) => o.capacityType))]));
   return {

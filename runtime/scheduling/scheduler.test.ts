@@ -1,0 +1,654 @@
+import { Labels } from '../../sdk/api/well-known';
+import { defaultCatalog, toInstanceType } from '../cloudprovider/simulated/catalog';
+import {
+  cheapestOffering,
+  compatibleOfferings,
+  instanceTypeCompatible,
+  type InstanceType,
+} from '../cloudprovider/types';
+import type { NodeSelectorRequirement, Pod } from '../kube/objects';
+import { Requirements } from './requirements';
+import {
+  nodePoolRequirements,
+  remainingLimits,
+  schedule,
+  sortPodsForPacking,
+  type SchedulingResult,
+} from './scheduler';
+import {
+  GiB,
+  MiB,
+  REGION,
+  WORKSHOP_KUBELET,
+  WORKSHOP_LABEL,
+  catalogSpec,
+  instanceType,
+  instanceTypes,
+  node,
+  nodePool,
+  pod,
+  pods,
+  schedulingPool,
+} from './testing';
+
+const onDemand: NodeSelectorRequirement = { key: Labels.capacityType, operator: 'In', values: ['on-demand'] };
+const names = (list: { metadata: { name?: string } }[] | undefined): (string | undefined)[] =>
+  (list ?? []).map((p) => p.metadata.name);
+const typeNames = (types: InstanceType[]): string[] => types.map((t) => t.name);
+const reasonsOf = (result: SchedulingResult, key: string): string[] | undefined =>
+  result.unschedulable.get(key)?.reasons;
+
+describe('packing order', () => {
+  it('sorts by cpu descending, then memory descending, then namespace/name', () => {
+    const sorted = sortPodsForPacking([
+      pod('d', { cpu: '100m', memory: '1Gi' }),
+      pod('zero', { cpu: '0' }),
+      pod('b', { cpu: '500m', memory: '128Mi' }),
+      pod('a', { cpu: '100m', memory: '1Gi' }),
+      pod('c', { cpu: '500m', memory: '256Mi' }),
+      pod('a', { cpu: '100m', memory: '1Gi', namespace: 'aaa' }),
+    ]);
+    expect(sorted.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual([
+      'default/c',
+      'default/b',
+      'aaa/a',
+      'default/a',
+      'default/d',
+      'default/zero',
+    ]);
+  });
+
+  it('places the larger pod first even when it is listed last', () => {
+    const result = schedule({
+      pods: [pod('small', { cpu: '300m' }), pod('big', { cpu: '900m' })],
+      nodes: [node('n1', { allocatable: { cpu: 1000, memory: 8 * GiB, pods: 110 } })],
+      nodePools: [
+        schedulingPool(nodePool('default', { requirements: [onDemand] }), [instanceType('t3a.medium')]),
+      ],
+    });
+    expect(names(result.existing.get('n1'))).toEqual(['big']);
+    expect(result.newNodeClaims.map((c) => names(c.pods))).toEqual([['small']]);
+  });
+});
+
+describe('placement order', () => {
+  it('fills existing nodes, then claims planned in the same round, then new claims', () => {
+    const result = schedule({
+      pods: pods('p', 5, { cpu: '600m' }),
+      nodes: [node('n1', { allocatable: { cpu: 1000, memory: 8 * GiB, pods: 110 } })],
+      nodePools: [
+        schedulingPool(nodePool('default', { requirements: [onDemand] }), [instanceType('t3a.medium')]),
+      ],
+    });
+    // n1 holds one 600m pod; a t3a.medium (1930m allocatable) holds three.
+    expect(names(result.existing.get('n1'))).toEqual(['p-0']);
+    expect(result.newNodeClaims.map((c) => names(c.pods))).toEqual([['p-1', 'p-2', 'p-3'], ['p-4']]);
+    expect(result.newNodeClaims[0]?.requests).toEqual({ cpu: 1800, pods: 3 });
+    expect(result.newNodeClaims[1]?.requests).toEqual({ cpu: 600, pods: 1 });
+    expect(result.unschedulable.size).toBe(0);
+  });
+
+  it('counts what is already requested on an existing node', () => {
+    const result = schedule({
+      pods: pods('p', 2, { cpu: '500m' }),
+      nodes: [
+        node('n1', { allocatable: { cpu: 1000, memory: 8 * GiB, pods: 110 }, requested: { cpu: 400 } }),
+      ],
+      nodePools: [],
+    });
+    expect(names(result.existing.get('n1'))).toEqual(['p-0']);
+    expect(reasonsOf(result, 'default/p-1')).toEqual([
+      '1 existing node(s) lack room or do not match',
+      'no NodePool exists',
+    ]);
+  });
+
+  it('an in-flight node absorbs pending pods before any new claim is made', () => {
+    const launching = node('launching', {
+      inFlight: true,
+      labels: { ...WORKSHOP_LABEL },
+      allocatable: { cpu: 1780, memory: 3554 * MiB, pods: 17 },
+    });
+    const result = schedule({
+      pods: pods('p', 3, { cpu: '200m', nodeSelector: { ...WORKSHOP_LABEL } }),
+      nodes: [launching],
+      nodePools: [
+        schedulingPool(nodePool('default', { labels: { ...WORKSHOP_LABEL } }), [
+          instanceType('t3a.medium', WORKSHOP_KUBELET),
+        ]),
+      ],
+    });
+    expect(names(result.existing.get('launching'))).toEqual(['p-0', 'p-1', 'p-2']);
+    expect(result.newNodeClaims).toEqual([]);
+  });
+
+  it('a pod whose requirements conflict with a planned claim gets its own claim', () => {
+    const result = schedule({
+      pods: [
+        pod('a', { nodeSelector: { [Labels.zone]: 'us-east-1a' } }),
+        pod('b', { nodeSelector: { [Labels.zone]: 'us-east-1b' } }),
+        pod('c', { nodeSelector: { [Labels.zone]: 'us-east-1a' } }),
+      ],
+      nodes: [],
+      nodePools: [schedulingPool(nodePool('default'), [instanceType('t3a.medium')])],
+    });
+    expect(result.newNodeClaims.map((c) => names(c.pods))).toEqual([['a', 'c'], ['b']]);
+    expect(result.newNodeClaims.map((c) => c.requirements.get(Labels.zone)?.toString())).toEqual([
+      `${Labels.zone} In [us-east-1a]`,
+      `${Labels.zone} In [us-east-1b]`,
+    ]);
+  });
+
+  it('joins the planned claim with the fewest pods first', () => {
+    // The two big pods need two claims; each small pod joins the claim holding fewer pods (a tie → the first).
+    const result = schedule({
+      pods: [
+        pod('big-1', { cpu: '1500m' }),
+        pod('big-2', { cpu: '1400m' }),
+        ...pods('small', 2, { cpu: '100m' }),
+      ],
+      nodes: [],
+      nodePools: [
+        schedulingPool(nodePool('default', { requirements: [onDemand] }), [instanceType('t3a.medium')]),
+      ],
+    });
+    expect(result.newNodeClaims.map((c) => names(c.pods))).toEqual([
+      ['big-1', 'small-0'],
+      ['big-2', 'small-1'],
+    ]);
+  });
+});
+
+describe('instance type options', () => {
+  const candidates = ['m5.large', 'c5.large', 't3a.large', 't3a.medium', 't3a.small'];
+
+  it('lists fitting types cheapest first by on-demand price when the pool is on-demand', () => {
+    const result = schedule({
+      pods: [pod('p', { cpu: '200m', memory: '256Mi' })],
+      nodes: [],
+      nodePools: [
+        schedulingPool(nodePool('default', { requirements: [onDemand] }), instanceTypes(candidates)),
+      ],
+    });
+    const claim = result.newNodeClaims[0];
+    expect(typeNames(claim?.instanceTypeOptions ?? [])).toEqual([
+      't3a.small', // 0.0188
+      't3a.medium', // 0.0376
+      't3a.large', // 0.0752
+      'c5.large', // 0.085
+      'm5.large', // 0.096
+    ]);
+    const prices = (claim?.instanceTypeOptions ?? []).map(
+      (it) => cheapestOffering(it, claim!.requirements)?.price,
+    );
+    expect(prices).toEqual([0.0188, 0.0376, 0.0752, 0.085, 0.096]);
+  });
+
+  it('orders by the cheapest compatible offering, which is spot when the pool allows it', () => {
+    const result = schedule({
+      pods: [pod('p', { cpu: '200m', memory: '256Mi' })],
+      nodes: [],
+      nodePools: [schedulingPool(nodePool('default'), instanceTypes(candidates))],
+    });
+    expect(typeNames(result.newNodeClaims[0]?.instanceTypeOptions ?? [])).toEqual([
+      't3a.small', // 0.0062
+      't3a.medium', // 0.0113
+      'c5.large', // 0.0261
+      'm5.large', // 0.0289
+      't3a.large', // 0.0297
+    ]);
+  });
+
+  it('drops types a planned claim outgrows as pods join it', () => {
+    // t3a.small allows 8 pods; the ninth pod leaves t3a.medium (17 pods) as the cheapest option.
+    const result = schedule({
+      pods: pods('p', 9, { cpu: '100m' }),
+      nodes: [],
+      nodePools: [
+        schedulingPool(nodePool('default', { requirements: [onDemand] }), instanceTypes(candidates)),
+      ],
+    });
+    expect(result.newNodeClaims).toHaveLength(1);
+    expect(result.newNodeClaims[0]?.requests).toEqual({ cpu: 900, pods: 9 });
+    expect(typeNames(result.newNodeClaims[0]?.instanceTypeOptions ?? [])).toEqual([
+      't3a.medium',
+      't3a.large',
+      'c5.large',
+      'm5.large',
+    ]);
+  });
+});
+
+describe('pod requirements narrow the claim', () => {
+  const pool = () =>
+    schedulingPool(
+      nodePool('default', { requirements: [onDemand] }),
+      instanceTypes(['t3a.medium', 't3a.large', 'c5.large', 'c6g.large']),
+    );
+
+  it('a nodeSelector on a well-known label narrows requirements and options', () => {
+    const result = schedule({
+      pods: [pod('p', { nodeSelector: { [Labels.instanceType]: 'c5.large', [Labels.zone]: 'us-east-1b' } })],
+      nodes: [],
+      nodePools: [pool()],
+    });
+    const claim = result.newNodeClaims[0];
+    expect(typeNames(claim?.instanceTypeOptions ?? [])).toEqual(['c5.large']);
+    expect(claim?.requirements.singleValueLabels()).toEqual({
+      [Labels.capacityType]: 'on-demand',
+      [Labels.nodePool]: 'default',
+      [Labels.instanceType]: 'c5.large',
+      [Labels.zone]: 'us-east-1b',
+    });
+  });
+
+  it('required node affinity narrows with NotIn and Gt', () => {
+    const result = schedule({
+      pods: [
+        pod('p', {
+          affinityTerms: [
+            [
+              { key: Labels.instanceType, operator: 'NotIn', values: ['t3a.medium'] },
+              { key: Labels.instanceMemory, operator: 'Gt', values: ['4096'] },
+            ],
+          ],
+        }),
+      ],
+      nodes: [],
+      nodePools: [pool()],
+    });
+    expect(typeNames(result.newNodeClaims[0]?.instanceTypeOptions ?? [])).toEqual(['t3a.large']);
+  });
+
+  it('OR’ed affinity terms: the first term no instance type satisfies is skipped for the next', () => {
+    const result = schedule({
+      pods: [
+        pod('p', {
+          affinityTerms: [
+            [{ key: Labels.zone, operator: 'In', values: ['us-west-2a'] }],
+            [{ key: Labels.arch, operator: 'In', values: ['arm64'] }],
+          ],
+        }),
+      ],
+      nodes: [],
+      nodePools: [pool()],
+    });
+    const claim = result.newNodeClaims[0];
+    expect(typeNames(claim?.instanceTypeOptions ?? [])).toEqual(['c6g.large']);
+    expect(claim?.requirements.get(Labels.arch)?.toString()).toBe('kubernetes.io/arch In [arm64]');
+    expect(claim?.requirements.has(Labels.zone)).toBe(false);
+  });
+
+  it('the claim carries the NodePool’s requirements, template labels and name', () => {
+    const np = nodePool('workshop', {
+      requirements: [onDemand, { key: Labels.instanceType, operator: 'In', values: ['t3a.medium'] }],
+      labels: { ...WORKSHOP_LABEL },
+    });
+    expect(nodePoolRequirements(np).toString()).toBe(
+      'karpenter.sh/capacity-type In [on-demand], node.kubernetes.io/instance-type In [t3a.medium], ' +
+        'karpenter.sh/nodepool In [workshop], workload-type In [developers-workshop]',
+    );
+  });
+});
+
+describe('NodePools', () => {
+  it('a tainted NodePool needs a toleration; the reason names the taint', () => {
+    const taint = { key: 'dedicated', value: 'batch', effect: 'NoSchedule' as const };
+    const pools = [schedulingPool(nodePool('batch', { taints: [taint] }), [instanceType('t3a.medium')])];
+    const refused = schedule({ pods: [pod('p')], nodes: [], nodePools: pools });
+    expect(refused.newNodeClaims).toEqual([]);
+    expect(reasonsOf(refused, 'default/p')).toEqual([
+      'NodePool "batch": taint dedicated=batch:NoSchedule is not tolerated',
+    ]);
+
+    const tolerated = schedule({
+      pods: [pod('p', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'batch' }] })],
+      nodes: [],
+      nodePools: pools,
+    });
+    expect(tolerated.newNodeClaims[0]?.taints).toEqual([taint]);
+  });
+
+  it('a pod that does not tolerate a planned claim’s taints gets a claim from another pool', () => {
+    const taint = { key: 'dedicated', value: 'batch', effect: 'NoSchedule' as const };
+    const result = schedule({
+      pods: [
+        pod('tolerant', { cpu: '200m', tolerations: [{ operator: 'Exists' }] }),
+        pod('plain', { cpu: '100m' }),
+      ],
+      nodes: [],
+      nodePools: [
+        schedulingPool(nodePool('a-batch', { taints: [taint] }), [instanceType('t3a.medium')]),
+        schedulingPool(nodePool('b-general'), [instanceType('t3a.medium')]),
+      ],
+    });
+    expect(result.newNodeClaims.map((c) => [c.nodePoolName, names(c.pods)])).toEqual([
+      ['a-batch', ['tolerant']],
+      ['b-general', ['plain']],
+    ]);
+  });
+
+  it('tries NodePools by weight, heaviest first, then by name', () => {
+    const run = (weights: [number | undefined, number | undefined]) =>
+      schedule({
+        pods: [pod('p')],
+        nodes: [],
+        nodePools: [
+          schedulingPool(nodePool('b-pricey', { weight: weights[0] }), [instanceType('m5.large')]),
+          schedulingPool(nodePool('a-cheap', { weight: weights[1] }), [instanceType('t3a.small')]),
+        ],
+      }).newNodeClaims[0]?.nodePoolName;
+    expect(run([50, 10])).toBe('b-pricey');
+    expect(run([10, 50])).toBe('a-cheap');
+    expect(run([undefined, undefined])).toBe('a-cheap');
+    expect(run([1, undefined])).toBe('b-pricey');
+  });
+
+  it('falls through to the next NodePool when the heavier one cannot take the pod', () => {
+    const result = schedule({
+      pods: [pod('p', { nodeSelector: { [Labels.arch]: 'arm64' } })],
+      nodes: [],
+      nodePools: [
+        schedulingPool(nodePool('amd', { weight: 100 }), [instanceType('t3a.medium')]),
+        schedulingPool(nodePool('arm', { weight: 1 }), [instanceType('c6g.large')]),
+      ],
+    });
+    expect(result.newNodeClaims.map((c) => c.nodePoolName)).toEqual(['arm']);
+  });
+
+  it('a cpu limit stops a second claim; the reason mentions the limit', () => {
+    const np = nodePool('default', { requirements: [onDemand], limits: { cpu: '3' } });
+    const remaining = remainingLimits(np, {}, 0);
+    expect(remaining).toEqual({ cpu: 3000 });
+    const result = schedule({
+      pods: pods('p', 2, { cpu: '1' }),
+      nodes: [],
+      nodePools: [schedulingPool(np, [instanceType('t3a.medium')], { remaining })],
+    });
+    // The first claim reserves a whole t3a.medium (2 cpu); 1 cpu is left, less than another t3a.medium.
+    expect(result.newNodeClaims.map((c) => names(c.pods))).toEqual([['p-0']]);
+    expect(reasonsOf(result, 'default/p-1')).toEqual([
+      'NodePool "default": NodePool limits reached (remaining cpu=1)',
+    ]);
+  });
+
+  it('names every exhausted limit, including a zero remainder and nodes (once)', () => {
+    const run = (remaining: Record<string, number>) =>
+      reasonsOf(
+        schedule({
+          pods: [pod('p')],
+          nodes: [],
+          nodePools: [schedulingPool(nodePool('default'), [instanceType('t3a.medium')], { remaining })],
+        }),
+        'default/p',
+      );
+    expect(run({ cpu: 0 })).toEqual(['NodePool "default": NodePool limits reached (remaining cpu=0)']);
+    expect(run({ nodes: 0 })).toEqual(['NodePool "default": NodePool limits reached (remaining nodes=0)']);
+    expect(run({ cpu: 1500, memory: 0, nodes: 2 })).toEqual([
+      'NodePool "default": NodePool limits reached (remaining cpu=1500m, memory=0Mi, nodes=2)',
+    ]);
+  });
+
+  it('the limit reservation takes the largest option, so a pool never overshoots', () => {
+    const np = nodePool('default', { requirements: [onDemand], limits: { cpu: '6' } });
+    const result = schedule({
+      // Different zones keep the pods on separate claims.
+      pods: [
+        pod('a', { cpu: '1500m', nodeSelector: { [Labels.zone]: 'us-east-1a' } }),
+        pod('b', { cpu: '1500m', nodeSelector: { [Labels.zone]: 'us-east-1b' } }),
+      ],
+      nodes: [],
+      nodePools: [
+        schedulingPool(np, instanceTypes(['t3a.medium', 't3a.xlarge']), {
+          remaining: remainingLimits(np, {}, 0),
+        }),
+      ],
+    });
+    // Claim 1 may still become a t3a.xlarge (4 cpu): 2 cpu left fits only a t3a.medium for the second pod.
+    expect(result.newNodeClaims.map((c) => typeNames(c.instanceTypeOptions))).toEqual([
+      ['t3a.medium', 't3a.xlarge'],
+      ['t3a.medium'],
+    ]);
+  });
+
+  it('remainingLimits subtracts usage and node count; no limits means unlimited', () => {
+    const np = nodePool('default', { limits: { cpu: '100', memory: '64Gi', nodes: '3' } });
+    expect(remainingLimits(np, { cpu: 4000, memory: 8 * GiB }, 2)).toEqual({
+      cpu: 96000,
+      memory: 56 * GiB,
+      nodes: 1,
+    });
+    expect(remainingLimits(nodePool('unlimited'), { cpu: 4000 }, 2)).toBeUndefined();
+  });
+});
+
+describe('DaemonSet overhead', () => {
+  const pool = (daemonOverhead = {}) =>
+    schedulingPool(
+      nodePool('default', { requirements: [onDemand] }),
+      instanceTypes(['t3a.medium', 't3a.xlarge']),
+      { daemonOverhead },
+    );
+
+  it('is added to each new claim’s requests and can push the pod to a larger type', () => {
+    const without = schedule({ pods: [pod('p', { cpu: '1500m' })], nodes: [], nodePools: [pool()] });
+    expect(typeNames(without.newNodeClaims[0]?.instanceTypeOptions ?? [])[0]).toBe('t3a.medium');
+
+    const overhead = { cpu: 500, memory: 256 * MiB, pods: 2 };
+    const result = schedule({ pods: pods('p', 2, { cpu: '3' }), nodes: [], nodePools: [pool(overhead)] });
+    expect(result.newNodeClaims).toHaveLength(2);
+    for (const claim of result.newNodeClaims) {
+      expect(claim.requests).toEqual({ cpu: 3500, memory: 256 * MiB, pods: 3 });
+      expect(typeNames(claim.instanceTypeOptions)).toEqual(['t3a.xlarge']);
+    }
+
+    const pushed = schedule({ pods: [pod('p', { cpu: '1500m' })], nodes: [], nodePools: [pool(overhead)] });
+    // 1500m + 500m = 2000m exceeds a t3a.medium's 1930m allocatable.
+    expect(typeNames(pushed.newNodeClaims[0]?.instanceTypeOptions ?? [])).toEqual(['t3a.xlarge']);
+    expect(pushed.newNodeClaims[0]?.requests).toEqual({ cpu: 2000, memory: 256 * MiB, pods: 3 });
+  });
+});
+
+describe('unschedulable reasons', () => {
+  const workshopPool = () =>
+    schedulingPool(
+      nodePool('default', {
+        requirements: [onDemand, { key: Labels.instanceType, operator: 'In', values: ['t3a.medium'] }],
+        labels: { ...WORKSHOP_LABEL },
+      }),
+      instanceTypes(['t3a.medium', 'c6g.large'], WORKSHOP_KUBELET),
+    );
+  const reasonsFor = (p: Pod, nodePools = [workshopPool()]): string[] | undefined =>
+    reasonsOf(schedule({ pods: [p], nodes: [], nodePools }), `default/${p.metadata.name}`);
+
+  it('no NodePool exists', () => {
+    expect(reasonsFor(pod('p'), [])).toEqual(['no NodePool exists']);
+  });
+
+  it('no instance type satisfies requirements', () => {
+    expect(reasonsFor(pod('p', { nodeSelector: { [Labels.arch]: 'arm64' } }))).toEqual([
+      'NodePool "default": no instance type satisfies requirements [' +
+        'karpenter.sh/capacity-type In [on-demand], node.kubernetes.io/instance-type In [t3a.medium], ' +
+        'karpenter.sh/nodepool In [default], workload-type In [developers-workshop], kubernetes.io/arch In [arm64]]',
+    ]);
+  });
+
+  it('no instance type has enough resources', () => {
+    expect(reasonsFor(pod('p', { cpu: '4', memory: '1Gi' }))).toEqual([
+      'NodePool "default": no instance type has enough resources for cpu=4, memory=1024Mi ' +
+        '(largest compatible: t3a.medium with cpu=1780m, memory=3554Mi, ephemeral-storage=20401094656 allocatable; ' +
+        'short of cpu)',
+    ]);
+  });
+
+  it('incompatible requirements on a label the NodePool sets', () => {
+    expect(reasonsFor(pod('p', { nodeSelector: { 'workload-type': 'other' } }))).toEqual([
+      'NodePool "default": incompatible requirements: ' +
+        'workload-type In [other] conflicts with workload-type In [developers-workshop]',
+    ]);
+  });
+
+  it('incompatible requirements on a custom label the NodePool does not define', () => {
+    expect(reasonsFor(pod('p', { nodeSelector: { team: 'a' } }))).toEqual([
+      'NodePool "default": incompatible requirements: label team is not defined (requires team In [a])',
+    ]);
+  });
+
+  it('one reason per NodePool, in the order they were tried', () => {
+    const other = schedulingPool(nodePool('zzz', { weight: 5 }), [instanceType('t3a.small')]);
+    expect(reasonsFor(pod('p', { cpu: '4' }), [workshopPool(), other])).toEqual([
+      'NodePool "zzz": no instance type has enough resources for cpu=4 ' +
+        '(largest compatible: t3a.small with cpu=1930m, memory=1605Mi, ephemeral-storage=20401094656 allocatable; ' +
+        'short of cpu)',
+      expect.stringContaining('NodePool "default": no instance type has enough resources for cpu=4'),
+    ]);
+  });
+});
+
+describe('seed lab: the workshop NodePool with one node already running', () => {
+  it('places 7 of 8 pending 200m pods on the existing 1780m node and plans one t3a.medium', () => {
+    const np = nodePool('developers-workshop-pool', {
+      requirements: [
+        { key: Labels.instanceType, operator: 'In', values: ['t3a.medium'] },
+        { key: Labels.capacityType, operator: 'In', values: ['on-demand'] },
+      ],
+      labels: { ...WORKSHOP_LABEL },
+      limits: { cpu: '100' },
+    });
+    // The cloud offers the whole catalog; the NodePool's requirements narrow it to t3a.medium.
+    const catalog = defaultCatalog.specs.map((s) => toInstanceType(s, REGION, WORKSHOP_KUBELET));
+    const existing = node('ip-192-168-10-1', {
+      labels: {
+        ...WORKSHOP_LABEL,
+        [Labels.nodePool]: 'developers-workshop-pool',
+        [Labels.instanceType]: 't3a.medium',
+        [Labels.capacityType]: 'on-demand',
+        [Labels.zone]: 'us-east-1a',
+      },
+      allocatable: { cpu: 1780, memory: 3554 * MiB, pods: 17, 'ephemeral-storage': 19 * GiB },
+      // The ninth replica, already running there.
+      requested: { cpu: 200, memory: 256 * MiB, pods: 1 },
+    });
+    const app = {
+      cpu: '200m',
+      memory: '256Mi',
+      nodeSelector: { ...WORKSHOP_LABEL },
+      namespace: 'my-cool-app',
+    };
+
+    const result = schedule({
+      pods: pods('fastapi', 8, app),
+      nodes: [existing],
+      nodePools: [
+        schedulingPool(np, catalog, { remaining: remainingLimits(np, { cpu: 2000, memory: 4096 * MiB }, 1) }),
+      ],
+    });
+
+    // 1780m − 200m = 1580m free: seven more 200m pods (1400m) fit, the eighth (1600m) does not.
+    expect(names(result.existing.get('ip-192-168-10-1'))).toEqual([
+      'fastapi-0',
+      'fastapi-1',
+      'fastapi-2',
+      'fastapi-3',
+      'fastapi-4',
+      'fastapi-5',
+      'fastapi-6',
+    ]);
+    expect(result.newNodeClaims).toHaveLength(1);
+    const claim = result.newNodeClaims[0]!;
+    expect(claim.nodePoolName).toBe('developers-workshop-pool');
+    expect(names(claim.pods)).toEqual(['fastapi-7']);
+    expect(claim.requests).toEqual({ cpu: 200, memory: 256 * MiB, pods: 1 });
+    expect(typeNames(claim.instanceTypeOptions)).toEqual(['t3a.medium']);
+    expect(claim.instanceTypeOptions[0]?.allocatable.cpu).toBe(1780);
+    expect(cheapestOffering(claim.instanceTypeOptions[0]!, claim.requirements)).toEqual({
+      capacityType: 'on-demand',
+      zone: 'us-east-1a',
+      price: 0.0376,
+      available: true,
+    });
+    expect(claim.requirements.singleValueLabels()).toEqual({
+      [Labels.instanceType]: 't3a.medium',
+      [Labels.capacityType]: 'on-demand',
+      [Labels.nodePool]: 'developers-workshop-pool',
+      'workload-type': 'developers-workshop',
+    });
+    expect(result.unschedulable.size).toBe(0);
+  });
+});
+
+describe('instance type helpers', () => {
+  const medium = instanceType('t3a.medium');
+  const reqs = (sels: NodeSelectorRequirement[]) => Requirements.fromSelectors(sels);
+
+  it('an instance type offers on-demand and spot in each of its zones', () => {
+    expect(compatibleOfferings(medium, new Requirements())).toHaveLength(6);
+    expect(medium.requirements.get(Labels.zone)?.toString()).toBe(
+      `${Labels.zone} In [us-east-1a, us-east-1b, us-east-1c]`,
+    );
+    expect(medium.requirements.get(Labels.capacityType)?.toString()).toBe(
+      `${Labels.capacityType} In [on-demand, spot]`,
+    );
+  });
+
+  it('cheapestOffering honours zone and capacity-type requirements', () => {
+    expect(cheapestOffering(medium, new Requirements())).toEqual({
+      capacityType: 'spot',
+      zone: 'us-east-1b',
+      price: 0.0113,
+      available: true,
+    });
+    expect(cheapestOffering(medium, reqs([onDemand]))?.price).toBe(0.0376);
+    expect(
+      cheapestOffering(medium, reqs([{ key: Labels.zone, operator: 'In', values: ['us-east-1a'] }])),
+    ).toEqual({ capacityType: 'spot', zone: 'us-east-1a', price: 0.0137, available: true });
+    expect(
+      compatibleOfferings(
+        medium,
+        reqs([onDemand, { key: Labels.zone, operator: 'NotIn', values: ['us-east-1a', 'us-east-1b'] }]),
+      ),
+    ).toEqual([{ capacityType: 'on-demand', zone: 'us-east-1c', price: 0.0376, available: true }]);
+  });
+
+  it('skips unavailable offerings; with none left the type is incompatible', () => {
+    const noSpotB = toInstanceType(catalogSpec('t3a.medium'), REGION, undefined, (ct, zone) => {
+      return ct === 'spot' && zone === 'us-east-1b';
+    });
+    expect(cheapestOffering(noSpotB, new Requirements())).toMatchObject({
+      zone: 'us-east-1c',
+      price: 0.0127,
+    });
+    const noneLeft = toInstanceType(catalogSpec('t3a.medium'), REGION, undefined, () => true);
+    expect(cheapestOffering(noneLeft, new Requirements())).toBeUndefined();
+    expect(instanceTypeCompatible(noneLeft, new Requirements())).toBe(false);
+  });
+
+  it('instanceTypeCompatible checks labels the type defines and that an offering matches', () => {
+    const xlarge = instanceType('t3a.xlarge');
+    const moreThanTwoCpus = reqs([{ key: Labels.instanceCpu, operator: 'Gt', values: ['2'] }]);
+    expect(instanceTypeCompatible(medium, moreThanTwoCpus)).toBe(false);
+    expect(instanceTypeCompatible(xlarge, moreThanTwoCpus)).toBe(true);
+    expect(
+      instanceTypeCompatible(medium, reqs([{ key: Labels.arch, operator: 'In', values: ['arm64'] }])),
+    ).toBe(false);
+    expect(
+      instanceTypeCompatible(medium, reqs([{ key: Labels.zone, operator: 'In', values: ['us-west-2a'] }])),
+    ).toBe(false);
+    expect(
+      instanceTypeCompatible(
+        medium,
+        reqs([{ key: Labels.capacityType, operator: 'In', values: ['reserved'] }]),
+      ),
+    ).toBe(false);
+    // Keys the instance type does not define (NodePool labels) are not its concern.
+    expect(instanceTypeCompatible(medium, reqs([{ key: 'team', operator: 'In', values: ['a'] }]))).toBe(true);
+  });
+
+  it('a type without a GPU does not satisfy a GPU label requirement (known gap)', () => {
+    // Non-GPU types carry no instance-gpu-* labels, and keys a type does not define are not checked, so a pod
+    // selecting instance-gpu-count Gt 0 is offered m5.large. Karpenter gives such types DoesNotExist instead.
+    const wantsGpu = reqs([{ key: Labels.instanceGpuCount, operator: 'Gt', values: ['0'] }]);
+    expect(instanceTypeCompatible(instanceType('g5.xlarge'), wantsGpu)).toBe(true);
+    expect(instanceTypeCompatible(instanceType('m5.large'), wantsGpu)).toBe(false);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Small builders for scheduling tests: pods, nodes, NodePools and instance types from the real catalog. Test
+ * support only; nothing in the runtime imports it.
+ */
+import type { KubeletConfiguration } from '../../sdk/api/ec2nodeclass';
+import { nodePoolSchema, type NodePoolInput } from '../../sdk/api/nodepool';
+import { defaultCatalog, toInstanceType, type InstanceTypeSpec } from '../cloudprovider/simulated/catalog';
+import type { InstanceType } from '../cloudprovider/types';
+import type { Container, NodePool, NodeSelectorRequirement, Pod, Taint, Toleration } from '../kube/objects';
+import type { Resources } from './resources';
+import type { SchedulableNode, SchedulingNodePool } from './scheduler';
+
+export const MiB = 2 ** 20;
+export const GiB = 2 ** 30;
+export const REGION = 'us-east-1';
+export const WORKSHOP_LABEL = { 'workload-type': 'developers-workshop' } as const;
+/** The seed lab's EC2NodeClass kubelet settings: a t3a.medium then offers 1780m cpu. */
+export const WORKSHOP_KUBELET: KubeletConfiguration = { systemReserved: { cpu: '150m' } };
+
+export interface PodOptions {
+  namespace?: string;
+  cpu?: string;
+  memory?: string;
+  /** Extra requests, e.g. { 'nvidia.com/gpu': '1' }. */
+  requests?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
+  /** Required node affinity: one array of expressions per OR'ed term. */
+  affinityTerms?: NodeSelectorRequirement[][];
+  tolerations?: Toleration[];
+  containers?: Container[];
+  initContainers?: Container[];
+  ownerKind?: string;
+}
+
+/** A pending pod with one container requesting `cpu` (default 100m) and optionally `memory`. */
+export function pod(name: string, opts: PodOptions = {}): Pod {
+  const requests: Record<string, string> = { cpu: opts.cpu ?? '100m', ...opts.requests };
+  if (opts.memory) requests.memory = opts.memory;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: opts.namespace ?? 'default',
+      ...(opts.ownerKind
+        ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: opts.ownerKind, name: 'owner', uid: 'uid-1' }] }
+        : {}),
+    },
+    spec: {
+      containers: opts.containers ?? [{ name: 'app', resources: { requests } }],
+      ...(opts.initContainers ? { initContainers: opts.initContainers } : {}),
+      ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
+      ...(opts.tolerations ? { tolerations: opts.tolerations } : {}),
+      ...(opts.affinityTerms
+        ? {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: opts.affinityTerms.map((matchExpressions) => ({ matchExpressions })),
+                },
+              },
+            },
+          }
+        : {}),
+    },
+    status: { phase: 'Pending' },
+  };
+}
+
+/** `count` identical pods named `${prefix}-0`, `${prefix}-1`, … */
+export function pods(prefix: string, count: number, opts: PodOptions = {}): Pod[] {
+  return Array.from({ length: count }, (_, i) => pod(`${prefix}-${i}`, opts));
+}
+
+export interface NodePoolOptions {
+  requirements?: NodeSelectorRequirement[];
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  weight?: number;
+  limits?: Record<string, string>;
+}
+
+/** A NodePool parsed with its schema, so every default applies. */
+export function nodePool(name: string, opts: NodePoolOptions = {}): NodePool {
+  const input: NodePoolInput = {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodePool',
+    metadata: { name },
+    spec: {
+      template: {
+        ...(opts.labels ? { metadata: { labels: opts.labels } } : {}),
+        spec: {
+          requirements: opts.requirements ?? [],
+          ...(opts.taints ? { taints: opts.taints } : {}),
+          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+        },
+      },
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.weight !== undefined ? { weight: opts.weight } : {}),
+    },
+  };
+  return nodePoolSchema.parse(input);
+}
+
+export function catalogSpec(name: string): InstanceTypeSpec {
+  const spec = defaultCatalog.specs.find((s) => s.name === name);
+  if (!spec) throw new Error(`instance type ${name} is not in the catalog`);
+  return spec;
+}
+
+/** A real instance type from the catalog, with allocatable computed for `kubelet`. */
+export function instanceType(name: string, kubelet?: KubeletConfiguration): InstanceType {
+  return toInstanceType(catalogSpec(name), REGION, kubelet);
+}
+
+export function instanceTypes(names: string[], kubelet?: KubeletConfiguration): InstanceType[] {
+  return names.map((n) => instanceType(n, kubelet));
+}
+
+export function schedulingPool(
+  pool: NodePool,
+  types: InstanceType[],
+  opts: { daemonOverhead?: Resources; remaining?: Resources } = {},
+): SchedulingNodePool {
+  return {
+    nodePool: pool,
+    instanceTypes: types,
+    daemonOverhead: opts.daemonOverhead ?? {},
+    ...(opts.remaining ? { remaining: opts.remaining } : {}),
+  };
+}
+
+export interface NodeOptions {
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  /** Defaults to 2 cpu, 8Gi memory, 110 pods. */
+  allocatable?: Resources;
+  requested?: Resources;
+  inFlight?: boolean;
+}
+
+/** A node the scheduler or predicates can place pods on (runtime units: millicores and bytes). */
+export function node(name: string, opts: NodeOptions = {}): SchedulableNode {
+  return {
+    name,
+    labels: { 'kubernetes.io/hostname': name, ...opts.labels },
+    taints: opts.taints ?? [],
+    allocatable: opts.allocatable ?? { cpu: 2000, memory: 8 * GiB, pods: 110 },
+    requested: opts.requested ?? {},
+    inFlight: opts.inFlight ?? false,
+  };
+}
