@@ -184,7 +184,9 @@ describe('expected pods follow the controller scale', () => {
       name,
       namespace: 'ns',
       labels: { app: 'web' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true }],
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true },
+      ],
     },
     spec: { containers: [{ name: 'c' }] },
     status: { phase, conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }] },
