@@ -4,16 +4,21 @@
  * clock, so provisioning, consolidation and previews all share it.
  *
  * Order of attempts per pod (largest pods first): existing and in-flight nodes, then NodeClaims already planned
- * in this round (fewest pods first), then a new NodeClaim from the first NodePool, by weight, that fits.
+ * in this round (fewest pods first), then a new NodeClaim from the first NodePool, by weight, that fits. Each
+ * attempt honours node requirements, taints, resources, limits and topology (spread, pod affinity and
+ * anti-affinity, including the anti-affinity of pods already running); preferences are tried as requirements
+ * first and relaxed one at a time when the pod fits nowhere.
  */
 import { Labels } from '../../sdk/api/well-known';
 import { cheapestOffering, instanceTypeCompatible, type InstanceType } from '../cloudprovider/types';
 import type { NodePool, Pod, Taint } from '../kube/objects';
-import { podKey, podRequirementAlternatives } from './pod-requirements';
+import { constraintLevels, type PodConstraints } from './pod-constraints';
+import { podKey } from './pod-requirements';
 import { Requirement, Requirements } from './requirements';
 import { add, exceeded, fits, formatCpu, fromResourceList, podRequests, type Resources } from './resources';
 import { podFitsNode } from './predicates';
 import { formatTaint, untoleratedTaint } from './taints';
+import { Topology, type Domain, type Place } from './topology';
 
 /** A node the pods may land on: a registered node or a NodeClaim still launching. */
 export interface SchedulableNode {
@@ -25,6 +30,8 @@ export interface SchedulableNode {
   requested: Resources;
   /** Still launching: pods placed here are nominated, not bound. */
   inFlight: boolean;
+  /** Pods bound to it, for topology spread and pod (anti-)affinity counts. */
+  pods?: Pod[];
 }
 
 export interface SchedulingNodePool {
@@ -69,6 +76,8 @@ interface NodeSlot {
 interface ClaimSlot {
   plan: PlannedNodeClaim;
   pool: PoolState;
+  /** The hostname domain this claim stands for in topology counts. */
+  hostname: string;
 }
 
 interface PoolState {
@@ -126,6 +135,8 @@ function withinLimits(it: InstanceType, remaining: Resources | undefined): boole
 
 export class Scheduler {
   private readonly pools: PoolState[];
+  private readonly topology: Topology;
+  private claimSeq = 0;
 
   constructor(private readonly input: SchedulingInput) {
     this.pools = [...input.nodePools]
@@ -141,25 +152,40 @@ export class Scheduler {
         taints: p.nodePool.spec.template.spec.taints ?? [],
         remaining: p.remaining ? { ...p.remaining } : undefined,
       }));
+    this.topology = new Topology(topologyUniverse(input.nodes, this.pools));
   }
 
   solve(): SchedulingResult {
     const nodes: NodeSlot[] = this.input.nodes.map((node) => ({ node, requested: { ...node.requested } }));
     const claims: ClaimSlot[] = [];
     const result: SchedulingResult = { existing: new Map(), newNodeClaims: [], unschedulable: new Map() };
+    const pods = sortPodsForPacking(this.input.pods);
+    const levels = new Map(pods.map((pod) => [pod, constraintLevels(pod)]));
+    for (const l of levels.values()) this.topology.register(l);
+    for (const slot of nodes) {
+      for (const pod of slot.node.pods ?? []) this.topology.record(pod, nodePlace(slot.node));
+    }
 
-    for (const pod of sortPodsForPacking(this.input.pods)) {
+    for (const pod of pods) {
       const req = podRequests(pod);
-      const alternatives = podRequirementAlternatives(pod);
-      const reasons: string[] = [];
-      if (this.placeOnNode(pod, req, alternatives, nodes, result)) continue;
-      if (this.placeOnPlannedClaim(pod, req, alternatives, claims)) continue;
-      const claim = this.newClaim(pod, req, alternatives, reasons);
-      if (claim) {
-        claims.push(claim);
-        result.newNodeClaims.push(claim.plan);
-        continue;
+      let reasons: string[] = [];
+      let placed = false;
+      for (const level of levels.get(pod) ?? []) {
+        reasons = [];
+        if (this.placeOnNode(level, req, nodes, result, reasons)) placed = true;
+        else if (this.placeOnPlannedClaim(level, req, claims)) placed = true;
+        else {
+          const claim = this.newClaim(level, req, reasons);
+          if (claim) {
+            claims.push(claim);
+            result.newNodeClaims.push(claim.plan);
+            placed = true;
+          }
+        }
+        if (placed) break;
+        if (level.relaxed.length) reasons.push(`even after relaxing ${level.relaxed.join(', ')}`);
       }
+      if (placed) continue;
       if (nodes.length > 0) reasons.unshift(`${nodes.length} existing node(s) lack room or do not match`);
       result.unschedulable.set(podKey(pod), { pod, reasons });
     }
@@ -167,35 +193,46 @@ export class Scheduler {
   }
 
   private placeOnNode(
-    pod: Pod,
+    level: PodConstraints,
     req: Resources,
-    alternatives: Requirements[],
     nodes: NodeSlot[],
     result: SchedulingResult,
+    reasons: string[],
   ): boolean {
     for (const slot of nodes) {
-      if (podFitsNode(pod, req, { ...slot.node, requested: slot.requested }, alternatives)) continue;
+      if (podFitsNode(level.pod, req, { ...slot.node, requested: slot.requested }, level.alternatives))
+        continue;
+      const place = nodePlace(slot.node);
+      const verdict = this.topology.evaluate(level, place);
+      if ('reason' in verdict) {
+        if (reasons.length < 3) reasons.push(`node ${slot.node.name}: ${verdict.reason}`);
+        continue;
+      }
       slot.requested = add(slot.requested, req);
       const list = result.existing.get(slot.node.name) ?? [];
-      list.push(pod);
+      list.push(level.pod);
       result.existing.set(slot.node.name, list);
+      this.topology.record(level.pod, place);
       return true;
     }
     return false;
   }
 
-  private placeOnPlannedClaim(
-    pod: Pod,
-    req: Resources,
-    alternatives: Requirements[],
-    claims: ClaimSlot[],
-  ): boolean {
+  private placeOnPlannedClaim(level: PodConstraints, req: Resources, claims: ClaimSlot[]): boolean {
     const ordered = [...claims].sort((a, b) => a.plan.pods.length - b.plan.pods.length);
     for (const claim of ordered) {
-      if (untoleratedTaint(pod.spec.tolerations, claim.plan.taints)) continue;
-      for (const podReqs of alternatives) {
+      if (untoleratedTaint(level.pod.spec.tolerations, claim.plan.taints)) continue;
+      for (const podReqs of level.alternatives) {
         if (claim.plan.requirements.incompatibility(podReqs, { allowUndefinedWellKnown: true })) continue;
-        const merged = claim.plan.requirements.intersect(podReqs);
+        let merged = claim.plan.requirements.intersect(podReqs);
+        const verdict = this.topology.evaluate(level, {
+          kind: 'claim',
+          hostname: claim.hostname,
+          requirements: merged,
+        });
+        if ('reason' in verdict) continue;
+        merged = merged.intersect(new Requirements(verdict.requirements));
+        if (merged.values().some((r) => r.isEmpty())) continue;
         const total = add(claim.plan.requests, req);
         const options = claim.plan.instanceTypeOptions.filter(
           (it) => instanceTypeCompatible(it, merged) && fits(total, it.allocatable),
@@ -203,48 +240,46 @@ export class Scheduler {
         if (options.length === 0) continue;
         claim.plan.requirements = merged;
         claim.plan.requests = total;
-        claim.plan.pods.push(pod);
+        claim.plan.pods.push(level.pod);
         claim.plan.instanceTypeOptions = sortByPrice(options, merged);
+        this.topology.record(level.pod, { kind: 'claim', hostname: claim.hostname, requirements: merged });
         return true;
       }
     }
     return false;
   }
 
-  private newClaim(
-    pod: Pod,
-    req: Resources,
-    alternatives: Requirements[],
-    reasons: string[],
-  ): ClaimSlot | undefined {
+  private newClaim(level: PodConstraints, req: Resources, reasons: string[]): ClaimSlot | undefined {
     if (this.pools.length === 0) {
       reasons.push('no NodePool exists');
       return undefined;
     }
     for (const pool of this.pools) {
-      const reason = this.tryPool(pool, pod, req, alternatives);
-      if (typeof reason !== 'string') return reason;
-      reasons.push(`NodePool "${pool.name}": ${reason}`);
+      const outcome = this.tryPool(pool, level, req);
+      if (typeof outcome !== 'string') return outcome;
+      reasons.push(`NodePool "${pool.name}": ${outcome}`);
     }
     return undefined;
   }
 
-  private tryPool(
-    pool: PoolState,
-    pod: Pod,
-    req: Resources,
-    alternatives: Requirements[],
-  ): ClaimSlot | string {
-    const taint = untoleratedTaint(pod.spec.tolerations, pool.taints);
+  private tryPool(pool: PoolState, level: PodConstraints, req: Resources): ClaimSlot | string {
+    const taint = untoleratedTaint(level.pod.spec.tolerations, pool.taints);
     if (taint) return `taint ${formatTaint(taint)} is not tolerated`;
     let lastReason = 'incompatible requirements';
-    for (const podReqs of alternatives) {
+    const hostname = `nodeclaim-${++this.claimSeq}`;
+    for (const podReqs of level.alternatives) {
       const conflict = pool.requirements.incompatibility(podReqs, { allowUndefinedWellKnown: true });
       if (conflict) {
         lastReason = `incompatible requirements: ${conflict}`;
         continue;
       }
-      const merged = pool.requirements.intersect(podReqs);
+      let merged = pool.requirements.intersect(podReqs);
+      const verdict = this.topology.evaluate(level, { kind: 'claim', hostname, requirements: merged });
+      if ('reason' in verdict) {
+        lastReason = verdict.reason;
+        continue;
+      }
+      merged = merged.intersect(new Requirements(verdict.requirements));
       const total = add(pool.input.daemonOverhead, req);
       const compatible = pool.input.instanceTypes.filter((it) => instanceTypeCompatible(it, merged));
       if (compatible.length === 0) {
@@ -275,13 +310,15 @@ export class Scheduler {
           pool.remaining[k] = (pool.remaining[k] as number) - need;
         }
       }
+      this.topology.record(level.pod, { kind: 'claim', hostname, requirements: merged });
       return {
         pool,
+        hostname,
         plan: {
           nodePoolName: pool.name,
           requirements: merged,
           taints: pool.taints,
-          pods: [pod],
+          pods: [level.pod],
           requests: total,
           instanceTypeOptions: options,
         },
@@ -289,6 +326,34 @@ export class Scheduler {
     }
     return lastReason;
   }
+}
+
+function nodePlace(node: SchedulableNode): Place {
+  return { kind: 'node', hostname: node.labels[Labels.hostname] ?? node.name, labels: node.labels };
+}
+
+/** Every domain of every topology key: existing nodes' labels, plus the zones and labels the NodePools offer. */
+function topologyUniverse(nodes: SchedulableNode[], pools: PoolState[]): Map<string, Set<Domain>> {
+  const universe = new Map<string, Set<Domain>>();
+  const add = (key: string, value: string) => {
+    let set = universe.get(key);
+    if (!set) universe.set(key, (set = new Set()));
+    set.add(value);
+  };
+  for (const node of nodes) for (const [k, v] of Object.entries(node.labels)) add(k, v);
+  for (const pool of pools) {
+    for (const it of pool.input.instanceTypes) {
+      if (!instanceTypeCompatible(it, pool.requirements)) continue;
+      for (const o of it.offerings)
+        if (pool.requirements.get(Labels.zone)?.has(o.zone) ?? true) add(Labels.zone, o.zone);
+      for (const r of it.requirements.values()) {
+        if (r.key === Labels.zone || r.complement) continue;
+        for (const v of r.values) if (pool.requirements.get(r.key)?.has(v) ?? true) add(r.key, v);
+      }
+    }
+    for (const r of pool.requirements.values()) if (!r.complement) for (const v of r.values) add(r.key, v);
+  }
+  return universe;
 }
 
 /** Convenience wrapper: run one scheduling simulation. */

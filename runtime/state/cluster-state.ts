@@ -194,6 +194,7 @@ export class ClusterState {
         allocatable: n.allocatable,
         requested: n.requested,
         inFlight: !n.initialized,
+        pods: n.pods,
       }));
   }
 
