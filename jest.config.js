@@ -5,7 +5,7 @@ const esmOnly = ['@kubernetes/client-node', 'openid-client', 'jose', 'oauth4weba
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/sdk', '<rootDir>/runtime', '<rootDir>/provider', '<rootDir>/tests'],
+  roots: ['<rootDir>/sdk', '<rootDir>/runtime', '<rootDir>/provider', '<rootDir>/tests', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.[tj]s$': [

@@ -3,21 +3,13 @@
  * defaulted by the sdk schemas, so a bad NodePool fails with the field and the fix before anything runs.
  */
 import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
-import { ec2NodeClassSchema, nodeClaimSchema, nodePoolSchema, parseManifest } from '../sdk';
+import { ec2NodeClassSchema, nodeClaimSchema, nodePoolSchema, parseManifest, parseManifests } from '../sdk';
 import type { KubeObject } from './kube/objects';
 
+/** Parse a YAML stream; throws the sdk's ManifestError listing every problem in every document. */
 export function parseYamlDocuments(text: string, source = 'manifest'): KubeObject[] {
-  const docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
-  return docs.map((doc, i) => {
-    const obj = doc as Partial<KubeObject>;
-    if (typeof obj !== 'object' || !obj.kind || !obj.apiVersion || !obj.metadata) {
-      throw new Error(
-        `${source}: document ${i + 1} is not a Kubernetes object (needs apiVersion, kind and metadata)`,
-      );
-    }
-    return validateObject(obj as KubeObject);
-  });
+  // requireMetadata makes every returned object carry metadata, which is what KubeObject promises.
+  return parseManifests(text, { source, requireMetadata: true }) as KubeObject[];
 }
 
 export function loadManifestFile(path: string): KubeObject[] {

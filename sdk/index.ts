@@ -1,6 +1,12 @@
 export * from './api/well-known';
 export * from './api/common';
+export * from './api/labels';
+export * from './api/rules';
 export * from './api/nodepool';
 export * from './api/nodeclaim';
 export * from './api/ec2nodeclass';
 export * from './api/validate';
+export * from './manifests';
+export { generateCrds, renderCrdYaml, type GeneratedCrd } from './crd/generate';
+export { checkCrd, checkStructuralSchema } from './crd/structural';
+export type { CustomResourceDefinition, JSONSchemaProps, PrinterColumn, ValidationRule } from './crd/types';

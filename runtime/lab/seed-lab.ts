@@ -14,9 +14,10 @@ import { Simulation, type StaticNodeSpec } from '../simulator/simulation';
 import { buildViewerModel, type ViewerModel } from '../viewer/model';
 import { totalPrice } from '../viewer/render';
 import type { Logger } from '../logging';
+import { packageRoot } from '../package-root';
 
 export const LAB_NODE_SELECTOR = 'workload-type=developers-workshop';
-export const DEFAULT_LAB_DIR = join(__dirname, '..', '..', 'examples', 'lab');
+export const DEFAULT_LAB_DIR = join(packageRoot(), 'examples', 'lab');
 
 export interface LabStep {
   name: string;

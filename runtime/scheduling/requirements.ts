@@ -3,7 +3,7 @@
  * intersection, compatibility and membership. A requirement is either a finite set ("In") or the complement of
  * one ("NotIn", "Exists"), optionally bounded for the numeric operators (Gt, Lt, Gte, Lte).
  */
-import { Labels } from '../../sdk/api/well-known';
+import { AwsWellKnownLabels, Labels } from '../../sdk/api/well-known';
 import type { NodeSelectorRequirement } from '../kube/objects';
 
 /** A label value the numeric operators accept, as Go's strconv.Atoi parses it: optional sign, decimal digits. */
@@ -183,20 +183,9 @@ export const WELL_KNOWN_LABELS: ReadonlySet<string> = new Set([
   Labels.arch,
   Labels.os,
   Labels.hostname,
-  Labels.instanceCategory,
-  Labels.instanceFamily,
-  Labels.instanceGeneration,
-  Labels.instanceSize,
-  Labels.instanceCpu,
-  Labels.instanceCpuManufacturer,
-  Labels.instanceMemory,
-  Labels.instanceHypervisor,
-  Labels.instanceGpuName,
-  Labels.instanceGpuManufacturer,
-  Labels.instanceGpuCount,
-  Labels.instanceGpuMemory,
-  Labels.instanceNetworkBandwidth,
   'node.kubernetes.io/windows-build',
+  // One list of the provider's instance labels, shared with the API validation in sdk/.
+  ...AwsWellKnownLabels,
 ]);
 
 /** A conjunction of requirements, one per key. */

@@ -166,30 +166,55 @@ export class Scheduler {
       for (const pod of slot.node.pods ?? []) this.topology.record(pod, nodePlace(slot.node));
     }
 
-    for (const pod of pods) {
-      const req = podRequests(pod);
-      let reasons: string[] = [];
-      let placed = false;
-      for (const level of levels.get(pod) ?? []) {
-        reasons = [];
-        if (this.placeOnNode(level, req, nodes, result, reasons)) placed = true;
-        else if (this.placeOnPlannedClaim(level, req, claims)) placed = true;
-        else {
-          const claim = this.newClaim(level, req, reasons);
-          if (claim) {
-            claims.push(claim);
-            result.newNodeClaims.push(claim.plan);
-            placed = true;
-          }
+    // A pod that fails may succeed once later pods are placed (pod affinity to a group sorted after it), so
+    // failures go round again until a full pass places nothing new.
+    let queue = pods;
+    const lastReasons = new Map<Pod, string[]>();
+    for (;;) {
+      const failed: Pod[] = [];
+      for (const pod of queue) {
+        const reasons = this.place(pod, levels.get(pod) ?? [], nodes, claims, result);
+        if (reasons) {
+          failed.push(pod);
+          lastReasons.set(pod, reasons);
         }
-        if (placed) break;
-        if (level.relaxed.length) reasons.push(`even after relaxing ${level.relaxed.join(', ')}`);
       }
-      if (placed) continue;
-      if (nodes.length > 0) reasons.unshift(`${nodes.length} existing node(s) lack room or do not match`);
-      result.unschedulable.set(podKey(pod), { pod, reasons });
+      if (failed.length === 0 || failed.length === queue.length) {
+        for (const pod of failed) {
+          const reasons = lastReasons.get(pod) ?? [];
+          if (nodes.length > 0) reasons.unshift(`${nodes.length} existing node(s) lack room or do not match`);
+          result.unschedulable.set(podKey(pod), { pod, reasons });
+        }
+        break;
+      }
+      queue = failed;
     }
     return result;
+  }
+
+  /** Place one pod, relaxing its preferences as needed; returns why it failed, or undefined once placed. */
+  private place(
+    pod: Pod,
+    levels: PodConstraints[],
+    nodes: NodeSlot[],
+    claims: ClaimSlot[],
+    result: SchedulingResult,
+  ): string[] | undefined {
+    const req = podRequests(pod);
+    let reasons: string[] = [];
+    for (const level of levels) {
+      reasons = [];
+      if (this.placeOnNode(level, req, nodes, result, reasons)) return undefined;
+      if (this.placeOnPlannedClaim(level, req, claims)) return undefined;
+      const claim = this.newClaim(level, req, reasons);
+      if (claim) {
+        claims.push(claim);
+        result.newNodeClaims.push(claim.plan);
+        return undefined;
+      }
+      if (level.relaxed.length) reasons.push(`even after relaxing ${level.relaxed.join(', ')}`);
+    }
+    return reasons;
   }
 
   private placeOnNode(

@@ -172,6 +172,20 @@ describe('pod affinity and anti-affinity', () => {
     );
   });
 
+  it('places a pod whose affinity peers sort after it in the same batch', () => {
+    // The follower is bigger, so it is tried first, before any cache pod exists; the retry pass places it.
+    const follower = pod('follower', { cpu: '1500m' });
+    follower.spec.affinity = {
+      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term(HOST, { app: 'cache' })] },
+    };
+    const cache = labelled(pod('cache', { cpu: '100m' }), { app: 'cache' });
+    const result = schedule({ pods: [follower, cache], nodes: [], nodePools: [pool()] });
+    expect(result.unschedulable.size).toBe(0);
+    expect(result.newNodeClaims.map((c) => c.pods.map((p) => p.metadata.name).sort())).toEqual([
+      ['cache', 'follower'],
+    ]);
+  });
+
   it('keeps anti-affine pods on separate nodes', () => {
     const ps = Array.from({ length: 3 }, (_, i) => {
       const p = labelled(pod(`nginx-${i}`, { cpu: '100m' }), { app: 'nginx' });

@@ -89,9 +89,10 @@ export class Simulation {
       logger: this.logger,
       ...(opts.settings ? { settings: opts.settings } : {}),
     });
-    this.scheduler = new SimKubeScheduler({ api: this.api, clock: this.clock });
-    this.kubelet = new SimKubelet({ api: this.api, clock: this.clock });
-    this.workloads = new SimWorkloadControllers({ api: this.api, clock: this.clock });
+    const onError = (err: unknown, where: string) => this.logger.warn({ err, where }, 'simulator error');
+    this.scheduler = new SimKubeScheduler({ api: this.api, clock: this.clock, onError });
+    this.kubelet = new SimKubelet({ api: this.api, clock: this.clock, onError });
+    this.workloads = new SimWorkloadControllers({ api: this.api, clock: this.clock, onError });
   }
 
   async start(): Promise<void> {

@@ -97,22 +97,8 @@ export class ClusterState {
     });
   }
 
-  async start(): Promise<void> {
-    await Promise.all(
-      [
-        this.pods,
-        this.nodes,
-        this.nodeClaims,
-        this.nodePools,
-        this.nodeClasses,
-        this.pdbs,
-        this.daemonSets,
-      ].map((i) => i.start()),
-    );
-  }
-
-  stop(): void {
-    for (const i of [
+  private get informers(): { start(): Promise<void>; stop(): void }[] {
+    return [
       this.pods,
       this.nodes,
       this.nodeClaims,
@@ -120,9 +106,15 @@ export class ClusterState {
       this.nodeClasses,
       this.pdbs,
       this.daemonSets,
-    ]) {
-      i.stop();
-    }
+    ];
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers) i.stop();
   }
 
   /** Record that pods are expected on this node until `until`; disruption leaves it alone meanwhile. */

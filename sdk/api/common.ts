@@ -1,7 +1,28 @@
 import { z } from 'zod';
+import {
+  LABEL_KEY_HELP,
+  LABEL_VALUE_HELP,
+  LABEL_VALUE_PATTERN,
+  QUALIFIED_NAME_MAX_LENGTH,
+  QUALIFIED_NAME_PATTERN,
+} from './labels';
 
-/** Kubernetes object metadata as the controller reads it (wire form: timestamps are RFC 3339 strings). */
-export const objectMetaSchema = z.object({
+/** Enum errors: `must be "A", "B" or "C" (got "D")`, or `is required: use ...` when the field is missing. */
+export function oneOf(values: readonly string[]): (issue: { input?: unknown }) => string {
+  const quoted = values.map((v) => `"${v}"`);
+  const list =
+    quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+  return (issue) =>
+    issue.input === undefined
+      ? `is required: use ${list}`
+      : `must be ${list} (got ${JSON.stringify(issue.input)})`;
+}
+
+/**
+ * Kubernetes object metadata as the controller reads it (wire form: timestamps are RFC 3339 strings). Loose, so
+ * server-set fields this package does not model (managedFields, selfLink...) survive a parse.
+ */
+export const objectMetaSchema = z.looseObject({
   name: z.string().optional(),
   generateName: z.string().optional(),
   namespace: z.string().optional(),
@@ -28,12 +49,40 @@ export const objectMetaSchema = z.object({
 });
 export type ObjectMeta = z.infer<typeof objectMetaSchema>;
 
-/** Go-style durations as Karpenter accepts them: "30s", "1h30m", "720h". */
+/** Go-style durations as `parseDuration` accepts them: "30s", "1h30m", "1.5h", "500ms". */
 export const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
-export const durationSchema = z
+/** The duration form Karpenter's API fields accept: whole hours, minutes and seconds. */
+export const KARPENTER_DURATION_PATTERN = /^([0-9]+(s|m|h))+$/;
+/** Budget durations: hours and minutes only, because cron schedules have no seconds. */
+export const BUDGET_DURATION_PATTERN = /^([0-9]+h([0-9]+m)?|[0-9]+m)(0s)?$/;
+
+/** A duration field of the Karpenter API ("30s", "15m", "1h30m", "720h"). */
+export const durationSchema = z.string().regex(KARPENTER_DURATION_PATTERN, {
+  error: (issue) =>
+    `must be a duration in whole hours, minutes and seconds, such as "30s", "15m", "1h30m" or "720h" (got ${JSON.stringify(issue.input)})`,
+});
+/** A duration field that may also be "Never" (expireAfter, consolidateAfter). */
+export const durationOrNeverSchema = z.string().regex(/^(([0-9]+(s|m|h))+|Never)$/, {
+  error: (issue) =>
+    `must be "Never" or a duration in whole hours, minutes and seconds, such as "30s", "15m" or "720h" (got ${JSON.stringify(issue.input)})`,
+});
+/** Any Go duration (kubelet grace periods are metav1.Duration). */
+export const goDurationSchema = z.string().regex(DURATION_PATTERN, {
+  error: (issue) =>
+    `must be a duration such as "90s", "1m30s" or "500ms" (got ${JSON.stringify(issue.input)})`,
+});
+
+/** A label key (requirement keys, taint keys). */
+export const labelKeySchema = z
   .string()
-  .regex(DURATION_PATTERN, { message: 'must be a duration such as "30s", "15m" or "720h"' });
-export const durationOrNeverSchema = z.union([z.literal('Never'), durationSchema]);
+  .max(QUALIFIED_NAME_MAX_LENGTH, { error: `is too long: ${LABEL_KEY_HELP}` })
+  .regex(QUALIFIED_NAME_PATTERN, {
+    error: (issue) => `is not a valid label key (got ${JSON.stringify(issue.input)}): ${LABEL_KEY_HELP}`,
+  });
+/** A label value (template labels, requirement values, taint values). */
+export const labelValueSchema = z.string().regex(LABEL_VALUE_PATTERN, {
+  error: (issue) => `is not a valid label value (got ${JSON.stringify(issue.input)}): ${LABEL_VALUE_HELP}`,
+});
 
 export const requirementOperators = [
   'In',
@@ -47,28 +96,46 @@ export const requirementOperators = [
 ] as const;
 export type RequirementOperator = (typeof requirementOperators)[number];
 
-export const nodeSelectorRequirementSchema = z.object({
-  key: z.string().min(1),
-  operator: z.enum(requirementOperators),
-  values: z.array(z.string()).optional(),
+/**
+ * The shape of a requirement. Its operator/value rules are refinements added where it is used (see
+ * `requirementSchema` in nodepool.ts), because NodePools and NodeClaims restrict keys differently.
+ */
+export const nodeSelectorRequirementSchema = z.strictObject({
+  key: labelKeySchema,
+  operator: z.enum(requirementOperators, { error: oneOf(requirementOperators) }),
+  values: z.array(labelValueSchema).optional(),
   /** Karpenter extension: the minimum number of distinct values the launch must keep flexible. */
-  minValues: z.number().int().min(1).max(50).optional(),
+  minValues: z
+    .number()
+    .int({ error: 'must be a whole number from 1 to 50' })
+    .min(1, { error: 'must be at least 1: use a whole number from 1 to 50, or remove minValues' })
+    .max(50, { error: 'must be at most 50: lower minValues' })
+    .optional(),
 });
 export type NodeSelectorRequirement = z.infer<typeof nodeSelectorRequirementSchema>;
 
-export const taintSchema = z.object({
-  key: z.string().min(1),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+export const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export const taintSchema = z.strictObject({
+  key: labelKeySchema,
+  value: labelValueSchema.optional(),
+  effect: z.enum(taintEffects, { error: oneOf(taintEffects) }),
   timeAdded: z.string().optional(),
 });
 export type Taint = z.infer<typeof taintSchema>;
 
+/** The Kubernetes resource.Quantity grammar: an optional sign, a decimal number, then a binary/decimal suffix or exponent. */
+export const QUANTITY_PATTERN =
+  /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+))?$/;
+const QUANTITY_HELP = 'use a number with an optional unit, such as 4, "500m", "16Gi" or "1e3"';
+const quantityError = (issue: { input?: unknown }) =>
+  `is not a resource quantity (got ${JSON.stringify(issue.input)}): ${QUANTITY_HELP}`;
 /** A Kubernetes resource quantity: "200m", "4Gi", or a plain number. */
-export const quantitySchema = z.union([
-  z.string().regex(/^[+-]?[0-9.]+([eE][+-]?[0-9]+)?([a-zA-Z]{0,2})$/),
-  z.number(),
-]);
+export const quantitySchema = z.union(
+  [z.string().regex(QUANTITY_PATTERN, { error: quantityError }), z.number()],
+  {
+    error: quantityError,
+  },
+);
 export const resourceListSchema = z.record(z.string(), quantitySchema);
 export type ResourceListInput = z.infer<typeof resourceListSchema>;
 

@@ -1,106 +1,455 @@
 import { z } from 'zod';
-import { conditionSchema, objectMetaSchema, quantitySchema } from './common';
+import {
+  conditionSchema,
+  goDurationSchema,
+  nodeSelectorRequirementSchema,
+  objectMetaSchema,
+  oneOf,
+  QUANTITY_PATTERN,
+  quantitySchema,
+} from './common';
+import { report, Rules, whenClean, whenNoIssue, type IssueSink } from './rules';
+import {
+  AmiAliasFamilies,
+  AmiFamilies,
+  EvictionSignals,
+  ReservableResources,
+  ReservedTagKeys,
+} from './well-known';
 
-const selectorTermSchema = z.object({
-  tags: z.record(z.string(), z.string()).optional(),
-  id: z.string().optional(),
-  name: z.string().optional(),
+function listOf<T extends z.ZodType>(item: T, what: string, example: string) {
+  return z.array(item, {
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required: add at least one ${what}, e.g. ${example}`
+        : `must be a list of ${what}s, e.g. ${example}`,
+  });
+}
+
+const idSchema = (prefix: string, what: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-z]+$`), {
+    error: (issue) =>
+      `must be ${what} ID such as "${prefix}-0123456789abcdef0" (got ${JSON.stringify(issue.input)})`,
+  });
+
+/** Tags to match in a selector term; "*" matches any value. */
+export const selectorTagsSchema = z.record(z.string(), z.string()).superRefine((tags, ctx) => {
+  const keys = Object.keys(tags);
+  for (const key of keys) {
+    if (key === '' || tags[key] === '') report(ctx, Rules.selectorTagsEmpty, [key]);
+  }
+  if (keys.length > 20) report(ctx, Rules.selectorTagsTooMany, [], `${keys.length} tags`);
 });
 
-const resourceReservationSchema = z.record(z.string(), quantitySchema);
+export const subnetSelectorTermSchema = z
+  .strictObject({
+    tags: selectorTagsSchema.optional(),
+    id: idSchema('subnet', 'a subnet').optional(),
+  })
+  .superRefine((term, ctx) => {
+    if (term.tags === undefined && term.id === undefined) report(ctx, Rules.subnetTermEmpty, []);
+    if (term.id !== undefined && term.tags !== undefined) report(ctx, Rules.subnetTermIdExclusive, ['id']);
+  });
 
-export const kubeletConfigurationSchema = z.object({
-  clusterDNS: z.array(z.string()).optional(),
-  maxPods: z.number().int().min(0).optional(),
-  podsPerCore: z.number().int().min(0).optional(),
-  systemReserved: resourceReservationSchema.optional(),
-  kubeReserved: resourceReservationSchema.optional(),
-  evictionHard: z.record(z.string(), z.string()).optional(),
-  evictionSoft: z.record(z.string(), z.string()).optional(),
-  evictionSoftGracePeriod: z.record(z.string(), z.string()).optional(),
-  evictionMaxPodGracePeriod: z.number().int().optional(),
-  imageGCHighThresholdPercent: z.number().int().min(0).max(100).optional(),
-  imageGCLowThresholdPercent: z.number().int().min(0).max(100).optional(),
-  cpuCFSQuota: z.boolean().optional(),
+export const securityGroupSelectorTermSchema = z
+  .strictObject({
+    tags: selectorTagsSchema.optional(),
+    id: idSchema('sg', 'a security group').optional(),
+    name: z.string().min(1, { error: 'is empty: set the security group name, or remove name' }).optional(),
+  })
+  .superRefine((term, ctx) => {
+    const { tags, id, name } = term;
+    if (tags === undefined && id === undefined && name === undefined)
+      report(ctx, Rules.securityGroupTermEmpty, []);
+    if (id !== undefined && (tags !== undefined || name !== undefined)) {
+      report(ctx, Rules.securityGroupTermIdExclusive, ['id']);
+    } else if (name !== undefined && tags !== undefined) {
+      report(ctx, Rules.securityGroupTermNameExclusive, ['name']);
+    }
+  });
+
+const instanceMatchCriteria = ['open', 'targeted'] as const;
+export const capacityReservationSelectorTermSchema = z
+  .strictObject({
+    tags: selectorTagsSchema.optional(),
+    id: idSchema('cr', 'a capacity reservation').optional(),
+    ownerID: z
+      .string()
+      .regex(/^[0-9]{12}$/, { error: 'must be a 12-digit AWS account ID such as "123456789012"' })
+      .optional(),
+    instanceMatchCriteria: z.enum(instanceMatchCriteria, { error: oneOf(instanceMatchCriteria) }).optional(),
+  })
+  .superRefine((term, ctx) => {
+    const { tags, id, ownerID, instanceMatchCriteria: criteria } = term;
+    if (tags === undefined && id === undefined && criteria === undefined) {
+      report(ctx, Rules.capacityReservationTermEmpty, []);
+    }
+    if (id !== undefined && (tags !== undefined || ownerID !== undefined || criteria !== undefined)) {
+      report(ctx, Rules.capacityReservationTermIdExclusive, ['id']);
+    }
+  });
+
+/** `family@version`: the family selects the EKS-optimized AMI line, the version pins a release or says "latest". */
+const ALIAS_PATTERN = /^([a-zA-Z0-9]+)@(.+)$/;
+
+/** The alias's family and version, or undefined when the alias is malformed. */
+export function parseAmiAlias(alias: string): { family: string; version: string } | undefined {
+  const match = ALIAS_PATTERN.exec(alias);
+  return match ? { family: match[1] as string, version: match[2] as string } : undefined;
+}
+
+export const amiSelectorTermSchema = z
+  .strictObject({
+    alias: z
+      .string()
+      .max(30, { error: 'is longer than 30 characters: use family@version, e.g. al2023@latest' })
+      .optional(),
+    tags: selectorTagsSchema.optional(),
+    id: idSchema('ami', 'an AMI').optional(),
+    name: z.string().min(1, { error: 'is empty: set the AMI name, or remove name' }).optional(),
+    owner: z
+      .string()
+      .min(1, { error: 'is empty: set an account ID, "self" or "amazon", or remove owner' })
+      .optional(),
+    ssmParameter: z
+      .string()
+      .min(1, { error: 'is empty: set the SSM parameter name, or remove ssmParameter' })
+      .optional(),
+  })
+  .superRefine((term, ctx) => {
+    const { alias, tags, id, name, owner, ssmParameter } = term;
+    if ([alias, tags, id, name, ssmParameter].every((v) => v === undefined))
+      report(ctx, Rules.amiTermEmpty, []);
+    if (id !== undefined && [alias, tags, name, owner].some((v) => v !== undefined)) {
+      report(ctx, Rules.amiTermIdExclusive, ['id']);
+    }
+    if (alias === undefined) return;
+    if (id === undefined && [tags, name, owner, ssmParameter].some((v) => v !== undefined)) {
+      report(ctx, Rules.amiTermAliasExclusive, ['alias']);
+    }
+    const parsed = parseAmiAlias(alias);
+    if (!parsed) {
+      report(ctx, Rules.amiAliasFormat, ['alias'], `got "${alias}"`);
+    } else if (!(parsed.family in AmiAliasFamilies)) {
+      report(ctx, Rules.amiAliasFamily, ['alias'], `got "${parsed.family}"`);
+    } else if (parsed.family.startsWith('windows') && parsed.version !== 'latest') {
+      report(ctx, Rules.amiAliasWindowsLatest, ['alias'], `got "${alias}"`);
+    }
+  });
+
+export const amiSelectorTermsSchema = listOf(
+  amiSelectorTermSchema,
+  'AMI selector term',
+  '- alias: al2023@latest',
+)
+  .min(1, { error: 'is empty: add an AMI selector term, e.g. - alias: al2023@latest' })
+  .max(30, { error: 'has more than 30 terms: merge or drop some' })
+  .superRefine((terms, ctx) => {
+    if (terms.length > 1 && terms.some((t) => t.alias !== undefined)) report(ctx, Rules.amiAliasOnlyTerm, []);
+  });
+
+/** Reservations are resource quantities that may not be negative, for a fixed set of resources. */
+const reservationSchema = z.record(z.string(), quantitySchema).superRefine((reserved, ctx) => {
+  for (const [key, value] of Object.entries(reserved)) {
+    if (!(ReservableResources as readonly string[]).includes(key)) {
+      report(ctx, Rules.kubeletReservedKey, [key], `got "${key}"`);
+    }
+    if (String(value).startsWith('-'))
+      report(ctx, Rules.kubeletReservedNegative, [key], `got ${JSON.stringify(value)}`);
+  }
 });
+
+function checkSignals(map: Record<string, unknown>, ctx: IssueSink): void {
+  for (const key of Object.keys(map)) {
+    if (!(EvictionSignals as readonly string[]).includes(key)) {
+      report(ctx, Rules.kubeletEvictionSignal, [key], `got "${key}"`);
+    }
+  }
+}
+
+/** An eviction threshold: a percentage of capacity ("10%") or an absolute quantity ("100Mi"). */
+const EVICTION_THRESHOLD_PATTERN = new RegExp(
+  `^(([0-9]{1,2}(\\.[0-9]+)?|100(\\.0+)?)%|${QUANTITY_PATTERN.source.slice(1, -1)})$`,
+);
+const evictionThresholdsSchema = z
+  .record(
+    z.string(),
+    z.string().regex(EVICTION_THRESHOLD_PATTERN, {
+      error: (issue) =>
+        `must be a percentage such as "10%" or a quantity such as "100Mi" (got ${JSON.stringify(issue.input)})`,
+    }),
+  )
+  .superRefine(checkSignals);
+
+const percentSchema = z
+  .number()
+  .int({ error: 'must be a whole percentage from 0 to 100' })
+  .min(0, { error: 'must be at least 0: use a percentage from 0 to 100' })
+  .max(100, { error: 'must be at most 100: use a percentage from 0 to 100' });
+
+export const kubeletConfigurationSchema = z
+  .strictObject({
+    clusterDNS: z.array(z.string().min(1, { error: 'is empty: give the DNS server IP address' })).optional(),
+    maxPods: z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'cannot be negative' })
+      .optional(),
+    podsPerCore: z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'cannot be negative' })
+      .optional(),
+    systemReserved: reservationSchema.optional(),
+    kubeReserved: reservationSchema.optional(),
+    evictionHard: evictionThresholdsSchema.optional(),
+    evictionSoft: evictionThresholdsSchema.optional(),
+    evictionSoftGracePeriod: z.record(z.string(), goDurationSchema).superRefine(checkSignals).optional(),
+    evictionMaxPodGracePeriod: z.number().int({ error: 'must be a whole number of seconds' }).optional(),
+    imageGCHighThresholdPercent: percentSchema.optional(),
+    imageGCLowThresholdPercent: percentSchema.optional(),
+    cpuCFSQuota: z.boolean().optional(),
+  })
+  .superRefine(
+    (kubelet, ctx) => {
+      const soft = kubelet.evictionSoft ?? {};
+      const grace = kubelet.evictionSoftGracePeriod ?? {};
+      for (const signal of Object.keys(soft)) {
+        if (!(signal in grace)) report(ctx, Rules.kubeletSoftNeedsGracePeriod, ['evictionSoft', signal]);
+      }
+      for (const signal of Object.keys(grace)) {
+        if (!(signal in soft))
+          report(ctx, Rules.kubeletGracePeriodNeedsSoft, ['evictionSoftGracePeriod', signal]);
+      }
+      const { imageGCHighThresholdPercent: high, imageGCLowThresholdPercent: low } = kubelet;
+      if (high !== undefined && low !== undefined && high <= low) {
+        report(
+          ctx,
+          Rules.kubeletImageGcThresholds,
+          ['imageGCHighThresholdPercent'],
+          `high ${high}, low ${low}`,
+        );
+      }
+    },
+    whenClean(
+      'evictionSoft',
+      'evictionSoftGracePeriod',
+      'imageGCHighThresholdPercent',
+      'imageGCLowThresholdPercent',
+    ),
+  );
 export type KubeletConfiguration = z.infer<typeof kubeletConfigurationSchema>;
 
-export const ec2NodeClassSpecSchema = z.object({
-  subnetSelectorTerms: z.array(selectorTermSchema).min(1),
-  securityGroupSelectorTerms: z.array(selectorTermSchema).min(1),
-  amiSelectorTerms: z
-    .array(
-      selectorTermSchema.extend({
-        alias: z.string().optional(),
-        owner: z.string().optional(),
-        ssmParameter: z.string().optional(),
-      }),
-    )
-    .min(1),
-  amiFamily: z
-    .enum(['AL2', 'AL2023', 'Bottlerocket', 'Custom', 'Windows2019', 'Windows2022', 'Windows2025'])
-    .optional(),
-  role: z.string().optional(),
-  instanceProfile: z.string().optional(),
-  userData: z.string().optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-  kubelet: kubeletConfigurationSchema.optional(),
-  blockDeviceMappings: z
-    .array(
-      z.object({
-        deviceName: z.string(),
-        rootVolume: z.boolean().optional(),
-        ebs: z
-          .object({
-            volumeSize: z.string().optional(),
-            volumeType: z.string().optional(),
-            iops: z.number().int().optional(),
-            throughput: z.number().int().optional(),
-            encrypted: z.boolean().optional(),
-            kmsKeyID: z.string().optional(),
-            snapshotID: z.string().optional(),
-            deleteOnTermination: z.boolean().optional(),
-          })
-          .optional(),
-      }),
-    )
-    .optional(),
-  /** @default { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" } */
-  metadataOptions: z
-    .object({
-      httpEndpoint: z.enum(['enabled', 'disabled']).default('enabled'),
-      httpProtocolIPv6: z.enum(['enabled', 'disabled']).default('disabled'),
-      httpPutResponseHopLimit: z.number().int().min(1).max(64).default(1),
-      httpTokens: z.enum(['required', 'optional']).default('required'),
-    })
-    .default({
-      httpEndpoint: 'enabled',
-      httpProtocolIPv6: 'disabled',
-      httpPutResponseHopLimit: 1,
-      httpTokens: 'required',
-    }),
-  associatePublicIPAddress: z.boolean().optional(),
-  detailedMonitoring: z.boolean().optional(),
-  instanceStorePolicy: z.literal('RAID0').optional(),
+const volumeTypes = ['standard', 'io1', 'io2', 'gp2', 'sc1', 'st1', 'gp3'] as const;
+const nonNegativeInt = (what: string) =>
+  z
+    .number()
+    .int({ error: `must be a whole number of ${what}` })
+    .min(0, { error: 'cannot be negative' });
+
+export const blockDeviceSchema = z
+  .strictObject({
+    deleteOnTermination: z.boolean().optional(),
+    encrypted: z.boolean().optional(),
+    iops: nonNegativeInt('I/O operations per second').optional(),
+    kmsKeyID: z.string().optional(),
+    snapshotID: z.string().optional(),
+    throughput: nonNegativeInt('MiB/s').optional(),
+    volumeInitializationRate: z
+      .number()
+      .int({ error: 'must be a whole number of MiB/s from 100 to 300' })
+      .min(100, { error: 'must be at least 100 MiB/s: use 100 to 300' })
+      .max(300, { error: 'must be at most 300 MiB/s: use 100 to 300' })
+      .optional(),
+    /** EBS sizes are whole gibibytes/gigabytes or tebibytes/terabytes. */
+    volumeSize: z
+      .string({ error: 'must be a string with a unit, e.g. "100Gi"' })
+      .regex(/^[1-9][0-9]*(Gi|G|Ti|T)$/, {
+        error: (issue) =>
+          `must be a whole size in Gi, G, Ti or T such as "20Gi" or "1Ti" (got ${JSON.stringify(issue.input)})`,
+      })
+      .optional(),
+    volumeType: z.enum(volumeTypes, { error: oneOf(volumeTypes) }).optional(),
+  })
+  .superRefine(
+    (ebs, ctx) => {
+      if (ebs.volumeSize === undefined && ebs.snapshotID === undefined)
+        report(ctx, Rules.ebsSizeOrSnapshot, ['volumeSize']);
+      if (ebs.volumeInitializationRate !== undefined && !ebs.snapshotID) {
+        report(ctx, Rules.ebsInitializationRateNeedsSnapshot, ['volumeInitializationRate']);
+      }
+    },
+    whenClean('volumeSize', 'snapshotID', 'volumeInitializationRate'),
+  );
+
+export const blockDeviceMappingSchema = z.strictObject({
+  deviceName: z.string().min(1, { error: 'is empty: set the device name, e.g. /dev/xvda' }).optional(),
+  rootVolume: z.boolean().optional(),
+  ebs: blockDeviceSchema.optional(),
 });
 
-export const ec2NodeClassSchema = z.object({
-  apiVersion: z.literal('karpenter.k8s.aws/v1'),
-  kind: z.literal('EC2NodeClass'),
+export const blockDeviceMappingsSchema = z
+  .array(blockDeviceMappingSchema)
+  .max(50, { error: 'has more than 50 block device mappings: drop some' })
+  .superRefine(
+    (mappings, ctx) => {
+      let roots = 0;
+      mappings.forEach((mapping, i) => {
+        if (mapping.rootVolume === true && ++roots > 1)
+          report(ctx, Rules.blockDeviceSingleRoot, [i, 'rootVolume']);
+      });
+    },
+    whenNoIssue((path) => path.length <= 1 || path[1] === 'rootVolume'),
+  );
+
+const enabledDisabled = ['enabled', 'disabled'] as const;
+const httpTokens = ['required', 'optional'] as const;
+/** IMDS options; the defaults require IMDSv2 and keep the metadata endpoint out of reach of pods (hop limit 1). */
+export const metadataOptionsSchema = z.strictObject({
+  httpEndpoint: z.enum(enabledDisabled, { error: oneOf(enabledDisabled) }).default('enabled'),
+  httpProtocolIPv6: z.enum(enabledDisabled, { error: oneOf(enabledDisabled) }).default('disabled'),
+  httpPutResponseHopLimit: z
+    .number()
+    .int({ error: 'must be a whole number from 1 to 64' })
+    .min(1, { error: 'must be at least 1: use 1 to 64' })
+    .max(64, { error: 'must be at most 64: use 1 to 64' })
+    .default(1),
+  httpTokens: z.enum(httpTokens, { error: oneOf(httpTokens) }).default('required'),
+});
+
+export const ec2NodeClassSpecSchema = z
+  .strictObject({
+    subnetSelectorTerms: listOf(
+      subnetSelectorTermSchema,
+      'subnet selector term',
+      '- tags: {karpenter.sh/discovery: my-cluster}',
+    )
+      .min(1, {
+        error: 'is empty: add a subnet selector term, e.g. - tags: {karpenter.sh/discovery: my-cluster}',
+      })
+      .max(30, { error: 'has more than 30 terms: merge or drop some' }),
+    securityGroupSelectorTerms: listOf(
+      securityGroupSelectorTermSchema,
+      'security group selector term',
+      '- tags: {karpenter.sh/discovery: my-cluster}',
+    )
+      .min(1, {
+        error:
+          'is empty: add a security group selector term, e.g. - tags: {karpenter.sh/discovery: my-cluster}',
+      })
+      .max(30, { error: 'has more than 30 terms: merge or drop some' }),
+    capacityReservationSelectorTerms: z
+      .array(capacityReservationSelectorTermSchema)
+      .max(30, { error: 'has more than 30 terms: merge or drop some' })
+      .optional(),
+    amiSelectorTerms: amiSelectorTermsSchema,
+    /** Required unless an alias selects the AMI (the alias implies the family). */
+    amiFamily: z.enum(AmiFamilies, { error: oneOf(AmiFamilies) }).optional(),
+    role: z
+      .string()
+      .min(1, { error: 'is empty: set the node IAM role name, or use instanceProfile' })
+      .optional(),
+    instanceProfile: z
+      .string()
+      .min(1, { error: 'is empty: set the instance profile name, or use role' })
+      .optional(),
+    userData: z.string().optional(),
+    tags: z
+      .record(z.string(), z.string())
+      .superRefine((tags, ctx) => {
+        for (const key of Object.keys(tags)) {
+          if (key === '') report(ctx, Rules.tagsEmptyKey, [key]);
+          else if (
+            (ReservedTagKeys.exact as readonly string[]).includes(key) ||
+            ReservedTagKeys.prefix.some((prefix) => key.startsWith(prefix))
+          ) {
+            report(ctx, Rules.tagsReserved, [key], `got "${key}"`);
+          }
+        }
+      })
+      .optional(),
+    kubelet: kubeletConfigurationSchema.optional(),
+    blockDeviceMappings: blockDeviceMappingsSchema.optional(),
+    instanceStorePolicy: z
+      .literal('RAID0', { error: 'must be "RAID0", or remove instanceStorePolicy' })
+      .optional(),
+    associatePublicIPAddress: z.boolean().optional(),
+    detailedMonitoring: z.boolean().optional(),
+    ipPrefixCount: z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'cannot be negative' })
+      .optional(),
+    enclaveOptions: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+    context: z.string().optional(),
+    /** @default { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" } */
+    metadataOptions: metadataOptionsSchema.prefault({}),
+  })
+  .superRefine(
+    (spec, ctx) => {
+      if (spec.role === undefined && spec.instanceProfile === undefined) {
+        report(ctx, Rules.roleOrInstanceProfileRequired, ['role']);
+      }
+      if (spec.role !== undefined && spec.instanceProfile !== undefined) {
+        report(ctx, Rules.roleAndInstanceProfile, ['instanceProfile']);
+      }
+    },
+    whenClean('role', 'instanceProfile'),
+  )
+  .superRefine(
+    (spec, ctx) => {
+      const alias = spec.amiSelectorTerms.find((t) => t.alias !== undefined)?.alias;
+      if (alias === undefined) {
+        if (spec.amiFamily === undefined) report(ctx, Rules.amiFamilyRequired, ['amiFamily']);
+        return;
+      }
+      const family = parseAmiAlias(alias)?.family;
+      const implied = family === undefined ? undefined : AmiAliasFamilies[family];
+      if (
+        spec.amiFamily !== undefined &&
+        spec.amiFamily !== 'Custom' &&
+        implied !== undefined &&
+        spec.amiFamily !== implied
+      ) {
+        report(
+          ctx,
+          Rules.amiFamilyAliasMismatch,
+          ['amiFamily'],
+          `alias ${alias} implies ${implied}, got ${spec.amiFamily}`,
+        );
+      }
+    },
+    whenClean('amiSelectorTerms', 'amiFamily'),
+  );
+
+export const ec2NodeClassStatusSchema = z.looseObject({
+  subnets: z
+    .array(z.looseObject({ id: z.string(), zone: z.string(), zoneID: z.string().optional() }))
+    .optional(),
+  securityGroups: z.array(z.looseObject({ id: z.string(), name: z.string().optional() })).optional(),
+  amis: z
+    .array(
+      z.looseObject({
+        id: z.string(),
+        name: z.string().optional(),
+        deprecated: z.boolean().optional(),
+        requirements: z.array(nodeSelectorRequirementSchema).optional(),
+      }),
+    )
+    .optional(),
+  capacityReservations: z.array(z.looseObject({ id: z.string() })).optional(),
+  instanceProfile: z.string().optional(),
+  conditions: z.array(conditionSchema).optional(),
+});
+
+export const ec2NodeClassSchema = z.strictObject({
+  apiVersion: z.literal('karpenter.k8s.aws/v1', { error: 'must be "karpenter.k8s.aws/v1"' }),
+  kind: z.literal('EC2NodeClass', { error: 'must be "EC2NodeClass"' }),
   metadata: objectMetaSchema,
   spec: ec2NodeClassSpecSchema,
-  status: z
-    .object({
-      subnets: z
-        .array(z.object({ id: z.string(), zone: z.string(), zoneID: z.string().optional() }))
-        .optional(),
-      securityGroups: z.array(z.object({ id: z.string(), name: z.string().optional() })).optional(),
-      amis: z.array(z.object({ id: z.string(), name: z.string().optional() })).optional(),
-      instanceProfile: z.string().optional(),
-      conditions: z.array(conditionSchema).optional(),
-    })
-    .optional(),
+  status: ec2NodeClassStatusSchema.optional(),
 });
 
 export type EC2NodeClass = z.infer<typeof ec2NodeClassSchema>;
 export type EC2NodeClassInput = z.input<typeof ec2NodeClassSchema>;
+export type EC2NodeClassSpec = z.infer<typeof ec2NodeClassSpecSchema>;

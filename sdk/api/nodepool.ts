@@ -1,87 +1,246 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import {
+  BUDGET_DURATION_PATTERN,
   conditionSchema,
   durationOrNeverSchema,
   durationSchema,
+  labelValueSchema,
   nodeSelectorRequirementSchema,
   objectMetaSchema,
+  oneOf,
   resourceListSchema,
   taintSchema,
+  type NodeSelectorRequirement,
 } from './common';
+import { isQualifiedName, restrictedLabelViolation, type RestrictedLabelViolation } from './labels';
+import { report, Rules, whenClean, type IssueSink, type Rule } from './rules';
 import { DisruptionReasons } from './well-known';
 
-export const nodeClassReferenceSchema = z.object({
-  group: z.string().min(1),
-  kind: z.string().min(1),
-  name: z.string().min(1),
+const RESTRICTED_LABEL_RULES: Record<RestrictedLabelViolation, Rule> = {
+  hostname: Rules.labelHostnameRestricted,
+  nodepool: Rules.labelNodePoolRestricted,
+  'kubernetes.io': Rules.labelKubernetesIoRestricted,
+  'k8s.io': Rules.labelK8sIoRestricted,
+  'karpenter.sh': Rules.labelKarpenterShRestricted,
+  'karpenter.k8s.aws': Rules.labelKarpenterK8sAwsRestricted,
+};
+
+const INTEGER_OPERATORS = new Set(['Gt', 'Lt', 'Gte', 'Lte']);
+
+/** Operator/value rules shared by NodePool and NodeClaim requirements; NodePools also restrict the key. */
+function checkRequirement(req: NodeSelectorRequirement, ctx: IssueSink, restrictKey: boolean): void {
+  const values = req.values ?? [];
+  if ((req.operator === 'In' || req.operator === 'NotIn') && values.length === 0) {
+    report(ctx, Rules.requirementValuesRequired, ['values'], `operator ${req.operator}`);
+  }
+  if ((req.operator === 'Exists' || req.operator === 'DoesNotExist') && values.length > 0) {
+    report(ctx, Rules.requirementValuesForbidden, ['values'], `operator ${req.operator}`);
+  }
+  if (INTEGER_OPERATORS.has(req.operator) && (values.length !== 1 || !/^[0-9]+$/.test(values[0] as string))) {
+    report(
+      ctx,
+      Rules.requirementSingleInteger,
+      ['values'],
+      `operator ${req.operator}, got ${JSON.stringify(values)}`,
+    );
+  }
+  if (
+    req.operator === 'In' &&
+    req.minValues !== undefined &&
+    values.length > 0 &&
+    values.length < req.minValues
+  ) {
+    report(
+      ctx,
+      Rules.requirementMinValues,
+      ['minValues'],
+      `minValues ${req.minValues}, ${values.length} values`,
+    );
+  }
+  if (restrictKey) {
+    const violation = restrictedLabelViolation(req.key);
+    if (violation) report(ctx, RESTRICTED_LABEL_RULES[violation], ['key'], `got "${req.key}"`);
+  }
+}
+
+/** A NodePool requirement: restricted label domains are rejected. */
+export const nodePoolRequirementSchema = nodeSelectorRequirementSchema.superRefine((req, ctx) =>
+  checkRequirement(req, ctx, true),
+);
+/**
+ * A NodeClaim requirement. Karpenter writes these itself (including karpenter.sh/nodepool and keys copied from
+ * pod constraints), so only the operator/value rules apply.
+ */
+export const nodeClaimRequirementSchema = nodeSelectorRequirementSchema.superRefine((req, ctx) =>
+  checkRequirement(req, ctx, false),
+);
+
+/** Template labels: qualified keys outside the restricted domains, valid values. */
+export const templateLabelsSchema = z.record(z.string(), labelValueSchema).superRefine((labels, ctx) => {
+  for (const key of Object.keys(labels)) {
+    if (!isQualifiedName(key)) {
+      report(ctx, Rules.labelKeySyntax, [key], `got "${key}"`);
+      continue;
+    }
+    const violation = restrictedLabelViolation(key);
+    if (violation) report(ctx, RESTRICTED_LABEL_RULES[violation], [key]);
+  }
+  // The bound also keeps the CEL cost of the per-key rules within what the API server accepts.
+  if (Object.keys(labels).length > 100)
+    report(ctx, Rules.templateLabelsTooMany, [], `${Object.keys(labels).length} labels`);
 });
 
-export const budgetSchema = z.object({
-  /** A count ("5") or a percentage of the pool's nodes ("10%"). */
-  nodes: z.string().regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, {
-    message: 'must be a whole number of nodes ("5") or a percentage ("10%")',
-  }),
-  /** Cron schedule in UTC; the budget is active for `duration` after each firing. */
-  schedule: z.string().optional(),
-  duration: durationSchema.optional(),
-  reasons: z.array(z.enum(DisruptionReasons)).optional(),
+export const nodeClassReferenceSchema = z.strictObject({
+  group: z
+    .string()
+    .min(1, { error: 'is empty: set the NodeClass API group, e.g. karpenter.k8s.aws' })
+    .regex(/^[^/]*$/, {
+      error: 'must be an API group without a version (e.g. "karpenter.k8s.aws", not "karpenter.k8s.aws/v1")',
+    }),
+  kind: z.string().min(1, { error: 'is empty: set the NodeClass kind, e.g. EC2NodeClass' }),
+  name: z.string().min(1, { error: 'is empty: set the name of the NodeClass to use' }),
 });
+
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
+/** cron-parser knows every macro except @midnight, which is @daily by another name. */
+export function normalizeCronSchedule(schedule: string): string {
+  const trimmed = schedule.trim();
+  return trimmed === '@midnight' ? '@daily' : trimmed;
+}
+
+/** Why a budget schedule is not a valid UTC cron expression, or undefined when it is. */
+export function cronScheduleProblem(schedule: string): string | undefined {
+  const normalized = normalizeCronSchedule(schedule);
+  if (normalized.startsWith('@')) {
+    return CRON_MACROS.includes(normalized) ? undefined : `unknown macro "${normalized}"`;
+  }
+  const fields = normalized.split(/\s+/).filter(Boolean).length;
+  if (fields !== 5) return `got ${fields} field${fields === 1 ? '' : 's'} in "${schedule}"`;
+  try {
+    CronExpressionParser.parse(normalized, { tz: 'UTC' });
+    return undefined;
+  } catch (err) {
+    return `"${schedule}": ${(err as Error).message}`;
+  }
+}
+
+export const budgetSchema = z
+  .strictObject({
+    /** A count ("5") or a percentage of the pool's nodes ("10%"). */
+    nodes: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is required: set how many nodes may be disrupted at once, e.g. "10%" or "5"'
+            : `must be a string: quote it, e.g. nodes: "${String(issue.input)}"`,
+      })
+      .regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, {
+        error: (issue) =>
+          `must be a whole number of nodes such as "5" or a percentage from "0%" to "100%" such as "10%" (got ${JSON.stringify(issue.input)})`,
+      }),
+    /** Cron schedule in UTC; the budget is active for `duration` after each firing. */
+    schedule: z.string().optional(),
+    duration: z
+      .string()
+      .regex(BUDGET_DURATION_PATTERN, {
+        error: (issue) =>
+          `must be a duration in hours and minutes such as "8h", "30m" or "1h30m"; cron has no seconds (got ${JSON.stringify(issue.input)})`,
+      })
+      .optional(),
+    reasons: z.array(z.enum(DisruptionReasons, { error: oneOf(DisruptionReasons) })).optional(),
+  })
+  .superRefine(
+    (budget, ctx) => {
+      if (budget.schedule !== undefined) {
+        const problem = cronScheduleProblem(budget.schedule);
+        if (problem) report(ctx, Rules.budgetSchedule, ['schedule'], problem);
+      }
+      if (budget.schedule !== undefined && budget.duration === undefined) {
+        report(ctx, Rules.budgetScheduleNeedsDuration, ['duration']);
+      }
+      if (budget.duration !== undefined && budget.schedule === undefined) {
+        report(ctx, Rules.budgetDurationNeedsSchedule, ['schedule']);
+      }
+    },
+    whenClean('schedule', 'duration'),
+  );
 export type Budget = z.infer<typeof budgetSchema>;
 
-/** Fields of a NodeClaim that a NodePool stamps out: shared by NodePool.spec.template.spec and NodeClaim.spec. */
-export const nodeClaimTemplateSpecSchema = z.object({
-  requirements: z.array(nodeSelectorRequirementSchema).max(100).default([]),
-  taints: z.array(taintSchema).optional(),
-  startupTaints: z.array(taintSchema).optional(),
-  nodeClassRef: nodeClassReferenceSchema,
-  /** @default "720h" */
-  expireAfter: durationOrNeverSchema.default('720h'),
-  terminationGracePeriod: durationSchema.optional(),
-});
+const taintsSchema = z.array(taintSchema);
 
-export const disruptionSchema = z.object({
+/** Fields of a NodeClaim that a NodePool stamps out, for either kind's requirement rules. */
+function templateSpecShape<R extends z.ZodType<NodeSelectorRequirement>>(requirement: R) {
+  return {
+    requirements: z
+      .array(requirement)
+      .max(100, { error: 'has more than 100 requirements: merge or drop some' })
+      .default(() => []),
+    taints: taintsSchema.optional(),
+    startupTaints: taintsSchema.optional(),
+    nodeClassRef: nodeClassReferenceSchema,
+    /** @default "720h" */
+    expireAfter: durationOrNeverSchema.default('720h'),
+    terminationGracePeriod: durationSchema.optional(),
+  };
+}
+export const nodeClaimTemplateSpecShape = templateSpecShape(nodePoolRequirementSchema);
+export const nodeClaimSpecShape = {
+  ...templateSpecShape(nodeClaimRequirementSchema),
+  resources: z.strictObject({ requests: resourceListSchema.optional() }).optional(),
+};
+
+/** NodePool.spec.template.spec. */
+export const nodeClaimTemplateSpecSchema = z.strictObject(nodeClaimTemplateSpecShape);
+
+const consolidationPolicies = ['WhenEmpty', 'WhenEmptyOrUnderutilized'] as const;
+export const disruptionSchema = z.strictObject({
   /** @default "WhenEmptyOrUnderutilized" */
-  consolidationPolicy: z.enum(['WhenEmpty', 'WhenEmptyOrUnderutilized']).default('WhenEmptyOrUnderutilized'),
+  consolidationPolicy: z
+    .enum(consolidationPolicies, { error: oneOf(consolidationPolicies) })
+    .default('WhenEmptyOrUnderutilized'),
   /** @default "0s" */
   consolidateAfter: durationOrNeverSchema.default('0s'),
   /** @default [{ nodes: "10%" }] */
   budgets: z
     .array(budgetSchema)
-    .max(50)
-    .default([{ nodes: '10%' }]),
+    .max(50, { error: 'has more than 50 budgets: merge or drop some' })
+    .default(() => [{ nodes: '10%' }]),
 });
 
-export const nodePoolSpecSchema = z.object({
-  template: z.object({
+export const nodePoolSpecSchema = z.strictObject({
+  template: z.strictObject({
     metadata: z
-      .object({
-        labels: z.record(z.string(), z.string()).optional(),
+      .strictObject({
+        labels: templateLabelsSchema.optional(),
         annotations: z.record(z.string(), z.string()).optional(),
       })
       .optional(),
     spec: nodeClaimTemplateSpecSchema,
   }),
-  disruption: disruptionSchema.default({
-    consolidationPolicy: 'WhenEmptyOrUnderutilized',
-    consolidateAfter: '0s',
-    budgets: [{ nodes: '10%' }],
-  }),
+  disruption: disruptionSchema.prefault({}),
   limits: resourceListSchema.optional(),
-  weight: z.number().int().min(1).max(100).optional(),
+  weight: z
+    .number()
+    .int({ error: 'must be a whole number from 1 to 100' })
+    .min(1, { error: 'must be at least 1: use 1 to 100 (higher is tried first), or remove weight' })
+    .max(100, { error: 'must be at most 100: use 1 to 100 (higher is tried first)' })
+    .optional(),
 });
 
-export const nodePoolSchema = z.object({
-  apiVersion: z.literal('karpenter.sh/v1'),
-  kind: z.literal('NodePool'),
+export const nodePoolStatusSchema = z.looseObject({
+  resources: resourceListSchema.optional(),
+  nodes: z.number().int().optional(),
+  conditions: z.array(conditionSchema).optional(),
+});
+
+export const nodePoolSchema = z.strictObject({
+  apiVersion: z.literal('karpenter.sh/v1', { error: 'must be "karpenter.sh/v1"' }),
+  kind: z.literal('NodePool', { error: 'must be "NodePool"' }),
   metadata: objectMetaSchema,
   spec: nodePoolSpecSchema,
-  status: z
-    .object({
-      resources: resourceListSchema.optional(),
-      nodes: z.number().int().optional(),
-      conditions: z.array(conditionSchema).optional(),
-    })
-    .optional(),
+  status: nodePoolStatusSchema.optional(),
 });
 
 /** A NodePool after defaults are applied: what the controller works with. */
@@ -89,3 +248,4 @@ export type NodePool = z.infer<typeof nodePoolSchema>;
 /** A NodePool as a user writes it: defaulted fields are optional. */
 export type NodePoolInput = z.input<typeof nodePoolSchema>;
 export type NodeClaimTemplateSpec = z.infer<typeof nodeClaimTemplateSpecSchema>;
+export type BudgetInput = z.input<typeof budgetSchema>;

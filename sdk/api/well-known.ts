@@ -33,8 +33,38 @@ export const Labels = {
   instanceGpuCount: 'karpenter.k8s.aws/instance-gpu-count',
   instanceGpuMemory: 'karpenter.k8s.aws/instance-gpu-memory',
   instanceNetworkBandwidth: 'karpenter.k8s.aws/instance-network-bandwidth',
+  instanceEbsBandwidth: 'karpenter.k8s.aws/instance-ebs-bandwidth',
+  instanceLocalNvme: 'karpenter.k8s.aws/instance-local-nvme',
   excludeFromExternalLoadBalancers: 'node.kubernetes.io/exclude-from-external-load-balancers',
 } as const;
+
+/**
+ * The `karpenter.k8s.aws` labels a NodePool may use in requirements and template labels: every other key in
+ * that domain is reserved for the AWS provider.
+ */
+export const AwsWellKnownLabels: readonly string[] = [
+  Labels.ec2NodeClass,
+  Labels.instanceCategory,
+  Labels.instanceFamily,
+  Labels.instanceGeneration,
+  Labels.instanceSize,
+  Labels.instanceCpu,
+  Labels.instanceCpuManufacturer,
+  'karpenter.k8s.aws/instance-cpu-sustained-clock-speed-mhz',
+  Labels.instanceMemory,
+  Labels.instanceHypervisor,
+  Labels.instanceGpuName,
+  Labels.instanceGpuManufacturer,
+  Labels.instanceGpuCount,
+  Labels.instanceGpuMemory,
+  Labels.instanceNetworkBandwidth,
+  Labels.instanceEbsBandwidth,
+  Labels.instanceLocalNvme,
+  'karpenter.k8s.aws/instance-encryption-in-transit-supported',
+  'karpenter.k8s.aws/instance-accelerator-name',
+  'karpenter.k8s.aws/instance-accelerator-manufacturer',
+  'karpenter.k8s.aws/instance-accelerator-count',
+];
 
 export const Annotations = {
   doNotDisrupt: 'karpenter.sh/do-not-disrupt',
@@ -76,3 +106,49 @@ export const ConditionTypes = {
 /** Reasons a node is disrupted; the budget `reasons` field uses the first three. */
 export const DisruptionReasons = ['Underutilized', 'Empty', 'Drifted'] as const;
 export type DisruptionReason = (typeof DisruptionReasons)[number] | 'Expired' | 'Interrupted';
+
+/** EC2NodeClass `amiFamily` values. */
+export const AmiFamilies = [
+  'AL2',
+  'AL2023',
+  'Bottlerocket',
+  'Custom',
+  'Windows2019',
+  'Windows2022',
+  'Windows2025',
+] as const;
+export type AmiFamily = (typeof AmiFamilies)[number];
+
+/** The family part of an AMI `alias` (family@version) and the amiFamily it implies. */
+export const AmiAliasFamilies: Readonly<Record<string, AmiFamily>> = {
+  al2: 'AL2',
+  al2023: 'AL2023',
+  bottlerocket: 'Bottlerocket',
+  windows2019: 'Windows2019',
+  windows2022: 'Windows2022',
+  windows2025: 'Windows2025',
+};
+
+/** Kubelet eviction signals Karpenter passes through (evictionHard / evictionSoft / evictionSoftGracePeriod keys). */
+export const EvictionSignals = [
+  'memory.available',
+  'nodefs.available',
+  'nodefs.inodesFree',
+  'imagefs.available',
+  'imagefs.inodesFree',
+  'pid.available',
+] as const;
+
+/** Resources kubelet systemReserved / kubeReserved may reserve. */
+export const ReservableResources = ['cpu', 'memory', 'ephemeral-storage', 'pid'] as const;
+
+/** EC2 tag keys Karpenter writes on everything it launches; an EC2NodeClass may not set them. */
+export const ReservedTagKeys = {
+  exact: [
+    'eks:eks-cluster-name',
+    'karpenter.sh/nodepool',
+    'karpenter.sh/nodeclaim',
+    'karpenter.k8s.aws/ec2nodeclass',
+  ],
+  prefix: ['kubernetes.io/cluster'],
+} as const;

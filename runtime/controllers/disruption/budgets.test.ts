@@ -53,4 +53,10 @@ describe('disruption budgets', () => {
     expect(allowedDisruptions(np, 'Underutilized', at('2026-01-06T10:00:00Z'), 20, 0)).toBe(0);
     expect(allowedDisruptions(np, 'Underutilized', at('2026-01-06T18:00:00Z'), 20, 0)).toBe(10);
   });
+
+  it('understands the @midnight macro the API accepts', () => {
+    const budget = { nodes: '0', schedule: '@midnight', duration: '1h' };
+    expect(isBudgetActive(budget, at('2026-01-06T00:30:00Z'))).toBe(true);
+    expect(isBudgetActive(budget, at('2026-01-06T01:30:00Z'))).toBe(false);
+  });
 });

@@ -5,7 +5,7 @@
  * count against the allowance.
  */
 import { CronExpressionParser } from 'cron-parser';
-import type { Budget } from '../../../sdk/api/nodepool';
+import { normalizeCronSchedule, type Budget } from '../../../sdk/api/nodepool';
 import { parseDuration } from '../../../sdk/api/common';
 import type { NodePool } from '../../kube/objects';
 
@@ -14,7 +14,10 @@ export type BudgetReason = 'Empty' | 'Underutilized' | 'Drifted';
 export function isBudgetActive(budget: Budget, now: number): boolean {
   if (!budget.schedule) return true;
   if (!budget.duration) return true;
-  const previous = CronExpressionParser.parse(budget.schedule, { currentDate: new Date(now + 1), tz: 'UTC' })
+  const previous = CronExpressionParser.parse(normalizeCronSchedule(budget.schedule), {
+    currentDate: new Date(now + 1),
+    tz: 'UTC',
+  })
     .prev()
     .getTime();
   return now < previous + parseDuration(budget.duration);

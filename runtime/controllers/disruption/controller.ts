@@ -4,16 +4,14 @@
  * taint the nodes, launch and await any replacement, and delete the NodeClaims (termination drains them).
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
-import type { Clock } from '../../clock/clock';
-import type { CloudProvider, InstanceType } from '../../cloudprovider/types';
-import type { EventRecorder } from '../../events/recorder';
-import { isNotFound, type KubeApi } from '../../kube/api';
+import type { InstanceType } from '../../cloudprovider/types';
+import { isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { NodeClaim, NodePool } from '../../kube/objects';
-import type { Logger } from '../../logging';
 import { schedule } from '../../scheduling/scheduler';
-import { hasCondition, type ClusterState, type StateNode } from '../../state/cluster-state';
+import { hasCondition, type StateNode } from '../../state/cluster-state';
+import type { ControllerContext } from '../context';
 import { nodeClaimFor, schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
@@ -23,13 +21,7 @@ export const POLL_INTERVAL_MS = 10_000;
 export const VALIDATION_DELAY_MS = 15_000;
 export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
 
-export interface DisruptionOptions {
-  api: KubeApi;
-  cloud: CloudProvider;
-  state: ClusterState;
-  clock: Clock;
-  recorder: EventRecorder;
-  logger: Logger;
+export interface DisruptionOptions extends ControllerContext {
   /** Provisioning has a batch open, a round running, or pods it has yet to decide on. */
   provisioningBusy: () => boolean;
 }

@@ -4,39 +4,25 @@
  * Claims that fail to launch for lack of capacity, or never register, are deleted so their pods get a new plan.
  */
 import { Finalizers, Labels, Taints } from '../../../sdk/api/well-known';
-import type { Clock } from '../../clock/clock';
-import { InsufficientCapacityError, type CloudProvider } from '../../cloudprovider/types';
-import type { EventRecorder } from '../../events/recorder';
-import { isNotFound, type KubeApi } from '../../kube/api';
+import { InsufficientCapacityError } from '../../cloudprovider/types';
+import { isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { Node, NodeClaim } from '../../kube/objects';
-import type { Logger } from '../../logging';
-import { hasCondition, type ClusterState } from '../../state/cluster-state';
-import { WorkQueue } from '../work-queue';
+import { hasCondition } from '../../state/cluster-state';
+import { reconcileQueue, type ControllerContext } from '../context';
+import type { WorkQueue } from '../work-queue';
 
 export const LAUNCH_TIMEOUT_MS = 5 * 60_000;
 export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
 
-export interface LifecycleOptions {
-  api: KubeApi;
-  cloud: CloudProvider;
-  state: ClusterState;
-  clock: Clock;
-  recorder: EventRecorder;
-  logger: Logger;
-}
+export type LifecycleOptions = ControllerContext;
 
 export class NodeClaimLifecycle {
   readonly queue: WorkQueue;
 
   constructor(private readonly opts: LifecycleOptions) {
-    this.queue = new WorkQueue(
-      'nodeclaim.lifecycle',
-      opts.clock,
-      (key) => this.reconcile(key),
-      (name, key, err) => opts.logger.error({ err, controller: name, key }, 'reconcile failed'),
-    );
+    this.queue = reconcileQueue('nodeclaim.lifecycle', opts, (key) => this.reconcile(key));
   }
 
   start(): void {

@@ -3,12 +3,8 @@
  * against existing nodes, in-flight NodeClaims and the NodePools, nominate pods to nodes that will take them, and
  * create NodeClaims for the rest. Pods that fit nowhere get a Warning event saying why, per NodePool.
  */
-import type { CloudProvider } from '../../cloudprovider/types';
-import type { EventRecorder } from '../../events/recorder';
-import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import type { NodeClaim, NodePool } from '../../kube/objects';
-import type { Logger } from '../../logging';
 import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
@@ -18,23 +14,16 @@ import {
   type SchedulingResult,
 } from '../../scheduling/scheduler';
 import { Labels } from '../../../sdk/api/well-known';
-import { isProvisionable, type ClusterState } from '../../state/cluster-state';
+import { isProvisionable } from '../../state/cluster-state';
 import { podKey } from '../../scheduling/pod-requirements';
-import type { Clock } from '../../clock/clock';
+import type { ControllerContext } from '../context';
 import { Batcher, type BatcherOptions } from './batcher';
 import { nodeClaimFor, schedulingNodePools } from './nodeclaim-factory';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
 export const NOMINATION_WINDOW_MS = 20_000;
 
-export interface ProvisionerOptions extends BatcherOptions {
-  api: KubeApi;
-  cloud: CloudProvider;
-  state: ClusterState;
-  clock: Clock;
-  recorder: EventRecorder;
-  logger: Logger;
-}
+export interface ProvisionerOptions extends BatcherOptions, ControllerContext {}
 
 export class Provisioner {
   private readonly batcher: Batcher;

@@ -5,26 +5,16 @@
  * starts the same sequence through its NodeClaim.
  */
 import { Finalizers, Labels, Taints } from '../../../sdk/api/well-known';
-import type { Clock } from '../../clock/clock';
-import { NodeClaimNotFoundError, type CloudProvider } from '../../cloudprovider/types';
-import type { EventRecorder } from '../../events/recorder';
-import { ApiError, isNotFound, type KubeApi } from '../../kube/api';
+import { NodeClaimNotFoundError } from '../../cloudprovider/types';
+import { ApiError, isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { Node, NodeClaim, Pod } from '../../kube/objects';
-import type { Logger } from '../../logging';
-import type { ClusterState } from '../../state/cluster-state';
-import { WorkQueue } from '../work-queue';
+import { reconcileQueue, type ControllerContext } from '../context';
+import type { WorkQueue } from '../work-queue';
 import { drainTiers } from './drain';
 
-export interface TerminationOptions {
-  api: KubeApi;
-  cloud: CloudProvider;
-  state: ClusterState;
-  clock: Clock;
-  recorder: EventRecorder;
-  logger: Logger;
-}
+export type TerminationOptions = ControllerContext;
 
 /** How often a drain is retried while evictions are pending or refused. */
 export const DRAIN_RETRY_MS = 5_000;
@@ -33,12 +23,7 @@ export class TerminationController {
   readonly queue: WorkQueue;
 
   constructor(private readonly opts: TerminationOptions) {
-    this.queue = new WorkQueue(
-      'termination',
-      opts.clock,
-      (key) => this.reconcile(key),
-      (name, key, err) => opts.logger.error({ err, controller: name, key }, 'reconcile failed'),
-    );
+    this.queue = reconcileQueue('termination', opts, (key) => this.reconcile(key));
   }
 
   start(): void {
