@@ -152,12 +152,13 @@ describe('consolidation', () => {
   });
 
   it('replaces a node with one cheaper instance when the pods no longer need the big one', async () => {
+    // Only t3a.xlarge at first, so the six pods land on one big node.
     const sim = await labCluster({
       replicas: 6,
       appCpu: '500m',
       editPool: (pool) => {
         pool.spec.template.spec.requirements = [
-          { key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['t3a.medium', 't3a.xlarge'] },
+          { key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['t3a.xlarge'] },
           { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
         ];
       },
@@ -165,6 +166,13 @@ describe('consolidation', () => {
     expect(workshopNodes(sim).map((n) => n.metadata.labels?.['node.kubernetes.io/instance-type'])).toEqual([
       't3a.xlarge',
     ]);
+    const pool = sim.api.peek(Kinds.NodePool, 'developers-workshop-pool') as NodePool;
+    pool.spec.template.spec.requirements[0] = {
+      key: 'node.kubernetes.io/instance-type',
+      operator: 'In',
+      values: ['t3a.medium', 't3a.xlarge'],
+    };
+    await sim.api.update(Kinds.NodePool, pool);
     await sim.scale('Deployment', APP_NS, APP, 2);
     await sim.settle();
     const nodes = workshopNodes(sim);

@@ -130,6 +130,15 @@ export class Requirement {
     );
   }
 
+  /** Everything `existing` accepts, this accepts too: adding this to it would change nothing. */
+  impliedBy(existing: Requirement): boolean {
+    if (existing === this) return true;
+    if (existing.complement) return false;
+    if (existing.absent && !this.absent) return false;
+    for (const v of existing.values) if (!this.has(v)) return false;
+    return true;
+  }
+
   /** Some node can satisfy both: a value both accept, or both accept the label being absent. */
   intersects(other: Requirement): boolean {
     return !this.intersect(other).isEmpty();
@@ -229,6 +238,15 @@ export class Requirements {
 
   clone(): Requirements {
     return new Requirements(this.byKey.values());
+  }
+
+  /** Adding `other` would narrow these requirements (some requirement of it is not already implied). */
+  narrowedBy(other: Iterable<Requirement>): boolean {
+    for (const r of other) {
+      const mine = this.byKey.get(r.key);
+      if (!mine || !r.impliedBy(mine)) return true;
+    }
+    return false;
   }
 
   /** The conjunction of both. */

@@ -652,3 +652,23 @@ describe('instance type helpers', () => {
     expect(instanceTypeCompatible(instanceType('m5.large'), wantsGpu)).toBe(false);
   });
 });
+
+describe('cost-aware packing', () => {
+  it('starts a second small node rather than growing a claim onto a pricier type than two small ones', () => {
+    const pool = schedulingPool(
+      nodePool('p', {
+        requirements: [
+          { key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['t3a.medium', 't3a.xlarge'] },
+          { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+        ],
+      }),
+      instanceTypes(['t3a.medium', 't3a.xlarge'], WORKSHOP_KUBELET),
+    );
+    // Three 500m pods fill a t3a.medium (1780m); a fourth would need a t3a.xlarge costing 4× as much.
+    const result = schedule({ pods: pods('w', 6, { cpu: '500m' }), nodes: [], nodePools: [pool] });
+    expect(result.newNodeClaims.map((c) => [c.instanceTypeOptions[0]?.name, c.pods.length])).toEqual([
+      ['t3a.medium', 3],
+      ['t3a.medium', 3],
+    ]);
+  });
+});

@@ -15,7 +15,16 @@ import type { NodePool, Pod, Taint } from '../kube/objects';
 import { constraintLevels, type PodConstraints } from './pod-constraints';
 import { podKey } from './pod-requirements';
 import { Requirement, Requirements } from './requirements';
-import { add, exceeded, fits, formatCpu, fromResourceList, podRequests, type Resources } from './resources';
+import {
+  add,
+  exceeded,
+  fits,
+  fitsWith,
+  formatCpu,
+  fromResourceList,
+  podRequests,
+  type Resources,
+} from './resources';
 import { podFitsNode } from './predicates';
 import { formatTaint, untoleratedTaint } from './taints';
 import { Topology, type Domain, type Place } from './topology';
@@ -78,6 +87,10 @@ interface ClaimSlot {
   pool: PoolState;
   /** The hostname domain this claim stands for in topology counts. */
   hostname: string;
+  /** The remaining options with their prices, cheapest first. */
+  options: PricedOptions;
+  /** Pod shapes (see shapeId) this claim refused for good reasons, since it last changed: no affordable room, or a hostname topology term. */
+  refused: Set<number>;
 }
 
 interface PoolState {
@@ -109,11 +122,16 @@ export function nodePoolRequirements(nodePool: NodePool): Requirements {
   return reqs;
 }
 
-function sortByPrice(types: InstanceType[], reqs: Requirements): InstanceType[] {
-  const price = new Map(types.map((it) => [it, cheapestOffering(it, reqs)?.price ?? Infinity]));
-  return [...types].sort(
-    (a, b) => (price.get(a) as number) - (price.get(b) as number) || a.name.localeCompare(b.name),
-  );
+interface PricedOptions {
+  types: InstanceType[];
+  /** prices[i] is the cheapest offering of types[i] under the claim's requirements; ascending. */
+  prices: number[];
+}
+
+function sortByPrice(types: InstanceType[], reqs: Requirements): PricedOptions {
+  const priced = types.map((it) => ({ it, price: cheapestOffering(it, reqs)?.price ?? Infinity }));
+  priced.sort((a, b) => a.price - b.price || a.it.name.localeCompare(b.it.name));
+  return { types: priced.map((p) => p.it), prices: priced.map((p) => p.price) };
 }
 
 function describeResources(r: Resources): string {
@@ -137,6 +155,8 @@ export class Scheduler {
   private readonly pools: PoolState[];
   private readonly topology: Topology;
   private claimSeq = 0;
+  private readonly standalone = new Map<string, number>();
+  private readonly shapes = new Map<string, number>();
 
   constructor(private readonly input: SchedulingInput) {
     this.pools = [...input.nodePools]
@@ -208,7 +228,7 @@ export class Scheduler {
       if (this.placeOnPlannedClaim(level, req, claims)) return undefined;
       const claim = this.newClaim(level, req, reasons);
       if (claim) {
-        claims.push(claim);
+        insertOrdered(claims, claim);
         result.newNodeClaims.push(claim.plan);
         return undefined;
       }
@@ -244,34 +264,103 @@ export class Scheduler {
   }
 
   private placeOnPlannedClaim(level: PodConstraints, req: Resources, claims: ClaimSlot[]): boolean {
-    const ordered = [...claims].sort((a, b) => a.plan.pods.length - b.plan.pods.length);
-    for (const claim of ordered) {
+    // `claims` is kept ordered by pod count, fewest first (see reposition), so no sort per pod.
+    // Per alternative: the pod's "shape" (requests and node requirements) and what a node of its own would cost.
+    const shapes = level.alternatives.map((podReqs) => this.shapeId(req, podReqs, level));
+    const standalone = new Map<PoolState, number[]>();
+    const standaloneFor = (pool: PoolState, podReqs: Requirements, alt: number): number => {
+      let prices = standalone.get(pool);
+      if (!prices) standalone.set(pool, (prices = []));
+      return (prices[alt] ??= this.standalonePrice(pool, podReqs, req));
+    };
+    for (const claim of claims) {
       if (untoleratedTaint(level.pod.spec.tolerations, claim.plan.taints)) continue;
-      for (const podReqs of level.alternatives) {
+      for (const [alt, podReqs] of level.alternatives.entries()) {
+        // A claim that had no affordable room for this shape still has none until it changes: pods of one shape
+        // come one after another (they are sorted by size), so this skips most of the work on full claims.
+        const shape = shapes[alt] as number;
+        if (claim.refused.has(shape)) continue;
+        // Growing a claim onto a pricier type must not cost more than giving the pod a node of its own, so only
+        // the affordable prefix of the (price-ordered) options can take it. Narrowing requirements only removes
+        // options or raises prices, so this cheap test comes first and rejects most full claims outright.
+        const budget = (claim.options.prices[0] ?? Infinity) + standaloneFor(claim.pool, podReqs, alt) + 1e-9;
+        if (!affordableFit(claim.options, claim.plan.requests, req, budget)) {
+          claim.refused.add(shape);
+          continue;
+        }
         if (claim.plan.requirements.incompatibility(podReqs, { allowUndefinedWellKnown: true })) continue;
-        let merged = claim.plan.requirements.intersect(podReqs);
+        let merged = claim.plan.requirements.narrowedBy(podReqs.values())
+          ? claim.plan.requirements.intersect(podReqs)
+          : claim.plan.requirements;
         const verdict = this.topology.evaluate(level, {
           kind: 'claim',
           hostname: claim.hostname,
           requirements: merged,
         });
-        if ('reason' in verdict) continue;
-        merged = merged.intersect(new Requirements(verdict.requirements));
-        if (merged.values().some((r) => r.isEmpty())) continue;
+        if ('reason' in verdict) {
+          if (verdict.stable) claim.refused.add(shape);
+          continue;
+        }
+        if (merged.narrowedBy(verdict.requirements))
+          merged = merged.intersect(new Requirements(verdict.requirements));
+        const narrowed = merged !== claim.plan.requirements;
+        if (narrowed && merged.values().some((r) => r.isEmpty())) continue;
         const total = add(claim.plan.requests, req);
-        const options = claim.plan.instanceTypeOptions.filter(
-          (it) => instanceTypeCompatible(it, merged) && fits(total, it.allocatable),
-        );
-        if (options.length === 0) continue;
+        const keep = (it: InstanceType) =>
+          fits(total, it.allocatable) && (!narrowed || instanceTypeCompatible(it, merged));
+        const kept = filterOptions(claim.options, keep);
+        if (kept.types.length === 0) continue;
+        const sorted = narrowed ? sortByPrice(kept.types, merged) : kept;
+        if ((sorted.prices[0] ?? Infinity) > budget) continue;
         claim.plan.requirements = merged;
         claim.plan.requests = total;
         claim.plan.pods.push(level.pod);
-        claim.plan.instanceTypeOptions = sortByPrice(options, merged);
+        claim.plan.instanceTypeOptions = sorted.types;
+        claim.options = sorted;
+        claim.refused.clear();
         this.topology.record(level.pod, { kind: 'claim', hostname: claim.hostname, requirements: merged });
+        reposition(claims, claim);
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * A small integer naming what decides where a pod fits (requests, node requirements, topology terms, labels):
+   * pods with equal shapes are refused by a claim alike.
+   */
+  private shapeId(req: Resources, podReqs: Requirements, level: PodConstraints): number {
+    const topology = level.terms.map((t) => [
+      t.kind,
+      t.key,
+      t.selector,
+      t.namespaces,
+      t.maxSkew,
+      t.minDomains,
+    ]);
+    const { labels, namespace } = level.pod.metadata;
+    const key = JSON.stringify([req, podReqs.toString(), topology, labels, namespace]);
+    let id = this.shapes.get(key);
+    if (id === undefined) this.shapes.set(key, (id = this.shapes.size));
+    return id;
+  }
+
+  /** $/hour of the cheapest node the pool could launch for this pod alone (cached per pool, shape and needs). */
+  private standalonePrice(pool: PoolState, podReqs: Requirements, req: Resources): number {
+    const key = `${pool.name}|${podReqs.toString()}|${JSON.stringify(req)}`;
+    let price = this.standalone.get(key);
+    if (price === undefined) {
+      const merged = pool.requirements.intersect(podReqs);
+      const total = add(pool.input.daemonOverhead, req);
+      price = Infinity;
+      for (const it of pool.input.instanceTypes) {
+        if (!fits(total, it.allocatable) || !instanceTypeCompatible(it, merged)) continue;
+        price = Math.min(price, cheapestOffering(it, merged)?.price ?? Infinity);
+      }
+      this.standalone.set(key, price);
+    }
+    return price;
   }
 
   private newClaim(level: PodConstraints, req: Resources, reasons: string[]): ClaimSlot | undefined {
@@ -331,7 +420,7 @@ export class Scheduler {
       if (pool.remaining) {
         // Reserve the largest capacity this claim might launch, so the pool never overshoots its limits.
         for (const k of Object.keys(pool.remaining)) {
-          const need = k === 'nodes' ? 1 : Math.max(...options.map((it) => it.capacity[k] ?? 0));
+          const need = k === 'nodes' ? 1 : Math.max(...options.types.map((it) => it.capacity[k] ?? 0));
           pool.remaining[k] = (pool.remaining[k] as number) - need;
         }
       }
@@ -339,18 +428,55 @@ export class Scheduler {
       return {
         pool,
         hostname,
+        options,
+        refused: new Set(),
         plan: {
           nodePoolName: pool.name,
           requirements: merged,
           taints: pool.taints,
           pods: [level.pod],
           requests: total,
-          instanceTypeOptions: options,
+          instanceTypeOptions: options.types,
         },
       };
     }
     return lastReason;
   }
+}
+
+/** Some option priced within budget can hold base + extra (options are in price order: stop at the budget). */
+function affordableFit(options: PricedOptions, base: Resources, extra: Resources, budget: number): boolean {
+  for (let i = 0; i < options.types.length && (options.prices[i] as number) <= budget; i++) {
+    if (fitsWith(base, extra, (options.types[i] as InstanceType).allocatable)) return true;
+  }
+  return false;
+}
+
+/** The options that pass `keep`, with their prices, in the same order. */
+function filterOptions(options: PricedOptions, keep: (it: InstanceType) => boolean): PricedOptions {
+  const out: PricedOptions = { types: [], prices: [] };
+  options.types.forEach((it, i) => {
+    if (!keep(it)) return;
+    out.types.push(it);
+    out.prices.push(options.prices[i] as number);
+  });
+  return out;
+}
+
+/** After a claim gained a pod, move it right past claims with fewer pods: the list stays ordered by pod count. */
+function reposition(claims: ClaimSlot[], claim: ClaimSlot): void {
+  let i = claims.indexOf(claim);
+  while (i + 1 < claims.length && (claims[i + 1] as ClaimSlot).plan.pods.length < claim.plan.pods.length) {
+    claims[i] = claims[i + 1] as ClaimSlot;
+    claims[++i] = claim;
+  }
+}
+
+/** Insert a new claim after every claim with as few pods, keeping the list ordered by pod count. */
+function insertOrdered(claims: ClaimSlot[], claim: ClaimSlot): void {
+  let i = claims.length;
+  while (i > 0 && (claims[i - 1] as ClaimSlot).plan.pods.length > claim.plan.pods.length) i--;
+  claims.splice(i, 0, claim);
 }
 
 function nodePlace(node: SchedulableNode): Place {

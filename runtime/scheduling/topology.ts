@@ -37,13 +37,18 @@ function selects(group: Group, pod: Pod): boolean {
   );
 }
 
-export type TopologyVerdict = { requirements: Requirement[] } | { reason: string };
+/**
+ * `stable`: the refusal depends only on the pods already at this place (a hostname-keyed term), so it holds until
+ * the place itself gains a pod.
+ */
+export type TopologyVerdict = { requirements: Requirement[] } | { reason: string; stable?: boolean };
 
 export class Topology {
   /** Pods matching each term's selector, per domain. */
   private readonly groups = new Map<string, Group>();
   /** Pods that own each required anti-affinity term, per domain: the inverse check for incoming pods. */
   private readonly owners = new Map<string, Group>();
+  private readonly byTerm = new WeakMap<TopologyTerm, Group>();
 
   /**
    * @param universe every domain each topology key can take (zones the NodePools offer, labels of existing nodes)
@@ -112,18 +117,27 @@ export class Topology {
         const self = selects(group, pod) ? 1 : 0;
         allowed = candidates.filter((d) => (group.counts.get(d) ?? 0) + self - min <= term.maxSkew);
         if (allowed.length === 0)
-          return { reason: `topology spread on ${term.key} would exceed maxSkew ${term.maxSkew}` };
+          return {
+            reason: `topology spread on ${term.key} would exceed maxSkew ${term.maxSkew}`,
+            stable: term.key === Labels.hostname,
+          };
         spreadKeys.set(term.key, group);
       } else if (term.kind === 'affinity') {
         // The first pod of a self-affine group may start anywhere; after that it must join its peers.
         if (group.total === 0 && selects(group, pod)) allowed = candidates;
         else allowed = candidates.filter((d) => (group.counts.get(d) ?? 0) > 0);
         if (allowed.length === 0)
-          return { reason: `required pod affinity on ${term.key}: no matching pod there` };
+          return {
+            reason: `required pod affinity on ${term.key}: no matching pod there`,
+            stable: term.key === Labels.hostname,
+          };
       } else {
         allowed = candidates.filter((d) => (group.counts.get(d) ?? 0) === 0);
         if (allowed.length === 0)
-          return { reason: `required pod anti-affinity on ${term.key}: a matching pod is there` };
+          return {
+            reason: `required pod anti-affinity on ${term.key}: a matching pod is there`,
+            stable: term.key === Labels.hostname,
+          };
       }
       narrow(term.key, allowed);
       if ((allowedByKey.get(term.key)?.size ?? 0) === 0)
@@ -133,7 +147,10 @@ export class Topology {
       if (!selects(owner, pod)) continue;
       const allowed = this.candidates(place, owner.key).filter((d) => (owner.counts.get(d) ?? 0) === 0);
       if (allowed.length === 0) {
-        return { reason: `a running pod's required anti-affinity on ${owner.key} excludes this pod there` };
+        return {
+          reason: `a running pod's required anti-affinity on ${owner.key} excludes this pod there`,
+          stable: owner.key === Labels.hostname,
+        };
       }
       narrow(owner.key, allowed);
     }
@@ -159,6 +176,9 @@ export class Topology {
   }
 
   private groupFor(term: TopologyTerm): Group {
+    // Terms are built once per pod, so identity caching spares a JSON key on every evaluation.
+    const cached = this.byTerm.get(term);
+    if (cached) return cached;
     const id = groupId(term);
     let group = this.groups.get(id);
     if (!group) {
@@ -171,6 +191,7 @@ export class Topology {
       };
       this.groups.set(id, group);
     }
+    this.byTerm.set(term, group);
     return group;
   }
 
