@@ -4,12 +4,11 @@
  * taint the nodes, launch and await any replacement, and delete the NodeClaims (termination drains them).
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
-import type { InstanceType } from '../../cloudprovider/types';
 import { isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { NodeClaim, NodePool } from '../../kube/objects';
-import { schedule } from '../../scheduling/scheduler';
+import { schedule, type SchedulingNodePool } from '../../scheduling/scheduler';
 import { hasCondition, type StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import { nodeClaimFor, schedulingNodePools } from '../provisioning/nodeclaim-factory';
@@ -81,11 +80,10 @@ export class DisruptionController {
     }
   }
 
-  private blockedGlobally(): string | undefined {
-    const { state } = this.opts;
+  private blockedGlobally(stateNodes: StateNode[]): string | undefined {
     // Never fight a scale-up: pods still to be placed may need exactly the nodes we would remove.
     if (this.opts.provisioningBusy()) return 'provisioning is in progress';
-    const launching = state.stateNodes().filter((n) => n.managed && !n.initialized && !n.deleting);
+    const launching = stateNodes.filter((n) => n.managed && !n.initialized && !n.deleting);
     if (launching.length > 0) return `${launching.length} node(s) are still launching`;
     return undefined;
   }
@@ -93,21 +91,23 @@ export class DisruptionController {
   private async decide(): Promise<Command | undefined> {
     const { state, clock } = this.opts;
     const now = clock.now();
-    const blocked = this.blockedGlobally();
     const stateNodes = state.stateNodes();
+    const blocked = this.blockedGlobally(stateNodes);
     if (blocked) {
       for (const n of stateNodes)
         if (n.managed) this.explanations.set(n.name, `disruption paused: ${blocked}`);
       return undefined;
     }
     const nodePools = new Map(state.nodePools.list().map((np) => [np.metadata.name as string, np]));
+    // One read of the instance types serves both pricing the candidates and simulating their consolidation.
+    const pools = await schedulingNodePools(state, this.opts.cloud);
     const ctx = {
       now,
       nodePools,
       pdbs: state.pdbs.list(),
       allPods: state.pods.list(),
       isNominated: (name: string) => state.isNominated(name),
-      priceOf: await this.pricing(nodePools),
+      priceOf: pricing(pools),
     };
     const candidates: Candidate[] = [];
     const skipped = new Map<string, string>();
@@ -129,7 +129,7 @@ export class DisruptionController {
     }
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
-      (await this.consolidation(candidates, stateNodes, nodePools, now, skipped));
+      this.consolidation(candidates, pools, stateNodes, nodePools, now, skipped);
     this.explanations.clear();
     for (const [name, reason] of skipped) this.explanations.set(name, reason);
     for (const c of candidates) {
@@ -140,29 +140,16 @@ export class DisruptionController {
     return command;
   }
 
-  /** Price of a running node: its instance type's offering in its zone and capacity type. */
-  private async pricing(nodePools: Map<string, NodePool>): Promise<(n: StateNode) => number | undefined> {
-    const types = new Map<string, InstanceType[]>();
-    for (const [name, np] of nodePools) types.set(name, await this.opts.cloud.getInstanceTypes(np));
-    return (n) =>
-      types
-        .get(n.nodePoolName ?? '')
-        ?.find((it) => it.name === n.labels[Labels.instanceType])
-        ?.offerings.find(
-          (o) => o.zone === n.labels[Labels.zone] && o.capacityType === n.labels[Labels.capacityType],
-        )?.price;
-  }
-
-  private async consolidation(
+  private consolidation(
     candidates: Candidate[],
+    pools: SchedulingNodePool[],
     stateNodes: StateNode[],
     nodePools: Map<string, NodePool>,
     now: number,
     skipped: Map<string, string>,
-  ): Promise<Command | undefined> {
+  ): Command | undefined {
     const withPods = candidates.filter((c) => c.reschedulablePods.length > 0);
     if (withPods.length === 0) return undefined;
-    const pools = await schedulingNodePools(this.opts.state, this.opts.cloud);
     const nodes = this.opts.state.schedulableNodes();
     const simulate = (removed: Candidate[]) => {
       const gone = new Set(removed.map((c) => c.stateNode.name));
@@ -279,6 +266,18 @@ export class DisruptionController {
       });
     }
   }
+}
+
+/** Price of a running node: its instance type's offering in its zone and capacity type. */
+function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number | undefined {
+  const types = new Map(pools.map((p) => [p.nodePool.metadata.name as string, p.instanceTypes]));
+  return (n) =>
+    types
+      .get(n.nodePoolName ?? '')
+      ?.find((it) => it.name === n.labels[Labels.instanceType])
+      ?.offerings.find(
+        (o) => o.zone === n.labels[Labels.zone] && o.capacityType === n.labels[Labels.capacityType],
+      )?.price;
 }
 
 function sameCommand(a: Command, b: Command): boolean {
