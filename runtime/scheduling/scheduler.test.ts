@@ -672,3 +672,43 @@ describe('cost-aware packing', () => {
     ]);
   });
 });
+
+describe('host ports and minValues', () => {
+  const pool = () =>
+    schedulingPool(
+      nodePool('p', { requirements: [onDemand] }),
+      instanceTypes(['m5.large', 'm5.xlarge', 'c5.large']),
+    );
+
+  it('never puts two pods binding the same host port on one node', () => {
+    const withPort = (name: string) => {
+      const p = pod(name, { cpu: '100m' });
+      (p.spec.containers[0] as { ports?: { containerPort: number; hostPort?: number }[] }).ports = [
+        { containerPort: 8080, hostPort: 8080 },
+      ];
+      return p;
+    };
+    const running = withPort('running');
+    const busy = { ...node('busy'), pods: [running] };
+    const result = schedule({ pods: [withPort('a'), withPort('b')], nodes: [busy], nodePools: [pool()] });
+    expect(result.existing.size).toBe(0);
+    expect(result.newNodeClaims.map((c) => c.pods.length)).toEqual([1, 1]);
+  });
+
+  it('keeps minValues distinct instance types open, and says why when it cannot', () => {
+    const wants = (n: number) =>
+      schedulingPool(
+        nodePool('p', {
+          requirements: [onDemand, { key: Labels.instanceType, operator: 'Exists', minValues: n }],
+        }),
+        instanceTypes(['m5.large', 'm5.xlarge', 'c5.large']),
+      );
+    const ok = schedule({ pods: [pod('a', { cpu: '100m' })], nodes: [], nodePools: [wants(3)] });
+    expect(ok.newNodeClaims[0]?.instanceTypeOptions).toHaveLength(3);
+    // 2 cpu only fits the xlarge (a large keeps 1930m): one type left, fewer than the 2 the pool demands.
+    const tooBig = schedule({ pods: [pod('b', { cpu: '2' })], nodes: [], nodePools: [wants(2)] });
+    expect([...tooBig.unschedulable.values()][0]?.reasons.join('; ')).toMatch(
+      /minValues 2 for node.kubernetes.io\/instance-type cannot be met \(1 value\(s\) left\)/,
+    );
+  });
+});

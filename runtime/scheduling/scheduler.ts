@@ -25,6 +25,7 @@ import {
   podRequests,
   type Resources,
 } from './resources';
+import { hostPortConflict, hostPorts, usedHostPorts } from './host-ports';
 import { podFitsNode } from './predicates';
 import { formatTaint, untoleratedTaint } from './taints';
 import { Topology, type Domain, type Place } from './topology';
@@ -80,6 +81,7 @@ export interface SchedulingResult {
 interface NodeSlot {
   node: SchedulableNode;
   requested: Resources;
+  hostPorts: Set<string>;
 }
 
 interface ClaimSlot {
@@ -89,6 +91,7 @@ interface ClaimSlot {
   hostname: string;
   /** The remaining options with their prices, cheapest first. */
   options: PricedOptions;
+  hostPorts: Set<string>;
   /** Pod shapes (see shapeId) this claim refused for good reasons, since it last changed: no affordable room, or a hostname topology term. */
   refused: Set<number>;
 }
@@ -176,7 +179,11 @@ export class Scheduler {
   }
 
   solve(): SchedulingResult {
-    const nodes: NodeSlot[] = this.input.nodes.map((node) => ({ node, requested: { ...node.requested } }));
+    const nodes: NodeSlot[] = this.input.nodes.map((node) => ({
+      node,
+      requested: { ...node.requested },
+      hostPorts: usedHostPorts(node.pods ?? []),
+    }));
     const claims: ClaimSlot[] = [];
     const result: SchedulingResult = { existing: new Map(), newNodeClaims: [], unschedulable: new Map() };
     const pods = sortPodsForPacking(this.input.pods);
@@ -247,6 +254,11 @@ export class Scheduler {
     for (const slot of nodes) {
       if (podFitsNode(level.pod, req, { ...slot.node, requested: slot.requested }, level.alternatives))
         continue;
+      const port = hostPortConflict(level.pod, slot.hostPorts);
+      if (port) {
+        if (reasons.length < 3) reasons.push(`node ${slot.node.name}: host port ${port} is in use`);
+        continue;
+      }
       const place = nodePlace(slot.node);
       const verdict = this.topology.evaluate(level, place);
       if ('reason' in verdict) {
@@ -254,6 +266,7 @@ export class Scheduler {
         continue;
       }
       slot.requested = add(slot.requested, req);
+      for (const port of hostPorts(level.pod)) slot.hostPorts.add(port);
       const list = result.existing.get(slot.node.name) ?? [];
       list.push(level.pod);
       result.existing.set(slot.node.name, list);
@@ -275,6 +288,7 @@ export class Scheduler {
     };
     for (const claim of claims) {
       if (untoleratedTaint(level.pod.spec.tolerations, claim.plan.taints)) continue;
+      if (hostPortConflict(level.pod, claim.hostPorts)) continue;
       for (const [alt, podReqs] of level.alternatives.entries()) {
         // A claim that had no affordable room for this shape still has none until it changes: pods of one shape
         // come one after another (they are sorted by size), so this skips most of the work on full claims.
@@ -312,9 +326,11 @@ export class Scheduler {
         if (kept.types.length === 0) continue;
         const sorted = narrowed ? sortByPrice(kept.types, merged) : kept;
         if ((sorted.prices[0] ?? Infinity) > budget) continue;
+        if (minValuesShortfall(sorted.types, merged)) continue;
         claim.plan.requirements = merged;
         claim.plan.requests = total;
         claim.plan.pods.push(level.pod);
+        for (const port of hostPorts(level.pod)) claim.hostPorts.add(port);
         claim.plan.instanceTypeOptions = sorted.types;
         claim.options = sorted;
         claim.refused.clear();
@@ -416,6 +432,11 @@ export class Scheduler {
         lastReason = `NodePool limits reached (remaining ${describeResources(pool.remaining ?? {})})`;
         continue;
       }
+      const shortfall = minValuesShortfall(allowed, merged);
+      if (shortfall) {
+        lastReason = shortfall;
+        continue;
+      }
       const options = sortByPrice(allowed, merged);
       if (pool.remaining) {
         // Reserve the largest capacity this claim might launch, so the pool never overshoots its limits.
@@ -429,6 +450,7 @@ export class Scheduler {
         pool,
         hostname,
         options,
+        hostPorts: usedHostPorts([level.pod]),
         refused: new Set(),
         plan: {
           nodePoolName: pool.name,
@@ -442,6 +464,25 @@ export class Scheduler {
     }
     return lastReason;
   }
+}
+
+/**
+ * Why the options cannot honour a requirement's minValues (the launch must keep that many distinct values of the
+ * key open), or undefined when they can. Karpenter's Strict policy: a plan that would fall short is refused.
+ */
+export function minValuesShortfall(options: InstanceType[], reqs: Requirements): string | undefined {
+  for (const r of reqs.values()) {
+    if (!r.minValues) continue;
+    const distinct = new Set<string>();
+    for (const it of options) {
+      if (r.key === Labels.instanceType) distinct.add(it.name);
+      else for (const v of it.requirements.get(r.key)?.values ?? []) if (r.has(v)) distinct.add(v);
+    }
+    if (distinct.size < r.minValues) {
+      return `minValues ${r.minValues} for ${r.key} cannot be met (${distinct.size} value(s) left)`;
+    }
+  }
+  return undefined;
 }
 
 /** Some option priced within budget can hold base + extra (options are in price order: stop at the budget). */
