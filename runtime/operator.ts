@@ -6,6 +6,7 @@
 import type { Clock } from './clock/clock';
 import type { CloudProvider } from './cloudprovider/types';
 import { DisruptionController } from './controllers/disruption/controller';
+import { ExpirationController } from './controllers/expiration/expiration';
 import { NodeClaimLifecycle } from './controllers/nodeclaim/lifecycle';
 import { Provisioner } from './controllers/provisioning/provisioner';
 import { TerminationController } from './controllers/termination/termination';
@@ -36,6 +37,7 @@ export class Operator {
   readonly lifecycle: NodeClaimLifecycle;
   readonly termination: TerminationController;
   readonly disruption: DisruptionController;
+  readonly expiration: ExpirationController;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -50,6 +52,7 @@ export class Operator {
     });
     this.lifecycle = new NodeClaimLifecycle(common);
     this.termination = new TerminationController(common);
+    this.expiration = new ExpirationController(common);
     this.disruption = new DisruptionController({
       ...common,
       provisioningBusy: () => this.provisioner.busy || this.provisioner.hasUndecidedPods(),
@@ -60,6 +63,7 @@ export class Operator {
     await this.state.start();
     this.lifecycle.start();
     this.termination.start();
+    this.expiration.start();
     this.provisioner.start();
     this.disruption.start();
   }
@@ -68,6 +72,7 @@ export class Operator {
     this.disruption.stop();
     this.provisioner.stop();
     this.termination.stop();
+    this.expiration.stop();
     this.lifecycle.stop();
     this.state.stop();
   }

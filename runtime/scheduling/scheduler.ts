@@ -477,6 +477,7 @@ export function minValuesShortfall(options: InstanceType[], reqs: Requirements):
     for (const it of options) {
       if (r.key === Labels.instanceType) distinct.add(it.name);
       else for (const v of it.requirements.get(r.key)?.values ?? []) if (r.has(v)) distinct.add(v);
+      if (distinct.size >= r.minValues) break;
     }
     if (distinct.size < r.minValues) {
       return `minValues ${r.minValues} for ${r.key} cannot be met (${distinct.size} value(s) left)`;

@@ -1,6 +1,6 @@
 /**
- * The disruption loop: every 10 s, find candidates, let the first method with something to do (emptiness, then
- * single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then carry it out:
+ * The disruption loop: every 10 s, find candidates, let the first method with something to do (emptiness, drift,
+ * then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then carry it out:
  * taint the nodes, launch and await any replacement, and delete the NodeClaims (termination drains them).
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
@@ -8,13 +8,21 @@ import { isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { NodeClaim, NodePool } from '../../kube/objects';
-import { schedule, type SchedulingNodePool } from '../../scheduling/scheduler';
+import { schedule, type SchedulableNode, type SchedulingNodePool } from '../../scheduling/scheduler';
 import { hasCondition, type StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
-import { nodeClaimFor, schedulingNodePools } from '../provisioning/nodeclaim-factory';
+import { createNodeClaim, schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
-import { emptiness, singleNodeConsolidation, type Budgets, type Command } from './methods';
+import { driftReason } from './drift';
+import {
+  drift,
+  emptiness,
+  singleNodeConsolidation,
+  type Budgets,
+  type Command,
+  type Simulate,
+} from './methods';
 
 export const POLL_INTERVAL_MS = 10_000;
 export const VALIDATION_DELAY_MS = 15_000;
@@ -110,6 +118,7 @@ export class DisruptionController {
       priceOf: pricing(pools),
     };
     const candidates: Candidate[] = [];
+    const drifted: Candidate[] = [];
     const skipped = new Map<string, string>();
     for (const n of stateNodes) {
       if (!n.managed) continue;
@@ -118,6 +127,7 @@ export class DisruptionController {
         skipped.set(n.name, verdict.reason);
         continue;
       }
+      if (await this.markDrift(verdict.candidate)) drifted.push(verdict.candidate);
       if (!isConsolidatable(verdict.candidate, state.lastPodEventTime(n), now)) {
         skipped.set(
           n.name,
@@ -127,9 +137,11 @@ export class DisruptionController {
       }
       candidates.push(verdict.candidate);
     }
+    const simulate = simulator(pools, state.schedulableNodes());
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
-      this.consolidation(candidates, pools, stateNodes, nodePools, now, skipped);
+      drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
+      this.consolidation(candidates, simulate, stateNodes, nodePools, now, skipped);
     this.explanations.clear();
     for (const [name, reason] of skipped) this.explanations.set(name, reason);
     for (const c of candidates) {
@@ -142,7 +154,7 @@ export class DisruptionController {
 
   private consolidation(
     candidates: Candidate[],
-    pools: SchedulingNodePool[],
+    simulate: Simulate,
     stateNodes: StateNode[],
     nodePools: Map<string, NodePool>,
     now: number,
@@ -150,21 +162,39 @@ export class DisruptionController {
   ): Command | undefined {
     const withPods = candidates.filter((c) => c.reschedulablePods.length > 0);
     if (withPods.length === 0) return undefined;
-    const nodes = this.opts.state.schedulableNodes();
-    const simulate = (removed: Candidate[]) => {
-      const gone = new Set(removed.map((c) => c.stateNode.name));
-      return schedule({
-        pods: removed.flatMap((c) => c.reschedulablePods),
-        nodes: nodes.filter((n) => !gone.has(n.name)),
-        nodePools: pools,
-      });
-    };
     return singleNodeConsolidation(
       withPods,
       this.budgets(stateNodes, nodePools, 'Underutilized', now),
       simulate,
       skipped,
     );
+  }
+
+  /**
+   * Whether the candidate has drifted from its NodePool or node class (or the cloud says its instance no longer
+   * fits), keeping the NodeClaim's Drifted condition current so `kubectl get nodeclaims` shows it.
+   */
+  private async markDrift(candidate: Candidate): Promise<boolean> {
+    const claim = candidate.stateNode.nodeClaim as NodeClaim;
+    const nodeClass = this.opts.state.nodeClasses.get(
+      candidate.nodePool.spec.template.spec.nodeClassRef.name,
+    );
+    const reason =
+      driftReason(candidate.nodePool, nodeClass, claim) ?? (await this.opts.cloud.isDrifted(claim));
+    const current = claim.status?.conditions?.find((c) => c.type === 'Drifted');
+    const wanted = reason ? 'True' : undefined;
+    if ((current?.status === 'True' ? 'True' : undefined) !== wanted) {
+      const latest = await this.opts.api.get(Kinds.NodeClaim, claim.metadata.name as string);
+      if (latest) {
+        const conditions = reason
+          ? setCondition(latest.status?.conditions, 'Drifted', 'True', this.opts.clock.now(), reason)
+          : (latest.status?.conditions ?? []).filter((c) => c.type !== 'Drifted');
+        latest.status = { ...latest.status, conditions };
+        await this.opts.api.updateStatus(Kinds.NodeClaim, latest);
+        if (reason) this.opts.recorder.normal(latest, 'Drifted', `NodeClaim drifted: ${reason}`);
+      }
+    }
+    return reason !== undefined;
   }
 
   private budgets(
@@ -183,15 +213,11 @@ export class DisruptionController {
   }
 
   private async execute(command: Command): Promise<void> {
-    const { api, recorder, logger, clock } = this.opts;
+    const { api, recorder, logger } = this.opts;
     const names = command.candidates.map((c) => c.stateNode.name);
+    const replacing = command.replacements.map((r) => r.instanceTypeOptions[0]?.name ?? '?');
     logger.info(
-      {
-        reason: command.reason,
-        nodes: names,
-        replacement: command.replacement?.instanceTypeOptions[0]?.name,
-        savings: command.savings,
-      },
+      { reason: command.reason, nodes: names, replacements: replacing, savings: command.savings },
       'disrupting nodes',
     );
     for (const c of command.candidates) {
@@ -203,24 +229,26 @@ export class DisruptionController {
           spec: { taints: [...taints, { key: Taints.disrupted.key, effect: Taints.disrupted.effect }] },
         });
       }
-      const detail = command.replacement
-        ? `replacing with ${command.replacement.instanceTypeOptions[0]?.name}`
-        : 'deleting';
+      const detail = replacing.length ? `replacing with ${replacing.join(', ')}` : 'deleting';
       recorder.normal(node, 'DisruptionTerminating', `Disrupting Node: ${command.reason}/${detail}`);
     }
-    if (command.replacement) {
-      const nodePool = command.candidates[0]?.nodePool as NodePool;
-      const replacement = await api.create(Kinds.NodeClaim, nodeClaimFor(nodePool, command.replacement));
+    // Replacements first, all at once; the candidates go only when every replacement is ready.
+    const launched: NodeClaim[] = [];
+    for (const plan of command.replacements) {
+      const replacement = await createNodeClaim(this.opts, plan);
       recorder.normal(replacement, 'DisruptionLaunching', `Launching NodeClaim: ${command.reason}`);
-      if (!(await this.awaitInitialized(replacement))) {
-        logger.warn(
-          { nodeClaim: replacement.metadata.name },
-          'replacement did not initialize; undoing disruption',
-        );
-        await this.untaint(command.candidates);
-        return;
-      }
+      launched.push(replacement);
     }
+    const ready = await Promise.all(launched.map((r) => this.awaitInitialized(r)));
+    if (ready.some((ok) => !ok)) {
+      logger.warn(
+        { nodeClaims: launched.map((r) => r.metadata.name) },
+        'a replacement did not initialize; undoing disruption',
+      );
+      await this.untaint(command.candidates);
+      return;
+    }
+    const { clock } = this.opts;
     for (const c of command.candidates) {
       const claim = c.stateNode.nodeClaim as NodeClaim;
       try {
@@ -268,6 +296,18 @@ export class DisruptionController {
   }
 }
 
+/** A scheduling simulation of the cluster with some candidates removed, for every method to share. */
+function simulator(pools: SchedulingNodePool[], nodes: SchedulableNode[]): Simulate {
+  return (removed) => {
+    const gone = new Set(removed.map((c) => c.stateNode.name));
+    return schedule({
+      pods: removed.flatMap((c) => c.reschedulablePods),
+      nodes: nodes.filter((n) => !gone.has(n.name)),
+      nodePools: pools,
+    });
+  };
+}
+
 /** Price of a running node: its instance type's offering in its zone and capacity type. */
 function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number | undefined {
   const types = new Map(pools.map((p) => [p.nodePool.metadata.name as string, p.instanceTypes]));
@@ -287,9 +327,10 @@ function sameCommand(a: Command, b: Command): boolean {
       .sort()
       .join(',');
   if (a.reason !== b.reason || names(a) !== names(b)) return false;
-  if (!a.replacement) return !b.replacement;
-  if (!b.replacement) return false;
-  // The replacement may only narrow: every option now on offer must have been on offer before.
-  const before = new Set(a.replacement.instanceTypeOptions.map((it) => it.name));
-  return b.replacement.instanceTypeOptions.every((it) => before.has(it.name));
+  if (a.replacements.length !== b.replacements.length) return false;
+  // A replacement may only narrow: every option now on offer must have been on offer before.
+  return b.replacements.every((r, i) => {
+    const before = new Set(a.replacements[i]?.instanceTypeOptions.map((it) => it.name));
+    return r.instanceTypeOptions.every((it) => before.has(it.name));
+  });
 }

@@ -11,13 +11,19 @@ import type { Candidate } from './candidates';
 export interface Command {
   reason: BudgetReason;
   candidates: Candidate[];
-  /** A cheaper node to launch before the candidates go; absent for a plain delete. */
-  replacement?: PlannedNodeClaim;
+  /** Nodes to launch (and wait for) before the candidates go; empty for a plain delete. */
+  replacements: PlannedNodeClaim[];
   /** USD/hour saved. */
   savings: number;
 }
 
 export type Budgets = Map<string, number>;
+
+/** Record why a method passed a node over, keeping what earlier methods said about it. */
+export function note(skipped: Map<string, string>, node: string, reason: string): void {
+  const prior = skipped.get(node);
+  skipped.set(node, prior && !prior.includes(reason) ? `${prior}; ${reason}` : reason);
+}
 
 function poolName(c: Candidate): string {
   return c.nodePool.metadata.name as string;
@@ -35,7 +41,8 @@ export function emptiness(
     if (c.reschedulablePods.length > 0) continue;
     const left = remaining.get(poolName(c)) ?? 0;
     if (left <= 0) {
-      skipped.set(
+      note(
+        skipped,
         c.stateNode.name,
         `empty, but the disruption budget of NodePool "${poolName(c)}" allows no more (Empty)`,
       );
@@ -45,7 +52,12 @@ export function emptiness(
     chosen.push(c);
   }
   if (chosen.length === 0) return undefined;
-  return { reason: 'Empty', candidates: chosen, savings: chosen.reduce((s, c) => s + c.price, 0) };
+  return {
+    reason: 'Empty',
+    candidates: chosen,
+    replacements: [],
+    savings: chosen.reduce((s, c) => s + c.price, 0),
+  };
 }
 
 export type Simulate = (removed: Candidate[]) => SchedulingResult;
@@ -58,7 +70,7 @@ export function consolidationFor(candidate: Candidate, simulate: Simulate): Comm
     return `${result.unschedulable.size} pod(s) could not be rescheduled (${first?.reasons[0] ?? 'no room'})`;
   }
   if (result.newNodeClaims.length === 0) {
-    return { reason: 'Underutilized', candidates: [candidate], savings: candidate.price };
+    return { reason: 'Underutilized', candidates: [candidate], replacements: [], savings: candidate.price };
   }
   if (result.newNodeClaims.length > 1) {
     return `can't remove without creating ${result.newNodeClaims.length} nodes`;
@@ -75,7 +87,7 @@ export function consolidationFor(candidate: Candidate, simulate: Simulate): Comm
   return {
     reason: 'Underutilized',
     candidates: [candidate],
-    replacement: { ...plan, instanceTypeOptions: cheaper },
+    replacements: [{ ...plan, instanceTypeOptions: cheaper }],
     savings: candidate.price - price,
   };
 }
@@ -95,11 +107,12 @@ export function singleNodeConsolidation(
   );
   for (const c of ordered) {
     if (c.nodePool.spec.disruption.consolidationPolicy !== 'WhenEmptyOrUnderutilized') {
-      skipped.set(c.stateNode.name, `NodePool "${poolName(c)}" only consolidates empty nodes (WhenEmpty)`);
+      note(skipped, c.stateNode.name, `NodePool "${poolName(c)}" only consolidates empty nodes (WhenEmpty)`);
       continue;
     }
     if ((budgets.get(poolName(c)) ?? 0) <= 0) {
-      skipped.set(
+      note(
+        skipped,
         c.stateNode.name,
         `the disruption budget of NodePool "${poolName(c)}" allows no more (Underutilized)`,
       );
@@ -107,10 +120,59 @@ export function singleNodeConsolidation(
     }
     const outcome = consolidationFor(c, simulate);
     if (typeof outcome === 'string') {
-      skipped.set(c.stateNode.name, outcome);
+      note(skipped, c.stateNode.name, outcome);
       continue;
     }
     return outcome;
   }
   return undefined;
+}
+
+/**
+ * Drift: replace drifted candidates, as many at once as each pool's Drifted budget allows (not one at a time),
+ * empty ones first, then the oldest. A candidate joins the command only if, together with those already chosen,
+ * every pod still has a place (on other nodes or on replacements).
+ */
+export function drift(
+  candidates: Candidate[],
+  budgets: Budgets,
+  simulate: Simulate,
+  skipped: Map<string, string>,
+): Command | undefined {
+  const created = (c: Candidate) => Date.parse(c.stateNode.nodeClaim?.metadata.creationTimestamp ?? '') || 0;
+  const ordered = [...candidates].sort(
+    (a, b) =>
+      Number(a.reschedulablePods.length > 0) - Number(b.reschedulablePods.length > 0) ||
+      created(a) - created(b) ||
+      a.stateNode.name.localeCompare(b.stateNode.name),
+  );
+  const remaining = new Map(budgets);
+  let chosen: Candidate[] = [];
+  let plan: ReturnType<Simulate> | undefined;
+  for (const c of ordered) {
+    const left = remaining.get(poolName(c)) ?? 0;
+    if (left <= 0) {
+      note(
+        skipped,
+        c.stateNode.name,
+        `drifted, but the disruption budget of NodePool "${poolName(c)}" allows no more (Drifted)`,
+      );
+      continue;
+    }
+    const trial = simulate([...chosen, c]);
+    if (trial.unschedulable.size > 0) {
+      const first = [...trial.unschedulable.values()][0];
+      note(
+        skipped,
+        c.stateNode.name,
+        `drifted, but its pods could not be rescheduled (${first?.reasons[0] ?? 'no room'})`,
+      );
+      continue;
+    }
+    chosen = [...chosen, c];
+    plan = trial;
+    remaining.set(poolName(c), left - 1);
+  }
+  if (chosen.length === 0 || !plan) return undefined;
+  return { reason: 'Drifted', candidates: chosen, replacements: plan.newNodeClaims, savings: 0 };
 }

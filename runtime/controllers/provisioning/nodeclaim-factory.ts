@@ -4,7 +4,10 @@
  */
 import { Finalizers, Labels } from '../../../sdk/api/well-known';
 import type { CloudProvider } from '../../cloudprovider/types';
-import type { NodeClaim, NodePool, NodeSelectorRequirement } from '../../kube/objects';
+import type { EC2NodeClass, NodeClaim, NodePool, NodeSelectorRequirement } from '../../kube/objects';
+import { Kinds } from '../../kube/kinds';
+import type { ControllerContext } from '../context';
+import { driftAnnotations } from '../disruption/drift';
 import type { Requirements } from '../../scheduling/requirements';
 import { toResourceList } from '../../scheduling/resources';
 import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
@@ -30,8 +33,15 @@ export function requirementsToSelectors(reqs: Requirements): NodeSelectorRequire
   });
 }
 
-/** The NodeClaim object for a plan: the pool's template plus the plan's requirements and instance type options. */
-export function nodeClaimFor(nodePool: NodePool, plan: PlannedNodeClaim): NodeClaim {
+/**
+ * The NodeClaim object for a plan: the pool's template plus the plan's requirements and instance type options,
+ * stamped with the NodePool and node class hashes that later tell whether it has drifted.
+ */
+export function nodeClaimFor(
+  nodePool: NodePool,
+  plan: PlannedNodeClaim,
+  nodeClass?: EC2NodeClass,
+): NodeClaim {
   const template = nodePool.spec.template;
   const selectors = requirementsToSelectors(plan.requirements).filter((s) => s.key !== Labels.instanceType);
   selectors.push({
@@ -45,7 +55,7 @@ export function nodeClaimFor(nodePool: NodePool, plan: PlannedNodeClaim): NodeCl
     metadata: {
       generateName: `${nodePool.metadata.name}-`,
       labels: { ...template.metadata?.labels, [Labels.nodePool]: nodePool.metadata.name as string },
-      annotations: { ...template.metadata?.annotations },
+      annotations: { ...template.metadata?.annotations, ...driftAnnotations(nodePool, nodeClass) },
       finalizers: [Finalizers.termination],
       ownerReferences: [
         {
@@ -90,4 +100,13 @@ export async function schedulingNodePools(
   return out.sort((a, b) =>
     (a.nodePool.metadata.name as string).localeCompare(b.nodePool.metadata.name as string),
   );
+}
+
+/** Create the NodeClaim for a plan (provisioning and disruption replacements alike). */
+export async function createNodeClaim(ctx: ControllerContext, plan: PlannedNodeClaim): Promise<NodeClaim> {
+  const nodePool = ctx.state.nodePools.get(plan.nodePoolName);
+  if (!nodePool)
+    throw new Error(`NodePool "${plan.nodePoolName}" disappeared before its NodeClaim was created`);
+  const nodeClass = ctx.state.nodeClasses.get(nodePool.spec.template.spec.nodeClassRef.name);
+  return ctx.api.create(Kinds.NodeClaim, nodeClaimFor(nodePool, plan, nodeClass));
 }

@@ -3,22 +3,19 @@
  * against existing nodes, in-flight NodeClaims and the NodePools, nominate pods to nodes that will take them, and
  * create NodeClaims for the rest. Pods that fit nowhere get a Warning event saying why, per NodePool.
  */
-import { Kinds } from '../../kube/kinds';
-import type { NodeClaim, NodePool } from '../../kube/objects';
+import { Labels } from '../../../sdk/api/well-known';
 import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
-  type PlannedNodeClaim,
   type SchedulableNode,
   type SchedulingNodePool,
   type SchedulingResult,
 } from '../../scheduling/scheduler';
-import { Labels } from '../../../sdk/api/well-known';
 import { isProvisionable } from '../../state/cluster-state';
 import { podKey } from '../../scheduling/pod-requirements';
 import type { ControllerContext } from '../context';
 import { Batcher, type BatcherOptions } from './batcher';
-import { nodeClaimFor, schedulingNodePools } from './nodeclaim-factory';
+import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
 export const NOMINATION_WINDOW_MS = 20_000;
@@ -100,9 +97,7 @@ export class Provisioner {
         this.opts.recorder.normal(pod, 'Nominated', `Pod should schedule on: ${nodeName}`);
     }
     for (const plan of result.newNodeClaims) {
-      const nodePool = nodePools.find((p) => p.nodePool.metadata.name === plan.nodePoolName)
-        ?.nodePool as NodePool;
-      const created = await this.createNodeClaim(nodePool, plan);
+      const created = await createNodeClaim(this.opts, plan);
       state.nominate(created.metadata.name as string, until);
       logger.info(
         {
@@ -150,9 +145,5 @@ export class Provisioner {
       allocatable[key] = Math.min(...options.map((it) => it.allocatable[key] ?? 0));
     }
     return { ...node, allocatable, requested: { ...node.requested, ...pool?.daemonOverhead } };
-  }
-
-  private async createNodeClaim(nodePool: NodePool, plan: PlannedNodeClaim): Promise<NodeClaim> {
-    return this.opts.api.create(Kinds.NodeClaim, nodeClaimFor(nodePool, plan));
   }
 }
