@@ -29,6 +29,23 @@ function poolName(c: Candidate): string {
   return c.nodePool.metadata.name as string;
 }
 
+/** True when the candidate's pool may still lose a node for `reason`; otherwise notes why it was kept. */
+function budgetLeft(
+  budgets: Budgets,
+  c: Candidate,
+  reason: BudgetReason,
+  prefix: string,
+  skipped: Map<string, string>,
+): boolean {
+  if ((budgets.get(poolName(c)) ?? 0) > 0) return true;
+  note(
+    skipped,
+    c.stateNode.name,
+    `${prefix}the disruption budget of NodePool "${poolName(c)}" allows no more (${reason})`,
+  );
+  return false;
+}
+
 /** Delete every empty candidate the budgets allow, in one command. */
 export function emptiness(
   candidates: Candidate[],
@@ -39,16 +56,8 @@ export function emptiness(
   const chosen: Candidate[] = [];
   for (const c of candidates) {
     if (c.reschedulablePods.length > 0) continue;
-    const left = remaining.get(poolName(c)) ?? 0;
-    if (left <= 0) {
-      note(
-        skipped,
-        c.stateNode.name,
-        `empty, but the disruption budget of NodePool "${poolName(c)}" allows no more (Empty)`,
-      );
-      continue;
-    }
-    remaining.set(poolName(c), left - 1);
+    if (!budgetLeft(remaining, c, 'Empty', 'empty, but ', skipped)) continue;
+    remaining.set(poolName(c), (remaining.get(poolName(c)) as number) - 1);
     chosen.push(c);
   }
   if (chosen.length === 0) return undefined;
@@ -110,14 +119,7 @@ export function singleNodeConsolidation(
       note(skipped, c.stateNode.name, `NodePool "${poolName(c)}" only consolidates empty nodes (WhenEmpty)`);
       continue;
     }
-    if ((budgets.get(poolName(c)) ?? 0) <= 0) {
-      note(
-        skipped,
-        c.stateNode.name,
-        `the disruption budget of NodePool "${poolName(c)}" allows no more (Underutilized)`,
-      );
-      continue;
-    }
+    if (!budgetLeft(budgets, c, 'Underutilized', '', skipped)) continue;
     const outcome = consolidationFor(c, simulate);
     if (typeof outcome === 'string') {
       note(skipped, c.stateNode.name, outcome);
@@ -150,15 +152,7 @@ export function drift(
   let chosen: Candidate[] = [];
   let plan: ReturnType<Simulate> | undefined;
   for (const c of ordered) {
-    const left = remaining.get(poolName(c)) ?? 0;
-    if (left <= 0) {
-      note(
-        skipped,
-        c.stateNode.name,
-        `drifted, but the disruption budget of NodePool "${poolName(c)}" allows no more (Drifted)`,
-      );
-      continue;
-    }
+    if (!budgetLeft(remaining, c, 'Drifted', 'drifted, but ', skipped)) continue;
     const trial = simulate([...chosen, c]);
     if (trial.unschedulable.size > 0) {
       const first = [...trial.unschedulable.values()][0];
@@ -171,7 +165,7 @@ export function drift(
     }
     chosen = [...chosen, c];
     plan = trial;
-    remaining.set(poolName(c), left - 1);
+    remaining.set(poolName(c), (remaining.get(poolName(c)) as number) - 1);
   }
   if (chosen.length === 0 || !plan) return undefined;
   return { reason: 'Drifted', candidates: chosen, replacements: plan.newNodeClaims, savings: 0 };
