@@ -3,7 +3,7 @@
  * defaulted by the sdk schemas, so a bad NodePool fails with the field and the fix before anything runs.
  */
 import { readFileSync } from 'node:fs';
-import { ec2NodeClassSchema, nodeClaimSchema, nodePoolSchema, parseManifest, parseManifests } from '../sdk';
+import { parseManifest, parseManifests, schemaForKind } from '../sdk';
 import type { KubeObject } from './kube/objects';
 
 /** Parse a YAML stream; throws the sdk's ManifestError listing every problem in every document. */
@@ -18,14 +18,6 @@ export function loadManifestFile(path: string): KubeObject[] {
 
 /** Validate and default the kinds the sdk owns; other kinds pass through. */
 export function validateObject(obj: KubeObject): KubeObject {
-  switch (`${obj.apiVersion}/${obj.kind}`) {
-    case 'karpenter.sh/v1/NodePool':
-      return parseManifest(nodePoolSchema, 'NodePool', obj);
-    case 'karpenter.sh/v1/NodeClaim':
-      return parseManifest(nodeClaimSchema, 'NodeClaim', obj);
-    case 'karpenter.k8s.aws/v1/EC2NodeClass':
-      return parseManifest(ec2NodeClassSchema, 'EC2NodeClass', obj);
-    default:
-      return obj;
-  }
+  const schema = schemaForKind(obj.apiVersion, obj.kind);
+  return schema ? (parseManifest(schema, obj.kind, obj) as KubeObject) : obj;
 }

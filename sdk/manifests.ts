@@ -64,6 +64,11 @@ const SCHEMAS: Record<string, z.ZodType<KarpenterObject>> = {
   'karpenter.k8s.aws/v1 EC2NodeClass': ec2NodeClassSchema,
 };
 
+/** The schema that validates objects of this apiVersion and kind, when this package owns the kind. */
+export function schemaForKind(apiVersion: string, kind: string): z.ZodType<KarpenterObject> | undefined {
+  return SCHEMAS[`${apiVersion} ${kind}`];
+}
+
 /** Older Karpenter APIs users may still have on disk, with the migration they need. */
 const LEGACY: Record<string, string> = {
   'karpenter.sh/v1beta1 NodePool':
