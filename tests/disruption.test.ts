@@ -183,6 +183,47 @@ describe('consolidation', () => {
   });
 });
 
+describe('multi-node consolidation', () => {
+  it('removes several underutilized nodes in one command when their pods fit on the rest', async () => {
+    // Three big pods force three t3a.medium nodes; three small pods spread one per node beside them.
+    const sim = await labCluster({
+      replicas: 3,
+      appCpu: '1200m',
+      editPool: (pool) => {
+        pool.spec.disruption.budgets = [{ nodes: '100%' }];
+      },
+    });
+    const app = sim.api.peek(Kinds.Deployment, APP, APP_NS);
+    const small = structuredClone(app) as NonNullable<typeof app>;
+    small.metadata = { name: 'small', namespace: APP_NS };
+    small.spec.replicas = 3;
+    small.spec.selector = { matchLabels: { app: 'small' } };
+    small.spec.template.metadata = { labels: { app: 'small' } };
+    const requests = small.spec.template.spec.containers[0]?.resources?.requests;
+    if (requests) requests.cpu = '100m';
+    await sim.apply([small]);
+    await sim.settle();
+    const before = workshopNodes(sim).map((n) => n.metadata.name as string);
+    expect(before).toHaveLength(3);
+    expect(before.map((n) => podsOn(sim, n).length)).toEqual([2, 2, 2]);
+    await sim.scale('Deployment', APP_NS, APP, 0);
+    await sim.settle();
+    expect(workshopNodes(sim)).toHaveLength(1);
+    const disrupted = sim.api
+      .peekAll(Kinds.Event)
+      .filter(
+        (e) => e.reason === 'DisruptionTerminating' && e.message.startsWith('Disrupting Node: Underutilized'),
+      );
+    // Both nodes went in one command (single-node consolidation would take two passes, at least 25 s apart).
+    expect(disrupted).toHaveLength(2);
+    expect(new Set(disrupted.map((e) => e.firstTimestamp)).size).toBe(1);
+    expect(
+      sim.pods().filter((p) => p.metadata.labels?.app === 'small' && p.status?.phase === 'Running'),
+    ).toHaveLength(3);
+    sim.stop();
+  });
+});
+
 describe('termination', () => {
   it('drains through the Eviction API: a PDB holds the drain until it allows it', async () => {
     const sim = await labCluster({ replicas: 1 });

@@ -1,6 +1,6 @@
 /**
  * The disruption loop: every 10 s, find candidates, let the first method with something to do (emptiness, drift,
- * then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then carry it out:
+ * multi-node, then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then carry it out:
  * taint the nodes, launch and await any replacement, and delete the NodeClaims (termination drains them).
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
@@ -18,6 +18,7 @@ import { driftReason } from './drift';
 import {
   drift,
   emptiness,
+  multiNodeConsolidation,
   singleNodeConsolidation,
   type Budgets,
   type Command,
@@ -162,11 +163,10 @@ export class DisruptionController {
   ): Command | undefined {
     const withPods = candidates.filter((c) => c.reschedulablePods.length > 0);
     if (withPods.length === 0) return undefined;
-    return singleNodeConsolidation(
-      withPods,
-      this.budgets(stateNodes, nodePools, 'Underutilized', now),
-      simulate,
-      skipped,
+    const budgets = this.budgets(stateNodes, nodePools, 'Underutilized', now);
+    return (
+      multiNodeConsolidation(withPods, budgets, simulate, skipped) ??
+      singleNodeConsolidation(withPods, budgets, simulate, skipped)
     );
   }
 

@@ -71,34 +71,90 @@ export function emptiness(
 
 export type Simulate = (removed: Candidate[]) => SchedulingResult;
 
-/** What consolidating one candidate would take: a delete, a cheaper replacement, or why neither works. */
-export function consolidationFor(candidate: Candidate, simulate: Simulate): Command | string {
-  const result = simulate([candidate]);
+/**
+ * What removing these candidates together would take: a delete, one replacement, or why neither works. A
+ * replacement must cost less than everything it removes and less than the priciest node among them, so several
+ * nodes are never swapped for one more of the same type (deleting would do) and nothing churns for no saving.
+ */
+export function consolidationFor(candidates: Candidate[], simulate: Simulate): Command | string {
+  const result = simulate(candidates);
+  const total = candidates.reduce((sum, c) => sum + c.price, 0);
   if (result.unschedulable.size > 0) {
     const first = [...result.unschedulable.values()][0];
     return `${result.unschedulable.size} pod(s) could not be rescheduled (${first?.reasons[0] ?? 'no room'})`;
   }
   if (result.newNodeClaims.length === 0) {
-    return { reason: 'Underutilized', candidates: [candidate], replacements: [], savings: candidate.price };
+    return { reason: 'Underutilized', candidates, replacements: [], savings: total };
   }
   if (result.newNodeClaims.length > 1) {
     return `can't remove without creating ${result.newNodeClaims.length} nodes`;
   }
   const plan = result.newNodeClaims[0] as PlannedNodeClaim;
+  const ceiling = Math.min(total, Math.max(...candidates.map((c) => c.price)));
   const cheaper = plan.instanceTypeOptions.filter(
-    (it) => (cheapestOffering(it, plan.requirements)?.price ?? Infinity) < candidate.price,
+    (it) => (cheapestOffering(it, plan.requirements)?.price ?? Infinity) < ceiling,
   );
   if (cheaper.length === 0) {
-    return `replacing it would not be cheaper than its $${candidate.price.toFixed(4)}/hour`;
+    return `replacing it would not be cheaper than its $${ceiling.toFixed(4)}/hour`;
   }
-  const price =
-    cheapestOffering(cheaper[0] as (typeof cheaper)[number], plan.requirements)?.price ?? candidate.price;
+  const price = cheapestOffering(cheaper[0] as (typeof cheaper)[number], plan.requirements)?.price ?? ceiling;
   return {
     reason: 'Underutilized',
-    candidates: [candidate],
+    candidates,
     replacements: [{ ...plan, instanceTypeOptions: cheaper }],
-    savings: candidate.price - price,
+    savings: total - price,
   };
+}
+
+/** Candidates a pool lets consolidation consider, cheapest to disrupt first. */
+function consolidationOrder(candidates: Candidate[], skipped: Map<string, string>): Candidate[] {
+  const eligible = candidates.filter((c) => {
+    if (c.nodePool.spec.disruption.consolidationPolicy === 'WhenEmptyOrUnderutilized') return true;
+    note(skipped, c.stateNode.name, `NodePool "${poolName(c)}" only consolidates empty nodes (WhenEmpty)`);
+    return false;
+  });
+  return eligible.sort(
+    (a, b) => a.disruptionCost - b.disruptionCost || a.stateNode.name.localeCompare(b.stateNode.name),
+  );
+}
+
+/** Upper bound of candidates one multi-node pass considers, as upstream. */
+export const MULTI_NODE_MAX_CANDIDATES = 100;
+
+/**
+ * Multi-node consolidation: the largest prefix (two or more) of the cheapest-to-disrupt candidates, within the
+ * Underutilized budgets, whose pods all fit on the remaining nodes plus at most one cheaper replacement. Found by
+ * binary search over the prefix length, as Karpenter does.
+ */
+export function multiNodeConsolidation(
+  candidates: Candidate[],
+  budgets: Budgets,
+  simulate: Simulate,
+  skipped: Map<string, string>,
+): Command | undefined {
+  const ordered = consolidationOrder(candidates, new Map(skipped));
+  // The prefix may not take more nodes from a pool than its budget allows.
+  const remaining = new Map(budgets);
+  const within: Candidate[] = [];
+  for (const c of ordered.slice(0, MULTI_NODE_MAX_CANDIDATES)) {
+    const left = remaining.get(poolName(c)) ?? 0;
+    if (left <= 0) break;
+    remaining.set(poolName(c), left - 1);
+    within.push(c);
+  }
+  let lo = 2;
+  let hi = within.length;
+  let best: Command | undefined;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const outcome = consolidationFor(within.slice(0, mid), simulate);
+    if (typeof outcome === 'string') hi = mid - 1;
+    else {
+      best = outcome;
+      lo = mid + 1;
+    }
+  }
+  return best;
 }
 
 /**
@@ -111,16 +167,9 @@ export function singleNodeConsolidation(
   simulate: Simulate,
   skipped: Map<string, string>,
 ): Command | undefined {
-  const ordered = [...candidates].sort(
-    (a, b) => a.disruptionCost - b.disruptionCost || a.stateNode.name.localeCompare(b.stateNode.name),
-  );
-  for (const c of ordered) {
-    if (c.nodePool.spec.disruption.consolidationPolicy !== 'WhenEmptyOrUnderutilized') {
-      note(skipped, c.stateNode.name, `NodePool "${poolName(c)}" only consolidates empty nodes (WhenEmpty)`);
-      continue;
-    }
+  for (const c of consolidationOrder(candidates, skipped)) {
     if (!budgetLeft(budgets, c, 'Underutilized', '', skipped)) continue;
-    const outcome = consolidationFor(c, simulate);
+    const outcome = consolidationFor([c], simulate);
     if (typeof outcome === 'string') {
       note(skipped, c.stateNode.name, outcome);
       continue;
