@@ -5,7 +5,15 @@
 import { Kinds } from '../runtime/kube/kinds';
 import type { NodePool } from '../runtime/kube/objects';
 import type { Simulation } from '../runtime/simulator/simulation';
-import { APP, APP_NS, labCluster, pdb, podsOn, workshopNodes } from './support/cluster';
+import {
+  APP,
+  APP_NS,
+  applySiblingDeployment,
+  labCluster,
+  pdb,
+  podsOn,
+  workshopNodes,
+} from './support/cluster';
 
 /** Scale to 9 (nodes hold 8 and 1), then to 8 so the second node's pod fits on the first. */
 async function underutilizedPair(editPool?: (pool: NodePool) => void): Promise<Simulation> {
@@ -35,15 +43,7 @@ describe('consolidation', () => {
 
   it('is not held up by a pod that no NodePool can ever host', async () => {
     const sim = await underutilizedPair();
-    const app = sim.api.peek(Kinds.Deployment, APP, APP_NS);
-    const huge = structuredClone(app) as NonNullable<typeof app>;
-    huge.metadata = { name: 'huge', namespace: APP_NS };
-    huge.spec.replicas = 1;
-    huge.spec.selector = { matchLabels: { app: 'huge' } };
-    huge.spec.template.metadata = { labels: { app: 'huge' } };
-    const requests = huge.spec.template.spec.containers[0]?.resources?.requests;
-    if (requests) requests.cpu = '64';
-    await sim.apply([huge]);
+    await applySiblingDeployment(sim, 'huge', 1, '64');
     await sim.scale('Deployment', APP_NS, APP, 8);
     await sim.settle({ maxMs: 10 * 60_000 });
     expect(workshopNodes(sim)).toHaveLength(1);
@@ -193,15 +193,7 @@ describe('multi-node consolidation', () => {
         pool.spec.disruption.budgets = [{ nodes: '100%' }];
       },
     });
-    const app = sim.api.peek(Kinds.Deployment, APP, APP_NS);
-    const small = structuredClone(app) as NonNullable<typeof app>;
-    small.metadata = { name: 'small', namespace: APP_NS };
-    small.spec.replicas = 3;
-    small.spec.selector = { matchLabels: { app: 'small' } };
-    small.spec.template.metadata = { labels: { app: 'small' } };
-    const requests = small.spec.template.spec.containers[0]?.resources?.requests;
-    if (requests) requests.cpu = '100m';
-    await sim.apply([small]);
+    await applySiblingDeployment(sim, 'small', 3, '100m');
     await sim.settle();
     const before = workshopNodes(sim).map((n) => n.metadata.name as string);
     expect(before).toHaveLength(3);

@@ -1,4 +1,5 @@
 /** Builders for scenario tests on the embedded simulator. */
+import { Kinds } from '../../runtime/kube/kinds';
 import { loadLabManifests } from '../../runtime/lab/seed-lab';
 import type { Deployment, NodePool, PodDisruptionBudget } from '../../runtime/kube/objects';
 import { Simulation } from '../../runtime/simulator/simulation';
@@ -46,4 +47,23 @@ export function workshopNodes(sim: Simulation) {
 
 export function podsOn(sim: Simulation, nodeName: string) {
   return sim.pods().filter((p) => p.spec.nodeName === nodeName);
+}
+
+/** Another deployment like the lab app (same node selector), with its own name, label, size and replicas. */
+export async function applySiblingDeployment(
+  sim: Simulation,
+  name: string,
+  replicas: number,
+  cpu: string,
+): Promise<void> {
+  const app = sim.api.peek(Kinds.Deployment, APP, APP_NS);
+  if (!app) throw new Error(`deployment ${APP_NS}/${APP} not found`);
+  const sibling = structuredClone(app);
+  sibling.metadata = { name, namespace: APP_NS };
+  sibling.spec.replicas = replicas;
+  sibling.spec.selector = { matchLabels: { app: name } };
+  sibling.spec.template.metadata = { labels: { app: name } };
+  const requests = sibling.spec.template.spec.containers[0]?.resources?.requests;
+  if (requests) requests.cpu = cpu;
+  await sim.apply([sibling]);
 }
