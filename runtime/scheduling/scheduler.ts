@@ -105,8 +105,8 @@ interface PoolState {
 }
 
 /** Pods sorted the way Karpenter packs them: CPU descending, then memory descending, then name for stability. */
-export function sortPodsForPacking(pods: Pod[]): Pod[] {
-  const withReq = pods.map((pod) => ({ pod, req: podRequests(pod) }));
+export function sortPodsForPacking(pods: Pod[], requestsOf: (pod: Pod) => Resources = podRequests): Pod[] {
+  const withReq = pods.map((pod) => ({ pod, req: requestsOf(pod) }));
   withReq.sort(
     (a, b) =>
       (b.req.cpu ?? 0) - (a.req.cpu ?? 0) ||
@@ -186,7 +186,10 @@ export class Scheduler {
     }));
     const claims: ClaimSlot[] = [];
     const result: SchedulingResult = { existing: new Map(), newNodeClaims: [], unschedulable: new Map() };
-    const pods = sortPodsForPacking(this.input.pods);
+    // Requests are computed once per pod: sorting and every placement attempt (retries included) reuse them.
+    const requests = new Map(this.input.pods.map((pod) => [pod, podRequests(pod)]));
+    const requestsOf = (pod: Pod) => requests.get(pod) as Resources;
+    const pods = sortPodsForPacking(this.input.pods, requestsOf);
     const levels = new Map(pods.map((pod) => [pod, constraintLevels(pod)]));
     for (const l of levels.values()) this.topology.register(l);
     for (const slot of nodes) {
@@ -200,7 +203,7 @@ export class Scheduler {
     for (;;) {
       const failed: Pod[] = [];
       for (const pod of queue) {
-        const reasons = this.place(pod, levels.get(pod) ?? [], nodes, claims, result);
+        const reasons = this.place(requestsOf(pod), levels.get(pod) ?? [], nodes, claims, result);
         if (reasons) {
           failed.push(pod);
           lastReasons.set(pod, reasons);
@@ -219,15 +222,17 @@ export class Scheduler {
     return result;
   }
 
-  /** Place one pod, relaxing its preferences as needed; returns why it failed, or undefined once placed. */
+  /**
+   * Place one pod (its constraint levels carry it), relaxing its preferences as needed; returns why it failed,
+   * or undefined once placed.
+   */
   private place(
-    pod: Pod,
+    req: Resources,
     levels: PodConstraints[],
     nodes: NodeSlot[],
     claims: ClaimSlot[],
     result: SchedulingResult,
   ): string[] | undefined {
-    const req = podRequests(pod);
     let reasons: string[] = [];
     for (const level of levels) {
       reasons = [];
