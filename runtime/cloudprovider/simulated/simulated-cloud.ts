@@ -61,6 +61,7 @@ export class SimulatedCloud implements CloudProvider {
   private readonly instances = new Map<string, SimulatedInstance>();
   private readonly withheld = new Set<string>();
   private readonly unavailableUntil = new Map<string, number>();
+  private readonly instanceTypeCache = new Map<string, InstanceType[]>();
   private nextInstance: bigint;
   private readonly bootDelayMs: number;
   private readonly readyDelayMs: number;
@@ -88,13 +89,23 @@ export class SimulatedCloud implements CloudProvider {
   async getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]> {
     const nodeClass = await this.nodeClassFor(nodePool);
     const now = this.opts.clock.now();
-    const isUnavailable = (capacityType: string, zone: string, instanceType: string) =>
-      (this.unavailableUntil.get(offeringKey(capacityType, instanceType, zone)) ?? 0) > now;
-    return this.catalog.specs.map((spec) =>
+    const unavailable = [...this.unavailableUntil].filter(([, until]) => until > now).map(([key]) => key);
+    // Every provisioning round and disruption pass asks; the answer only changes with the node class's kubelet
+    // settings or the set of offerings out of capacity, so build it once per such state.
+    const cacheKey = JSON.stringify([nodeClass?.spec.kubelet ?? null, unavailable.sort()]);
+    const cached = this.instanceTypeCache.get(cacheKey);
+    if (cached) return cached;
+    const blocked = new Set(unavailable);
+    const types = this.catalog.specs.map((spec) =>
       toInstanceType(spec, this.catalog.region, nodeClass?.spec.kubelet, (ct, zone) =>
-        isUnavailable(ct, zone, spec.name),
+        blocked.has(offeringKey(ct, spec.name, zone)),
       ),
     );
+    // A few entries cover every node class; the oldest goes first as out-of-capacity states come and go.
+    if (this.instanceTypeCache.size >= 16)
+      this.instanceTypeCache.delete(this.instanceTypeCache.keys().next().value as string);
+    this.instanceTypeCache.set(cacheKey, types);
+    return types;
   }
 
   async create(nodeClaim: NodeClaim): Promise<NodeClaim> {
