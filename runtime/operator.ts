@@ -7,6 +7,12 @@ import type { Clock } from './clock/clock';
 import type { CloudProvider } from './cloudprovider/types';
 import { DisruptionController } from './controllers/disruption/controller';
 import { ExpirationController } from './controllers/expiration/expiration';
+import {
+  InterruptionController,
+  type InterruptionSettings,
+  type InterruptionSourceOptions,
+} from './controllers/interruption';
+import { GarbageCollectionController } from './controllers/nodeclaim/garbage-collection';
 import { NodeClaimLifecycle } from './controllers/nodeclaim/lifecycle';
 import { Provisioner } from './controllers/provisioning/provisioner';
 import { TerminationController } from './controllers/termination/termination';
@@ -28,6 +34,8 @@ export interface OperatorOptions {
   clock: Clock;
   logger: Logger;
   settings?: OperatorSettings;
+  /** Where interruption notices come from (the SQS queue, or the simulated cloud); none: not handled. */
+  interruption?: InterruptionSettings & InterruptionSourceOptions;
 }
 
 export class Operator {
@@ -38,6 +46,8 @@ export class Operator {
   readonly termination: TerminationController;
   readonly disruption: DisruptionController;
   readonly expiration: ExpirationController;
+  readonly garbageCollection: GarbageCollectionController;
+  readonly interruption: InterruptionController | undefined;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -53,6 +63,10 @@ export class Operator {
     this.lifecycle = new NodeClaimLifecycle(common);
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
+    this.garbageCollection = new GarbageCollectionController(common);
+    this.interruption = opts.interruption
+      ? new InterruptionController({ ...common, ...opts.interruption })
+      : undefined;
     this.disruption = new DisruptionController({
       ...common,
       provisioningBusy: () => this.provisioner.busy || this.provisioner.hasUndecidedPods(),
@@ -64,6 +78,9 @@ export class Operator {
     this.lifecycle.start();
     this.termination.start();
     this.expiration.start();
+    this.garbageCollection.start();
+    // Only once the caches are synced: a notice for a node not yet in them would be taken as not ours.
+    this.interruption?.start();
     this.provisioner.start();
     this.disruption.start();
   }
@@ -73,6 +90,8 @@ export class Operator {
     this.provisioner.stop();
     this.termination.stop();
     this.expiration.stop();
+    this.garbageCollection.stop();
+    void this.interruption?.stop();
     this.lifecycle.stop();
     this.state.stop();
   }

@@ -66,6 +66,14 @@ describe('consolidation', () => {
     expect(explanation(sim, nodes[1]?.metadata.name as string)).toMatch(
       /PodDisruptionBudget my-cool-app\/app allows no disruption of pod my-cool-app\/fastapi-deployment-/,
     );
+    // The same answer is on the node as an Event, written once while it stays the same.
+    const blocked = sim.api
+      .peekAll(Kinds.Event)
+      .filter((e) => e.reason === 'DisruptionBlocked' && e.involvedObject.name === nodes[1]?.metadata.name);
+    expect(blocked.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/^Not disrupted: .*PodDisruptionBudget my-cool-app\/app allows no disruption/),
+    );
+    expect(blocked.every((e) => (e.count ?? 1) === 1)).toBe(true);
     sim.stop();
   });
 
@@ -259,6 +267,62 @@ describe('termination', () => {
     }
     expect(sim.api.peek(Kinds.Node, node?.metadata.name as string)).toBeUndefined();
     expect(lowest).toBe(7);
+    sim.stop();
+  });
+
+  it('terminationGracePeriod overrides a blocking PDB: pods deleted in time, node gone at the deadline', async () => {
+    const sim = await labCluster({
+      replicas: 1,
+      editPool: (pool) => {
+        pool.spec.template.spec.terminationGracePeriod = '3m';
+      },
+    });
+    const [node] = workshopNodes(sim);
+    const nodeName = node?.metadata.name as string;
+    await sim.apply([pdb('app', { selector: { matchLabels: { app: 'fastapi-app' } }, maxUnavailable: 0 })]);
+    const claim = sim.api.peekAll(Kinds.NodeClaim)[0];
+    expect(claim?.spec.terminationGracePeriod).toBe('3m');
+    const [pod] = podsOn(sim, nodeName);
+    await sim.api.delete(Kinds.NodeClaim, claim?.metadata.name as string);
+    // The PDB refuses evictions; 2m29s in, the pod (30 s grace by default) is not yet due.
+    await sim.clock.advance(149_000);
+    expect(sim.api.peek(Kinds.Node, nodeName)).toBeDefined();
+    expect(podsOn(sim, nodeName).map((p) => p.metadata.name)).toContain(pod?.metadata.name);
+    // From 2m30s the pod is deleted despite the PDB, and the node goes by the 3 minute deadline.
+    await sim.clock.advance(35_000);
+    const deleted = sim.api
+      .peekAll(Kinds.Event)
+      .filter((e) => e.reason === 'Deleted' && e.involvedObject.name === pod?.metadata.name);
+    expect(deleted[0]?.message).toMatch(/terminationGracePeriod/);
+    await sim.clock.advance(10_000);
+    expect(sim.api.peek(Kinds.Node, nodeName)).toBeUndefined();
+    expect(sim.api.peek(Kinds.PodDisruptionBudget, 'app', APP_NS)).toBeDefined();
+    sim.stop();
+  });
+
+  it('waits for volumes to detach from the drained node before terminating its instance', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    const [node] = workshopNodes(sim);
+    const nodeName = node?.metadata.name as string;
+    const claim = sim.api.peekAll(Kinds.NodeClaim)[0];
+    await sim.api.create(Kinds.VolumeAttachment, {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'VolumeAttachment',
+      metadata: { name: 'csi-data' },
+      spec: { attacher: 'ebs.csi.aws.com', nodeName, source: { persistentVolumeName: 'pv-data' } },
+    });
+    await sim.api.delete(Kinds.NodeClaim, claim?.metadata.name as string);
+    await sim.clock.advance(60_000);
+    // Drained (the pod moved on), but the instance stays while pv-data is attached.
+    expect(podsOn(sim, nodeName)).toHaveLength(0);
+    const instance = () => sim.cloud.allInstances().find((i) => i.providerID === claim?.status?.providerID);
+    expect(instance()?.state).toBe('running');
+    const waiting = sim.api.peekAll(Kinds.Event).filter((e) => e.reason === 'AwaitingVolumeDetachment');
+    expect(waiting[0]?.message).toMatch(/pv-data/);
+    await sim.api.delete(Kinds.VolumeAttachment, 'csi-data');
+    await sim.clock.advance(10_000);
+    expect(instance()?.state).toBe('terminated');
+    expect(sim.api.peek(Kinds.Node, nodeName)).toBeUndefined();
     sim.stop();
   });
 

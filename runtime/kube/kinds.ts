@@ -4,6 +4,7 @@ import type {
   EC2NodeClass,
   Event,
   KubeObject,
+  Lease,
   Namespace,
   Node,
   NodeClaim,
@@ -12,6 +13,7 @@ import type {
   PodDisruptionBudget,
   ReplicaSet,
   StatefulSet,
+  VolumeAttachment,
 } from './objects';
 
 /** Where a kind lives in the API: enough to build REST paths and to key an object store. */
@@ -54,6 +56,14 @@ export const Kinds = {
   NodePool: kind<NodePool>('karpenter.sh', 'v1', 'NodePool', 'nodepools', false),
   NodeClaim: kind<NodeClaim>('karpenter.sh', 'v1', 'NodeClaim', 'nodeclaims', false),
   EC2NodeClass: kind<EC2NodeClass>('karpenter.k8s.aws', 'v1', 'EC2NodeClass', 'ec2nodeclasses', false),
+  VolumeAttachment: kind<VolumeAttachment>(
+    'storage.k8s.io',
+    'v1',
+    'VolumeAttachment',
+    'volumeattachments',
+    false,
+  ),
+  Lease: kind<Lease>('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
 } as const;
 
 export function apiVersionOf(k: ResourceKind): string {

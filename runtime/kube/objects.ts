@@ -183,3 +183,26 @@ export interface Event extends KubeObject {
 export interface Namespace extends KubeObject {
   kind: 'Namespace';
 }
+
+/** storage.k8s.io/v1 VolumeAttachment: a CSI volume attached to a node; gone once the volume is detached. */
+export interface VolumeAttachment extends KubeObject {
+  kind: 'VolumeAttachment';
+  spec: {
+    attacher: string;
+    nodeName: string;
+    source: { persistentVolumeName?: string };
+  };
+  status?: { attached?: boolean };
+}
+
+/** coordination.k8s.io/v1 Lease: leader election. Times are MicroTime (RFC 3339 with microseconds). */
+export interface Lease extends KubeObject {
+  kind: 'Lease';
+  spec: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}

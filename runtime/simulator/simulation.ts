@@ -88,6 +88,11 @@ export class Simulation {
       clock: this.clock,
       logger: this.logger,
       ...(opts.settings ? { settings: opts.settings } : {}),
+      // The simulated cloud sends spot interruptions the way the SQS queue would.
+      interruption: {
+        source: this.cloud.interruptions,
+        unavailable: (type, zone, capacityType) => this.cloud.markUnavailable(type, zone, capacityType),
+      },
     });
     const onError = (err: unknown, where: string) => this.logger.warn({ err, where }, 'simulator error');
     this.scheduler = new SimKubeScheduler({ api: this.api, clock: this.clock, onError });

@@ -5,6 +5,8 @@
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
+import { InMemoryMessageSource, noticeFor } from '../../controllers/interruption/memory-source';
+import type { ActionableKind, ActionableMessage } from '../../controllers/interruption/messages';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import type { EC2NodeClass, Node, NodeClaim, NodePool, Taint } from '../../kube/objects';
@@ -65,6 +67,8 @@ export class SimulatedCloud implements CloudProvider {
   private nextInstance: bigint;
   private readonly bootDelayMs: number;
   private readonly readyDelayMs: number;
+  /** Interruption notices for simulated instances: the interruption controller's message source. */
+  readonly interruptions = new InMemoryMessageSource();
 
   constructor(private readonly opts: SimulatedCloudOptions) {
     this.catalog = opts.catalog ?? defaultCatalog;
@@ -80,6 +84,33 @@ export class SimulatedCloud implements CloudProvider {
 
   restoreCapacity(capacityType: string, instanceType: string, zone: string): void {
     this.withheld.delete(offeringKey(capacityType, instanceType, zone));
+  }
+
+  /**
+   * Send the notice EC2 would send about a running instance: by default a spot interruption warning (only spot
+   * instances get one). The instance keeps running; the interruption controller is expected to act on it.
+   */
+  interrupt(providerID: string, kind: ActionableKind = 'spotInterruption'): ActionableMessage {
+    const instance = this.instances.get(providerID);
+    if (!instance || instance.state === 'terminated')
+      throw new NodeClaimNotFoundError(`instance ${providerID} not found`);
+    if (
+      (kind === 'spotInterruption' || kind === 'rebalanceRecommendation') &&
+      instance.capacityType !== 'spot'
+    ) {
+      throw new Error(`instance ${providerID} is ${instance.capacityType}: EC2 sends ${kind} only for spot`);
+    }
+    const notice = noticeFor(kind, instance.id, { time: this.opts.clock.now(), region: this.catalog.region });
+    this.interruptions.push(notice);
+    return notice;
+  }
+
+  /** Skip an offering for launches for the insufficient-capacity TTL (after a spot interruption, for instance). */
+  markUnavailable(instanceType: string, zone: string, capacityType: string): void {
+    this.unavailableUntil.set(
+      offeringKey(capacityType, instanceType, zone),
+      this.opts.clock.now() + UNAVAILABLE_TTL_MS,
+    );
   }
 
   allInstances(): SimulatedInstance[] {
@@ -216,7 +247,11 @@ export class SimulatedCloud implements CloudProvider {
     return {
       apiVersion: 'karpenter.sh/v1',
       kind: 'NodeClaim',
-      metadata: { name: instance.nodeClaimName, labels: this.labelsFor(instance) },
+      metadata: {
+        name: instance.nodeClaimName,
+        labels: this.labelsFor(instance),
+        creationTimestamp: new Date(instance.launchedAt).toISOString(),
+      },
       spec: {
         requirements: [],
         nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: '' },

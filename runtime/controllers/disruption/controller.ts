@@ -11,6 +11,12 @@ import type { NodeClaim, NodePool } from '../../kube/objects';
 import { schedule, type SchedulableNode, type SchedulingNodePool } from '../../scheduling/scheduler';
 import { hasCondition, type StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
+import {
+  nodeClaimsCreatedTotal,
+  nodeClaimsDisruptedTotal,
+  nodePoolsAllowedDisruptions,
+  voluntaryDisruptionDecisionsTotal,
+} from '../../metrics';
 import { createNodeClaim, schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
@@ -22,16 +28,20 @@ import {
   singleNodeConsolidation,
   type Budgets,
   type Command,
+  type ConsolidationOptions,
   type Simulate,
 } from './methods';
 
 export const POLL_INTERVAL_MS = 10_000;
+const ANOTHER_FIRST = 'another node was disrupted first';
 export const VALIDATION_DELAY_MS = 15_000;
 export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
 
 export interface DisruptionOptions extends ControllerContext {
   /** Provisioning has a batch open, a round running, or pods it has yet to decide on. */
   provisioningBusy: () => boolean;
+  /** Anti-churn settings for replacements. */
+  consolidation?: ConsolidationOptions;
 }
 
 export class DisruptionController {
@@ -82,6 +92,7 @@ export class DisruptionController {
         );
         return undefined;
       }
+      voluntaryDisruptionDecisionsTotal.inc(decisionLabels(again));
       await this.execute(again);
       return again;
     } finally {
@@ -97,14 +108,16 @@ export class DisruptionController {
     return undefined;
   }
 
-  private async decide(): Promise<Command | undefined> {
+  /** One decision over the current cluster, without acting: the poll, its validation, and benchmarks use it. */
+  async decide(): Promise<Command | undefined> {
     const { state, clock } = this.opts;
     const now = clock.now();
     const stateNodes = state.stateNodes();
     const blocked = this.blockedGlobally(stateNodes);
     if (blocked) {
-      for (const n of stateNodes)
-        if (n.managed) this.explanations.set(n.name, `disruption paused: ${blocked}`);
+      const paused = new Map<string, string>();
+      for (const n of stateNodes) if (n.managed) paused.set(n.name, `disruption paused: ${blocked}`);
+      this.publishExplanations(paused, stateNodes);
       return undefined;
     }
     const nodePools = new Map(state.nodePools.list().map((np) => [np.metadata.name as string, np]));
@@ -143,14 +156,30 @@ export class DisruptionController {
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
       this.consolidation(candidates, simulate, stateNodes, nodePools, now, skipped);
-    this.explanations.clear();
-    for (const [name, reason] of skipped) this.explanations.set(name, reason);
+    const next = new Map(skipped);
     for (const c of candidates) {
       if (!skipped.has(c.stateNode.name) && !command?.candidates.includes(c)) {
-        this.explanations.set(c.stateNode.name, 'another node was disrupted first');
+        next.set(c.stateNode.name, ANOTHER_FIRST);
       }
     }
+    this.publishExplanations(next, stateNodes);
     return command;
+  }
+
+  /**
+   * Replace the explanations, and tell each node whose reason changed with a `DisruptionBlocked` Event, so
+   * `kubectl describe node` answers "why wasn't this node consolidated?" without flooding on every poll.
+   */
+  private publishExplanations(next: Map<string, string>, stateNodes: StateNode[]): void {
+    for (const n of stateNodes) {
+      const reason = next.get(n.name);
+      // Losing the turn to another node blocks nothing: an Event for it would only add noise.
+      if (reason === undefined || reason === ANOTHER_FIRST || !n.node) continue;
+      if (reason === this.explanations.get(n.name)) continue;
+      this.opts.recorder.normal(n.node, 'DisruptionBlocked', `Not disrupted: ${reason}`);
+    }
+    this.explanations.clear();
+    for (const [name, reason] of next) this.explanations.set(name, reason);
   }
 
   private consolidation(
@@ -165,8 +194,8 @@ export class DisruptionController {
     if (withPods.length === 0) return undefined;
     const budgets = this.budgets(stateNodes, nodePools, 'Underutilized', now);
     return (
-      multiNodeConsolidation(withPods, budgets, simulate, skipped) ??
-      singleNodeConsolidation(withPods, budgets, simulate, skipped)
+      multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation) ??
+      singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation)
     );
   }
 
@@ -208,6 +237,7 @@ export class DisruptionController {
       const members = stateNodes.filter((n) => n.managed && n.nodePoolName === name);
       const disrupting = members.filter((n) => n.deleting || n.markedForDisruption).length;
       out.set(name, allowedDisruptions(np, reason, now, members.length, disrupting));
+      nodePoolsAllowedDisruptions.set({ nodepool: name, reason: reason.toLowerCase() }, out.get(name) ?? 0);
     }
     return out;
   }
@@ -237,6 +267,7 @@ export class DisruptionController {
     for (const plan of command.replacements) {
       const replacement = await createNodeClaim(this.opts, plan);
       recorder.normal(replacement, 'DisruptionLaunching', `Launching NodeClaim: ${command.reason}`);
+      nodeClaimsCreatedTotal.inc({ reason: command.reason.toLowerCase(), nodepool: plan.nodePoolName });
       launched.push(replacement);
     }
     const ready = await Promise.all(launched.map((r) => this.awaitInitialized(r)));
@@ -267,6 +298,11 @@ export class DisruptionController {
           await api.updateStatus(Kinds.NodeClaim, latest);
         }
         await api.delete(Kinds.NodeClaim, claim.metadata.name as string);
+        nodeClaimsDisruptedTotal.inc({
+          reason: command.reason.toLowerCase(),
+          nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
+          capacity_type: claim.metadata.labels?.[Labels.capacityType] ?? '',
+        });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -333,4 +369,14 @@ function sameCommand(a: Command, b: Command): boolean {
     const before = new Set(a.replacements[i]?.instanceTypeOptions.map((it) => it.name));
     return r.instanceTypeOptions.every((it) => before.has(it.name));
   });
+}
+
+/** Karpenter's decision labels: "replace" or "delete", the reason in lower case, and single or multi-node. */
+function decisionLabels(command: Command): { decision: string; reason: string; consolidation_type: string } {
+  return {
+    decision: command.replacements.length > 0 ? 'replace' : 'delete',
+    reason: command.reason.toLowerCase(),
+    consolidation_type:
+      command.reason !== 'Underutilized' ? '' : command.candidates.length > 1 ? 'multi' : 'single',
+  };
 }

@@ -3,7 +3,8 @@
  * single-node consolidation removes a node whose pods fit elsewhere, or replaces it with one cheaper node. Each
  * returns at most one command and a reason for every candidate it passed over.
  */
-import { cheapestOffering } from '../../cloudprovider/types';
+import { CapacityType, Labels } from '../../../sdk/api/well-known';
+import { cheapestOffering, type InstanceType } from '../../cloudprovider/types';
 import type { PlannedNodeClaim, SchedulingResult } from '../../scheduling/scheduler';
 import type { BudgetReason } from './budgets';
 import type { Candidate } from './candidates';
@@ -71,12 +72,48 @@ export function emptiness(
 
 export type Simulate = (removed: Candidate[]) => SchedulingResult;
 
+export interface ConsolidationOptions {
+  /**
+   * The smallest share of the removed nodes' price a replacement must save, 0–1, against churn for pennies.
+   * @default 0 (any replacement that is strictly cheaper)
+   */
+  minSavingsFraction?: number;
+  /**
+   * Compute time (wall clock) one multi-node / single-node pass may spend before it stops with what it has, so a
+   * huge cluster delays a decision instead of stalling the loop.
+   * @default 60_000 / 180_000, as upstream
+   */
+  multiNodeTimeLimitMs?: number;
+  singleNodeTimeLimitMs?: number;
+  /** Wall-clock source for the limits. @default performance.now */
+  elapsedMs?: () => number;
+}
+
+export const MULTI_NODE_TIME_LIMIT_MS = 60_000;
+export const SINGLE_NODE_TIME_LIMIT_MS = 180_000;
+
+/** A spot node is only replaced by spot when this many cheaper types exist, as upstream (interruption risk). */
+export const SPOT_TO_SPOT_MIN_INSTANCE_TYPES = 15;
+
+function isSpot(c: Candidate): boolean {
+  return c.stateNode.labels[Labels.capacityType] === CapacityType.spot;
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
+}
+
 /**
  * What removing these candidates together would take: a delete, one replacement, or why neither works. A
  * replacement must cost less than everything it removes and less than the priciest node among them, so several
  * nodes are never swapped for one more of the same type (deleting would do) and nothing churns for no saving.
+ * Spot nodes are replaced by spot only one at a time and only with enough cheaper types to choose from.
  */
-export function consolidationFor(candidates: Candidate[], simulate: Simulate): Command | string {
+export function consolidationFor(
+  candidates: Candidate[],
+  simulate: Simulate,
+  opts: ConsolidationOptions = {},
+): Command | string {
   const result = simulate(candidates);
   const total = candidates.reduce((sum, c) => sum + c.price, 0);
   if (result.unschedulable.size > 0) {
@@ -90,19 +127,33 @@ export function consolidationFor(candidates: Candidate[], simulate: Simulate): C
     return `can't remove without creating ${result.newNodeClaims.length} nodes`;
   }
   const plan = result.newNodeClaims[0] as PlannedNodeClaim;
+  const priceOf = (it: InstanceType) => cheapestOffering(it, plan.requirements)?.price ?? Infinity;
   const ceiling = Math.min(total, Math.max(...candidates.map((c) => c.price)));
-  const cheaper = plan.instanceTypeOptions.filter(
-    (it) => (cheapestOffering(it, plan.requirements)?.price ?? Infinity) < ceiling,
-  );
+  let cheaper = plan.instanceTypeOptions.filter((it) => priceOf(it) < ceiling);
   if (cheaper.length === 0) {
     return `replacing it would not be cheaper than its $${ceiling.toFixed(4)}/hour`;
   }
-  const price = cheapestOffering(cheaper[0] as (typeof cheaper)[number], plan.requirements)?.price ?? ceiling;
+  const minSavings = opts.minSavingsFraction ?? 0;
+  const best = cheaper[0] as InstanceType;
+  if ((total - priceOf(best)) / total < minSavings) {
+    return `replacement ${best.name} saves only ${percent((total - priceOf(best)) / total)}, less than the ${percent(minSavings)} required`;
+  }
+  cheaper = cheaper.filter((it) => (total - priceOf(it)) / total >= minSavings);
+  const spotToSpot =
+    candidates.every(isSpot) && (plan.requirements.get(Labels.capacityType)?.has(CapacityType.spot) ?? true);
+  if (spotToSpot) {
+    if (candidates.length > 1) return 'spot nodes are replaced by spot one at a time';
+    if (cheaper.length < SPOT_TO_SPOT_MIN_INSTANCE_TYPES) {
+      return `spot-to-spot replacement needs ${SPOT_TO_SPOT_MIN_INSTANCE_TYPES} cheaper instance types, only ${cheaper.length} found`;
+    }
+    // Launching among the cheapest few keeps the new node from landing on a type as pricey as the old one.
+    cheaper = cheaper.slice(0, SPOT_TO_SPOT_MIN_INSTANCE_TYPES);
+  }
   return {
     reason: 'Underutilized',
     candidates,
     replacements: [{ ...plan, instanceTypeOptions: cheaper }],
-    savings: total - price,
+    savings: total - priceOf(best),
   };
 }
 
@@ -131,6 +182,7 @@ export function multiNodeConsolidation(
   budgets: Budgets,
   simulate: Simulate,
   skipped: Map<string, string>,
+  opts: ConsolidationOptions = {},
 ): Command | undefined {
   const ordered = consolidationOrder(candidates, new Map(skipped));
   // The prefix may not take more nodes from a pool than its budget allows.
@@ -145,9 +197,11 @@ export function multiNodeConsolidation(
   let lo = 2;
   let hi = within.length;
   let best: Command | undefined;
-  while (lo <= hi) {
+  const now = opts.elapsedMs ?? (() => performance.now());
+  const stopAt = now() + (opts.multiNodeTimeLimitMs ?? MULTI_NODE_TIME_LIMIT_MS);
+  while (lo <= hi && now() < stopAt) {
     const mid = Math.floor((lo + hi) / 2);
-    const outcome = consolidationFor(within.slice(0, mid), simulate);
+    const outcome = consolidationFor(within.slice(0, mid), simulate, opts);
     if (typeof outcome === 'string') hi = mid - 1;
     else {
       best = outcome;
@@ -166,10 +220,17 @@ export function singleNodeConsolidation(
   budgets: Budgets,
   simulate: Simulate,
   skipped: Map<string, string>,
+  opts: ConsolidationOptions = {},
 ): Command | undefined {
+  const now = opts.elapsedMs ?? (() => performance.now());
+  const stopAt = now() + (opts.singleNodeTimeLimitMs ?? SINGLE_NODE_TIME_LIMIT_MS);
   for (const c of consolidationOrder(candidates, skipped)) {
+    if (now() >= stopAt) {
+      note(skipped, c.stateNode.name, 'the single-node pass ran out of time before reaching it');
+      continue;
+    }
     if (!budgetLeft(budgets, c, 'Underutilized', '', skipped)) continue;
-    const outcome = consolidationFor([c], simulate);
+    const outcome = consolidationFor([c], simulate, opts);
     if (typeof outcome === 'string') {
       note(skipped, c.stateNode.name, outcome);
       continue;

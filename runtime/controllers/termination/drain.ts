@@ -2,7 +2,8 @@
  * Which pods a drain evicts, and in which order: non-critical workloads first, then non-critical DaemonSet pods,
  * then critical workloads, then critical DaemonSet pods, so system services outlive the pods that use them.
  */
-import type { Pod } from '../../kube/objects';
+import { parseDuration } from '../../../sdk/api/common';
+import type { NodeClaim, Pod } from '../../kube/objects';
 import { isDaemonSetPod } from '../../scheduling/pod-requirements';
 import { isTerminalPod } from '../../state/cluster-state';
 
@@ -26,4 +27,50 @@ export function drainTiers(pods: Pod[]): Pod[][] {
     (tiers[tier] as Pod[]).push(pod);
   }
   return tiers.filter((t) => t.length > 0);
+}
+
+/** The pod grace period the API server applies when a pod spec leaves it unset. */
+export const DEFAULT_POD_GRACE_SECONDS = 30;
+
+/**
+ * When a deleting NodeClaim's terminationGracePeriod runs out (deletion time + the period), in epoch ms; undefined
+ * when it has none, in which case a drain may wait on PodDisruptionBudgets indefinitely.
+ */
+export function terminationDeadline(claim: NodeClaim): number | undefined {
+  const period = claim.spec.terminationGracePeriod;
+  const deleted = claim.metadata.deletionTimestamp;
+  if (!period || !deleted) return undefined;
+  return Date.parse(deleted) + parseDuration(period);
+}
+
+export interface ForcedDeletion {
+  pod: Pod;
+  /** What remains until the node's deadline, so the pod still ends before the instance does. */
+  gracePeriodSeconds: number;
+}
+
+/**
+ * Pods that must be deleted now, bypassing PodDisruptionBudgets, so each gets its full grace period before the
+ * deadline: a pod is due at deadline − its terminationGracePeriodSeconds. Pods already terminating are left alone.
+ */
+export function forcedDeletions(pods: Pod[], deadlineMs: number, nowMs: number): ForcedDeletion[] {
+  const due: ForcedDeletion[] = [];
+  for (const pod of pods) {
+    if (pod.metadata.deletionTimestamp || isTerminalPod(pod) || isMirrorPod(pod)) continue;
+    const grace = pod.spec.terminationGracePeriodSeconds ?? DEFAULT_POD_GRACE_SECONDS;
+    if (nowMs < deadlineMs - grace * 1000) continue;
+    due.push({ pod, gracePeriodSeconds: Math.max(0, Math.floor((deadlineMs - nowMs) / 1000)) });
+  }
+  return due;
+}
+
+/** Milliseconds until the next pod becomes due for forced deletion, if any is still waiting. */
+export function nextForcedDeletionInMs(pods: Pod[], deadlineMs: number, nowMs: number): number | undefined {
+  let next: number | undefined;
+  for (const pod of pods) {
+    if (pod.metadata.deletionTimestamp || isTerminalPod(pod) || isMirrorPod(pod)) continue;
+    const at = deadlineMs - (pod.spec.terminationGracePeriodSeconds ?? DEFAULT_POD_GRACE_SECONDS) * 1000;
+    if (at > nowMs && (next === undefined || at - nowMs < next)) next = at - nowMs;
+  }
+  return next;
 }

@@ -12,12 +12,15 @@ import { Kinds } from '../../kube/kinds';
 import type { Node, NodeClaim, Pod } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { WorkQueue } from '../work-queue';
-import { drainTiers } from './drain';
+import { nodeClaimsTerminatedTotal, nodesTerminatedTotal, podsEvictionRequestsTotal } from '../../metrics';
+import { drainTiers, forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
 
 export type TerminationOptions = ControllerContext;
 
 /** How often a drain is retried while evictions are pending or refused. */
 export const DRAIN_RETRY_MS = 5_000;
+/** How often volume detachment is checked once the node is drained. */
+export const VOLUME_RETRY_MS = 2_000;
 
 export class TerminationController {
   readonly queue: WorkQueue;
@@ -65,16 +68,27 @@ export class TerminationController {
     const node = claim.status?.providerID
       ? state.nodes.list((n) => n.spec?.providerID === claim.status?.providerID)[0]
       : undefined;
-    if (node) {
+    const deadline = terminationDeadline(claim);
+    const expired = deadline !== undefined && clock.now() >= deadline;
+    if (node && !expired) {
       await this.taint(node);
       const pods = state.pods.list((p) => p.spec.nodeName === node.metadata.name);
-      const tiers = drainTiers(pods);
+      const forced = deadline === undefined ? new Set<Pod>() : await this.forceDelete(node, pods, deadline);
+      const tiers = drainTiers(pods.filter((p) => !forced.has(p)));
       if (tiers.length > 0) {
         const blocked = await this.evict(tiers[0] ?? []);
         if (blocked.length) {
           recorder.warning(node, 'FailedDraining', `Failed to drain node, ${blocked.join('; ')}`);
         }
-        return { requeueAfterMs: blocked.length ? DRAIN_RETRY_MS : 1000 };
+        const retry = blocked.length ? DRAIN_RETRY_MS : 1000;
+        const due =
+          deadline === undefined
+            ? undefined
+            : Math.min(
+                deadline - clock.now(),
+                nextForcedDeletionInMs(pods, deadline, clock.now()) ?? Infinity,
+              );
+        return { requeueAfterMs: due === undefined ? retry : Math.max(0, Math.min(retry, due)) };
       }
       if (!claim.status?.conditions?.some((c) => c.type === 'Drained' && c.status === 'True')) {
         claim.status = {
@@ -83,6 +97,17 @@ export class TerminationController {
         };
         await api.updateStatus(Kinds.NodeClaim, claim);
         return { requeueAfterMs: 0 };
+      }
+    }
+    if (node && !expired) {
+      const attached = await this.attachedVolumes(node);
+      if (attached.length > 0) {
+        recorder.normal(
+          node,
+          'AwaitingVolumeDetachment',
+          `Waiting for ${attached.length} volume(s) to detach before terminating the instance: ${attached.join(', ')}`,
+        );
+        return { requeueAfterMs: VOLUME_RETRY_MS };
       }
     }
     if (!(await this.instanceGone(claim))) return { requeueAfterMs: 1000 };
@@ -95,6 +120,9 @@ export class TerminationController {
       );
     }
     await this.removeFinalizer(claim);
+    const metricLabels = terminatedLabels(claim);
+    nodeClaimsTerminatedTotal.inc(metricLabels);
+    if (node) nodesTerminatedTotal.inc({ nodepool: metricLabels.nodepool, zone: metricLabels.zone });
     logger.info({ nodeClaim: name, node: node?.metadata.name }, 'deleted nodeclaim');
     return undefined;
   }
@@ -108,6 +136,31 @@ export class TerminationController {
     });
   }
 
+  /**
+   * terminationGracePeriod: delete (not evict) the pods whose time has come, ignoring PodDisruptionBudgets, so the
+   * node is empty by its deadline; each keeps what remains of the period as its grace.
+   */
+  private async forceDelete(node: Node, pods: Pod[], deadline: number): Promise<Set<Pod>> {
+    const deleted = new Set<Pod>();
+    for (const { pod, gracePeriodSeconds } of forcedDeletions(pods, deadline, this.opts.clock.now())) {
+      try {
+        await this.opts.api.delete(Kinds.Pod, pod.metadata.name as string, pod.metadata.namespace, {
+          gracePeriodSeconds,
+        });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        continue;
+      }
+      deleted.add(pod);
+      this.opts.recorder.warning(
+        pod,
+        'Deleted',
+        `Deleted pod: node ${node.metadata.name} reaches its terminationGracePeriod in ${gracePeriodSeconds}s`,
+      );
+    }
+    return deleted;
+  }
+
   /** Evict each pod; returns the reasons of refused evictions. */
   private async evict(pods: Pod[]): Promise<string[]> {
     const blocked: string[] = [];
@@ -116,7 +169,9 @@ export class TerminationController {
       try {
         await this.opts.api.evict(pod.metadata.name as string, pod.metadata.namespace as string);
         this.opts.recorder.normal(pod, 'Evicted', 'Evicted pod: draining node for termination');
+        podsEvictionRequestsTotal.inc({ code: '200' });
       } catch (err) {
+        if (err instanceof ApiError) podsEvictionRequestsTotal.inc({ code: String(err.status) });
         if (isNotFound(err)) continue;
         if (err instanceof ApiError && (err.status === 429 || err.status === 500)) {
           blocked.push(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${err.message}`);
@@ -126,6 +181,17 @@ export class TerminationController {
       }
     }
     return blocked;
+  }
+
+  /**
+   * Volumes still attached to the drained node. Terminating before they detach risks the data of volumes whose
+   * pods just left (EBS reports them in use), so the instance waits, up to the terminationGracePeriod if any.
+   */
+  private async attachedVolumes(node: Node): Promise<string[]> {
+    const { items } = await this.opts.api.list(Kinds.VolumeAttachment);
+    return items
+      .filter((va) => va.spec.nodeName === node.metadata.name && !va.metadata.deletionTimestamp)
+      .map((va) => va.spec.source.persistentVolumeName ?? (va.metadata.name as string));
   }
 
   /** Ask the cloud to terminate; true once the instance is confirmed gone. */
@@ -167,4 +233,14 @@ export class TerminationController {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+/** The bounded labels of a terminated NodeClaim: its NodePool, capacity type and zone. */
+function terminatedLabels(claim: NodeClaim): { nodepool: string; capacity_type: string; zone: string } {
+  const labels = claim.metadata.labels ?? {};
+  return {
+    nodepool: labels[Labels.nodePool] ?? '',
+    capacity_type: labels[Labels.capacityType] ?? '',
+    zone: labels[Labels.zone] ?? '',
+  };
 }

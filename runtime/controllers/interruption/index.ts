@@ -1,0 +1,25 @@
+export {
+  InterruptionController,
+  emptyStats,
+  type InterruptionControllerOptions,
+  type InterruptionSettings,
+  type InterruptionSourceOptions,
+  type InterruptionStats,
+  type MarkUnavailable,
+} from './controller';
+export { actionsFor, eventFor, InterruptionReasons, type InterruptionAction } from './actions';
+export { InMemoryMessageSource } from './memory-source';
+export {
+  DetailTypes,
+  EventSources,
+  instanceIdOf,
+  isActionable,
+  MESSAGE_KINDS,
+  parseMessage,
+  type ActionableKind,
+  type ActionableMessage,
+  type InterruptionMessage,
+  type MessageKind,
+} from './messages';
+export type { MessageSource, SourcedMessage } from './source';
+export { SqsMessageSource, VISIBILITY_TIMEOUT_SECONDS, WAIT_TIME_SECONDS } from './sqs-poller';

@@ -1,0 +1,63 @@
+import { nodeClaimSchema } from '../../../sdk/api/nodeclaim';
+import type { NodeClaim } from '../../kube/objects';
+import { findGarbage, LEAK_GRACE_MS } from './garbage-collection';
+
+const NOW = Date.parse('2026-01-01T01:00:00Z');
+
+function claim(
+  name: string,
+  providerID: string,
+  opts: { launchedAgoMs?: number; launched?: boolean } = {},
+): NodeClaim {
+  return nodeClaimSchema.parse({
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodeClaim',
+    metadata: {
+      name,
+      creationTimestamp: new Date(NOW - (opts.launchedAgoMs ?? 60_000)).toISOString(),
+    },
+    spec: { requirements: [], nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'x' } },
+    status: {
+      providerID,
+      conditions:
+        opts.launched === false
+          ? []
+          : [
+              {
+                type: 'Launched',
+                status: 'True',
+                lastTransitionTime: '2026-01-01T00:00:00Z',
+                reason: 'x',
+                message: '',
+              },
+            ],
+    },
+  });
+}
+
+describe('findGarbage', () => {
+  it('finds instances nobody owns once they are older than the grace period', () => {
+    const cloud = [
+      claim('a', 'aws:///z/i-a'),
+      claim('gone-claim', 'aws:///z/i-b'),
+      claim('young', 'aws:///z/i-c', { launchedAgoMs: LEAK_GRACE_MS - 1 }),
+      claim('in-flight', 'aws:///z/i-d'),
+    ];
+    const claims = [claim('a', 'aws:///z/i-a'), claim('in-flight', '', { launched: false })];
+    const { leaked, vanished } = findGarbage(cloud, claims, NOW);
+    expect(leaked.map((c) => c.status?.providerID)).toEqual(['aws:///z/i-b']);
+    expect(vanished).toEqual([]);
+  });
+
+  it('finds launched claims whose instance is gone, but not unlaunched or deleting ones', () => {
+    const deleting = claim('deleting', 'aws:///z/i-y');
+    deleting.metadata.deletionTimestamp = '2026-01-01T00:59:00Z';
+    const claims = [
+      claim('gone', 'aws:///z/i-x'),
+      deleting,
+      claim('new', 'aws:///z/i-z', { launched: false }),
+    ];
+    const { vanished } = findGarbage([], claims, NOW);
+    expect(vanished.map((c) => c.metadata.name)).toEqual(['gone']);
+  });
+});

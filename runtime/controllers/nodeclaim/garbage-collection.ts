@@ -1,0 +1,99 @@
+/**
+ * Garbage collection between the cluster and the cloud, both ways: instances that no NodeClaim owns (a crash
+ * between launch and the status write, a claim deleted by hand) are terminated so nobody pays for them, and
+ * NodeClaims whose instance vanished (terminated outside Karpenter) are deleted so their pods get a new plan.
+ */
+import { isNotFound } from '../../kube/api';
+import { Kinds } from '../../kube/kinds';
+import type { NodeClaim } from '../../kube/objects';
+import { hasCondition } from '../../state/cluster-state';
+import type { ControllerContext } from '../context';
+import { NodeClaimNotFoundError } from '../../cloudprovider/types';
+
+/** How often the cloud is listed, as upstream. */
+export const GC_INTERVAL_MS = 2 * 60_000;
+/** An instance younger than this may simply not have its providerID written back yet. */
+export const LEAK_GRACE_MS = 30_000;
+
+export interface GarbageVerdict {
+  /** Cloud instances (as the cloud describes them) no NodeClaim owns. */
+  leaked: NodeClaim[];
+  /** Launched NodeClaims whose instance the cloud no longer has. */
+  vanished: NodeClaim[];
+}
+
+/** Pure: compare what the cloud runs with the NodeClaims the cluster holds. */
+export function findGarbage(cloud: NodeClaim[], claims: NodeClaim[], now: number): GarbageVerdict {
+  const ownedIDs = new Set(claims.map((c) => c.status?.providerID).filter(Boolean));
+  const claimNames = new Set(claims.map((c) => c.metadata.name));
+  const leaked = cloud.filter((instance) => {
+    if (ownedIDs.has(instance.status?.providerID)) return false;
+    // Tagged with a claim that still exists: its status write may be in flight.
+    if (instance.metadata.name && claimNames.has(instance.metadata.name)) return false;
+    const launched = Date.parse(instance.metadata.creationTimestamp ?? '');
+    return Number.isNaN(launched) || now - launched >= LEAK_GRACE_MS;
+  });
+  const running = new Set(cloud.map((c) => c.status?.providerID));
+  const vanished = claims.filter(
+    (c) =>
+      !c.metadata.deletionTimestamp &&
+      hasCondition(c, 'Launched') &&
+      c.status?.providerID !== undefined &&
+      !running.has(c.status.providerID),
+  );
+  return { leaked, vanished };
+}
+
+export class GarbageCollectionController {
+  private cancel: (() => void) | undefined;
+  private stopped = true;
+
+  constructor(private readonly opts: ControllerContext) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancel?.();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.cancel = this.opts.clock.setTimer(GC_INTERVAL_MS, () => {
+      this.collect()
+        .catch((err) => this.opts.logger.error({ err }, 'garbage collection failed'))
+        .finally(() => this.schedule());
+    });
+  }
+
+  /** One pass; exposed for tests. */
+  async collect(): Promise<GarbageVerdict> {
+    const { api, cloud, clock, logger, recorder } = this.opts;
+    const [instances, claims] = await Promise.all([cloud.list(), api.list(Kinds.NodeClaim)]);
+    const verdict = findGarbage(instances, claims.items, clock.now());
+    for (const instance of verdict.leaked) {
+      logger.info({ providerID: instance.status?.providerID }, 'terminating leaked instance');
+      try {
+        await cloud.delete(instance);
+      } catch (err) {
+        if (!(err instanceof NodeClaimNotFoundError)) throw err;
+      }
+    }
+    for (const claim of verdict.vanished) {
+      recorder.warning(
+        claim,
+        'InstanceNotFound',
+        `Instance ${claim.status?.providerID} no longer exists; deleting the NodeClaim`,
+      );
+      try {
+        await api.delete(Kinds.NodeClaim, claim.metadata.name as string);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return verdict;
+  }
+}

@@ -1,0 +1,71 @@
+import { nodeClaimSchema } from '../../../sdk/api/nodeclaim';
+import type { NodeClaim, Pod } from '../../kube/objects';
+import { forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
+
+function pod(name: string, grace?: number, extra: Partial<Pod['metadata']> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', ...extra },
+    spec: { containers: [], ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}) },
+  };
+}
+
+function claim(period: string | undefined, deleted: string | undefined): NodeClaim {
+  return nodeClaimSchema.parse({
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodeClaim',
+    metadata: { name: 'c', ...(deleted ? { deletionTimestamp: deleted } : {}) },
+    spec: {
+      nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+      requirements: [],
+      ...(period ? { terminationGracePeriod: period } : {}),
+    },
+  });
+}
+
+describe('terminationDeadline', () => {
+  it('is the deletion time plus the period', () => {
+    expect(terminationDeadline(claim('1h30m', '2026-01-01T00:00:00Z'))).toBe(
+      Date.parse('2026-01-01T01:30:00Z'),
+    );
+  });
+  it('is undefined without a period or before deletion', () => {
+    expect(terminationDeadline(claim(undefined, '2026-01-01T00:00:00Z'))).toBeUndefined();
+    expect(terminationDeadline(claim('1h', undefined))).toBeUndefined();
+  });
+});
+
+describe('forcedDeletions', () => {
+  const deadline = 1_000_000;
+  const pods = [pod('default-grace'), pod('long', 120), pod('zero', 0)];
+
+  it('deletes each pod once the deadline is closer than its grace, with what remains as grace', () => {
+    expect(forcedDeletions(pods, deadline, deadline - 121_000)).toEqual([]);
+    expect(forcedDeletions(pods, deadline, deadline - 120_000)).toEqual([
+      { pod: pods[1], gracePeriodSeconds: 120 },
+    ]);
+    const at30 = forcedDeletions(pods, deadline, deadline - 30_000);
+    expect(at30.map((d) => [d.pod.metadata.name, d.gracePeriodSeconds])).toEqual([
+      ['default-grace', 30],
+      ['long', 30],
+    ]);
+    expect(forcedDeletions(pods, deadline, deadline + 5_000).map((d) => d.gracePeriodSeconds)).toEqual([
+      0, 0, 0,
+    ]);
+  });
+
+  it('leaves pods that are already terminating or mirror pods alone', () => {
+    const gone = [
+      pod('terminating', undefined, { deletionTimestamp: '2026-01-01T00:00:00Z' }),
+      pod('mirror', undefined, { annotations: { 'kubernetes.io/config.mirror': 'x' } }),
+    ];
+    expect(forcedDeletions(gone, deadline, deadline)).toEqual([]);
+  });
+
+  it('knows when the next pod falls due', () => {
+    expect(nextForcedDeletionInMs(pods, deadline, deadline - 200_000)).toBe(80_000);
+    expect(nextForcedDeletionInMs(pods, deadline, deadline - 30_000)).toBe(30_000);
+    expect(nextForcedDeletionInMs(pods, deadline, deadline)).toBeUndefined();
+  });
+});
