@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /**
  * The karpenter-ts command line. `lab` (the default) replays the seed lab on the embedded simulator; `viewer`
- * renders any cluster reachable through a kubeconfig the way eks-node-viewer does.
+ * renders any cluster reachable through a kubeconfig (or the embedded simulator) the way eks-node-viewer does;
+ * `controller` runs the controller process, as the container image does.
  */
 import { Command, Option } from 'commander';
+
 import { defaultCatalog, priceOf } from './cloudprovider/simulated/catalog';
+import type { KubeApi } from './kube/api';
 import { Kinds } from './kube/kinds';
+import type { KubeObject } from './kube/objects';
 import { createLogger } from './logging';
 import { DEFAULT_LAB_DIR, LAB_STEPS, loadLabManifests, runLab, type LabFrame } from './lab/seed-lab';
+import { ControllerProcess } from './server/controller-process';
+import { RealClock } from './clock/clock';
+import { loadSettings, SETTINGS, SettingsError, type RawSettings, type Settings } from './settings';
+import { LiveViewer } from './viewer/live';
 import { buildViewerModel } from './viewer/model';
 import { renderViewer } from './viewer/render';
 
@@ -81,32 +89,136 @@ async function labCommand(opts: {
   return ok ? 0 : 1;
 }
 
+/** The lab's NodePool, node class and workloads: what `--simulated` clusters start with, so there is a scale-up to see. */
+function labObjects(dir: string): KubeObject[] {
+  const m = loadLabManifests(dir);
+  return [...m.nodeClass, ...m.nodePool, ...m.db, ...m.app];
+}
+
+function parseResources(list: string): ('cpu' | 'memory')[] {
+  const resources = list.split(',').map((r) => r.trim());
+  for (const r of resources) {
+    if (r !== 'cpu' && r !== 'memory')
+      throw new Error(`--resources: unknown resource "${r}" (use cpu,memory)`);
+  }
+  return resources as ('cpu' | 'memory')[];
+}
+
 async function viewerCommand(opts: {
   nodeSelector?: string;
   resources: string;
   sort: string;
   watch?: boolean;
+  simulated?: boolean;
+  manifests: string;
 }): Promise<number> {
-  // Loaded lazily: client-node is only needed when talking to a real cluster.
-  const { ClientNodeApi } = await import('./kube/client-node/client-node-api.js');
-  const api = ClientNodeApi.fromDefault();
-  const resources = opts.resources.split(',').map((r) => r.trim()) as ('cpu' | 'memory')[];
+  const resources = parseResources(opts.resources);
   const price = (t: string, c: string, z: string) => priceOf(defaultCatalog, t, c, z);
-  const draw = async () => {
-    const [nodes, pods] = await Promise.all([api.list(Kinds.Node), api.list(Kinds.Pod)]);
-    const model = buildViewerModel(nodes.items, pods.items, price, {
-      ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
-      sort: opts.sort as 'creation',
-    });
-    const text = renderViewer(model, { resources });
-    process.stdout.write((opts.watch ? '\x1b[2J\x1b[H' : '') + text + '\n');
+  const viewOpts = {
+    ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
+    sort: opts.sort as 'creation',
   };
-  await draw();
-  if (!opts.watch) return 0;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 2000));
-    await draw();
+  let api: KubeApi;
+  let sim: ControllerProcess | undefined;
+  if (opts.simulated) {
+    // The whole controller on the embedded cluster, quiet, on loopback ports the OS picks.
+    sim = await ControllerProcess.start({
+      settings: simulatedSettings(),
+      logger: createLogger('silent'),
+      simulatedCluster: { objects: labObjects(opts.manifests) },
+      host: '127.0.0.1',
+    });
+    api = sim.api as KubeApi;
+  } else {
+    // Loaded lazily: client-node is only needed when talking to a real cluster.
+    const { ClientNodeApi } = await import('./kube/client-node/client-node-api.js');
+    api = ClientNodeApi.fromDefault();
   }
+  if (!opts.watch) {
+    const [nodes, pods] = await Promise.all([api.list(Kinds.Node), api.list(Kinds.Pod)]);
+    process.stdout.write(
+      renderViewer(buildViewerModel(nodes.items, pods.items, price, viewOpts), { resources }) + '\n',
+    );
+    await sim?.shutdown();
+    return 0;
+  }
+  const viewer = new LiveViewer({
+    api,
+    clock: new RealClock(),
+    priceOf: price,
+    resources,
+    ...viewOpts,
+    write: (frame) => process.stdout.write('\x1b[2J\x1b[H' + frame + '\n'),
+    onError: (err) => process.stderr.write(`viewer: ${err instanceof Error ? err.message : String(err)}\n`),
+  });
+  await viewer.start();
+  await new Promise<void>((resolve) => {
+    const quit = () => resolve();
+    process.once('SIGINT', quit);
+    process.once('SIGTERM', quit);
+  });
+  viewer.stop();
+  await sim?.shutdown();
+  return 0;
+}
+
+function simulatedSettings(): Settings {
+  return loadSettings({
+    CLOUD_PROVIDER: 'simulated',
+    LEADER_ELECT: 'false',
+    METRICS_PORT: '0',
+    HEALTH_PROBE_PORT: '0',
+    BATCH_IDLE_DURATION: '1s',
+    BATCH_MAX_DURATION: '10s',
+  });
+}
+
+/** commander's camelCase key for a flag: "cluster-ca-bundle" → "clusterCaBundle". */
+function optionKey(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+async function controllerCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
+  const flags: RawSettings = {};
+  for (const spec of Object.values(SETTINGS)) {
+    const v = opts[optionKey(spec.flag)];
+    if (typeof v === 'string') flags[spec.env] = v;
+  }
+  const simulated = opts.simulatedCluster === true;
+  if (simulated && !flags.CLOUD_PROVIDER && !process.env.CLOUD_PROVIDER) flags.CLOUD_PROVIDER = 'simulated';
+  let settings: Settings;
+  try {
+    settings = loadSettings(process.env, flags);
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      process.stderr.write(`karpenter-ts controller: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(settings.logLevel);
+  const running: { proc?: ControllerProcess; exiting?: boolean } = {};
+  const exit = (code: number) => {
+    if (running.exiting) return;
+    running.exiting = true;
+    void (running.proc?.shutdown() ?? Promise.resolve()).finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', () => exit(0));
+  process.once('SIGINT', () => exit(0));
+  const proc = await ControllerProcess.start({
+    settings,
+    logger,
+    ...(simulated ? { simulatedCluster: { objects: labObjects(String(opts.manifests)) } } : {}),
+    onLeadershipLost: () => exit(1),
+  });
+  running.proc = proc;
+  logger.info(
+    { metricsPort: proc.metricsPort, healthProbePort: proc.healthProbePort, simulatedCluster: simulated },
+    'serving /metrics, /healthz and /readyz',
+  );
+  // Runs until a signal arrives.
+  await new Promise<never>(() => undefined);
+  return 0;
 }
 
 export function buildProgram(): Command {
@@ -139,10 +251,35 @@ export function buildProgram(): Command {
         .choices(['creation', 'name', 'price', 'cpu'])
         .default('creation'),
     )
-    .option('--watch', 'refresh every 2 seconds')
+    .option('--watch', 'keep the view live, redrawn from watch events')
+    .option(
+      '--simulated',
+      'watch the embedded simulator (lab NodePool and workloads) instead of a kubeconfig',
+    )
+    .option('--manifests <dir>', 'with --simulated: directory with the lab manifests', DEFAULT_LAB_DIR)
     .action(async (opts) => {
       process.exitCode = await viewerCommand(opts);
     });
+  const controller = program
+    .command('controller')
+    .description(
+      'run the controller (as the container image does); settings come from environment variables, which these flags override',
+    )
+    .option(
+      '--simulated-cluster',
+      'run against an embedded in-memory cluster with the simulated cloud (demos, tests)',
+    )
+    .option(
+      '--manifests <dir>',
+      'with --simulated-cluster: directory with the lab manifests',
+      DEFAULT_LAB_DIR,
+    );
+  for (const spec of Object.values(SETTINGS)) {
+    controller.option(`--${spec.flag} <value>`, `${spec.description} [env ${spec.env}]`);
+  }
+  controller.action(async (opts: Record<string, string | boolean | undefined>) => {
+    process.exitCode = await controllerCommand(opts);
+  });
   return program;
 }
 

@@ -1,4 +1,5 @@
 /** Provisioning scenarios on the embedded simulator. */
+import { CloudProviderError } from '../runtime/cloudprovider/types';
 import { Kinds } from '../runtime/kube/kinds';
 import type { NodeClaim } from '../runtime/kube/objects';
 import { APP, APP_NS, labCluster, workshopNodes } from './support/cluster';
@@ -21,6 +22,34 @@ describe('provisioning', () => {
     expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(2);
     await sim.settle();
     expect(sim.cloud.allInstances()).toHaveLength(2);
+    expect(workshopNodes(sim)).toHaveLength(2);
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    sim.stop();
+  });
+
+  it('shows a refused launch on the NodeClaim, naming the IAM action, and launches once it is fixed', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    const launch = sim.cloud.create.bind(sim.cloud);
+    let denied = true;
+    sim.cloud.create = async (claim: NodeClaim) => {
+      if (denied) {
+        throw new CloudProviderError(
+          'AccessDenied',
+          'ec2:CreateFleet',
+          'the controller role is not allowed "ec2:CreateFleet": add it to the controller policy',
+        );
+      }
+      return launch(claim);
+    };
+    await sim.scale('Deployment', APP_NS, APP, 9);
+    await sim.clock.advance(60_000);
+    const claim = sim.api.peekAll(Kinds.NodeClaim).find((c) => !c.status?.providerID);
+    const launched = claim?.status?.conditions?.find((c) => c.type === 'Launched');
+    expect(launched).toMatchObject({ status: 'False', reason: 'AccessDenied' });
+    expect(launched?.message).toMatch(/^ec2:CreateFleet: .*add it to the controller policy/);
+    expect(sim.api.peekAll(Kinds.Event).some((e) => e.reason === 'LaunchFailed')).toBe(true);
+    denied = false;
+    await sim.settle();
     expect(workshopNodes(sim)).toHaveLength(2);
     expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
     sim.stop();

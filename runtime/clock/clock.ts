@@ -11,16 +11,26 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/** The longest delay setTimeout honours; longer ones fire after 1 ms, so a 30-day expireAfter would spin. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Wall-clock time, with timers of any length (long ones wait in steps of at most MAX_TIMEOUT_MS). */
 export class RealClock implements Clock {
   now(): number {
     return Date.now();
   }
   setTimer(ms: number, fn: () => void): () => void {
-    const handle = setTimeout(fn, ms);
+    const due = Date.now() + Math.max(0, ms);
+    let handle: NodeJS.Timeout;
+    const arm = () => {
+      const left = due - Date.now();
+      handle = setTimeout(left > MAX_TIMEOUT_MS ? arm : fn, Math.min(Math.max(0, left), MAX_TIMEOUT_MS));
+    };
+    arm();
     return () => clearTimeout(handle);
   }
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    return new Promise((resolve) => this.setTimer(ms, resolve));
   }
 }
 

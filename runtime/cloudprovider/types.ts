@@ -46,6 +46,26 @@ export class InsufficientCapacityError extends Error {
   }
 }
 
+/** Why a cloud call failed, as the NodeClaim's condition reason. */
+export type CloudProviderErrorReason =
+  'Throttled' | 'AccessDenied' | 'InvalidParameter' | 'NodeClassNotReady' | 'AwsError';
+
+/**
+ * A cloud call failed for a reason the user can act on: which call (`action`, as an IAM action name such as
+ * "ec2:CreateFleet"), why, and what to fix (in the message). Retryable errors clear up by themselves.
+ */
+export class CloudProviderError extends Error {
+  constructor(
+    readonly reason: CloudProviderErrorReason,
+    readonly action: string,
+    message: string,
+    readonly retryable = reason === 'Throttled' || reason === 'AwsError',
+  ) {
+    super(message);
+    this.name = 'CloudProviderError';
+  }
+}
+
 export interface CloudProvider {
   readonly name: string;
   /** Launch an instance for the claim; returns the claim with status (providerID, capacity, allocatable) and labels. */

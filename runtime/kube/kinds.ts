@@ -9,10 +9,13 @@ import type {
   Node,
   NodeClaim,
   NodePool,
+  PersistentVolume,
+  PersistentVolumeClaim,
   Pod,
   PodDisruptionBudget,
   ReplicaSet,
   StatefulSet,
+  StorageClass,
   VolumeAttachment,
 } from './objects';
 
@@ -56,6 +59,15 @@ export const Kinds = {
   NodePool: kind<NodePool>('karpenter.sh', 'v1', 'NodePool', 'nodepools', false),
   NodeClaim: kind<NodeClaim>('karpenter.sh', 'v1', 'NodeClaim', 'nodeclaims', false),
   EC2NodeClass: kind<EC2NodeClass>('karpenter.k8s.aws', 'v1', 'EC2NodeClass', 'ec2nodeclasses', false),
+  PersistentVolumeClaim: kind<PersistentVolumeClaim>(
+    '',
+    'v1',
+    'PersistentVolumeClaim',
+    'persistentvolumeclaims',
+    true,
+  ),
+  PersistentVolume: kind<PersistentVolume>('', 'v1', 'PersistentVolume', 'persistentvolumes', false),
+  StorageClass: kind<StorageClass>('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false),
   VolumeAttachment: kind<VolumeAttachment>(
     'storage.k8s.io',
     'v1',

@@ -83,6 +83,21 @@ export interface Container {
   ports?: { containerPort: number; hostPort?: number; protocol?: string }[];
 }
 
+/** A pod volume: only the sources that tie a pod to a zone (claims, generic ephemeral volumes) are typed. */
+export interface Volume {
+  name: string;
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  ephemeral?: { volumeClaimTemplate?: { spec: PersistentVolumeClaimSpec } };
+}
+
+export interface PersistentVolumeClaimSpec {
+  storageClassName?: string;
+  /** The bound PersistentVolume; empty while unbound. */
+  volumeName?: string;
+  accessModes?: string[];
+  resources?: { requests?: ResourceList };
+}
+
 export interface PodSpec {
   nodeName?: string;
   nodeSelector?: Record<string, string>;
@@ -93,6 +108,7 @@ export interface PodSpec {
   initContainers?: Container[];
   priority?: number;
   priorityClassName?: string;
+  volumes?: Volume[];
   terminationGracePeriodSeconds?: number;
   schedulerName?: string;
 }
@@ -193,6 +209,34 @@ export interface VolumeAttachment extends KubeObject {
     source: { persistentVolumeName?: string };
   };
   status?: { attached?: boolean };
+}
+
+/** v1 PersistentVolumeClaim: a pod's request for storage, bound to a PersistentVolume once provisioned. */
+export interface PersistentVolumeClaim extends KubeObject {
+  kind: 'PersistentVolumeClaim';
+  spec: PersistentVolumeClaimSpec;
+  status?: { phase?: 'Pending' | 'Bound' | 'Lost' };
+}
+
+/** v1 PersistentVolume: its node affinity says which nodes (zones) can mount it. */
+export interface PersistentVolume extends KubeObject {
+  kind: 'PersistentVolume';
+  spec: {
+    storageClassName?: string;
+    capacity?: ResourceList;
+    csi?: { driver: string; volumeHandle: string };
+    nodeAffinity?: { required?: { nodeSelectorTerms: NodeSelectorTerm[] } };
+    claimRef?: { namespace?: string; name?: string };
+  };
+}
+
+/** storage.k8s.io/v1 StorageClass: with WaitForFirstConsumer, volumes are created where the pod lands. */
+export interface StorageClass extends KubeObject {
+  kind: 'StorageClass';
+  provisioner: string;
+  volumeBindingMode?: 'Immediate' | 'WaitForFirstConsumer';
+  allowedTopologies?: { matchLabelExpressions?: { key: string; values: string[] }[] }[];
+  parameters?: Record<string, string>;
 }
 
 /** coordination.k8s.io/v1 Lease: leader election. Times are MicroTime (RFC 3339 with microseconds). */

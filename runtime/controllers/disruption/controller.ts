@@ -261,6 +261,12 @@ export class DisruptionController {
       }
       const detail = replacing.length ? `replacing with ${replacing.join(', ')}` : 'deleting';
       recorder.normal(node, 'DisruptionTerminating', `Disrupting Node: ${command.reason}/${detail}`);
+      if (c.stateNode.nodeClaim)
+        recorder.normal(
+          c.stateNode.nodeClaim,
+          'DisruptionTerminating',
+          `Disrupting NodeClaim: ${command.reason}/${detail}`,
+        );
     }
     // Replacements first, all at once; the candidates go only when every replacement is ready.
     const launched: NodeClaim[] = [];

@@ -4,7 +4,7 @@
  * Claims that fail to launch for lack of capacity, or never register, are deleted so their pods get a new plan.
  */
 import { Finalizers, Labels, Taints } from '../../../sdk/api/well-known';
-import { InsufficientCapacityError } from '../../cloudprovider/types';
+import { CloudProviderError, InsufficientCapacityError } from '../../cloudprovider/types';
 import { isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
@@ -12,9 +12,12 @@ import type { Node, NodeClaim } from '../../kube/objects';
 import { hasCondition } from '../../state/cluster-state';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { WorkQueue } from '../work-queue';
+import { nodesCreatedTotal } from '../../metrics';
 
 export const LAUNCH_TIMEOUT_MS = 5 * 60_000;
 export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
+/** Pause before retrying a launch the cloud refused (tripled when the error will not clear by itself). */
+export const LAUNCH_RETRY_MS = 10_000;
 
 export type LifecycleOptions = ControllerContext;
 
@@ -73,6 +76,7 @@ export class NodeClaimLifecycle {
         await this.deleteClaim(claim);
         return;
       }
+      if (err instanceof CloudProviderError) return this.launchFailed(claim, err);
       throw err;
     }
     const patched = await api.patch(Kinds.NodeClaim, claim.metadata.name as string, {
@@ -96,6 +100,36 @@ export class NodeClaimLifecycle {
       },
       'launched nodeclaim',
     );
+  }
+
+  /**
+   * A launch the user can fix (access denied, invalid parameters) or that will clear up (throttling): say so on
+   * the NodeClaim, as the Launched=False condition and a warning event, and retry until the launch timeout.
+   */
+  private async launchFailed(claim: NodeClaim, err: CloudProviderError): Promise<{ requeueAfterMs: number }> {
+    const { api, clock, recorder, logger } = this.opts;
+    const message = `${err.action}: ${err.message}`;
+    recorder.warning(claim, 'LaunchFailed', message);
+    logger.warn({ nodeClaim: claim.metadata.name, reason: err.reason, action: err.action }, err.message);
+    const current = claim.status?.conditions?.find((c) => c.type === 'Launched');
+    if (current?.reason !== err.reason || current.message !== message) {
+      const latest = await api.get(Kinds.NodeClaim, claim.metadata.name as string);
+      if (latest && !latest.metadata.deletionTimestamp) {
+        latest.status = {
+          ...latest.status,
+          conditions: setCondition(
+            latest.status?.conditions,
+            'Launched',
+            'False',
+            clock.now(),
+            err.reason,
+            message,
+          ),
+        };
+        await api.updateStatus(Kinds.NodeClaim, latest);
+      }
+    }
+    return { requeueAfterMs: err.retryable ? LAUNCH_RETRY_MS : LAUNCH_RETRY_MS * 3 };
   }
 
   private async register(claim: NodeClaim): Promise<{ requeueAfterMs?: number } | void> {
@@ -132,6 +166,10 @@ export class NodeClaimLifecycle {
       conditions: setCondition(latest.status?.conditions, 'Registered', 'True', clock.now()),
     };
     await api.updateStatus(Kinds.NodeClaim, latest);
+    nodesCreatedTotal.inc({
+      nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
+      zone: claim.metadata.labels?.[Labels.zone] ?? '',
+    });
     recorder.normal(
       claim,
       'Registered',

@@ -14,6 +14,12 @@ import {
 import { isProvisionable } from '../../state/cluster-state';
 import { podKey } from '../../scheduling/pod-requirements';
 import type { ControllerContext } from '../context';
+import {
+  nodeClaimsCreatedTotal,
+  PROVISIONED_REASON,
+  schedulingDurationSeconds,
+  unschedulablePodsCount,
+} from '../../metrics';
 import { Batcher, type BatcherOptions } from './batcher';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 
@@ -88,7 +94,10 @@ export class Provisioner {
     if (pods.length === 0) return undefined;
     const nodePools = await schedulingNodePools(state, cloud);
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
+    const endTimer = schedulingDurationSeconds.startTimer({ controller: 'provisioner' });
     const result = schedule({ pods, nodes, nodePools });
+    endTimer();
+    unschedulablePodsCount.set({ controller: 'provisioner' }, result.unschedulable.size);
     this.lastResult = result;
     const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
     for (const [nodeName, placed] of result.existing) {
@@ -99,6 +108,7 @@ export class Provisioner {
     for (const plan of result.newNodeClaims) {
       const created = await createNodeClaim(this.opts, plan);
       state.nominate(created.metadata.name as string, until);
+      nodeClaimsCreatedTotal.inc({ reason: PROVISIONED_REASON, nodepool: plan.nodePoolName });
       logger.info(
         {
           nodeClaim: created.metadata.name,

@@ -1,0 +1,184 @@
+/**
+ * Launching one instance with CreateFleet `instant`: overrides are every (instance type × subnet) offering of one
+ * capacity type, with Priority = price; spot uses price-capacity-optimized, on-demand lowest-price. Offerings EC2
+ * answers with an insufficient-capacity error are marked unavailable for 3 minutes and the launch falls back to
+ * the remaining ones (spot to on-demand when no spot offering is left).
+ */
+import {
+  type _InstanceType,
+  CreateFleetCommand,
+  type CreateFleetCommandInput,
+  type CreateFleetCommandOutput,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { InsufficientCapacityError } from '../types';
+import { awsCall, classifyAwsError } from './errors';
+import { ICE_ERROR_CODES, type UnavailableOfferings } from './unavailable-offerings';
+
+/** The capacity types CreateFleet launches (reserved capacity is not supported here). */
+export type LaunchCapacityType = 'spot' | 'on-demand';
+
+/** One launchable choice: a type in a subnet (its zone) with a capacity type, price and launch template. */
+export interface FleetOffering {
+  instanceType: string;
+  zone: string;
+  subnetId: string;
+  capacityType: LaunchCapacityType;
+  price: number;
+  launchTemplateName: string;
+}
+
+export interface LaunchedInstance {
+  instanceId: string;
+  instanceType: string;
+  zone: string;
+  subnetId?: string;
+  capacityType: LaunchCapacityType;
+}
+
+export interface FleetError {
+  code: string;
+  message: string;
+  instanceType?: string;
+  zone?: string;
+  capacityType?: string;
+}
+
+/** Spot when any spot offering is left (it is cheaper), else on-demand; undefined when nothing is left. */
+export function chooseCapacityType(offerings: FleetOffering[]): LaunchCapacityType | undefined {
+  if (offerings.some((o) => o.capacityType === 'spot')) return 'spot';
+  if (offerings.some((o) => o.capacityType === 'on-demand')) return 'on-demand';
+  return undefined;
+}
+
+export function createFleetInput(
+  offerings: FleetOffering[],
+  capacityType: LaunchCapacityType,
+  clientToken: string,
+  tags: Record<string, string>,
+): CreateFleetCommandInput {
+  const byTemplate = new Map<string, FleetOffering[]>();
+  for (const o of offerings.filter((x) => x.capacityType === capacityType)) {
+    byTemplate.set(o.launchTemplateName, [...(byTemplate.get(o.launchTemplateName) ?? []), o]);
+  }
+  const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  return {
+    Type: 'instant',
+    ClientToken: clientToken,
+    TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: capacityType },
+    ...(capacityType === 'spot'
+      ? { SpotOptions: { AllocationStrategy: 'price-capacity-optimized' } }
+      : { OnDemandOptions: { AllocationStrategy: 'lowest-price' } }),
+    LaunchTemplateConfigs: [...byTemplate].map(([name, list]) => ({
+      LaunchTemplateSpecification: { LaunchTemplateName: name, Version: '$Latest' },
+      Overrides: list
+        .sort((a, b) => a.price - b.price || a.instanceType.localeCompare(b.instanceType))
+        .map((o) => ({
+          InstanceType: o.instanceType as _InstanceType,
+          SubnetId: o.subnetId,
+          Priority: o.price,
+        })),
+    })),
+    TagSpecifications: ['instance', 'volume', 'fleet'].map((ResourceType) => ({
+      ResourceType: ResourceType as 'instance' | 'volume' | 'fleet',
+      Tags,
+    })),
+  };
+}
+
+/** The launched instance (if any) and the per-override errors, zones resolved through the subnets we asked for. */
+export function parseFleetOutput(
+  out: CreateFleetCommandOutput,
+  capacityType: LaunchCapacityType,
+  subnetZones: Map<string, string>,
+): { instance?: LaunchedInstance; errors: FleetError[] } {
+  const errors: FleetError[] = (out.Errors ?? []).map((e) => {
+    const ov = e.LaunchTemplateAndOverrides?.Overrides;
+    const zone = ov?.AvailabilityZone ?? (ov?.SubnetId ? subnetZones.get(ov.SubnetId) : undefined);
+    return {
+      code: e.ErrorCode ?? 'Unknown',
+      message: e.ErrorMessage ?? '',
+      ...(ov?.InstanceType ? { instanceType: ov.InstanceType } : {}),
+      ...(zone ? { zone } : {}),
+      capacityType: e.Lifecycle ?? capacityType,
+    };
+  });
+  for (const i of out.Instances ?? []) {
+    const id = i.InstanceIds?.[0];
+    const ov = i.LaunchTemplateAndOverrides?.Overrides;
+    const subnetId = ov?.SubnetId;
+    const zone = ov?.AvailabilityZone ?? (subnetId ? subnetZones.get(subnetId) : undefined);
+    const instanceType = i.InstanceType ?? ov?.InstanceType;
+    if (!id || !zone || !instanceType) continue;
+    const lifecycle = i.Lifecycle === 'spot' || i.Lifecycle === 'on-demand' ? i.Lifecycle : capacityType;
+    return {
+      instance: {
+        instanceId: id,
+        instanceType,
+        zone,
+        capacityType: lifecycle,
+        ...(subnetId ? { subnetId } : {}),
+      },
+      errors,
+    };
+  }
+  return { errors };
+}
+
+export interface FleetLaunchOptions {
+  ec2: EC2Client;
+  unavailable: UnavailableOfferings;
+  /** @default 3 */
+  maxAttempts?: number;
+}
+
+/** Launches one instance from the offerings, falling back past offerings that are out of capacity. */
+export async function launchInstance(
+  opts: FleetLaunchOptions,
+  offerings: FleetOffering[],
+  clientToken: string,
+  tags: Record<string, string>,
+): Promise<LaunchedInstance> {
+  const subnetZones = new Map(offerings.map((o) => [o.subnetId, o.zone]));
+  const iceSeen: FleetError[] = [];
+  for (let attempt = 0; attempt < (opts.maxAttempts ?? 3); attempt++) {
+    const left = offerings.filter(
+      (o) => !opts.unavailable.isUnavailable(o.capacityType, o.instanceType, o.zone),
+    );
+    const capacityType = chooseCapacityType(left);
+    if (!capacityType) break;
+    // A new token per attempt: EC2 returns the first result again for a repeated token with other parameters.
+    const token = `${clientToken.slice(0, 60)}-${attempt}`;
+    const out = await awsCall('ec2:CreateFleet', () =>
+      opts.ec2.send(new CreateFleetCommand(createFleetInput(left, capacityType, token, tags))),
+    );
+    const { instance, errors } = parseFleetOutput(out, capacityType, subnetZones);
+    for (const e of errors) {
+      if (!ICE_ERROR_CODES.has(e.code)) continue;
+      iceSeen.push(e);
+      // An error that names the override marks that offering; one that does not rules out the whole attempt.
+      const hit = left.filter(
+        (o) =>
+          o.capacityType === capacityType &&
+          (!e.instanceType || o.instanceType === e.instanceType) &&
+          (!e.zone || o.zone === e.zone),
+      );
+      for (const o of hit) opts.unavailable.mark(o.capacityType, o.instanceType, o.zone);
+    }
+    if (instance) return instance;
+    const fatal = errors.find((e) => !ICE_ERROR_CODES.has(e.code));
+    if (fatal) {
+      const err = Object.assign(new Error(fatal.message), { name: fatal.code });
+      throw classifyAwsError(err, 'ec2:CreateFleet');
+    }
+    if (errors.length === 0) {
+      // No instance and no reason: treat every offering of this capacity type as unavailable for now.
+      for (const o of left.filter((x) => x.capacityType === capacityType))
+        opts.unavailable.mark(o.capacityType, o.instanceType, o.zone);
+    }
+  }
+  const codes = [...new Set(iceSeen.map((e) => e.code))].join(', ') || 'no offering left';
+  throw new InsufficientCapacityError(
+    `CreateFleet found no capacity among ${offerings.length} offering(s) (${codes}); they are skipped for 3 minutes`,
+  );
+}

@@ -1,0 +1,31 @@
+/** The AWS cloud provider's factory, as the controller command calls it. */
+import { createAwsClients, type AwsClients } from './clients';
+import { AwsCloudProvider, type AwsProviderSettings } from './provider';
+
+export { AwsCloudProvider, DEFAULT_KUBERNETES_VERSION } from './provider';
+export { CloudProviderError, type CloudProviderErrorReason } from './errors';
+export { ICE_ERROR_CODES } from './unavailable-offerings';
+export { createAwsClients, type AwsClients } from './clients';
+
+export interface AwsCloudProviderOptions extends AwsProviderSettings {
+  /** An emulator URL (moto) for every AWS service; unset for real AWS. */
+  endpoint?: string;
+  /** The SQS interruption queue name; the interruption controller reads it, the provider does not. */
+  interruptionQueue?: string;
+  /** Pre-built clients (tests); otherwise built for `region` and `endpoint`. */
+  clients?: AwsClients;
+}
+
+export async function createAwsCloudProvider(opts: AwsCloudProviderOptions): Promise<AwsCloudProvider> {
+  const clients =
+    opts.clients ??
+    createAwsClients({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
+  return new AwsCloudProvider(
+    {
+      ...opts,
+      // Emulators have no Pricing API: use the static table there unless told otherwise.
+      usePricingApi: opts.usePricingApi ?? opts.endpoint === undefined,
+    },
+    clients,
+  );
+}

@@ -1,0 +1,180 @@
+/**
+ * Instance types from EC2: DescribeInstanceTypes (hvm; x86_64 and arm64) and DescribeInstanceTypeOfferings per
+ * availability zone, each cached for 5 minutes, turned into scheduler InstanceTypes with the simulated catalog's
+ * label and allocatable code (runtime/scheduling/allocatable.ts is the one formula) and priced offerings.
+ */
+import {
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  type EC2Client,
+  type InstanceTypeInfo,
+} from '@aws-sdk/client-ec2';
+import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
+import type { Clock } from '../../clock/clock';
+import { toInstanceType, type InstanceTypeSpec } from '../simulated/catalog';
+import type { InstanceType } from '../types';
+import { awsCall } from './errors';
+import type { PricingProvider } from './pricing';
+import { TtlCache } from './ttl-cache';
+import type { UnavailableOfferings } from './unavailable-offerings';
+
+export const INSTANCE_TYPES_TTL_MS = 5 * 60_000;
+
+/** The filters for DescribeInstanceTypes: hardware-virtualized, 64-bit x86 or Arm. */
+export const INSTANCE_TYPE_FILTERS = [
+  { Name: 'supported-virtualization-type', Values: ['hvm'] },
+  { Name: 'processor-info.supported-architecture', Values: ['x86_64', 'arm64'] },
+];
+
+const KUBE_ARCH: Record<string, string> = { x86_64: 'amd64', arm64: 'arm64' };
+
+/** Pods a node can run with the VPC CNI: one IP per pod on every ENI but its primary address, plus 2 host pods. */
+export function eniLimitedPods(maxEnis: number, ipv4PerEni: number): number {
+  return maxEnis * (ipv4PerEni - 1) + 2;
+}
+
+export type Ec2InstanceTypeSpec = Omit<InstanceTypeSpec, 'onDemandPrice' | 'spotPrice' | 'zones'> & {
+  supportsSpot: boolean;
+};
+
+/** DescribeInstanceTypes output → the spec the label/allocatable code takes; undefined for unusable entries. */
+export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undefined {
+  const name = info.InstanceType;
+  const vcpu = info.VCpuInfo?.DefaultVCpus;
+  const memoryMiB = info.MemoryInfo?.SizeInMiB;
+  const arch = (info.ProcessorInfo?.SupportedArchitectures ?? []).map((a) => KUBE_ARCH[a]).find(Boolean);
+  if (!name || !vcpu || !memoryMiB || !arch) return undefined;
+  const [family = name, size = ''] = name.split('.');
+  const m = /^([a-z]+)(\d+)/.exec(family);
+  const maxENIs = info.NetworkInfo?.MaximumNetworkInterfaces ?? 1;
+  const ipv4PerENI = info.NetworkInfo?.Ipv4AddressesPerInterface ?? 1;
+  const gpu = info.GpuInfo?.Gpus?.[0];
+  const bandwidthGbps = info.NetworkInfo?.NetworkCards?.[0]?.BaselineBandwidthInGbps;
+  return {
+    name,
+    family,
+    size,
+    generation: m ? Number(m[2]) : 0,
+    category: m ? (m[1] as string) : family,
+    vcpu,
+    memoryMiB,
+    arch,
+    cpuManufacturer: (info.ProcessorInfo?.Manufacturer ?? 'unknown').toLowerCase().replace(/\s+/g, '-'),
+    hypervisor: info.Hypervisor ?? '',
+    maxENIs,
+    ipv4PerENI,
+    maxPods: eniLimitedPods(maxENIs, ipv4PerENI),
+    ...(bandwidthGbps !== undefined ? { networkBandwidthMbps: Math.round(bandwidthGbps * 1000) } : {}),
+    ...(gpu
+      ? {
+          gpu: {
+            count: gpu.Count ?? 0,
+            name: gpu.Name ?? '',
+            manufacturer: gpu.Manufacturer ?? '',
+            memoryMiB: gpu.MemoryInfo?.SizeInMiB ?? 0,
+          },
+        }
+      : {}),
+    supportsSpot: (info.SupportedUsageClasses ?? []).includes('spot'),
+  };
+}
+
+export interface InstanceTypeProviderOptions {
+  ec2: EC2Client;
+  pricing: PricingProvider;
+  unavailable: UnavailableOfferings;
+  clock: Clock;
+  region: string;
+}
+
+export class InstanceTypeProvider {
+  private readonly raw: TtlCache<Ec2InstanceTypeSpec[]>;
+  private readonly offerings: TtlCache<Map<string, string[]>>;
+  private readonly built: TtlCache<InstanceType[]>;
+
+  constructor(private readonly opts: InstanceTypeProviderOptions) {
+    this.raw = new TtlCache(opts.clock, INSTANCE_TYPES_TTL_MS);
+    this.offerings = new TtlCache(opts.clock, INSTANCE_TYPES_TTL_MS);
+    this.built = new TtlCache(opts.clock, INSTANCE_TYPES_TTL_MS);
+  }
+
+  /**
+   * Priced instance types offered in `zones` (the node class's subnet zones), allocatable computed for its kubelet
+   * settings. Types without a known on-demand price are left out (nothing to compare them by).
+   */
+  async list(zones: string[], kubelet: KubeletConfiguration | undefined): Promise<InstanceType[]> {
+    await this.opts.pricing.refreshIfStale();
+    const specs = await this.raw.getOrLoad('all', () => this.describeInstanceTypes());
+    const offered = await this.offerings.getOrLoad('all', () => this.describeOfferings());
+    const key = JSON.stringify([[...zones].sort(), kubelet ?? null, this.opts.unavailable.stateKey()]);
+    return this.built.getOrLoad(key, async () => {
+      const out: InstanceType[] = [];
+      for (const spec of specs) {
+        const onDemandPrice = this.opts.pricing.onDemandPrice(spec.name);
+        const typeZones = (offered.get(spec.name) ?? []).filter((z) => zones.includes(z)).sort();
+        if (onDemandPrice === undefined || typeZones.length === 0) continue;
+        const spotPrice: Record<string, number> = {};
+        if (spec.supportsSpot) {
+          for (const z of typeZones)
+            spotPrice[z] = this.opts.pricing.spotPrice(spec.name, z) ?? onDemandPrice;
+        }
+        const full: InstanceTypeSpec = { ...spec, zones: typeZones, onDemandPrice, spotPrice };
+        out.push(
+          toInstanceType(full, this.opts.region, kubelet, (ct, zone) =>
+            this.opts.unavailable.isUnavailable(ct, spec.name, zone),
+          ),
+        );
+      }
+      return out;
+    });
+  }
+
+  /** The raw spec of one type (for labelling launched instances), if EC2 knows it. */
+  async spec(name: string): Promise<Ec2InstanceTypeSpec | undefined> {
+    const specs = await this.raw.getOrLoad('all', () => this.describeInstanceTypes());
+    return specs.find((s) => s.name === name);
+  }
+
+  private async describeInstanceTypes(): Promise<Ec2InstanceTypeSpec[]> {
+    const out: Ec2InstanceTypeSpec[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await awsCall('ec2:DescribeInstanceTypes', () =>
+        this.opts.ec2.send(
+          new DescribeInstanceTypesCommand({ Filters: INSTANCE_TYPE_FILTERS, MaxResults: 100, NextToken }),
+        ),
+      );
+      for (const info of page.InstanceTypes ?? []) {
+        const spec = specFromEc2(info);
+        if (spec) out.push(spec);
+      }
+      NextToken = page.NextToken || undefined;
+    } while (NextToken);
+    return out;
+  }
+
+  /** Instance type → zones it is offered in. */
+  private async describeOfferings(): Promise<Map<string, string[]>> {
+    const zones = new Map<string, string[]>();
+    let NextToken: string | undefined;
+    do {
+      const page = await awsCall('ec2:DescribeInstanceTypeOfferings', () =>
+        this.opts.ec2.send(
+          new DescribeInstanceTypeOfferingsCommand({
+            LocationType: 'availability-zone',
+            MaxResults: 1000,
+            NextToken,
+          }),
+        ),
+      );
+      for (const o of page.InstanceTypeOfferings ?? []) {
+        if (!o.InstanceType || !o.Location) continue;
+        const list = zones.get(o.InstanceType) ?? [];
+        list.push(o.Location);
+        zones.set(o.InstanceType, list);
+      }
+      NextToken = page.NextToken || undefined;
+    } while (NextToken);
+    return zones;
+  }
+}

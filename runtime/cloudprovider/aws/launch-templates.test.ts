@@ -1,0 +1,136 @@
+import { CreateLaunchTemplateCommand, DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  LAUNCH_TEMPLATE_TTL_MS,
+  launchTemplateData,
+  launchTemplateName,
+  LaunchTemplateProvider,
+  volumeSizeGiB,
+  type LaunchTemplateOptions,
+} from './launch-templates';
+import { awsError, ManualClock } from './testing';
+
+const base: LaunchTemplateOptions = {
+  clusterName: 'demo',
+  nodePoolName: 'general',
+  nodeClassName: 'default',
+  amiFamily: 'AL2023',
+  amiId: 'ami-123',
+  securityGroupIds: ['sg-1'],
+  userData: 'hello',
+  instanceProfile: 'demo_profile',
+};
+
+describe('launch template options', () => {
+  it('names the template by a hash of every option', () => {
+    const name = launchTemplateName(base);
+    expect(name).toMatch(/^karpenter\.k8s\.aws\/[0-9a-f]{20}$/);
+    expect(launchTemplateName({ ...base })).toBe(name);
+    expect(launchTemplateName({ ...base, amiId: 'ami-456' })).not.toBe(name);
+    expect(launchTemplateName({ ...base, userData: 'other' })).not.toBe(name);
+    expect(launchTemplateName({ ...base, metadataOptions: { httpTokens: 'optional' } })).not.toBe(name);
+  });
+
+  it('requires IMDSv2 with hop limit 1 by default and encodes user data', () => {
+    const data = launchTemplateData(base);
+    expect(data).toEqual({
+      ImageId: 'ami-123',
+      IamInstanceProfile: { Name: 'demo_profile' },
+      BlockDeviceMappings: [
+        {
+          DeviceName: '/dev/xvda',
+          Ebs: { VolumeSize: 20, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+        },
+      ],
+      MetadataOptions: {
+        HttpEndpoint: 'enabled',
+        HttpProtocolIpv6: 'disabled',
+        HttpPutResponseHopLimit: 1,
+        HttpTokens: 'required',
+      },
+      Monitoring: { Enabled: false },
+      UserData: Buffer.from('hello').toString('base64'),
+      SecurityGroupIds: ['sg-1'],
+    });
+  });
+
+  it('puts groups on the interface when a public IP choice is made, and maps block devices', () => {
+    const data = launchTemplateData({
+      ...base,
+      associatePublicIPAddress: false,
+      blockDeviceMappings: [
+        { deviceName: '/dev/xvda', ebs: { volumeSize: '1Ti', volumeType: 'io2', iops: 3000, kmsKeyID: 'k' } },
+      ],
+    });
+    expect(data.SecurityGroupIds).toBeUndefined();
+    expect(data.NetworkInterfaces).toEqual([
+      { DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: ['sg-1'] },
+    ]);
+    expect(data.BlockDeviceMappings).toEqual([
+      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 1024, VolumeType: 'io2', Iops: 3000, KmsKeyId: 'k' } },
+    ]);
+    expect(volumeSizeGiB('100G')).toBe(94);
+  });
+
+  it('gives Bottlerocket its OS and data volumes', () => {
+    const data = launchTemplateData({ ...base, amiFamily: 'Bottlerocket' });
+    expect(data.BlockDeviceMappings?.map((b) => `${b.DeviceName}:${b.Ebs?.VolumeSize}`)).toEqual([
+      '/dev/xvda:4',
+      '/dev/xvdb:20',
+    ]);
+  });
+});
+
+describe('LaunchTemplateProvider', () => {
+  it('creates a missing template with its tags, then trusts the cache for a minute', async () => {
+    const ec2 = new EC2Client({ region: 'us-east-1' });
+    const m = mockClient(ec2);
+    m.on(DescribeLaunchTemplatesCommand).rejects(awsError('InvalidLaunchTemplateName.NotFoundException'));
+    m.on(CreateLaunchTemplateCommand).resolves({});
+    const clock = new ManualClock();
+    const p = new LaunchTemplateProvider(ec2, clock);
+    const name = await p.ensure({ ...base, tags: { team: 'a' } });
+    expect(m.commandCalls(DescribeLaunchTemplatesCommand)[0]?.args[0].input).toEqual({
+      LaunchTemplateNames: [name],
+    });
+    expect(m.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input).toEqual({
+      LaunchTemplateName: name,
+      LaunchTemplateData: launchTemplateData({ ...base, tags: { team: 'a' } }),
+      TagSpecifications: [
+        {
+          ResourceType: 'launch-template',
+          Tags: [
+            { Key: 'team', Value: 'a' },
+            { Key: 'kubernetes.io/cluster/demo', Value: 'owned' },
+            { Key: 'eks:eks-cluster-name', Value: 'demo' },
+            { Key: 'karpenter.sh/nodepool', Value: 'general' },
+            { Key: 'karpenter.k8s.aws/ec2nodeclass', Value: 'default' },
+          ],
+        },
+      ],
+    });
+    await p.ensure({ ...base, tags: { team: 'a' } });
+    expect(m.calls()).toHaveLength(2);
+    clock.advance(LAUNCH_TEMPLATE_TTL_MS);
+    m.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateName: name }] });
+    await p.ensure({ ...base, tags: { team: 'a' } });
+    expect(m.commandCalls(DescribeLaunchTemplatesCommand)).toHaveLength(2);
+    expect(m.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(1);
+  });
+
+  it('accepts a template another launch created meanwhile, and names the call on other failures', async () => {
+    const ec2 = new EC2Client({ region: 'us-east-1' });
+    const m = mockClient(ec2);
+    m.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    m.on(CreateLaunchTemplateCommand).rejectsOnce(
+      awsError('InvalidLaunchTemplateName.AlreadyExistsException'),
+    );
+    const p = new LaunchTemplateProvider(ec2, new ManualClock());
+    await expect(p.ensure(base)).resolves.toBe(launchTemplateName(base));
+    m.on(CreateLaunchTemplateCommand).rejects(awsError('UnauthorizedOperation'));
+    await expect(p.ensure({ ...base, amiId: 'ami-9' })).rejects.toMatchObject({
+      reason: 'AccessDenied',
+      action: 'ec2:CreateLaunchTemplate',
+    });
+  });
+});

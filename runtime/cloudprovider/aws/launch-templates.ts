@@ -1,0 +1,190 @@
+/**
+ * Launch templates named by a hash of everything in them, so equal options share one template and any change makes a
+ * new one (nothing is ever updated in place). Existence is cached for a minute. IMDSv2 is required by default.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateLaunchTemplateCommand,
+  DescribeLaunchTemplatesCommand,
+  type EC2Client,
+  type LaunchTemplateBlockDeviceMappingRequest,
+  type RequestLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
+import { Labels, type AmiFamily } from '../../../sdk/api/well-known';
+import type { Clock } from '../../clock/clock';
+import { parseQuantity } from '../../scheduling/resources';
+import { awsErrorCode, classifyAwsError } from './errors';
+import { TtlCache } from './ttl-cache';
+
+export const LAUNCH_TEMPLATE_TTL_MS = 60_000;
+export const LAUNCH_TEMPLATE_PREFIX = 'karpenter.k8s.aws/';
+
+type BlockDeviceMappings = NonNullable<EC2NodeClassSpec['blockDeviceMappings']>;
+type MetadataOptions = EC2NodeClassSpec['metadataOptions'];
+
+export interface LaunchTemplateOptions {
+  clusterName: string;
+  nodePoolName: string;
+  nodeClassName: string;
+  amiFamily: AmiFamily;
+  amiId: string;
+  securityGroupIds: string[];
+  /** Plain text; base64-encoded into the template. */
+  userData?: string;
+  instanceProfile: string;
+  blockDeviceMappings?: BlockDeviceMappings;
+  /** @default IMDSv2 required, hop limit 1, endpoint enabled, IPv6 endpoint disabled */
+  metadataOptions?: Partial<MetadataOptions>;
+  detailedMonitoring?: boolean;
+  associatePublicIPAddress?: boolean;
+  /** The node class's tags, on the template (instances get them through CreateFleet). */
+  tags?: Record<string, string>;
+}
+
+/** The root volumes each family boots with when the node class sets none. */
+export function defaultBlockDeviceMappings(family: AmiFamily): BlockDeviceMappings {
+  const gp3 = (volumeSize: string) => ({
+    volumeSize,
+    volumeType: 'gp3' as const,
+    encrypted: true,
+    deleteOnTermination: true,
+  });
+  if (family === 'Bottlerocket')
+    return [
+      { deviceName: '/dev/xvda', ebs: gp3('4Gi') },
+      { deviceName: '/dev/xvdb', rootVolume: true, ebs: gp3('20Gi') },
+    ];
+  return [{ deviceName: '/dev/xvda', rootVolume: true, ebs: gp3('20Gi') }];
+}
+
+/** "100Gi" / "1Ti" / "100G" → whole GiB, as EBS takes them. */
+export function volumeSizeGiB(size: string): number {
+  return Math.ceil(parseQuantity(size) / 2 ** 30);
+}
+
+export function blockDeviceMappingsRequest(
+  mappings: BlockDeviceMappings,
+): LaunchTemplateBlockDeviceMappingRequest[] {
+  return mappings.map((m) => ({
+    ...(m.deviceName ? { DeviceName: m.deviceName } : {}),
+    ...(m.ebs
+      ? {
+          Ebs: {
+            ...(m.ebs.volumeSize ? { VolumeSize: volumeSizeGiB(m.ebs.volumeSize) } : {}),
+            ...(m.ebs.volumeType ? { VolumeType: m.ebs.volumeType } : {}),
+            ...(m.ebs.iops !== undefined ? { Iops: m.ebs.iops } : {}),
+            ...(m.ebs.throughput !== undefined ? { Throughput: m.ebs.throughput } : {}),
+            ...(m.ebs.encrypted !== undefined ? { Encrypted: m.ebs.encrypted } : {}),
+            ...(m.ebs.kmsKeyID ? { KmsKeyId: m.ebs.kmsKeyID } : {}),
+            ...(m.ebs.snapshotID ? { SnapshotId: m.ebs.snapshotID } : {}),
+            ...(m.ebs.deleteOnTermination !== undefined
+              ? { DeleteOnTermination: m.ebs.deleteOnTermination }
+              : {}),
+          },
+        }
+      : {}),
+  }));
+}
+
+export function launchTemplateData(o: LaunchTemplateOptions): RequestLaunchTemplateData {
+  const md = o.metadataOptions ?? {};
+  const data: RequestLaunchTemplateData = {
+    ImageId: o.amiId,
+    IamInstanceProfile: { Name: o.instanceProfile },
+    BlockDeviceMappings: blockDeviceMappingsRequest(
+      o.blockDeviceMappings ?? defaultBlockDeviceMappings(o.amiFamily),
+    ),
+    MetadataOptions: {
+      HttpEndpoint: md.httpEndpoint ?? 'enabled',
+      HttpProtocolIpv6: md.httpProtocolIPv6 ?? 'disabled',
+      HttpPutResponseHopLimit: md.httpPutResponseHopLimit ?? 1,
+      HttpTokens: md.httpTokens ?? 'required',
+    },
+    Monitoring: { Enabled: o.detailedMonitoring ?? false },
+  };
+  if (o.userData !== undefined) data.UserData = Buffer.from(o.userData, 'utf8').toString('base64');
+  // A public-IP choice is an interface property, and then the groups must sit on the interface too.
+  if (o.associatePublicIPAddress !== undefined) {
+    data.NetworkInterfaces = [
+      { DeviceIndex: 0, AssociatePublicIpAddress: o.associatePublicIPAddress, Groups: o.securityGroupIds },
+    ];
+  } else {
+    data.SecurityGroupIds = o.securityGroupIds;
+  }
+  return data;
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** `karpenter.k8s.aws/<hash of the options>`. */
+export function launchTemplateName(o: LaunchTemplateOptions): string {
+  return `${LAUNCH_TEMPLATE_PREFIX}${createHash('sha256').update(canonical(o)).digest('hex').slice(0, 20)}`;
+}
+
+export function launchTemplateTags(o: LaunchTemplateOptions) {
+  return [
+    ...Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    { Key: `kubernetes.io/cluster/${o.clusterName}`, Value: 'owned' },
+    { Key: 'eks:eks-cluster-name', Value: o.clusterName },
+    { Key: Labels.nodePool, Value: o.nodePoolName },
+    { Key: Labels.ec2NodeClass, Value: o.nodeClassName },
+  ];
+}
+
+export class LaunchTemplateProvider {
+  private readonly known: TtlCache<string>;
+
+  constructor(
+    private readonly ec2: EC2Client,
+    clock: Clock,
+  ) {
+    this.known = new TtlCache(clock, LAUNCH_TEMPLATE_TTL_MS);
+  }
+
+  /** Ensures the template for these options exists; returns its name. */
+  async ensure(o: LaunchTemplateOptions): Promise<string> {
+    const name = launchTemplateName(o);
+    await this.known.getOrLoad(name, async () => {
+      if (await this.exists(name)) return name;
+      try {
+        await this.ec2.send(
+          new CreateLaunchTemplateCommand({
+            LaunchTemplateName: name,
+            LaunchTemplateData: launchTemplateData(o),
+            TagSpecifications: [{ ResourceType: 'launch-template', Tags: launchTemplateTags(o) }],
+          }),
+        );
+      } catch (err) {
+        // Another launch created it meanwhile: the name is the content, so theirs is ours.
+        if (awsErrorCode(err) !== 'InvalidLaunchTemplateName.AlreadyExistsException')
+          throw classifyAwsError(err, 'ec2:CreateLaunchTemplate');
+      }
+      return name;
+    });
+    return name;
+  }
+
+  /** Forget a template (e.g. after CreateFleet said it does not exist). */
+  invalidate(name: string): void {
+    this.known.delete(name);
+  }
+
+  private async exists(name: string): Promise<boolean> {
+    try {
+      const out = await this.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] }));
+      return (out.LaunchTemplates ?? []).length > 0;
+    } catch (err) {
+      if (awsErrorCode(err) === 'InvalidLaunchTemplateName.NotFoundException') return false;
+      throw classifyAwsError(err, 'ec2:DescribeLaunchTemplates');
+    }
+  }
+}

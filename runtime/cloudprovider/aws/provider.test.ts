@@ -1,0 +1,280 @@
+import {
+  CreateFleetCommand,
+  CreateLaunchTemplateCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSpotPriceHistoryCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  type InstanceTypeInfo,
+} from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import { PricingClient } from '@aws-sdk/client-pricing';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Kinds } from '../../kube/kinds';
+import { MemoryApiServer } from '../../kube/memory/memory-api-server';
+import type { EC2NodeClass, NodeClaim, NodePool } from '../../kube/objects';
+import { InsufficientCapacityError } from '../types';
+import { CloudProviderError } from './errors';
+import { createAwsCloudProvider } from './index';
+import { awsError, ManualClock, silentLogger, testNodeClass } from './testing';
+
+const type = (name: string, arch = 'x86_64'): InstanceTypeInfo => ({
+  InstanceType: name as 'm5.large',
+  VCpuInfo: { DefaultVCpus: 2 },
+  MemoryInfo: { SizeInMiB: 8192 },
+  ProcessorInfo: { SupportedArchitectures: [arch as 'x86_64'], Manufacturer: 'Intel' },
+  NetworkInfo: { MaximumNetworkInterfaces: 3, Ipv4AddressesPerInterface: 10 },
+  SupportedUsageClasses: ['on-demand', 'spot'],
+});
+
+const pool: NodePool = {
+  apiVersion: 'karpenter.sh/v1',
+  kind: 'NodePool',
+  metadata: { name: 'general' },
+  spec: {
+    template: {
+      spec: {
+        requirements: [],
+        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+      },
+    },
+  },
+} as unknown as NodePool;
+
+function claim(capacityTypes: string[]): NodeClaim {
+  return {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodeClaim',
+    metadata: { name: 'general-x1', uid: 'uid-x1', labels: { 'karpenter.sh/nodepool': 'general' } },
+    spec: {
+      requirements: [
+        { key: 'karpenter.sh/capacity-type', operator: 'In', values: capacityTypes },
+        { key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['m5.large', 'c5.large'] },
+      ],
+      nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+      resources: { requests: { cpu: '1' } },
+      expireAfter: '720h',
+    },
+  } as NodeClaim;
+}
+
+async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
+  const clock = new ManualClock();
+  const api = new MemoryApiServer({ clock });
+  await api.create(Kinds.EC2NodeClass, nodeClass);
+  await api.create(Kinds.NodePool, pool);
+  const clients = {
+    ec2: new EC2Client({ region: 'us-east-1' }),
+    ssm: new SSMClient({ region: 'us-east-1' }),
+    iam: new IAMClient({ region: 'us-east-1' }),
+    pricing: new PricingClient({ region: 'us-east-1' }),
+  };
+  const ec2 = mockClient(clients.ec2);
+  const ssm = mockClient(clients.ssm);
+  const iam = mockClient(clients.iam);
+  mockClient(clients.pricing);
+  ec2.on(DescribeSubnetsCommand).resolves({
+    Subnets: [
+      { SubnetId: 'subnet-a', AvailabilityZone: 'us-east-1a', AvailableIpAddressCount: 100 },
+      { SubnetId: 'subnet-b', AvailabilityZone: 'us-east-1b', AvailableIpAddressCount: 100 },
+    ],
+  });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-1' }] });
+  ssm.on(GetParameterCommand).rejects(awsError('ParameterNotFound'));
+  ssm
+    .on(GetParameterCommand, {
+      Name: '/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id',
+    })
+    .resolves({ Parameter: { Value: 'ami-x86' } });
+  ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-x86', Architecture: 'x86_64' }] });
+  iam.on(GetInstanceProfileCommand).resolves({
+    InstanceProfile: {
+      InstanceProfileName: 'p',
+      InstanceProfileId: 'x',
+      Path: '/',
+      Arn: 'arn',
+      CreateDate: new Date(0),
+      Roles: [
+        { RoleName: 'KarpenterNodeRole-test', Path: '/', RoleId: 'r', Arn: 'arn', CreateDate: new Date(0) },
+      ],
+    },
+  });
+  ec2
+    .on(DescribeInstanceTypesCommand)
+    .resolves({ InstanceTypes: [type('m5.large'), type('c5.large'), type('m7g.large', 'arm64')] });
+  ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({
+    InstanceTypeOfferings: ['m5.large', 'c5.large', 'm7g.large'].flatMap((t) =>
+      ['us-east-1a', 'us-east-1b'].map((Location) => ({ InstanceType: t as 'm5.large', Location })),
+    ),
+  });
+  ec2.on(DescribeSpotPriceHistoryCommand).resolves({ SpotPriceHistory: [] });
+  ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateName: 'x' }] });
+  const provider = await createAwsCloudProvider({
+    api,
+    clock,
+    logger: silentLogger,
+    clusterName: 'demo',
+    clusterEndpoint: 'https://api.demo',
+    region: 'us-east-1',
+    usePricingApi: false,
+    clients,
+  });
+  return { api, clock, ec2, provider };
+}
+
+describe('AwsCloudProvider', () => {
+  it('offers only types a resolved AMI can boot, in the subnets zones', async () => {
+    const { provider } = await setup();
+    const types = await provider.getInstanceTypes(pool);
+    expect(types.map((t) => t.name).sort()).toEqual(['c5.large', 'm5.large']);
+  });
+
+  it('launches the claim and reports labels, provider ID, image and allocatable', async () => {
+    const { ec2, provider } = await setup();
+    ec2.on(CreateFleetCommand).resolves({
+      Instances: [
+        {
+          InstanceIds: ['i-0a'],
+          InstanceType: 'c5.large',
+          Lifecycle: 'on-demand',
+          LaunchTemplateAndOverrides: { Overrides: { SubnetId: 'subnet-b' } },
+        },
+      ],
+    });
+    const out = await provider.create(claim(['on-demand']));
+    expect(out.status).toMatchObject({ providerID: 'aws:///us-east-1b/i-0a', imageID: 'ami-x86' });
+    expect(out.status?.allocatable?.cpu).toBeDefined();
+    expect(out.metadata.labels).toMatchObject({
+      'node.kubernetes.io/instance-type': 'c5.large',
+      'karpenter.sh/capacity-type': 'on-demand',
+      'topology.kubernetes.io/zone': 'us-east-1b',
+      'karpenter.k8s.aws/instance-family': 'c5',
+    });
+    const input = ec2.commandCalls(CreateFleetCommand)[0]?.args[0].input;
+    expect(input?.ClientToken).toBe('uid-x1-0');
+    expect(input?.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
+    expect(
+      input?.LaunchTemplateConfigs?.[0]?.Overrides?.map((o) => `${o.InstanceType}/${o.SubnetId}`).sort(),
+    ).toEqual(['c5.large/subnet-a', 'c5.large/subnet-b', 'm5.large/subnet-a', 'm5.large/subnet-b']);
+    const tags = Object.fromEntries(input?.TagSpecifications?.[0]?.Tags?.map((t) => [t.Key, t.Value]) ?? []);
+    expect(tags).toEqual({
+      'kubernetes.io/cluster/demo': 'owned',
+      'eks:eks-cluster-name': 'demo',
+      'karpenter.sh/nodepool': 'general',
+      'karpenter.sh/nodeclaim': 'general-x1',
+      'karpenter.k8s.aws/ec2nodeclass': 'default',
+      Name: 'general-x1',
+    });
+  });
+
+  it('falls back after an ICE answer and keeps the offering out of the next plans', async () => {
+    const { ec2, provider } = await setup();
+    ec2
+      .on(CreateFleetCommand)
+      .resolvesOnce({
+        Errors: ['subnet-a', 'subnet-b'].flatMap((SubnetId) =>
+          ['m5.large', 'c5.large'].map((t) => ({
+            ErrorCode: 'InsufficientInstanceCapacity',
+            Lifecycle: 'spot' as const,
+            LaunchTemplateAndOverrides: { Overrides: { InstanceType: t as 'm5.large', SubnetId } },
+          })),
+        ),
+      })
+      .resolvesOnce({
+        Instances: [
+          {
+            InstanceIds: ['i-0b'],
+            InstanceType: 'm5.large',
+            Lifecycle: 'on-demand',
+            LaunchTemplateAndOverrides: { Overrides: { SubnetId: 'subnet-a' } },
+          },
+        ],
+      });
+    const out = await provider.create(claim(['spot', 'on-demand']));
+    expect(out.metadata.labels?.['karpenter.sh/capacity-type']).toBe('on-demand');
+    const m5 = (await provider.getInstanceTypes(pool)).find((t) => t.name === 'm5.large');
+    expect(m5?.offerings.filter((o) => o.capacityType === 'spot').every((o) => !o.available)).toBe(true);
+    expect(m5?.offerings.filter((o) => o.capacityType === 'on-demand').every((o) => o.available)).toBe(true);
+  });
+
+  it('markUnavailable hides a spot offering from instance types (for the interruption controller)', async () => {
+    const { provider } = await setup();
+    provider.markUnavailable('m5.large', 'us-east-1a', 'spot');
+    const m5 = (await provider.getInstanceTypes(pool)).find((t) => t.name === 'm5.large');
+    expect(m5?.offerings.find((o) => o.capacityType === 'spot' && o.zone === 'us-east-1a')?.available).toBe(
+      false,
+    );
+  });
+
+  it('throws InsufficientCapacityError when nothing can launch', async () => {
+    const { ec2, provider } = await setup();
+    ec2.on(CreateFleetCommand).resolves({ Errors: [{ ErrorCode: 'InsufficientInstanceCapacity' }] });
+    await expect(provider.create(claim(['on-demand']))).rejects.toBeInstanceOf(InsufficientCapacityError);
+  });
+
+  it('turns denied calls into CloudProviderErrors that name the IAM action', async () => {
+    const { ec2, provider } = await setup();
+    ec2.on(CreateLaunchTemplateCommand).resolves({});
+    ec2.on(DescribeLaunchTemplatesCommand).rejects(awsError('UnauthorizedOperation', 'no'));
+    const err = await provider.create(claim(['on-demand'])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CloudProviderError);
+    expect(err).toMatchObject({ reason: 'AccessDenied', action: 'ec2:DescribeLaunchTemplates' });
+  });
+
+  it('refuses to launch from a node class that does not resolve, and says why in its status', async () => {
+    const { api, ec2, provider } = await setup();
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
+    await expect(provider.create(claim(['on-demand']))).rejects.toMatchObject({
+      reason: 'NodeClassNotReady',
+      message: expect.stringContaining('SubnetsReady'),
+    });
+    const nc = await api.get(Kinds.EC2NodeClass, 'default');
+    const ready = nc?.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.status).toBe('False');
+    expect(ready?.message).toContain('no subnet matches subnetSelectorTerms');
+    expect(nc?.status?.conditions?.find((c) => c.type === 'AMIsReady')?.status).toBe('True');
+  });
+
+  it('reports AMI drift when the instance runs an image the node class no longer selects', async () => {
+    const { ec2, provider } = await setup();
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: 'i-1',
+              ImageId: 'ami-old',
+              SubnetId: 'subnet-a',
+              SecurityGroups: [{ GroupId: 'sg-1' }],
+              State: { Name: 'running' },
+            },
+          ],
+        },
+      ],
+    });
+    const c = { ...claim(['on-demand']), status: { providerID: 'aws:///us-east-1a/i-1' } };
+    expect(await provider.isDrifted(c)).toBe('AMIDrift');
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: 'i-1',
+              ImageId: 'ami-x86',
+              SubnetId: 'subnet-a',
+              SecurityGroups: [{ GroupId: 'sg-1' }],
+              State: { Name: 'running' },
+            },
+          ],
+        },
+      ],
+    });
+    expect(await provider.isDrifted(c)).toBeUndefined();
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * Node bootstrap user data. AL2023 boots with nodeadm, which reads a NodeConfig from a MIME multipart document;
+ * Bottlerocket reads TOML settings. Both get the cluster name, API endpoint, CA bundle, cluster DNS, max pods, and
+ * the claim's labels and taints, so the kubelet registers the node as Karpenter planned it.
+ */
+import { dump } from 'js-yaml';
+import { inDomain, labelDomain, OPEN_SUBDOMAINS } from '../../../sdk/api/labels';
+import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
+import type { AmiFamily } from '../../../sdk/api/well-known';
+import type { Taint } from '../../kube/objects';
+
+export interface UserDataOptions {
+  clusterName: string;
+  clusterEndpoint: string;
+  /** Base64 PEM bundle of the cluster CA. */
+  clusterCABundle?: string;
+  /** The cluster's service CIDR, which nodeadm needs. @default '10.100.0.0/16' (EKS's default outside 10.0.0.0/8 VPCs) */
+  serviceCIDR?: string;
+  kubelet?: KubeletConfiguration;
+  maxPods?: number;
+  labels: Record<string, string>;
+  taints: Taint[];
+  /** The EC2NodeClass's own userData, merged in. */
+  custom?: string;
+}
+
+export const MIME_BOUNDARY = '//';
+
+/** Labels the kubelet may set on itself (NodeRestriction forbids most of kubernetes.io and k8s.io). */
+export function kubeletLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    const d = labelDomain(k);
+    const restricted = inDomain(d, 'kubernetes.io') || inDomain(d, 'k8s.io');
+    if (!restricted || OPEN_SUBDOMAINS.some((open) => inDomain(d, open))) out[k] = v;
+  }
+  return out;
+}
+
+function taintString(t: Taint): string {
+  return `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
+}
+
+function sortedEntries(r: Record<string, string>): [string, string][] {
+  return Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** The nodeadm NodeConfig document. */
+export function nodeConfig(o: UserDataOptions): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  if (o.maxPods !== undefined) config.maxPods = o.maxPods;
+  if (o.kubelet?.clusterDNS) config.clusterDNS = o.kubelet.clusterDNS;
+  if (o.kubelet?.systemReserved) config.systemReserved = o.kubelet.systemReserved;
+  if (o.kubelet?.kubeReserved) config.kubeReserved = o.kubelet.kubeReserved;
+  if (o.kubelet?.evictionHard) config.evictionHard = o.kubelet.evictionHard;
+  if (o.kubelet?.evictionSoft) config.evictionSoft = o.kubelet.evictionSoft;
+  if (o.kubelet?.imageGCHighThresholdPercent !== undefined)
+    config.imageGCHighThresholdPercent = o.kubelet.imageGCHighThresholdPercent;
+  if (o.kubelet?.imageGCLowThresholdPercent !== undefined)
+    config.imageGCLowThresholdPercent = o.kubelet.imageGCLowThresholdPercent;
+  const flags: string[] = [];
+  const labels = sortedEntries(kubeletLabels(o.labels));
+  if (labels.length) flags.push(`--node-labels=${labels.map(([k, v]) => `${k}=${v}`).join(',')}`);
+  if (o.taints.length) flags.push(`--register-with-taints=${o.taints.map(taintString).join(',')}`);
+  return {
+    apiVersion: 'node.eks.aws/v1alpha1',
+    kind: 'NodeConfig',
+    spec: {
+      cluster: {
+        name: o.clusterName,
+        apiServerEndpoint: o.clusterEndpoint,
+        ...(o.clusterCABundle ? { certificateAuthority: o.clusterCABundle } : {}),
+        cidr: o.serviceCIDR ?? '10.100.0.0/16',
+      },
+      kubelet: { config, flags },
+    },
+  };
+}
+
+/** The parts of a MIME multipart document, or the whole text as one part when it is not multipart. */
+export function mimeParts(doc: string): { contentType: string; body: string }[] {
+  const boundary = /boundary="?([^"\r\n;]+)"?/i.exec(doc)?.[1];
+  if (!/^MIME-Version:/im.test(doc) || !boundary) {
+    const contentType = doc.startsWith('#!')
+      ? 'text/x-shellscript; charset="us-ascii"'
+      : 'application/node.eks.aws';
+    return [{ contentType, body: doc }];
+  }
+  const parts: { contentType: string; body: string }[] = [];
+  for (const chunk of doc.split(`--${boundary}`).slice(1)) {
+    if (chunk.startsWith('--')) break;
+    const text = chunk.replace(/^\r?\n/, '');
+    const split = text.search(/\r?\n\r?\n/);
+    if (split < 0) continue;
+    const headers = text.slice(0, split);
+    const body = text
+      .slice(split)
+      .replace(/^\r?\n\r?\n/, '')
+      .replace(/\r?\n$/, '');
+    const contentType = /^Content-Type:\s*(.+)$/im.exec(headers)?.[1]?.trim() ?? 'text/plain';
+    parts.push({ contentType, body });
+  }
+  return parts;
+}
+
+export function mimeDocument(parts: { contentType: string; body: string }[]): string {
+  const lines = ['MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${MIME_BOUNDARY}"`, ''];
+  for (const p of parts) lines.push(`--${MIME_BOUNDARY}`, `Content-Type: ${p.contentType}`, '', p.body);
+  lines.push(`--${MIME_BOUNDARY}--`, '');
+  return lines.join('\n');
+}
+
+/** AL2023: the node class's parts first (so its scripts run and its NodeConfig is merged), then ours. */
+export function al2023UserData(o: UserDataOptions): string {
+  const parts = o.custom ? mimeParts(o.custom) : [];
+  parts.push({
+    contentType: 'application/node.eks.aws',
+    body: dump(nodeConfig(o), { lineWidth: -1 }).trimEnd(),
+  });
+  return mimeDocument(parts);
+}
+
+function tomlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * Bottlerocket: our [settings.kubernetes] tables, then the node class's TOML verbatim (it must not redefine those
+ * tables: TOML forbids defining a table twice).
+ */
+export function bottlerocketUserData(o: UserDataOptions): string {
+  const lines = ['[settings.kubernetes]'];
+  lines.push(`api-server = ${tomlString(o.clusterEndpoint)}`);
+  if (o.clusterCABundle) lines.push(`cluster-certificate = ${tomlString(o.clusterCABundle)}`);
+  lines.push(`cluster-name = ${tomlString(o.clusterName)}`);
+  const dns = o.kubelet?.clusterDNS?.[0];
+  if (dns) lines.push(`cluster-dns-ip = ${tomlString(dns)}`);
+  if (o.maxPods !== undefined) lines.push(`max-pods = ${o.maxPods}`);
+  const labels = sortedEntries(kubeletLabels(o.labels));
+  if (labels.length) {
+    lines.push('', '[settings.kubernetes.node-labels]');
+    for (const [k, v] of labels) lines.push(`${tomlString(k)} = ${tomlString(v)}`);
+  }
+  if (o.taints.length) {
+    const byKey = new Map<string, string[]>();
+    for (const t of o.taints) byKey.set(t.key, [...(byKey.get(t.key) ?? []), `${t.value ?? ''}:${t.effect}`]);
+    lines.push('', '[settings.kubernetes.node-taints]');
+    for (const [k, vs] of [...byKey].sort(([a], [b]) => a.localeCompare(b)))
+      lines.push(`${tomlString(k)} = [${vs.map(tomlString).join(', ')}]`);
+  }
+  if (o.custom) lines.push('', o.custom.trimEnd());
+  return `${lines.join('\n')}\n`;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** AL2 (deprecated upstream, kept for clusters still on it): a bootstrap.sh call in a MIME part after the node class's. */
+export function al2UserData(o: UserDataOptions): string {
+  const extra: string[] = [];
+  const labels = sortedEntries(kubeletLabels(o.labels));
+  if (labels.length) extra.push(`--node-labels=${labels.map(([k, v]) => `${k}=${v}`).join(',')}`);
+  if (o.taints.length) extra.push(`--register-with-taints=${o.taints.map(taintString).join(',')}`);
+  if (o.maxPods !== undefined) extra.push(`--max-pods=${o.maxPods}`);
+  const args = [
+    `/etc/eks/bootstrap.sh ${shellQuote(o.clusterName)}`,
+    `--apiserver-endpoint ${shellQuote(o.clusterEndpoint)}`,
+  ];
+  if (o.clusterCABundle) args.push(`--b64-cluster-ca ${shellQuote(o.clusterCABundle)}`);
+  const dns = o.kubelet?.clusterDNS?.[0];
+  if (dns) args.push(`--dns-cluster-ip ${shellQuote(dns)}`);
+  if (o.maxPods !== undefined) args.push('--use-max-pods false');
+  if (extra.length) args.push(`--kubelet-extra-args ${shellQuote(extra.join(' '))}`);
+  const script = ['#!/bin/bash -xe', args.join(' \\\n  ')].join('\n');
+  const parts = o.custom ? mimeParts(o.custom) : [];
+  parts.push({ contentType: 'text/x-shellscript; charset="us-ascii"', body: script });
+  return mimeDocument(parts);
+}
+
+/** User data for the family, or the node class's own verbatim for Custom (and families we do not template). */
+export function userDataFor(family: AmiFamily, o: UserDataOptions): string | undefined {
+  if (family === 'AL2023') return al2023UserData(o);
+  if (family === 'AL2') return al2UserData(o);
+  if (family === 'Bottlerocket') return bottlerocketUserData(o);
+  return o.custom;
+}

@@ -1,0 +1,143 @@
+import pino from 'pino';
+import { SimClock } from '../../clock/sim-clock';
+import { Kinds } from '../../kube/kinds';
+import { MemoryApiServer } from '../../kube/memory/memory-api-server';
+import { loadLabManifests } from '../../lab/seed-lab';
+import type { EC2NodeClass, Node, NodeClaim, NodePool } from '../../kube/objects';
+import { InsufficientCapacityError, NodeClaimNotFoundError } from '../types';
+import { KWOK_PROVIDER_LABEL, createKwokCloudProvider, type KwokCloudProvider } from './index';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+// The lab's node class: kubelet systemReserved cpu 150m.
+const nodeClass = loadLabManifests().nodeClass[0] as EC2NodeClass;
+
+const nodePool: NodePool = {
+  apiVersion: 'karpenter.sh/v1',
+  kind: 'NodePool',
+  metadata: { name: 'default' },
+  spec: {
+    template: {
+      spec: {
+        requirements: [],
+        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+      },
+    },
+  },
+} as unknown as NodePool;
+
+function claim(name: string, types: string[], cpu = '100m'): NodeClaim {
+  return {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodeClaim',
+    metadata: { name, labels: { 'karpenter.sh/nodepool': 'default', team: 'a' } },
+    spec: {
+      requirements: [
+        { key: 'node.kubernetes.io/instance-type', operator: 'In', values: types },
+        { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+      ],
+      resources: { requests: { cpu } },
+      taints: [{ key: 'dedicated', value: 'a', effect: 'NoSchedule' }],
+      startupTaints: [{ key: 'cni-not-ready', effect: 'NoSchedule' }],
+      nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+      expireAfter: '720h',
+    },
+  } as NodeClaim;
+}
+
+let api: MemoryApiServer;
+let cloud: KwokCloudProvider;
+
+beforeEach(async () => {
+  const clock = new SimClock(T0);
+  api = new MemoryApiServer({ clock });
+  await api.create(Kinds.EC2NodeClass, nodeClass);
+  await api.create(Kinds.NodePool, nodePool);
+  cloud = await createKwokCloudProvider({ api, clock, logger: pino({ level: 'silent' }) });
+});
+
+describe('KwokCloudProvider', () => {
+  it('launches a claim as a kwok-managed Node with the capacity of the cheapest fitting type', async () => {
+    const launched = await cloud.create(claim('c1', ['t3a.medium', 't3a.xlarge']));
+    expect(launched.status?.providerID).toBe('kwok://c1');
+    expect(launched.metadata.labels?.['node.kubernetes.io/instance-type']).toBe('t3a.medium');
+
+    const node = (await api.get(Kinds.Node, 'c1')) as Node;
+    expect(node.metadata.annotations?.['kwok.x-k8s.io/node']).toBe('fake');
+    expect(node.spec?.providerID).toBe('kwok://c1');
+    expect(node.metadata.labels).toMatchObject({
+      'node.kubernetes.io/instance-type': 't3a.medium',
+      'karpenter.sh/nodepool': 'default',
+      'karpenter.sh/capacity-type': 'on-demand',
+      'kubernetes.io/hostname': 'c1',
+      team: 'a',
+      [KWOK_PROVIDER_LABEL]: 'true',
+    });
+    expect(node.metadata.labels?.['topology.kubernetes.io/zone']).toBe(
+      launched.metadata.labels?.['topology.kubernetes.io/zone'],
+    );
+    // 2 vCPU − 70m kubeReserved − 150m systemReserved from the node class.
+    expect(node.status?.capacity?.cpu).toBe('2');
+    expect(node.status?.allocatable?.cpu).toBe('1780m');
+    // kwok sets Ready; the lifecycle lifts the unregistered taint and waits for the startup taint to go.
+    expect(node.status?.conditions).toBeUndefined();
+    expect(node.spec?.taints?.map((t) => t.key)).toEqual([
+      'karpenter.sh/unregistered',
+      'dedicated',
+      'cni-not-ready',
+    ]);
+  });
+
+  it('picks a larger type when the requests do not fit the cheapest', async () => {
+    const launched = await cloud.create(claim('c2', ['t3a.medium', 't3a.xlarge'], '3'));
+    expect(launched.metadata.labels?.['node.kubernetes.io/instance-type']).toBe('t3a.xlarge');
+    expect((await api.get(Kinds.Node, 'c2'))?.status?.capacity?.cpu).toBe('4');
+  });
+
+  it('reports insufficient capacity when no type fits', async () => {
+    await expect(cloud.create(claim('c3', ['t3a.medium'], '64'))).rejects.toBeInstanceOf(
+      InsufficientCapacityError,
+    );
+    expect(await api.get(Kinds.Node, 'c3')).toBeUndefined();
+  });
+
+  it('is idempotent when a launch is retried after its node was created', async () => {
+    const first = await cloud.create(claim('c4', ['t3a.medium']));
+    const again = await cloud.create(claim('c4', ['t3a.medium']));
+    expect(again.status?.providerID).toBe(first.status?.providerID);
+    expect((await api.list(Kinds.Node)).items).toHaveLength(1);
+  });
+
+  it('lists and gets only the nodes it launched', async () => {
+    await cloud.create(claim('c5', ['t3a.medium']));
+    await api.create(Kinds.Node, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'someone-else' },
+      spec: { providerID: 'kwok://someone-else' },
+    });
+    expect((await cloud.list()).map((c) => c.metadata.name)).toEqual(['c5']);
+    const got = await cloud.get('kwok://c5');
+    expect(got.metadata.labels?.['node.kubernetes.io/instance-type']).toBe('t3a.medium');
+    expect(got.metadata.labels?.[KWOK_PROVIDER_LABEL]).toBeUndefined();
+    await expect(cloud.get('kwok://missing')).rejects.toBeInstanceOf(NodeClaimNotFoundError);
+    await expect(cloud.get('aws:///us-east-1a/i-1')).rejects.toBeInstanceOf(NodeClaimNotFoundError);
+  });
+
+  it('terminates by deleting the node, and reports it gone while a finalizer holds the object', async () => {
+    const launched = await cloud.create(claim('c6', ['t3a.medium']));
+    await api.patch(Kinds.Node, 'c6', { metadata: { finalizers: ['karpenter.sh/termination'] } });
+    await cloud.delete(launched);
+    expect((await api.get(Kinds.Node, 'c6'))?.metadata.deletionTimestamp).toBeDefined();
+    await expect(cloud.delete(launched)).rejects.toBeInstanceOf(NodeClaimNotFoundError);
+    await expect(cloud.get('kwok://c6')).rejects.toBeInstanceOf(NodeClaimNotFoundError);
+    expect(await cloud.list()).toEqual([]);
+  });
+
+  it('flags a node whose instance type left the catalog as drifted', async () => {
+    const launched = await cloud.create(claim('c7', ['t3a.medium']));
+    expect(await cloud.isDrifted(launched)).toBeUndefined();
+    launched.metadata.labels = { ...launched.metadata.labels, 'node.kubernetes.io/instance-type': 'x9.huge' };
+    expect(await cloud.isDrifted(launched)).toBe('InstanceTypeNotFound');
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Picks the CloudProvider named by CLOUD_PROVIDER. AWS and kwok are imported only when chosen, so a kwok or
+ * simulated controller never loads the AWS SDK (the simulated cloud is small and always there).
+ */
+import type { Clock } from '../clock/clock';
+import type { KubeApi } from '../kube/api';
+import type { Logger } from '../logging';
+import type { Settings } from '../settings';
+import { defaultCatalog } from './simulated/catalog';
+import { SimulatedCloud } from './simulated/simulated-cloud';
+import type { CloudProvider } from './types';
+
+export interface CloudProviderContext {
+  api: KubeApi;
+  clock: Clock;
+  logger: Logger;
+  settings: Settings;
+}
+
+/** A provider, and what only some providers offer (AWS: marking offerings unavailable after interruptions). */
+export interface ProviderHandle {
+  cloud: CloudProvider;
+  markUnavailable?: (instanceType: string, zone: string, capacityType: string) => void;
+}
+
+type Factory = (ctx: CloudProviderContext) => Promise<ProviderHandle>;
+
+export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory> = {
+  aws: async ({ api, clock, logger, settings }) => {
+    const { createAwsCloudProvider } = await import('./aws/index.js');
+    if (!settings.clusterEndpoint) {
+      throw new Error('CLUSTER_ENDPOINT is required with CLOUD_PROVIDER=aws: set it to the API server URL');
+    }
+    const cloud = await createAwsCloudProvider({
+      api,
+      clock,
+      logger,
+      clusterName: settings.clusterName,
+      clusterEndpoint: settings.clusterEndpoint,
+      region: settings.awsRegion as string,
+      ...(settings.clusterCABundle ? { clusterCABundle: settings.clusterCABundle } : {}),
+      ...(settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {}),
+      ...(settings.interruptionQueue ? { interruptionQueue: settings.interruptionQueue } : {}),
+    });
+    return { cloud, markUnavailable: (it, zone, ct) => cloud.markUnavailable(it, zone, ct) };
+  },
+  kwok: async ({ api, clock, logger }) => {
+    const { createKwokCloudProvider } = await import('./kwok/index.js');
+    return { cloud: await createKwokCloudProvider({ api, clock, logger }) };
+  },
+  simulated: ({ api, clock }) =>
+    Promise.resolve({ cloud: new SimulatedCloud({ api, clock, catalog: defaultCatalog }) }),
+};
+
+export function createCloudProvider(ctx: CloudProviderContext): Promise<ProviderHandle> {
+  return CLOUD_PROVIDER_FACTORIES[ctx.settings.cloudProvider](ctx);
+}

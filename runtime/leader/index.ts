@@ -1,0 +1,1 @@
+export { LeaderElector, DEFAULT_LEASE_NAME, type LeaderElectorOptions } from './leader-elector';

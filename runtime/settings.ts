@@ -1,0 +1,258 @@
+/**
+ * The controller's settings, from environment variables and command-line flags, with Karpenter's names where
+ * Karpenter has the setting. Flags win over the environment. Everything is validated at start: a bad value stops
+ * the process with one line per problem naming the variable, what it holds and what it should hold.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../sdk/api/common';
+
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export const CLOUD_PROVIDERS = ['aws', 'kwok', 'simulated'] as const;
+
+export interface Settings {
+  /** CLUSTER_NAME: the EKS cluster's name, used to discover and tag resources. Required for aws. */
+  clusterName: string;
+  /** CLUSTER_ENDPOINT: the API server URL nodes join. */
+  clusterEndpoint?: string;
+  /** CLUSTER_CA_BUNDLE: base64 CA bundle of the API server, for nodes' bootstrap. */
+  clusterCABundle?: string;
+  /** INTERRUPTION_QUEUE: SQS queue of spot interruption and health events; off when unset. */
+  interruptionQueue?: string;
+  /** AWS_REGION. Required for aws. */
+  awsRegion?: string;
+  /** AWS_ENDPOINT_URL: an emulator (moto) for every AWS service; unset for real AWS. */
+  awsEndpoint?: string;
+  /** BATCH_IDLE_DURATION: close a provisioning batch after this long without new pods. @default 1s */
+  batchIdleMs: number;
+  /** BATCH_MAX_DURATION: never keep a batch open longer. @default 10s */
+  batchMaxMs: number;
+  /** FEATURE_GATES: "Name=true,Other=false". @default {} */
+  featureGates: Record<string, boolean>;
+  /** LOG_LEVEL. @default "info" */
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** METRICS_PORT: Prometheus /metrics. @default 8080 */
+  metricsPort: number;
+  /** HEALTH_PROBE_PORT: /healthz and /readyz. @default 8081 */
+  healthProbePort: number;
+  /** LEADER_ELECT: take a Lease before acting, so only one replica acts. @default true */
+  leaderElect: boolean;
+  /** LEADER_ELECTION_NAMESPACE, else POD_NAMESPACE: where the Lease lives. @default "kube-system" */
+  leaderElectionNamespace: string;
+  /** CLOUD_PROVIDER: aws, kwok or simulated. @default "aws" */
+  cloudProvider: (typeof CLOUD_PROVIDERS)[number];
+}
+
+/** One setting: its environment variable, its flag, and how to read and check it. */
+interface SettingSpec {
+  env: string;
+  flag: string;
+  description: string;
+  schema: z.ZodType;
+  /** What a valid value looks like, for the error message. */
+  expected: string;
+}
+
+const duration = z.string().transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a duration' });
+    return z.NEVER;
+  }
+});
+
+/** 0 lets the OS pick a free port (tests, the embedded viewer). */
+const port = z.coerce.number().int().min(0).max(65535);
+
+const bool = z
+  .string()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0']))
+  .transform((v) => v === 'true' || v === '1');
+
+const featureGates = z.string().transform((v, ctx) => {
+  const out: Record<string, boolean> = {};
+  for (const entry of v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)=(true|false)$/.exec(entry);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `bad entry "${entry}"` });
+      return z.NEVER;
+    }
+    out[m[1] as string] = m[2] === 'true';
+  }
+  return out;
+});
+
+const optionalText = z.string().min(1);
+
+export const SETTINGS: Record<keyof Settings, SettingSpec> = {
+  clusterName: {
+    env: 'CLUSTER_NAME',
+    flag: 'cluster-name',
+    description: 'the cluster name, for discovery and tagging',
+    schema: optionalText,
+    expected: 'a non-empty cluster name',
+  },
+  clusterEndpoint: {
+    env: 'CLUSTER_ENDPOINT',
+    flag: 'cluster-endpoint',
+    description: 'the API server URL nodes join',
+    schema: z.url({ protocol: /^https?$/ }),
+    expected: 'an http(s) URL such as https://ABC.gr7.us-east-1.eks.amazonaws.com',
+  },
+  clusterCABundle: {
+    env: 'CLUSTER_CA_BUNDLE',
+    flag: 'cluster-ca-bundle',
+    description: 'base64 CA bundle of the API server',
+    schema: z.base64(),
+    expected: 'base64-encoded PEM',
+  },
+  interruptionQueue: {
+    env: 'INTERRUPTION_QUEUE',
+    flag: 'interruption-queue',
+    description: 'SQS queue name for interruption events (off when unset)',
+    schema: optionalText,
+    expected: 'an SQS queue name',
+  },
+  awsRegion: {
+    env: 'AWS_REGION',
+    flag: 'aws-region',
+    description: 'the AWS region',
+    schema: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+    expected: 'a region such as us-east-1',
+  },
+  awsEndpoint: {
+    env: 'AWS_ENDPOINT_URL',
+    flag: 'aws-endpoint-url',
+    description: 'an AWS emulator URL (moto) for every service; unset for real AWS',
+    schema: z.url({ protocol: /^https?$/ }),
+    expected: 'an http(s) URL such as http://localhost:5000',
+  },
+  batchIdleMs: {
+    env: 'BATCH_IDLE_DURATION',
+    flag: 'batch-idle-duration',
+    description: 'close a provisioning batch after this long without new pods (default 1s)',
+    schema: duration,
+    expected: 'a duration such as 1s, 500ms or 2m',
+  },
+  batchMaxMs: {
+    env: 'BATCH_MAX_DURATION',
+    flag: 'batch-max-duration',
+    description: 'the longest a provisioning batch stays open (default 10s)',
+    schema: duration,
+    expected: 'a duration such as 10s or 1m',
+  },
+  featureGates: {
+    env: 'FEATURE_GATES',
+    flag: 'feature-gates',
+    description: 'feature gates, e.g. SpotToSpotConsolidation=true',
+    schema: featureGates,
+    expected: 'comma-separated Name=true|false pairs, such as SpotToSpotConsolidation=true,NodeRepair=false',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    description: `log level: ${LOG_LEVELS.join(', ')} (default info)`,
+    schema: z.enum(LOG_LEVELS),
+    expected: `one of ${LOG_LEVELS.join(', ')}`,
+  },
+  metricsPort: {
+    env: 'METRICS_PORT',
+    flag: 'metrics-port',
+    description: 'port of /metrics (default 8080)',
+    schema: port,
+    expected: 'a port number from 0 (any free port) to 65535',
+  },
+  healthProbePort: {
+    env: 'HEALTH_PROBE_PORT',
+    flag: 'health-probe-port',
+    description: 'port of /healthz and /readyz (default 8081)',
+    schema: port,
+    expected: 'a port number from 0 (any free port) to 65535',
+  },
+  leaderElect: {
+    env: 'LEADER_ELECT',
+    flag: 'leader-elect',
+    description: 'take a Lease before acting (default true)',
+    schema: bool,
+    expected: 'true or false',
+  },
+  leaderElectionNamespace: {
+    env: 'LEADER_ELECTION_NAMESPACE',
+    flag: 'leader-election-namespace',
+    description: 'namespace of the leader Lease (default POD_NAMESPACE, else kube-system)',
+    schema: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+    expected: 'a namespace name (lower-case letters, digits and "-")',
+  },
+  cloudProvider: {
+    env: 'CLOUD_PROVIDER',
+    flag: 'cloud-provider',
+    description: `cloud provider: ${CLOUD_PROVIDERS.join(', ')} (default aws)`,
+    schema: z.enum(CLOUD_PROVIDERS),
+    expected: `one of ${CLOUD_PROVIDERS.join(', ')}`,
+  },
+};
+
+const DEFAULTS = {
+  batchIdleMs: 1000,
+  batchMaxMs: 10_000,
+  featureGates: {},
+  logLevel: 'info',
+  metricsPort: 8080,
+  healthProbePort: 8081,
+  leaderElect: true,
+  cloudProvider: 'aws',
+} satisfies Partial<Settings>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Raw values by environment variable name; flags are given by the same names (the CLI maps them). */
+export type RawSettings = Record<string, string | undefined>;
+
+/** Read, default and validate settings; throws SettingsError listing every bad value. */
+export function loadSettings(env: RawSettings, flags: RawSettings = {}): Settings {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = { ...DEFAULTS };
+  for (const [key, spec] of Object.entries(SETTINGS) as [keyof Settings, SettingSpec][]) {
+    const fromFlag = flags[spec.env];
+    const raw = fromFlag ?? env[spec.env];
+    if (raw === undefined || raw === '') continue;
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) out[key] = parsed.data;
+    else {
+      const source = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
+      problems.push(`${source}=${JSON.stringify(raw)} is invalid: expected ${spec.expected}`);
+    }
+  }
+  out.leaderElectionNamespace ??= env.POD_NAMESPACE || 'kube-system';
+  const settings = out as unknown as Settings & { clusterName?: string };
+  if (settings.cloudProvider === 'aws') {
+    if (!settings.clusterName)
+      problems.push('CLUSTER_NAME is required with CLOUD_PROVIDER=aws: set it to your EKS cluster name');
+    if (!settings.awsRegion)
+      problems.push(
+        'AWS_REGION is required with CLOUD_PROVIDER=aws: set it to the region of the cluster, e.g. us-east-1',
+      );
+  }
+  if (settings.batchIdleMs > settings.batchMaxMs) {
+    problems.push(
+      `BATCH_IDLE_DURATION (${settings.batchIdleMs}ms) is longer than BATCH_MAX_DURATION (${settings.batchMaxMs}ms): make the idle duration the shorter one`,
+    );
+  }
+  if (settings.metricsPort !== 0 && settings.metricsPort === settings.healthProbePort) {
+    problems.push(
+      `METRICS_PORT and HEALTH_PROBE_PORT are both ${settings.metricsPort}: give them different ports`,
+    );
+  }
+  if (problems.length) throw new SettingsError(problems);
+  settings.clusterName ??= settings.cloudProvider;
+  return settings;
+}

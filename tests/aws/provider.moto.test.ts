@@ -1,0 +1,247 @@
+/**
+ * The AWS cloud provider against moto in server mode: discovery, launch through CreateFleet, get/list by tags,
+ * terminate. moto has no Pricing API (the provider uses its static price table) and none of the EKS SSM AMI
+ * parameters (the harness injects them, pointing at AMIs moto ships).
+ */
+import {
+  DescribeInstancesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import pino from 'pino';
+import { RealClock } from '../../runtime/clock/clock';
+import { createAwsCloudProvider, type AwsCloudProvider } from '../../runtime/cloudprovider/aws';
+import { NodeClaimNotFoundError } from '../../runtime/cloudprovider/types';
+import { Kinds } from '../../runtime/kube/kinds';
+import { MemoryApiServer } from '../../runtime/kube/memory/memory-api-server';
+import { testNodeClass } from '../../runtime/cloudprovider/aws/testing';
+import type { EC2NodeClass, NodeClaim, NodePool } from '../../runtime/kube/objects';
+import {
+  motoAvailable,
+  motoClientConfig,
+  seedMotoForKarpenter,
+  startMoto,
+  type MotoServer,
+  type SeededMoto,
+} from '../support/moto';
+
+const CLUSTER = 'moto-test';
+const ROLE = 'KarpenterNodeRole-moto-test';
+const unavailable = motoAvailable();
+const describeMoto = unavailable ? describe.skip : describe;
+if (unavailable) console.warn(`skipping moto integration tests: ${unavailable}`);
+
+function nodeClass(): EC2NodeClass {
+  return testNodeClass({
+    role: ROLE,
+    subnetSelectorTerms: [{ tags: { 'karpenter.sh/discovery': CLUSTER } }],
+    securityGroupSelectorTerms: [{ tags: { 'karpenter.sh/discovery': CLUSTER } }],
+    tags: { team: 'platform' },
+  });
+}
+
+function nodePool(): NodePool {
+  return {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodePool',
+    metadata: { name: 'general' },
+    spec: {
+      template: {
+        spec: {
+          requirements: [],
+          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+        },
+      },
+    },
+  } as unknown as NodePool;
+}
+
+function claim(name: string, capacityType: string, types: string[]): NodeClaim {
+  return {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodeClaim',
+    metadata: { name, uid: `uid-${name}`, labels: { 'karpenter.sh/nodepool': 'general', team: 'a' } },
+    spec: {
+      requirements: [
+        { key: 'karpenter.sh/capacity-type', operator: 'In', values: [capacityType] },
+        { key: 'node.kubernetes.io/instance-type', operator: 'In', values: types },
+      ],
+      nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+      resources: { requests: { cpu: '500m', memory: '1Gi' } },
+      taints: [{ key: 'dedicated', value: 'ml', effect: 'NoSchedule' }],
+      expireAfter: '720h',
+    },
+  } as NodeClaim;
+}
+
+function withCapacityTypes(c: NodeClaim, values: string[]): NodeClaim {
+  c.spec.requirements = c.spec.requirements.map((r) =>
+    r.key === 'karpenter.sh/capacity-type' ? { ...r, values } : r,
+  );
+  return c;
+}
+
+describeMoto('AWS cloud provider on moto', () => {
+  let moto: MotoServer;
+  let seeded: SeededMoto;
+  let api: MemoryApiServer;
+  let provider: AwsCloudProvider;
+  let ec2: EC2Client;
+
+  beforeAll(async () => {
+    // c5.large spot is out of capacity everywhere (moto_server.py fakes EC2's ICE answer for it).
+    moto = await startMoto({
+      insufficientCapacity: ['spot:c5.large:us-east-1a', 'spot:c5.large:us-east-1b'],
+    });
+    seeded = await seedMotoForKarpenter(moto.endpoint, { clusterName: CLUSTER, nodeRoleName: ROLE });
+    const clock = new RealClock();
+    api = new MemoryApiServer({ clock });
+    await api.create(Kinds.EC2NodeClass, nodeClass());
+    await api.create(Kinds.NodePool, nodePool());
+    ec2 = new EC2Client(motoClientConfig(moto.endpoint));
+    provider = await createAwsCloudProvider({
+      api,
+      clock,
+      logger: pino({ level: 'silent' }),
+      clusterName: CLUSTER,
+      clusterEndpoint: 'https://ABCDEF.gr7.us-east-1.eks.amazonaws.com',
+      clusterCABundle: 'Q0EtQlVORExF',
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      kubernetesVersion: '1.33',
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    ec2?.destroy();
+    await moto?.stop();
+  });
+
+  it('discovers subnets and security groups by tag, AMIs by alias, and creates the instance profile', async () => {
+    const nc = (await api.get(Kinds.EC2NodeClass, 'default')) as EC2NodeClass;
+    const r = await provider.resolveNodeClass(nc);
+    expect(r.problems).toEqual({});
+    expect(r.subnets.map((s) => s.id).sort()).toEqual(seeded.subnets.map((s) => s.id).sort());
+    expect(r.securityGroups.map((g) => g.id)).toEqual([seeded.securityGroupId]);
+    expect(new Map(r.amis.map((a) => [a.arch, a.id]))).toEqual(
+      new Map([
+        ['amd64', seeded.amis.x86_64],
+        ['arm64', seeded.amis.arm64],
+      ]),
+    );
+    const iam = new IAMClient(motoClientConfig(moto.endpoint));
+    const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: r.instanceProfile }));
+    iam.destroy();
+    expect(profile.InstanceProfile?.Roles?.map((x) => x.RoleName)).toEqual([ROLE]);
+
+    const stored = (await api.get(Kinds.EC2NodeClass, 'default')) as EC2NodeClass;
+    expect(stored.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(stored.status?.subnets?.map((s) => s.zone).sort()).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(stored.status?.instanceProfile).toBe(r.instanceProfile);
+  }, 60_000);
+
+  it('resolves Bottlerocket aliases, subnet ids and security group names too', async () => {
+    const nc = testNodeClass(
+      {
+        role: ROLE,
+        amiSelectorTerms: [{ alias: 'bottlerocket@latest' }],
+        subnetSelectorTerms: [{ id: seeded.subnets[0]?.id as string }],
+        securityGroupSelectorTerms: [{ name: `${CLUSTER}-node` }],
+      },
+      'bottlerocket',
+    );
+    const r = await provider.resolveNodeClass(nc);
+    expect(r.problems).toEqual({});
+    expect(r.subnets.map((s) => s.id)).toEqual([seeded.subnets[0]?.id]);
+    expect(r.securityGroups.map((g) => g.id)).toEqual([seeded.securityGroupId]);
+    expect(r.amis.map((a) => a.id).sort()).toEqual([seeded.amis.x86_64, seeded.amis.arm64].sort());
+  }, 60_000);
+
+  it('lists priced instance types in the subnets zones', async () => {
+    const types = await provider.getInstanceTypes(nodePool());
+    const m5 = types.find((t) => t.name === 'm5.large');
+    expect(m5).toBeDefined();
+    expect(new Set(m5?.offerings.map((o) => o.zone))).toEqual(new Set(['us-east-1a', 'us-east-1b']));
+    expect(m5?.offerings.find((o) => o.capacityType === 'on-demand')?.price).toBe(0.096);
+    expect(m5?.allocatable.cpu).toBeLessThan(m5?.capacity.cpu as number);
+    expect(types.every((t) => t.offerings.every((o) => o.zone !== 'us-east-1c'))).toBe(true);
+  }, 60_000);
+
+  let launched: NodeClaim;
+  it('launches through CreateFleet with the cluster, nodepool, nodeclaim and Name tags', async () => {
+    launched = await provider.create(claim('general-abc12', 'on-demand', ['m5.large']));
+    expect(launched.status?.providerID).toMatch(/^aws:\/\/\/us-east-1[ab]\/i-[0-9a-f]+$/);
+    expect(launched.metadata.labels).toMatchObject({
+      'node.kubernetes.io/instance-type': 'm5.large',
+      'karpenter.sh/capacity-type': 'on-demand',
+      'karpenter.k8s.aws/instance-family': 'm5',
+    });
+    const id = launched.status?.providerID?.split('/').pop() as string;
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    const instance = out.Reservations?.[0]?.Instances?.[0];
+    expect(instance?.InstanceType).toBe('m5.large');
+    const tags = Object.fromEntries((instance?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({
+      [`kubernetes.io/cluster/${CLUSTER}`]: 'owned',
+      'karpenter.sh/nodepool': 'general',
+      'karpenter.sh/nodeclaim': 'general-abc12',
+      'karpenter.k8s.aws/ec2nodeclass': 'default',
+      Name: 'general-abc12',
+      team: 'platform',
+    });
+    expect(instance?.ImageId).toBe(seeded.amis.x86_64);
+
+    const templates = await ec2.send(
+      new DescribeLaunchTemplatesCommand({
+        Filters: [{ Name: 'tag:karpenter.sh/nodepool', Values: ['general'] }],
+      }),
+    );
+    const name = templates.LaunchTemplates?.[0]?.LaunchTemplateName as string;
+    expect(name).toMatch(/^karpenter\.k8s\.aws\/[0-9a-f]{20}$/);
+    const version = await ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: name, Versions: ['$Latest'] }),
+    );
+    const data = version.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+    expect(data?.MetadataOptions?.HttpTokens).toBe('required');
+    expect(data?.ImageId).toBe(seeded.amis.x86_64);
+    const userData = Buffer.from(data?.UserData ?? '', 'base64').toString('utf8');
+    expect(userData).toContain('kind: NodeConfig');
+    expect(userData).toContain(`name: ${CLUSTER}`);
+    expect(userData).toContain('--register-with-taints=dedicated=ml:NoSchedule');
+  }, 60_000);
+
+  it('finds the instance by provider ID and in the cluster list, then terminates it', async () => {
+    const providerID = launched.status?.providerID as string;
+    const got = await provider.get(providerID);
+    expect(got.metadata.name).toBe('general-abc12');
+    expect((await provider.list()).map((c) => c.status?.providerID)).toContain(providerID);
+    await provider.delete(launched);
+    await expect(provider.get(providerID)).rejects.toBeInstanceOf(NodeClaimNotFoundError);
+    await expect(provider.delete(launched)).rejects.toBeInstanceOf(NodeClaimNotFoundError);
+    expect((await provider.list()).map((c) => c.status?.providerID)).not.toContain(providerID);
+  }, 60_000);
+
+  it('falls back to on-demand when CreateFleet reports no spot capacity, and skips that offering afterwards', async () => {
+    const out = await provider.create(
+      withCapacityTypes(claim('general-ice01', 'spot', ['c5.large']), ['spot', 'on-demand']),
+    );
+    expect(out.metadata.labels?.['karpenter.sh/capacity-type']).toBe('on-demand');
+    expect(out.metadata.labels?.['node.kubernetes.io/instance-type']).toBe('c5.large');
+    const c5 = (await provider.getInstanceTypes(nodePool())).find((t) => t.name === 'c5.large');
+    expect(c5?.offerings.filter((o) => o.capacityType === 'spot').map((o) => o.available)).toEqual([
+      false,
+      false,
+    ]);
+    expect(c5?.offerings.filter((o) => o.capacityType === 'on-demand').every((o) => o.available)).toBe(true);
+  }, 60_000);
+
+  it('launches spot with the spot capacity type', async () => {
+    const spot = await provider.create(claim('general-spot1', 'spot', ['m5.large', 'c5.large']));
+    expect(spot.metadata.labels?.['karpenter.sh/capacity-type']).toBe('spot');
+    const id = spot.status?.providerID?.split('/').pop() as string;
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    expect(out.Reservations?.[0]?.Instances?.[0]?.InstanceLifecycle).toBe('spot');
+  }, 60_000);
+});
