@@ -11,6 +11,7 @@ import type { KubeApi } from './kube/api';
 import { Kinds } from './kube/kinds';
 import type { KubeObject } from './kube/objects';
 import { createLogger } from './logging';
+import { explainNode } from './explain/explain-node';
 import { DEFAULT_LAB_DIR, LAB_STEPS, loadLabManifests, runLab, type LabFrame } from './lab/seed-lab';
 import { ControllerProcess } from './server/controller-process';
 import { RealClock } from './clock/clock';
@@ -280,6 +281,20 @@ export function buildProgram(): Command {
   controller.action(async (opts: Record<string, string | boolean | undefined>) => {
     process.exitCode = await controllerCommand(opts);
   });
+  program
+    .command('explain')
+    .description(
+      "say why a node was not disrupted: the controller's latest decision and what its objects say",
+    )
+    .argument('<kind>', 'what to explain: node')
+    .argument('<name>', 'the node name')
+    .action(async (kind: string, name: string) => {
+      if (kind !== 'node')
+        throw new Error(`cannot explain "${kind}": only "explain node <name>" is supported`);
+      const { ClientNodeApi } = await import('./kube/client-node/client-node-api.js');
+      const lines = await explainNode(ClientNodeApi.fromDefault(), name, Date.now());
+      process.stdout.write(lines.join('\n') + '\n');
+    });
   return program;
 }
 

@@ -142,13 +142,27 @@ export const EvictionSignals = [
 /** Resources kubelet systemReserved / kubeReserved may reserve. */
 export const ReservableResources = ['cpu', 'memory', 'ephemeral-storage', 'pid'] as const;
 
+/**
+ * EC2 tag keys the controller writes on what it launches, and that its IAM policy is scoped by: the controller
+ * may only tag, and later delete, what carries them.
+ */
+export const OwnershipTags = {
+  /** `kubernetes.io/cluster/<name>=owned` */
+  cluster: (clusterName: string): string => `kubernetes.io/cluster/${clusterName}`,
+  eksClusterName: 'eks:eks-cluster-name',
+  nodePool: Labels.nodePool,
+  nodeClaim: 'karpenter.sh/nodeclaim',
+  ec2NodeClass: Labels.ec2NodeClass,
+  region: Labels.region,
+} as const;
+
 /** EC2 tag keys Karpenter writes on everything it launches; an EC2NodeClass may not set them. */
 export const ReservedTagKeys = {
   exact: [
-    'eks:eks-cluster-name',
-    'karpenter.sh/nodepool',
-    'karpenter.sh/nodeclaim',
-    'karpenter.k8s.aws/ec2nodeclass',
+    OwnershipTags.eksClusterName,
+    OwnershipTags.nodePool,
+    OwnershipTags.nodeClaim,
+    OwnershipTags.ec2NodeClass,
   ],
   prefix: ['kubernetes.io/cluster'],
 } as const;

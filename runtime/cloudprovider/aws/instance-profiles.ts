@@ -12,7 +12,7 @@ import {
   type IAMClient,
   type InstanceProfile,
 } from '@aws-sdk/client-iam';
-import { Labels } from '../../../sdk/api/well-known';
+import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
 import type { EC2NodeClass } from '../../kube/objects';
 import { awsCall, awsErrorCode } from './errors';
 
@@ -29,8 +29,8 @@ export function instanceProfileName(ctx: InstanceProfileContext, nodeClassName: 
 
 export function instanceProfileTags(ctx: InstanceProfileContext, nodeClassName: string) {
   return [
-    { Key: `kubernetes.io/cluster/${ctx.clusterName}`, Value: 'owned' },
-    { Key: 'eks:eks-cluster-name', Value: ctx.clusterName },
+    { Key: OwnershipTags.cluster(ctx.clusterName), Value: 'owned' },
+    { Key: OwnershipTags.eksClusterName, Value: ctx.clusterName },
     { Key: Labels.ec2NodeClass, Value: nodeClassName },
     { Key: Labels.region, Value: ctx.region },
   ];

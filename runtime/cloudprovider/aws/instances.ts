@@ -8,7 +8,7 @@ import {
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { Labels } from '../../../sdk/api/well-known';
+import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
 import type { NodeClaim } from '../../kube/objects';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
 
@@ -26,7 +26,7 @@ export function instanceIdOf(providerID: string): string | undefined {
 /** The filters that select this cluster's Karpenter instances that are not yet gone. */
 export function clusterInstanceFilters(clusterName: string) {
   return [
-    { Name: `tag:kubernetes.io/cluster/${clusterName}`, Values: ['owned'] },
+    { Name: `tag:${OwnershipTags.cluster(clusterName)}`, Values: ['owned'] },
     { Name: 'tag-key', Values: [Labels.nodePool] },
     { Name: 'instance-state-name', Values: [...LIVE_STATES, 'shutting-down'] },
   ];
@@ -50,7 +50,7 @@ export function instanceToNodeClaim(i: Instance): NodeClaim {
     apiVersion: 'karpenter.sh/v1',
     kind: 'NodeClaim',
     metadata: {
-      name: tag(i, 'karpenter.sh/nodeclaim') ?? i.InstanceId ?? '',
+      name: tag(i, OwnershipTags.nodeClaim) ?? i.InstanceId ?? '',
       labels,
       ...(i.LaunchTime ? { creationTimestamp: i.LaunchTime.toISOString() } : {}),
     },

@@ -11,7 +11,7 @@ import {
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
-import { Labels, type AmiFamily } from '../../../sdk/api/well-known';
+import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { parseQuantity } from '../../scheduling/resources';
 import { awsErrorCode, classifyAwsError } from './errors';
@@ -133,8 +133,8 @@ export function launchTemplateName(o: LaunchTemplateOptions): string {
 export function launchTemplateTags(o: LaunchTemplateOptions) {
   return [
     ...Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-    { Key: `kubernetes.io/cluster/${o.clusterName}`, Value: 'owned' },
-    { Key: 'eks:eks-cluster-name', Value: o.clusterName },
+    { Key: OwnershipTags.cluster(o.clusterName), Value: 'owned' },
+    { Key: OwnershipTags.eksClusterName, Value: o.clusterName },
     { Key: Labels.nodePool, Value: o.nodePoolName },
     { Key: Labels.ec2NodeClass, Value: o.nodeClassName },
   ];

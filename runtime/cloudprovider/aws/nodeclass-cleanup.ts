@@ -13,7 +13,7 @@ import {
   RemoveRoleFromInstanceProfileCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { Labels } from '../../../sdk/api/well-known';
+import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
 import type { EC2NodeClass } from '../../kube/objects';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
 import { instanceProfileName, type InstanceProfileContext } from './instance-profiles';
@@ -30,7 +30,7 @@ export async function deleteLaunchTemplates(
       ec2.send(
         new DescribeLaunchTemplatesCommand({
           Filters: [
-            { Name: `tag:kubernetes.io/cluster/${clusterName}`, Values: ['owned'] },
+            { Name: `tag:${OwnershipTags.cluster(clusterName)}`, Values: ['owned'] },
             { Name: `tag:${Labels.ec2NodeClass}`, Values: [nodeClassName] },
           ],
           NextToken,

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Labels, type CapacityType } from '../../../sdk/api/well-known';
+import { Labels, type CapacityType, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
@@ -280,10 +280,10 @@ export class AwsCloudProvider implements CloudProvider {
 
     const tags: Record<string, string> = {
       ...nodeClass.spec.tags,
-      [`kubernetes.io/cluster/${this.s.clusterName}`]: 'owned',
-      'eks:eks-cluster-name': this.s.clusterName,
+      [OwnershipTags.cluster(this.s.clusterName)]: 'owned',
+      [OwnershipTags.eksClusterName]: this.s.clusterName,
       [Labels.nodePool]: poolName,
-      'karpenter.sh/nodeclaim': claimName,
+      [OwnershipTags.nodeClaim]: claimName,
       [Labels.ec2NodeClass]: nodeClass.metadata.name as string,
       Name: claimName,
     };

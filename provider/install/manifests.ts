@@ -1,0 +1,210 @@
+/**
+ * The controller's in-cluster objects as plain data: service account, least-privilege RBAC, the Deployment, its
+ * PodDisruptionBudget and the metrics Service. The install component only hands them to @pulumi/kubernetes.
+ */
+import type * as k8s from '@pulumi/kubernetes';
+import type * as pulumi from '@pulumi/pulumi';
+import { Labels } from '../../sdk/api/well-known';
+import { SETTINGS } from '../../runtime/settings';
+
+/** Ports and paths of the contract the controller image keeps (runtime/settings.ts defaults). */
+export const METRICS_PORT = 8080;
+export const HEALTH_PROBE_PORT = 8081;
+/** The image's non-root user (runtime/Dockerfile). */
+export const CONTROLLER_UID = 65532;
+
+export interface ControllerSettings {
+  clusterName: pulumi.Input<string>;
+  clusterEndpoint: pulumi.Input<string>;
+  /** Base64 PEM of the API server's CA. */
+  clusterCABundle?: pulumi.Input<string>;
+  /** The interruption queue's name; interruption handling is off without it. */
+  interruptionQueue?: pulumi.Input<string>;
+  region: pulumi.Input<string>;
+  logLevel?: string;
+  /** "Name=true,Other=false" */
+  featureGates?: string;
+  batchIdleDuration?: string;
+  batchMaxDuration?: string;
+}
+
+export interface ControllerSpec {
+  name: string;
+  namespace: string;
+  serviceAccountName: string;
+  image: pulumi.Input<string>;
+  replicas: number;
+  resources: k8s.types.input.core.v1.ResourceRequirements;
+  settings: ControllerSettings;
+  /** Extra node selector, e.g. the system node group's label. */
+  nodeSelector?: Record<string, string>;
+  tolerations?: k8s.types.input.core.v1.Toleration[];
+}
+
+export function selectorLabels(name: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'karpenter-ts', 'app.kubernetes.io/instance': name };
+}
+
+function env(name: string, value: pulumi.Input<string> | undefined): k8s.types.input.core.v1.EnvVar[] {
+  return value === undefined ? [] : [{ name, value }];
+}
+
+/** Settings as the environment the controller reads (names from runtime/settings.ts). */
+export function controllerEnv(settings: ControllerSettings): k8s.types.input.core.v1.EnvVar[] {
+  return [
+    ...env(SETTINGS.cloudProvider.env, 'aws'),
+    ...env(SETTINGS.clusterName.env, settings.clusterName),
+    ...env(SETTINGS.clusterEndpoint.env, settings.clusterEndpoint),
+    ...env(SETTINGS.clusterCABundle.env, settings.clusterCABundle),
+    ...env(SETTINGS.interruptionQueue.env, settings.interruptionQueue),
+    ...env(SETTINGS.awsRegion.env, settings.region),
+    ...env(SETTINGS.logLevel.env, settings.logLevel),
+    ...env(SETTINGS.featureGates.env, settings.featureGates),
+    ...env(SETTINGS.batchIdleMs.env, settings.batchIdleDuration),
+    ...env(SETTINGS.batchMaxMs.env, settings.batchMaxDuration),
+    ...env(SETTINGS.metricsPort.env, String(METRICS_PORT)),
+    ...env(SETTINGS.healthProbePort.env, String(HEALTH_PROBE_PORT)),
+    ...env(SETTINGS.leaderElect.env, 'true'),
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ];
+}
+
+export function deployment(spec: ControllerSpec): k8s.types.input.apps.v1.Deployment {
+  const labels = selectorLabels(spec.name);
+  const probe = (path: string): k8s.types.input.core.v1.Probe => ({
+    httpGet: { path, port: 'http-probes' },
+    initialDelaySeconds: 5,
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+  });
+  return {
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    spec: {
+      // Two replicas: one leads, the other takes the Lease over within seconds if the leader's node goes away.
+      replicas: spec.replicas,
+      revisionHistoryLimit: 10,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: spec.serviceAccountName,
+          priorityClassName: 'system-cluster-critical',
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: CONTROLLER_UID,
+            runAsGroup: CONTROLLER_UID,
+            fsGroup: CONTROLLER_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          nodeSelector: { 'kubernetes.io/os': 'linux', ...spec.nodeSelector },
+          affinity: {
+            // Never on a node the controller itself manages: it would have to drain itself.
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: Labels.nodePool, operator: 'DoesNotExist' }] },
+                ],
+              },
+            },
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                { topologyKey: Labels.hostname, labelSelector: { matchLabels: labels } },
+              ],
+            },
+          },
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: Labels.zone,
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: labels },
+            },
+          ],
+          tolerations: spec.tolerations ?? [{ key: 'CriticalAddonsOnly', operator: 'Exists' }],
+          containers: [
+            {
+              name: 'controller',
+              image: spec.image,
+              imagePullPolicy: 'IfNotPresent',
+              env: controllerEnv(spec.settings),
+              ports: [
+                { name: 'http-metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+                { name: 'http-probes', containerPort: HEALTH_PROBE_PORT, protocol: 'TCP' },
+              ],
+              livenessProbe: probe('/healthz'),
+              readinessProbe: probe('/readyz'),
+              resources: spec.resources,
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function podDisruptionBudget(
+  spec: Pick<ControllerSpec, 'name' | 'namespace'>,
+): k8s.types.input.policy.v1.PodDisruptionBudget {
+  const labels = selectorLabels(spec.name);
+  return {
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+  };
+}
+
+export function metricsService(
+  spec: Pick<ControllerSpec, 'name' | 'namespace'>,
+): k8s.types.input.core.v1.Service {
+  const labels = selectorLabels(spec.name);
+  return {
+    metadata: { name: `${spec.name}-metrics`, namespace: spec.namespace, labels },
+    spec: {
+      type: 'ClusterIP',
+      selector: labels,
+      ports: [{ name: 'http-metrics', port: METRICS_PORT, targetPort: 'http-metrics', protocol: 'TCP' }],
+    },
+  };
+}
+
+type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
+
+/**
+ * Cluster-wide permissions, each the least the controllers need: read what they watch, write only the Karpenter
+ * objects, nodes and evictions they own. Status subresources are separate so a typo cannot widen the grant.
+ */
+export const CLUSTER_RULES: PolicyRule[] = [
+  { apiGroups: ['karpenter.sh'], resources: ['nodepools'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['karpenter.sh'], resources: ['nodepools/status'], verbs: ['update', 'patch'] },
+  {
+    apiGroups: ['karpenter.sh'],
+    resources: ['nodeclaims'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
+  { apiGroups: ['karpenter.sh'], resources: ['nodeclaims/status'], verbs: ['update', 'patch'] },
+  { apiGroups: ['karpenter.k8s.aws'], resources: ['ec2nodeclasses'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['karpenter.k8s.aws'], resources: ['ec2nodeclasses/status'], verbs: ['update', 'patch'] },
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
+  { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch'] },
+  // Termination waits for volumes to detach before it lets the instance go.
+  { apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get', 'list', 'watch'] },
+];
+
+/** The leader-election Lease, only in the controller's namespace. */
+export const NAMESPACE_RULES: PolicyRule[] = [
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
+  },
+];

@@ -1,0 +1,49 @@
+/** Argument checks at construction, so a bad program fails before anything is registered, naming the fix. */
+import type { KarpenterInstallArgs } from './karpenter-install';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function installArgProblems(args: KarpenterInstallArgs): string[] {
+  const problems: string[] = [];
+  if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) {
+    problems.push(
+      `replicas: ${args.replicas} is not a whole number of at least 1 (use 2 for leader election)`,
+    );
+  }
+  for (const [field, value] of [
+    ['namespace', args.namespace],
+    ['serviceAccountName', args.serviceAccountName],
+  ] as const) {
+    if (value !== undefined && (value.length > 63 || !DNS_LABEL.test(value))) {
+      problems.push(
+        `${field}: "${value}" is not a DNS label (lowercase letters, digits and "-", at most 63)`,
+      );
+    }
+  }
+  if (args.image !== undefined && args.imageBuild !== undefined) {
+    problems.push('image and imageBuild are both set: give a prebuilt image or build options, not both');
+  }
+  if (args.defaultNodePool) {
+    if (args.nodePools && 'default' in args.nodePools) {
+      problems.push(
+        'nodePools.default: clashes with defaultNodePool: true; rename it or drop defaultNodePool',
+      );
+    }
+    if (args.nodeClasses && 'default' in args.nodeClasses) {
+      problems.push(
+        'nodeClasses.default: clashes with defaultNodePool: true; rename it or drop defaultNodePool',
+      );
+    }
+  }
+  if (args.createNamespace === false && args.namespace === undefined) {
+    problems.push('createNamespace: false needs namespace, the existing namespace to install into');
+  }
+  return problems;
+}
+
+export function validateInstallArgs(name: string, args: KarpenterInstallArgs): void {
+  const problems = installArgProblems(args);
+  if (problems.length > 0) {
+    throw new Error(`invalid KarpenterInstall "${name}":\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
