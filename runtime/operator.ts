@@ -19,6 +19,7 @@ import { TerminationController } from './controllers/termination/termination';
 import { EventRecorder } from './events/recorder';
 import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
+import type { MinValuesPolicy } from './scheduling/scheduler';
 import { ClusterState } from './state/cluster-state';
 
 export interface OperatorSettings {
@@ -26,6 +27,8 @@ export interface OperatorSettings {
   batchIdleMs?: number;
   /** @default 10000 */
   batchMaxMs?: number;
+  /** Whether scheduling may relax minValues to launch. @default "Strict" */
+  minValuesPolicy?: MinValuesPolicy;
 }
 
 export interface OperatorOptions {
@@ -59,6 +62,7 @@ export class Operator {
       ...common,
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
       ...(opts.settings?.batchMaxMs !== undefined ? { maxMs: opts.settings.batchMaxMs } : {}),
+      ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
     });
     this.lifecycle = new NodeClaimLifecycle(common);
     this.termination = new TerminationController(common);
@@ -70,6 +74,7 @@ export class Operator {
     this.disruption = new DisruptionController({
       ...common,
       provisioningBusy: () => this.provisioner.busy || this.provisioner.hasUndecidedPods(),
+      ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
     });
   }
 

@@ -29,6 +29,7 @@ describe('controller settings', () => {
       leaderElect: true,
       leaderElectionNamespace: 'kube-system',
       cloudProvider: 'aws',
+      minValuesPolicy: 'Strict',
     });
   });
 
@@ -41,6 +42,7 @@ describe('controller settings', () => {
       LEADER_ELECT: 'FALSE',
       METRICS_PORT: '9090',
       POD_NAMESPACE: 'karpenter',
+      MIN_VALUES_POLICY: 'BestEffort',
     });
     expect(s).toMatchObject({
       batchIdleMs: 500,
@@ -49,6 +51,7 @@ describe('controller settings', () => {
       leaderElect: false,
       metricsPort: 9090,
       leaderElectionNamespace: 'karpenter',
+      minValuesPolicy: 'BestEffort',
     });
   });
 
@@ -67,6 +70,7 @@ describe('controller settings', () => {
         METRICS_PORT: '99999',
         LOG_LEVEL: 'loud',
         CLOUD_PROVIDER: 'gcp',
+        MIN_VALUES_POLICY: 'Loose',
       }),
     ).toEqual([
       'BATCH_IDLE_DURATION="soon" is invalid: expected a duration such as 1s, 500ms or 2m',
@@ -74,6 +78,7 @@ describe('controller settings', () => {
       'LOG_LEVEL="loud" is invalid: expected one of silent, error, warn, info, debug, trace',
       'METRICS_PORT="99999" is invalid: expected a port number from 0 (any free port) to 65535',
       'CLOUD_PROVIDER="gcp" is invalid: expected one of aws, kwok, simulated',
+      'MIN_VALUES_POLICY="Loose" is invalid: expected one of Strict, BestEffort',
     ]);
   });
 

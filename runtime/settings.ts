@@ -8,6 +8,7 @@ import { parseDuration } from '../sdk/api/common';
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export const CLOUD_PROVIDERS = ['aws', 'kwok', 'simulated'] as const;
+export const MIN_VALUES_POLICIES = ['Strict', 'BestEffort'] as const;
 
 export interface Settings {
   /** CLUSTER_NAME: the EKS cluster's name, used to discover and tag resources. Required for aws. */
@@ -40,6 +41,11 @@ export interface Settings {
   leaderElectionNamespace: string;
   /** CLOUD_PROVIDER: aws, kwok or simulated. @default "aws" */
   cloudProvider: (typeof CLOUD_PROVIDERS)[number];
+  /**
+   * MIN_VALUES_POLICY: Strict leaves pods pending when a requirement's minValues cannot be met; BestEffort launches
+   * with fewer instance types and annotates the NodeClaim. @default "Strict"
+   */
+  minValuesPolicy: (typeof MIN_VALUES_POLICIES)[number];
 }
 
 /** One setting: its environment variable, its flag, and how to read and check it. */
@@ -194,6 +200,13 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: z.enum(CLOUD_PROVIDERS),
     expected: `one of ${CLOUD_PROVIDERS.join(', ')}`,
   },
+  minValuesPolicy: {
+    env: 'MIN_VALUES_POLICY',
+    flag: 'min-values-policy',
+    description: 'Strict or BestEffort: whether minValues may be relaxed to launch (default Strict)',
+    schema: z.enum(MIN_VALUES_POLICIES),
+    expected: `one of ${MIN_VALUES_POLICIES.join(', ')}`,
+  },
 };
 
 const DEFAULTS = {
@@ -205,6 +218,7 @@ const DEFAULTS = {
   healthProbePort: 8081,
   leaderElect: true,
   cloudProvider: 'aws',
+  minValuesPolicy: 'Strict',
 } satisfies Partial<Settings>;
 
 export class SettingsError extends Error {

@@ -198,6 +198,13 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch'] },
   // Termination waits for volumes to detach before it lets the instance go.
   { apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get', 'list', 'watch'] },
+  // Scheduling keeps pods with zonal volumes in their volume's zone.
+  {
+    apiGroups: [''],
+    resources: ['persistentvolumeclaims', 'persistentvolumes'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get', 'list', 'watch'] },
 ];
 
 /** The leader-election Lease, only in the controller's namespace. */

@@ -3,9 +3,10 @@
  * (OR'ed alternatives from required node affinity) and topology terms (spread, pod affinity, pod anti-affinity).
  * Preferences start out as if they were required and are relaxed one at a time, in Karpenter's order, when the
  * pod cannot otherwise be placed: preferred pod affinity, preferred pod anti-affinity, preferred node affinity,
- * then ScheduleAnyway topology spread.
+ * then ScheduleAnyway topology spread, and last (when some node or NodePool has one) PreferNoSchedule taints, which
+ * count as NoSchedule until then.
  */
-import type { LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm } from '../kube/objects';
+import type { LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, Toleration } from '../kube/objects';
 import { podRequirementAlternatives } from './pod-requirements';
 import { Requirement, type Requirements } from './requirements';
 
@@ -21,6 +22,8 @@ export interface TopologyTerm {
   minDomains?: number;
   /** Spread only: count only domains the pod's node requirements allow (nodeAffinityPolicy Honor, the default). */
   honorNodeAffinity: boolean;
+  /** Spread only: count only domains of nodes whose taints the pod tolerates (nodeTaintsPolicy Honor). */
+  honorTaints?: boolean;
 }
 
 export interface PodConstraints {
@@ -29,7 +32,24 @@ export interface PodConstraints {
   terms: TopologyTerm[];
   /** Preferences dropped to reach this level, for explanations. */
   relaxed: string[];
+  /**
+   * The tolerations this level places with. Every taint, PreferNoSchedule included, must be tolerated; the last
+   * level may add a toleration of every PreferNoSchedule taint.
+   */
+  tolerations: Toleration[];
 }
+
+export interface ConstraintLevelOptions {
+  /**
+   * Some node or NodePool has a PreferNoSchedule taint: add a last level that tolerates them all, as Karpenter
+   * does once every other preference is relaxed.
+   * @default false
+   */
+  preferNoScheduleTaints?: boolean;
+}
+
+/** Karpenter's last relaxation: tolerate any PreferNoSchedule taint. */
+const TOLERATE_PREFER_NO_SCHEDULE: Toleration = { operator: 'Exists', effect: 'PreferNoSchedule' };
 
 /** The selector a term really uses: matchLabelKeys copy the pod's own values in. */
 function effectiveSelector(
@@ -74,7 +94,7 @@ function addNodeTerm(alternatives: Requirements[], term: NodeSelectorTerm): Requ
 }
 
 /** The pod's constraints from strictest (every preference required) to loosest (only what is required). */
-export function constraintLevels(pod: Pod): PodConstraints[] {
+export function constraintLevels(pod: Pod, opts: ConstraintLevelOptions = {}): PodConstraints[] {
   const namespace = pod.metadata.namespace ?? 'default';
   const required: TopologyTerm[] = [];
   for (const t of pod.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
@@ -114,6 +134,7 @@ export function constraintLevels(pod: Pod): PodConstraints[] {
       maxSkew: c.maxSkew,
       ...(c.minDomains !== undefined ? { minDomains: c.minDomains } : {}),
       honorNodeAffinity: c.nodeAffinityPolicy !== 'Ignore',
+      ...(c.nodeTaintsPolicy === 'Honor' ? { honorTaints: true } : {}),
     };
     if (c.whenUnsatisfiable === 'DoNotSchedule') required.push(term);
     else preferences.push({ describe: `topology spread on ${c.topologyKey} (ScheduleAnyway)`, term });
@@ -129,7 +150,29 @@ export function constraintLevels(pod: Pod): PodConstraints[] {
       alternatives,
       terms: [...required, ...kept.flatMap((p) => (p.term ? [p.term] : []))],
       relaxed: preferences.slice(0, dropped).map((p) => p.describe),
+      tolerations: pod.spec.tolerations ?? [],
+    });
+  }
+  const loosest = levels[levels.length - 1] as PodConstraints;
+  if (opts.preferNoScheduleTaints) {
+    levels.push({
+      ...loosest,
+      relaxed: [...loosest.relaxed, 'PreferNoSchedule taints'],
+      tolerations: [...loosest.tolerations, TOLERATE_PREFER_NO_SCHEDULE],
     });
   }
   return levels;
+}
+
+/** The levels with extra node requirements (a pod's volume topology) added to every alternative. */
+export function withNodeRequirements(levels: PodConstraints[], extra: Requirement[]): PodConstraints[] {
+  if (extra.length === 0) return levels;
+  return levels.map((level) => ({
+    ...level,
+    alternatives: level.alternatives.map((reqs) => {
+      const out = reqs.clone();
+      for (const r of extra) out.add(r);
+      return out;
+    }),
+  }));
 }

@@ -413,6 +413,24 @@ describe('requirement algebra laws (property tests)', () => {
     );
   });
 
+  it('intersects(a, b), computed without building the intersection, agrees with intersect(a, b).isEmpty()', () => {
+    fc.assert(
+      fc.property(reqArb, reqArb, (a, b) => a.intersects(b) === !a.intersect(b).isEmpty()),
+      runs,
+    );
+  });
+
+  it('single names the one value of an unbounded In, and nothing else has one', () => {
+    fc.assert(
+      fc.property(reqArb, (a) => {
+        const accepted = UNIVERSE.filter((v) => a.has(v));
+        const oneValueIn = !a.complement && a.values.size === 1;
+        return oneValueIn ? a.single === accepted[0] && accepted.length === 1 : a.single === undefined;
+      }),
+      runs,
+    );
+  });
+
   it('intersection is idempotent in membership', () => {
     fc.assert(
       fc.property(reqArb, (a) => {

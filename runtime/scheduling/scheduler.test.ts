@@ -368,7 +368,8 @@ describe('NodePools', () => {
     // The first claim reserves a whole t3a.medium (2 cpu); 1 cpu is left, less than another t3a.medium.
     expect(result.newNodeClaims.map((c) => names(c.pods))).toEqual([['p-0']]);
     expect(reasonsOf(result, 'default/p-1')).toEqual([
-      'NodePool "default": NodePool limits reached (remaining cpu=1)',
+      'NodePool "default": NodePool limit cpu=3 reached (remaining cpu=1; ' +
+        'the smallest fitting instance type needs cpu=2)',
     ]);
   });
 
@@ -382,10 +383,18 @@ describe('NodePools', () => {
         }),
         'default/p',
       );
-    expect(run({ cpu: 0 })).toEqual(['NodePool "default": NodePool limits reached (remaining cpu=0)']);
-    expect(run({ nodes: 0 })).toEqual(['NodePool "default": NodePool limits reached (remaining nodes=0)']);
+    expect(run({ cpu: 0 })).toEqual([
+      'NodePool "default": NodePool limit cpu reached (remaining cpu=0; ' +
+        'the smallest fitting instance type needs cpu=2)',
+    ]);
+    expect(run({ nodes: 0 })).toEqual([
+      'NodePool "default": NodePool limit nodes reached (remaining nodes=0; ' +
+        'the smallest fitting instance type needs nodes=1)',
+    ]);
     expect(run({ cpu: 1500, memory: 0, nodes: 2 })).toEqual([
-      'NodePool "default": NodePool limits reached (remaining cpu=1500m, memory=0Mi, nodes=2)',
+      'NodePool "default": NodePool limit cpu reached (remaining cpu=1500m; ' +
+        'the smallest fitting instance type needs cpu=2); ' +
+        'NodePool limit memory reached (remaining memory=0Mi; the smallest fitting instance type needs memory=4096Mi)',
     ]);
   });
 

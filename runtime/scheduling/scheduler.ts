@@ -6,13 +6,19 @@
  * Order of attempts per pod (largest pods first): existing and in-flight nodes, then NodeClaims already planned
  * in this round (fewest pods first), then a new NodeClaim from the first NodePool, by weight, that fits. Each
  * attempt honours node requirements, taints, resources, limits and topology (spread, pod affinity and
- * anti-affinity, including the anti-affinity of pods already running); preferences are tried as requirements
- * first and relaxed one at a time when the pod fits nowhere.
+ * anti-affinity, including the anti-affinity of pods already running) and the zones its volumes allow;
+ * preferences are tried as requirements first and relaxed one at a time when the pod fits nowhere, PreferNoSchedule
+ * taints last.
+ *
+ * Speed: the scan of planned claims is the hot loop (pods × claims). What is constant for one pod is computed once
+ * per scan (allowed zones, tolerations, host ports); claims that can take no pod any more leave the scan; a pod
+ * whose hostname terms refuse every open claim skips it; instance-type compatibility and prices are cached per
+ * distinct requirements, and a claim's options are pruned lazily (see ClaimSlot).
  */
 import { Labels } from '../../sdk/api/well-known';
 import { cheapestOffering, instanceTypeCompatible, type InstanceType } from '../cloudprovider/types';
 import type { NodePool, Pod, Taint } from '../kube/objects';
-import { constraintLevels, type PodConstraints } from './pod-constraints';
+import { constraintLevels, withNodeRequirements, type PodConstraints } from './pod-constraints';
 import { podKey } from './pod-requirements';
 import { Requirement, Requirements } from './requirements';
 import {
@@ -28,7 +34,8 @@ import {
 import { hostPortConflict, hostPorts, usedHostPorts } from './host-ports';
 import { podFitsNode } from './predicates';
 import { formatTaint, untoleratedTaint } from './taints';
-import { Topology, type Domain, type Place } from './topology';
+import { Topology, type Domain, type DomainSources, type Place } from './topology';
+import type { VolumeTopologyResolver } from './volume-topology';
 
 /** A node the pods may land on: a registered node or a NodeClaim still launching. */
 export interface SchedulableNode {
@@ -62,12 +69,28 @@ export interface PlannedNodeClaim {
   requests: Resources;
   /** Instance types that can still host every pod, cheapest first. */
   instanceTypeOptions: InstanceType[];
+  /** minValues BestEffort lowered a minValues the options could not meet (requirements carry the lower value). */
+  minValuesRelaxed?: boolean;
 }
+
+/**
+ * What to do when a claim's options cannot keep a requirement's minValues distinct values: refuse (Strict), or
+ * lower minValues to what is left and say so (BestEffort). Karpenter's MIN_VALUES_POLICY.
+ */
+export type MinValuesPolicy = 'Strict' | 'BestEffort';
 
 export interface SchedulingInput {
   pods: Pod[];
   nodes: SchedulableNode[];
   nodePools: SchedulingNodePool[];
+  /**
+   * The node requirements each pod's volumes impose (zonal PersistentVolumes, WaitForFirstConsumer
+   * StorageClasses' allowedTopologies); see volume-topology.ts.
+   * @default volumes impose nothing
+   */
+  volumeTopology?: VolumeTopologyResolver;
+  /** @default 'Strict' */
+  minValuesPolicy?: MinValuesPolicy;
 }
 
 export interface SchedulingResult {
@@ -89,8 +112,15 @@ interface ClaimSlot {
   pool: PoolState;
   /** The hostname domain this claim stands for in topology counts. */
   hostname: string;
-  /** The remaining options with their prices, cheapest first. */
+  /**
+   * The options with their prices, cheapest first. Entries from `first` on are a superset of the options that
+   * still fit the claim (pruned lazily: requests only grow, so a stale entry never fits again), and
+   * options[first] is always the cheapest that fits; solve() trims the rest into the plan at the end.
+   */
   options: PricedOptions;
+  first: number;
+  /** The zone the claim is pinned to, if one: the common topology test reads it without a requirements lookup. */
+  zone: string | undefined;
   hostPorts: Set<string>;
   /** Pod shapes (see shapeId) this claim refused for good reasons, since it last changed: no affordable room, or a hostname topology term. */
   refused: Set<number>;
@@ -104,14 +134,17 @@ interface PoolState {
   remaining: Resources | undefined;
 }
 
+/** String.prototype.localeCompare's order (the same collation), without building a collator per comparison. */
+const compareText = new Intl.Collator().compare;
+
 /** Pods sorted the way Karpenter packs them: CPU descending, then memory descending, then name for stability. */
 export function sortPodsForPacking(pods: Pod[], requestsOf: (pod: Pod) => Resources = podRequests): Pod[] {
-  const withReq = pods.map((pod) => ({ pod, req: requestsOf(pod) }));
+  const withReq = pods.map((pod) => ({ pod, req: requestsOf(pod), key: podKey(pod) }));
   withReq.sort(
     (a, b) =>
       (b.req.cpu ?? 0) - (a.req.cpu ?? 0) ||
       (b.req.memory ?? 0) - (a.req.memory ?? 0) ||
-      podKey(a.pod).localeCompare(podKey(b.pod)),
+      compareText(a.key, b.key),
   );
   return withReq.map((x) => x.pod);
 }
@@ -131,9 +164,12 @@ interface PricedOptions {
   prices: number[];
 }
 
-function sortByPrice(types: InstanceType[], reqs: Requirements): PricedOptions {
-  const priced = types.map((it) => ({ it, price: cheapestOffering(it, reqs)?.price ?? Infinity }));
-  priced.sort((a, b) => a.price - b.price || a.it.name.localeCompare(b.it.name));
+/** Each instance type's cheapest offering under some requirements, or null when it is incompatible with them. */
+type PriceOf = (it: InstanceType) => number | null;
+
+function sortByPrice(types: InstanceType[], priceOf: PriceOf): PricedOptions {
+  const priced = types.map((it) => ({ it, price: priceOf(it) ?? Infinity }));
+  priced.sort((a, b) => a.price - b.price || compareText(a.it.name, b.it.name));
   return { types: priced.map((p) => p.it), prices: priced.map((p) => p.price) };
 }
 
@@ -145,12 +181,42 @@ function describeResources(r: Resources): string {
   return parts.join(', ');
 }
 
+/** " in zone a": the zone a claim is pinned to (by the pod, its volumes or its topology), for explanations. */
+function where(reqs: Requirements): string {
+  const zone = reqs.get(Labels.zone)?.single;
+  return zone ? ` in zone ${zone}` : '';
+}
+
+function limitNeed(it: InstanceType, key: string): number {
+  return key === 'nodes' ? 1 : (it.capacity[key] ?? 0);
+}
+
+/**
+ * Which NodePool limit stops every instance type that fits: "NodePool limit cpu=3 reached (remaining cpu=1; the
+ * smallest fitting instance type needs cpu=2)". Limits that only bind together are listed with what remains.
+ */
+function limitReason(pool: PoolState, fitting: InstanceType[]): string {
+  const remaining = pool.remaining ?? {};
+  const limits = pool.input.nodePool.spec.limits ?? {};
+  const blocking = Object.entries(remaining).filter(([k, left]) =>
+    fitting.every((it) => limitNeed(it, k) > left),
+  );
+  if (blocking.length === 0) return `NodePool limits reached (remaining ${describeResources(remaining)})`;
+  return blocking
+    .map(([k, left]) => {
+      const limit = limits[k] !== undefined ? `${k}=${limits[k]}` : k;
+      const need = Math.min(...fitting.map((it) => limitNeed(it, k)));
+      return (
+        `NodePool limit ${limit} reached (remaining ${describeResources({ [k]: left })}; ` +
+        `the smallest fitting instance type needs ${describeResources({ [k]: need })})`
+      );
+    })
+    .join('; ');
+}
+
 function withinLimits(it: InstanceType, remaining: Resources | undefined): boolean {
   if (!remaining) return true;
-  for (const [k, left] of Object.entries(remaining)) {
-    const need = k === 'nodes' ? 1 : (it.capacity[k] ?? 0);
-    if (need > left) return false;
-  }
+  for (const [k, left] of Object.entries(remaining)) if (limitNeed(it, k) > left) return false;
   return true;
 }
 
@@ -159,7 +225,17 @@ export class Scheduler {
   private readonly topology: Topology;
   private claimSeq = 0;
   private readonly standalone = new Map<string, number>();
+  private readonly shapesOf = new WeakMap<PodConstraints, { req: Resources; ids: number[] }>();
   private readonly shapes = new Map<string, number>();
+  /** Per requirements (by their text, which fixes compatibility and prices): see priceUnder. */
+  private readonly prices = new Map<string, Map<InstanceType, number | null>>();
+  private readonly poolOptions = new Map<string, PricedOptions>();
+  /** Every claim planned; the `claims` list the pods scan drops those that can take no more pods. */
+  private readonly allClaims: ClaimSlot[] = [];
+  /** A lower bound of every pod's requests, and (per pool) the dearest node any pod alone would need. */
+  private smallest: Resources = {};
+  private largestStandalone: (pool: PoolState) => number = () => Infinity;
+  private readonly maxStandalone = new Map<PoolState, number>();
 
   constructor(private readonly input: SchedulingInput) {
     this.pools = [...input.nodePools]
@@ -175,7 +251,8 @@ export class Scheduler {
         taints: p.nodePool.spec.template.spec.taints ?? [],
         remaining: p.remaining ? { ...p.remaining } : undefined,
       }));
-    this.topology = new Topology(topologyUniverse(input.nodes, this.pools));
+    const { universe, sources } = topologyUniverse(input.nodes, this.pools);
+    this.topology = new Topology(universe, sources);
   }
 
   solve(): SchedulingResult {
@@ -190,15 +267,58 @@ export class Scheduler {
     const requests = new Map(this.input.pods.map((pod) => [pod, podRequests(pod)]));
     const requestsOf = (pod: Pod) => requests.get(pod) as Resources;
     const pods = sortPodsForPacking(this.input.pods, requestsOf);
-    const levels = new Map(pods.map((pod) => [pod, constraintLevels(pod)]));
+    const preferNoScheduleTaints = [
+      ...this.pools.map((p) => p.taints),
+      ...nodes.map((n) => n.node.taints),
+    ].some((taints) => taints.some((t) => t.effect === 'PreferNoSchedule'));
+    const levels = new Map<Pod, PodConstraints[]>();
+    const volumeFailures = new Set<Pod>();
+    for (const pod of pods) {
+      const podLevels = constraintLevels(pod, { preferNoScheduleTaints });
+      const volumes = this.input.volumeTopology?.(pod);
+      if (volumes && 'reason' in volumes) {
+        // Nothing to decide until the volume exists: the reason is the pod's answer.
+        result.unschedulable.set(podKey(pod), { pod, reasons: [volumes.reason] });
+        volumeFailures.add(pod);
+        continue;
+      }
+      const withVolumes = volumes ? withNodeRequirements(podLevels, volumes.requirements) : podLevels;
+      const loosest = withVolumes[withVolumes.length - 1];
+      if (
+        volumes?.requirements.length &&
+        loosest?.alternatives.every((a) => a.values().some((r) => r.isEmpty()))
+      ) {
+        const needs = volumes.requirements.map((r) => r.toString()).join(', ');
+        result.unschedulable.set(podKey(pod), {
+          pod,
+          reasons: [`its volumes need ${needs}, which its node selector or affinity excludes`],
+        });
+        volumeFailures.add(pod);
+        continue;
+      }
+      levels.set(pod, withVolumes);
+    }
     for (const l of levels.values()) this.topology.register(l);
+    this.smallest = smallestRequests(pods.map(requestsOf));
+    this.largestStandalone = (pool) => {
+      let max = this.maxStandalone.get(pool);
+      if (max === undefined) {
+        max = 0;
+        for (const pod of pods)
+          for (const level of levels.get(pod) ?? [])
+            for (const alt of level.alternatives)
+              max = Math.max(max, this.standalonePrice(pool, alt, requestsOf(pod)));
+        this.maxStandalone.set(pool, max);
+      }
+      return max;
+    };
     for (const slot of nodes) {
       for (const pod of slot.node.pods ?? []) this.topology.record(pod, nodePlace(slot.node));
     }
 
     // A pod that fails may succeed once later pods are placed (pod affinity to a group sorted after it), so
     // failures go round again until a full pass places nothing new.
-    let queue = pods;
+    let queue = volumeFailures.size ? pods.filter((p) => !volumeFailures.has(p)) : pods;
     const lastReasons = new Map<Pod, string[]>();
     for (;;) {
       const failed: Pod[] = [];
@@ -218,6 +338,11 @@ export class Scheduler {
         break;
       }
       queue = failed;
+    }
+    for (const claim of this.allClaims) {
+      claim.plan.instanceTypeOptions = filterOptions(claim.options, claim.first, (it) =>
+        fits(claim.plan.requests, it.allocatable),
+      ).types;
     }
     return result;
   }
@@ -240,7 +365,9 @@ export class Scheduler {
       if (this.placeOnPlannedClaim(level, req, claims)) return undefined;
       const claim = this.newClaim(level, req, reasons);
       if (claim) {
+        this.allClaims.push(claim);
         insertOrdered(claims, claim);
+        if (this.exhausted(claim)) this.close(claims, claim);
         result.newNodeClaims.push(claim.plan);
         return undefined;
       }
@@ -259,6 +386,12 @@ export class Scheduler {
     for (const slot of nodes) {
       if (podFitsNode(level.pod, req, { ...slot.node, requested: slot.requested }, level.alternatives))
         continue;
+      const avoided = untoleratedTaint(level.tolerations, slot.node.taints, { preferNoSchedule: true });
+      if (avoided) {
+        if (reasons.length < 3)
+          reasons.push(`node ${slot.node.name}: taint ${formatTaint(avoided)} is avoided`);
+        continue;
+      }
       const port = hostPortConflict(level.pod, slot.hostPorts);
       if (port) {
         if (reasons.length < 3) reasons.push(`node ${slot.node.name}: host port ${port} is in use`);
@@ -281,20 +414,49 @@ export class Scheduler {
     return false;
   }
 
+  private close(claims: ClaimSlot[], claim: ClaimSlot): void {
+    claims.splice(claims.indexOf(claim), 1);
+    this.topology.open(claim.hostname, false);
+  }
+
   private placeOnPlannedClaim(level: PodConstraints, req: Resources, claims: ClaimSlot[]): boolean {
+    // A one-per-node pod facing claims that all hold a peer already: nothing to scan.
+    if (this.topology.blockedEverywhere(level)) return false;
     // `claims` is kept ordered by pod count, fewest first (see reposition), so no sort per pod.
     // Per alternative: the pod's "shape" (requests and node requirements) and what a node of its own would cost.
-    const shapes = level.alternatives.map((podReqs) => this.shapeId(req, podReqs, level));
+    let known = this.shapesOf.get(level);
+    if (!known || known.req !== req) {
+      known = { req, ids: level.alternatives.map((podReqs) => this.shapeId(req, podReqs, level)) };
+      this.shapesOf.set(level, known);
+    }
+    const shapes = known.ids;
     const standalone = new Map<PoolState, number[]>();
     const standaloneFor = (pool: PoolState, podReqs: Requirements, alt: number): number => {
       let prices = standalone.get(pool);
       if (!prices) standalone.set(pool, (prices = []));
       return (prices[alt] ??= this.standalonePrice(pool, podReqs, req));
     };
+    // Constant while this pod looks for a claim: what its tolerations make of each pool's taints, its host
+    // ports, and the zones (or other non-hostname domains) its topology terms still allow.
+    const tolerated = new Map<PoolState, boolean>();
+    const ports = hostPorts(level.pod);
+    const allowed = [...this.topology.allowedDomains(level)];
+    const zonesOnly = allowed.length === 1 && allowed[0]?.[0] === Labels.zone ? allowed[0][1] : undefined;
     for (const claim of claims) {
-      if (untoleratedTaint(level.pod.spec.tolerations, claim.plan.taints)) continue;
-      if (hostPortConflict(level.pod, claim.hostPorts)) continue;
-      for (const [alt, podReqs] of level.alternatives.entries()) {
+      if (claim.plan.taints.length) {
+        let ok = tolerated.get(claim.pool);
+        if (ok === undefined) {
+          ok = !untoleratedTaint(level.tolerations, claim.plan.taints, { preferNoSchedule: true });
+          tolerated.set(claim.pool, ok);
+        }
+        if (!ok) continue;
+      }
+      if (ports.length && ports.some((p) => claim.hostPorts.has(p))) continue;
+      if (zonesOnly && claim.zone !== undefined) {
+        if (!zonesOnly.has(claim.zone)) continue;
+      } else if (allowed.length && !domainsLeft(allowed, claim.plan.requirements)) continue;
+      for (let alt = 0; alt < level.alternatives.length; alt++) {
+        const podReqs = level.alternatives[alt] as Requirements;
         // A claim that had no affordable room for this shape still has none until it changes: pods of one shape
         // come one after another (they are sorted by size), so this skips most of the work on full claims.
         const shape = shapes[alt] as number;
@@ -302,8 +464,9 @@ export class Scheduler {
         // Growing a claim onto a pricier type must not cost more than giving the pod a node of its own, so only
         // the affordable prefix of the (price-ordered) options can take it. Narrowing requirements only removes
         // options or raises prices, so this cheap test comes first and rejects most full claims outright.
-        const budget = (claim.options.prices[0] ?? Infinity) + standaloneFor(claim.pool, podReqs, alt) + 1e-9;
-        if (!affordableFit(claim.options, claim.plan.requests, req, budget)) {
+        const budget =
+          (claim.options.prices[claim.first] ?? Infinity) + standaloneFor(claim.pool, podReqs, alt) + 1e-9;
+        if (!affordableFit(claim.options, claim.first, claim.plan.requests, req, budget)) {
           claim.refused.add(shape);
           continue;
         }
@@ -325,22 +488,53 @@ export class Scheduler {
         const narrowed = merged !== claim.plan.requirements;
         if (narrowed && merged.values().some((r) => r.isEmpty())) continue;
         const total = add(claim.plan.requests, req);
-        const keep = (it: InstanceType) =>
-          fits(total, it.allocatable) && (!narrowed || instanceTypeCompatible(it, merged));
-        const kept = filterOptions(claim.options, keep);
-        if (kept.types.length === 0) continue;
-        const sorted = narrowed ? sortByPrice(kept.types, merged) : kept;
-        if ((sorted.prices[0] ?? Infinity) > budget) continue;
-        if (minValuesShortfall(sorted.types, merged)) continue;
+        let sorted = claim.options;
+        let first: number;
+        if (!claim.pool.remaining) {
+          // The claim's options are the pool's types compatible with its requirements (a cached, price-ordered
+          // list when they just narrowed), of which the cheapest that fits decides the budget test, and those
+          // that fit the minValues count (entries before `first` fit no more).
+          if (narrowed) sorted = this.compatibleOptions(claim.pool, merged);
+          first = firstFitting(sorted, narrowed ? 0 : claim.first, total);
+          if (first < 0 || (sorted.prices[first] as number) > budget) continue;
+          if (hasMinValues(merged)) {
+            const fitting = (it: InstanceType) => fits(total, it.allocatable);
+            if (minValuesShortfall(sorted.types, merged, fitting)) {
+              if (this.input.minValuesPolicy !== 'BestEffort') continue;
+              merged = relaxMinValues(sorted.types, merged, fitting);
+              claim.plan.minValuesRelaxed = true;
+            }
+          }
+        } else if (narrowed || hasMinValues(merged)) {
+          // Limits fixed the options at creation, and a minValues count needs the exact remaining options.
+          const priceOf = narrowed ? this.priceUnder(merged) : undefined;
+          const keep = (it: InstanceType) =>
+            fits(total, it.allocatable) && (!priceOf || priceOf(it) !== null);
+          const kept = filterOptions(claim.options, claim.first, keep);
+          if (kept.types.length === 0) continue;
+          sorted = priceOf ? sortByPrice(kept.types, priceOf) : kept;
+          first = 0;
+          if ((sorted.prices[0] ?? Infinity) > budget) continue;
+          if (minValuesShortfall(sorted.types, merged)) {
+            if (this.input.minValuesPolicy !== 'BestEffort') continue;
+            merged = relaxMinValues(sorted.types, merged);
+            claim.plan.minValuesRelaxed = true;
+          }
+        } else {
+          first = firstFitting(claim.options, claim.first, total);
+          if (first < 0 || (claim.options.prices[first] as number) > budget) continue;
+        }
         claim.plan.requirements = merged;
+        claim.zone = merged.get(Labels.zone)?.single;
         claim.plan.requests = total;
         claim.plan.pods.push(level.pod);
         for (const port of hostPorts(level.pod)) claim.hostPorts.add(port);
-        claim.plan.instanceTypeOptions = sorted.types;
         claim.options = sorted;
+        claim.first = first;
         claim.refused.clear();
         this.topology.record(level.pod, { kind: 'claim', hostname: claim.hostname, requirements: merged });
         reposition(claims, claim);
+        if (this.exhausted(claim)) this.close(claims, claim);
         return true;
       }
     }
@@ -348,23 +542,62 @@ export class Scheduler {
   }
 
   /**
+   * No pod of this solve can join the claim any more: even the smallest requests find no room within the largest
+   * budget any pod could bring (see the affordable-prefix test), and the claim only ever fills up.
+   */
+  private exhausted(claim: ClaimSlot): boolean {
+    const budget =
+      (claim.options.prices[claim.first] ?? Infinity) + this.largestStandalone(claim.pool) + 1e-9;
+    if (budget === Infinity) return false;
+    return !affordableFit(claim.options, claim.first, claim.plan.requests, this.smallest, budget);
+  }
+
+  /**
    * A small integer naming what decides where a pod fits (requests, node requirements, topology terms, labels):
    * pods with equal shapes are refused by a claim alike.
    */
   private shapeId(req: Resources, podReqs: Requirements, level: PodConstraints): number {
-    const topology = level.terms.map((t) => [
-      t.kind,
-      t.key,
-      t.selector,
-      t.namespaces,
-      t.maxSkew,
-      t.minDomains,
-    ]);
+    // A term's group (its key, selector and namespaces) is named by a number, so no selector is serialised here.
+    const topology = level.terms.map((t) => [t.kind, this.topology.groupNumber(t), t.maxSkew, t.minDomains]);
     const { labels, namespace } = level.pod.metadata;
     const key = JSON.stringify([req, podReqs.toString(), topology, labels, namespace]);
     let id = this.shapes.get(key);
     if (id === undefined) this.shapes.set(key, (id = this.shapes.size));
     return id;
+  }
+
+  /**
+   * Compatibility and cheapest offering of instance types under `reqs`, computed once per distinct requirements:
+   * claims pinned to the same zone (or nothing) share them, so placements and new claims skip the offering scans.
+   */
+  private priceUnder(reqs: Requirements): PriceOf {
+    const key = reqs.toString();
+    let known = this.prices.get(key);
+    if (!known) this.prices.set(key, (known = new Map()));
+    const cache = known;
+    return (it) => {
+      let price = cache.get(it);
+      if (price === undefined) {
+        price = instanceTypeCompatible(it, reqs) ? (cheapestOffering(it, reqs)?.price ?? Infinity) : null;
+        cache.set(it, price);
+      }
+      return price;
+    };
+  }
+
+  /** The pool's instance types compatible with `merged`, cheapest first (cached per pool and requirements). */
+  private compatibleOptions(pool: PoolState, merged: Requirements): PricedOptions {
+    const key = `${pool.name}|${merged.toString()}`;
+    let options = this.poolOptions.get(key);
+    if (!options) {
+      const priceOf = this.priceUnder(merged);
+      options = sortByPrice(
+        pool.input.instanceTypes.filter((it) => priceOf(it) !== null),
+        priceOf,
+      );
+      this.poolOptions.set(key, options);
+    }
+    return options;
   }
 
   /** $/hour of the cheapest node the pool could launch for this pod alone (cached per pool, shape and needs). */
@@ -398,7 +631,7 @@ export class Scheduler {
   }
 
   private tryPool(pool: PoolState, level: PodConstraints, req: Resources): ClaimSlot | string {
-    const taint = untoleratedTaint(level.pod.spec.tolerations, pool.taints);
+    const taint = untoleratedTaint(level.tolerations, pool.taints, { preferNoSchedule: true });
     if (taint) return `taint ${formatTaint(taint)} is not tolerated`;
     let lastReason = 'incompatible requirements';
     const hostname = `nodeclaim-${++this.claimSeq}`;
@@ -416,33 +649,44 @@ export class Scheduler {
       }
       merged = merged.intersect(new Requirements(verdict.requirements));
       const total = add(pool.input.daemonOverhead, req);
-      const compatible = pool.input.instanceTypes.filter((it) => instanceTypeCompatible(it, merged));
-      if (compatible.length === 0) {
+      const compatible = this.compatibleOptions(pool, merged);
+      if (compatible.types.length === 0) {
         lastReason = `no instance type satisfies requirements [${merged.toString()}]`;
         continue;
       }
-      const fitting = compatible.filter((it) => fits(total, it.allocatable));
-      if (fitting.length === 0) {
-        const largest = compatible.reduce((a, b) =>
+      // Without limits the options stay the shared compatible list (see ClaimSlot.first).
+      const lazy = !pool.remaining;
+      const fitsTotal = (it: InstanceType) => fits(total, it.allocatable);
+      const first = firstFitting(compatible, 0, total);
+      const fitting =
+        lazy || first < 0 ? compatible : filterOptions(compatible, 0, (it) => fits(total, it.allocatable));
+      if (first < 0) {
+        const largest = compatible.types.reduce((a, b) =>
           (a.allocatable.cpu ?? 0) >= (b.allocatable.cpu ?? 0) ? a : b,
         );
         lastReason =
-          `no instance type has enough resources for ${describeResources(total)} ` +
+          `no instance type${where(merged)} has enough resources for ${describeResources(total)} ` +
           `(largest compatible: ${largest.name} with ${describeResources(largest.allocatable)} allocatable; ` +
           `short of ${exceeded(total, largest.allocatable).join(', ')})`;
         continue;
       }
-      const allowed = fitting.filter((it) => withinLimits(it, pool.remaining));
-      if (allowed.length === 0) {
-        lastReason = `NodePool limits reached (remaining ${describeResources(pool.remaining ?? {})})`;
+      const options = pool.remaining
+        ? filterOptions(fitting, 0, (it) => withinLimits(it, pool.remaining))
+        : fitting;
+      if (options.types.length === 0) {
+        lastReason = limitReason(pool, fitting.types);
         continue;
       }
-      const shortfall = minValuesShortfall(allowed, merged);
+      const shortfall = minValuesShortfall(options.types, merged, lazy ? fitsTotal : undefined);
+      let relaxed = false;
       if (shortfall) {
-        lastReason = shortfall;
-        continue;
+        if (this.input.minValuesPolicy !== 'BestEffort') {
+          lastReason = shortfall;
+          continue;
+        }
+        merged = relaxMinValues(options.types, merged, lazy ? fitsTotal : undefined);
+        relaxed = true;
       }
-      const options = sortByPrice(allowed, merged);
       if (pool.remaining) {
         // Reserve the largest capacity this claim might launch, so the pool never overshoots its limits.
         for (const k of Object.keys(pool.remaining)) {
@@ -450,11 +694,14 @@ export class Scheduler {
           pool.remaining[k] = (pool.remaining[k] as number) - need;
         }
       }
+      this.topology.open(hostname, true);
       this.topology.record(level.pod, { kind: 'claim', hostname, requirements: merged });
       return {
         pool,
         hostname,
         options,
+        first: lazy ? first : 0,
+        zone: merged.get(Labels.zone)?.single,
         hostPorts: usedHostPorts([level.pod]),
         refused: new Set(),
         plan: {
@@ -463,7 +710,8 @@ export class Scheduler {
           taints: pool.taints,
           pods: [level.pod],
           requests: total,
-          instanceTypeOptions: options.types,
+          instanceTypeOptions: lazy ? [] : options.types,
+          ...(relaxed ? { minValuesRelaxed: true } : {}),
         },
       };
     }
@@ -474,40 +722,139 @@ export class Scheduler {
 /**
  * Why the options cannot honour a requirement's minValues (the launch must keep that many distinct values of the
  * key open), or undefined when they can. Karpenter's Strict policy: a plan that would fall short is refused.
+ * `keep` picks the options that count, when the list holds some that no longer fit.
  */
-export function minValuesShortfall(options: InstanceType[], reqs: Requirements): string | undefined {
+export function minValuesShortfall(
+  options: InstanceType[],
+  reqs: Requirements,
+  keep?: (it: InstanceType) => boolean,
+): string | undefined {
   for (const r of reqs.values()) {
     if (!r.minValues) continue;
-    const distinct = new Set<string>();
-    for (const it of options) {
-      if (r.key === Labels.instanceType) distinct.add(it.name);
-      else for (const v of it.requirements.get(r.key)?.values ?? []) if (r.has(v)) distinct.add(v);
-      if (distinct.size >= r.minValues) break;
-    }
-    if (distinct.size < r.minValues) {
-      return `minValues ${r.minValues} for ${r.key} cannot be met (${distinct.size} value(s) left)`;
+    const distinct = distinctValues(options, r, r.minValues, keep);
+    if (distinct < r.minValues) {
+      return `minValues ${r.minValues} for ${r.key} cannot be met (${distinct} value(s) left)`;
     }
   }
   return undefined;
 }
 
+/**
+ * Every key the pod's topology restricts still has an allowed domain the claim's requirements accept; when not,
+ * the topology evaluation would refuse the claim.
+ */
+function domainsLeft(allowed: [string, Set<Domain>][], reqs: Requirements): boolean {
+  for (const [key, domains] of allowed) {
+    const r = reqs.get(key);
+    if (!r) {
+      if (domains.size === 0) return false;
+      continue;
+    }
+    let any = false;
+    if (r.complement) {
+      for (const d of domains) if (r.has(d)) any = true;
+    } else if (r.single !== undefined) {
+      any = domains.has(r.single);
+    } else {
+      for (const d of r.values) if (domains.has(d) && r.has(d)) any = true;
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+/** minValues BestEffort: each minValues the options cannot meet lowered to the distinct values they still offer. */
+export function relaxMinValues(
+  options: InstanceType[],
+  reqs: Requirements,
+  keep?: (it: InstanceType) => boolean,
+): Requirements {
+  return new Requirements(
+    reqs.values().map((r) => {
+      if (!r.minValues) return r;
+      const n = distinctValues(options, r, r.minValues, keep);
+      return n >= r.minValues ? r : r.withMinValues(n > 0 ? n : undefined);
+    }),
+  );
+}
+
+/**
+ * How many distinct values of the requirement's key the options (those `keep` accepts) offer; counting stops at
+ * `enough`.
+ */
+function distinctValues(
+  options: InstanceType[],
+  r: Requirement,
+  enough: number,
+  keep?: (it: InstanceType) => boolean,
+): number {
+  const distinct = new Set<string>();
+  for (const it of options) {
+    if (keep && !keep(it)) continue;
+    if (r.key === Labels.instanceType) distinct.add(it.name);
+    else for (const v of it.requirements.get(r.key)?.values ?? []) if (r.has(v)) distinct.add(v);
+    if (distinct.size >= enough) break;
+  }
+  return distinct.size;
+}
+
+/** Per resource, the least any pod requests (0 when some pod requests none of it): a lower bound of every pod. */
+function smallestRequests(requests: Resources[]): Resources {
+  const out: Resources = {};
+  const first = requests[0];
+  if (!first) return out;
+  for (const k of Object.keys(first)) {
+    let min = Infinity;
+    for (const r of requests) min = Math.min(min, r[k] ?? 0);
+    if (min > 0) out[k] = min;
+  }
+  return out;
+}
+
 /** Some option priced within budget can hold base + extra (options are in price order: stop at the budget). */
-function affordableFit(options: PricedOptions, base: Resources, extra: Resources, budget: number): boolean {
-  for (let i = 0; i < options.types.length && (options.prices[i] as number) <= budget; i++) {
+function affordableFit(
+  options: PricedOptions,
+  from: number,
+  base: Resources,
+  extra: Resources,
+  budget: number,
+): boolean {
+  for (let i = from; i < options.types.length && (options.prices[i] as number) <= budget; i++) {
     if (fitsWith(base, extra, (options.types[i] as InstanceType).allocatable)) return true;
   }
   return false;
 }
 
-/** The options that pass `keep`, with their prices, in the same order. */
-function filterOptions(options: PricedOptions, keep: (it: InstanceType) => boolean): PricedOptions {
+/** The options from index `from` that pass `keep`, with their prices, in the same order. */
+function filterOptions(
+  options: PricedOptions,
+  from: number,
+  keep: (it: InstanceType) => boolean,
+): PricedOptions {
   const out: PricedOptions = { types: [], prices: [] };
-  options.types.forEach((it, i) => {
-    if (!keep(it)) return;
+  for (let i = from; i < options.types.length; i++) {
+    const it = options.types[i] as InstanceType;
+    if (!keep(it)) continue;
     out.types.push(it);
     out.prices.push(options.prices[i] as number);
-  });
+  }
   return out;
+}
+
+/** Index of the cheapest option from `from` on that holds `total`, or -1. */
+function firstFitting(options: PricedOptions, from: number, total: Resources): number {
+  for (let i = from; i < options.types.length; i++) {
+    if (fits(total, (options.types[i] as InstanceType).allocatable)) return i;
+  }
+  return -1;
+}
+
+const minValuesCache = new WeakMap<Requirements, boolean>();
+/** Some requirement carries minValues (cached: claims keep the same requirements object for many attempts). */
+function hasMinValues(reqs: Requirements): boolean {
+  let has = minValuesCache.get(reqs);
+  if (has === undefined) minValuesCache.set(reqs, (has = reqs.values().some((r) => r.minValues)));
+  return has;
 }
 
 /** After a claim gained a pod, move it right past claims with fewer pods: the list stays ordered by pod count. */
@@ -530,16 +877,33 @@ function nodePlace(node: SchedulableNode): Place {
   return { kind: 'node', hostname: node.labels[Labels.hostname] ?? node.name, labels: node.labels };
 }
 
-/** Every domain of every topology key: existing nodes' labels, plus the zones and labels the NodePools offer. */
-function topologyUniverse(nodes: SchedulableNode[], pools: PoolState[]): Map<string, Set<Domain>> {
+/**
+ * Every domain of every topology key: existing nodes' labels, plus the zones and labels the NodePools offer; and
+ * the taints of whatever offers each domain.
+ */
+function topologyUniverse(
+  nodes: SchedulableNode[],
+  pools: PoolState[],
+): { universe: Map<string, Set<Domain>>; sources: DomainSources } {
   const universe = new Map<string, Set<Domain>>();
+  const sources: DomainSources = new Map();
+  let taints: Taint[] = [];
   const add = (key: string, value: string) => {
     let set = universe.get(key);
     if (!set) universe.set(key, (set = new Set()));
     set.add(value);
+    let byDomain = sources.get(key);
+    if (!byDomain) sources.set(key, (byDomain = new Map()));
+    const list = byDomain.get(value);
+    if (!list) byDomain.set(value, [taints]);
+    else if (!list.includes(taints)) list.push(taints);
   };
-  for (const node of nodes) for (const [k, v] of Object.entries(node.labels)) add(k, v);
+  for (const node of nodes) {
+    taints = node.taints;
+    for (const [k, v] of Object.entries(node.labels)) add(k, v);
+  }
   for (const pool of pools) {
+    taints = pool.taints;
     for (const it of pool.input.instanceTypes) {
       if (!instanceTypeCompatible(it, pool.requirements)) continue;
       for (const o of it.offerings)
@@ -551,7 +915,7 @@ function topologyUniverse(nodes: SchedulableNode[], pools: PoolState[]): Map<str
     }
     for (const r of pool.requirements.values()) if (!r.complement) for (const v of r.values) add(r.key, v);
   }
-  return universe;
+  return { universe, sources };
 }
 
 /** Convenience wrapper: run one scheduling simulation. */

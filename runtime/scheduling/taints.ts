@@ -8,13 +8,22 @@ export function tolerates(toleration: Toleration, taint: Taint): boolean {
   return (toleration.value ?? '') === (taint.value ?? '');
 }
 
+export interface UntoleratedTaintOptions {
+  /**
+   * Count PreferNoSchedule taints too: the autoscaler avoids them until it relaxes them last.
+   * @default false (the kube-scheduler's view: only NoSchedule and NoExecute forbid)
+   */
+  preferNoSchedule?: boolean;
+}
+
 /** The first taint that forbids scheduling (NoSchedule / NoExecute) and the pod does not tolerate. */
 export function untoleratedTaint(
   tolerations: Toleration[] | undefined,
   taints: Taint[] | undefined,
+  opts: UntoleratedTaintOptions = {},
 ): Taint | undefined {
   for (const taint of taints ?? []) {
-    if (taint.effect === 'PreferNoSchedule') continue;
+    if (taint.effect === 'PreferNoSchedule' && !opts.preferNoSchedule) continue;
     if (!(tolerations ?? []).some((t) => tolerates(t, taint))) return taint;
   }
   return undefined;

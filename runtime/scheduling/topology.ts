@@ -5,12 +5,19 @@
  * narrows it to one, so every count stays exact.
  */
 import { Labels } from '../../sdk/api/well-known';
-import type { Pod } from '../kube/objects';
+import type { Pod, Taint } from '../kube/objects';
 import { matchesSelector } from '../kube/selectors';
 import type { PodConstraints, TopologyTerm } from './pod-constraints';
 import { Requirement, type Requirements } from './requirements';
+import { untoleratedTaint } from './taints';
 
 export type Domain = string;
+
+/**
+ * Per topology key and domain, the taints of each node or NodePool that offers it: nodeTaintsPolicy Honor counts a
+ * domain only when the pod tolerates one of them.
+ */
+export type DomainSources = Map<string, Map<Domain, Taint[][]>>;
 
 /** Where a pod might go: an existing node, a claim planned this round, or a claim about to be created. */
 export type Place =
@@ -24,6 +31,8 @@ interface Group {
   counts: Map<Domain, number>;
   /** Pods counted: a group nobody has matched yet lets self-affine pods start anywhere. */
   total: number;
+  /** Hostname groups: how many open places (see `open`) hold at least one counted pod. */
+  openWithPods?: number;
 }
 
 function groupId(term: TopologyTerm): string {
@@ -49,11 +58,31 @@ export class Topology {
   /** Pods that own each required anti-affinity term, per domain: the inverse check for incoming pods. */
   private readonly owners = new Map<string, Group>();
   private readonly byTerm = new WeakMap<TopologyTerm, Group>();
+  /**
+   * Caches for the evaluation hot path. Which groups select a pod only changes when a group is added (`groupsGen`,
+   * `ownersGen`); a spread term's minimum count only changes when a count does (`countsVersion`).
+   */
+  private groupsGen = 0;
+  private ownersGen = 0;
+  private countsVersion = 0;
+  private readonly selecting = new WeakMap<Pod, { gen: number; groups: Set<Group> }>();
+  private readonly openPlaces = new Set<string>();
+  private readonly groupNumbers = new Map<Group, number>();
+  private readonly selectingBySignature = new Map<string, { gen: number; groups: Set<Group> }>();
+  private readonly owning = new WeakMap<Pod, { gen: number; owners: Group[] }>();
+  private readonly mins = new WeakMap<
+    TopologyTerm,
+    { version: number; level: PodConstraints; min: number }
+  >();
+  private readonly domains = new Map<string, { list: Domain[]; set: ReadonlySet<Domain> }>();
 
   /**
    * @param universe every domain each topology key can take (zones the NodePools offer, labels of existing nodes)
    */
-  constructor(private readonly universe: Map<string, Set<Domain>>) {}
+  constructor(
+    private readonly universe: Map<string, Set<Domain>>,
+    private readonly sources: DomainSources = new Map(),
+  ) {}
 
   /** Declare the terms of pods to be scheduled, so counts are kept for them from the start. */
   register(levels: PodConstraints[]): void {
@@ -62,8 +91,7 @@ export class Topology {
 
   /** Count a pod where it was placed (or already runs). */
   record(pod: Pod, place: Place): void {
-    for (const group of this.groups.values()) {
-      if (!selects(group, pod)) continue;
+    for (const group of this.groupsSelecting(pod)) {
       const d = this.domainOf(place, group.key);
       if (d !== undefined) this.bump(group, d);
     }
@@ -88,6 +116,7 @@ export class Topology {
           total: 0,
         };
         this.owners.set(id, owner);
+        this.ownersGen++;
       }
       const d = this.domainOf(place, term.key);
       if (d !== undefined) this.bump(owner, d);
@@ -106,6 +135,9 @@ export class Topology {
       const prior = allowedByKey.get(key);
       allowedByKey.set(key, new Set(prior ? allowed.filter((d) => prior.has(d)) : allowed));
     };
+    // Groups first (an unregistered term creates its group), so the pod's selecting set includes them.
+    for (const term of level.terms) this.groupFor(term);
+    const selected = this.groupsSelecting(pod);
     for (const term of level.terms) {
       const group = this.groupFor(term);
       const candidates = this.candidates(place, term.key);
@@ -113,8 +145,8 @@ export class Topology {
         return { reason: `the node has no ${term.key} label (topology ${term.kind})` };
       let allowed: Domain[];
       if (term.kind === 'spread') {
-        const min = this.minCount(group, term, level);
-        const self = selects(group, pod) ? 1 : 0;
+        const min = this.cachedMinCount(group, term, level);
+        const self = selected.has(group) ? 1 : 0;
         allowed = candidates.filter((d) => (group.counts.get(d) ?? 0) + self - min <= term.maxSkew);
         if (allowed.length === 0)
           return {
@@ -124,7 +156,7 @@ export class Topology {
         spreadKeys.set(term.key, group);
       } else if (term.kind === 'affinity') {
         // The first pod of a self-affine group may start anywhere; after that it must join its peers.
-        if (group.total === 0 && selects(group, pod)) allowed = candidates;
+        if (group.total === 0 && selected.has(group)) allowed = candidates;
         else allowed = candidates.filter((d) => (group.counts.get(d) ?? 0) > 0);
         if (allowed.length === 0)
           return {
@@ -143,8 +175,7 @@ export class Topology {
       if ((allowedByKey.get(term.key)?.size ?? 0) === 0)
         return { reason: `topology terms on ${term.key} conflict` };
     }
-    for (const owner of this.owners.values()) {
-      if (!selects(owner, pod)) continue;
+    for (const owner of this.ownersSelecting(pod)) {
       const allowed = this.candidates(place, owner.key).filter((d) => (owner.counts.get(d) ?? 0) === 0);
       if (allowed.length === 0) {
         return {
@@ -156,8 +187,8 @@ export class Topology {
     }
     if (place.kind === 'node') return { requirements: [] };
     // A claim must end up in one domain per key this pod is counted under, or its counts would be guesses.
-    for (const group of this.groups.values()) {
-      if (group.key !== Labels.hostname && selects(group, pod) && !allowedByKey.has(group.key)) {
+    for (const group of selected) {
+      if (group.key !== Labels.hostname && !allowedByKey.has(group.key)) {
         narrow(group.key, this.candidates(place, group.key));
       }
     }
@@ -175,6 +206,47 @@ export class Topology {
     return { requirements };
   }
 
+  /**
+   * The domains each non-hostname key still allows this pod, from the current counts: a place pinned outside them
+   * fails `evaluate` whatever else it holds. Valid until the next `record`; lets the scheduler skip most claims
+   * without a full evaluation.
+   */
+  allowedDomains(level: PodConstraints): Map<string, Set<Domain>> {
+    for (const term of level.terms) this.groupFor(term);
+    const selected = this.groupsSelecting(level.pod);
+    const out = new Map<string, Set<Domain>>();
+    const narrow = (key: string, ok: (d: Domain) => boolean): void => {
+      const universe = this.universeOf(key);
+      if (universe.set.size === 0) return;
+      const prior = out.get(key);
+      out.set(key, new Set(universe.list.filter((d) => ok(d) && (!prior || prior.has(d)))));
+    };
+    for (const term of level.terms) {
+      if (term.key === Labels.hostname) continue;
+      const group = this.groupFor(term);
+      const count = (d: Domain): number => group.counts.get(d) ?? 0;
+      if (term.kind === 'spread') {
+        const min = this.cachedMinCount(group, term, level);
+        const self = selected.has(group) ? 1 : 0;
+        narrow(term.key, (d) => count(d) + self - min <= term.maxSkew);
+      } else if (term.kind === 'affinity') {
+        if (!(group.total === 0 && selected.has(group))) narrow(term.key, (d) => count(d) > 0);
+      } else narrow(term.key, (d) => count(d) === 0);
+    }
+    for (const owner of this.ownersSelecting(level.pod)) {
+      if (owner.key !== Labels.hostname) narrow(owner.key, (d) => (owner.counts.get(d) ?? 0) === 0);
+    }
+    return out;
+  }
+
+  /** A number naming the term's group: terms with equal key, selector and namespaces share it. */
+  groupNumber(term: TopologyTerm): number {
+    const group = this.groupFor(term);
+    let n = this.groupNumbers.get(group);
+    if (n === undefined) this.groupNumbers.set(group, (n = this.groupNumbers.size));
+    return n;
+  }
+
   private groupFor(term: TopologyTerm): Group {
     // Terms are built once per pod, so identity caching spares a JSON key on every evaluation.
     const cached = this.byTerm.get(term);
@@ -190,14 +262,101 @@ export class Topology {
         total: 0,
       };
       this.groups.set(id, group);
+      this.groupsGen++;
     }
     this.byTerm.set(term, group);
     return group;
   }
 
   private bump(group: Group, d: Domain): void {
-    group.counts.set(d, (group.counts.get(d) ?? 0) + 1);
+    const before = group.counts.get(d) ?? 0;
+    group.counts.set(d, before + 1);
     group.total++;
+    this.countsVersion++;
+    if (before === 0 && group.key === Labels.hostname && this.openPlaces.has(d))
+      group.openWithPods = (group.openWithPods ?? 0) + 1;
+  }
+
+  /**
+   * Mark a hostname (a planned claim) as open to more pods, or closed for good: the scheduler stops scanning
+   * closed claims, and `blockedEverywhere` compares against the open ones.
+   */
+  open(hostname: string, open: boolean): void {
+    if (open === this.openPlaces.has(hostname)) return;
+    if (open) this.openPlaces.add(hostname);
+    else this.openPlaces.delete(hostname);
+    for (const group of [...this.groups.values(), ...this.owners.values()]) {
+      if (group.key !== Labels.hostname || !(group.counts.get(hostname) ?? 0)) continue;
+      group.openWithPods = (group.openWithPods ?? 0) + (open ? 1 : -1);
+    }
+  }
+
+  /**
+   * Whether a hostname term (or a running pod's hostname anti-affinity) refuses this pod on every open place:
+   * one-per-node pods then skip the scan of planned claims and go straight to a new one.
+   */
+  blockedEverywhere(level: PodConstraints): boolean {
+    const open = this.openPlaces.size;
+    if (open === 0) return false;
+    for (const term of level.terms) {
+      if (term.key !== Labels.hostname) continue;
+      const group = this.groupFor(term);
+      const withPods = group.openWithPods ?? 0;
+      const selected = this.groupsSelecting(level.pod).has(group);
+      // Refused where a matching pod is: anti-affinity, or a spread whose skew one more pod would break.
+      const refusedWhereOccupied =
+        term.kind === 'anti' || (term.kind === 'spread' && term.maxSkew + 1 - (selected ? 1 : 0) <= 1);
+      if (refusedWhereOccupied && withPods === open) return true;
+      // Required affinity is refused where no matching pod is (unless it may start the group).
+      if (term.kind === 'affinity' && withPods === 0 && !(group.total === 0 && selected)) return true;
+    }
+    for (const owner of this.ownersSelecting(level.pod)) {
+      if (owner.key === Labels.hostname && (owner.openWithPods ?? 0) === open) return true;
+    }
+    return false;
+  }
+
+  /** The groups whose selector counts this pod, in creation order. */
+  private groupsSelecting(pod: Pod): Set<Group> {
+    const cached = this.selecting.get(pod);
+    if (cached && cached.gen === this.groupsGen) return cached.groups;
+    // Pods with the same namespace and labels are selected alike (replicas share their template's labels).
+    const signature = JSON.stringify([pod.metadata.namespace ?? 'default', pod.metadata.labels ?? {}]);
+    let shared = this.selectingBySignature.get(signature);
+    if (!shared || shared.gen !== this.groupsGen) {
+      const groups = new Set<Group>();
+      for (const group of this.groups.values()) if (selects(group, pod)) groups.add(group);
+      shared = { gen: this.groupsGen, groups };
+      this.selectingBySignature.set(signature, shared);
+    }
+    this.selecting.set(pod, shared);
+    return shared.groups;
+  }
+
+  /** The running pods' anti-affinity terms that exclude this pod, in creation order. */
+  private ownersSelecting(pod: Pod): Group[] {
+    const cached = this.owning.get(pod);
+    if (cached && cached.gen === this.ownersGen) return cached.owners;
+    const owners = [...this.owners.values()].filter((owner) => selects(owner, pod));
+    this.owning.set(pod, { gen: this.ownersGen, owners });
+    return owners;
+  }
+
+  private cachedMinCount(group: Group, term: TopologyTerm, level: PodConstraints): number {
+    const cached = this.mins.get(term);
+    if (cached && cached.version === this.countsVersion && cached.level === level) return cached.min;
+    const min = this.minCount(group, term, level);
+    this.mins.set(term, { version: this.countsVersion, level, min });
+    return min;
+  }
+
+  private universeOf(key: string): { list: Domain[]; set: ReadonlySet<Domain> } {
+    let domains = this.domains.get(key);
+    if (!domains) {
+      const set = this.universe.get(key) ?? new Set<Domain>();
+      this.domains.set(key, (domains = { list: [...set], set }));
+    }
+    return domains;
   }
 
   /** The domains a place offers for a key: one for a node, possibly several for a claim not yet pinned. */
@@ -208,10 +367,10 @@ export class Topology {
       return v === undefined ? [] : [v];
     }
     const r = place.requirements.get(key);
-    const universe = [...(this.universe.get(key) ?? [])];
-    if (!r) return universe;
-    if (!r.complement) return [...r.values].filter((v) => universe.length === 0 || universe.includes(v));
-    return universe.filter((v) => r.has(v));
+    const universe = this.universeOf(key);
+    if (!r) return [...universe.list];
+    if (!r.complement) return [...r.values].filter((v) => universe.set.size === 0 || universe.set.has(v));
+    return universe.list.filter((v) => r.has(v));
   }
 
   private domainOf(place: Place, key: string): Domain | undefined {
@@ -222,13 +381,20 @@ export class Topology {
   /** The smallest count among domains the pod could use; hostname always has an empty new node available. */
   private minCount(group: Group, term: TopologyTerm, level: PodConstraints): number {
     if (term.key === Labels.hostname) return 0;
-    let domains = [...(this.universe.get(term.key) ?? [])];
+    let domains = this.universeOf(term.key).list;
     if (term.honorNodeAffinity) {
       domains = domains.filter((d) =>
         level.alternatives.some((reqs) => {
           const r = reqs.get(term.key);
           return !r || r.has(d);
         }),
+      );
+    }
+    if (term.honorTaints) {
+      // The kube-scheduler's view of taints here: only NoSchedule and NoExecute exclude a node.
+      const sources = this.sources.get(term.key);
+      domains = domains.filter((d) =>
+        (sources?.get(d) ?? [[]]).some((taints) => !untoleratedTaint(level.tolerations, taints)),
       );
     }
     if (term.minDomains !== undefined && domains.length < term.minDomains) return 0;

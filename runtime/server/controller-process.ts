@@ -122,7 +122,11 @@ export class ControllerProcess {
       cloud,
       clock,
       logger,
-      settings: { batchIdleMs: settings.batchIdleMs, batchMaxMs: settings.batchMaxMs },
+      settings: {
+        batchIdleMs: settings.batchIdleMs,
+        batchMaxMs: settings.batchMaxMs,
+        minValuesPolicy: settings.minValuesPolicy,
+      },
     });
     this.operator = operator;
 

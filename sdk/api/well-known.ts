@@ -72,6 +72,8 @@ export const Annotations = {
   nodePoolHashVersion: 'karpenter.sh/nodepool-hash-version',
   ec2NodeClassHash: 'karpenter.k8s.aws/ec2nodeclass-hash',
   ec2NodeClassHashVersion: 'karpenter.k8s.aws/ec2nodeclass-hash-version',
+  /** Set on a NodeClaim launched with fewer instance types than a minValues asked for (MIN_VALUES_POLICY=BestEffort). */
+  minValuesRelaxed: 'karpenter.sh/nodeclaim-min-values-relaxed',
 } as const;
 
 export const Taints = {

@@ -8,7 +8,12 @@ import { isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { NodeClaim, NodePool } from '../../kube/objects';
-import { schedule, type SchedulableNode, type SchedulingNodePool } from '../../scheduling/scheduler';
+import {
+  schedule,
+  type MinValuesPolicy,
+  type SchedulableNode,
+  type SchedulingNodePool,
+} from '../../scheduling/scheduler';
 import { hasCondition, type StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import {
@@ -42,6 +47,8 @@ export interface DisruptionOptions extends ControllerContext {
   provisioningBusy: () => boolean;
   /** Anti-churn settings for replacements. */
   consolidation?: ConsolidationOptions;
+  /** As for provisioning, so replacements are planned the way a launch would be. @default "Strict" */
+  minValuesPolicy?: MinValuesPolicy;
 }
 
 export class DisruptionController {
@@ -151,7 +158,7 @@ export class DisruptionController {
       }
       candidates.push(verdict.candidate);
     }
-    const simulate = simulator(pools, state.schedulableNodes());
+    const simulate = simulator(pools, state.schedulableNodes(), this.opts.minValuesPolicy);
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
@@ -339,13 +346,18 @@ export class DisruptionController {
 }
 
 /** A scheduling simulation of the cluster with some candidates removed, for every method to share. */
-function simulator(pools: SchedulingNodePool[], nodes: SchedulableNode[]): Simulate {
+function simulator(
+  pools: SchedulingNodePool[],
+  nodes: SchedulableNode[],
+  minValuesPolicy: MinValuesPolicy | undefined,
+): Simulate {
   return (removed) => {
     const gone = new Set(removed.map((c) => c.stateNode.name));
     return schedule({
       pods: removed.flatMap((c) => c.reschedulablePods),
       nodes: nodes.filter((n) => !gone.has(n.name)),
       nodePools: pools,
+      ...(minValuesPolicy ? { minValuesPolicy } : {}),
     });
   };
 }

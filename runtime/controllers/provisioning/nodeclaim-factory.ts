@@ -2,7 +2,7 @@
  * Turning a planned NodeClaim into the object we create, and gathering the scheduler's NodePool inputs. Shared by
  * provisioning (new capacity) and disruption (replacements), so both launch exactly the same way.
  */
-import { Finalizers, Labels } from '../../../sdk/api/well-known';
+import { Annotations, Finalizers, Labels } from '../../../sdk/api/well-known';
 import type { CloudProvider } from '../../cloudprovider/types';
 import type { EC2NodeClass, NodeClaim, NodePool, NodeSelectorRequirement } from '../../kube/objects';
 import { Kinds } from '../../kube/kinds';
@@ -55,7 +55,11 @@ export function nodeClaimFor(
     metadata: {
       generateName: `${nodePool.metadata.name}-`,
       labels: { ...template.metadata?.labels, [Labels.nodePool]: nodePool.metadata.name as string },
-      annotations: { ...template.metadata?.annotations, ...driftAnnotations(nodePool, nodeClass) },
+      annotations: {
+        ...template.metadata?.annotations,
+        ...driftAnnotations(nodePool, nodeClass),
+        ...(plan.minValuesRelaxed ? { [Annotations.minValuesRelaxed]: 'true' } : {}),
+      },
       finalizers: [Finalizers.termination],
       ownerReferences: [
         {

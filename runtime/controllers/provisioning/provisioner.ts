@@ -7,6 +7,7 @@ import { Labels } from '../../../sdk/api/well-known';
 import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
+  type MinValuesPolicy,
   type SchedulableNode,
   type SchedulingNodePool,
   type SchedulingResult,
@@ -21,12 +22,24 @@ import {
   unschedulablePodsCount,
 } from '../../metrics';
 import { Batcher, type BatcherOptions } from './batcher';
+import { Kinds } from '../../kube/kinds';
+import type { Pod } from '../../kube/objects';
+import type { KubeApi } from '../../kube/api';
+import type { Logger } from '../../logging';
+import {
+  volumeLookup,
+  volumeTopologyResolver,
+  type VolumeTopologyResolver,
+} from '../../scheduling/volume-topology';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
 export const NOMINATION_WINDOW_MS = 20_000;
 
-export interface ProvisionerOptions extends BatcherOptions, ControllerContext {}
+export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
+  /** Whether a requirement's minValues may be relaxed to launch at all. @default "Strict" */
+  minValuesPolicy?: MinValuesPolicy;
+}
 
 export class Provisioner {
   private readonly batcher: Batcher;
@@ -94,8 +107,15 @@ export class Provisioner {
     if (pods.length === 0) return undefined;
     const nodePools = await schedulingNodePools(state, cloud);
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
+    const volumeTopology = await loadVolumeTopology(this.opts.api, this.opts.logger, pods);
     const endTimer = schedulingDurationSeconds.startTimer({ controller: 'provisioner' });
-    const result = schedule({ pods, nodes, nodePools });
+    const result = schedule({
+      pods,
+      nodes,
+      nodePools,
+      ...(volumeTopology ? { volumeTopology } : {}),
+      ...(this.opts.minValuesPolicy ? { minValuesPolicy: this.opts.minValuesPolicy } : {}),
+    });
     endTimer();
     unschedulablePodsCount.set({ controller: 'provisioner' }, result.unschedulable.size);
     this.lastResult = result;
@@ -155,5 +175,33 @@ export class Provisioner {
       allocatable[key] = Math.min(...options.map((it) => it.allocatable[key] ?? 0));
     }
     return { ...node, allocatable, requested: { ...node.requested, ...pool?.daemonOverhead } };
+  }
+}
+
+/**
+ * The volume topology of this round (PV node affinity, WaitForFirstConsumer allowedTopologies), read only when a
+ * pod mounts a claim. Without read access to the storage objects the round goes on without it, and says so.
+ */
+async function loadVolumeTopology(
+  api: KubeApi,
+  logger: Logger,
+  pods: Pod[],
+): Promise<VolumeTopologyResolver | undefined> {
+  const mountsClaims = pods.some((p) =>
+    (p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim ?? v.ephemeral),
+  );
+  if (!mountsClaims) return undefined;
+  try {
+    const [claims, volumes, storageClasses] = await Promise.all([
+      api.list(Kinds.PersistentVolumeClaim),
+      api.list(Kinds.PersistentVolume),
+      api.list(Kinds.StorageClass),
+    ]);
+    return volumeTopologyResolver(
+      volumeLookup({ claims: claims.items, volumes: volumes.items, storageClasses: storageClasses.items }),
+    );
+  } catch (err) {
+    logger.warn({ err }, 'could not read volumes and storage classes; scheduling without volume topology');
+    return undefined;
   }
 }

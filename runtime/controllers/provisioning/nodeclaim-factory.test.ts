@@ -1,0 +1,33 @@
+import { Requirement, Requirements } from '../../scheduling/requirements';
+import type { PlannedNodeClaim } from '../../scheduling/scheduler';
+import { instanceTypes, nodePool } from '../../scheduling/testing';
+import { nodeClaimFor } from './nodeclaim-factory';
+
+function plan(extra: Partial<PlannedNodeClaim> = {}): PlannedNodeClaim {
+  return {
+    nodePoolName: 'default',
+    requirements: new Requirements([Requirement.in('karpenter.sh/capacity-type', ['on-demand'])]),
+    taints: [],
+    pods: [],
+    requests: {},
+    instanceTypeOptions: instanceTypes(['t3a.medium', 'm5.large']),
+    ...extra,
+  };
+}
+
+describe('nodeClaimFor', () => {
+  const pool = nodePool('default');
+
+  it('lists the planned instance types, cheapest first, and stamps the drift hashes', () => {
+    const claim = nodeClaimFor(pool, plan());
+    const types = claim.spec.requirements.find((r) => r.key === 'node.kubernetes.io/instance-type');
+    expect(types?.values).toEqual(['t3a.medium', 'm5.large']);
+    expect(claim.metadata.annotations?.['karpenter.sh/nodepool-hash']).toMatch(/^[0-9a-f]{16}$/);
+    expect(claim.metadata.annotations?.['karpenter.sh/nodeclaim-min-values-relaxed']).toBeUndefined();
+  });
+
+  it('marks a claim whose minValues were relaxed (MIN_VALUES_POLICY=BestEffort)', () => {
+    const claim = nodeClaimFor(pool, plan({ minValuesRelaxed: true }));
+    expect(claim.metadata.annotations?.['karpenter.sh/nodeclaim-min-values-relaxed']).toBe('true');
+  });
+});
