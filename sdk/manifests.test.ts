@@ -31,7 +31,10 @@ describe('example manifests', () => {
   const seedFiles = yamlFiles(seedsDir);
   // cluster.yaml is the lab's own config (static nodes plus a list of workloads), not a manifest stream.
   const labConfig = join(root, 'examples', 'lab', 'cluster.yaml');
-  const exampleFiles = yamlFiles(join(root, 'examples')).filter((f) => f !== labConfig);
+  // Pulumi.yaml files are Pulumi project files, not Kubernetes manifests.
+  const exampleFiles = yamlFiles(join(root, 'examples')).filter(
+    (f) => f !== labConfig && !f.endsWith('Pulumi.yaml'),
+  );
 
   it('finds the seed fixtures and the examples', () => {
     expect(seedFiles.length).toBeGreaterThanOrEqual(9);
