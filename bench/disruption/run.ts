@@ -4,7 +4,7 @@
  * bench/results/disruption.json and the disruption section of docs/BENCHMARKS.md.
  * Target (issue 5): 1,000 nodes and 10,000 pods decided in ≤ 1 s; Karpenter caps its passes at 1 and 3 minutes.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -100,7 +100,7 @@ function render(rows: Row[], machine: string): string {
 
 async function main(): Promise<void> {
   // prettier (behind writeFormatted) loads as ESM: only the command needs it, not the tests importing measure().
-  const { writeFormatted } = await import('../scheduling/report.js');
+  const { replaceDocSection, writeFormatted } = await import('../scheduling/report.js');
   const sizes = process.argv.includes('--quick') ? [100] : [100, 500, 1000];
   const rows: Row[] = [];
   for (const n of sizes) {
@@ -114,15 +114,7 @@ async function main(): Promise<void> {
     RESULTS_PATH,
     JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2),
   );
-  const doc = existsSync(DOC_PATH) ? readFileSync(DOC_PATH, 'utf8') : '# Benchmarks\n';
-  const section = `${BEGIN}\n\n## Disruption\n\n${render(rows, machine)}\n\n${END}`;
-  const s = doc.indexOf(BEGIN);
-  const e = doc.indexOf(END);
-  const next =
-    s >= 0 && e > s
-      ? `${doc.slice(0, s)}${section}${doc.slice(e + END.length)}`
-      : `${doc.trimEnd()}\n\n${section}\n`;
-  await writeFormatted(DOC_PATH, next);
+  await replaceDocSection(DOC_PATH, BEGIN, END, `## Disruption\n\n${render(rows, machine)}`);
 }
 
 if (require.main === module) {

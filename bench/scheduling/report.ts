@@ -346,6 +346,13 @@ export function renderResults(results: BenchmarkResults): string {
       '- The $/vCPU term of the bound comes from the cheapest price per vCPU in the catalog, whatever the ' +
         'memory that comes with it, so the bound can be below any feasible plan.',
     );
+    if (real.ratioAwareBound)
+      out.push(
+        `- A bound that knows pods are indivisible: **$${real.ratioAwareBound.dollarsPerHour.toFixed(4)}/h** ` +
+          `(${real.ratioAwareBound.mix}, fractional), the cheapest mix of instance types covering Σcpu and Σmemory ` +
+          'when no node can use more memory per vCPU than the most memory-heavy pod asks (nor more vCPU per GiB ' +
+          `than the most cpu-heavy). Plan / this bound: ${(real.dollarsPerHour / real.ratioAwareBound.dollarsPerHour).toFixed(3)}.`,
+      );
   }
   out.push('', '### Targets (issue 4)', '');
   for (const t of evaluateTargets(results))
@@ -385,17 +392,28 @@ export async function writeFormatted(filePath: string, text: string): Promise<vo
   writeFileSync(filePath, await format(text, { ...config, filepath: filePath }));
 }
 
-/** Replace the generated section of docs/BENCHMARKS.md (creating the file if needed); returns its path. */
-export async function writeBenchmarksDoc(results: BenchmarkResults, docPath = DOC_PATH): Promise<string> {
-  const section = `${BEGIN}\n\n${renderResults(results)}\n\n${END}`;
-  const current = existsSync(docPath) ? readFileSync(docPath, 'utf8') : `${DOC_INTRO}\n${BEGIN}\n${END}\n`;
-  const start = current.indexOf(BEGIN);
-  const end = current.indexOf(END);
+/** Replace the text between `begin` and `end` in a generated doc (appending the section if absent). */
+export async function replaceDocSection(
+  docPath: string,
+  begin: string,
+  end: string,
+  body: string,
+  intro = '# Benchmarks\n',
+): Promise<void> {
+  const section = `${begin}\n\n${body}\n\n${end}`;
+  const current = existsSync(docPath) ? readFileSync(docPath, 'utf8') : `${intro}\n`;
+  const start = current.indexOf(begin);
+  const stop = current.indexOf(end);
   const next =
-    start >= 0 && end > start
-      ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}`
+    start >= 0 && stop > start
+      ? `${current.slice(0, start)}${section}${current.slice(stop + end.length)}`
       : `${current.trimEnd()}\n\n${section}\n`;
   await writeFormatted(docPath, next);
+}
+
+/** Replace the generated section of docs/BENCHMARKS.md (creating the file if needed); returns its path. */
+export async function writeBenchmarksDoc(results: BenchmarkResults, docPath = DOC_PATH): Promise<string> {
+  await replaceDocSection(docPath, BEGIN, END, renderResults(results), DOC_INTRO);
   return docPath;
 }
 

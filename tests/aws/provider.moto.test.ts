@@ -3,6 +3,7 @@
  * terminate. moto has no Pricing API (the provider uses its static price table) and none of the EKS SSM AMI
  * parameters (the harness injects them, pointing at AMIs moto ships).
  */
+import { nodePool as testNodePool } from '../../runtime/scheduling/testing';
 import {
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
@@ -43,19 +44,7 @@ function nodeClass(): EC2NodeClass {
 }
 
 function nodePool(): NodePool {
-  return {
-    apiVersion: 'karpenter.sh/v1',
-    kind: 'NodePool',
-    metadata: { name: 'general' },
-    spec: {
-      template: {
-        spec: {
-          requirements: [],
-          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
-        },
-      },
-    },
-  } as unknown as NodePool;
+  return testNodePool('general');
 }
 
 function claim(name: string, capacityType: string, types: string[]): NodeClaim {

@@ -19,6 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Kinds } from '../../kube/kinds';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
 import type { EC2NodeClass, NodeClaim, NodePool } from '../../kube/objects';
+import { nodePool } from '../../scheduling/testing';
 import { InsufficientCapacityError } from '../types';
 import { CloudProviderError } from './errors';
 import { createAwsCloudProvider } from './index';
@@ -33,19 +34,7 @@ const type = (name: string, arch = 'x86_64'): InstanceTypeInfo => ({
   SupportedUsageClasses: ['on-demand', 'spot'],
 });
 
-const pool: NodePool = {
-  apiVersion: 'karpenter.sh/v1',
-  kind: 'NodePool',
-  metadata: { name: 'general' },
-  spec: {
-    template: {
-      spec: {
-        requirements: [],
-        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
-      },
-    },
-  },
-} as unknown as NodePool;
+const pool: NodePool = nodePool('general');
 
 function claim(capacityTypes: string[]): NodeClaim {
   return {

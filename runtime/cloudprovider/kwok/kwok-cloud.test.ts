@@ -4,6 +4,7 @@ import { Kinds } from '../../kube/kinds';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
 import { loadLabManifests } from '../../lab/seed-lab';
 import type { EC2NodeClass, Node, NodeClaim, NodePool } from '../../kube/objects';
+import { nodePool as testNodePool } from '../../scheduling/testing';
 import { InsufficientCapacityError, NodeClaimNotFoundError } from '../types';
 import { KWOK_PROVIDER_LABEL, createKwokCloudProvider, type KwokCloudProvider } from './index';
 
@@ -12,19 +13,7 @@ const T0 = Date.UTC(2026, 0, 1);
 // The lab's node class: kubelet systemReserved cpu 150m.
 const nodeClass = loadLabManifests().nodeClass[0] as EC2NodeClass;
 
-const nodePool: NodePool = {
-  apiVersion: 'karpenter.sh/v1',
-  kind: 'NodePool',
-  metadata: { name: 'default' },
-  spec: {
-    template: {
-      spec: {
-        requirements: [],
-        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
-      },
-    },
-  },
-} as unknown as NodePool;
+const nodePool: NodePool = testNodePool('default');
 
 function claim(name: string, types: string[], cpu = '100m'): NodeClaim {
   return {

@@ -1,36 +1,17 @@
-import { nodeClaimSchema } from '../../../sdk/api/nodeclaim';
-import { Labels } from '../../../sdk/api/well-known';
 import type { Node, NodeClaim } from '../../kube/objects';
 import { actionsFor, InterruptionReasons } from './actions';
 import { noticeFor } from './memory-source';
 import type { ActionableKind, ActionableMessage } from './messages';
+import { nodeFor, spotClaim } from './testing';
 
 const ZONE = 'us-west-2a';
 
-function claim(name: string, instanceId: string, extra: Partial<NodeClaim['metadata']> = {}): NodeClaim {
-  return nodeClaimSchema.parse({
-    apiVersion: 'karpenter.sh/v1',
-    kind: 'NodeClaim',
-    metadata: {
-      name,
-      labels: { [Labels.instanceType]: 'm5.large', [Labels.zone]: ZONE, [Labels.capacityType]: 'spot' },
-      ...extra,
-    },
-    spec: {
-      nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
-      requirements: [],
-    },
-    status: { providerID: `aws:///${ZONE}/${instanceId}` },
-  });
+function claim(name: string, instanceId: string, metadata: Partial<NodeClaim['metadata']> = {}): NodeClaim {
+  return spotClaim(name, instanceId, { zone: ZONE, instanceType: 'm5.large', metadata });
 }
 
 function node(name: string, instanceId: string): Node {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name },
-    spec: { providerID: `aws:///${ZONE}/${instanceId}` },
-  };
+  return nodeFor(name, instanceId, ZONE);
 }
 
 const at = { time: Date.UTC(2026, 10, 22), region: 'us-west-2' };

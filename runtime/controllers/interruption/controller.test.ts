@@ -7,8 +7,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { nodeClaimSchema } from '../../../sdk/api/nodeclaim';
-import { Labels } from '../../../sdk/api/well-known';
 import { SimClock } from '../../clock/sim-clock';
 import type { CloudProvider } from '../../cloudprovider/types';
 import { EventRecorder, type RecordedEvent } from '../../events/recorder';
@@ -22,34 +20,18 @@ import { InterruptionReasons } from './actions';
 import { InterruptionController, type MarkUnavailable } from './controller';
 import { InMemoryMessageSource, noticeFor } from './memory-source';
 import type { MessageSource, SourcedMessage } from './source';
+import { nodeFor, spotClaim } from './testing';
 
 const ZONE = 'us-west-2b';
 const INSTANCE = 'i-0abcdef1234567890';
 const body = (name: string) => readFileSync(join(__dirname, 'testdata', name), 'utf8');
 
 function claim(name: string, instanceId: string): NodeClaim {
-  return nodeClaimSchema.parse({
-    apiVersion: 'karpenter.sh/v1',
-    kind: 'NodeClaim',
-    metadata: {
-      name,
-      labels: { [Labels.instanceType]: 'c6g.large', [Labels.zone]: ZONE, [Labels.capacityType]: 'spot' },
-    },
-    spec: {
-      nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
-      requirements: [],
-    },
-    status: { providerID: `aws:///${ZONE}/${instanceId}` },
-  });
+  return spotClaim(name, instanceId, { zone: ZONE, instanceType: 'c6g.large' });
 }
 
 function node(name: string, instanceId: string): Node {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name },
-    spec: { providerID: `aws:///${ZONE}/${instanceId}` },
-  };
+  return nodeFor(name, instanceId, ZONE);
 }
 
 /** The controller over an in-memory API server holding one NodeClaim (and Node) per instance id. */
