@@ -2,10 +2,8 @@
 // by ts-jest, because jest's module system cannot require() ES modules the way Node 20.20 can.
 const esmOnly = ['@kubernetes/client-node', 'openid-client', 'jose', 'oauth4webapi'];
 
-/** @type {import('jest').Config} */
-module.exports = {
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/sdk', '<rootDir>/runtime', '<rootDir>/provider', '<rootDir>/tests', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.[tj]s$': [
@@ -24,4 +22,31 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: [
+        '<rootDir>/sdk',
+        '<rootDir>/runtime',
+        '<rootDir>/provider',
+        '<rootDir>/tests',
+        '<rootDir>/bench',
+      ],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/integration/'],
+    },
+    {
+      // Against a real control plane (scripts/cluster-up.sh); skipped with a message when its binaries are not
+      // built. `npm run test:integration` builds them first. See docs/TESTING.md.
+      ...shared,
+      displayName: 'integration',
+      roots: ['<rootDir>/tests/integration'],
+      globalSetup: '<rootDir>/tests/integration/support/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/integration/support/global-teardown.ts',
+    },
+  ],
 };

@@ -141,6 +141,69 @@ export function costLowerBound(
   };
 }
 
+/**
+ * A tighter bound than costLowerBound, still one no plan can beat: the cheapest fractional mix of instance types
+ * (each at its cheapest allowed offering) whose allocatable covers Σcpu and Σmemory, where a node's usable memory
+ * is capped at its cpu times the largest GiB/vCPU any pod asks for, and its usable cpu at its memory over the
+ * smallest (pods are indivisible, so no node holds more memory per vCPU than its most memory-heavy pod). With two
+ * covering constraints an optimal mix uses at most two types, so every pair is tried.
+ */
+export function ratioAwareLowerBound(
+  pods: Pod[],
+  types: InstanceType[],
+  capacityTypes: readonly string[],
+): { dollarsPerHour: number; mix: string } {
+  let cpu = 0;
+  let gib = 0;
+  let maxRatio = 0;
+  let minRatio = Infinity;
+  for (const p of pods) {
+    const r = podRequests(p);
+    const c = (r.cpu ?? 0) / 1000;
+    const m = (r.memory ?? 0) / 2 ** 30;
+    cpu += c;
+    gib += m;
+    const ratio = c > 0 ? m / c : Infinity;
+    maxRatio = Math.max(maxRatio, ratio);
+    minRatio = Math.min(minRatio, ratio);
+  }
+  const rows = types.flatMap((it) => {
+    const prices = it.offerings
+      .filter((o) => o.available && capacityTypes.includes(o.capacityType))
+      .map((o) => o.price);
+    if (prices.length === 0) return [];
+    const c = (it.allocatable.cpu ?? 0) / 1000;
+    const m = (it.allocatable.memory ?? 0) / 2 ** 30;
+    return [
+      {
+        name: it.name,
+        price: Math.min(...prices),
+        cpu: Math.min(c, m / minRatio),
+        gib: Math.min(m, c * maxRatio),
+      },
+    ];
+  });
+  let best = { dollarsPerHour: Infinity, mix: '' };
+  const consider = (cost: number, mix: string) => {
+    if (cost < best.dollarsPerHour) best = { dollarsPerHour: cost, mix };
+  };
+  for (const a of rows) {
+    if (a.cpu > 0 && a.gib > 0) {
+      const n = Math.max(cpu / a.cpu, gib / a.gib);
+      consider(n * a.price, `${n.toFixed(1)} × ${a.name}`);
+    }
+    for (const b of rows) {
+      const det = a.cpu * b.gib - b.cpu * a.gib;
+      if (Math.abs(det) < 1e-12) continue;
+      const x = (cpu * b.gib - b.cpu * gib) / det;
+      const y = (a.cpu * gib - cpu * a.gib) / det;
+      if (x >= 0 && y >= 0)
+        consider(x * a.price + y * b.price, `${x.toFixed(1)} × ${a.name} + ${y.toFixed(1)} × ${b.name}`);
+    }
+  }
+  return best;
+}
+
 /** How many claims launch each instance type and capacity type, most used first: "m7g.4xlarge/spot" → 3. */
 export function chosenInstanceTypes(claims: PlannedNodeClaim[]): { name: string; count: number }[] {
   const counts = new Map<string, number>();

@@ -56,6 +56,11 @@ export interface RealisticOk extends Measurement {
   dollarsPerHour: number;
   lowerBoundDollarsPerHour: number;
   costOverLowerBound: number;
+  /**
+   * The bound that also knows pods are indivisible (see ratioAwareLowerBound); absent in results recorded before
+   * it existed.
+   */
+  ratioAwareBound?: { dollarsPerHour: number; mix: string };
   requestedVcpu: number;
   requestedGiB: number;
   cheapestPerVcpu: { instanceType: string; capacityType: string; zone: string; dollars: number };

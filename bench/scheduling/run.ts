@@ -18,6 +18,7 @@ import {
   analysePlan,
   chosenInstanceTypes,
   costLowerBound,
+  ratioAwareLowerBound,
   gpuClaimsWithoutGpuPods,
   oneSidedClaims,
   planCost,
@@ -131,6 +132,11 @@ function runJob(job: Job): JobResult {
       input.nodePools[0]?.instanceTypes ?? [],
       REALISTIC_CAPACITY_TYPES,
     );
+    const tighter = ratioAwareLowerBound(
+      input.pods,
+      input.nodePools[0]?.instanceTypes ?? [],
+      REALISTIC_CAPACITY_TYPES,
+    );
     const cost = planCost(result.newNodeClaims);
     const util = planUtilisation(result.newNodeClaims);
     return {
@@ -148,6 +154,7 @@ function runJob(job: Job): JobResult {
         dollarsPerHour: round(cost, 4),
         lowerBoundDollarsPerHour: round(bound.dollarsPerHour, 4),
         costOverLowerBound: round(cost / bound.dollarsPerHour, 4),
+        ratioAwareBound: { dollarsPerHour: round(tighter.dollarsPerHour, 4), mix: tighter.mix },
         requestedVcpu: round(bound.vcpus, 2),
         requestedGiB: round(bound.gib, 2),
         cheapestPerVcpu: { ...bound.cheapestPerVcpu, dollars: round(bound.cheapestPerVcpu.dollars, 6) },

@@ -8,6 +8,7 @@ import {
 } from '../cloudprovider/types';
 import type { NodeSelectorRequirement, Pod } from '../kube/objects';
 import { Requirements } from './requirements';
+import { fits } from './resources';
 import {
   nodePoolRequirements,
   remainingLimits,
@@ -719,5 +720,79 @@ describe('host ports and minValues', () => {
     expect([...tooBig.unschedulable.values()][0]?.reasons.join('; ')).toMatch(
       /minValues 2 for node.kubernetes.io\/instance-type cannot be met \(1 value\(s\) left\)/,
     );
+  });
+});
+
+describe('repacking planned claims by price', () => {
+  const m5 = () =>
+    schedulingPool(
+      nodePool('default', { requirements: [onDemand] }),
+      instanceTypes(['m5.large', 'm5.xlarge', 'm5.2xlarge', 'm5.4xlarge', 'm5.8xlarge']),
+    );
+  const oneSided = () => [
+    ...pods('cpu', 10, { cpu: '1', memory: '256Mi' }),
+    ...pods('mem', 10, { cpu: '100m', memory: '3Gi' }),
+  ];
+  const cost = (result: SchedulingResult) =>
+    result.newNodeClaims.reduce(
+      (sum, c) =>
+        sum + (cheapestOffering(c.instanceTypeOptions[0] as InstanceType, c.requirements)?.price ?? 0),
+      0,
+    );
+  const coLocated = (result: SchedulingResult, prefix: string) =>
+    Object.fromEntries(
+      result.newNodeClaims.flatMap((c) =>
+        c.pods
+          .filter((p) => p.metadata.name?.startsWith(prefix))
+          .map((p) => [p.metadata.name, names(c.pods).sort()]),
+      ),
+    );
+
+  it('packs cpu-heavy and memory-heavy pods onto cheaper nodes, never more claims than the first pass', () => {
+    // The first pass leaves four m5.xlarge ($0.768/h); one m5.2xlarge and one m5.xlarge hold the same pods.
+    const input = { pods: oneSided(), nodes: [], nodePools: [m5()] };
+    const first = schedule({ ...input, repack: false });
+    const repacked = schedule(input);
+    expect(repacked.newNodeClaims.length).toBeLessThanOrEqual(first.newNodeClaims.length);
+    expect(cost(repacked)).toBeLessThan(cost(first));
+    expect(cost(repacked)).toBeCloseTo(0.576, 6);
+    for (const claim of repacked.newNodeClaims) {
+      expect(claim.pods.some((p) => p.metadata.name?.startsWith('cpu'))).toBe(true);
+      expect(claim.pods.some((p) => p.metadata.name?.startsWith('mem'))).toBe(true);
+      expect(claim.instanceTypeOptions.every((it) => fits(claim.requests, it.allocatable))).toBe(true);
+    }
+    expect(repacked.newNodeClaims.flatMap((c) => names(c.pods)).sort()).toEqual(
+      input.pods.map((p) => p.metadata.name).sort(),
+    );
+  });
+
+  it('leaves pods a hostname topology term counts where the first pass put them', () => {
+    const web = oneSided().map((p) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'web' } } }));
+    const spreader = pod('spreader', { cpu: '100m' });
+    spreader.spec.topologySpreadConstraints = [
+      {
+        maxSkew: 1,
+        topologyKey: Labels.hostname,
+        whenUnsatisfiable: 'DoNotSchedule',
+        labelSelector: { matchLabels: { app: 'web' } },
+      },
+    ];
+    const input = { pods: [...web, spreader], nodes: [], nodePools: [m5()] };
+    const first = schedule({ ...input, repack: false });
+    const repacked = schedule(input);
+    expect(coLocated(repacked, 'cpu')).toEqual(coLocated(first, 'cpu'));
+    expect(coLocated(repacked, 'mem')).toEqual(coLocated(first, 'mem'));
+  });
+
+  it('leaves claims of a NodePool with limits as planned (their reservations are already counted)', () => {
+    const limited = schedulingPool(
+      nodePool('default', { requirements: [onDemand], limits: { cpu: '1000' } }),
+      instanceTypes(['m5.large', 'm5.xlarge', 'm5.2xlarge', 'm5.4xlarge', 'm5.8xlarge']),
+      { remaining: { cpu: 1_000_000 } },
+    );
+    const input = { pods: oneSided(), nodes: [], nodePools: [limited] };
+    const first = schedule({ ...input, repack: false });
+    const repacked = schedule(input);
+    expect(coLocated(repacked, '')).toEqual(coLocated(first, ''));
   });
 });

@@ -33,6 +33,7 @@ import {
 } from './resources';
 import { hostPortConflict, hostPorts, usedHostPorts } from './host-ports';
 import { podFitsNode } from './predicates';
+import { packByPrice } from './repack';
 import { formatTaint, untoleratedTaint } from './taints';
 import { Topology, type Domain, type DomainSources, type Place } from './topology';
 import type { VolumeTopologyResolver } from './volume-topology';
@@ -91,6 +92,12 @@ export interface SchedulingInput {
   volumeTopology?: VolumeTopologyResolver;
   /** @default 'Strict' */
   minValuesPolicy?: MinValuesPolicy;
+  /**
+   * Pack the pods of interchangeable planned claims again by price (see Scheduler.repack); off gives the first
+   * pass's plan, for comparison.
+   * @default true
+   */
+  repack?: boolean;
 }
 
 export interface SchedulingResult {
@@ -339,6 +346,7 @@ export class Scheduler {
       }
       queue = failed;
     }
+    if (this.input.repack !== false) this.repack(levels, requestsOf, result);
     for (const claim of this.allClaims) {
       claim.plan.instanceTypeOptions = filterOptions(claim.options, claim.first, (it) =>
         fits(claim.plan.requests, it.allocatable),
@@ -539,6 +547,75 @@ export class Scheduler {
       }
     }
     return false;
+  }
+
+  /**
+   * Pack again, by price, the pods of planned claims that could trade places: claims of one NodePool (without
+   * limits) with the same requirements, holding only pods that no topology term counts per hostname, with no host
+   * ports and no terms of their own. Each such set of claims is replaced only when the repacked plan costs less
+   * and needs no more nodes, so consolidation never sees a plan ask for more than the first pass did.
+   */
+  private repack(
+    levels: Map<Pod, PodConstraints[]>,
+    requestsOf: (pod: Pod) => Resources,
+    result: SchedulingResult,
+  ): void {
+    const movable = (pod: Pod) =>
+      (levels.get(pod) ?? []).every((level) => level.terms.length === 0) &&
+      hostPorts(pod).length === 0 &&
+      !this.topology.countedPerHostname(pod);
+    const buckets = new Map<string, ClaimSlot[]>();
+    for (const claim of this.allClaims) {
+      if (claim.pool.remaining || claim.plan.minValuesRelaxed || !claim.plan.pods.every(movable)) continue;
+      const key = `${claim.pool.name}|${claim.plan.requirements.toString()}`;
+      const bucket = buckets.get(key);
+      if (bucket) bucket.push(claim);
+      else buckets.set(key, [claim]);
+    }
+    const dropped = new Set<ClaimSlot>();
+    for (const bucket of buckets.values()) {
+      if (bucket.length < 2) continue;
+      const { pool, plan } = bucket[0] as ClaimSlot;
+      const options = this.compatibleOptions(pool, plan.requirements);
+      const items = bucket.flatMap((c) => c.plan.pods.map((pod) => ({ item: pod, req: requestsOf(pod) })));
+      const bins = packByPrice(
+        items,
+        options.types.map((it, i) => ({ allocatable: it.allocatable, price: options.prices[i] as number })),
+        pool.input.daemonOverhead,
+      );
+      if (!bins || bins.length > bucket.length) continue;
+      const totals = bins.map((bin) => add(pool.input.daemonOverhead, bin.requests));
+      const firsts = totals.map((total) => firstFitting(options, 0, total));
+      if (firsts.some((f) => f < 0)) continue;
+      if (
+        hasMinValues(plan.requirements) &&
+        totals.some((total) =>
+          minValuesShortfall(options.types, plan.requirements, (it) => fits(total, it.allocatable)),
+        )
+      )
+        continue;
+      const before = bucket.reduce((sum, c) => sum + (c.options.prices[c.first] as number), 0);
+      const after = firsts.reduce((sum, f) => sum + (options.prices[f] as number), 0);
+      if (!(after < before - 1e-9)) continue;
+      bucket.forEach((claim, i) => {
+        const bin = bins[i];
+        const first = firsts[i];
+        if (!bin || first === undefined) {
+          dropped.add(claim);
+          return;
+        }
+        claim.plan.pods = bin.items;
+        claim.plan.requests = totals[i] as Resources;
+        claim.options = options;
+        claim.first = first;
+      });
+    }
+    if (dropped.size === 0) return;
+    const kept = this.allClaims.filter((c) => !dropped.has(c));
+    this.allClaims.length = 0;
+    this.allClaims.push(...kept);
+    const droppedPlans = new Set([...dropped].map((c) => c.plan));
+    result.newNodeClaims = result.newNodeClaims.filter((plan) => !droppedPlans.has(plan));
   }
 
   /**

@@ -316,6 +316,16 @@ export class Topology {
     return false;
   }
 
+  /**
+   * Some term (of a pod being placed, or a running pod's anti-affinity) counts this pod per hostname: moving it
+   * from one claim to another changes what that term sees. Other keys take the same domain on claims with the
+   * same requirements.
+   */
+  countedPerHostname(pod: Pod): boolean {
+    for (const group of this.groupsSelecting(pod)) if (group.key === Labels.hostname) return true;
+    return this.ownersSelecting(pod).some((owner) => owner.key === Labels.hostname);
+  }
+
   /** The groups whose selector counts this pod, in creation order. */
   private groupsSelecting(pod: Pod): Set<Group> {
     const cached = this.selecting.get(pod);
