@@ -252,3 +252,27 @@ describe('WorkQueue', () => {
     expect(q.depth).toBe(0);
   });
 });
+
+describe('WorkQueue.stop', () => {
+  it('cancels pending requeues, so a stopped controller leaves no timer behind', async () => {
+    const clock = new SimClock(0);
+    const runs: string[] = [];
+    const queue = new WorkQueue(
+      'test',
+      clock,
+      async (key) => {
+        runs.push(key);
+        return { requeueAfterMs: 60_000 };
+      },
+      () => undefined,
+    );
+    queue.add('a');
+    await flushAsync();
+    expect(runs).toEqual(['a']);
+    expect(clock.nextTimerAt()).toBe(60_000);
+    queue.stop();
+    expect(clock.nextTimerAt()).toBeUndefined();
+    await clock.advance(120_000);
+    expect(runs).toEqual(['a']);
+  });
+});

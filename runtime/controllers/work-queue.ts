@@ -11,6 +11,8 @@ export class WorkQueue {
   private readonly running = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
+  /** Pending requeue timers, cancelled on stop so a stopped controller leaves nothing scheduled. */
+  private readonly timers = new Set<() => void>();
   private stopped = false;
 
   constructor(
@@ -34,11 +36,17 @@ export class WorkQueue {
 
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
-    this.clock.setTimer(ms, () => this.add(key));
+    const cancel = this.clock.setTimer(ms, () => {
+      this.timers.delete(cancel);
+      this.add(key);
+    });
+    this.timers.add(cancel);
   }
 
   stop(): void {
     this.stopped = true;
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
   }
 
   /** Keys waiting or being reconciled: zero means the controller is idle. */

@@ -366,4 +366,46 @@ describe('Informer', () => {
     await flushAsync();
     expect(seen.map((s) => `${s.type} ${s.name}`)).toEqual(['ADDED n1']);
   });
+
+  it('is synced after its list and watch, not while it relists, and again once it has', async () => {
+    expect(informer.synced).toBe(false);
+    await informer.start();
+    expect(informer.synced).toBe(true);
+    const down = new ApiError(503, 'ServiceUnavailable', 'apiserver down');
+    api.failNextLists.push(down);
+    api.closeWatches(new GoneError('gone'));
+    expect(informer.synced).toBe(false);
+    await clock.advance(1000);
+    expect(informer.synced).toBe(false);
+    await clock.advance(1000);
+    expect(informer.synced).toBe(true);
+  });
+
+  it('start() retries a server that is still coming up, but not a kind it does not serve', async () => {
+    const starting = new ApiError(429, 'TooManyRequests', 'storage is (re)initializing');
+    api.failNextLists.push(starting, starting);
+    const started = informer.start();
+    await clock.advance(1000);
+    await clock.advance(2000);
+    await started;
+    expect(api.listCalls).toBe(3);
+    expect(informer.synced).toBe(true);
+
+    const other = new Informer(api, Kinds.Node, clock);
+    api.failNextLists.push(new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
+    await expect(other.start()).rejects.toThrow(/could not find/);
+    other.stop();
+  });
+
+  it('observe() shows a just-written object before its watch event, and never goes back to an older one', async () => {
+    await informer.start();
+    const created = await api.create(Kinds.Node, node('n1'));
+    informer.observe(created);
+    expect(names()).toEqual(['n1']);
+    const updated = await api.patch(Kinds.Node, 'n1', { metadata: { labels: { a: '2' } } });
+    await flushAsync();
+    informer.observe(created);
+    expect(informer.get('n1')?.metadata.resourceVersion).toBe(updated.metadata.resourceVersion);
+    expect(seen.filter((e) => e.name === 'n1').map((e) => e.type)).toEqual(['ADDED', 'MODIFIED']);
+  });
 });

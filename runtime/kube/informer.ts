@@ -4,9 +4,20 @@
  * connection) the informer relists and resumes, so the cache converges without the controllers noticing.
  */
 import type { Clock } from '../clock/clock';
-import type { KubeApi, WatchEventType, WatchHandle } from './api';
+import { ApiError, type KubeApi, type WatchEventType, type WatchHandle } from './api';
 import type { ResourceKind } from './kinds';
 import type { KubeObject } from './objects';
+
+/** Initial list attempts before start() gives up (about a minute with the backoff below). */
+const START_ATTEMPTS = 15;
+
+/** Errors a server that is starting or restarting gives: worth retrying. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof ApiError) return err.status === 429 || err.status >= 500;
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(code);
+}
 
 export type InformerHandler<T> = (type: WatchEventType, obj: T, old: T | undefined) => void;
 
@@ -25,6 +36,8 @@ export class Informer<T extends KubeObject> {
   private lastResourceVersion = '';
   /** How many times the informer had to relist; exposed for tests and metrics. */
   relists = 0;
+  /** The cache reflects a completed list and a live watch; false while it relists after a dropped watch. */
+  private isSynced = false;
 
   constructor(
     private readonly api: KubeApi,
@@ -37,14 +50,44 @@ export class Informer<T extends KubeObject> {
     this.handlers.push(handler);
   }
 
-  /** List and start watching; resolves once the cache holds the listed state. */
+  /**
+   * List and start watching; resolves once the cache holds the listed state. A server that is still coming up
+   * (429 while a CRD's storage initialises, 5xx, a refused connection) is retried for up to a minute; any other
+   * error, such as a kind the server does not serve, fails at once.
+   */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.relist();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.relist();
+        return;
+      } catch (err) {
+        if (this.stopped || attempt >= START_ATTEMPTS || !isTransient(err)) throw err;
+        this.onError(err);
+        await this.clock.sleep(Math.min(1000 * attempt, 5000));
+      }
+    }
+  }
+
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  /**
+   * Put an object this process just wrote into the cache before its watch event arrives, so a decision made in
+   * the meantime (a second provisioning round, a lifecycle requeue) sees it. Older versions never replace newer.
+   */
+  observe(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.cache.get(key);
+    if (old && Number(old.metadata.resourceVersion) >= Number(obj.metadata.resourceVersion)) return;
+    this.cache.set(key, obj);
+    this.notify(old ? 'MODIFIED' : 'ADDED', obj, old);
   }
 
   stop(): void {
     this.stopped = true;
+    this.isSynced = false;
     this.cancelRetry?.();
     this.cancelRetry = undefined;
     this.handle?.stop();
@@ -85,6 +128,7 @@ export class Informer<T extends KubeObject> {
     }
     this.lastResourceVersion = resourceVersion;
     await this.watchFrom(resourceVersion);
+    this.isSynced = !this.stopped && this.handle !== undefined;
   }
 
   private async watchFrom(resourceVersion: string): Promise<void> {
@@ -101,6 +145,8 @@ export class Informer<T extends KubeObject> {
   }
 
   private restart(err?: unknown): void {
+    this.isSynced = false;
+    this.handle = undefined;
     if (this.stopped) return;
     if (err) this.onError(err);
     this.relists++;

@@ -97,7 +97,7 @@ export class ClusterState {
     });
   }
 
-  private get informers(): { start(): Promise<void>; stop(): void }[] {
+  private get informers(): { start(): Promise<void>; stop(): void; readonly synced: boolean }[] {
     return [
       this.pods,
       this.nodes,
@@ -115,6 +115,14 @@ export class ClusterState {
 
   stop(): void {
     for (const i of this.informers) i.stop();
+  }
+
+  /**
+   * Every cache holds a completed list and a live watch. While one relists (after an API server restart, say)
+   * it may miss what was just written, so decisions that create or delete capacity wait for this.
+   */
+  get synced(): boolean {
+    return this.informers.every((i) => i.synced);
   }
 
   /** Record that pods are expected on this node until `until`; disruption leaves it alone meanwhile. */

@@ -110,6 +110,7 @@ export class DisruptionController {
   private blockedGlobally(stateNodes: StateNode[]): string | undefined {
     // Never fight a scale-up: pods still to be placed may need exactly the nodes we would remove.
     if (this.opts.provisioningBusy()) return 'provisioning is in progress';
+    if (!this.opts.state.synced) return 'the cluster state is resyncing with the API server';
     const launching = stateNodes.filter((n) => n.managed && !n.initialized && !n.deleting);
     if (launching.length > 0) return `${launching.length} node(s) are still launching`;
     return undefined;

@@ -86,7 +86,8 @@ export class NodeClaimLifecycle {
       ...launched.status,
       conditions: setCondition(patched.status?.conditions, 'Launched', 'True', clock.now()),
     };
-    await api.updateStatus(Kinds.NodeClaim, patched);
+    // In the cache before the watch brings it, so a requeue in between cannot launch a second instance.
+    this.opts.state.nodeClaims.observe(await api.updateStatus(Kinds.NodeClaim, patched));
     recorder.normal(
       claim,
       'Launched',

@@ -35,6 +35,8 @@ import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
 export const NOMINATION_WINDOW_MS = 20_000;
+/** How soon a round skipped for an unsynced cache is tried again. */
+export const SYNC_RETRY_MS = 1_000;
 
 export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   /** Whether a requirement's minValues may be relaxed to launch at all. @default "Strict" */
@@ -45,6 +47,7 @@ export class Provisioner {
   private readonly batcher: Batcher;
   private running: Promise<void> | undefined;
   private readonly lastWarning = new Map<string, string>();
+  private cancelSyncRetry: (() => void) | undefined;
   /** The last scheduling result, for explanations and tests. */
   lastResult: SchedulingResult | undefined;
 
@@ -66,6 +69,7 @@ export class Provisioner {
 
   stop(): void {
     this.batcher.stop();
+    this.cancelSyncRetry?.();
   }
 
   /** Open (or extend) a batch if any pod is waiting. */
@@ -105,6 +109,12 @@ export class Provisioner {
     const { state, cloud, logger } = this.opts;
     const pods = state.provisionablePods();
     if (pods.length === 0) return undefined;
+    if (!state.synced) {
+      // A cache still relisting may not show the NodeClaims already made for these pods: decide once it has.
+      this.cancelSyncRetry?.();
+      this.cancelSyncRetry = this.opts.clock.setTimer(SYNC_RETRY_MS, () => this.trigger());
+      return undefined;
+    }
     const nodePools = await schedulingNodePools(state, cloud);
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
     const volumeTopology = await loadVolumeTopology(this.opts.api, this.opts.logger, pods);
@@ -127,6 +137,8 @@ export class Provisioner {
     }
     for (const plan of result.newNodeClaims) {
       const created = await createNodeClaim(this.opts, plan);
+      // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
+      state.nodeClaims.observe(created);
       state.nominate(created.metadata.name as string, until);
       nodeClaimsCreatedTotal.inc({ reason: PROVISIONED_REASON, nodepool: plan.nodePoolName });
       logger.info(
