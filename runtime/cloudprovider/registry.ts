@@ -21,6 +21,8 @@ export interface CloudProviderContext {
 export interface ProviderHandle {
   cloud: CloudProvider;
   markUnavailable?: (instanceType: string, zone: string, capacityType: string) => void;
+  /** Re-resolve every node class and write its status (subnets, security groups, AMIs, conditions). */
+  refreshNodeClasses?: () => Promise<void>;
 }
 
 type Factory = (ctx: CloudProviderContext) => Promise<ProviderHandle>;
@@ -42,7 +44,11 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       ...(settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {}),
       ...(settings.interruptionQueue ? { interruptionQueue: settings.interruptionQueue } : {}),
     });
-    return { cloud, markUnavailable: (it, zone, ct) => cloud.markUnavailable(it, zone, ct) };
+    return {
+      cloud,
+      markUnavailable: (it, zone, ct) => cloud.markUnavailable(it, zone, ct),
+      refreshNodeClasses: () => cloud.refreshNodeClasses(),
+    };
   },
   kwok: async ({ api, clock, logger }) => {
     const { createKwokCloudProvider } = await import('./kwok/index.js');

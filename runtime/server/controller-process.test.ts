@@ -3,6 +3,7 @@ import { Kinds } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
 import { createLogger } from '../logging';
 import { loadSettings } from '../settings';
+import { CLOUD_PROVIDER_FACTORIES } from '../cloudprovider/registry';
 import { ControllerProcess } from './controller-process';
 
 const logger = createLogger('silent');
@@ -79,5 +80,24 @@ describe('controller process', () => {
     await expect(
       ControllerProcess.start({ settings: settings(), logger, api: broken, host: '127.0.0.1' }),
     ).rejects.toThrow('ECONNREFUSED');
+  });
+
+  it("keeps node class status current through the provider's refresh while it acts", async () => {
+    const original = CLOUD_PROVIDER_FACTORIES.simulated;
+    const refreshNodeClasses = jest.fn(() => Promise.resolve());
+    CLOUD_PROVIDER_FACTORIES.simulated = async (ctx) => ({ ...(await original(ctx)), refreshNodeClasses });
+    const api = new MemoryApiServer({ clock: new RealClock() });
+    const p = await ControllerProcess.start({
+      settings: settings({ LEADER_ELECT: 'false' }),
+      logger,
+      api,
+      host: '127.0.0.1',
+    });
+    try {
+      await eventually(() => refreshNodeClasses.mock.calls.length === 1, 2_000);
+    } finally {
+      await p.shutdown();
+      CLOUD_PROVIDER_FACTORIES.simulated = original;
+    }
   });
 });

@@ -28,6 +28,9 @@ import { trackInFlight } from './in-flight';
 import { RealClock, type Clock } from '../clock/clock';
 import { SimulatedCluster } from './simulated-cluster';
 
+/** How often node class status is re-resolved. */
+export const NODE_CLASS_REFRESH_MS = 60_000;
+
 export interface ControllerProcessOptions {
   settings: Settings;
   logger: Logger;
@@ -48,6 +51,27 @@ export interface ControllerProcessOptions {
 
 export class ControllerProcess {
   private readonly stops: (() => void | Promise<void>)[] = [];
+
+  /**
+   * Keep every EC2NodeClass's status current (resolved subnets, security groups, AMIs, Ready) now and every
+   * minute, so `kubectl get ec2nodeclasses` shows a broken selector before any launch needs it. Returns a stop.
+   */
+  private refreshNodeClasses(refresh: () => Promise<void>, clock: Clock): () => void {
+    let cancel: (() => void) | undefined;
+    let stopped = false;
+    const run = (): void => {
+      refresh()
+        .catch((err: unknown) => this.opts.logger.warn({ err }, 'node class refresh failed'))
+        .finally(() => {
+          if (!stopped) cancel = clock.setTimer(NODE_CLASS_REFRESH_MS, run);
+        });
+    };
+    run();
+    return () => {
+      stopped = true;
+      cancel?.();
+    };
+  }
   private servers: RunningServer[] = [];
   private elector: LeaderElector | undefined;
   private operator: Operator | undefined;
@@ -135,6 +159,8 @@ export class ControllerProcess {
       await operator.start();
       this.acting = true;
       this.stops.push(bindClusterState(operator.state));
+      if (provider.refreshNodeClasses)
+        this.stops.push(this.refreshNodeClasses(provider.refreshNodeClasses, clock));
       if (settings.interruptionQueue) await this.startInterruption(api, cloud, clock, operator, provider);
       logger.info({ cloudProvider: cloud.name }, 'controller started');
     };
