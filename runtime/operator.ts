@@ -12,7 +12,9 @@ import {
   type InterruptionSettings,
   type InterruptionSourceOptions,
 } from './controllers/interruption';
+import { NodeClassFinalizer } from './controllers/nodeclass/finalizer';
 import { GarbageCollectionController } from './controllers/nodeclaim/garbage-collection';
+import type { EC2NodeClass } from './kube/objects';
 import { NodeClaimLifecycle } from './controllers/nodeclaim/lifecycle';
 import { Provisioner } from './controllers/provisioning/provisioner';
 import { TerminationController } from './controllers/termination/termination';
@@ -39,6 +41,8 @@ export interface OperatorOptions {
   settings?: OperatorSettings;
   /** Where interruption notices come from (the SQS queue, or the simulated cloud); none: not handled. */
   interruption?: InterruptionSettings & InterruptionSourceOptions;
+  /** Deletes what the cloud made for a node class; given, node classes hold a finalizer until it has run. */
+  nodeClassCleanup?: (nodeClass: EC2NodeClass) => Promise<void>;
 }
 
 export class Operator {
@@ -51,6 +55,7 @@ export class Operator {
   readonly expiration: ExpirationController;
   readonly garbageCollection: GarbageCollectionController;
   readonly interruption: InterruptionController | undefined;
+  readonly nodeClassFinalizer: NodeClassFinalizer | undefined;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -68,6 +73,9 @@ export class Operator {
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
     this.garbageCollection = new GarbageCollectionController(common);
+    this.nodeClassFinalizer = opts.nodeClassCleanup
+      ? new NodeClassFinalizer({ ...common, cleanup: opts.nodeClassCleanup })
+      : undefined;
     this.interruption = opts.interruption
       ? new InterruptionController({ ...common, ...opts.interruption })
       : undefined;
@@ -84,6 +92,7 @@ export class Operator {
     this.termination.start();
     this.expiration.start();
     this.garbageCollection.start();
+    this.nodeClassFinalizer?.start();
     // Only once the caches are synced: a notice for a node not yet in them would be taken as not ours.
     this.interruption?.start();
     this.provisioner.start();
@@ -96,6 +105,7 @@ export class Operator {
     this.termination.stop();
     this.expiration.stop();
     this.garbageCollection.stop();
+    this.nodeClassFinalizer?.stop();
     void this.interruption?.stop();
     this.lifecycle.stop();
     this.state.stop();

@@ -188,7 +188,12 @@ export const CLUSTER_RULES: PolicyRule[] = [
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
   { apiGroups: ['karpenter.sh'], resources: ['nodeclaims/status'], verbs: ['update', 'patch'] },
-  { apiGroups: ['karpenter.k8s.aws'], resources: ['ec2nodeclasses'], verbs: ['get', 'list', 'watch'] },
+  // patch: the termination finalizer that holds a node class until its cloud resources are deleted.
+  {
+    apiGroups: ['karpenter.k8s.aws'],
+    resources: ['ec2nodeclasses'],
+    verbs: ['get', 'list', 'watch', 'patch', 'update'],
+  },
   { apiGroups: ['karpenter.k8s.aws'], resources: ['ec2nodeclasses/status'], verbs: ['update', 'patch'] },
   { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },

@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../clock/clock';
 import type { KubeApi } from '../kube/api';
+import type { EC2NodeClass } from '../kube/objects';
 import type { Logger } from '../logging';
 import type { Settings } from '../settings';
 import { defaultCatalog } from './simulated/catalog';
@@ -23,6 +24,8 @@ export interface ProviderHandle {
   markUnavailable?: (instanceType: string, zone: string, capacityType: string) => void;
   /** Re-resolve every node class and write its status (subnets, security groups, AMIs, conditions). */
   refreshNodeClasses?: () => Promise<void>;
+  /** Delete what was created for a node class (launch templates, instance profile) once it is deleted. */
+  deleteNodeClassResources?: (nodeClass: EC2NodeClass) => Promise<void>;
 }
 
 type Factory = (ctx: CloudProviderContext) => Promise<ProviderHandle>;
@@ -48,6 +51,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       cloud,
       markUnavailable: (it, zone, ct) => cloud.markUnavailable(it, zone, ct),
       refreshNodeClasses: () => cloud.refreshNodeClasses(),
+      deleteNodeClassResources: (nc) => cloud.deleteNodeClassResources(nc),
     };
   },
   kwok: async ({ api, clock, logger }) => {

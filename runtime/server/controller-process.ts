@@ -151,6 +151,7 @@ export class ControllerProcess {
         batchMaxMs: settings.batchMaxMs,
         minValuesPolicy: settings.minValuesPolicy,
       },
+      ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
     });
     this.operator = operator;
 

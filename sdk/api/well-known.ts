@@ -83,6 +83,8 @@ export const Taints = {
 
 export const Finalizers = {
   termination: 'karpenter.sh/termination',
+  /** Held by an EC2NodeClass until no NodeClaim uses it and its cloud resources are deleted. */
+  nodeClassTermination: 'karpenter.k8s.aws/termination',
 } as const;
 
 export const CapacityType = {
