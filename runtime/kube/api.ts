@@ -74,6 +74,18 @@ export interface KubeApi {
     opts: WatchOptions,
     onEvent: (event: WatchEvent<T>) => void,
   ): Promise<WatchHandle>;
+  /** The server's Kubernetes version, "major.minor" (GET /version): picks AMIs built for it. */
+  serverVersion?(): Promise<string>;
+}
+
+/** "major.minor" from a /version body: `{"major":"1","minor":"34+", ...}` gives "1.34". */
+export function minorVersion(body: { major?: string; minor?: string }): string {
+  const major = (body.major ?? '').replace(/\D+$/, '');
+  const minor = (body.minor ?? '').replace(/\D+$/, '');
+  if (!/^\d+$/.test(major) || !/^\d+$/.test(minor)) {
+    throw new Error(`unexpected /version answer ${JSON.stringify(body)}: expected numeric major and minor`);
+  }
+  return `${major}.${minor}`;
 }
 
 /** An API error with its HTTP status, as the API server reports it. */

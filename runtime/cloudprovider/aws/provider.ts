@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Labels, type CapacityType, OwnershipTags } from '../../../sdk/api/well-known';
+import { Labels, type CapacityType, OwnershipTags, Taints } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
@@ -213,7 +213,12 @@ export class AwsCloudProvider implements CloudProvider {
     const fixedMaxPods =
       nodeClass.spec.kubelet?.maxPods !== undefined || nodeClass.spec.kubelet?.podsPerCore !== undefined;
     const labels = { ...nodeClaim.metadata.labels };
-    const taints = [...(nodeClaim.spec.taints ?? []), ...(nodeClaim.spec.startupTaints ?? [])];
+    // The kubelet registers with the unregistered taint; the lifecycle lifts it at registration (as Karpenter does).
+    const taints = [
+      ...(nodeClaim.spec.taints ?? []),
+      ...(nodeClaim.spec.startupTaints ?? []),
+      { ...Taints.unregistered },
+    ];
     const offerings: FleetOffering[] = [];
     const templateFor = new Map<string, Promise<string>>();
     for (const it of types) {

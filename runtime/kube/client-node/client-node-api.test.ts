@@ -169,6 +169,14 @@ describe('requests', () => {
     expect(result.items[0].kind).toBe('NodePool');
   });
 
+  it("reads the server's Kubernetes minor version from /version", async () => {
+    handler = (_req, res) => json(res, 200, { major: '1', minor: '34+', gitVersion: 'v1.34.1-eks-abc' });
+    expect(await api.serverVersion()).toBe('1.34');
+    expect(requests[0].path).toBe('/version');
+    handler = (_req, res) => json(res, 200, { major: '', minor: '' });
+    await expect(api.serverVersion()).rejects.toThrow(/expected numeric major and minor/);
+  });
+
   it('lists pods across all namespaces', async () => {
     handler = (_req, res) => json(res, 200, { metadata: { resourceVersion: '1' }, items: [] });
     await api.list(Kinds.Pod);

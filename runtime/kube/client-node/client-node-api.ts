@@ -12,6 +12,7 @@ import {
   ConflictError,
   GoneError,
   InvalidError,
+  minorVersion,
   NotFoundError,
   TooManyRequestsError,
 } from '../api';
@@ -239,6 +240,10 @@ export class ClientNodeApi implements KubeApi {
   private object<T extends KubeObject>(kind: ResourceKind<T>, body: unknown): T {
     if (!isRecord(body)) throw new Error(`${kind.kind}: the API server returned no object`);
     return withTypeMeta(kind, body);
+  }
+
+  async serverVersion(): Promise<string> {
+    return minorVersion((await this.request('GET', '/version')) as { major?: string; minor?: string });
   }
 
   private async request(method: string, path: string, opts: RequestOptions = {}): Promise<unknown> {
