@@ -22,8 +22,7 @@ import { destroyAwsClients } from '../../runtime/cloudprovider/aws/clients';
 import { instanceIdOf } from '../../runtime/cloudprovider/aws/instances';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
-import type { Deployment, EC2NodeClass, Node, NodeClaim, NodePool, Pod } from '../../runtime/kube/objects';
-import { loadLabManifests } from '../../runtime/lab/seed-lab';
+import type { EC2NodeClass, Node, NodeClaim, Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
 import {
@@ -35,6 +34,7 @@ import {
   type MotoServer,
 } from '../support/moto';
 import { DisposableClock } from './support/clock';
+import { POOL_LABEL, runDeployment, runNodeClass, runNodePool } from './support/workload';
 import { clusterApi, describeWithCluster, installCrds, waitFor } from './support/kube';
 import { InstanceRegistrar, REGISTRAR_LABEL } from './support/registrar';
 
@@ -43,10 +43,6 @@ const RUN = `aws${Date.now().toString(36)}`;
 const NS = RUN;
 const APP = 'inflate';
 const ROLE = `KarpenterNodeRole-${RUN}`;
-/** Pods select the pool by this template label, so nothing else in the cluster lands on its nodes. */
-const POOL_LABEL = 'karpenter-ts.dev/integration';
-/** 700m: two fit on a t3a.medium (1780m allocatable with the lab node class). */
-const POD_CPU = '700m';
 
 const unavailable = motoAvailable();
 if (unavailable) console.warn(`[integration] skipping the AWS provider end-to-end test: ${unavailable}`);
@@ -61,45 +57,13 @@ let clock: DisposableClock;
 let registrar: InstanceRegistrar;
 const registrarErrors: unknown[] = [];
 
-function nodePool(): NodePool {
-  const pool = structuredClone(loadLabManifests().nodePool[0]) as NodePool;
-  pool.metadata = { name: RUN };
-  pool.spec.template.metadata = { labels: { [POOL_LABEL]: RUN } };
-  pool.spec.template.spec.nodeClassRef.name = RUN;
-  pool.spec.disruption = { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '0s' } as never;
-  return pool;
-}
-
 /** The lab's node class, discovering this run's seeded subnets and security group. */
 function nodeClass(): EC2NodeClass {
-  const nc = structuredClone(loadLabManifests().nodeClass[0]) as EC2NodeClass;
-  nc.metadata = { name: RUN };
+  const nc = runNodeClass(RUN);
   nc.spec.role = ROLE;
   nc.spec.subnetSelectorTerms = [{ tags: { 'karpenter.sh/discovery': RUN } }];
   nc.spec.securityGroupSelectorTerms = [{ tags: { 'karpenter.sh/discovery': RUN } }];
   return nc;
-}
-
-function deployment(replicas: number): Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: APP, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: APP } },
-      template: {
-        metadata: { labels: { app: APP } },
-        spec: {
-          nodeSelector: { [POOL_LABEL]: RUN },
-          terminationGracePeriodSeconds: 0,
-          containers: [
-            { name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: POD_CPU } } },
-          ],
-        },
-      },
-    },
-  } as Deployment;
 }
 
 async function claims(): Promise<NodeClaim[]> {
@@ -136,7 +100,7 @@ describeAws('the operator with the AWS provider on moto, on a real control plane
     await installCrds(api);
     await api.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     await api.create(Kinds.EC2NodeClass, nodeClass());
-    await api.create(Kinds.NodePool, nodePool());
+    await api.create(Kinds.NodePool, runNodePool(RUN));
     clock = new DisposableClock();
     const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
     provider = await createAwsCloudProvider({
@@ -206,7 +170,7 @@ describeAws('the operator with the AWS provider on moto, on a real control plane
   let instanceId: string;
 
   it('launches pending pods through CreateFleet on moto; the registered Node is initialized and the pods bound', async () => {
-    await api.create(Kinds.Deployment, deployment(2));
+    await api.create(Kinds.Deployment, runDeployment(RUN, NS, APP, 2));
     const pods = await waitFor(
       '2 running, bound pods',
       async () => {

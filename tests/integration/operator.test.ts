@@ -8,11 +8,11 @@ import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
 import { GoneError, TooManyRequestsError } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
-import type { Deployment, EC2NodeClass, Node, NodeClaim, NodePool, Pod } from '../../runtime/kube/objects';
-import { loadLabManifests } from '../../runtime/lab/seed-lab';
+import type { Node, NodeClaim, Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
 import { DisposableClock } from './support/clock';
+import { runDeployment, runNodeClass, runNodePool } from './support/workload';
 import {
   clusterApi,
   describeWithCluster,
@@ -24,10 +24,6 @@ import {
 const RUN = `it${Date.now().toString(36)}`;
 const NS = RUN;
 const APP = 'inflate';
-/** Pods select the pool by this template label, so nothing else in the cluster lands on its nodes. */
-const POOL_LABEL = 'karpenter-ts.dev/integration';
-/** 700m: two fit on a t3a.medium (1780m allocatable with the lab node class), three do not. */
-const POD_CPU = '700m';
 const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 
 let api: ClientNodeApi;
@@ -35,43 +31,6 @@ let operator: Operator;
 let clock: DisposableClock;
 /** cloud.create calls per NodeClaim name. */
 const launches = new Map<string, number>();
-
-function nodePool(): NodePool {
-  const pool = structuredClone(loadLabManifests().nodePool[0]) as NodePool;
-  pool.metadata = { name: RUN };
-  pool.spec.template.metadata = { labels: { [POOL_LABEL]: RUN } };
-  pool.spec.template.spec.nodeClassRef.name = RUN;
-  pool.spec.disruption = { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '0s' } as never;
-  return pool;
-}
-
-function nodeClass(): EC2NodeClass {
-  const nc = structuredClone(loadLabManifests().nodeClass[0]) as EC2NodeClass;
-  nc.metadata = { name: RUN };
-  return nc;
-}
-
-function deployment(replicas: number): Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: APP, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: APP } },
-      template: {
-        metadata: { labels: { app: APP } },
-        spec: {
-          nodeSelector: { [POOL_LABEL]: RUN },
-          terminationGracePeriodSeconds: 0,
-          containers: [
-            { name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: POD_CPU } } },
-          ],
-        },
-      },
-    },
-  } as Deployment;
-}
 
 async function claims(): Promise<NodeClaim[]> {
   const { items } = await api.list(Kinds.NodeClaim, { labelSelector: `karpenter.sh/nodepool=${RUN}` });
@@ -111,8 +70,8 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
     api = clusterApi();
     await installCrds(api);
     await api.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    await api.create(Kinds.EC2NodeClass, nodeClass());
-    await api.create(Kinds.NodePool, nodePool());
+    await api.create(Kinds.EC2NodeClass, runNodeClass(RUN));
+    await api.create(Kinds.NodePool, runNodePool(RUN));
     clock = new DisposableClock();
     const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
     const cloud = await createKwokCloudProvider({ api, clock, logger });
@@ -151,7 +110,7 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
   }, 120_000);
 
   it('turns pending pods into NodeClaims and kwok Nodes, and the real kube-scheduler binds every pod', async () => {
-    await api.create(Kinds.Deployment, deployment(4));
+    await api.create(Kinds.Deployment, runDeployment(RUN, NS, APP, 4));
     const pods = await runningPods(4, 120_000);
 
     // kwok may run the pods before the lifecycle has recorded Initialized: wait for it.
