@@ -68,3 +68,58 @@ describe('provisioning', () => {
     sim.stop();
   });
 });
+
+describe('provisioning onto nodes that are still starting', () => {
+  const cni = { key: 'example.com/cni-not-ready', effect: 'NoSchedule' as const };
+
+  it('counts a node waiting for its startup taint as capacity on its way, and initializes it once every such taint is gone', async () => {
+    const sim = await labCluster({
+      replicas: 1,
+      editPool: (pool) => {
+        pool.spec.template.spec.startupTaints = [cni];
+      },
+    });
+    const agentLifts = async (name: string): Promise<void> => {
+      const node = sim.api.peek(Kinds.Node, name);
+      const taints = (node?.spec?.taints ?? []).filter((t) => t.key !== cni.key);
+      await sim.api.patch(Kinds.Node, name, { spec: { taints } });
+    };
+    for (const n of workshopNodes(sim)) await agentLifts(n.metadata.name as string);
+    await sim.settle();
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+
+    await sim.scale('Deployment', APP_NS, APP, 9);
+    // The node for the 9th pod registers but keeps its startup taint for a minute: the pod waits on it, and the
+    // provisioner, re-run by every Unschedulable update, counts it as the capacity already on its way.
+    await sim.clock.advance(60_000);
+    const claims = sim.api.peekAll(Kinds.NodeClaim);
+    expect(claims).toHaveLength(2);
+    const starting = claims.find((c) => !c.status?.conditions?.some((x) => x.type === 'Initialized'));
+    expect(starting?.status?.conditions?.find((c) => c.type === 'Registered')?.status).toBe('True');
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(1);
+
+    // A cloud controller's taint is still there when the agent is done: not Initialized until it goes too.
+    const nodeName = starting?.status?.nodeName as string;
+    const ccm = {
+      key: 'node.cloudprovider.kubernetes.io/uninitialized',
+      value: 'true',
+      effect: 'NoSchedule' as const,
+    };
+    const taints = sim.api.peek(Kinds.Node, nodeName)?.spec?.taints ?? [];
+    await sim.api.patch(Kinds.Node, nodeName, { spec: { taints: [...taints, ccm] } });
+    await agentLifts(nodeName);
+    await sim.clock.advance(30_000);
+    const initialized = (): string | undefined =>
+      sim.api
+        .peek(Kinds.NodeClaim, starting?.metadata.name as string)
+        ?.status?.conditions?.find((c) => c.type === 'Initialized')?.status;
+    expect(initialized()).toBeUndefined();
+    const rest = (sim.api.peek(Kinds.Node, nodeName)?.spec?.taints ?? []).filter((t) => t.key !== ccm.key);
+    await sim.api.patch(Kinds.Node, nodeName, { spec: { taints: rest } });
+    await sim.settle();
+    expect(initialized()).toBe('True');
+    expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(2);
+    expect(sim.pods().filter((p) => p.status?.phase !== 'Running')).toHaveLength(0);
+    sim.stop();
+  });
+});

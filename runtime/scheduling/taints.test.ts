@@ -1,5 +1,11 @@
 import type { Taint, Toleration } from '../kube/objects';
-import { formatTaint, tolerates, untoleratedTaint } from './taints';
+import {
+  formatTaint,
+  isKnownEphemeralTaint,
+  taintsAfterInitialization,
+  tolerates,
+  untoleratedTaint,
+} from './taints';
 
 const noSchedule: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
 const noExecute: Taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
@@ -80,5 +86,37 @@ describe('formatTaint', () => {
   it('prints key=value:effect, or key:effect without a value', () => {
     expect(formatTaint(noSchedule)).toBe('dedicated=gpu:NoSchedule');
     expect(formatTaint(noExecute)).toBe('node.kubernetes.io/unreachable:NoExecute');
+  });
+});
+
+describe('taintsAfterInitialization', () => {
+  const dedicated: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
+  const cni: Taint = { key: 'example.com/cni-not-ready', effect: 'NoSchedule' };
+
+  it('drops the readiness, cloud-controller and registration taints a starting node sheds on its own', () => {
+    const starting: Taint[] = [
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' },
+      { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+      { key: 'karpenter.sh/unregistered', effect: 'NoExecute' },
+      { key: 'readiness.k8s.io/network', effect: 'NoSchedule' },
+      dedicated,
+    ];
+    expect(taintsAfterInitialization(starting)).toEqual([dedicated]);
+  });
+
+  it('keeps an unreachable NoExecute taint: a node that lost contact is not starting', () => {
+    const unreachable: Taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
+    expect(isKnownEphemeralTaint(unreachable)).toBe(false);
+    expect(taintsAfterInitialization([unreachable])).toEqual([unreachable]);
+  });
+
+  it("drops the claim's startup taints by key and effect, whatever their value", () => {
+    const onNode: Taint = { ...cni, value: 'pending' };
+    expect(taintsAfterInitialization([onNode, dedicated], [cni])).toEqual([dedicated]);
+    // Same key, another effect: not the startup taint.
+    const noExecute: Taint = { ...cni, effect: 'NoExecute' };
+    expect(taintsAfterInitialization([noExecute], [cni])).toEqual([noExecute]);
   });
 });

@@ -1,3 +1,4 @@
+import { KnownEphemeralTaintKeyPrefixes, KnownEphemeralTaints } from '../../sdk/api/well-known';
 import type { Taint, Toleration } from '../kube/objects';
 
 export function tolerates(toleration: Toleration, taint: Taint): boolean {
@@ -31,4 +32,24 @@ export function untoleratedTaint(
 
 export function formatTaint(t: Taint): string {
   return `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
+}
+
+/** The same taint, as Kubernetes compares them: key and effect (the value does not matter). */
+export function sameTaint(a: { key: string; effect: string }, b: { key: string; effect: string }): boolean {
+  return a.key === b.key && a.effect === b.effect;
+}
+
+export function isKnownEphemeralTaint(taint: { key: string; effect: string }): boolean {
+  return (
+    KnownEphemeralTaints.some((t) => sameTaint(t, taint)) ||
+    KnownEphemeralTaintKeyPrefixes.some((prefix) => taint.key.startsWith(prefix))
+  );
+}
+
+/**
+ * The taints that will still be there once a launching node is initialized: known ephemeral taints and the
+ * claim's startup taints are lifted by their owners, so pods planned onto it need not tolerate them.
+ */
+export function taintsAfterInitialization(taints: Taint[], startupTaints: Taint[] = []): Taint[] {
+  return taints.filter((t) => !isKnownEphemeralTaint(t) && !startupTaints.some((s) => sameTaint(s, t)));
 }

@@ -4,7 +4,7 @@
 import { Labels } from '../../sdk/api/well-known';
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass, Volume } from '../kube/objects';
 import { pod } from './testing';
-import { podVolumeTopology, volumeLookup } from './volume-topology';
+import { DEFAULT_STORAGE_CLASS_ANNOTATION, podVolumeTopology, volumeLookup } from './volume-topology';
 
 function pvc(name: string, spec: PersistentVolumeClaim['spec']): PersistentVolumeClaim {
   return { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'default' }, spec };
@@ -142,5 +142,53 @@ describe('podVolumeTopology', () => {
     expect(podVolumeTopology(p, lookup)).toEqual({
       reason: 'PersistentVolumeClaim other/bound does not exist',
     });
+  });
+});
+
+describe('the default StorageClass', () => {
+  const asDefault = (sc: StorageClass, created: string): StorageClass => ({
+    ...sc,
+    metadata: {
+      ...sc.metadata,
+      creationTimestamp: created,
+      annotations: { [DEFAULT_STORAGE_CLASS_ANNOTATION]: 'true' },
+    },
+  });
+  const template = (storageClassName?: string): Volume => ({
+    name: 'scratch',
+    ephemeral: { volumeClaimTemplate: { spec: storageClassName === undefined ? {} : { storageClassName } } },
+  });
+  const requirementsOf = (volumes: Volume[], classes: StorageClass[]): string[] | false => {
+    const outcome = podVolumeTopology(
+      withVolumes(volumes),
+      volumeLookup({ claims: [pvc('no-class', {})], storageClasses: classes }),
+    );
+    return 'requirements' in outcome && outcome.requirements.map((r) => r.toString());
+  };
+  const zonalDefault = asDefault(
+    storageClass('gp3', 'WaitForFirstConsumer', ['us-east-1b']),
+    '2026-01-01T00:00:00Z',
+  );
+
+  it('is the class of a claim or ephemeral template that names none', () => {
+    const expected = [`${Labels.zone} In [us-east-1b]`];
+    expect(requirementsOf([template()], [zonalDefault])).toEqual(expected);
+    expect(requirementsOf([claimVolume('no-class')], [zonalDefault])).toEqual(expected);
+  });
+
+  it('does not apply to an empty class name, which asks for no class, nor without a default', () => {
+    expect(requirementsOf([template('')], [zonalDefault])).toEqual([]);
+    expect(
+      requirementsOf([template()], [storageClass('gp3', 'WaitForFirstConsumer', ['us-east-1b'])]),
+    ).toEqual([]);
+  });
+
+  it('is the newest one when several are marked default', () => {
+    const newer = asDefault(
+      storageClass('io2', 'WaitForFirstConsumer', ['us-east-1c']),
+      '2026-02-01T00:00:00Z',
+    );
+    expect(requirementsOf([template()], [zonalDefault, newer])).toEqual([`${Labels.zone} In [us-east-1c]`]);
+    expect(requirementsOf([template()], [newer, zonalDefault])).toEqual([`${Labels.zone} In [us-east-1c]`]);
   });
 });

@@ -19,7 +19,12 @@ export interface VolumeLookup {
   claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
   volume(name: string): PersistentVolume | undefined;
   storageClass(name: string): StorageClass | undefined;
+  /** The class a claim without `storageClassName` gets: the one annotated as the cluster default. */
+  defaultStorageClass(): StorageClass | undefined;
 }
+
+/** The annotation that makes a StorageClass the default for claims that name none. */
+export const DEFAULT_STORAGE_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
 
 /** The node requirements a pod's volumes impose, or why the pod cannot be placed until its volumes exist. */
 export type VolumeTopology = { requirements: Requirement[] } | { reason: string };
@@ -46,9 +51,12 @@ function claimRequirements(
       return { reason: `${what} is bound to PersistentVolume ${spec.volumeName}, which does not exist` };
     return { requirements: firstTerm(pv.spec.nodeAffinity?.required?.nodeSelectorTerms) };
   }
-  if (!spec.storageClassName) return { requirements: [] };
-  const sc = lookup.storageClass(spec.storageClassName);
-  if (!sc) return { reason: `${what} uses StorageClass ${spec.storageClassName}, which does not exist` };
+  // No class named: the DefaultStorageClass admission plugin gives the claim the default class when it is created
+  // (a generic ephemeral volume's claim is created with its pod). An empty name asks for no class at all.
+  const className = spec.storageClassName ?? lookup.defaultStorageClass()?.metadata.name;
+  if (!className) return { requirements: [] };
+  const sc = lookup.storageClass(className);
+  if (!sc) return { reason: `${what} uses StorageClass ${className}, which does not exist` };
   // An Immediate class provisions the volume before scheduling; it binds (and gets node affinity) on its own.
   if (sc.volumeBindingMode !== 'WaitForFirstConsumer') return { requirements: [] };
   const term = sc.allowedTopologies?.[0];
@@ -96,9 +104,16 @@ export function volumeLookup(objects: {
   );
   const volumes = new Map((objects.volumes ?? []).map((v) => [v.metadata.name as string, v]));
   const classes = new Map((objects.storageClasses ?? []).map((s) => [s.metadata.name as string, s]));
+  // Several defaults: Kubernetes uses the newest one.
+  const defaultClass = [...classes.values()]
+    .filter((s) => s.metadata.annotations?.[DEFAULT_STORAGE_CLASS_ANNOTATION] === 'true')
+    .sort((a, b) =>
+      (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+    )[0];
   return {
     claim: (namespace, name) => claims.get(`${namespace}/${name}`),
     volume: (name) => volumes.get(name),
     storageClass: (name) => classes.get(name),
+    defaultStorageClass: () => defaultClass,
   };
 }

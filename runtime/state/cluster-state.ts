@@ -22,6 +22,7 @@ import type {
 import { isDaemonSetPod } from '../scheduling/pod-requirements';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
 import type { SchedulableNode } from '../scheduling/scheduler';
+import { sameTaint, taintsAfterInitialization } from '../scheduling/taints';
 
 export interface StateNode {
   /** Node name once registered, else the NodeClaim name. */
@@ -189,8 +190,12 @@ export class ClusterState {
       .map((n) => ({
         name: n.name,
         labels: n.labels,
-        // An in-flight node's unregistered taint goes away at registration: pods may be planned onto it.
-        taints: n.taints.filter((t) => t.key !== Taints.unregistered.key),
+        // A launching node of ours sheds its startup and ephemeral taints (not-ready, unregistered, ...) once
+        // initialized: pods planned onto it need not tolerate them, or every round would launch another node.
+        taints:
+          n.managed && !n.initialized
+            ? taintsAfterInitialization(n.taints, n.nodeClaim?.spec.startupTaints)
+            : n.taints.filter((t) => !sameTaint(t, Taints.unregistered)),
         allocatable: n.allocatable,
         requested: n.requested,
         inFlight: !n.initialized,

@@ -81,6 +81,21 @@ export const Taints = {
   unregistered: { key: 'karpenter.sh/unregistered', effect: 'NoExecute' },
 } as const;
 
+/**
+ * Taints a node carries while it starts and loses without anyone's help: the kubelet's and the node lifecycle
+ * controller's readiness taints, the cloud controller's, our registration taint. A launching node is planned as if
+ * they were gone, and is not Initialized until they are. Matched by key and effect.
+ */
+export const KnownEphemeralTaints: readonly { key: string; effect: string }[] = [
+  { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' },
+  { key: 'node.cloudprovider.kubernetes.io/uninitialized', effect: 'NoSchedule' },
+  Taints.unregistered,
+];
+/** Key prefixes of ephemeral taint families (the Node Readiness Controller's `readiness.k8s.io/<rule>`). */
+export const KnownEphemeralTaintKeyPrefixes: readonly string[] = ['readiness.k8s.io/'];
+
 export const Finalizers = {
   termination: 'karpenter.sh/termination',
   /** Held by an EC2NodeClass until no NodeClaim uses it and its cloud resources are deleted. */

@@ -1,5 +1,5 @@
-import { nodeClaimSchema } from '../../../sdk/api/nodeclaim';
 import type { NodeClaim } from '../../kube/objects';
+import { testNodeClaim } from '../../kube/testing';
 import { findGarbage, LEAK_GRACE_MS } from './garbage-collection';
 
 const NOW = Date.parse('2026-01-01T01:00:00Z');
@@ -9,29 +9,10 @@ function claim(
   providerID: string,
   opts: { launchedAgoMs?: number; launched?: boolean } = {},
 ): NodeClaim {
-  return nodeClaimSchema.parse({
-    apiVersion: 'karpenter.sh/v1',
-    kind: 'NodeClaim',
-    metadata: {
-      name,
-      creationTimestamp: new Date(NOW - (opts.launchedAgoMs ?? 60_000)).toISOString(),
-    },
-    spec: { requirements: [], nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'x' } },
-    status: {
-      providerID,
-      conditions:
-        opts.launched === false
-          ? []
-          : [
-              {
-                type: 'Launched',
-                status: 'True',
-                lastTransitionTime: '2026-01-01T00:00:00Z',
-                reason: 'x',
-                message: '',
-              },
-            ],
-    },
+  return testNodeClaim(name, {
+    metadata: { creationTimestamp: new Date(NOW - (opts.launchedAgoMs ?? 60_000)).toISOString() },
+    status: { providerID },
+    conditions: opts.launched === false ? [] : ['Launched'],
   });
 }
 

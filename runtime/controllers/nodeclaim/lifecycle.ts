@@ -13,6 +13,7 @@ import { hasCondition } from '../../state/cluster-state';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { WorkQueue } from '../work-queue';
 import { nodesCreatedTotal } from '../../metrics';
+import { taintsAfterInitialization } from '../../scheduling/taints';
 
 export const LAUNCH_TIMEOUT_MS = 5 * 60_000;
 export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
@@ -52,8 +53,16 @@ export class NodeClaimLifecycle {
     return undefined;
   }
 
-  private async launch(claim: NodeClaim): Promise<{ requeueAfterMs?: number } | void> {
+  private async launch(cached: NodeClaim): Promise<{ requeueAfterMs?: number } | void> {
     const { api, cloud, clock, recorder, logger } = this.opts;
+    // The cache can be behind the API server (a status write whose answer was lost, a relisting watch): ask the
+    // server before spending money, and launch only a claim that is still unlaunched there.
+    const claim = await api.get(Kinds.NodeClaim, cached.metadata.name as string);
+    if (!claim || claim.metadata.deletionTimestamp) return;
+    if (hasCondition(claim, 'Launched')) {
+      this.opts.state.nodeClaims.observe(claim);
+      return;
+    }
     let launched: NodeClaim;
     try {
       launched = await cloud.create(claim);
@@ -198,13 +207,11 @@ export class NodeClaimLifecycle {
     );
   }
 
-  /** Ready, with every startup taint lifted by whatever agent owns it. */
+  /** Ready, with every startup and known ephemeral taint lifted by whatever agent owns it. */
   private nodeReady(node: Node, claim: NodeClaim): boolean {
     if (!hasCondition(node, 'Ready')) return false;
-    const startup = claim.spec.startupTaints ?? [];
-    return !(node.spec?.taints ?? []).some((t) =>
-      startup.some((s) => s.key === t.key && s.effect === t.effect),
-    );
+    const taints = node.spec?.taints ?? [];
+    return taintsAfterInitialization(taints, claim.spec.startupTaints).length === taints.length;
   }
 
   private async latest(claim: NodeClaim): Promise<NodeClaim | undefined> {

@@ -1,8 +1,8 @@
-import { nodeClaimSchema } from '../../../sdk/api/nodeclaim';
 import { SimClock, flushAsync } from '../../clock/sim-clock';
 import { EventRecorder } from '../../events/recorder';
 import { Kinds } from '../../kube/kinds';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
+import { testNodeClaim } from '../../kube/testing';
 import type { EC2NodeClass } from '../../kube/objects';
 import { loadLabManifests } from '../../lab/seed-lab';
 import { createLogger } from '../../logging';
@@ -35,16 +35,7 @@ describe('EC2NodeClass finalizer', () => {
       'karpenter.k8s.aws/termination',
     ]);
 
-    const claim = nodeClaimSchema.parse({
-      apiVersion: 'karpenter.sh/v1',
-      kind: 'NodeClaim',
-      metadata: { name: 'uses-it' },
-      spec: {
-        requirements: [],
-        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
-      },
-    });
-    await api.create(Kinds.NodeClaim, claim);
+    await api.create(Kinds.NodeClaim, testNodeClaim('uses-it'));
     await api.delete(Kinds.EC2NodeClass, 'default');
     await clock.advance(NODECLASS_WAIT_MS);
     expect(api.peek(Kinds.EC2NodeClass, 'default')?.metadata.deletionTimestamp).toBeDefined();

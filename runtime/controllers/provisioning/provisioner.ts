@@ -14,6 +14,7 @@ import {
 } from '../../scheduling/scheduler';
 import { isProvisionable } from '../../state/cluster-state';
 import { podKey } from '../../scheduling/pod-requirements';
+import { formatTaint } from '../../scheduling/taints';
 import type { ControllerContext } from '../context';
 import {
   nodeClaimsCreatedTotal,
@@ -127,6 +128,8 @@ export class Provisioner {
       ...(this.opts.minValuesPolicy ? { minValuesPolicy: this.opts.minValuesPolicy } : {}),
     });
     endTimer();
+    if (logger.isLevelEnabled('debug'))
+      logger.debug(roundSummary(pods.length, nodes, result), 'provisioning round');
     unschedulablePodsCount.set({ controller: 'provisioner' }, result.unschedulable.size);
     this.lastResult = result;
     const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
@@ -188,6 +191,29 @@ export class Provisioner {
     }
     return { ...node, allocatable, requested: { ...node.requested, ...pool?.daemonOverhead } };
   }
+}
+
+/** What a round saw and decided, for debugging a launch: the nodes still starting are the usual suspects. */
+function roundSummary(
+  pods: number,
+  nodes: SchedulableNode[],
+  result: SchedulingResult,
+): Record<string, unknown> {
+  const reasons = new Map<string, number>();
+  for (const { reasons: r } of result.unschedulable.values()) {
+    const key = r.join('; ');
+    reasons.set(key, (reasons.get(key) ?? 0) + 1);
+  }
+  return {
+    pods,
+    nodes: nodes.length,
+    inFlight: nodes
+      .filter((n) => n.inFlight)
+      .map((n) => `${n.name} taints=[${n.taints.map(formatTaint).join(',')}]`),
+    newNodeClaims: result.newNodeClaims.length,
+    nominated: [...result.existing.values()].reduce((sum, placed) => sum + placed.length, 0),
+    unschedulable: Object.fromEntries(reasons),
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
-import { nodeClaimSchema } from '../../../sdk/api/nodeclaim';
 import type { NodeClaim, Pod } from '../../kube/objects';
+import { testNodeClaim } from '../../kube/testing';
 import { forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
 
 function pod(name: string, grace?: number, extra: Partial<Pod['metadata']> = {}): Pod {
@@ -12,15 +12,9 @@ function pod(name: string, grace?: number, extra: Partial<Pod['metadata']> = {})
 }
 
 function claim(period: string | undefined, deleted: string | undefined): NodeClaim {
-  return nodeClaimSchema.parse({
-    apiVersion: 'karpenter.sh/v1',
-    kind: 'NodeClaim',
-    metadata: { name: 'c', ...(deleted ? { deletionTimestamp: deleted } : {}) },
-    spec: {
-      nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
-      requirements: [],
-      ...(period ? { terminationGracePeriod: period } : {}),
-    },
+  return testNodeClaim('c', {
+    metadata: deleted ? { deletionTimestamp: deleted } : {},
+    spec: period ? { terminationGracePeriod: period } : {},
   });
 }
 

@@ -1,0 +1,102 @@
+import type { CloudProvider } from '../../cloudprovider/types';
+import { SimClock } from '../../clock/sim-clock';
+import { EventRecorder } from '../../events/recorder';
+import type { KubeApi, WatchEvent } from '../../kube/api';
+import { Kinds, type ResourceKind } from '../../kube/kinds';
+import { MemoryApiServer } from '../../kube/memory/memory-api-server';
+import { testNodeClaim } from '../../kube/testing';
+import type { KubeObject, NodeClaim } from '../../kube/objects';
+import { createLogger } from '../../logging';
+import { ClusterState } from '../../state/cluster-state';
+import { NodeClaimLifecycle } from './lifecycle';
+
+/**
+ * The API server as a controller sees it on a bad day: NodeClaim status writes are stored but their answer is
+ * lost, and NodeClaim watch events stop arriving, so the cache keeps the claim as it was before its launch.
+ */
+class LossyApi {
+  loseStatusAnswers = false;
+  muteNodeClaimWatch = false;
+
+  constructor(private readonly inner: MemoryApiServer) {}
+
+  asKubeApi(): KubeApi {
+    return new Proxy(this.inner, {
+      get: (target, prop, receiver) => {
+        if (prop === 'updateStatus') return this.updateStatus.bind(this);
+        if (prop === 'watch') return this.watch.bind(this);
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  private async updateStatus<T extends KubeObject>(kind: ResourceKind<T>, obj: T): Promise<T> {
+    const stored = await this.inner.updateStatus(kind, obj);
+    if (this.loseStatusAnswers && kind.kind === 'NodeClaim') throw new Error('socket hang up');
+    return stored;
+  }
+
+  private watch<T extends KubeObject>(
+    kind: ResourceKind<T>,
+    opts: Parameters<KubeApi['watch']>[1],
+    onEvent: (event: WatchEvent<T>) => void,
+  ): ReturnType<KubeApi['watch']> {
+    return this.inner.watch(kind, opts, (event) => {
+      if (!(this.muteNodeClaimWatch && kind.kind === 'NodeClaim')) onEvent(event);
+    });
+  }
+}
+
+describe('NodeClaimLifecycle launch', () => {
+  it('does not launch a second instance when its cache missed the launch the API server recorded', async () => {
+    const clock = new SimClock();
+    const memory = new MemoryApiServer({ clock });
+    const lossy = new LossyApi(memory);
+    const api = lossy.asKubeApi();
+    const state = new ClusterState(api, clock);
+    await state.start();
+    const creates: string[] = [];
+    const cloud = {
+      create: async (claim: NodeClaim): Promise<NodeClaim> => {
+        creates.push(claim.metadata.name as string);
+        return {
+          ...claim,
+          metadata: {
+            ...claim.metadata,
+            labels: { ...claim.metadata.labels, 'node.kubernetes.io/instance-type': 'm5.large' },
+          },
+          status: { providerID: `test://${claim.metadata.name}` },
+        };
+      },
+    } as unknown as CloudProvider;
+    const logger = createLogger('silent');
+    const lifecycle = new NodeClaimLifecycle({
+      api,
+      cloud,
+      state,
+      clock,
+      logger,
+      recorder: new EventRecorder(api, clock),
+    });
+    lifecycle.start();
+
+    lossy.loseStatusAnswers = true;
+    lossy.muteNodeClaimWatch = true;
+    await memory.create(
+      Kinds.NodeClaim,
+      testNodeClaim('only-once', { metadata: { labels: { 'karpenter.sh/nodepool': 'default' } } }),
+    );
+    state.nodeClaims.observe((await memory.get(Kinds.NodeClaim, 'only-once')) as NodeClaim);
+    // The launch succeeds, its status write is stored but fails for us, and the queue retries with backoff.
+    await clock.advance(60_000);
+
+    expect(creates).toEqual(['only-once']);
+    const stored = await memory.get(Kinds.NodeClaim, 'only-once');
+    expect(stored?.status?.providerID).toBe('test://only-once');
+    // The retry read the server, found the launch, and put it in the cache: the claim goes on to registration.
+    expect(state.nodeClaims.get('only-once')?.status?.providerID).toBe('test://only-once');
+    lifecycle.stop();
+    state.stop();
+  });
+});

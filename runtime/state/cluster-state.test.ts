@@ -1,0 +1,75 @@
+import { SimClock } from '../clock/sim-clock';
+import { Kinds } from '../kube/kinds';
+import { MemoryApiServer } from '../kube/memory/memory-api-server';
+import { testNodeClaim } from '../kube/testing';
+import type { Node, NodeClaim, Taint } from '../kube/objects';
+import { ClusterState } from './cluster-state';
+
+const notReady: Taint = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
+const dedicated: Taint = { key: 'dedicated', value: 'batch', effect: 'NoSchedule' };
+const cni: Taint = { key: 'example.com/cni-not-ready', effect: 'NoSchedule' };
+
+function claim(name: string, conditions: string[], startupTaints: Taint[] = []): NodeClaim {
+  return testNodeClaim(name, {
+    metadata: { labels: { 'karpenter.sh/nodepool': 'default' } },
+    spec: { taints: [dedicated], startupTaints, resources: { requests: { cpu: '1' } } },
+    ...(conditions.includes('Launched') ? { status: { providerID: `test://${name}` } } : {}),
+    conditions,
+  });
+}
+
+function node(name: string, taints: Taint[], providerID?: string): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'karpenter.sh/nodepool': 'default' } },
+    spec: { taints, ...(providerID ? { providerID } : {}) },
+    status: { allocatable: { cpu: '2', memory: '4Gi', pods: '20' } },
+  };
+}
+
+async function stateWith(claims: NodeClaim[], nodes: Node[]): Promise<ClusterState> {
+  const clock = new SimClock();
+  const api = new MemoryApiServer({ clock });
+  for (const c of claims) {
+    const { status, ...rest } = c;
+    const created = await api.create(Kinds.NodeClaim, rest as NodeClaim);
+    if (status) await api.updateStatus(Kinds.NodeClaim, { ...created, status });
+  }
+  for (const n of nodes) await api.create(Kinds.Node, n);
+  const state = new ClusterState(api, clock);
+  await state.start();
+  return state;
+}
+
+function taintsOf(state: ClusterState): Record<string, string[]> {
+  return Object.fromEntries(
+    state.schedulableNodes().map((n) => [n.name, n.taints.map((t) => `${t.key}:${t.effect}`)]),
+  );
+}
+
+describe('ClusterState.schedulableNodes', () => {
+  it('plans onto a launching node of ours as it will be once initialized: without its startup and readiness taints', async () => {
+    const state = await stateWith(
+      [
+        claim('not-launched', [], [cni]),
+        claim('registered', ['Launched', 'Registered'], [cni]),
+        claim('initialized', ['Launched', 'Registered', 'Initialized']),
+      ],
+      [
+        node('registered', [dedicated, cni, notReady], 'test://registered'),
+        // Once initialized a node's taints are real again, whoever put them there.
+        node('initialized', [dedicated, notReady], 'test://initialized'),
+        // Not ours: the kube-scheduler's view.
+        node('someone-elses', [notReady, { key: 'karpenter.sh/unregistered', effect: 'NoExecute' }]),
+      ],
+    );
+    expect(taintsOf(state)).toEqual({
+      'not-launched': ['dedicated:NoSchedule'],
+      registered: ['dedicated:NoSchedule'],
+      initialized: ['dedicated:NoSchedule', 'node.kubernetes.io/not-ready:NoSchedule'],
+      'someone-elses': ['node.kubernetes.io/not-ready:NoSchedule'],
+    });
+    state.stop();
+  });
+});
