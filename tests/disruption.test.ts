@@ -2,7 +2,9 @@
  * Disruption and termination on the embedded simulator: what may be removed, what must be kept, and the
  * explanation each kept node gets.
  */
+import { LAUNCHING_PAUSE_MAX_MS } from '../runtime/controllers/disruption/controller';
 import { Kinds } from '../runtime/kube/kinds';
+import { testNodeClaim } from '../runtime/kube/testing';
 import type { NodePool } from '../runtime/kube/objects';
 import type { Simulation } from '../runtime/simulator/simulation';
 import {
@@ -187,6 +189,46 @@ describe('consolidation', () => {
     expect(nodes.map((n) => n.metadata.labels?.['node.kubernetes.io/instance-type'])).toEqual(['t3a.medium']);
     expect(podsOn(sim, nodes[0]?.metadata.name as string)).toHaveLength(2);
     expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    sim.stop();
+  });
+});
+
+describe('nodes that never finish starting', () => {
+  it('pause consolidation only until the registration timeout', async () => {
+    const sim = await underutilizedPair();
+    // A node whose startup taint no agent will ever lift: registered, never initialized.
+    await sim.api.create(
+      Kinds.NodeClaim,
+      testNodeClaim('stuck', {
+        metadata: { labels: { 'karpenter.sh/nodepool': 'developers-workshop-pool' } },
+        spec: {
+          requirements: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['t3a.medium'] }],
+          startupTaints: [{ key: 'example.com/agent-not-ready', effect: 'NoSchedule' }],
+        },
+      }),
+    );
+    await sim.clock.advance(60_000);
+    const claim = sim.api.peek(Kinds.NodeClaim, 'stuck');
+    expect(claim?.status?.conditions?.find((c) => c.type === 'Registered')?.status).toBe('True');
+    const stuckNode = claim?.status?.nodeName as string;
+
+    const [, small] = workshopNodes(sim).filter((n) => n.metadata.name !== stuckNode);
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.clock.advance(5 * 60_000);
+    expect(workshopNodes(sim).map((n) => n.metadata.name)).toContain(small?.metadata.name);
+    expect(explanation(sim, small?.metadata.name as string)).toBe(
+      'disruption paused: 1 node(s) are still launching',
+    );
+
+    // Past the registration timeout the stuck node no longer holds the cluster: the small node goes, and its pod
+    // lands on the big node, not on the one that is still starting.
+    await sim.clock.advance(LAUNCHING_PAUSE_MAX_MS);
+    await sim.settle();
+    const names = workshopNodes(sim).map((n) => n.metadata.name);
+    expect(names).not.toContain(small?.metadata.name);
+    expect(names).toContain(stuckNode);
+    expect(podsOn(sim, stuckNode)).toHaveLength(0);
+    expect(sim.pods().filter((p) => p.status?.phase !== 'Running')).toHaveLength(0);
     sim.stop();
   });
 });

@@ -22,6 +22,7 @@ import {
   nodePoolsAllowedDisruptions,
   voluntaryDisruptionDecisionsTotal,
 } from '../../metrics';
+import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle';
 import { createNodeClaim, schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
@@ -41,6 +42,8 @@ export const POLL_INTERVAL_MS = 10_000;
 const ANOTHER_FIRST = 'another node was disrupted first';
 export const VALIDATION_DELAY_MS = 15_000;
 export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
+/** How long a node that is still launching pauses disruption: the registration timeout. */
+export const LAUNCHING_PAUSE_MAX_MS = REGISTRATION_TIMEOUT_MS;
 
 export interface DisruptionOptions extends ControllerContext {
   /** Provisioning has a batch open, a round running, or pods it has yet to decide on. */
@@ -107,11 +110,18 @@ export class DisruptionController {
     }
   }
 
-  private blockedGlobally(stateNodes: StateNode[]): string | undefined {
+  private blockedGlobally(stateNodes: StateNode[], now: number): string | undefined {
     // Never fight a scale-up: pods still to be placed may need exactly the nodes we would remove.
     if (this.opts.provisioningBusy()) return 'provisioning is in progress';
     if (!this.opts.state.synced) return 'the cluster state is resyncing with the API server';
-    const launching = stateNodes.filter((n) => n.managed && !n.initialized && !n.deleting);
+    // A node that has not initialized within the registration timeout is stuck (an agent that never lifts its
+    // startup taint, say): it must not hold every other node's consolidation hostage. Pods are never planned
+    // onto it either way (see simulator()).
+    const launching = stateNodes.filter((n) => {
+      if (!n.managed || n.initialized || n.deleting) return false;
+      const created = Date.parse(n.nodeClaim?.metadata.creationTimestamp ?? '');
+      return !(now - created > LAUNCHING_PAUSE_MAX_MS);
+    });
     if (launching.length > 0) return `${launching.length} node(s) are still launching`;
     return undefined;
   }
@@ -121,7 +131,7 @@ export class DisruptionController {
     const { state, clock } = this.opts;
     const now = clock.now();
     const stateNodes = state.stateNodes();
-    const blocked = this.blockedGlobally(stateNodes);
+    const blocked = this.blockedGlobally(stateNodes, now);
     if (blocked) {
       const paused = new Map<string, string>();
       for (const n of stateNodes) if (n.managed) paused.set(n.name, `disruption paused: ${blocked}`);
@@ -159,7 +169,9 @@ export class DisruptionController {
       }
       candidates.push(verdict.candidate);
     }
-    const simulate = simulator(pools, state.schedulableNodes(), this.opts.minValuesPolicy);
+    // Pods are only moved onto nodes that are up: a node still starting may never make it.
+    const settled = state.schedulableNodes().filter((n) => !n.inFlight);
+    const simulate = simulator(pools, settled, this.opts.minValuesPolicy);
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
