@@ -55,14 +55,11 @@ export async function explainNode(api: KubeApi, name: string, now: number): Prom
   if (claim?.spec.expireAfter && claim.spec.expireAfter !== 'Never') {
     lines.push(`  expires ${claim.spec.expireAfter} after creation (${claim.metadata.creationTimestamp})`);
   }
-  const events = (await api.list(Kinds.Event)).items
-    .filter(
-      (e) =>
-        e.involvedObject.kind === 'Node' &&
-        e.involvedObject.name === name &&
-        e.reason === 'DisruptionBlocked',
-    )
-    .sort((a, b) => eventTime(b) - eventTime(a));
+  // Asked of the server by field, not listed whole: a busy cluster keeps many thousands of Events.
+  const fieldSelector = `involvedObject.kind=Node,involvedObject.name=${name},reason=DisruptionBlocked`;
+  const events = (await api.list(Kinds.Event, { fieldSelector })).items.sort(
+    (a, b) => eventTime(b) - eventTime(a),
+  );
   const latest = events[0];
   lines.push(
     latest

@@ -11,6 +11,12 @@ export interface ListOptions {
   namespace?: string;
   /** Equality-based label selector in the API's string form: "a=b,c=d". */
   labelSelector?: string;
+  /**
+   * Field selector in the API's string form: "involvedObject.name=n,reason=r". Only the fields the API server
+   * indexes for the kind (metadata.name and metadata.namespace everywhere; for Events also involvedObject.*,
+   * reason, type, source).
+   */
+  fieldSelector?: string;
 }
 
 export interface ListResult<T extends KubeObject> {

@@ -1,5 +1,11 @@
 import type { LabelSelector } from './objects';
-import { matchesSelector, parseSelectorString, selectorString } from './selectors';
+import {
+  matchesFieldSelector,
+  matchesSelector,
+  parseFieldSelector,
+  parseSelectorString,
+  selectorString,
+} from './selectors';
 
 const labels = { app: 'web', tier: 'frontend', env: 'prod' };
 
@@ -147,5 +153,35 @@ describe('matchesSelector (structured)', () => {
     expect(matchesSelector({ matchLabels: {}, matchExpressions: [] }, undefined)).toBe(true);
     expect(matchesSelector(undefined, labels)).toBe(false);
     expect(matchesSelector(undefined, {})).toBe(false);
+  });
+});
+
+describe('field selectors', () => {
+  const event = {
+    metadata: { name: 'e1', namespace: 'default' },
+    involvedObject: { kind: 'Node', name: 'n1' },
+    reason: 'DisruptionBlocked',
+  };
+
+  it('parses equality and inequality terms, and rejects anything else naming the form', () => {
+    expect(parseFieldSelector('involvedObject.name=n1, reason==X,type!=Normal')).toEqual([
+      { path: 'involvedObject.name', equal: true, value: 'n1' },
+      { path: 'reason', equal: true, value: 'X' },
+      { path: 'type', equal: false, value: 'Normal' },
+    ]);
+    expect(parseFieldSelector('')).toEqual([]);
+    expect(() => parseFieldSelector('reason')).toThrow(
+      'invalid field selector term "reason": expected <field>=<value> or <field>!=<value>',
+    );
+  });
+
+  it('matches every term against the dotted path; a missing field reads as empty', () => {
+    const match = (s: string) => matchesFieldSelector(parseFieldSelector(s), event);
+    expect(match('involvedObject.kind=Node,involvedObject.name=n1,reason=DisruptionBlocked')).toBe(true);
+    expect(match('involvedObject.name=n2')).toBe(false);
+    expect(match('reason!=DisruptionBlocked')).toBe(false);
+    expect(match('metadata.namespace=default')).toBe(true);
+    expect(match('involvedObject.uid=')).toBe(true);
+    expect(match('involvedObject.uid!=')).toBe(false);
   });
 });

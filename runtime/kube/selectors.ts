@@ -53,3 +53,42 @@ export function selectorString(labels: Record<string, string>): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 }
+
+/** One term of a field selector: a dotted path into the object compared to a value. */
+export interface FieldRequirement {
+  path: string;
+  equal: boolean;
+  value: string;
+}
+
+/**
+ * Parse the API's field selector ("involvedObject.name=n,reason!=x"): only equality and inequality exist. Which
+ * paths a kind supports is the server's business; an unknown one is rejected there, not here.
+ */
+export function parseFieldSelector(s: string): FieldRequirement[] {
+  return s
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const m = /^([^!=\s]+)\s*(!=|==|=)\s*(.*)$/.exec(part);
+      if (!m)
+        throw new Error(
+          `invalid field selector term "${part}": expected <field>=<value> or <field>!=<value>`,
+        );
+      return { path: m[1] as string, equal: m[2] !== '!=', value: m[3] as string };
+    });
+}
+
+/** Whether an object matches every term; a missing field reads as the empty string, as on the server. */
+export function matchesFieldSelector(requirements: FieldRequirement[], obj: object): boolean {
+  return requirements.every(({ path, equal, value }) => {
+    let cursor: unknown = obj;
+    for (const key of path.split('.')) {
+      cursor =
+        cursor !== null && typeof cursor === 'object' ? (cursor as Record<string, unknown>)[key] : undefined;
+    }
+    const actual = cursor === undefined || cursor === null ? '' : String(cursor);
+    return (actual === value) === equal;
+  });
+}

@@ -5,6 +5,7 @@
  * order: provision, consolidation blocked by a PDB, consolidation through the Eviction API, apiserver restart.
  */
 import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
+import { explainNode } from '../../runtime/explain/explain-node';
 import { GoneError, TooManyRequestsError } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
@@ -181,6 +182,20 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
       60_000,
     );
     expect(explanation).toMatch(/allows no disruption/);
+    // `karpenter-ts explain node` finds the DisruptionBlocked Event by field selector on the real API server.
+    const blocked = [...operator.disruption.explanations].find(([, e]) => e === explanation)?.[0] as string;
+    const explained = await waitFor(
+      `explain node ${blocked} to report the PDB`,
+      async () => {
+        const lines = await explainNode(api, blocked, Date.now());
+        return (
+          lines.some((l) => l.includes('last decision') && l.includes(`PodDisruptionBudget ${NS}/${APP}`)) &&
+          lines
+        );
+      },
+      30_000,
+    );
+    expect(explained[0]).toContain(blocked);
     // The real Eviction API enforces the same budget.
     await expect(api.evict(remaining[0]?.metadata.name as string, NS)).rejects.toBeInstanceOf(
       TooManyRequestsError,

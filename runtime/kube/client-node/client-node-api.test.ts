@@ -143,11 +143,16 @@ describe('requests', () => {
           },
         ],
       });
-    const result = await api.list(Kinds.Pod, { namespace: 'default', labelSelector: 'app=web,tier=fe' });
+    const result = await api.list(Kinds.Pod, {
+      namespace: 'default',
+      labelSelector: 'app=web,tier=fe',
+      fieldSelector: 'spec.nodeName=n1',
+    });
     expect(requests).toHaveLength(1);
     expect(requests[0].method).toBe('GET');
     expect(requests[0].path).toBe('/api/v1/namespaces/default/pods');
     expect(requests[0].query.get('labelSelector')).toBe('app=web,tier=fe');
+    expect(requests[0].query.get('fieldSelector')).toBe('spec.nodeName=n1');
     expect(requests[0].headers.authorization).toBe('Bearer abc');
     expect(result.resourceVersion).toBe('4711');
     expect(result.items).toHaveLength(1);
@@ -165,6 +170,7 @@ describe('requests', () => {
     const result = await api.list(Kinds.NodePool);
     expect(requests[0].path).toBe('/apis/karpenter.sh/v1/nodepools');
     expect(requests[0].query.has('labelSelector')).toBe(false);
+    expect(requests[0].query.has('fieldSelector')).toBe(false);
     expect(result.items[0].apiVersion).toBe('karpenter.sh/v1');
     expect(result.items[0].kind).toBe('NodePool');
   });

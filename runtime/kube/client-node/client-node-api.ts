@@ -84,7 +84,10 @@ export class ClientNodeApi implements KubeApi {
 
   async list<T extends KubeObject>(kind: ResourceKind<T>, opts: ListOptions = {}): Promise<ListResult<T>> {
     const body = await this.request('GET', resourcePath(kind, undefined, opts.namespace), {
-      query: { labelSelector: opts.labelSelector || undefined },
+      query: {
+        labelSelector: opts.labelSelector || undefined,
+        fieldSelector: opts.fieldSelector || undefined,
+      },
     });
     const list = isRecord(body) ? body : {};
     const meta = isRecord(list.metadata) ? list.metadata : {};

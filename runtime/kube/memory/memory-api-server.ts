@@ -29,7 +29,7 @@ import { Kinds, apiVersionOf, kindKey, type ResourceKind } from '../kinds';
 import { applyMergePatch } from '../merge-patch';
 import type { KubeObject, Pod, PodDisruptionBudget } from '../objects';
 import { evictionVerdict } from '../pdb';
-import { matchesSelector, parseSelectorString } from '../selectors';
+import { matchesFieldSelector, matchesSelector, parseFieldSelector, parseSelectorString } from '../selectors';
 
 interface StoredEvent {
   kindKey: string;
@@ -78,10 +78,12 @@ export class MemoryApiServer implements KubeApi {
 
   async list<T extends KubeObject>(kind: ResourceKind<T>, opts: ListOptions = {}): Promise<ListResult<T>> {
     const selector = opts.labelSelector ? parseSelectorString(opts.labelSelector) : undefined;
+    const fields = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector) : undefined;
     const items: T[] = [];
     for (const obj of this.store(kind).values()) {
       if (opts.namespace && obj.metadata.namespace !== opts.namespace) continue;
       if (selector && !matchesSelector(selector, obj.metadata.labels)) continue;
+      if (fields && !matchesFieldSelector(fields, obj)) continue;
       items.push(clone(obj) as T);
     }
     return { items, resourceVersion: String(this.rv) };
