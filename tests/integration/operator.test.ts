@@ -82,7 +82,7 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
     const create = cloud.create.bind(cloud);
     cloud.create = async (claim) => {
       const name = claim.metadata.name as string;
-      // Unreadable (the API server is down): the lifecycle could not have read it either, so it cannot launch.
+      // Unreadable (the API server went down in between): not counted either way.
       const onServer = await api.get(Kinds.NodeClaim, name).catch(() => undefined);
       if (onServer && hasCondition(onServer, 'Launched')) relaunches.push(name);
       return create(claim);

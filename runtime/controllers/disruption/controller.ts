@@ -120,7 +120,7 @@ export class DisruptionController {
     const launching = stateNodes.filter((n) => {
       if (!n.managed || n.initialized || n.deleting) return false;
       const created = Date.parse(n.nodeClaim?.metadata.creationTimestamp ?? '');
-      return !(now - created > LAUNCHING_PAUSE_MAX_MS);
+      return Number.isNaN(created) || now - created <= LAUNCHING_PAUSE_MAX_MS;
     });
     if (launching.length > 0) return `${launching.length} node(s) are still launching`;
     return undefined;
