@@ -233,6 +233,65 @@ describe('nodes that never finish starting', () => {
   });
 });
 
+describe('pods with zonal volumes', () => {
+  it('are not consolidated onto a node in another zone than their volume', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    const [first] = workshopNodes(sim);
+    // Kept out of consolidation so the only question is where the database's pod may go.
+    await sim.api.patch(Kinds.Node, first?.metadata.name as string, {
+      metadata: { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } },
+    });
+    const zoneOfFirst = first?.metadata.labels?.['topology.kubernetes.io/zone'] as string;
+    const otherZone = ['us-east-1a', 'us-east-1b', 'us-east-1c'].find((z) => z !== zoneOfFirst) as string;
+    // An EBS-style volume that lives in another zone than the first node, and a small database that mounts it.
+    await sim.api.create(Kinds.PersistentVolume, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'db-data' },
+      spec: {
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  { key: 'topology.kubernetes.io/zone', operator: 'In', values: [otherZone] },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    });
+    await sim.api.create(Kinds.PersistentVolumeClaim, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'db-data', namespace: APP_NS },
+      spec: { volumeName: 'db-data', storageClassName: '' },
+    });
+    await applySiblingDeployment(sim, 'db', 1, '100m', (d) => {
+      d.spec.template.spec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'db-data' } }];
+    });
+    await sim.settle();
+    const db = sim.pods().find((p) => p.metadata.labels?.app === 'db');
+    const dbNode = sim.api.peek(Kinds.Node, db?.spec.nodeName as string);
+    expect(dbNode?.metadata.labels?.['topology.kubernetes.io/zone']).toBe(otherZone);
+    expect(podsOn(sim, first?.metadata.name as string)).toHaveLength(1);
+
+    // The db node is nearly empty and the first node has room for its pod, but not the volume: it stays.
+    await sim.clock.advance(10 * 60_000);
+    await sim.settle();
+    expect(
+      sim.api.peek(Kinds.Node, dbNode?.metadata.name as string)?.metadata.deletionTimestamp,
+    ).toBeUndefined();
+    expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(2);
+    expect(sim.pods().find((p) => p.metadata.labels?.app === 'db')?.metadata.name).toBe(db?.metadata.name);
+    expect(explanation(sim, dbNode?.metadata.name as string)).toMatch(
+      /not be cheaper|could not be rescheduled/,
+    );
+    sim.stop();
+  });
+});
+
 describe('multi-node consolidation', () => {
   it('removes several underutilized nodes in one command when their pods fit on the rest', async () => {
     // Three big pods force three t3a.medium nodes; three small pods spread one per node beside them.

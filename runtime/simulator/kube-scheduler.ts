@@ -11,10 +11,13 @@ import { setCondition } from '../kube/conditions';
 import { Informer, objectKey } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
 import type { Node, Pod, PodCondition, Taint } from '../kube/objects';
+import { loadVolumeTopology } from '../controllers/volume-topology-loader';
 import { podRequirementAlternatives } from '../scheduling/pod-requirements';
 import { podFitsNode, type NodeView } from '../scheduling/predicates';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
+import { Requirements } from '../scheduling/requirements';
 import { formatTaint } from '../scheduling/taints';
+import type { VolumeTopologyResolver } from '../scheduling/volume-topology';
 import { hasCondition, isTerminalPod } from '../state/cluster-state';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -163,19 +166,33 @@ export class SimKubeScheduler {
         },
       };
     });
+    // The VolumeBinding plugin's view: a claim's volume (or its WaitForFirstConsumer class) limits the zones.
+    const volumeTopology = await loadVolumeTopology(this.opts.api, pending, (err) =>
+      this.onError(err, 'reading volumes'),
+    );
     for (const pod of pending) {
       if (!this.active) return;
       try {
-        await this.schedule(pod, candidates);
+        await this.schedule(pod, candidates, volumeTopology);
       } catch (err) {
         if (!isNotFound(err)) this.onError(err, `scheduling pod ${objectKey(pod)}`);
       }
     }
   }
 
-  private async schedule(pod: Pod, candidates: Candidate[]): Promise<void> {
+  private async schedule(
+    pod: Pod,
+    candidates: Candidate[],
+    volumeTopology: VolumeTopologyResolver | undefined,
+  ): Promise<void> {
     const requests = podRequests(pod);
     const alternatives = podRequirementAlternatives(pod);
+    const volumes = volumeTopology?.(pod);
+    if (volumes && 'reason' in volumes) {
+      await this.markUnschedulable(pod, `0/${candidates.length} nodes are available: ${volumes.reason}.`);
+      return;
+    }
+    const volumeRequirements = new Requirements(volumes?.requirements ?? []);
     const reasons: string[] = [];
     let best: { candidate: Candidate; score: number } | undefined;
     for (const candidate of candidates) {
@@ -186,6 +203,10 @@ export class SimKubeScheduler {
       const why = podFitsNode(pod, requests, candidate.view, alternatives);
       if (why) {
         reasons.push(...explain(why, candidate.view));
+        continue;
+      }
+      if (!volumeRequirements.matchesLabels(candidate.view.labels)) {
+        reasons.push('node(s) had volume node affinity conflict');
         continue;
       }
       const score = cpuFractionAfter(candidate.view, requests);

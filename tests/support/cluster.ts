@@ -55,6 +55,7 @@ export async function applySiblingDeployment(
   name: string,
   replicas: number,
   cpu: string,
+  edit?: (deployment: Deployment) => void,
 ): Promise<void> {
   const app = sim.api.peek(Kinds.Deployment, APP, APP_NS);
   if (!app) throw new Error(`deployment ${APP_NS}/${APP} not found`);
@@ -65,5 +66,6 @@ export async function applySiblingDeployment(
   sibling.spec.template.metadata = { labels: { app: name } };
   const requests = sibling.spec.template.spec.containers[0]?.resources?.requests;
   if (requests) requests.cpu = cpu;
+  edit?.(sibling);
   await sim.apply([sibling]);
 }

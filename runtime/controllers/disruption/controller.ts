@@ -14,6 +14,7 @@ import {
   type SchedulableNode,
   type SchedulingNodePool,
 } from '../../scheduling/scheduler';
+import type { VolumeTopologyResolver } from '../../scheduling/volume-topology';
 import { hasCondition, type StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import {
@@ -24,6 +25,7 @@ import {
 } from '../../metrics';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle';
 import { createNodeClaim, schedulingNodePools } from '../provisioning/nodeclaim-factory';
+import { loadVolumeTopology, warnWithoutVolumeTopology } from '../volume-topology-loader';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
 import { driftReason } from './drift';
@@ -171,7 +173,12 @@ export class DisruptionController {
     }
     // Pods are only moved onto nodes that are up: a node still starting may never make it.
     const settled = state.schedulableNodes().filter((n) => !n.inFlight);
-    const simulate = simulator(pools, settled, this.opts.minValuesPolicy);
+    const volumeTopology = await loadVolumeTopology(
+      this.opts.api,
+      candidates.flatMap((c) => c.reschedulablePods),
+      warnWithoutVolumeTopology(this.opts.logger),
+    );
+    const simulate = simulator(pools, settled, this.opts.minValuesPolicy, volumeTopology);
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
@@ -363,6 +370,7 @@ function simulator(
   pools: SchedulingNodePool[],
   nodes: SchedulableNode[],
   minValuesPolicy: MinValuesPolicy | undefined,
+  volumeTopology: VolumeTopologyResolver | undefined,
 ): Simulate {
   return (removed) => {
     const gone = new Set(removed.map((c) => c.stateNode.name));
@@ -371,6 +379,7 @@ function simulator(
       nodes: nodes.filter((n) => !gone.has(n.name)),
       nodePools: pools,
       ...(minValuesPolicy ? { minValuesPolicy } : {}),
+      ...(volumeTopology ? { volumeTopology } : {}),
     });
   };
 }

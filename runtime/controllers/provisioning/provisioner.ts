@@ -23,15 +23,7 @@ import {
   unschedulablePodsCount,
 } from '../../metrics';
 import { Batcher, type BatcherOptions } from './batcher';
-import { Kinds } from '../../kube/kinds';
-import type { Pod } from '../../kube/objects';
-import type { KubeApi } from '../../kube/api';
-import type { Logger } from '../../logging';
-import {
-  volumeLookup,
-  volumeTopologyResolver,
-  type VolumeTopologyResolver,
-} from '../../scheduling/volume-topology';
+import { loadVolumeTopology, warnWithoutVolumeTopology } from '../volume-topology-loader';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
@@ -118,7 +110,7 @@ export class Provisioner {
     }
     const nodePools = await schedulingNodePools(state, cloud);
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
-    const volumeTopology = await loadVolumeTopology(this.opts.api, this.opts.logger, pods);
+    const volumeTopology = await loadVolumeTopology(this.opts.api, pods, warnWithoutVolumeTopology(logger));
     const endTimer = schedulingDurationSeconds.startTimer({ controller: 'provisioner' });
     const result = schedule({
       pods,
@@ -214,32 +206,4 @@ function roundSummary(
     nominated: [...result.existing.values()].reduce((sum, placed) => sum + placed.length, 0),
     unschedulable: Object.fromEntries(reasons),
   };
-}
-
-/**
- * The volume topology of this round (PV node affinity, WaitForFirstConsumer allowedTopologies), read only when a
- * pod mounts a claim. Without read access to the storage objects the round goes on without it, and says so.
- */
-async function loadVolumeTopology(
-  api: KubeApi,
-  logger: Logger,
-  pods: Pod[],
-): Promise<VolumeTopologyResolver | undefined> {
-  const mountsClaims = pods.some((p) =>
-    (p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim ?? v.ephemeral),
-  );
-  if (!mountsClaims) return undefined;
-  try {
-    const [claims, volumes, storageClasses] = await Promise.all([
-      api.list(Kinds.PersistentVolumeClaim),
-      api.list(Kinds.PersistentVolume),
-      api.list(Kinds.StorageClass),
-    ]);
-    return volumeTopologyResolver(
-      volumeLookup({ claims: claims.items, volumes: volumes.items, storageClasses: storageClasses.items }),
-    );
-  } catch (err) {
-    logger.warn({ err }, 'could not read volumes and storage classes; scheduling without volume topology');
-    return undefined;
-  }
 }
