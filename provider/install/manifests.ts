@@ -210,6 +210,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
     verbs: ['get', 'list', 'watch'],
   },
   { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get', 'list', 'watch'] },
+  // ... and within each node's CSI volume attach limits.
+  { apiGroups: ['storage.k8s.io'], resources: ['csinodes'], verbs: ['get', 'list', 'watch'] },
 ];
 
 /** The leader-election Lease, only in the controller's namespace. */

@@ -1,4 +1,5 @@
 import type {
+  CSINode,
   DaemonSet,
   Deployment,
   EC2NodeClass,
@@ -76,6 +77,7 @@ export const Kinds = {
     false,
   ),
   Lease: kind<Lease>('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
+  CSINode: kind<CSINode>('storage.k8s.io', 'v1', 'CSINode', 'csinodes', false),
 } as const;
 
 export function apiVersionOf(k: ResourceKind): string {

@@ -211,6 +211,15 @@ export interface VolumeAttachment extends KubeObject {
   status?: { attached?: boolean };
 }
 
+/**
+ * storage.k8s.io/v1 CSINode, named after its Node: each CSI driver on the node and how many of its volumes the node
+ * can attach (`allocatable.count`, absent when unlimited).
+ */
+export interface CSINode extends KubeObject {
+  kind: 'CSINode';
+  spec: { drivers?: { name: string; nodeID?: string; allocatable?: { count?: number } }[] };
+}
+
 /** v1 PersistentVolumeClaim: a pod's request for storage, bound to a PersistentVolume once provisioned. */
 export interface PersistentVolumeClaim extends KubeObject {
   kind: 'PersistentVolumeClaim';

@@ -37,6 +37,13 @@ import { packByPrice } from './repack';
 import { formatTaint, untoleratedTaint } from './taints';
 import { Topology, type Domain, type DomainSources, type Place } from './topology';
 import type { VolumeTopologyResolver } from './volume-topology';
+import {
+  useVolumes,
+  volumeLimitExceeded,
+  type NodeVolumeLimits,
+  type VolumeLimits,
+  type VolumesByDriver,
+} from './volume-limits';
 
 /** A node the pods may land on: a registered node or a NodeClaim still launching. */
 export interface SchedulableNode {
@@ -90,6 +97,11 @@ export interface SchedulingInput {
    * @default volumes impose nothing
    */
   volumeTopology?: VolumeTopologyResolver;
+  /**
+   * CSI volume attach limits of existing nodes and the volumes each pod needs; see volume-limits.ts.
+   * @default no limits
+   */
+  volumeLimits?: VolumeLimits;
   /** @default 'Strict' */
   minValuesPolicy?: MinValuesPolicy;
   /**
@@ -112,6 +124,8 @@ interface NodeSlot {
   node: SchedulableNode;
   requested: Resources;
   hostPorts: Set<string>;
+  /** The node's attach limits and the volumes in use, counting pods placed this round; absent: unlimited. */
+  volumes?: NodeVolumeLimits;
 }
 
 interface ClaimSlot {
@@ -263,11 +277,15 @@ export class Scheduler {
   }
 
   solve(): SchedulingResult {
-    const nodes: NodeSlot[] = this.input.nodes.map((node) => ({
-      node,
-      requested: { ...node.requested },
-      hostPorts: usedHostPorts(node.pods ?? []),
-    }));
+    const nodes: NodeSlot[] = this.input.nodes.map((node) => {
+      const limits = this.input.volumeLimits?.nodes.get(node.name);
+      return {
+        node,
+        requested: { ...node.requested },
+        hostPorts: usedHostPorts(node.pods ?? []),
+        ...(limits ? { volumes: { limits: limits.limits, inUse: cloneVolumes(limits.inUse) } } : {}),
+      };
+    });
     const claims: ClaimSlot[] = [];
     const result: SchedulingResult = { existing: new Map(), newNodeClaims: [], unschedulable: new Map() };
     // Requests are computed once per pod: sorting and every placement attempt (retries included) reuse them.
@@ -405,6 +423,12 @@ export class Scheduler {
         if (reasons.length < 3) reasons.push(`node ${slot.node.name}: host port ${port} is in use`);
         continue;
       }
+      const volumes = slot.volumes && this.input.volumeLimits?.podVolumes(level.pod);
+      const full = volumes && slot.volumes && volumeLimitExceeded(volumes, slot.volumes);
+      if (full) {
+        if (reasons.length < 3) reasons.push(`node ${slot.node.name}: ${full}`);
+        continue;
+      }
       const place = nodePlace(slot.node);
       const verdict = this.topology.evaluate(level, place);
       if ('reason' in verdict) {
@@ -413,6 +437,7 @@ export class Scheduler {
       }
       slot.requested = add(slot.requested, req);
       for (const port of hostPorts(level.pod)) slot.hostPorts.add(port);
+      if (volumes && slot.volumes) useVolumes(slot.volumes.inUse, volumes);
       const list = result.existing.get(slot.node.name) ?? [];
       list.push(level.pod);
       result.existing.set(slot.node.name, list);
@@ -1012,4 +1037,8 @@ export function remainingLimits(
   const out: Resources = {};
   for (const [k, v] of Object.entries(parsed)) out[k] = v - (k === 'nodes' ? nodeCount : (usage[k] ?? 0));
   return out;
+}
+
+function cloneVolumes(volumes: VolumesByDriver): VolumesByDriver {
+  return new Map([...volumes].map(([driver, ids]) => [driver, new Set(ids)]));
 }

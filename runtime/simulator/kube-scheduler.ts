@@ -11,12 +11,18 @@ import { setCondition } from '../kube/conditions';
 import { Informer, objectKey } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
 import type { Node, Pod, PodCondition, Taint } from '../kube/objects';
-import { loadVolumeTopology } from '../controllers/volume-topology-loader';
+import { loadVolumeContext } from '../controllers/volume-loader';
 import { podRequirementAlternatives } from '../scheduling/pod-requirements';
 import { podFitsNode, type NodeView } from '../scheduling/predicates';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
 import { Requirements } from '../scheduling/requirements';
 import { formatTaint } from '../scheduling/taints';
+import {
+  useVolumes,
+  volumeLimitExceeded,
+  type NodeVolumeLimits,
+  type VolumesByDriver,
+} from '../scheduling/volume-limits';
 import type { VolumeTopologyResolver } from '../scheduling/volume-topology';
 import { hasCondition, isTerminalPod } from '../state/cluster-state';
 
@@ -37,6 +43,14 @@ interface Candidate {
   /** Why no pod may go here regardless of the pod (cordoned, not ready, deleting), or undefined. */
   blocked: string | undefined;
   view: NodeView;
+  /** CSI attach limits and the volumes in use (this pass's bindings included); absent: unlimited. */
+  volumes?: NodeVolumeLimits;
+}
+
+/** What a pass knows about pods' volumes: their zones (VolumeBinding) and drivers (NodeVolumeLimits). */
+interface PassVolumes {
+  topology: VolumeTopologyResolver;
+  podVolumes: (pod: Pod) => VolumesByDriver;
 }
 
 export class SimKubeScheduler {
@@ -139,6 +153,7 @@ export class SimKubeScheduler {
   private async pass(): Promise<void> {
     const allNodes = this.nodes.list().sort((a, b) => byName(a.metadata.name, b.metadata.name));
     const requested = new Map<string, Resources>();
+    const podsOn = new Map<string, Pod[]>();
     const pending: Pod[] = [];
     for (const pod of this.pods.list()) {
       const nodeName = pod.spec.nodeName ?? this.assumed.get(objectKey(pod));
@@ -147,13 +162,23 @@ export class SimKubeScheduler {
         const sum = requested.get(nodeName) ?? {};
         addInto(sum, podRequests(pod));
         requested.set(nodeName, sum);
+        podsOn.set(nodeName, [...(podsOn.get(nodeName) ?? []), pod]);
       } else if (this.isPending(pod)) {
         pending.push(pod);
       }
     }
     pending.sort(byCreation);
+    // The VolumeBinding plugin's view (a claim's volume or WaitForFirstConsumer class limits the zones) and the
+    // NodeVolumeLimits plugin's (a node's CSINode caps the volumes of each driver).
+    const volumes = await loadVolumeContext(this.opts.api, pending, (err) =>
+      this.onError(err, 'reading volumes'),
+    );
+    const limits = volumes?.limitsFor(
+      allNodes.map((n) => ({ name: n.metadata.name as string, pods: podsOn.get(n.metadata.name as string) })),
+    );
     const candidates = allNodes.map((node): Candidate => {
       const name = node.metadata.name as string;
+      const nodeLimits = limits?.nodes.get(name);
       return {
         node,
         blocked: nodeBlocked(node),
@@ -164,16 +189,15 @@ export class SimKubeScheduler {
           allocatable: fromResourceList(node.status?.allocatable),
           requested: requested.get(name) ?? {},
         },
+        ...(nodeLimits ? { volumes: nodeLimits } : {}),
       };
     });
-    // The VolumeBinding plugin's view: a claim's volume (or its WaitForFirstConsumer class) limits the zones.
-    const volumeTopology = await loadVolumeTopology(this.opts.api, pending, (err) =>
-      this.onError(err, 'reading volumes'),
-    );
+    const passVolumes =
+      volumes && limits ? { topology: volumes.topology, podVolumes: limits.podVolumes } : undefined;
     for (const pod of pending) {
       if (!this.active) return;
       try {
-        await this.schedule(pod, candidates, volumeTopology);
+        await this.schedule(pod, candidates, passVolumes);
       } catch (err) {
         if (!isNotFound(err)) this.onError(err, `scheduling pod ${objectKey(pod)}`);
       }
@@ -183,16 +207,17 @@ export class SimKubeScheduler {
   private async schedule(
     pod: Pod,
     candidates: Candidate[],
-    volumeTopology: VolumeTopologyResolver | undefined,
+    passVolumes: PassVolumes | undefined,
   ): Promise<void> {
     const requests = podRequests(pod);
     const alternatives = podRequirementAlternatives(pod);
-    const volumes = volumeTopology?.(pod);
-    if (volumes && 'reason' in volumes) {
-      await this.markUnschedulable(pod, `0/${candidates.length} nodes are available: ${volumes.reason}.`);
+    const topology = passVolumes?.topology(pod);
+    if (topology && 'reason' in topology) {
+      await this.markUnschedulable(pod, `0/${candidates.length} nodes are available: ${topology.reason}.`);
       return;
     }
-    const volumeRequirements = new Requirements(volumes?.requirements ?? []);
+    const volumeRequirements = new Requirements(topology?.requirements ?? []);
+    const wanted = passVolumes?.podVolumes(pod);
     const reasons: string[] = [];
     let best: { candidate: Candidate; score: number } | undefined;
     for (const candidate of candidates) {
@@ -209,12 +234,18 @@ export class SimKubeScheduler {
         reasons.push('node(s) had volume node affinity conflict');
         continue;
       }
+      if (wanted && candidate.volumes && volumeLimitExceeded(wanted, candidate.volumes)) {
+        reasons.push('node(s) exceed max volume count');
+        continue;
+      }
       const score = cpuFractionAfter(candidate.view, requests);
       // Candidates are in name order, so a strict comparison breaks ties by name.
       if (!best || score < best.score) best = { candidate, score };
     }
-    if (best) await this.bind(pod, best.candidate, requests);
-    else await this.markUnschedulable(pod, fitErrorMessage(candidates.length, reasons));
+    if (best) {
+      await this.bind(pod, best.candidate, requests);
+      if (wanted && best.candidate.volumes) useVolumes(best.candidate.volumes.inUse, wanted);
+    } else await this.markUnschedulable(pod, fitErrorMessage(candidates.length, reasons));
   }
 
   private async bind(pod: Pod, candidate: Candidate, requests: Resources): Promise<void> {

@@ -5,6 +5,7 @@
  * order: provision, consolidation blocked by a PDB, consolidation through the Eviction API, apiserver restart.
  */
 import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
+import { loadVolumeContext } from '../../runtime/controllers/volume-loader';
 import { explainNode } from '../../runtime/explain/explain-node';
 import { GoneError, TooManyRequestsError } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
@@ -107,6 +108,34 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
     await api.delete(Kinds.EC2NodeClass, RUN).catch(() => undefined);
     await api.delete(Kinds.Namespace, NS).catch(() => undefined);
   }, 120_000);
+
+  it('reads the storage objects volume-aware scheduling needs: claims, volumes, classes and CSINode limits', async () => {
+    const csiNode = `${RUN}-csi`;
+    await api.create(Kinds.CSINode, {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'CSINode',
+      metadata: { name: csiNode },
+      spec: { drivers: [{ name: 'ebs.csi.aws.com', nodeID: 'i-0', allocatable: { count: 25 } }] },
+    });
+    try {
+      const errors: unknown[] = [];
+      const mounting: Pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'db', namespace: NS },
+        spec: { containers: [], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'none' } }] },
+      };
+      const context = await loadVolumeContext(api, [mounting], (err) => errors.push(err));
+      expect(errors).toEqual([]);
+      expect(context?.topology(mounting)).toEqual({
+        reason: `PersistentVolumeClaim ${NS}/none does not exist`,
+      });
+      const limits = context?.limitsFor([{ name: csiNode }]).nodes.get(csiNode)?.limits;
+      expect(limits).toEqual(new Map([['ebs.csi.aws.com', 25]]));
+    } finally {
+      await api.delete(Kinds.CSINode, csiNode);
+    }
+  });
 
   it('turns pending pods into NodeClaims and kwok Nodes, and the real kube-scheduler binds every pod', async () => {
     await api.create(Kinds.Deployment, runDeployment(RUN, NS, APP, 4));

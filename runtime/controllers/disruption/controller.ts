@@ -14,7 +14,6 @@ import {
   type SchedulableNode,
   type SchedulingNodePool,
 } from '../../scheduling/scheduler';
-import type { VolumeTopologyResolver } from '../../scheduling/volume-topology';
 import { hasCondition, type StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import {
@@ -25,7 +24,7 @@ import {
 } from '../../metrics';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle';
 import { createNodeClaim, schedulingNodePools } from '../provisioning/nodeclaim-factory';
-import { loadVolumeTopology, warnWithoutVolumeTopology } from '../volume-topology-loader';
+import { loadVolumeContext, warnWithoutVolumes, type VolumeContext } from '../volume-loader';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
 import { driftReason } from './drift';
@@ -173,12 +172,12 @@ export class DisruptionController {
     }
     // Pods are only moved onto nodes that are up: a node still starting may never make it.
     const settled = state.schedulableNodes().filter((n) => !n.inFlight);
-    const volumeTopology = await loadVolumeTopology(
+    const volumes = await loadVolumeContext(
       this.opts.api,
       candidates.flatMap((c) => c.reschedulablePods),
-      warnWithoutVolumeTopology(this.opts.logger),
+      warnWithoutVolumes(this.opts.logger),
     );
-    const simulate = simulator(pools, settled, this.opts.minValuesPolicy, volumeTopology);
+    const simulate = simulator(pools, settled, this.opts.minValuesPolicy, volumes);
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
@@ -370,8 +369,9 @@ function simulator(
   pools: SchedulingNodePool[],
   nodes: SchedulableNode[],
   minValuesPolicy: MinValuesPolicy | undefined,
-  volumeTopology: VolumeTopologyResolver | undefined,
+  volumes: VolumeContext | undefined,
 ): Simulate {
+  const volumeLimits = volumes?.limitsFor(nodes);
   return (removed) => {
     const gone = new Set(removed.map((c) => c.stateNode.name));
     return schedule({
@@ -379,7 +379,7 @@ function simulator(
       nodes: nodes.filter((n) => !gone.has(n.name)),
       nodePools: pools,
       ...(minValuesPolicy ? { minValuesPolicy } : {}),
-      ...(volumeTopology ? { volumeTopology } : {}),
+      ...(volumes && volumeLimits ? { volumeTopology: volumes.topology, volumeLimits } : {}),
     });
   };
 }

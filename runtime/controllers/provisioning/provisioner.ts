@@ -23,7 +23,7 @@ import {
   unschedulablePodsCount,
 } from '../../metrics';
 import { Batcher, type BatcherOptions } from './batcher';
-import { loadVolumeTopology, warnWithoutVolumeTopology } from '../volume-topology-loader';
+import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
@@ -110,13 +110,13 @@ export class Provisioner {
     }
     const nodePools = await schedulingNodePools(state, cloud);
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
-    const volumeTopology = await loadVolumeTopology(this.opts.api, pods, warnWithoutVolumeTopology(logger));
+    const volumes = await loadVolumeContext(this.opts.api, pods, warnWithoutVolumes(logger));
     const endTimer = schedulingDurationSeconds.startTimer({ controller: 'provisioner' });
     const result = schedule({
       pods,
       nodes,
       nodePools,
-      ...(volumeTopology ? { volumeTopology } : {}),
+      ...(volumes ? { volumeTopology: volumes.topology, volumeLimits: volumes.limitsFor(nodes) } : {}),
       ...(this.opts.minValuesPolicy ? { minValuesPolicy: this.opts.minValuesPolicy } : {}),
     });
     endTimer();
