@@ -10,10 +10,12 @@ import type { Simulation } from '../runtime/simulator/simulation';
 import {
   APP,
   APP_NS,
+  applyDatabase,
   applySiblingDeployment,
   labCluster,
   pdb,
   podsOn,
+  protectFromDisruption,
   workshopNodes,
 } from './support/cluster';
 
@@ -238,40 +240,11 @@ describe('pods with zonal volumes', () => {
     const sim = await labCluster({ replicas: 1 });
     const [first] = workshopNodes(sim);
     // Kept out of consolidation so the only question is where the database's pod may go.
-    await sim.api.patch(Kinds.Node, first?.metadata.name as string, {
-      metadata: { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } },
-    });
+    await protectFromDisruption(sim, first?.metadata.name as string);
     const zoneOfFirst = first?.metadata.labels?.['topology.kubernetes.io/zone'] as string;
     const otherZone = ['us-east-1a', 'us-east-1b', 'us-east-1c'].find((z) => z !== zoneOfFirst) as string;
     // An EBS-style volume that lives in another zone than the first node, and a small database that mounts it.
-    await sim.api.create(Kinds.PersistentVolume, {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: 'db-data' },
-      spec: {
-        nodeAffinity: {
-          required: {
-            nodeSelectorTerms: [
-              {
-                matchExpressions: [
-                  { key: 'topology.kubernetes.io/zone', operator: 'In', values: [otherZone] },
-                ],
-              },
-            ],
-          },
-        },
-      },
-    });
-    await sim.api.create(Kinds.PersistentVolumeClaim, {
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'db-data', namespace: APP_NS },
-      spec: { volumeName: 'db-data', storageClassName: '' },
-    });
-    await applySiblingDeployment(sim, 'db', 1, '100m', (d) => {
-      d.spec.template.spec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'db-data' } }];
-    });
-    await sim.settle();
+    await applyDatabase(sim, 'db', { zone: otherZone });
     const db = sim.pods().find((p) => p.metadata.labels?.app === 'db');
     const dbNode = sim.api.peek(Kinds.Node, db?.spec.nodeName as string);
     expect(dbNode?.metadata.labels?.['topology.kubernetes.io/zone']).toBe(otherZone);

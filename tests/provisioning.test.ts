@@ -2,7 +2,14 @@
 import { CloudProviderError } from '../runtime/cloudprovider/types';
 import { Kinds } from '../runtime/kube/kinds';
 import type { NodeClaim } from '../runtime/kube/objects';
-import { APP, APP_NS, applySiblingDeployment, labCluster, workshopNodes } from './support/cluster';
+import {
+  APP,
+  APP_NS,
+  applyDatabase,
+  labCluster,
+  protectFromDisruption,
+  workshopNodes,
+} from './support/cluster';
 
 describe('provisioning', () => {
   it('fills a NodeClaim that is still launching instead of launching a second one', async () => {
@@ -130,9 +137,7 @@ describe('CSI volume attach limits', () => {
     const [first] = workshopNodes(sim);
     const firstName = first?.metadata.name as string;
     // Kept out of consolidation: the question here is only where the databases go.
-    await sim.api.patch(Kinds.Node, firstName, {
-      metadata: { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } },
-    });
+    await protectFromDisruption(sim, firstName);
     // The EBS driver on the first node can attach one volume.
     await sim.api.create(Kinds.CSINode, {
       apiVersion: 'storage.k8s.io/v1',
@@ -140,32 +145,14 @@ describe('CSI volume attach limits', () => {
       metadata: { name: firstName },
       spec: { drivers: [{ name: 'ebs.csi.aws.com', allocatable: { count: 1 } }] },
     });
-    const database = async (name: string): Promise<void> => {
-      await sim.api.create(Kinds.PersistentVolume, {
-        apiVersion: 'v1',
-        kind: 'PersistentVolume',
-        metadata: { name },
-        spec: { csi: { driver: 'ebs.csi.aws.com', volumeHandle: `vol-${name}` } },
-      });
-      await sim.api.create(Kinds.PersistentVolumeClaim, {
-        apiVersion: 'v1',
-        kind: 'PersistentVolumeClaim',
-        metadata: { name, namespace: APP_NS },
-        spec: { volumeName: name, storageClassName: '' },
-      });
-      await applySiblingDeployment(sim, name, 1, '100m', (d) => {
-        d.spec.template.spec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: name } }];
-      });
-      await sim.settle();
-    };
     const nodeOf = (app: string) => sim.pods().find((p) => p.metadata.labels?.app === app)?.spec.nodeName;
 
-    await database('db-0');
+    await applyDatabase(sim, 'db-0', { csiDriver: 'ebs.csi.aws.com' });
     expect(nodeOf('db-0')).toBe(firstName);
     expect(workshopNodes(sim)).toHaveLength(1);
 
     // Plenty of cpu left on the first node, but no attach slot: the second database needs a node of its own.
-    await database('db-1');
+    await applyDatabase(sim, 'db-1', { csiDriver: 'ebs.csi.aws.com' });
     expect(workshopNodes(sim)).toHaveLength(2);
     expect(nodeOf('db-1')).toBeDefined();
     expect(nodeOf('db-1')).not.toBe(firstName);

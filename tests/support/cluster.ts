@@ -69,3 +69,54 @@ export async function applySiblingDeployment(
   edit?.(sibling);
   await sim.apply([sibling]);
 }
+
+/** Annotate a node karpenter.sh/do-not-disrupt, so a test's question is not blurred by consolidating it. */
+export async function protectFromDisruption(sim: Simulation, nodeName: string): Promise<void> {
+  await sim.api.patch(Kinds.Node, nodeName, {
+    metadata: { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } },
+  });
+}
+
+/**
+ * A small database: a PersistentVolume (in one zone and/or of a CSI driver), a claim in the app's namespace bound
+ * to it, and a one-replica Deployment like the app's that mounts it; settled.
+ */
+export async function applyDatabase(
+  sim: Simulation,
+  name: string,
+  volume: { zone?: string; csiDriver?: string },
+): Promise<void> {
+  await sim.api.create(Kinds.PersistentVolume, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name },
+    spec: {
+      ...(volume.csiDriver ? { csi: { driver: volume.csiDriver, volumeHandle: `vol-${name}` } } : {}),
+      ...(volume.zone
+        ? {
+            nodeAffinity: {
+              required: {
+                nodeSelectorTerms: [
+                  {
+                    matchExpressions: [
+                      { key: 'topology.kubernetes.io/zone', operator: 'In', values: [volume.zone] },
+                    ],
+                  },
+                ],
+              },
+            },
+          }
+        : {}),
+    },
+  });
+  await sim.api.create(Kinds.PersistentVolumeClaim, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: APP_NS },
+    spec: { volumeName: name, storageClassName: '' },
+  });
+  await applySiblingDeployment(sim, name, 1, '100m', (d) => {
+    d.spec.template.spec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: name } }];
+  });
+  await sim.settle();
+}
