@@ -25,26 +25,26 @@ export interface VolumeContext {
 
 /**
  * The volume context for these pods, read only when a pod mounts a claim. Without read access to the storage
- * objects the caller goes on without it; `onError` hears why. CSINodes are optional: without them, no limits.
+ * objects the caller goes on without it; `onError` hears why and what is missing. Without CSINodes, no limits.
  */
 export async function loadVolumeContext(
   api: KubeApi,
   pods: Pod[],
-  onError: (err: unknown) => void,
+  onError: (err: unknown, without: string) => void,
 ): Promise<VolumeContext | undefined> {
   const mountsClaims = pods.some((p) =>
     (p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim ?? v.ephemeral),
   );
   if (!mountsClaims) return undefined;
   const lookup = await readLookup(api).catch((err: unknown) => {
-    onError(err);
+    onError(err, 'volume topology and attach limits');
     return undefined;
   });
   if (!lookup) return undefined;
   const csiNodes = await api.list(Kinds.CSINode).then(
     (list) => list.items,
     (err: unknown) => {
-      onError(err);
+      onError(err, 'volume attach limits');
       return [] as CSINode[];
     },
   );
@@ -67,7 +67,7 @@ async function readLookup(api: KubeApi): Promise<VolumeLookup> {
 }
 
 /** The usual `onError` of a controller: a warning saying what the simulation goes without. */
-export function warnWithoutVolumes(logger: Logger): (err: unknown) => void {
-  return (err) =>
-    logger.warn({ err }, 'could not read storage objects; scheduling without volume topology or limits');
+export function warnWithoutVolumes(logger: Logger): (err: unknown, without: string) => void {
+  return (err, without) =>
+    logger.warn({ err }, `could not read storage objects; scheduling without ${without}`);
 }

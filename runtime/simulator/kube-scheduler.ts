@@ -170,8 +170,8 @@ export class SimKubeScheduler {
     pending.sort(byCreation);
     // The VolumeBinding plugin's view (a claim's volume or WaitForFirstConsumer class limits the zones) and the
     // NodeVolumeLimits plugin's (a node's CSINode caps the volumes of each driver).
-    const volumes = await loadVolumeContext(this.opts.api, pending, (err) =>
-      this.onError(err, 'reading volumes'),
+    const volumes = await loadVolumeContext(this.opts.api, pending, (err, without) =>
+      this.onError(err, `reading storage objects (binding without ${without})`),
     );
     const limits = volumes?.limitsFor(
       allNodes.map((n) => ({ name: n.metadata.name as string, pods: podsOn.get(n.metadata.name as string) })),
