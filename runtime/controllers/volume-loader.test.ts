@@ -3,6 +3,7 @@ import type { KubeApi } from '../kube/api';
 import { Kinds } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
 import type { Pod } from '../kube/objects';
+import { withOverrides } from '../kube/testing';
 import { loadVolumeContext } from './volume-loader';
 
 const mounting: Pod = {
@@ -15,17 +16,11 @@ const mounting: Pod = {
 /** A memory API server that refuses to list some kinds, as one without the RBAC for them would. */
 function refusing(plurals: string[]): KubeApi {
   const memory = new MemoryApiServer({ clock: new SimClock() });
-  return new Proxy(memory, {
-    get: (target, prop, receiver) => {
-      if (prop === 'list') {
-        return (kind: { plural: string }, opts?: unknown) =>
-          plurals.includes(kind.plural)
-            ? Promise.reject(new Error(`forbidden: ${kind.plural}`))
-            : target.list(kind as never, opts as never);
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  return withOverrides(memory, {
+    list: (kind, opts) =>
+      plurals.includes(kind.plural)
+        ? Promise.reject(new Error(`forbidden: ${kind.plural}`))
+        : memory.list(kind, opts),
   });
 }
 

@@ -1,5 +1,6 @@
 /** Object builders for tests: a valid object with defaults filled in by the same schema the API server applies. */
 import { nodeClaimSchema } from '../../sdk/api/nodeclaim';
+import type { KubeApi } from './api';
 import type { NodeClaim } from './objects';
 
 export interface TestNodeClaimOptions {
@@ -37,4 +38,16 @@ export function testNodeClaim(name: string, opts: TestNodeClaimOptions = {}): No
     },
     ...(status ? { status } : {}),
   }) as NodeClaim;
+}
+
+/** An API that answers as `inner` does except for the methods given: a fault or a refusal injected in a test. */
+export function withOverrides(inner: KubeApi, overrides: Partial<KubeApi>): KubeApi {
+  return new Proxy(inner, {
+    get: (target, prop, receiver) => {
+      const own: unknown = Reflect.get(overrides, prop);
+      if (own !== undefined) return own;
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

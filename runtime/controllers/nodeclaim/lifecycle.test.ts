@@ -4,7 +4,7 @@ import { EventRecorder } from '../../events/recorder';
 import type { KubeApi, WatchEvent } from '../../kube/api';
 import { Kinds, type ResourceKind } from '../../kube/kinds';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
-import { testNodeClaim } from '../../kube/testing';
+import { testNodeClaim, withOverrides } from '../../kube/testing';
 import type { KubeObject, NodeClaim } from '../../kube/objects';
 import { createLogger } from '../../logging';
 import { ClusterState } from '../../state/cluster-state';
@@ -21,29 +21,21 @@ class LossyApi {
   constructor(private readonly inner: MemoryApiServer) {}
 
   asKubeApi(): KubeApi {
-    return new Proxy(this.inner, {
-      get: (target, prop, receiver) => {
-        if (prop === 'updateStatus') return this.updateStatus.bind(this);
-        if (prop === 'watch') return this.watch.bind(this);
-        const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const { inner } = this;
+    return withOverrides(inner, {
+      updateStatus: async <T extends KubeObject>(kind: ResourceKind<T>, obj: T): Promise<T> => {
+        const stored = await inner.updateStatus(kind, obj);
+        if (this.loseStatusAnswers && kind.kind === 'NodeClaim') throw new Error('socket hang up');
+        return stored;
       },
-    });
-  }
-
-  private async updateStatus<T extends KubeObject>(kind: ResourceKind<T>, obj: T): Promise<T> {
-    const stored = await this.inner.updateStatus(kind, obj);
-    if (this.loseStatusAnswers && kind.kind === 'NodeClaim') throw new Error('socket hang up');
-    return stored;
-  }
-
-  private watch<T extends KubeObject>(
-    kind: ResourceKind<T>,
-    opts: Parameters<KubeApi['watch']>[1],
-    onEvent: (event: WatchEvent<T>) => void,
-  ): ReturnType<KubeApi['watch']> {
-    return this.inner.watch(kind, opts, (event) => {
-      if (!(this.muteNodeClaimWatch && kind.kind === 'NodeClaim')) onEvent(event);
+      watch: <T extends KubeObject>(
+        kind: ResourceKind<T>,
+        opts: Parameters<KubeApi['watch']>[1],
+        onEvent: (event: WatchEvent<T>) => void,
+      ) =>
+        inner.watch(kind, opts, (event) => {
+          if (!(this.muteNodeClaimWatch && kind.kind === 'NodeClaim')) onEvent(event);
+        }),
     });
   }
 }
