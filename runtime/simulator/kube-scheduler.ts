@@ -162,7 +162,9 @@ export class SimKubeScheduler {
         const sum = requested.get(nodeName) ?? {};
         addInto(sum, podRequests(pod));
         requested.set(nodeName, sum);
-        podsOn.set(nodeName, [...(podsOn.get(nodeName) ?? []), pod]);
+        const onNode = podsOn.get(nodeName);
+        if (onNode) onNode.push(pod);
+        else podsOn.set(nodeName, [pod]);
       } else if (this.isPending(pod)) {
         pending.push(pod);
       }
