@@ -12,4 +12,18 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Plain CommonJS programs a user would write, run by the package test against the installed tarball.
+    files: ['tests/package/fixtures/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: Object.fromEntries(
+        ['require', 'module', 'process', 'console', 'setTimeout', 'clearTimeout', '__dirname'].map((g) => [
+          g,
+          'readonly',
+        ]),
+      ),
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -37,7 +37,14 @@ module.exports = {
         '<rootDir>/tests',
         '<rootDir>/bench',
       ],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/integration/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/integration/', '<rootDir>/tests/package/'],
+    },
+    {
+      // What users install: npm pack, the tarball installed into a fresh project outside the repo, and the bin,
+      // entry points, Pulumi program, image context and types exercised from there. See docs/TESTING.md.
+      ...shared,
+      displayName: 'package',
+      roots: ['<rootDir>/tests/package'],
     },
     {
       // Against a real control plane (scripts/cluster-up.sh); skipped with a message when its binaries are not

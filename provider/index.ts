@@ -13,7 +13,6 @@ export type { ControllerIdentity } from './iam/controller-role';
 export { INTERRUPTION_RULES } from './interruption/rules';
 export { previewDrift, offlineDrift, kubeconfigReader } from './drift-preview';
 export type { DriftPreview, NodeClaimReader, PlannedHashes } from './drift-preview';
-export { karpenterPolicies } from './policy/policies';
 export { MISTAKE_RULES } from './policy/rules';
 export { NodePool, EC2NodeClass } from '../sdk/pulumi';
 export type { NodePoolArgs, EC2NodeClassArgs } from '../sdk/pulumi';

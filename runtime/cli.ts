@@ -19,6 +19,7 @@ import { loadSettings, SETTINGS, SettingsError, type RawSettings, type Settings 
 import { LiveViewer } from './viewer/live';
 import { buildViewerModel } from './viewer/model';
 import { renderViewer } from './viewer/render';
+import { packageVersion } from './version';
 
 const NOTABLE = new Set([
   'Launched',
@@ -227,7 +228,8 @@ export function buildProgram(): Command {
     .name('karpenter-ts')
     .description(
       'A Karpenter-style node autoscaler in TypeScript, with an embedded simulated cluster and cloud.',
-    );
+    )
+    .version(packageVersion());
   program
     .command('lab', { isDefault: true })
     .description('replay the seed lab (scale 1 → 9 → 1 → 9 → 8) on the embedded simulator and show each step')

@@ -5,6 +5,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { EC2NodeClass as EC2NodeClassResource, NodePool as NodePoolResource } from '../../sdk/pulumi';
 import type { EC2NodeClass, NodeClaim, NodePool } from '../../runtime/kube/objects';
+import { Kinds } from '../../runtime/kube/kinds';
 import { offlineDrift, previewDrift, type DriftPreview, type PlannedHashes } from './plan';
 
 export * from './plan';
@@ -18,15 +19,11 @@ export const READ_TIMEOUT_MS = 10_000;
 /** Reads NodeClaims with the controller's own Kubernetes client, from a kubeconfig (YAML or JSON). */
 export function kubeconfigReader(kubeconfig: string): NodeClaimReader {
   return async () => {
-    // Loaded on demand: @kubernetes/client-node is only needed when a preview actually reads a cluster.
-    const [{ KubeConfig }, { ClientNodeApi }, { Kinds }] = await Promise.all([
-      import('@kubernetes/client-node'),
-      import('../../runtime/kube/client-node/index.js'),
-      import('../../runtime/kube/kinds.js'),
-    ]);
-    const kc = new KubeConfig();
-    kc.loadFromString(kubeconfig);
-    return (await new ClientNodeApi(kc).list(Kinds.NodeClaim)).items;
+    // Loaded on demand: @kubernetes/client-node is only needed when a preview actually reads a cluster. One import
+    // of our CommonJS module, which require()s the ESM-only client-node itself: importing client-node here as well,
+    // concurrently, makes Node 20 fail the require() of a module that is still loading.
+    const { ClientNodeApi } = await import('../../runtime/kube/client-node/client-node-api.js');
+    return (await ClientNodeApi.fromKubeconfig(kubeconfig).list(Kinds.NodeClaim)).items;
   };
 }
 

@@ -1,22 +1,23 @@
 /**
- * The controller image: either given (`image` arg) or built from runtime/Dockerfile (context = the package root; the
- * Dockerfile's first stage bundles the controller into one file) with @pulumi/docker-build and pushed to an ECR
- * repository created here.
+ * The controller image: either given (`image` arg) or built with @pulumi/docker-build from the build context the
+ * package ships (dist/image/: the prebuilt single-file bundle and a Dockerfile that only copies it) and pushed to
+ * an ECR repository created here.
  */
 import * as aws from '@pulumi/aws';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../runtime/package-root';
 
 export interface ImageBuildArgs {
   /**
-   * The build context: a karpenter-ts source checkout (runtime/Dockerfile bundles sdk/ and runtime/ itself, so it
-   * needs package.json, package-lock.json, sdk/, runtime/, scripts/bundle.ts and examples/lab).
-   * @default the root of this karpenter-ts package
+   * The build context: a folder laid out as `npm run bundle` writes dist/image/ (Dockerfile, karpenter-ts.js and
+   * its source map and legal notices, package.json, examples/lab).
+   * @default the dist/image/ folder of this installed karpenter-ts package
    */
   context?: string;
-  /** @default `<context>/runtime/Dockerfile` */
+  /** @default `<context>/Dockerfile` */
   dockerfile?: string;
   /** @default "linux/amd64" */
   platform?: dockerBuild.Platform;
@@ -33,9 +34,25 @@ export interface ControllerImage {
   image?: dockerBuild.Image;
 }
 
+/** The image's build context inside the package (`npm run bundle` writes it; the packed package ships it). */
+export const IMAGE_CONTEXT_DIR = join('dist', 'image');
+
+/** Where the image is built from. */
 export function buildContext(args: ImageBuildArgs): { context: string; dockerfile: string } {
-  const context = args.context ?? packageRoot(__dirname);
-  return { context, dockerfile: args.dockerfile ?? join(context, 'runtime', 'Dockerfile') };
+  const context = args.context ?? join(packageRoot(__dirname), IMAGE_CONTEXT_DIR);
+  return { context, dockerfile: args.dockerfile ?? join(context, 'Dockerfile') };
+}
+
+/** Why the image cannot be built from `args`, naming the fix; undefined when its Dockerfile is there. */
+export function buildContextProblem(args: ImageBuildArgs): string | undefined {
+  const { dockerfile } = buildContext(args);
+  if (existsSync(dockerfile)) return undefined;
+  const fix =
+    args.context === undefined && args.dockerfile === undefined
+      ? 'this copy of karpenter-ts has no prebuilt image context: run `npm run bundle` in a source checkout, ' +
+        'install the packed package, or set `image` to a pushed controller image'
+      : 'point imageBuild.context at a folder laid out as `npm run bundle` writes dist/image/, or set `image`';
+  return `imageBuild: no Dockerfile at ${dockerfile}; ${fix}`;
 }
 
 export function controllerImage(
@@ -45,6 +62,9 @@ export function controllerImage(
   parent: pulumi.Resource,
 ): ControllerImage {
   if (image !== undefined) return { ref: pulumi.output(image) };
+  const problem = buildContextProblem(build);
+  if (problem) throw new Error(problem);
+  const { context, dockerfile } = buildContext(build);
   const opts = { parent };
   const repository = new aws.ecr.Repository(
     `${name}-controller`,
@@ -56,7 +76,6 @@ export function controllerImage(
     opts,
   );
   const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, opts);
-  const { context, dockerfile } = buildContext(build);
   const built = new dockerBuild.Image(
     `${name}-controller`,
     {

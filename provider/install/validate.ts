@@ -1,4 +1,5 @@
 /** Argument checks at construction, so a bad program fails before anything is registered, naming the fix. */
+import { buildContextProblem } from '../image/controller-image';
 import type { KarpenterInstallArgs } from './karpenter-install';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -22,6 +23,10 @@ export function installArgProblems(args: KarpenterInstallArgs): string[] {
   }
   if (args.image !== undefined && args.imageBuild !== undefined) {
     problems.push('image and imageBuild are both set: give a prebuilt image or build options, not both');
+  }
+  if (args.image === undefined) {
+    const problem = buildContextProblem(args.imageBuild ?? {});
+    if (problem) problems.push(problem);
   }
   if (args.defaultNodePool) {
     if (args.nodePools && 'default' in args.nodePools) {

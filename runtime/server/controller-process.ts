@@ -27,6 +27,7 @@ import { metricsRoutes, probeRoutes, serve, type RunningServer } from './http';
 import { trackInFlight } from './in-flight';
 import { RealClock, type Clock } from '../clock/clock';
 import { SimulatedCluster } from './simulated-cluster';
+import { packageVersion } from '../version';
 
 /** How often node class status is re-resolved. */
 export const NODE_CLASS_REFRESH_MS = 60_000;
@@ -112,7 +113,7 @@ export class ControllerProcess {
     const clock = this.opts.clock ?? new RealClock();
     const host = this.opts.host ?? '0.0.0.0';
     collectProcessMetrics();
-    buildInfo.set({ version: process.env.npm_package_version ?? '0.1.0', nodeversion: process.version }, 1);
+    buildInfo.set({ version: packageVersion(), nodeversion: process.version }, 1);
 
     // Probes first: a slow API server should show as "not ready", not as a dead pod.
     const health = await serve({

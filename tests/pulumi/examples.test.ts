@@ -13,12 +13,16 @@ jest.setTimeout(60_000);
 beforeAll(() => installMocks());
 beforeEach(reset);
 
+// A source checkout has no prebuilt image context unless `npm run bundle` ran; the default image build is
+// checked from the packed package in tests/package.
+const cluster = { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/karpenter-ts:test' };
+
 const labYaml = (file: string) =>
   load(readFileSync(join(__dirname, '..', '..', 'examples', 'lab', file), 'utf8'));
 
 describe('the lab example', () => {
   it('deploys the developers-workshop cluster, NodePool, EC2NodeClass and workloads from examples/lab', async () => {
-    const lab = labProgram();
+    const lab = labProgram({ cluster });
     await valueOf(lab.cluster.install.urn);
     await Promise.all(lab.workloads.map((w) => valueOf(w.urn)));
     await settled();
@@ -50,7 +54,7 @@ describe('the lab example', () => {
   });
 
   it('adds the seed NodePools and the GPU node class when asked', async () => {
-    const lab = labProgram({ seedNodePools: true });
+    const lab = labProgram({ seedNodePools: true, cluster });
     await valueOf(lab.cluster.install.urn);
     await settled();
     const pools = ofType('kubernetes:karpenter.sh/v1:NodePool').map((p) => p.inputs.metadata.name);

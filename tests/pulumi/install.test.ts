@@ -3,6 +3,8 @@
  * Identity association, the node role and access entry, the queue and its rules, CRDs and the controller objects.
  */
 import * as k8s from '@pulumi/kubernetes';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KarpenterInstall, type KarpenterInstallArgs } from '../../provider';
 import {
@@ -558,13 +560,17 @@ describe('in the cluster', () => {
 });
 
 describe('controller image', () => {
-  it('builds runtime/Dockerfile from the package root and pushes it to a new ECR repository', async () => {
-    const component = await install({ image: undefined, imageBuild: { tag: 'v1' } });
+  // The default context (the installed package's dist/image/) is checked from the packed tarball in
+  // tests/package; here a context laid out the same way stands in for it.
+  it('builds the Dockerfile of its build context and pushes it to a new ECR repository', async () => {
+    const context = mkdtempSync(join(tmpdir(), 'image-context-'));
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\n');
+    const component = await install({ image: undefined, imageBuild: { tag: 'v1', context } });
     const repo = one('aws:ecr/repository:Repository');
     const image = one('docker-build:index:Image').inputs;
     expect(image.push).toBe(true);
-    expect(image.context.location).toBe(join(__dirname, '..', '..'));
-    expect(image.dockerfile.location).toBe(`${image.context.location}/runtime/Dockerfile`);
+    expect(image.context.location).toBe(context);
+    expect(image.dockerfile.location).toBe(join(context, 'Dockerfile'));
     expect(image.tags).toEqual([`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${repo.name}:v1`]);
     // The ECR password is a secret, so the whole registries list travels as one.
     expect(isSecret(image.registries)).toBe(true);
@@ -575,6 +581,22 @@ describe('controller image', () => {
     const ref = await valueOf(component.imageRef);
     expect(ref).toMatch(/@sha256:/);
     expect(one('kubernetes:apps/v1:Deployment').inputs.spec.template.spec.containers[0].image).toBe(ref);
+  });
+
+  it('refuses a build context without a Dockerfile before registering anything, naming the fix', () => {
+    const context = mkdtempSync(join(tmpdir(), 'image-context-'));
+    expect(
+      () =>
+        new KarpenterInstall('no-context', {
+          clusterName: CLUSTER,
+          clusterEndpoint: ENDPOINT,
+          kubernetesProvider: provider(),
+          imageBuild: { context },
+        }),
+    ).toThrow(
+      `imageBuild: no Dockerfile at ${join(context, 'Dockerfile')}; point imageBuild.context at a folder`,
+    );
+    expect(ofType('aws:ecr/repository:Repository')).toHaveLength(0);
   });
 
   it('builds nothing when an image is given', async () => {

@@ -82,6 +82,13 @@ export class ClientNodeApi implements KubeApi {
     return new ClientNodeApi(kc);
   }
 
+  /** From a kubeconfig's text (YAML or JSON), e.g. a Pulumi output. */
+  static fromKubeconfig(kubeconfig: string): ClientNodeApi {
+    const kc = new KubeConfig();
+    kc.loadFromString(kubeconfig);
+    return new ClientNodeApi(kc);
+  }
+
   async list<T extends KubeObject>(kind: ResourceKind<T>, opts: ListOptions = {}): Promise<ListResult<T>> {
     const body = await this.request('GET', resourcePath(kind, undefined, opts.namespace), {
       query: {
