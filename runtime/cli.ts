@@ -5,6 +5,7 @@
  * `controller` runs the controller process, as the container image does.
  */
 import { Command, Option } from 'commander';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 import { defaultCatalog, priceOf } from './cloudprovider/simulated/catalog';
 import type { KubeApi } from './kube/api';
@@ -20,6 +21,7 @@ import { LiveViewer } from './viewer/live';
 import { buildViewerModel } from './viewer/model';
 import { renderViewer } from './viewer/render';
 import { packageVersion } from './version';
+import { loadFaultProfile, type FaultProfile } from './simulator/faults';
 
 const NOTABLE = new Set([
   'Launched',
@@ -56,6 +58,8 @@ function frameJson(frame: LabFrame): string {
     pricePerHour: frame.pricePerHour,
     settled: frame.settled,
     expectedNodes: frame.expectedNodes,
+    convergence: frame.convergence,
+    ...(frame.faultsInjected ? { faultsInjected: frame.faultsInjected } : {}),
   });
 }
 
@@ -64,14 +68,17 @@ async function labCommand(opts: {
   manifests: string;
   logLevel: string;
   memory?: boolean;
+  faults?: string;
 }): Promise<number> {
   const manifests = loadLabManifests(opts.manifests);
+  const faults = opts.faults ? loadFaultProfile(opts.faults, readIfFile) : undefined;
   const logger = createLogger(opts.logLevel, opts.logLevel === 'silent' ? undefined : process.stderr);
   const resources: ('cpu' | 'memory')[] = opts.memory ? ['cpu', 'memory'] : ['cpu'];
   let index = 0;
   const frames = await runLab({
     manifests,
     logger,
+    ...(faults ? { faults } : {}),
     onFrame: (frame) => {
       if (opts.json) process.stdout.write(frameJson(frame) + '\n');
       else printFrame(frame, index++, resources);
@@ -80,15 +87,30 @@ async function labCommand(opts: {
   const counts = frames.map((f) => f.nodes.length);
   const expected = frames.map((f) => f.expectedNodes);
   const pending = frames.reduce((s, f) => s + f.pendingPods, 0);
-  const ok = counts.join() === expected.join() && pending === 0 && frames.every((f) => f.settled);
+  const last = frames[frames.length - 1]?.convergence;
+  const unclean = last
+    ? last.leakedInstances.length + last.duplicateLaunches.length + last.orphanNodes.length
+    : 0;
+  const ok =
+    counts.join() === expected.join() && pending === 0 && frames.every((f) => f.settled) && unclean === 0;
   if (!opts.json) {
     process.stdout.write(
       ok
         ? `Lab result: workshop pool nodes per step ${counts.join(', ')}, as in the seed lab; no pod left pending.\n`
-        : `Lab result: MISMATCH: workshop pool nodes per step ${counts.join(', ')} (seed: ${expected.join(', ')}); ${pending} pending pod(s) across steps.\n`,
+        : `Lab result: MISMATCH: workshop pool nodes per step ${counts.join(', ')} (seed: ${expected.join(', ')}); ${pending} pending pod(s) across steps` +
+            (last && unclean > 0 ? `; not clean: ${JSON.stringify(last)}` : '') +
+            '.\n',
     );
   }
   return ok ? 0 : 1;
+}
+
+const FAULTS_HELP =
+  "fail a share of the controller's API and cloud calls: a YAML/JSON profile file, or e.g. " +
+  '"api.writes=0.1,cloud=0.1,watch.drop=0.01,seed=7" (see docs/TESTING.md)';
+
+function readIfFile(path: string): string | undefined {
+  return existsSync(path) && statSync(path).isFile() ? readFileSync(path, 'utf8') : undefined;
 }
 
 /** The lab's NodePool, node class and workloads: what `--simulated` clusters start with, so there is a scale-up to see. */
@@ -187,6 +209,19 @@ async function controllerCommand(opts: Record<string, string | boolean | undefin
     if (typeof v === 'string') flags[spec.env] = v;
   }
   const simulated = opts.simulatedCluster === true;
+  if (typeof opts.faults === 'string' && !simulated) {
+    process.stderr.write(
+      'karpenter-ts controller: --faults needs --simulated-cluster (faults are injected into the embedded cluster only)\n',
+    );
+    return 2;
+  }
+  let faults: FaultProfile | undefined;
+  try {
+    faults = typeof opts.faults === 'string' ? loadFaultProfile(opts.faults, readIfFile) : undefined;
+  } catch (err) {
+    process.stderr.write(`karpenter-ts controller: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   if (simulated && !flags.CLOUD_PROVIDER && !process.env.CLOUD_PROVIDER) flags.CLOUD_PROVIDER = 'simulated';
   let settings: Settings;
   try {
@@ -210,7 +245,9 @@ async function controllerCommand(opts: Record<string, string | boolean | undefin
   const proc = await ControllerProcess.start({
     settings,
     logger,
-    ...(simulated ? { simulatedCluster: { objects: labObjects(String(opts.manifests)) } } : {}),
+    ...(simulated
+      ? { simulatedCluster: { objects: labObjects(String(opts.manifests)), ...(faults ? { faults } : {}) } }
+      : {}),
     onLeadershipLost: () => exit(1),
   });
   running.proc = proc;
@@ -236,6 +273,7 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object per step instead of the node viewer')
     .option('--memory', 'show memory bars as well as CPU')
     .option('--manifests <dir>', 'directory with the lab manifests to use', DEFAULT_LAB_DIR)
+    .option('--faults <file|spec>', FAULTS_HELP)
     .addOption(
       new Option('--log-level <level>', 'controller log level (logs go to stderr)')
         .choices(['silent', 'error', 'warn', 'info', 'debug'])
@@ -276,7 +314,8 @@ export function buildProgram(): Command {
       '--manifests <dir>',
       'with --simulated-cluster: directory with the lab manifests',
       DEFAULT_LAB_DIR,
-    );
+    )
+    .option('--faults <file|spec>', FAULTS_HELP);
   for (const spec of Object.values(SETTINGS)) {
     controller.option(`--${spec.flag} <value>`, `${spec.description} [env ${spec.env}]`);
   }

@@ -143,3 +143,11 @@ export function isNotFound(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return err instanceof ApiError && err.status === 409 && err.reason === 'Conflict';
 }
+
+/** Errors worth retrying as they are: throttling, server errors and dropped connections (ECONNRESET, ...). */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof ApiError) return err.status === 429 || err.status >= 500;
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(code);
+}

@@ -4,20 +4,12 @@
  * connection) the informer relists and resumes, so the cache converges without the controllers noticing.
  */
 import type { Clock } from '../clock/clock';
-import { ApiError, type KubeApi, type WatchEventType, type WatchHandle } from './api';
+import { isTransient, type KubeApi, type WatchEventType, type WatchHandle } from './api';
 import type { ResourceKind } from './kinds';
 import type { KubeObject } from './objects';
 
 /** Initial list attempts before start() gives up (about a minute with the backoff below). */
 const START_ATTEMPTS = 15;
-
-/** Errors a server that is starting or restarting gives: worth retrying. */
-function isTransient(err: unknown): boolean {
-  if (err instanceof ApiError) return err.status === 429 || err.status >= 500;
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(code);
-}
 
 export type InformerHandler<T> = (type: WatchEventType, obj: T, old: T | undefined) => void;
 

@@ -11,6 +11,8 @@ import type { KubeObject } from '../kube/objects';
 import { loadManifestFile } from '../manifests';
 import { podKey } from '../scheduling/pod-requirements';
 import { Simulation, type StaticNodeSpec } from '../simulator/simulation';
+import type { Convergence } from '../simulator/convergence';
+import type { FaultProfile } from '../simulator/faults';
 import { buildViewerModel, type ViewerModel } from '../viewer/model';
 import { totalPrice } from '../viewer/render';
 import type { Logger } from '../logging';
@@ -61,6 +63,10 @@ export interface LabFrame {
   events: RecordedEvent[];
   /** Why each pending pod is pending, from FailedScheduling events. */
   unschedulable: string[];
+  /** Leaked instances, duplicate launches and orphan Nodes after the step. */
+  convergence: Convergence;
+  /** Faults injected so far, by `seam.call.fault`, when a fault profile was given. */
+  faultsInjected?: Record<string, number>;
   model: ViewerModel;
 }
 
@@ -140,12 +146,19 @@ export interface RunLabOptions {
   onFrame?: (frame: LabFrame) => void;
   /** Simulated time a step may take before it is reported as not settled. @default 30 min */
   maxStepMs?: number;
+  /** Fail a share of the controller's API and cloud calls. @default none */
+  faults?: FaultProfile;
+  /** Runs after the last step, before the simulation stops (soak checks that look further ahead). */
+  afterSteps?: (sim: Simulation) => Promise<void>;
 }
 
 /** Run the whole lab; returns one frame per step. */
 export async function runLab(opts: RunLabOptions = {}): Promise<LabFrame[]> {
   const manifests = opts.manifests ?? loadLabManifests();
-  const sim = new Simulation(opts.logger ? { logger: opts.logger } : {});
+  const sim = new Simulation({
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.faults ? { faults: opts.faults } : {}),
+  });
   const events: RecordedEvent[] = [];
   sim.operator.recorder.subscribe((e) => events.push(e));
   await sim.start();
@@ -178,11 +191,14 @@ export async function runLab(opts: RunLabOptions = {}): Promise<LabFrame[]> {
           const decision = sim.operator.provisioner.lastResult?.unschedulable.get(podKey(p));
           return `${podKey(p)}: ${decision ? decision.reasons.join('; ') : 'waiting for a scheduling decision'}`;
         }),
+        convergence: sim.convergence(),
+        ...(sim.faults ? { faultsInjected: sim.faults.snapshot() } : {}),
         model,
       };
       frames.push(frame);
       opts.onFrame?.(frame);
     }
+    await opts.afterSteps?.(sim);
   } finally {
     sim.stop();
   }

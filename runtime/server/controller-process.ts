@@ -28,6 +28,7 @@ import { trackInFlight } from './in-flight';
 import { RealClock, type Clock } from '../clock/clock';
 import { SimulatedCluster } from './simulated-cluster';
 import { packageVersion } from '../version';
+import { injectFaults, type FaultProfile } from '../simulator/faults';
 
 /** How often node class status is re-resolved. */
 export const NODE_CLASS_REFRESH_MS = 60_000;
@@ -36,7 +37,7 @@ export interface ControllerProcessOptions {
   settings: Settings;
   logger: Logger;
   /** Run against an embedded in-memory cluster (created with these objects) instead of a kubeconfig. */
-  simulatedCluster?: { objects: KubeObject[] };
+  simulatedCluster?: { objects: KubeObject[]; faults?: FaultProfile };
   /** Use this Kubernetes API instead of a kubeconfig or the embedded cluster (tests: replicas sharing one). */
   api?: KubeApi;
   /** This replica's Lease identity. @default hostname + random suffix */
@@ -142,9 +143,17 @@ export class ControllerProcess {
 
     const provider = await createCloudProvider({ api, clock, logger, settings });
     const cloud = instrumentCloudProvider(provider.cloud);
+    // Injected faults reach the controllers only; leader election and the probes keep the plain seams.
+    const faults = this.opts.simulatedCluster?.faults;
+    const seams = faults ? injectFaults(api, cloud, faults) : undefined;
+    if (seams)
+      logger.warn(
+        { faults },
+        "fault injection on: a share of the controller's API and cloud calls will fail",
+      );
     const operator = new Operator({
-      api,
-      cloud,
+      api: seams?.api ?? api,
+      cloud: seams?.cloud ?? cloud,
       clock,
       logger,
       settings: {

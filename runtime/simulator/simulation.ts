@@ -4,7 +4,7 @@
  * until the cluster is quiet, so scenarios that take minutes of cluster time finish in a fraction of a second.
  */
 import { Labels } from '../../sdk/api/well-known';
-import { SimClock } from '../clock/sim-clock';
+import { SimClock, flushAsync } from '../clock/sim-clock';
 import {
   defaultCatalog,
   priceOf,
@@ -24,6 +24,8 @@ import { toResourceList } from '../scheduling/resources';
 import { SimKubeScheduler } from './kube-scheduler';
 import { SimKubelet } from './kubelet';
 import { SimWorkloadControllers } from './workloads';
+import { injectFaults, type FaultLog, type FaultProfile } from './faults';
+import { checkConvergence, type Convergence } from './convergence';
 
 export interface StaticNodeSpec {
   name: string;
@@ -39,6 +41,9 @@ export interface SimulationOptions {
   settings?: OperatorSettings;
   /** Start of simulated time (ms since epoch). */
   startTime?: number;
+  /** Fail a share of the Operator's API and cloud calls (the simulated kube-scheduler, kubelets and workload
+   * controllers keep a faultless view: they stand in for other components). */
+  faults?: FaultProfile;
 }
 
 export interface SettleResult {
@@ -66,6 +71,8 @@ export class Simulation {
   readonly cloud: SimulatedCloud;
   readonly operator: Operator;
   readonly logger: Logger;
+  /** What the fault injector did, when a profile was given. */
+  readonly faults: FaultLog | undefined;
   private readonly scheduler: SimKubeScheduler;
   private readonly kubelet: SimKubelet;
   private readonly workloads: SimWorkloadControllers;
@@ -82,9 +89,11 @@ export class Simulation {
       clock: this.clock,
       catalog: opts.catalog ?? defaultCatalog,
     });
+    const seams = opts.faults ? injectFaults(this.api, this.cloud, opts.faults) : undefined;
+    this.faults = seams?.log;
     this.operator = new Operator({
-      api: this.api,
-      cloud: this.cloud,
+      api: seams?.api ?? this.api,
+      cloud: seams?.cloud ?? this.cloud,
       clock: this.clock,
       logger: this.logger,
       ...(opts.settings ? { settings: opts.settings } : {}),
@@ -102,7 +111,19 @@ export class Simulation {
 
   async start(): Promise<void> {
     await Promise.all([this.scheduler.start(), this.kubelet.start(), this.workloads.start()]);
-    await this.operator.start();
+    // The informers retry a failing first list on the clock, which only moves when advanced: advance it while
+    // the operator starts, or a fault at start-up would wait forever.
+    let started = false;
+    const starting = this.operator.start().finally(() => (started = true));
+    await flushAsync();
+    for (
+      let next = this.clock.nextTimerAt();
+      !started && next !== undefined;
+      next = this.clock.nextTimerAt()
+    ) {
+      await this.clock.advanceTo(next);
+    }
+    await starting;
   }
 
   stop(): void {
@@ -184,6 +205,11 @@ export class Simulation {
 
   nodes(): Node[] {
     return this.api.peekAll(Kinds.Node);
+  }
+
+  /** Leaked instances, duplicate launches and orphan Nodes, as of now. */
+  convergence(): Convergence {
+    return checkConvergence(this.cloud.allInstances(), this.api.peekAll(Kinds.NodeClaim), this.nodes());
   }
 
   pods(): Pod[] {

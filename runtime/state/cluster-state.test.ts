@@ -18,11 +18,16 @@ function claim(name: string, conditions: string[], startupTaints: Taint[] = []):
   });
 }
 
-function node(name: string, taints: Taint[], providerID?: string): Node {
+function node(
+  name: string,
+  taints: Taint[],
+  providerID?: string,
+  labels: Record<string, string> = { 'karpenter.sh/nodepool': 'default' },
+): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { 'karpenter.sh/nodepool': 'default' } },
+    metadata: { name, labels },
     spec: { taints, ...(providerID ? { providerID } : {}) },
     status: { allocatable: { cpu: '2', memory: '4Gi', pods: '20' } },
   };
@@ -48,6 +53,8 @@ function taintsOf(state: ClusterState): Record<string, string[]> {
   );
 }
 
+const unregistered: Taint = { key: 'karpenter.sh/unregistered', effect: 'NoExecute' };
+
 describe('ClusterState.schedulableNodes', () => {
   it('plans onto a launching node of ours as it will be once initialized: without its startup and readiness taints', async () => {
     const state = await stateWith(
@@ -60,15 +67,17 @@ describe('ClusterState.schedulableNodes', () => {
         node('registered', [dedicated, cni, notReady], 'test://registered'),
         // Once initialized a node's taints are real again, whoever put them there.
         node('initialized', [dedicated, notReady], 'test://initialized'),
-        // Not ours: the kube-scheduler's view.
-        node('someone-elses', [notReady, { key: 'karpenter.sh/unregistered', effect: 'NoExecute' }]),
+        // Not ours: the kube-scheduler's view, every taint kept.
+        node('someone-elses', [notReady, unregistered], undefined, {}),
+        // Of a NodePool but owned by no NodeClaim (its claim is gone, or another launch won it): never capacity.
+        node('orphan', [notReady, unregistered], 'test://orphan'),
       ],
     );
     expect(taintsOf(state)).toEqual({
       'not-launched': ['dedicated:NoSchedule'],
       registered: ['dedicated:NoSchedule'],
       initialized: ['dedicated:NoSchedule', 'node.kubernetes.io/not-ready:NoSchedule'],
-      'someone-elses': ['node.kubernetes.io/not-ready:NoSchedule'],
+      'someone-elses': ['node.kubernetes.io/not-ready:NoSchedule', 'karpenter.sh/unregistered:NoExecute'],
     });
     state.stop();
   });

@@ -22,7 +22,7 @@ import type {
 import { isDaemonSetPod } from '../scheduling/pod-requirements';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
 import type { SchedulableNode } from '../scheduling/scheduler';
-import { sameTaint, taintsAfterInitialization } from '../scheduling/taints';
+import { taintsAfterInitialization } from '../scheduling/taints';
 
 export interface StateNode {
   /** Node name once registered, else the NodeClaim name. */
@@ -183,10 +183,14 @@ export class ClusterState {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Nodes new pods may be placed on, in the scheduler's form. */
+  /**
+   * Nodes new pods may be placed on, in the scheduler's form. A Node that carries a NodePool label but no
+   * NodeClaim owns (its claim is gone, or another instance won the claim) is never capacity: the kube-scheduler
+   * may refuse it and garbage collection removes it. A claim still launching stands for its own Node.
+   */
   schedulableNodes(): SchedulableNode[] {
     return this.stateNodes()
-      .filter((n) => !n.deleting && !n.markedForDisruption)
+      .filter((n) => !n.deleting && !n.markedForDisruption && !isOrphan(n))
       .map((n) => ({
         name: n.name,
         labels: n.labels,
@@ -195,7 +199,7 @@ export class ClusterState {
         taints:
           n.managed && !n.initialized
             ? taintsAfterInitialization(n.taints, n.nodeClaim?.spec.startupTaints)
-            : n.taints.filter((t) => !sameTaint(t, Taints.unregistered)),
+            : n.taints,
         allocatable: n.allocatable,
         requested: n.requested,
         inFlight: !n.initialized,
@@ -271,6 +275,11 @@ export class ClusterState {
       markedForDisruption: taints.some((t) => t.key === Taints.disrupted.key),
     };
   }
+}
+
+/** A Node labelled with a NodePool that no NodeClaim owns. */
+export function isOrphan(n: StateNode): boolean {
+  return n.node !== undefined && n.nodeClaim === undefined && n.labels[Labels.nodePool] !== undefined;
 }
 
 export function doNotDisrupt(obj: {

@@ -2,6 +2,7 @@
 import { Kinds } from '../../runtime/kube/kinds';
 import { loadLabManifests } from '../../runtime/lab/seed-lab';
 import type { Deployment, NodePool, PodDisruptionBudget } from '../../runtime/kube/objects';
+import type { FaultProfile } from '../../runtime/simulator/faults';
 import { Simulation } from '../../runtime/simulator/simulation';
 
 export const APP_NS = 'my-cool-app';
@@ -9,7 +10,12 @@ export const APP = 'fastapi-deployment';
 
 /** A started simulation with the lab's node class, NodePool (optionally edited) and the app at `replicas`. */
 export async function labCluster(
-  opts: { replicas?: number; editPool?: (pool: NodePool) => void; appCpu?: string } = {},
+  opts: {
+    replicas?: number;
+    editPool?: (pool: NodePool) => void;
+    appCpu?: string;
+    faults?: FaultProfile;
+  } = {},
 ): Promise<Simulation> {
   const manifests = loadLabManifests();
   const pool = structuredClone(manifests.nodePool[0]) as NodePool;
@@ -18,7 +24,7 @@ export async function labCluster(
   app.spec.replicas = opts.replicas ?? 1;
   const requests = app.spec.template.spec.containers[0]?.resources?.requests;
   if (opts.appCpu && requests) requests.cpu = opts.appCpu;
-  const sim = new Simulation();
+  const sim = new Simulation(opts.faults ? { faults: opts.faults } : {});
   await sim.start();
   await sim.apply([
     ...manifests.nodeClass,

@@ -32,6 +32,8 @@ export interface SimulatedInstance {
   capacityType: Offering['capacityType'];
   price: number;
   nodeClaimName: string;
+  /** The claim's uid: a new claim reusing a name is a new launch. */
+  nodeClaimUid: string;
   nodePoolName: string;
   launchedAt: number;
   state: 'pending' | 'running' | 'terminated';
@@ -113,6 +115,20 @@ export class SimulatedCloud implements CloudProvider {
     );
   }
 
+  /** The live instance launched for this claim (same name and uid), if any. */
+  private launchedFor(nodeClaim: NodeClaim): SimulatedInstance | undefined {
+    for (const i of this.instances.values()) {
+      if (
+        i.state !== 'terminated' &&
+        i.nodeClaimName === nodeClaim.metadata.name &&
+        i.nodeClaimUid === (nodeClaim.metadata.uid ?? '')
+      ) {
+        return i;
+      }
+    }
+    return undefined;
+  }
+
   allInstances(): SimulatedInstance[] {
     return [...this.instances.values()];
   }
@@ -139,11 +155,20 @@ export class SimulatedCloud implements CloudProvider {
     return types;
   }
 
+  /**
+   * Idempotent on the NodeClaim, as CreateFleet's client token makes EC2: a claim that already has a live
+   * instance (a retry after a lost answer or a failed status write) gets that instance back, not a second one.
+   */
   async create(nodeClaim: NodeClaim): Promise<NodeClaim> {
     const nodePoolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
     const nodePool = await this.opts.api.get(Kinds.NodePool, nodePoolName);
     if (!nodePool)
       throw new Error(`NodeClaim ${nodeClaim.metadata.name}: NodePool "${nodePoolName}" not found`);
+    const existing = this.launchedFor(nodeClaim);
+    if (existing) {
+      const it = (await this.getInstanceTypes(nodePool)).find((t) => t.name === existing.instanceType);
+      if (it) return this.describe(existing, it, nodeClaim);
+    }
     const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
     const requests = fromResourceList(nodeClaim.spec.resources?.requests);
     const types = (await this.getInstanceTypes(nodePool)).filter(
@@ -178,6 +203,7 @@ export class SimulatedCloud implements CloudProvider {
       capacityType: offering.capacityType,
       price: offering.price,
       nodeClaimName: nodeClaim.metadata.name as string,
+      nodeClaimUid: nodeClaim.metadata.uid ?? '',
       nodePoolName,
       launchedAt: this.opts.clock.now(),
       state: 'pending',

@@ -30,6 +30,12 @@ describe('findGarbage', () => {
     expect(vanished).toEqual([]);
   });
 
+  it('finds a second instance tagged with a claim that records another one: a duplicate launch', () => {
+    const cloud = [claim('twice', 'aws:///z/i-first'), claim('twice', 'aws:///z/i-second')];
+    const { leaked } = findGarbage(cloud, [claim('twice', 'aws:///z/i-second')], NOW);
+    expect(leaked.map((c) => c.status?.providerID)).toEqual(['aws:///z/i-first']);
+  });
+
   it('finds launched claims whose instance is gone, but not unlaunched or deleting ones', () => {
     const deleting = claim('deleting', 'aws:///z/i-y');
     deleting.metadata.deletionTimestamp = '2026-01-01T00:59:00Z';

@@ -22,14 +22,18 @@ export interface GarbageVerdict {
   vanished: NodeClaim[];
 }
 
-/** Pure: compare what the cloud runs with the NodeClaims the cluster holds. */
+/**
+ * Pure: compare what the cloud runs with the NodeClaims the cluster holds. An instance is owned only by the claim
+ * whose providerID names it; one tagged with a claim that records no instance yet may be that claim's launch with
+ * its status write still in flight, but one whose claim names another instance is a leak (a second launch).
+ */
 export function findGarbage(cloud: NodeClaim[], claims: NodeClaim[], now: number): GarbageVerdict {
   const ownedIDs = new Set(claims.map((c) => c.status?.providerID).filter(Boolean));
-  const claimNames = new Set(claims.map((c) => c.metadata.name));
+  const claimByName = new Map(claims.map((c) => [c.metadata.name, c]));
   const leaked = cloud.filter((instance) => {
     if (ownedIDs.has(instance.status?.providerID)) return false;
-    // Tagged with a claim that still exists: its status write may be in flight.
-    if (instance.metadata.name && claimNames.has(instance.metadata.name)) return false;
+    const tagged = instance.metadata.name ? claimByName.get(instance.metadata.name) : undefined;
+    if (tagged && !tagged.status?.providerID) return false;
     const launched = Date.parse(instance.metadata.creationTimestamp ?? '');
     return Number.isNaN(launched) || now - launched >= LEAK_GRACE_MS;
   });
@@ -80,6 +84,16 @@ export class GarbageCollectionController {
         await cloud.delete(instance);
       } catch (err) {
         if (!(err instanceof NodeClaimNotFoundError)) throw err;
+      }
+      // A leaked instance's kubelet may have registered a Node no claim owns: it goes with the instance.
+      for (const node of this.opts.state.nodes.list(
+        (n) => n.spec?.providerID === instance.status?.providerID,
+      )) {
+        try {
+          await api.delete(Kinds.Node, node.metadata.name as string);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
       }
     }
     for (const claim of verdict.vanished) {

@@ -30,6 +30,9 @@ import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 export const NOMINATION_WINDOW_MS = 20_000;
 /** How soon a round skipped for an unsynced cache is tried again. */
 export const SYNC_RETRY_MS = 1_000;
+/** Backoff after a failed round: doubling from the first, capped (controller-runtime's shape). */
+export const FAILED_ROUND_RETRY_MS = 1_000;
+export const FAILED_ROUND_RETRY_MAX_MS = 60_000;
 
 export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   /** Whether a requirement's minValues may be relaxed to launch at all. @default "Strict" */
@@ -41,6 +44,9 @@ export class Provisioner {
   private running: Promise<void> | undefined;
   private readonly lastWarning = new Map<string, string>();
   private cancelSyncRetry: (() => void) | undefined;
+  private cancelFailureRetry: (() => void) | undefined;
+  /** Rounds failed in a row: the backoff's exponent. */
+  private failures = 0;
   /** The last scheduling result, for explanations and tests. */
   lastResult: SchedulingResult | undefined;
 
@@ -63,6 +69,7 @@ export class Provisioner {
   stop(): void {
     this.batcher.stop();
     this.cancelSyncRetry?.();
+    this.cancelFailureRetry?.();
   }
 
   /** Open (or extend) a batch if any pod is waiting. */
@@ -90,8 +97,18 @@ export class Provisioner {
       return;
     }
     this.running = this.provision()
-      .then(() => undefined)
-      .catch((err) => this.opts.logger.error({ err }, 'provisioning failed'))
+      .then(() => {
+        this.failures = 0;
+      })
+      .catch((err) => {
+        // Nothing else may come along to open a batch (no pod, NodePool or NodeClaim changes), so a failed round
+        // schedules its own retry, or its pods would wait forever.
+        this.failures++;
+        const retryMs = Math.min(FAILED_ROUND_RETRY_MS * 2 ** (this.failures - 1), FAILED_ROUND_RETRY_MAX_MS);
+        this.opts.logger.error({ err, retryMs, failures: this.failures }, 'provisioning failed');
+        this.cancelFailureRetry?.();
+        this.cancelFailureRetry = this.opts.clock.setTimer(retryMs, () => this.trigger());
+      })
       .finally(() => {
         this.running = undefined;
       });

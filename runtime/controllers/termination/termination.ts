@@ -195,15 +195,31 @@ export class TerminationController {
   }
 
   /** Ask the cloud to terminate; true once the instance is confirmed gone. */
+  /**
+   * Terminate the claim's instance; true once it is gone. A claim that records no instance may still have one: a
+   * launch whose answer was lost before the claim was given up. Those are found by the claim's name the cloud
+   * tags them with, and terminated with their Nodes, rather than left for garbage collection to find later.
+   */
   private async instanceGone(claim: NodeClaim): Promise<boolean> {
-    if (!claim.status?.providerID) return true;
-    try {
-      await this.opts.cloud.delete(claim);
-      return false;
-    } catch (err) {
-      if (err instanceof NodeClaimNotFoundError) return true;
-      throw err;
+    const providerIDs = claim.status?.providerID
+      ? [claim.status.providerID]
+      : (await this.opts.cloud.list())
+          .filter((i) => i.metadata.name === claim.metadata.name)
+          .map((i) => i.status?.providerID as string);
+    let gone = true;
+    for (const providerID of providerIDs) {
+      try {
+        await this.opts.cloud.delete({ ...claim, status: { ...claim.status, providerID } });
+        gone = false;
+      } catch (err) {
+        if (!(err instanceof NodeClaimNotFoundError)) throw err;
+      }
+      if (claim.status?.providerID) continue;
+      for (const node of this.opts.state.nodes.list((n) => n.spec?.providerID === providerID)) {
+        await this.deleteNode(node);
+      }
     }
+    return gone;
   }
 
   private async deleteNode(node: Node): Promise<void> {
