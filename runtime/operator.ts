@@ -68,6 +68,8 @@ export class Operator {
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
       ...(opts.settings?.batchMaxMs !== undefined ? { maxMs: opts.settings.batchMaxMs } : {}),
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
+      // Disruption learns of launches that undo one of its consolidations.
+      onLaunched: (nodeClaim, pods) => this.disruption.noteProvisioned(nodeClaim, pods),
     });
     this.lifecycle = new NodeClaimLifecycle(common);
     this.termination = new TerminationController(common);

@@ -1,38 +1,35 @@
 /**
  * The disruption loop: every 10 s, find candidates, let the first method with something to do (emptiness, drift,
- * multi-node, then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then carry it out:
- * taint the nodes, launch and await any replacement, and delete the NodeClaims (termination drains them).
+ * multi-node, then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then
+ * hand it to the Orchestrator (./orchestration) to carry out.
  */
-import { Labels, Taints } from '../../../sdk/api/well-known';
-import { isNotFound } from '../../kube/api';
-import { retrying } from '../../kube/retry';
+import { Labels } from '../../../sdk/api/well-known';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
-import type { NodeClaim, NodePool } from '../../kube/objects';
+import type { NodeClaim, NodePool, Pod } from '../../kube/objects';
 import {
   schedule,
   type MinValuesPolicy,
   type SchedulableNode,
   type SchedulingNodePool,
 } from '../../scheduling/scheduler';
-import { hasCondition, type StateNode } from '../../state/cluster-state';
+import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
-import {
-  nodeClaimsCreatedTotal,
-  nodeClaimsDisruptedTotal,
-  nodePoolsAllowedDisruptions,
-  voluntaryDisruptionDecisionsTotal,
-} from '../../metrics';
+import { nodePoolsAllowedDisruptions, voluntaryDisruptionDecisionsTotal } from '../../metrics';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle';
-import { createNodeClaim, schedulingNodePools } from '../provisioning/nodeclaim-factory';
+import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { loadVolumeContext, warnWithoutVolumes, type VolumeContext } from '../volume-loader';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
 import { driftReason } from './drift';
+import { holdingUnderKubeScheduler } from './stability';
+import { UndoGuard } from './undo';
+import { Orchestrator } from './orchestration';
 import {
   drift,
   emptiness,
   multiNodeConsolidation,
+  note,
   singleNodeConsolidation,
   type Budgets,
   type Command,
@@ -40,10 +37,11 @@ import {
   type Simulate,
 } from './methods';
 
+export { REPLACEMENT_TIMEOUT_MS } from './orchestration';
+
 export const POLL_INTERVAL_MS = 10_000;
 const ANOTHER_FIRST = 'another node was disrupted first';
 export const VALIDATION_DELAY_MS = 15_000;
-export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
 /** How long a node that is still launching pauses disruption: the registration timeout. */
 export const LAUNCHING_PAUSE_MAX_MS = REGISTRATION_TIMEOUT_MS;
 
@@ -62,8 +60,17 @@ export class DisruptionController {
   private stopped = false;
   /** Why each node was last passed over: the answer to "why wasn't this node consolidated?". */
   readonly explanations = new Map<string, string>();
+  /** Consolidations undone by a launch for their pods, so they are not decided again at once. */
+  private readonly undo = new UndoGuard();
+  private readonly orchestrator: Orchestrator;
 
-  constructor(private readonly opts: DisruptionOptions) {}
+  constructor(private readonly opts: DisruptionOptions) {
+    this.orchestrator = new Orchestrator({
+      ...opts,
+      stopped: () => this.stopped,
+      onConsolidated: (candidates) => this.undo.consolidated(candidates, opts.clock.now()),
+    });
+  }
 
   start(): void {
     this.stopped = false;
@@ -79,6 +86,16 @@ export class DisruptionController {
     return this.acting;
   }
 
+  /** The provisioner launched a NodeClaim for these pods: does that undo a recent consolidation? */
+  noteProvisioned(nodeClaim: string, pods: Pod[]): void {
+    const undone = this.undo.provisioned(nodeClaim, pods, this.opts.clock.now());
+    if (!undone) return;
+    this.opts.logger.warn(
+      { nodes: undone.nodes, nodeClaim, until: new Date(undone.until).toISOString() },
+      'a consolidation was undone by a launch for its pods; not repeating it during the cool-down',
+    );
+  }
+
   private schedulePoll(): void {
     if (this.stopped) return;
     this.cancel = this.opts.clock.setTimer(POLL_INTERVAL_MS, () => {
@@ -91,7 +108,7 @@ export class DisruptionController {
   /** One pass of the loop; returns the command carried out, if any. Public so tests can drive it. */
   async poll(): Promise<Command | undefined> {
     if (this.acting) return undefined;
-    await this.releaseStaleTaints();
+    await this.orchestrator.releaseStaleTaints();
     const command = await this.decide();
     if (!command) return undefined;
     this.acting = true;
@@ -106,7 +123,7 @@ export class DisruptionController {
         return undefined;
       }
       voluntaryDisruptionDecisionsTotal.inc(decisionLabels(again));
-      await this.execute(again);
+      await this.orchestrator.execute(again);
       return again;
     } finally {
       this.acting = false;
@@ -183,7 +200,14 @@ export class DisruptionController {
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
-      this.consolidation(candidates, simulate, stateNodes, nodePools, now, skipped);
+      this.consolidation(
+        candidates,
+        holdingUnderKubeScheduler(simulate, settled),
+        stateNodes,
+        nodePools,
+        now,
+        skipped,
+      );
     const next = new Map(skipped);
     for (const c of candidates) {
       if (!skipped.has(c.stateNode.name) && !command?.candidates.includes(c)) {
@@ -218,7 +242,12 @@ export class DisruptionController {
     now: number,
     skipped: Map<string, string>,
   ): Command | undefined {
-    const withPods = candidates.filter((c) => c.reschedulablePods.length > 0);
+    const withPods = candidates.filter((c) => {
+      if (c.reschedulablePods.length === 0) return false;
+      const undone = this.undo.blocked(c, now);
+      if (undone) note(skipped, c.stateNode.name, undone);
+      return !undone;
+    });
     if (withPods.length === 0) return undefined;
     const budgets = this.budgets(stateNodes, nodePools, 'Underutilized', now);
     return (
@@ -268,152 +297,6 @@ export class DisruptionController {
       nodePoolsAllowedDisruptions.set({ nodepool: name, reason: reason.toLowerCase() }, out.get(name) ?? 0);
     }
     return out;
-  }
-
-  /**
-   * Carry a command out: taint the candidates, launch the replacements and wait for them, then delete the
-   * candidates' NodeClaims. Calls are retried through transient faults; a failure before any candidate is deleted
-   * takes the taints back off (and `releaseStaleTaints` catches whatever that could not), so a half-done command
-   * never strands a node that nothing will schedule to or remove.
-   */
-  private async execute(command: Command): Promise<void> {
-    const { logger } = this.opts;
-    const names = command.candidates.map((c) => c.stateNode.name);
-    const replacing = command.replacements.map((r) => r.instanceTypeOptions[0]?.name ?? '?');
-    logger.info(
-      { reason: command.reason, nodes: names, replacements: replacing, savings: command.savings },
-      'disrupting nodes',
-    );
-    let ready: boolean;
-    try {
-      ready = await this.taintAndReplace(command, replacing);
-    } catch (err) {
-      await this.untaint(command.candidates).catch((e: unknown) =>
-        logger.warn({ err: e }, 'could not take the disruption taint back off; the next poll will'),
-      );
-      throw err;
-    }
-    if (!ready) {
-      logger.warn({ nodes: names }, 'a replacement did not initialize; undoing disruption');
-      await this.untaint(command.candidates);
-      return;
-    }
-    for (const c of command.candidates) await this.deleteCandidate(c, command.reason);
-  }
-
-  private async taintAndReplace(command: Command, replacing: string[]): Promise<boolean> {
-    const { api, clock, recorder } = this.opts;
-    for (const c of command.candidates) {
-      const node = c.stateNode.node;
-      if (!node) continue;
-      const name = node.metadata.name as string;
-      await retrying(clock, async () => {
-        const latest = await api.get(Kinds.Node, name);
-        const taints = latest?.spec?.taints ?? [];
-        if (!latest || taints.some((t) => t.key === Taints.disrupted.key)) return;
-        await api.patch(Kinds.Node, name, {
-          spec: { taints: [...taints, { key: Taints.disrupted.key, effect: Taints.disrupted.effect }] },
-        });
-      });
-      const detail = replacing.length ? `replacing with ${replacing.join(', ')}` : 'deleting';
-      recorder.normal(node, 'DisruptionTerminating', `Disrupting Node: ${command.reason}/${detail}`);
-      if (c.stateNode.nodeClaim)
-        recorder.normal(
-          c.stateNode.nodeClaim,
-          'DisruptionTerminating',
-          `Disrupting NodeClaim: ${command.reason}/${detail}`,
-        );
-    }
-    // Replacements first, all at once; the candidates go only when every replacement is ready.
-    const launched: NodeClaim[] = [];
-    for (const plan of command.replacements) {
-      const replacement = await createNodeClaim(this.opts, plan);
-      this.opts.state.nodeClaims.observe(replacement);
-      recorder.normal(replacement, 'DisruptionLaunching', `Launching NodeClaim: ${command.reason}`);
-      nodeClaimsCreatedTotal.inc({ reason: command.reason.toLowerCase(), nodepool: plan.nodePoolName });
-      launched.push(replacement);
-    }
-    const ready = await Promise.all(launched.map((r) => this.awaitInitialized(r)));
-    return ready.every(Boolean);
-  }
-
-  private async deleteCandidate(c: Candidate, reason: string): Promise<void> {
-    const { api, clock, logger } = this.opts;
-    const claim = c.stateNode.nodeClaim as NodeClaim;
-    const name = claim.metadata.name as string;
-    // The reason on the claim is for people reading it; failing to write it must not stop the deletion.
-    await retrying(
-      clock,
-      async () => {
-        const latest = await api.get(Kinds.NodeClaim, name);
-        if (!latest || latest.metadata.deletionTimestamp) return;
-        latest.status = {
-          ...latest.status,
-          conditions: setCondition(
-            latest.status?.conditions,
-            'DisruptionReason',
-            'True',
-            clock.now(),
-            reason,
-          ),
-        };
-        await api.updateStatus(Kinds.NodeClaim, latest);
-      },
-      { retryConflicts: true },
-    ).catch((err: unknown) =>
-      logger.warn({ err, nodeClaim: name }, 'could not record the disruption reason'),
-    );
-    try {
-      await retrying(clock, () => api.delete(Kinds.NodeClaim, name));
-      nodeClaimsDisruptedTotal.inc({
-        reason: reason.toLowerCase(),
-        nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
-        capacity_type: claim.metadata.labels?.[Labels.capacityType] ?? '',
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-
-  /**
-   * Between commands no node should carry the disruption taint unless its claim is being deleted: one that does
-   * is left over from a command that failed part-way (and whose rollback failed too). Take it off.
-   */
-  private async releaseStaleTaints(): Promise<void> {
-    for (const n of this.opts.state.stateNodes()) {
-      if (!n.managed || !n.node || !n.markedForDisruption || n.deleting) continue;
-      this.opts.logger.info({ node: n.name }, 'removing a disruption taint left by an unfinished command');
-      await this.untaintNode(n.node.metadata.name as string);
-    }
-  }
-
-  private async awaitInitialized(claim: NodeClaim): Promise<boolean> {
-    const deadline = this.opts.clock.now() + REPLACEMENT_TIMEOUT_MS;
-    while (this.opts.clock.now() < deadline && !this.stopped) {
-      const current = this.opts.state.nodeClaims.get(claim.metadata.name as string);
-      if (!current) return false;
-      if (hasCondition(current, 'Initialized')) return true;
-      await this.opts.clock.sleep(1000);
-    }
-    return false;
-  }
-
-  private async untaint(candidates: Candidate[]): Promise<void> {
-    for (const c of candidates) {
-      if (c.stateNode.node) await this.untaintNode(c.stateNode.node.metadata.name as string);
-    }
-  }
-
-  private async untaintNode(name: string): Promise<void> {
-    const { api, clock } = this.opts;
-    await retrying(clock, async () => {
-      const node = await api.get(Kinds.Node, name);
-      const taints = node?.spec?.taints ?? [];
-      if (!node || !taints.some((t) => t.key === Taints.disrupted.key)) return;
-      await api.patch(Kinds.Node, name, {
-        spec: { taints: taints.filter((t) => t.key !== Taints.disrupted.key) },
-      });
-    });
   }
 }
 

@@ -4,6 +4,7 @@
  * create NodeClaims for the rest. Pods that fit nowhere get a Warning event saying why, per NodePool.
  */
 import { Labels } from '../../../sdk/api/well-known';
+import type { Pod } from '../../kube/objects';
 import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
@@ -37,6 +38,8 @@ export const FAILED_ROUND_RETRY_MAX_MS = 60_000;
 export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   /** Whether a requirement's minValues may be relaxed to launch at all. @default "Strict" */
   minValuesPolicy?: MinValuesPolicy;
+  /** Told of every NodeClaim created and the pods planned onto it. */
+  onLaunched?: (nodeClaim: string, pods: Pod[]) => void;
 }
 
 export class Provisioner {
@@ -152,6 +155,7 @@ export class Provisioner {
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
       state.nodeClaims.observe(created);
       state.nominate(created.metadata.name as string, until);
+      this.opts.onLaunched?.(created.metadata.name as string, plan.pods);
       nodeClaimsCreatedTotal.inc({ reason: PROVISIONED_REASON, nodepool: plan.nodePoolName });
       logger.info(
         {

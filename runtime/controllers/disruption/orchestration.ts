@@ -1,0 +1,179 @@
+/**
+ * Carrying out a disruption command, the way Karpenter's orchestration queue does: taint the candidates
+ * `karpenter.sh/disrupted`, launch the replacements and wait until they are initialized, then delete the
+ * candidates' NodeClaims (termination drains them). Every step survives transient API faults, and a command that
+ * fails part-way never leaves a node tainted for good.
+ */
+import { Labels, Taints } from '../../../sdk/api/well-known';
+import { isNotFound } from '../../kube/api';
+import { setCondition } from '../../kube/conditions';
+import { Kinds } from '../../kube/kinds';
+import type { NodeClaim } from '../../kube/objects';
+import { retrying } from '../../kube/retry';
+import { nodeClaimsCreatedTotal, nodeClaimsDisruptedTotal } from '../../metrics';
+import { hasCondition } from '../../state/cluster-state';
+import type { ControllerContext } from '../context';
+import { createNodeClaim } from '../provisioning/nodeclaim-factory';
+import type { Candidate } from './candidates';
+import type { Command } from './methods';
+
+/** How long a replacement may take to initialize before the command is undone. */
+export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
+
+export interface OrchestrationOptions extends ControllerContext {
+  /** The controller is stopping: stop waiting. */
+  stopped: () => boolean;
+  /** An Underutilized command removed these candidates. */
+  onConsolidated: (candidates: Candidate[]) => void;
+}
+
+export class Orchestrator {
+  constructor(private readonly opts: OrchestrationOptions) {}
+
+  /**
+   * Carry a command out: taint the candidates, launch the replacements and wait for them, then delete the
+   * candidates' NodeClaims. Calls are retried through transient faults; a failure before any candidate is deleted
+   * takes the taints back off (and `releaseStaleTaints` catches whatever that could not), so a half-done command
+   * never strands a node that nothing will schedule to or remove.
+   */
+  async execute(command: Command): Promise<void> {
+    const { logger } = this.opts;
+    const names = command.candidates.map((c) => c.stateNode.name);
+    const replacing = command.replacements.map((r) => r.instanceTypeOptions[0]?.name ?? '?');
+    logger.info(
+      { reason: command.reason, nodes: names, replacements: replacing, savings: command.savings },
+      'disrupting nodes',
+    );
+    let ready: boolean;
+    try {
+      ready = await this.taintAndReplace(command, replacing);
+    } catch (err) {
+      await this.untaint(command.candidates).catch((e: unknown) =>
+        logger.warn({ err: e }, 'could not take the disruption taint back off; the next poll will'),
+      );
+      throw err;
+    }
+    if (!ready) {
+      logger.warn({ nodes: names }, 'a replacement did not initialize; undoing disruption');
+      await this.untaint(command.candidates);
+      return;
+    }
+    for (const c of command.candidates) await this.deleteCandidate(c, command.reason);
+    if (command.reason === 'Underutilized') this.opts.onConsolidated(command.candidates);
+  }
+
+  private async taintAndReplace(command: Command, replacing: string[]): Promise<boolean> {
+    const { api, clock, recorder } = this.opts;
+    for (const c of command.candidates) {
+      const node = c.stateNode.node;
+      if (!node) continue;
+      const name = node.metadata.name as string;
+      await retrying(clock, async () => {
+        const latest = await api.get(Kinds.Node, name);
+        const taints = latest?.spec?.taints ?? [];
+        if (!latest || taints.some((t) => t.key === Taints.disrupted.key)) return;
+        await api.patch(Kinds.Node, name, {
+          spec: { taints: [...taints, { key: Taints.disrupted.key, effect: Taints.disrupted.effect }] },
+        });
+      });
+      const detail = replacing.length ? `replacing with ${replacing.join(', ')}` : 'deleting';
+      recorder.normal(node, 'DisruptionTerminating', `Disrupting Node: ${command.reason}/${detail}`);
+      if (c.stateNode.nodeClaim)
+        recorder.normal(
+          c.stateNode.nodeClaim,
+          'DisruptionTerminating',
+          `Disrupting NodeClaim: ${command.reason}/${detail}`,
+        );
+    }
+    // Replacements first, all at once; the candidates go only when every replacement is ready.
+    const launched: NodeClaim[] = [];
+    for (const plan of command.replacements) {
+      const replacement = await createNodeClaim(this.opts, plan);
+      this.opts.state.nodeClaims.observe(replacement);
+      recorder.normal(replacement, 'DisruptionLaunching', `Launching NodeClaim: ${command.reason}`);
+      nodeClaimsCreatedTotal.inc({ reason: command.reason.toLowerCase(), nodepool: plan.nodePoolName });
+      launched.push(replacement);
+    }
+    const ready = await Promise.all(launched.map((r) => this.awaitInitialized(r)));
+    return ready.every(Boolean);
+  }
+
+  private async deleteCandidate(c: Candidate, reason: string): Promise<void> {
+    const { api, clock, logger } = this.opts;
+    const claim = c.stateNode.nodeClaim as NodeClaim;
+    const name = claim.metadata.name as string;
+    // The reason on the claim is for people reading it; failing to write it must not stop the deletion.
+    await retrying(
+      clock,
+      async () => {
+        const latest = await api.get(Kinds.NodeClaim, name);
+        if (!latest || latest.metadata.deletionTimestamp) return;
+        latest.status = {
+          ...latest.status,
+          conditions: setCondition(
+            latest.status?.conditions,
+            'DisruptionReason',
+            'True',
+            clock.now(),
+            reason,
+          ),
+        };
+        await api.updateStatus(Kinds.NodeClaim, latest);
+      },
+      { retryConflicts: true },
+    ).catch((err: unknown) =>
+      logger.warn({ err, nodeClaim: name }, 'could not record the disruption reason'),
+    );
+    try {
+      await retrying(clock, () => api.delete(Kinds.NodeClaim, name));
+      nodeClaimsDisruptedTotal.inc({
+        reason: reason.toLowerCase(),
+        nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
+        capacity_type: claim.metadata.labels?.[Labels.capacityType] ?? '',
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /**
+   * Between commands no node should carry the disruption taint unless its claim is being deleted: one that does
+   * is left over from a command that failed part-way (and whose rollback failed too). Take it off.
+   */
+  async releaseStaleTaints(): Promise<void> {
+    for (const n of this.opts.state.stateNodes()) {
+      if (!n.managed || !n.node || !n.markedForDisruption || n.deleting) continue;
+      this.opts.logger.info({ node: n.name }, 'removing a disruption taint left by an unfinished command');
+      await this.untaintNode(n.node.metadata.name as string);
+    }
+  }
+
+  private async awaitInitialized(claim: NodeClaim): Promise<boolean> {
+    const deadline = this.opts.clock.now() + REPLACEMENT_TIMEOUT_MS;
+    while (this.opts.clock.now() < deadline && !this.opts.stopped()) {
+      const current = this.opts.state.nodeClaims.get(claim.metadata.name as string);
+      if (!current) return false;
+      if (hasCondition(current, 'Initialized')) return true;
+      await this.opts.clock.sleep(1000);
+    }
+    return false;
+  }
+
+  private async untaint(candidates: Candidate[]): Promise<void> {
+    for (const c of candidates) {
+      if (c.stateNode.node) await this.untaintNode(c.stateNode.node.metadata.name as string);
+    }
+  }
+
+  private async untaintNode(name: string): Promise<void> {
+    const { api, clock } = this.opts;
+    await retrying(clock, async () => {
+      const node = await api.get(Kinds.Node, name);
+      const taints = node?.spec?.taints ?? [];
+      if (!node || !taints.some((t) => t.key === Taints.disrupted.key)) return;
+      await api.patch(Kinds.Node, name, {
+        spec: { taints: taints.filter((t) => t.key !== Taints.disrupted.key) },
+      });
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import type { NodePool, Pod } from '../../kube/objects';
+import type { StateNode } from '../../state/cluster-state';
+import type { Candidate } from './candidates';
+import { UNDO_COOLDOWN_MS, UNDO_WINDOW_MS, UndoGuard, workloadOf } from './undo';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+function pod(name: string, owner: string): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'app',
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: `uid-${owner}`, controller: true },
+      ],
+    },
+    spec: { containers: [] },
+  };
+}
+
+function candidate(node: string, type: string, pods: Pod[]): Candidate {
+  return {
+    stateNode: { name: node, labels: { 'node.kubernetes.io/instance-type': type } } as unknown as StateNode,
+    nodePool: { metadata: { name: 'default' } } as NodePool,
+    price: 0.1,
+    reschedulablePods: pods,
+    disruptionCost: 1,
+  } as Candidate;
+}
+
+describe('UndoGuard', () => {
+  it('names a workload by its controller, so a recreated pod is the same workload', () => {
+    expect(workloadOf(pod('web-abc', 'web-rs'))).toBe(workloadOf(pod('web-xyz', 'web-rs')));
+  });
+
+  it('sees a launch for the evicted workloads as undoing the consolidation, and cools down that pool and type', () => {
+    const guard = new UndoGuard();
+    guard.consolidated([candidate('node-a', 't3a.xlarge', [pod('web-1', 'web')])], T0);
+    // A launch for something else undoes nothing.
+    expect(guard.provisioned('other-claim', [pod('db-1', 'db')], T0 + 10_000)).toBeUndefined();
+    const undone = guard.provisioned('web-claim', [pod('web-2', 'web')], T0 + 40_000);
+    expect(undone).toMatchObject({
+      nodes: ['node-a'],
+      nodeClaim: 'web-claim',
+      until: T0 + 40_000 + UNDO_COOLDOWN_MS,
+    });
+    expect(guard.blocked(candidate('node-b', 't3a.xlarge', []), T0 + 60_000)).toMatch(
+      /consolidating a t3a.xlarge of NodePool "default" was undone: nodeclaim\/web-claim was launched for the pods evicted from node-a 40s later/,
+    );
+    // Other instance types, and the same one after the cool-down, are free to go.
+    expect(guard.blocked(candidate('node-c', 'm5.large', []), T0 + 60_000)).toBeUndefined();
+    expect(
+      guard.blocked(candidate('node-b', 't3a.xlarge', []), T0 + 40_000 + UNDO_COOLDOWN_MS),
+    ).toBeUndefined();
+    // Counted once.
+    expect(guard.provisioned('web-claim-2', [pod('web-3', 'web')], T0 + 50_000)).toBeUndefined();
+  });
+
+  it('does not blame a consolidation for launches long after it', () => {
+    const guard = new UndoGuard();
+    guard.consolidated([candidate('node-a', 't3a.xlarge', [pod('web-1', 'web')])], T0);
+    expect(guard.provisioned('late', [pod('web-2', 'web')], T0 + UNDO_WINDOW_MS + 1)).toBeUndefined();
+  });
+});
