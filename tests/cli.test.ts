@@ -47,6 +47,43 @@ describe('karpenter-ts lab (CLI)', () => {
     );
   }, 60_000);
 
+  it('replays the lab under a seeded fault profile, reporting the faults and a clean convergence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+    const profile = join(dir, 'faults.yaml');
+    writeFileSync(
+      profile,
+      'seed: 4\napi:\n  writes: { conflict: 0.1, lostResponse: 0.1 }\ncloud:\n  create: { insufficientCapacity: 0.2 }\n',
+    );
+    const out = execFileSync(tsx, ['runtime/cli.ts', 'lab', '--json', '--faults', profile], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const steps = out
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            nodes: unknown[];
+            convergence: Record<string, unknown[]>;
+            faultsInjected: Record<string, number>;
+          },
+      );
+    expect(steps.map((s) => s.nodes.length)).toEqual([1, 2, 1, 2, 1]);
+    const last = steps[steps.length - 1];
+    expect(last?.convergence).toEqual({ leakedInstances: [], duplicateLaunches: [], orphanNodes: [] });
+    expect(Object.values(last?.faultsInjected ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThan(3);
+  }, 60_000);
+
+  it('refuses a bad fault profile, naming the field', () => {
+    const run = spawnSync(tsx, ['runtime/cli.ts', 'lab', '--faults', 'api.writes=lots'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('--faults: "api.writes=lots" is not path=number');
+  }, 30_000);
+
   it('exits non-zero with the field and the fix when a manifest is invalid', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-'));
     cpSync(join(root, 'examples', 'lab'), dir, { recursive: true });

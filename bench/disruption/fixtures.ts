@@ -13,7 +13,7 @@ import { Kinds } from '../../runtime/kube/kinds';
 import { MemoryApiServer } from '../../runtime/kube/memory/memory-api-server';
 import type { EC2NodeClass, KubeObject, Node, NodeClaim, NodePool, Pod } from '../../runtime/kube/objects';
 import { toResourceList } from '../../runtime/scheduling/resources';
-import { mulberry32 } from '../scheduling/prng';
+import { mulberry32 } from '../../runtime/simulator/prng';
 
 export const POOL = 'bench';
 const TYPES = ['m5.xlarge', 'm5.2xlarge', 'c5.2xlarge', 'r5.xlarge'];

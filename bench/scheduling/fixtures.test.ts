@@ -19,7 +19,7 @@ import {
   realisticInput,
   type PodClass,
 } from './fixtures';
-import { mulberry32 } from './prng';
+import { mulberry32 } from '../../runtime/simulator/prng';
 
 describe('fake instance types', () => {
   const types = fakeInstanceTypes();

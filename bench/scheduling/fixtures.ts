@@ -14,7 +14,7 @@ import { Requirement, Requirements } from '../../runtime/scheduling/requirements
 import type { Resources } from '../../runtime/scheduling/resources';
 import type { SchedulingInput } from '../../runtime/scheduling/scheduler';
 import { nodePool } from '../../runtime/scheduling/testing';
-import { intBetween, mulberry32, pick, type Random } from './prng';
+import { intBetween, mulberry32, pick, type Random } from '../../runtime/simulator/prng';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;

@@ -14,14 +14,9 @@ import type { Node, NodeClaim, Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
 import { DisposableClock } from './support/clock';
-import { runDeployment, runNodeClass, runNodePool } from './support/workload';
-import {
-  clusterApi,
-  describeWithCluster,
-  installCrds,
-  killAndRestartApiserver,
-  waitFor,
-} from './support/kube';
+import { runDeployment } from './support/workload';
+import { clusterApi, describeWithCluster, killAndRestartApiserver, waitFor } from './support/kube';
+import { createRun, tearDownRun, type Run } from './support/run';
 
 const RUN = `it${Date.now().toString(36)}`;
 const NS = RUN;
@@ -37,15 +32,9 @@ let clock: DisposableClock;
  */
 const relaunches: string[] = [];
 
-async function claims(): Promise<NodeClaim[]> {
-  const { items } = await api.list(Kinds.NodeClaim, { labelSelector: `karpenter.sh/nodepool=${RUN}` });
-  return items;
-}
-
-async function nodes(): Promise<Node[]> {
-  const { items } = await api.list(Kinds.Node, { labelSelector: `karpenter.sh/nodepool=${RUN}` });
-  return items;
-}
+let run: Run;
+const claims = (): Promise<NodeClaim[]> => run.claims();
+const nodes = (): Promise<Node[]> => run.nodes();
 
 /** The app's pods that are not on their way out. */
 async function livePods(): Promise<Pod[]> {
@@ -73,10 +62,7 @@ function hasCondition(claim: NodeClaim, type: string): boolean {
 describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
   beforeAll(async () => {
     api = clusterApi();
-    await installCrds(api);
-    await api.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    await api.create(Kinds.EC2NodeClass, runNodeClass(RUN));
-    await api.create(Kinds.NodePool, runNodePool(RUN));
+    run = await createRun(api, RUN);
     clock = new DisposableClock();
     const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
     const cloud = await createKwokCloudProvider({ api, clock, logger });
@@ -94,19 +80,7 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
 
   afterAll(async () => {
     if (!operator) return;
-    // Let the running operator terminate what it launched, so no finalizer is left behind.
-    await api.delete(Kinds.Deployment, APP, NS).catch(() => undefined);
-    await api.delete(Kinds.NodePool, RUN).catch(() => undefined);
-    for (const claim of await claims()) {
-      await api.delete(Kinds.NodeClaim, claim.metadata.name as string).catch(() => undefined);
-    }
-    await waitFor('the test NodeClaims to be gone', async () => (await claims()).length === 0, 60_000).catch(
-      (err: unknown) => console.warn(String(err)),
-    );
-    operator.stop();
-    clock.dispose();
-    await api.delete(Kinds.EC2NodeClass, RUN).catch(() => undefined);
-    await api.delete(Kinds.Namespace, NS).catch(() => undefined);
+    await tearDownRun(api, run, APP, () => (operator.stop(), clock.dispose()));
   }, 120_000);
 
   it('reads the storage objects volume-aware scheduling needs: claims, volumes, classes and CSINode limits', async () => {

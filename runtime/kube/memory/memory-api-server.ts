@@ -43,6 +43,9 @@ interface Subscriber {
   deliver: (event: WatchEvent<KubeObject>) => void;
 }
 
+/** Told of every stored change, synchronously, as the change is made: invariant checks "after every write". */
+export type WriteListener = (kind: ResourceKind, type: WatchEvent<KubeObject>['type'], obj: KubeObject) => void;
+
 /** Validates an object before it is stored, like an admission webhook or CRD schema; throws InvalidError. */
 export type Admission = (kind: ResourceKind, obj: KubeObject) => void;
 
@@ -63,6 +66,7 @@ export class MemoryApiServer implements KubeApi {
   private readonly clock: Clock;
   private readonly historyLimit: number;
   private readonly admission: Admission[];
+  private readonly writeListeners: WriteListener[] = [];
   private nameSeq = 0;
 
   constructor(opts: MemoryApiServerOptions) {
@@ -333,7 +337,17 @@ export class MemoryApiServer implements KubeApi {
     for (const check of this.admission) check(kind, obj);
   }
 
+  /** Listen to every write; returns a function that stops listening. */
+  onWrite(listener: WriteListener): () => void {
+    this.writeListeners.push(listener);
+    return () => {
+      const i = this.writeListeners.indexOf(listener);
+      if (i >= 0) this.writeListeners.splice(i, 1);
+    };
+  }
+
   private emit(kind: ResourceKind, type: WatchEvent<KubeObject>['type'], obj: KubeObject): void {
+    for (const listener of this.writeListeners) listener(kind, type, obj);
     const event: WatchEvent<KubeObject> = { type, object: clone(obj) };
     const key = kindKey(kind);
     this.history.push({ kindKey: key, rv: this.rv, event });

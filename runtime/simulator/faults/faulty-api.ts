@@ -15,7 +15,7 @@ import type { ResourceKind } from '../../kube/kinds';
 import type { KubeObject } from '../../kube/objects';
 import type { ApiFault, ApiVerb, FaultProfile } from './profile';
 import type { FaultLog } from './fault-log';
-import type { SeededRandom } from './rng';
+import type { Random } from '../prng';
 
 /** A network failure as Node reports it (ETIMEDOUT, ECONNRESET): the informer and controllers retry these. */
 export class NetworkError extends Error {
@@ -28,8 +28,8 @@ export class NetworkError extends Error {
   }
 }
 
-export function pick<F extends string>(rng: SeededRandom, rates: Partial<Record<F, number>>): F | undefined {
-  let roll = rng.next();
+export function pick<F extends string>(rng: Random, rates: Partial<Record<F, number>>): F | undefined {
+  let roll = rng();
   for (const [fault, rate] of Object.entries(rates) as [F, number][]) {
     if (roll < rate) return fault;
     roll -= rate;
@@ -52,12 +52,7 @@ function errorFor(fault: Exclude<ApiFault, 'lostResponse'>, what: string): Error
   }
 }
 
-export function faultyKubeApi(
-  inner: KubeApi,
-  profile: FaultProfile,
-  rng: SeededRandom,
-  log: FaultLog,
-): KubeApi {
+export function faultyKubeApi(inner: KubeApi, profile: FaultProfile, rng: Random, log: FaultLog): KubeApi {
   const kinds = profile.kinds ? new Set(profile.kinds) : undefined;
   async function call<R>(verb: ApiVerb, kind: string, what: string, run: () => Promise<R>): Promise<R> {
     const fault = log.open && (!kinds || kinds.has(kind)) ? pick(rng, profile.api[verb]) : undefined;
@@ -86,7 +81,7 @@ export function faultyKubeApi(
     evict: (n, ns) => call('evict', 'Pod', `evict Pod ${ns}/${n}`, () => inner.evict(n, ns)),
     async watch(kind, opts, onEvent): Promise<WatchHandle> {
       const faulty = !kinds || kinds.has(kind.kind);
-      if (faulty && log.open && rng.next() < profile.watch.gone) {
+      if (faulty && log.open && rng() < profile.watch.gone) {
         log.count('watch.gone');
         throw new GoneError(
           `injected: watch ${kind.kind}: too old resource version: ${opts.resourceVersion}`,
@@ -98,7 +93,7 @@ export function faultyKubeApi(
       ref.handle = await inner.watch(kind, opts, (event) => {
         if (closed) return;
         onEvent(event);
-        if (faulty && log.open && rng.next() < profile.watch.drop) {
+        if (faulty && log.open && rng() < profile.watch.drop) {
           log.count('watch.drop');
           closed = true;
           // Outside the delivery, as a real connection drops between events.

@@ -7,7 +7,7 @@ import { CloudProviderError, InsufficientCapacityError, type CloudProvider } fro
 import type { CloudFault, CloudMethod, FaultProfile } from './profile';
 import type { FaultLog } from './fault-log';
 import { pick } from './faulty-api';
-import type { SeededRandom } from './rng';
+import type { Random } from '../prng';
 
 const ACTION: Record<CloudMethod, string> = {
   create: 'ec2:CreateFleet',
@@ -39,7 +39,7 @@ function errorFor(fault: CloudFault, method: CloudMethod): Error {
 export function faultyCloud(
   inner: CloudProvider,
   profile: FaultProfile,
-  rng: SeededRandom,
+  rng: Random,
   log: FaultLog,
 ): CloudProvider {
   async function call<R>(method: CloudMethod, run: () => Promise<R>): Promise<R> {

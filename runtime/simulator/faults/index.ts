@@ -5,7 +5,7 @@ import { FaultLog } from './fault-log';
 import { faultyCloud } from './faulty-cloud';
 import { faultyKubeApi } from './faulty-api';
 import type { FaultProfile } from './profile';
-import { SeededRandom } from './rng';
+import { forkSeed, mulberry32 } from '../prng';
 
 export * from './profile';
 export { FaultLog } from './fault-log';
@@ -18,11 +18,10 @@ export interface FaultySeams {
 }
 
 export function injectFaults(api: KubeApi, cloud: CloudProvider, profile: FaultProfile): FaultySeams {
-  const rng = new SeededRandom(profile.seed);
   const log = new FaultLog(profile.maxFaults);
   return {
-    api: faultyKubeApi(api, profile, rng.fork(1), log),
-    cloud: faultyCloud(cloud, profile, rng.fork(2), log),
+    api: faultyKubeApi(api, profile, mulberry32(forkSeed(profile.seed, 1)), log),
+    cloud: faultyCloud(cloud, profile, mulberry32(forkSeed(profile.seed, 2)), log),
     log,
   };
 }

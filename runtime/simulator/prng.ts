@@ -1,6 +1,6 @@
 /**
- * A small seeded PRNG (mulberry32) so every benchmark input is reproducible from its seed alone, on any machine
- * and Node version (Math.random cannot be seeded).
+ * A small seeded PRNG (mulberry32) so every simulated fault and benchmark input is reproducible from its seed
+ * alone, on any machine and Node version (Math.random cannot be seeded).
  */
 export type Random = () => number;
 
@@ -13,6 +13,11 @@ export function mulberry32(seed: number): Random {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
+}
+
+/** An independent stream for `salt`: its draws do not shift the parent seed's. */
+export function forkSeed(seed: number, salt: number): number {
+  return (seed ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0;
 }
 
 /** A uniformly drawn element of a non-empty list. */
