@@ -44,7 +44,11 @@ interface Subscriber {
 }
 
 /** Told of every stored change, synchronously, as the change is made: invariant checks "after every write". */
-export type WriteListener = (kind: ResourceKind, type: WatchEvent<KubeObject>['type'], obj: KubeObject) => void;
+export type WriteListener = (
+  kind: ResourceKind,
+  type: WatchEvent<KubeObject>['type'],
+  obj: KubeObject,
+) => void;
 
 /** Validates an object before it is stored, like an admission webhook or CRD schema; throws InvalidError. */
 export type Admission = (kind: ResourceKind, obj: KubeObject) => void;
