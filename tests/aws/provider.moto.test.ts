@@ -226,6 +226,24 @@ describeMoto('AWS cloud provider on moto', () => {
     expect(c5?.offerings.filter((o) => o.capacityType === 'on-demand').every((o) => o.available)).toBe(true);
   }, 60_000);
 
+  it('launches a claim once: a retry after a lost answer gets the same instance back', async () => {
+    const first = await provider.create(claim('general-again', 'on-demand', ['m5.large']));
+    // The controller never heard of it (its status write failed): it asks again, with a new type allowed.
+    const again = await provider.create(claim('general-again', 'on-demand', ['m5.large', 't3a.large']));
+    expect(again.status?.providerID).toBe(first.status?.providerID);
+    expect(again.metadata.labels?.['node.kubernetes.io/instance-type']).toBe('m5.large');
+    expect(again.status?.allocatable).toEqual(first.status?.allocatable);
+    const out = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:karpenter.sh/nodeclaim', Values: ['general-again'] },
+          { Name: 'instance-state-name', Values: ['pending', 'running'] },
+        ],
+      }),
+    );
+    expect(out.Reservations?.flatMap((r) => r.Instances ?? [])).toHaveLength(1);
+  }, 60_000);
+
   it('launches spot with the spot capacity type', async () => {
     const spot = await provider.create(claim('general-spot1', 'spot', ['m5.large', 'c5.large']));
     expect(spot.metadata.labels?.['karpenter.sh/capacity-type']).toBe('spot');

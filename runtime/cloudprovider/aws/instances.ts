@@ -95,6 +95,29 @@ export async function listClusterInstances(ec2: EC2Client, clusterName: string):
   return out;
 }
 
+/**
+ * The live instance launched for a NodeClaim (tagged with its name in this cluster), if any: a launch whose answer
+ * was lost, or whose claim status write failed, is found again instead of bought twice.
+ */
+export async function findClaimInstance(
+  ec2: EC2Client,
+  clusterName: string,
+  nodeClaimName: string,
+): Promise<Instance | undefined> {
+  const out = await awsCall('ec2:DescribeInstances', () =>
+    ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: `tag:${OwnershipTags.cluster(clusterName)}`, Values: ['owned'] },
+          { Name: `tag:${OwnershipTags.nodeClaim}`, Values: [nodeClaimName] },
+          { Name: 'instance-state-name', Values: ['pending', 'running'] },
+        ],
+      }),
+    ),
+  );
+  return out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+}
+
 export async function terminateInstance(ec2: EC2Client, instanceId: string): Promise<void> {
   await awsCall('ec2:TerminateInstances', () =>
     ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })),

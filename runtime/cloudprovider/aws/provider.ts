@@ -25,10 +25,11 @@ import {
 import { amiFamilyOf, amiPerArch } from './amis';
 import type { AwsClients } from './clients';
 import { classifyAwsError, CloudProviderError } from './errors';
-import { launchInstance, type FleetOffering } from './fleet';
+import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
 import { InstanceTypeProvider } from './instance-types';
 import {
   describeInstance,
+  findClaimInstance,
   instanceIdOf,
   instanceToNodeClaim,
   LIVE_STATES,
@@ -293,13 +294,36 @@ export class AwsCloudProvider implements CloudProvider {
       Name: claimName,
     };
     const token = nodeClaim.metadata.uid ?? claimName;
-    const launched = await launchInstance(
-      { ec2: this.clients.ec2, unavailable: this.unavailable },
-      offerings,
-      token,
-      tags,
-    );
-    const it = types.find((t) => t.name === launched.instanceType) as InstanceType;
+    // Idempotent on the claim: a retry after a lost CreateFleet answer or a failed status write gets the instance
+    // that launch made. The client token alone does not cover it: EC2 refuses a reused token whose parameters
+    // changed (an offering marked unavailable since), and remembers tokens only for a while.
+    const found = await findClaimInstance(this.clients.ec2, this.s.clusterName, claimName);
+    const launched: LaunchedInstance = found
+      ? {
+          instanceId: found.InstanceId as string,
+          instanceType: found.InstanceType as string,
+          zone: found.Placement?.AvailabilityZone ?? '',
+          capacityType: found.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+        }
+      : await launchInstance(
+          { ec2: this.clients.ec2, unavailable: this.unavailable },
+          offerings,
+          token,
+          tags,
+        );
+    if (found)
+      this.s.logger.info(
+        { nodeClaim: claimName, instanceId: launched.instanceId },
+        'found the instance already launched for the nodeclaim',
+      );
+    const it =
+      types.find((t) => t.name === launched.instanceType) ??
+      (await this.getInstanceTypes(nodePool)).find((t) => t.name === launched.instanceType);
+    if (!it) {
+      throw new Error(
+        `NodeClaim ${claimName}: its instance ${launched.instanceId} is a ${launched.instanceType}, which NodePool "${poolName}" no longer offers`,
+      );
+    }
     const spec = await this.instanceTypes.spec(launched.instanceType);
     const ami = [...amis.values()].find((a) => it.requirements.get(Labels.arch)?.has(a.arch) ?? true);
     const out = structuredClone(nodeClaim);
