@@ -13,6 +13,20 @@ export default tseslint.config(
     },
   },
   {
+    // The controller runs in the image without Pulumi: only provider/ and sdk/pulumi may use it.
+    files: ['runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@pulumi/*'], message: 'runtime/ must not depend on Pulumi (the image has none)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Plain CommonJS programs a user would write, run by the package test against the installed tarball.
     files: ['tests/package/fixtures/**/*.js'],
     languageOptions: {

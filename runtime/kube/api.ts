@@ -140,6 +140,9 @@ export class InvalidError extends ApiError {
 export function isNotFound(err: unknown): boolean {
   return err instanceof ApiError && err.status === 404;
 }
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 409 && err.reason === 'AlreadyExists';
+}
 export function isConflict(err: unknown): boolean {
   return err instanceof ApiError && err.status === 409 && err.reason === 'Conflict';
 }

@@ -27,6 +27,8 @@ export interface LabStep {
   command: string;
   /** Node count the seed shows in the workshop pool after this step settles. */
   expectedNodes: number;
+  /** The app's replicas once the step is applied. */
+  appReplicas: number;
   run: (sim: Simulation, manifests: LabManifests) => Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export const LAB_STEPS: LabStep[] = [
     command:
       'kubectl apply -f eks/deploy-db-python.yaml && kubectl apply -f eks/karpenter/deploy-app-python.yaml',
     expectedNodes: 1,
+    appReplicas: 1,
     run: async (sim, m) => {
       await sim.apply(m.db);
       await sim.settle({ quietMs: 5_000 });
@@ -92,24 +95,28 @@ export const LAB_STEPS: LabStep[] = [
     name: 'scale-to-9',
     command: 'kubectl scale deploy -n my-cool-app fastapi-deployment --replicas=9',
     expectedNodes: 2,
+    appReplicas: 9,
     run: scaleApp(9),
   },
   {
     name: 'scale-to-1',
     command: 'kubectl scale deploy -n my-cool-app fastapi-deployment --replicas=1',
     expectedNodes: 1,
+    appReplicas: 1,
     run: scaleApp(1),
   },
   {
     name: 'scale-to-9-again',
     command: 'kubectl scale deploy -n my-cool-app fastapi-deployment --replicas=9',
     expectedNodes: 2,
+    appReplicas: 9,
     run: scaleApp(9),
   },
   {
     name: 'scale-to-8',
     command: 'kubectl scale deploy -n my-cool-app fastapi-deployment --replicas=8',
     expectedNodes: 1,
+    appReplicas: 8,
     run: scaleApp(8),
   },
 ];

@@ -115,7 +115,7 @@ export async function findClaimInstance(
       }),
     ),
   );
-  return out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+  return out?.Reservations?.flatMap((r) => r.Instances ?? [])[0];
 }
 
 export async function terminateInstance(ec2: EC2Client, instanceId: string): Promise<void> {

@@ -103,6 +103,8 @@ async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
     ),
   });
   ec2.on(DescribeSpotPriceHistoryCommand).resolves({ SpotPriceHistory: [] });
+  // No instance launched for any claim yet (the launch looks before it buys).
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
   ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateName: 'x' }] });
   const provider = await createAwsCloudProvider({
     api,
@@ -147,6 +149,12 @@ describe('AwsCloudProvider', () => {
     });
     const input = ec2.commandCalls(CreateFleetCommand)[0]?.args[0].input;
     expect(input?.ClientToken).toBe('uid-x1-0');
+    // It first looked for an instance already launched for this claim, by its tag in this cluster.
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters).toEqual([
+      { Name: 'tag:kubernetes.io/cluster/demo', Values: ['owned'] },
+      { Name: 'tag:karpenter.sh/nodeclaim', Values: ['general-x1'] },
+      { Name: 'instance-state-name', Values: ['pending', 'running'] },
+    ]);
     expect(input?.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
     expect(
       input?.LaunchTemplateConfigs?.[0]?.Overrides?.map((o) => `${o.InstanceType}/${o.SubnetId}`).sort(),

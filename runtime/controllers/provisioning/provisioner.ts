@@ -174,6 +174,9 @@ export class Provisioner {
         );
       }
     }
+    // Warnings are remembered only for pods still waiting, so the map does not grow with every pod ever seen.
+    const waiting = new Set(pods.map((p) => p.metadata.uid as string));
+    for (const uid of this.lastWarning.keys()) if (!waiting.has(uid)) this.lastWarning.delete(uid);
     for (const { pod, reasons } of result.unschedulable.values()) {
       const message = `Failed to schedule pod, ${reasons.join('; ')}`;
       if (this.lastWarning.get(pod.metadata.uid as string) === message) continue;
