@@ -3,6 +3,7 @@
  * explanation each kept node gets.
  */
 import { LAUNCHING_PAUSE_MAX_MS } from '../runtime/controllers/disruption/controller';
+import { ApiError } from '../runtime/kube/api';
 import { Kinds } from '../runtime/kube/kinds';
 import { testNodeClaim } from '../runtime/kube/testing';
 import type { NodePool } from '../runtime/kube/objects';
@@ -299,6 +300,26 @@ describe('multi-node consolidation', () => {
 });
 
 describe('termination', () => {
+  it('deletes the pods the API server will not evict because their namespace is being deleted', async () => {
+    const sim = await labCluster({ replicas: 2 });
+    const [node] = workshopNodes(sim);
+    const nodeName = node?.metadata.name as string;
+    // As kube-apiserver answers an eviction (a create) in a namespace being deleted.
+    sim.api.evict = async (name, namespace) => {
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `pods "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+    };
+    const claim = sim.api.peekAll(Kinds.NodeClaim)[0];
+    await sim.api.delete(Kinds.NodeClaim, claim?.metadata.name as string);
+    await sim.clock.advance(60_000);
+    expect(sim.api.peek(Kinds.Node, nodeName)).toBeUndefined();
+    expect(sim.api.peek(Kinds.NodeClaim, claim?.metadata.name as string)).toBeUndefined();
+    sim.stop();
+  });
+
   it('drains through the Eviction API: a PDB holds the drain until it allows it', async () => {
     const sim = await labCluster({ replicas: 1 });
     const [node] = workshopNodes(sim);

@@ -4,8 +4,6 @@
  * bench/results/disruption.json and the disruption section of docs/BENCHMARKS.md.
  * Target (issue 5): 1,000 nodes and 10,000 pods decided in ≤ 1 s; Karpenter caps its passes at 1 and 3 minutes.
  */
-import { mkdirSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DisruptionController } from '../../runtime/controllers/disruption/controller';
@@ -100,7 +98,7 @@ function render(rows: Row[], machine: string): string {
 
 async function main(): Promise<void> {
   // prettier (behind writeFormatted) loads as ESM: only the command needs it, not the tests importing measure().
-  const { replaceDocSection, writeFormatted } = await import('../scheduling/report.js');
+  const { machineSummary, replaceDocSection, writeResults } = await import('../scheduling/report.js');
   const sizes = process.argv.includes('--quick') ? [100] : [100, 500, 1000];
   const rows: Row[] = [];
   for (const n of sizes) {
@@ -108,12 +106,8 @@ async function main(): Promise<void> {
     rows.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
-  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  mkdirSync(path.dirname(RESULTS_PATH), { recursive: true });
-  await writeFormatted(
-    RESULTS_PATH,
-    JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2),
-  );
+  const machine = machineSummary();
+  await writeResults(RESULTS_PATH, machine, rows);
   await replaceDocSection(DOC_PATH, BEGIN, END, `## Disruption\n\n${render(rows, machine)}`);
 }
 

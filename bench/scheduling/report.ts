@@ -3,7 +3,8 @@
  * hand-written prose around it survives) and into the console table. Run on its own to regenerate the docs
  * from the last results: `tsx bench/scheduling/report.ts`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import type { ClassSummary } from './analyse';
@@ -390,6 +391,20 @@ EC2 catalog) measures cost. \`tsx bench/scheduling/report.ts\` regenerates the s
 export async function writeFormatted(filePath: string, text: string): Promise<void> {
   const config = (await resolveConfig(filePath)) ?? {};
   writeFileSync(filePath, await format(text, { ...config, filepath: filePath }));
+}
+
+/** The machine line the generated sections quote: cores, CPU model, memory, Node version. */
+export function machineSummary(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** Write a benchmark's rows with the date and machine to its results file, formatted. */
+export async function writeResults(resultsPath: string, machine: string, rows: unknown[]): Promise<void> {
+  mkdirSync(path.dirname(resultsPath), { recursive: true });
+  await writeFormatted(
+    resultsPath,
+    JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2),
+  );
 }
 
 /** Replace the text between `begin` and `end` in a generated doc (appending the section if absent). */

@@ -4,8 +4,6 @@
  * orphan Nodes and flapping in the hour after. Writes bench/results/soak.json and the soak section of
  * docs/TESTING.md. npm test runs a few seeds of the same profiles (tests/faults.test.ts).
  */
-import { mkdirSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { soakRun, summarize, type SoakSummary } from '../../runtime/lab/soak';
@@ -53,7 +51,7 @@ function render(rows: Row[], machine: string, runs: number): string {
 }
 
 async function main(): Promise<void> {
-  const { replaceDocSection, writeFormatted } = await import('../scheduling/report.js');
+  const { machineSummary, replaceDocSection, writeResults } = await import('../scheduling/report.js');
   const at = process.argv.indexOf('--runs');
   const runs = at > 0 ? Number(process.argv[at + 1]) : 100;
   const rows: Row[] = [];
@@ -73,12 +71,8 @@ async function main(): Promise<void> {
     rows.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
-  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  mkdirSync(path.dirname(RESULTS_PATH), { recursive: true });
-  await writeFormatted(
-    RESULTS_PATH,
-    JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2),
-  );
+  const machine = machineSummary();
+  await writeResults(RESULTS_PATH, machine, rows);
   await replaceDocSection(DOC_PATH, BEGIN, END, `### Soak figures\n\n${render(rows, machine, runs)}`);
   if (rows.some((r) => r.failedSeeds.length > 0)) process.exitCode = 1;
 }

@@ -68,7 +68,10 @@ async function allRunning(namespace: string, labelSelector: string): Promise<boo
   return items.length > 0 && items.every((p) => p.spec.nodeName && p.status?.phase === 'Running');
 }
 
-/** Workshop nodes once the step is over: every app pod running, no claim terminating, unchanged for 20 s. */
+/**
+ * Workshop nodes once the step is over: every app pod running, no claim terminating, unchanged for 60 s (longer
+ * than a disruption poll plus its validation delay, so a pending consolidation is not missed).
+ */
 async function settledWorkshopNodes(replicas: number): Promise<number> {
   let last = '';
   let since = Date.now();
@@ -94,9 +97,9 @@ async function settledWorkshopNodes(replicas: number): Promise<number> {
         last = state;
         since = Date.now();
       }
-      return ready && Date.now() - since >= 20_000 && nodes.items.length;
+      return ready && Date.now() - since >= 60_000 && nodes.items.length;
     },
-    240_000,
+    300_000,
     1000,
   );
 }

@@ -22,6 +22,11 @@ export const DRAIN_RETRY_MS = 5_000;
 /** How often volume detachment is checked once the node is drained. */
 export const VOLUME_RETRY_MS = 2_000;
 
+/** The API server's answer to a create (such as an eviction) in a namespace being deleted. */
+function isNamespaceTerminating(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 403 && /because it is being terminated/.test(err.message);
+}
+
 export class TerminationController {
   readonly queue: WorkQueue;
 
@@ -173,6 +178,12 @@ export class TerminationController {
       } catch (err) {
         if (err instanceof ApiError) podsEvictionRequestsTotal.inc({ code: String(err.status) });
         if (isNotFound(err)) continue;
+        if (isNamespaceTerminating(err)) {
+          // An eviction is a create, refused in a namespace being deleted; the pod goes with it anyway, and no
+          // budget protects a workload whose namespace is gone. Delete it, or the drain would wait forever.
+          await this.opts.api.delete(Kinds.Pod, pod.metadata.name as string, pod.metadata.namespace);
+          continue;
+        }
         if (err instanceof ApiError && (err.status === 429 || err.status === 500)) {
           blocked.push(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${err.message}`);
           continue;
