@@ -4,6 +4,7 @@
  * cloud, simulated clock).
  */
 import type { Clock } from './clock/clock';
+import type { Controller } from './controllers/controller';
 import type { CloudProvider } from './cloudprovider/types';
 import { DisruptionController } from './controllers/disruption/controller';
 import { ExpirationController } from './controllers/expiration/expiration';
@@ -88,38 +89,37 @@ export class Operator {
     });
   }
 
-  async start(): Promise<void> {
-    await this.state.start();
-    this.lifecycle.start();
-    this.termination.start();
-    this.expiration.start();
-    this.garbageCollection.start();
-    this.nodeClassFinalizer?.start();
-    // Only once the caches are synced: a notice for a node not yet in them would be taken as not ours.
-    this.interruption?.start();
-    this.provisioner.start();
-    this.disruption.start();
+  /**
+   * Every controller, in start order: the lifecycle, termination, expiration, garbage collection and node class
+   * controllers first; interruption only once the caches are synced (a notice for a node not yet in them would be
+   * taken as not ours); provisioning and disruption last, so they act on a cluster the others already watch.
+   */
+  get controllers(): Controller[] {
+    return [
+      this.lifecycle,
+      this.termination,
+      this.expiration,
+      this.garbageCollection,
+      ...(this.nodeClassFinalizer ? [this.nodeClassFinalizer] : []),
+      ...(this.interruption ? [this.interruption] : []),
+      this.provisioner,
+      this.disruption,
+    ];
   }
 
+  async start(): Promise<void> {
+    await this.state.start();
+    for (const c of this.controllers) c.start();
+  }
+
+  /** Stop in reverse order, then the caches. */
   stop(): void {
-    this.disruption.stop();
-    this.provisioner.stop();
-    this.termination.stop();
-    this.expiration.stop();
-    this.garbageCollection.stop();
-    this.nodeClassFinalizer?.stop();
-    void this.interruption?.stop();
-    this.lifecycle.stop();
+    for (const c of [...this.controllers].reverse()) void c.stop();
     this.state.stop();
   }
 
   /** Nothing queued or in progress in any controller. */
   get idle(): boolean {
-    return (
-      !this.provisioner.busy &&
-      !this.disruption.busy &&
-      this.lifecycle.queue.depth === 0 &&
-      this.termination.queue.depth === 0
-    );
+    return this.controllers.every((c) => c.idle);
   }
 }

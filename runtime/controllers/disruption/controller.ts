@@ -15,6 +15,7 @@ import {
 } from '../../scheduling/scheduler';
 import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
+import type { Controller } from '../controller';
 import { nodePoolsAllowedDisruptions, voluntaryDisruptionDecisionsTotal } from '../../metrics';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
@@ -54,7 +55,8 @@ export interface DisruptionOptions extends ControllerContext {
   minValuesPolicy?: MinValuesPolicy;
 }
 
-export class DisruptionController {
+export class DisruptionController implements Controller {
+  readonly name = 'disruption';
   private cancel: (() => void) | undefined;
   private acting = false;
   private stopped = false;
@@ -84,6 +86,10 @@ export class DisruptionController {
 
   get busy(): boolean {
     return this.acting;
+  }
+
+  get idle(): boolean {
+    return !this.acting;
   }
 
   /** The provisioner launched a NodeClaim for these pods: does that undo a recent consolidation? */

@@ -7,9 +7,11 @@ import { parseDurationOrNever } from '../../../sdk/api/common';
 import { isNotFound } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import { reconcileQueue, type ControllerContext } from '../context';
+import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
 
-export class ExpirationController {
+export class ExpirationController implements Controller {
+  readonly name = 'expiration';
   readonly queue: WorkQueue;
 
   constructor(private readonly opts: ControllerContext) {
@@ -25,6 +27,10 @@ export class ExpirationController {
 
   stop(): void {
     this.queue.stop();
+  }
+
+  get idle(): boolean {
+    return this.queue.depth === 0;
   }
 
   private async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {

@@ -21,6 +21,7 @@ import {
 } from './messages';
 import type { MessageSource, SourcedMessage } from './source';
 import { SqsMessageSource } from './sqs-poller';
+import type { Controller } from '../controller';
 
 /** Marks an offering unavailable for launches (the cloud provider's insufficient-capacity cache). */
 export type MarkUnavailable = (instanceType: string, zone: string, capacityType: CapacityType) => void;
@@ -63,8 +64,11 @@ export function emptyStats(): InterruptionStats {
   };
 }
 
-export class InterruptionController {
+export class InterruptionController implements Controller {
+  readonly name = 'interruption';
   readonly source: MessageSource;
+  /** Messages being handled now; a long poll waiting for the next does not count as work. */
+  private handling = 0;
   readonly stats: InterruptionStats = emptyStats();
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -98,6 +102,10 @@ export class InterruptionController {
     return loop ?? Promise.resolve();
   }
 
+  get idle(): boolean {
+    return this.handling === 0;
+  }
+
   get running(): boolean {
     return this.loop !== undefined;
   }
@@ -121,7 +129,14 @@ export class InterruptionController {
         await this.pause(pauseMs, signal);
         continue;
       }
-      for (const m of batch) await this.process(m);
+      this.handling += batch.length;
+      for (const m of batch) {
+        try {
+          await this.process(m);
+        } finally {
+          this.handling--;
+        }
+      }
       // A source that answers at once (a mock, an emulator ignoring the long poll) must not starve timers.
       await new Promise((resolve) => setImmediate(resolve));
     }

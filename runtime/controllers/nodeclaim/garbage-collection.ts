@@ -8,6 +8,7 @@ import { Kinds } from '../../kube/kinds';
 import type { NodeClaim } from '../../kube/objects';
 import { hasCondition } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
+import type { Controller } from '../controller';
 import { NodeClaimNotFoundError } from '../../cloudprovider/types';
 
 /** How often the cloud is listed, as upstream. */
@@ -48,9 +49,11 @@ export function findGarbage(cloud: NodeClaim[], claims: NodeClaim[], now: number
   return { leaked, vanished };
 }
 
-export class GarbageCollectionController {
+export class GarbageCollectionController implements Controller {
+  readonly name = 'nodeclaim.garbagecollection';
   private cancel: (() => void) | undefined;
   private stopped = true;
+  private collecting = false;
 
   constructor(private readonly opts: ControllerContext) {}
 
@@ -64,12 +67,20 @@ export class GarbageCollectionController {
     this.cancel?.();
   }
 
+  get idle(): boolean {
+    return !this.collecting;
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.cancel = this.opts.clock.setTimer(GC_INTERVAL_MS, () => {
+      this.collecting = true;
       this.collect()
         .catch((err) => this.opts.logger.error({ err }, 'garbage collection failed'))
-        .finally(() => this.schedule());
+        .finally(() => {
+          this.collecting = false;
+          this.schedule();
+        });
     });
   }
 

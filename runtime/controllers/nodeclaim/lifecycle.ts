@@ -11,6 +11,7 @@ import { Kinds } from '../../kube/kinds';
 import type { Node, NodeClaim } from '../../kube/objects';
 import { hasCondition } from '../../state/cluster-state';
 import { reconcileQueue, type ControllerContext } from '../context';
+import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
 import { nodesCreatedTotal } from '../../metrics';
 import { taintsAfterInitialization } from '../../scheduling/taints';
@@ -22,7 +23,8 @@ export const LAUNCH_RETRY_MS = 10_000;
 
 export type LifecycleOptions = ControllerContext;
 
-export class NodeClaimLifecycle {
+export class NodeClaimLifecycle implements Controller {
+  readonly name = 'nodeclaim.lifecycle';
   readonly queue: WorkQueue;
 
   constructor(private readonly opts: LifecycleOptions) {
@@ -42,6 +44,10 @@ export class NodeClaimLifecycle {
 
   stop(): void {
     this.queue.stop();
+  }
+
+  get idle(): boolean {
+    return this.queue.depth === 0;
   }
 
   private async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {

@@ -8,6 +8,7 @@ import { isNotFound } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import type { EC2NodeClass } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
+import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
 
 /** How often a deleting node class checks whether its NodeClaims are gone. */
@@ -18,7 +19,8 @@ export interface NodeClassFinalizerOptions extends ControllerContext {
   cleanup: (nodeClass: EC2NodeClass) => Promise<void>;
 }
 
-export class NodeClassFinalizer {
+export class NodeClassFinalizer implements Controller {
+  readonly name = 'nodeclass.finalizer';
   readonly queue: WorkQueue;
 
   constructor(private readonly opts: NodeClassFinalizerOptions) {
@@ -34,6 +36,10 @@ export class NodeClassFinalizer {
 
   stop(): void {
     this.queue.stop();
+  }
+
+  get idle(): boolean {
+    return this.queue.depth === 0;
   }
 
   private async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {

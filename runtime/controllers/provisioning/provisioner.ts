@@ -17,6 +17,7 @@ import { isProvisionable } from '../../state/cluster-state';
 import { podKey } from '../../scheduling/pod-requirements';
 import { formatTaint } from '../../scheduling/taints';
 import type { ControllerContext } from '../context';
+import type { Controller } from '../controller';
 import {
   nodeClaimsCreatedTotal,
   PROVISIONED_REASON,
@@ -42,7 +43,8 @@ export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   onLaunched?: (nodeClaim: string, pods: Pod[]) => void;
 }
 
-export class Provisioner {
+export class Provisioner implements Controller {
+  readonly name = 'provisioner';
   private readonly batcher: Batcher;
   private running: Promise<void> | undefined;
   private readonly lastWarning = new Map<string, string>();
@@ -82,6 +84,10 @@ export class Provisioner {
 
   get busy(): boolean {
     return this.batcher.isOpen || this.running !== undefined;
+  }
+
+  get idle(): boolean {
+    return !this.busy;
   }
 
   /**

@@ -11,6 +11,7 @@ import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { Node, NodeClaim, Pod } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
+import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
 import { nodeClaimsTerminatedTotal, nodesTerminatedTotal, podsEvictionRequestsTotal } from '../../metrics';
 import { drainTiers, forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
@@ -27,7 +28,8 @@ function isNamespaceTerminating(err: unknown): boolean {
   return err instanceof ApiError && err.status === 403 && /because it is being terminated/.test(err.message);
 }
 
-export class TerminationController {
+export class TerminationController implements Controller {
+  readonly name = 'termination';
   readonly queue: WorkQueue;
 
   constructor(private readonly opts: TerminationOptions) {
@@ -49,6 +51,10 @@ export class TerminationController {
 
   stop(): void {
     this.queue.stop();
+  }
+
+  get idle(): boolean {
+    return this.queue.depth === 0;
   }
 
   private async onNodeDeleting(node: Node): Promise<void> {
