@@ -84,10 +84,6 @@ export class DisruptionController implements Controller {
     this.cancel?.();
   }
 
-  get busy(): boolean {
-    return this.acting;
-  }
-
   get idle(): boolean {
     return !this.acting;
   }
