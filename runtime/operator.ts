@@ -32,6 +32,8 @@ export interface OperatorSettings {
   batchMaxMs?: number;
   /** Whether scheduling may relax minValues to launch. @default "Strict" */
   minValuesPolicy?: MinValuesPolicy;
+  /** USD/hour added to every node's price in scheduling and consolidation. @default 0 */
+  perNodeCost?: number;
 }
 
 export interface OperatorOptions {
@@ -69,6 +71,7 @@ export class Operator {
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
       ...(opts.settings?.batchMaxMs !== undefined ? { maxMs: opts.settings.batchMaxMs } : {}),
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
+      ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
       // Disruption learns of launches that undo one of its consolidations.
       onLaunched: (nodeClaim, pods) => this.disruption.noteProvisioned(nodeClaim, pods),
     });
@@ -86,6 +89,7 @@ export class Operator {
       ...common,
       provisioningBusy: () => this.provisioner.busy || this.provisioner.hasUndecidedPods(),
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
+      ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
     });
   }
 

@@ -1,4 +1,4 @@
-import { loadSettings, SettingsError } from './settings';
+import { DEFAULT_PER_NODE_COST, loadSettings, SettingsError } from './settings';
 
 const aws = {
   CLUSTER_NAME: 'prod',
@@ -30,7 +30,19 @@ describe('controller settings', () => {
       leaderElectionNamespace: 'kube-system',
       cloudProvider: 'aws',
       minValuesPolicy: 'Strict',
+      perNodeCost: DEFAULT_PER_NODE_COST,
     });
+  });
+
+  it('reads PER_NODE_COST as USD per hour and names the setting when it is not a price', () => {
+    expect(loadSettings({ ...aws, PER_NODE_COST: '0' }).perNodeCost).toBe(0);
+    expect(loadSettings({ ...aws }, { PER_NODE_COST: '0.4' }).perNodeCost).toBe(0.4);
+    expect(() => loadSettings({ ...aws, PER_NODE_COST: '-1' })).toThrow(
+      /PER_NODE_COST="-1" is invalid: expected a number of USD/,
+    );
+    expect(() => loadSettings({ ...aws, PER_NODE_COST: 'cheap' })).toThrow(
+      /PER_NODE_COST="cheap" is invalid/,
+    );
   });
 
   it('parses durations, feature gates, booleans and ports', () => {

@@ -46,7 +46,17 @@ export interface Settings {
    * with fewer instance types and annotates the NodeClaim. @default "Strict"
    */
   minValuesPolicy: (typeof MIN_VALUES_POLICIES)[number];
+  /**
+   * PER_NODE_COST: USD per hour added to the price of every node the scheduler and consolidation compare, for what
+   * a node costs beyond its instance and volumes: per-host agent licences, its IPv4 address, the control-plane
+   * and API work every node brings, the pods each one can hold. Higher packs fewer, larger nodes.
+   * @default 0.15
+   */
+  perNodeCost: number;
 }
+
+/** See Settings.perNodeCost. */
+export const DEFAULT_PER_NODE_COST = 0.15;
 
 /** One setting: its environment variable, its flag, and how to read and check it. */
 interface SettingSpec {
@@ -207,6 +217,13 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: z.enum(MIN_VALUES_POLICIES),
     expected: `one of ${MIN_VALUES_POLICIES.join(', ')}`,
   },
+  perNodeCost: {
+    env: 'PER_NODE_COST',
+    flag: 'per-node-cost',
+    description: `USD/hour each node costs beyond its instance and volumes, in every price compared (default ${DEFAULT_PER_NODE_COST})`,
+    schema: z.coerce.number().min(0).max(100),
+    expected: 'a number of USD per hour from 0 to 100, e.g. 0.15',
+  },
 };
 
 const DEFAULTS = {
@@ -219,6 +236,7 @@ const DEFAULTS = {
   leaderElect: true,
   cloudProvider: 'aws',
   minValuesPolicy: 'Strict',
+  perNodeCost: DEFAULT_PER_NODE_COST,
 } satisfies Partial<Settings>;
 
 export class SettingsError extends Error {

@@ -77,6 +77,11 @@ export interface CloudProvider {
   /** Instance types a NodePool may launch, with allocatable computed for its node class. */
   getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]>;
   isDrifted(nodeClaim: NodeClaim): Promise<DriftReason>;
+  /**
+   * USD per hour every node of this NodePool costs besides its instance: the EBS volumes its node class gives
+   * it. The scheduler adds it to each offering's price, so fewer, larger nodes win when they save volumes.
+   */
+  nodeOverheadPrice(nodePool: NodePool): Promise<number>;
 }
 
 /** The cheapest available offering that satisfies the requirements, if any. */

@@ -3,7 +3,7 @@ import { InvalidError } from '../kube/api';
 import { Kinds } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
 import type { Event, Node, Pod } from '../kube/objects';
-import { EventRecorder, type RecordedEvent } from './recorder';
+import { DEDUPE_MS, EventRecorder, TokenBucket, type RecordedEvent } from './recorder';
 
 const T0 = Date.UTC(2026, 0, 1);
 let clock: SimClock;
@@ -81,16 +81,17 @@ describe('EventRecorder', () => {
     });
   });
 
-  it('counts a repeat of the same event by patching count and lastTimestamp', async () => {
+  it('drops a repeat inside the dedupe window and counts one after it by patching count and lastTimestamp', async () => {
     const node = await createNode();
     recorder.normal(node, 'DisruptionBlocked', 'pdb prevents disruption');
     await flushAsync();
     const name = events()[0]?.metadata.name;
 
-    await clock.advance(30_000);
+    await clock.advance(60_000);
     recorder.normal(node, 'DisruptionBlocked', 'pdb prevents disruption');
     await flushAsync();
-    await clock.advance(30_000);
+    expect(events()[0]?.count).toBe(1);
+    await clock.advance(DEDUPE_MS);
     recorder.normal(node, 'DisruptionBlocked', 'pdb prevents disruption');
     await flushAsync();
 
@@ -98,10 +99,38 @@ describe('EventRecorder', () => {
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({
       metadata: { name },
-      count: 3,
+      count: 2,
       firstTimestamp: '2026-01-01T00:00:00.000Z',
-      lastTimestamp: '2026-01-01T00:01:00.000Z',
+      lastTimestamp: '2026-01-01T00:03:00.000Z',
     });
+  });
+
+  it('dedupes on the values the caller names, whatever the message, for the window it gives', async () => {
+    const node = await createNode();
+    recorder.normal(node, 'DisruptionBlocked', 'reason one', { dedupe: ['node-a'], dedupeMs: 10_000 });
+    recorder.normal(node, 'DisruptionBlocked', 'reason two', { dedupe: ['node-a'], dedupeMs: 10_000 });
+    await flushAsync();
+    expect(events().map((e) => e.message)).toEqual(['reason one']);
+    await clock.advance(10_000);
+    recorder.normal(node, 'DisruptionBlocked', 'reason three', { dedupe: ['node-a'], dedupeMs: 10_000 });
+    await flushAsync();
+    expect(events().map((e) => `${e.message}/${e.count}`)).toEqual(['reason one/2']);
+  });
+
+  it('writes no more than a rate limit lets through, and refills it with time', async () => {
+    const limit = new TokenBucket(5, 10);
+    for (let i = 0; i < 30; i++) {
+      const pod = await createPod(`p${i}`);
+      recorder.normal(pod, 'Nominated', 'Pod should schedule on: nodeclaim/x', { rateLimit: limit });
+    }
+    await flushAsync();
+    expect(events()).toHaveLength(10);
+    await clock.advance(1_000);
+    for (let i = 30; i < 40; i++) {
+      recorder.normal(await createPod(`p${i}`), 'Nominated', 'again', { rateLimit: limit });
+    }
+    await flushAsync();
+    expect(events()).toHaveLength(15);
   });
 
   it('keeps separate Events for different reasons, messages and objects', async () => {
@@ -119,7 +148,7 @@ describe('EventRecorder', () => {
     expect(summary).toEqual(['a/R1/m1/1', 'a/R1/m2/1', 'a/R2/m1/1', 'b/R1/m1/1']);
   });
 
-  it('counts repeats recorded before the first Event has been created', async () => {
+  it('writes one Event for repeats recorded before the first has been created', async () => {
     const node = await createNode();
     recorder.normal(node, 'Evicted', 'Evicted pod');
     recorder.normal(node, 'Evicted', 'Evicted pod');
@@ -128,7 +157,7 @@ describe('EventRecorder', () => {
 
     const all = events();
     expect(all).toHaveLength(1);
-    expect(all[0]?.count).toBe(3);
+    expect(all[0]?.count).toBe(1);
   });
 
   it('creates the Event afresh once the earlier one is gone (expired)', async () => {

@@ -1,6 +1,9 @@
 /**
  * Kubernetes Events for the decisions the controller makes, so `kubectl describe` on a pod, node or NodeClaim
- * explains what happened. Repeats of the same event bump its count instead of creating new objects.
+ * explains what happened. As upstream, the same event is written at most once per dedupe window (2 minutes unless
+ * the caller says otherwise); a repeat after the window bumps the Event's count instead of creating a new object,
+ * and a rate limit (pod nominations: 5/s, burst 10) keeps a burst of thousands of pods from costing thousands of
+ * writes. Listeners (the lab) still see every event.
  */
 import type { Clock } from '../clock/clock';
 import { toIso } from '../clock/clock';
@@ -23,7 +26,47 @@ interface SeenEvent {
   name?: string;
   namespace: string;
   count: number;
+  /** When it was last written (created or its count bumped). */
   last: number;
+}
+
+/** Upstream's default dedupe window. */
+export const DEDUPE_MS = 2 * 60_000;
+/** Entries older than this are forgotten: the API server drops Events after an hour anyway. */
+const FORGET_MS = 60 * 60_000;
+
+/** A token bucket: `perSecond` refill, `burst` capacity (client-go's flowcontrol shape). */
+export class TokenBucket {
+  private tokens: number;
+  private at: number | undefined;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  tryAccept(now: number): boolean {
+    if (this.at !== undefined) {
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    }
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export interface RecordOptions {
+  /**
+   * What makes two events the same for deduping, besides the reason. @default the object and the message
+   */
+  dedupe?: string[];
+  /** @default DEDUPE_MS */
+  dedupeMs?: number;
+  /** Shared by every event it is passed with; an event it refuses is not written. */
+  rateLimit?: TokenBucket;
 }
 
 export class EventRecorder {
@@ -41,15 +84,21 @@ export class EventRecorder {
     this.listeners.push(listener);
   }
 
-  normal(obj: KubeObject, reason: string, message: string): void {
-    this.record(obj, 'Normal', reason, message);
+  normal(obj: KubeObject, reason: string, message: string, opts?: RecordOptions): void {
+    this.record(obj, 'Normal', reason, message, opts);
   }
 
-  warning(obj: KubeObject, reason: string, message: string): void {
-    this.record(obj, 'Warning', reason, message);
+  warning(obj: KubeObject, reason: string, message: string, opts?: RecordOptions): void {
+    this.record(obj, 'Warning', reason, message, opts);
   }
 
-  private record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  private record(
+    obj: KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    opts: RecordOptions = {},
+  ): void {
     const now = this.clock.now();
     const e: RecordedEvent = {
       time: now,
@@ -62,14 +111,13 @@ export class EventRecorder {
     };
     for (const l of this.listeners) l(e);
     const namespace = obj.metadata.namespace ?? 'default';
-    const key = `${obj.kind}/${namespace}/${obj.metadata.name}/${reason}/${message}`;
+    const identity = opts.dedupe ?? [obj.kind, namespace, obj.metadata.name as string, message];
+    const key = JSON.stringify([reason, ...identity]);
+    this.forgetOld(now);
     const prior = this.seen.get(key);
-    if (prior && prior.name === undefined) {
-      // Still being created: count the repeat; create() writes the count once the Event exists.
-      prior.count++;
-      prior.last = now;
-      return;
-    }
+    if (prior && (prior.name === undefined || now - prior.last < (opts.dedupeMs ?? DEDUPE_MS))) return;
+    if (opts.rateLimit && !opts.rateLimit.tryAccept(now)) return;
+    if (prior) prior.last = now;
     const write = prior
       ? this.api
           .patch(
@@ -126,14 +174,16 @@ export class EventRecorder {
       throw err;
     }
     entry.name = created.metadata.name as string;
-    if (entry.count > 1) {
-      await this.api.patch(
-        Kinds.Event,
-        entry.name,
-        { count: entry.count, lastTimestamp: toIso(entry.last) },
-        namespace,
-      );
-    }
     return created;
+  }
+
+  private lastSweep = 0;
+
+  /** Drop what no window can still cover, so the map does not grow with every pod ever nominated. */
+  private forgetOld(now: number): void {
+    if (now - this.lastSweep < DEDUPE_MS) return;
+    this.lastSweep = now;
+    for (const [key, e] of this.seen)
+      if (e.name !== undefined && now - e.last > FORGET_MS) this.seen.delete(key);
   }
 }

@@ -38,6 +38,9 @@ class FakeCloud implements CloudProvider {
   isDrifted() {
     return Promise.resolve(undefined);
   }
+  nodeOverheadPrice() {
+    return Promise.resolve(0);
+  }
   markUnavailable(it: string): void {
     this.marked.push(it);
   }

@@ -155,3 +155,11 @@ export const buildInfo = new Gauge({
   labelNames: ['version', 'nodeversion'] as const,
   registers,
 });
+
+/** Upstream's client request counter (client-go's result metric), so API-load dashboards carry over. */
+export const clientGoRequestTotal = new Counter({
+  name: 'client_go_request_total',
+  help: 'Number of HTTP requests, partitioned by status code and method.',
+  labelNames: ['code', 'method'] as const,
+  registers,
+});

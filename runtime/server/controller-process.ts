@@ -160,6 +160,7 @@ export class ControllerProcess {
         batchIdleMs: settings.batchIdleMs,
         batchMaxMs: settings.batchMaxMs,
         minValuesPolicy: settings.minValuesPolicy,
+        perNodeCost: settings.perNodeCost,
       },
       ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
     });

@@ -3,6 +3,7 @@
  * kubelets and workload controllers, and the real Operator, all on one simulated clock. `settle()` advances time
  * until the cluster is quiet, so scenarios that take minutes of cluster time finish in a fraction of a second.
  */
+import { DEFAULT_PER_NODE_COST } from '../settings';
 import { Labels } from '../../sdk/api/well-known';
 import { SimClock, flushAsync } from '../clock/sim-clock';
 import {
@@ -96,7 +97,8 @@ export class Simulation {
       cloud: seams?.cloud ?? this.cloud,
       clock: this.clock,
       logger: this.logger,
-      ...(opts.settings ? { settings: opts.settings } : {}),
+      // Priced as the controller prices nodes unless a test says otherwise.
+      settings: { perNodeCost: DEFAULT_PER_NODE_COST, ...opts.settings },
       // The simulated cloud sends spot interruptions the way the SQS queue would.
       interruption: {
         source: this.cloud.interruptions,

@@ -1,7 +1,8 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { aliasParameterName, amiFamilyOf, amiPerArch, resolveAmis } from './amis';
+import { aliasParameterName, amiPerArch, resolveAmis } from './amis';
+import { amiFamilyOf } from './block-devices';
 import { awsError, testNodeClass } from './testing';
 
 describe('aliasParameterName', () => {

@@ -50,13 +50,6 @@ export function aliasParameterName(family: AmiFamily, version: string, k8s: stri
   }
 }
 
-/** The AMI family the node class boots: its alias's, else spec.amiFamily. */
-export function amiFamilyOf(nodeClass: EC2NodeClass): AmiFamily {
-  const alias = nodeClass.spec.amiSelectorTerms.find((t) => t.alias)?.alias;
-  const family = alias ? AmiAliasFamilies[parseAmiAlias(alias)?.family ?? ''] : undefined;
-  return family ?? nodeClass.spec.amiFamily ?? 'Custom';
-}
-
 async function getParameter(ssm: SSMClient, name: string): Promise<string | undefined> {
   try {
     const out = await ssm.send(new GetParameterCommand({ Name: name }));

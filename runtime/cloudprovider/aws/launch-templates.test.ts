@@ -5,9 +5,9 @@ import {
   launchTemplateData,
   launchTemplateName,
   LaunchTemplateProvider,
-  volumeSizeGiB,
   type LaunchTemplateOptions,
 } from './launch-templates';
+import { volumeSizeGiB } from './block-devices';
 import { awsError, ManualClock } from './testing';
 
 const base: LaunchTemplateOptions = {

@@ -13,14 +13,13 @@ import {
 import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
-import { parseQuantity } from '../../scheduling/resources';
+import { defaultBlockDeviceMappings, volumeSizeGiB, type BlockDeviceMappings } from './block-devices';
 import { awsErrorCode, classifyAwsError } from './errors';
 import { TtlCache } from './ttl-cache';
 
 export const LAUNCH_TEMPLATE_TTL_MS = 60_000;
 export const LAUNCH_TEMPLATE_PREFIX = 'karpenter.k8s.aws/';
 
-type BlockDeviceMappings = NonNullable<EC2NodeClassSpec['blockDeviceMappings']>;
 type MetadataOptions = EC2NodeClassSpec['metadataOptions'];
 
 export interface LaunchTemplateOptions {
@@ -40,27 +39,6 @@ export interface LaunchTemplateOptions {
   associatePublicIPAddress?: boolean;
   /** The node class's tags, on the template (instances get them through CreateFleet). */
   tags?: Record<string, string>;
-}
-
-/** The root volumes each family boots with when the node class sets none. */
-export function defaultBlockDeviceMappings(family: AmiFamily): BlockDeviceMappings {
-  const gp3 = (volumeSize: string) => ({
-    volumeSize,
-    volumeType: 'gp3' as const,
-    encrypted: true,
-    deleteOnTermination: true,
-  });
-  if (family === 'Bottlerocket')
-    return [
-      { deviceName: '/dev/xvda', ebs: gp3('4Gi') },
-      { deviceName: '/dev/xvdb', rootVolume: true, ebs: gp3('20Gi') },
-    ];
-  return [{ deviceName: '/dev/xvda', rootVolume: true, ebs: gp3('20Gi') }];
-}
-
-/** "100Gi" / "1Ti" / "100G" → whole GiB, as EBS takes them. */
-export function volumeSizeGiB(size: string): number {
-  return Math.ceil(parseQuantity(size) / 2 ** 30);
 }
 
 export function blockDeviceMappingsRequest(

@@ -22,7 +22,9 @@ import {
   type DriftReason,
   type InstanceType,
 } from '../types';
-import { amiFamilyOf, amiPerArch } from './amis';
+import { amiPerArch } from './amis';
+import { amiFamilyOf } from './block-devices';
+import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
 import { classifyAwsError, CloudProviderError } from './errors';
 import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
@@ -153,6 +155,11 @@ export class AwsCloudProvider implements CloudProvider {
       { clusterName: this.s.clusterName, region: this.s.region },
       nodeClass,
     );
+  }
+
+  async nodeOverheadPrice(nodePool: NodePool): Promise<number> {
+    const nodeClass = await this.nodeClassOf(nodePool);
+    return nodeClass ? nodeClassVolumesHourlyPrice(nodeClass) : 0;
   }
 
   async getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]> {

@@ -12,6 +12,7 @@ import type { Node, NodeClaim, NodePool } from '../../kube/objects';
 import type { Logger } from '../../logging';
 import { Requirements } from '../../scheduling/requirements';
 import { fromResourceList } from '../../scheduling/resources';
+import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { defaultCatalog, toInstanceType, type Catalog } from '../simulated/catalog';
 import {
   InsufficientCapacityError,
@@ -61,6 +62,14 @@ export class KwokCloudProvider implements CloudProvider {
       this.instanceTypeCache.set(key, types);
     }
     return types;
+  }
+
+  async nodeOverheadPrice(nodePool: NodePool): Promise<number> {
+    const nodeClass = await this.opts.api.get(
+      Kinds.EC2NodeClass,
+      nodePool.spec.template.spec.nodeClassRef.name,
+    );
+    return nodeClass ? nodeClassVolumesHourlyPrice(nodeClass) : 0;
   }
 
   async create(nodeClaim: NodeClaim): Promise<NodeClaim> {

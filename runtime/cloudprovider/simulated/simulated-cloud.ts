@@ -22,6 +22,7 @@ import {
   type InstanceType,
   type Offering,
 } from '../types';
+import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { defaultCatalog, specLabels, toInstanceType, type Catalog } from './catalog';
 
 export interface SimulatedInstance {
@@ -131,6 +132,11 @@ export class SimulatedCloud implements CloudProvider {
 
   allInstances(): SimulatedInstance[] {
     return [...this.instances.values()];
+  }
+
+  async nodeOverheadPrice(nodePool: NodePool): Promise<number> {
+    const nodeClass = await this.nodeClassFor(nodePool);
+    return nodeClass ? nodeClassVolumesHourlyPrice(nodeClass) : 0;
   }
 
   async getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]> {

@@ -53,7 +53,11 @@ export interface DisruptionOptions extends ControllerContext {
   consolidation?: ConsolidationOptions;
   /** As for provisioning, so replacements are planned the way a launch would be. @default "Strict" */
   minValuesPolicy?: MinValuesPolicy;
+  /** As for provisioning: USD/hour added to every node's price. @default 0 */
+  perNodeCost?: number;
 }
+
+const PAUSED_PREFIX = 'disruption paused: ';
 
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
@@ -156,13 +160,13 @@ export class DisruptionController implements Controller {
     const blocked = this.blockedGlobally(stateNodes, now);
     if (blocked) {
       const paused = new Map<string, string>();
-      for (const n of stateNodes) if (n.managed) paused.set(n.name, `disruption paused: ${blocked}`);
+      for (const n of stateNodes) if (n.managed) paused.set(n.name, `${PAUSED_PREFIX}${blocked}`);
       this.publishExplanations(paused, stateNodes);
       return undefined;
     }
     const nodePools = new Map(state.nodePools.list().map((np) => [np.metadata.name as string, np]));
     // One read of the instance types serves both pricing the candidates and simulating their consolidation.
-    const pools = await schedulingNodePools(state, this.opts.cloud);
+    const pools = await schedulingNodePools(state, this.opts.cloud, this.opts.perNodeCost);
     const ctx = {
       now,
       nodePools,
@@ -229,6 +233,9 @@ export class DisruptionController implements Controller {
       const reason = next.get(n.name);
       // Losing the turn to another node blocks nothing: an Event for it would only add noise.
       if (reason === undefined || reason === ANOTHER_FIRST || !n.node) continue;
+      // A pause of all disruption is not about this node (explain still shows it), and the pause comes and goes
+      // with every provisioning round: an Event per node for it is a write per node per round.
+      if (reason.startsWith(PAUSED_PREFIX)) continue;
       if (reason === this.explanations.get(n.name)) continue;
       this.opts.recorder.normal(n.node, 'DisruptionBlocked', `Not disrupted: ${reason}`);
     }

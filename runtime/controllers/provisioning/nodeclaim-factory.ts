@@ -11,6 +11,7 @@ import { driftAnnotations } from '../disruption/drift';
 import type { Requirements } from '../../scheduling/requirements';
 import { toResourceList } from '../../scheduling/resources';
 import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
+import { withNodePrice } from '../../scheduling/node-price';
 import type { ClusterState } from '../../state/cluster-state';
 
 /** Upper bound of instance types passed to the cloud per NodeClaim (the CreateFleet override limit). */
@@ -85,10 +86,14 @@ export function nodeClaimFor(
   };
 }
 
-/** Every live NodePool with its instance types, DaemonSet overhead and remaining limits. */
+/**
+ * Every live NodePool with its instance types, DaemonSet overhead and remaining limits. The types' offering prices
+ * are per node: the instance, the volumes its node class gives it, and `perNodeCost` (see withNodePrice).
+ */
 export async function schedulingNodePools(
   state: ClusterState,
   cloud: CloudProvider,
+  perNodeCost = 0,
 ): Promise<SchedulingNodePool[]> {
   const out: SchedulingNodePool[] = [];
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
@@ -96,7 +101,10 @@ export async function schedulingNodePools(
     const remaining = remainingLimits(nodePool, usage.usage, usage.nodes);
     out.push({
       nodePool,
-      instanceTypes: await cloud.getInstanceTypes(nodePool),
+      instanceTypes: withNodePrice(
+        await cloud.getInstanceTypes(nodePool),
+        (await cloud.nodeOverheadPrice(nodePool)) + perNodeCost,
+      ),
       daemonOverhead: state.daemonOverhead(nodePool),
       ...(remaining ? { remaining } : {}),
     });

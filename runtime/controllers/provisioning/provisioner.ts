@@ -3,6 +3,8 @@
  * against existing nodes, in-flight NodeClaims and the NodePools, nominate pods to nodes that will take them, and
  * create NodeClaims for the rest. Pods that fit nowhere get a Warning event saying why, per NodePool.
  */
+import { TokenBucket } from '../../events/recorder';
+import { forEachLimited } from '../parallel';
 import { Labels } from '../../../sdk/api/well-known';
 import type { Pod } from '../../kube/objects';
 import type { Resources } from '../../scheduling/resources';
@@ -30,6 +32,8 @@ import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
 export const NOMINATION_WINDOW_MS = 20_000;
+/** NodeClaims one round creates at once. */
+export const CREATE_CONCURRENCY = 10;
 /** How soon a round skipped for an unsynced cache is tried again. */
 export const SYNC_RETRY_MS = 1_000;
 /** Backoff after a failed round: doubling from the first, capped (controller-runtime's shape). */
@@ -39,6 +43,8 @@ export const FAILED_ROUND_RETRY_MAX_MS = 60_000;
 export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   /** Whether a requirement's minValues may be relaxed to launch at all. @default "Strict" */
   minValuesPolicy?: MinValuesPolicy;
+  /** USD/hour added to every node's price (Settings.perNodeCost). @default 0 */
+  perNodeCost?: number;
   /** Told of every NodeClaim created and the pods planned onto it. */
   onLaunched?: (nodeClaim: string, pods: Pod[]) => void;
 }
@@ -52,6 +58,8 @@ export class Provisioner implements Controller {
   private cancelFailureRetry: (() => void) | undefined;
   /** Rounds failed in a row: the backoff's exponent. */
   private failures = 0;
+  /** Nominated events: 5 a second, bursts of 10, as upstream, so a scale-out is not one write per pod. */
+  private readonly nominations = new TokenBucket(5, 10);
   /** The last scheduling result, for explanations and tests. */
   lastResult: SchedulingResult | undefined;
 
@@ -134,7 +142,7 @@ export class Provisioner implements Controller {
       this.cancelSyncRetry = this.opts.clock.setTimer(SYNC_RETRY_MS, () => this.trigger());
       return undefined;
     }
-    const nodePools = await schedulingNodePools(state, cloud);
+    const nodePools = await schedulingNodePools(state, cloud, this.opts.perNodeCost);
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
     const volumes = await loadVolumeContext(this.opts.api, pods, warnWithoutVolumes(logger));
     const endTimer = schedulingDurationSeconds.startTimer({ controller: 'provisioner' });
@@ -154,9 +162,12 @@ export class Provisioner implements Controller {
     for (const [nodeName, placed] of result.existing) {
       state.nominate(nodeName, until);
       for (const pod of placed)
-        this.opts.recorder.normal(pod, 'Nominated', `Pod should schedule on: ${nodeName}`);
+        this.opts.recorder.normal(pod, 'Nominated', `Pod should schedule on: ${nodeName}`, {
+          rateLimit: this.nominations,
+        });
     }
-    for (const plan of result.newNodeClaims) {
+    // Created a few at a time: every claim that was created is observed before a failure fails the round.
+    await forEachLimited(result.newNodeClaims, CREATE_CONCURRENCY, async (plan) => {
       const created = await createNodeClaim(this.opts, plan);
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
       state.nodeClaims.observe(created);
@@ -177,9 +188,10 @@ export class Provisioner implements Controller {
           pod,
           'Nominated',
           `Pod should schedule on: nodeclaim/${created.metadata.name}`,
+          { rateLimit: this.nominations },
         );
       }
-    }
+    });
     // Warnings are remembered only for pods still waiting, so the map does not grow with every pod ever seen.
     const waiting = new Set(pods.map((p) => p.metadata.uid as string));
     for (const uid of this.lastWarning.keys()) if (!waiting.has(uid)) this.lastWarning.delete(uid);

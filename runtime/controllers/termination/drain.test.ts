@@ -1,6 +1,6 @@
 import type { NodeClaim, Pod } from '../../kube/objects';
 import { testNodeClaim } from '../../kube/testing';
-import { forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
+import { drainTiers, forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
 
 function pod(name: string, grace?: number, extra: Partial<Pod['metadata']> = {}): Pod {
   return {
@@ -61,5 +61,27 @@ describe('forcedDeletions', () => {
     expect(nextForcedDeletionInMs(pods, deadline, deadline - 200_000)).toBe(80_000);
     expect(nextForcedDeletionInMs(pods, deadline, deadline - 30_000)).toBe(30_000);
     expect(nextForcedDeletionInMs(pods, deadline, deadline)).toBeUndefined();
+  });
+});
+
+describe('drainTiers', () => {
+  const ds = { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'u' }] };
+  const withTolerations = (p: Pod, tolerations: NonNullable<Pod['spec']['tolerations']>): Pod => ({
+    ...p,
+    spec: { ...p.spec, tolerations },
+  });
+
+  it('orders workloads before DaemonSet pods and leaves out pods that tolerate the disrupted taint', () => {
+    const web = pod('web');
+    const agent = pod('agent', undefined, ds);
+    const everywhere = withTolerations(pod('cni', undefined, ds), [{ operator: 'Exists' }]);
+    const disruptedOnly = withTolerations(pod('stays'), [
+      { key: 'karpenter.sh/disrupted', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    const otherTaint = withTolerations(pod('goes'), [{ key: 'dedicated', operator: 'Exists' }]);
+    expect(drainTiers([agent, everywhere, web, disruptedOnly, otherTaint])).toEqual([
+      [web, otherTaint],
+      [agent],
+    ]);
   });
 });

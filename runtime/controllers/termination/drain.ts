@@ -1,10 +1,14 @@
 /**
  * Which pods a drain evicts, and in which order: non-critical workloads first, then non-critical DaemonSet pods,
- * then critical workloads, then critical DaemonSet pods, so system services outlive the pods that use them.
+ * then critical workloads, then critical DaemonSet pods, so system services outlive the pods that use them. A pod
+ * that tolerates the karpenter.sh/disrupted taint is not drained, as upstream: evicted, it would be recreated on the
+ * same node at once (a DaemonSet pod tolerating everything) and the drain would never end.
  */
 import { parseDuration } from '../../../sdk/api/common';
 import type { NodeClaim, Pod } from '../../kube/objects';
+import { Taints } from '../../../sdk/api/well-known';
 import { isDaemonSetPod } from '../../scheduling/pod-requirements';
+import { tolerates } from '../../scheduling/taints';
 import { isTerminalPod } from '../../state/cluster-state';
 
 const CRITICAL_PRIORITY_CLASSES = new Set(['system-cluster-critical', 'system-node-critical']);
@@ -18,11 +22,16 @@ export function isMirrorPod(pod: Pod): boolean {
   return pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined;
 }
 
+/** The pod would come straight back to a node being drained. */
+export function toleratesDisruption(pod: Pod): boolean {
+  return (pod.spec.tolerations ?? []).some((t) => tolerates(t, Taints.disrupted));
+}
+
 /** Pods still to evict, grouped in drain order; empty groups are omitted. */
 export function drainTiers(pods: Pod[]): Pod[][] {
   const tiers: Pod[][] = [[], [], [], []];
   for (const pod of pods) {
-    if (isTerminalPod(pod) || isMirrorPod(pod)) continue;
+    if (isTerminalPod(pod) || isMirrorPod(pod) || toleratesDisruption(pod)) continue;
     const tier = (isCriticalPod(pod) ? 2 : 0) + (isDaemonSetPod(pod) ? 1 : 0);
     (tiers[tier] as Pod[]).push(pod);
   }

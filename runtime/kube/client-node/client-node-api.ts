@@ -26,6 +26,7 @@ import type {
   WatchHandle,
   WatchOptions,
 } from '../api';
+import { clientGoRequestTotal } from '../../metrics/metrics';
 import { apiVersionOf } from '../kinds';
 import type { ResourceKind } from '../kinds';
 import type { KubeObject } from '../objects';
@@ -214,7 +215,13 @@ export class ClientNodeApi implements KubeApi {
     };
 
     const query = { resourceVersion: opts.resourceVersion, allowWatchBookmarks: true };
-    const controller = await new Watch(this.kc).watch(path, query, onLine, onDone);
+    const controller = await new Watch(this.kc).watch(path, query, onLine, onDone).then(
+      (c) => (this.count('GET', startError === undefined ? '200' : '<error>'), c),
+      (err: unknown) => {
+        this.count('GET', '<error>');
+        throw err;
+      },
+    );
     conn.controller = controller;
     established = true;
     if (startError !== undefined) {
@@ -256,6 +263,10 @@ export class ClientNodeApi implements KubeApi {
     return minorVersion((await this.request('GET', '/version')) as { major?: string; minor?: string });
   }
 
+  private count(method: string, code: string): void {
+    clientGoRequestTotal.inc({ code, method });
+  }
+
   private async request(method: string, path: string, opts: RequestOptions = {}): Promise<unknown> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
@@ -274,7 +285,11 @@ export class ClientNodeApi implements KubeApi {
       body = JSON.stringify(opts.body);
       headers.set('Content-Type', opts.contentType ?? 'application/json');
     }
-    const res = await fetch(url.toString(), { ...init, method, headers, body });
+    const res = await fetch(url.toString(), { ...init, method, headers, body }).catch((err: unknown) => {
+      this.count(method, '<error>');
+      throw err;
+    });
+    this.count(method, String(res.status));
     const text = await res.text();
     const parsed = parseJson(text);
     if (!res.ok) {

@@ -57,5 +57,6 @@ export function faultyCloud(
     list: () => call('list', () => inner.list()),
     getInstanceTypes: (pool) => call('getInstanceTypes', () => inner.getInstanceTypes(pool)),
     isDrifted: (claim) => inner.isDrifted(claim),
+    nodeOverheadPrice: (pool) => inner.nodeOverheadPrice(pool),
   };
 }

@@ -1,0 +1,143 @@
+/**
+ * The two controllers the e2e bench runs, each as its users run it outside a cluster: this project's built bundle
+ * (`node dist/image/karpenter-ts.js controller`, as the image does) with CLOUD_PROVIDER=kwok, and upstream
+ * Karpenter's kwok binary with its own CRDs, a KWOKNodeClass and the same catalog through INSTANCE_TYPES_FILE_PATH.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import yaml from 'js-yaml';
+import type { KubeObject } from '../../runtime/kube/objects';
+import { upstreamInstanceTypes } from './catalog';
+import { ec2NodeClass, kwokNodeClass, nodePool } from './workload';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const BUNDLE = path.join(ROOT, 'dist/image/karpenter-ts.js');
+
+export type ControllerName = 'karpenter-ts' | 'upstream';
+
+export interface ControllerSpec {
+  name: ControllerName;
+  /** CRD manifests to install before anything else. */
+  crds: KubeObject[];
+  /** The node class and NodePool, in creation order. */
+  objects: KubeObject[];
+  start(kubeconfig: string, workdir: string, ports: Ports): RunningController;
+}
+
+export interface Ports {
+  metrics: number;
+  health: number;
+}
+
+export interface RunningController {
+  child: ChildProcess;
+  pid: number;
+  metricsPort: number;
+  healthPort: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+function launch(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  ports: Ports,
+): RunningController {
+  const log = createWriteStream(logFile);
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  return {
+    child,
+    pid: child.pid,
+    metricsPort: ports.metrics,
+    healthPort: ports.health,
+    logFile,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function loadYamlDir(dir: string): KubeObject[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => yaml.loadAll(readFileSync(path.join(dir, f), 'utf8')) as KubeObject[])
+    .filter((o) => o && typeof o === 'object');
+}
+
+export function karpenterTs(): ControllerSpec {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run bundle\` first`);
+  return {
+    name: 'karpenter-ts',
+    crds: loadYamlDir(path.join(ROOT, 'sdk/crds')),
+    objects: [
+      ec2NodeClass(),
+      nodePool({ group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' }),
+    ],
+    start: (kubeconfig, workdir, ports) =>
+      launch(
+        process.execPath,
+        [BUNDLE, 'controller'],
+        {
+          KUBECONFIG: kubeconfig,
+          CLOUD_PROVIDER: 'kwok',
+          LEADER_ELECT: 'false',
+          METRICS_PORT: String(ports.metrics),
+          HEALTH_PROBE_PORT: String(ports.health),
+          LOG_LEVEL: 'info',
+        },
+        path.join(workdir, 'karpenter-ts.log'),
+        ports,
+      ),
+  };
+}
+
+/**
+ * Upstream's kwok controller: `binary` is a build of sigs.k8s.io/karpenter/kwok, `moduleDir` that module's source
+ * (for its CRDs: kwok/charts/crds and kwok/apis/crds).
+ */
+export function upstream(binary: string, moduleDir: string): ControllerSpec {
+  if (!existsSync(binary)) throw new Error(`upstream binary ${binary} not found (--upstream)`);
+  const crdDirs = ['kwok/charts/crds', 'kwok/apis/crds'].map((d) => path.join(moduleDir, d));
+  for (const d of crdDirs) if (!existsSync(d)) throw new Error(`${d} not found (--upstream-module)`);
+  return {
+    name: 'upstream',
+    crds: crdDirs.flatMap(loadYamlDir),
+    objects: [
+      kwokNodeClass(),
+      nodePool({ group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' }),
+    ],
+    start: (kubeconfig, workdir, ports) => {
+      const catalog = path.join(workdir, 'instance-types.json');
+      writeFileSync(catalog, JSON.stringify(upstreamInstanceTypes(), null, 1));
+      return launch(
+        binary,
+        [],
+        {
+          KUBECONFIG: kubeconfig,
+          DISABLE_LEADER_ELECTION: 'true',
+          SYSTEM_NAMESPACE: 'kube-system',
+          INSTANCE_TYPES_FILE_PATH: catalog,
+          METRICS_PORT: String(ports.metrics),
+          HEALTH_PROBE_PORT: String(ports.health),
+          LOG_LEVEL: 'info',
+        },
+        path.join(workdir, 'upstream.log'),
+        ports,
+      );
+    },
+  };
+}

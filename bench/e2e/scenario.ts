@@ -1,0 +1,400 @@
+/**
+ * One e2e run: a fresh local control plane, one controller, `pods` pods scaled up from nothing and then down to
+ * 30 %, measured from outside (the cluster's objects, /proc, the apiserver's and the controller's metrics).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { AlreadyExistsError, type KubeApi } from '../../runtime/kube/api';
+import { ClientNodeApi } from '../../runtime/kube/client-node';
+import { Kinds, type ResourceKind } from '../../runtime/kube/kinds';
+import type { KubeObject, Node, Pod } from '../../runtime/kube/objects';
+import { fromResourceList } from '../../runtime/scheduling/resources';
+import { nodeHourlyCost } from './catalog';
+import type { ControllerSpec, RunningController } from './controllers';
+import {
+  apiserverMetrics,
+  controlPlanePids,
+  cpuOf,
+  cpuSeconds,
+  diff,
+  httpMetrics,
+  peakRssMiB,
+  sumBy,
+  type Sample,
+} from './probe';
+import {
+  APPS,
+  DAEMONSETS,
+  NAMESPACE,
+  PDB_APP,
+  ROOT_VOLUME_GIB,
+  SCALE_DOWN_TO,
+  daemonSet,
+  deployment,
+  pdb,
+  replicasFor,
+} from './workload';
+import { ROOT } from './controllers';
+
+const CLUSTER = 'bench-e2e';
+/** Nodes unchanged this long after the scale-down means settled. */
+const QUIET_S = 120;
+
+export interface Snapshot {
+  nodes: number;
+  types: Record<string, number>;
+  costPerHour: number;
+  cpuUtilisation: number;
+  memoryUtilisation: number;
+}
+
+export interface RunResult {
+  controller: string;
+  pods: number;
+  /** Seconds from creating the Deployments until the controller-manager had created every pod: the floor. */
+  podsCreatedS: number;
+  /** Until every pod was Running and Ready, or undefined when the timeout came first. */
+  allRunningS?: number;
+  startupP50S: number;
+  startupP99S: number;
+  scaleUp: Snapshot;
+  /** Seconds after the scale-down until the last node change, when nodes then stayed unchanged 60 s. */
+  scaleDownSettledS?: number;
+  scaleDownTimeoutS: number;
+  scaleDown: Snapshot;
+  evictions: number;
+  evictionsRefused: number;
+  pdbViolationSamples: number;
+  disruptionDecisions: number;
+  nodeClaimsCreated: number;
+  controllerCpuScaleUpS: number;
+  controllerCpuS: number;
+  controllerPeakRssMiB: number;
+  /** The controller's own API requests by method (its client_go_request_total). */
+  controllerRequests: Record<string, number>;
+  /** Every client's requests to the apiserver by verb, the bench's own polling taken out. */
+  apiserverRequests: Record<string, number>;
+  controlPlaneCpuS: Record<string, number>;
+  loadAverage: number[];
+}
+
+const CrdKind: ResourceKind = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  kind: 'CustomResourceDefinition',
+  plural: 'customresourcedefinitions',
+  namespaced: false,
+};
+
+function kindOf(obj: KubeObject): ResourceKind {
+  const known = Object.values(Kinds).find(
+    (k) => obj.kind === k.kind && obj.apiVersion === (k.group ? `${k.group}/${k.version}` : k.version),
+  );
+  if (known) return known as ResourceKind;
+  const [group = '', version = ''] = obj.apiVersion.split('/');
+  if (obj.kind === CrdKind.kind) return CrdKind;
+  if (obj.kind === 'KWOKNodeClass') {
+    return { group, version, kind: obj.kind, plural: 'kwoknodeclasses', namespaced: false };
+  }
+  throw new Error(`bench: no kind for ${obj.apiVersion} ${obj.kind}`);
+}
+
+async function createAll(api: KubeApi, objs: KubeObject[]): Promise<void> {
+  for (const obj of objs) {
+    try {
+      await api.create(kindOf(obj), obj);
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) throw err;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+/** The control plane's binaries and cache, as scripts/control-plane/versions.sh (their one definition) sets them. */
+function controlPlaneDirs(): { binDir: string; cacheDir: string } {
+  const out = execFileSync(
+    'bash',
+    [
+      '-c',
+      'source "$1"; printf "%s\\n" "$CONTROL_PLANE_BIN" "$KARPENTER_TS_CACHE"',
+      '_',
+      `${ROOT}/scripts/control-plane/versions.sh`,
+    ],
+    { encoding: 'utf8' },
+  ).split('\n');
+  return { binDir: out[0] ?? '', cacheDir: out[1] ?? '' };
+}
+
+function clusterScript(name: string): string {
+  return execFileSync('bash', [path.join(ROOT, 'scripts', name)], {
+    env: { ...process.env, KARPENTER_TS_CLUSTER: CLUSTER },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+function isReady(pod: Pod): boolean {
+  return (
+    pod.status?.phase === 'Running' &&
+    (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+function readyAt(pod: Pod): number | undefined {
+  const c = (pod.status?.conditions ?? []).find((x) => x.type === 'Ready' && x.status === 'True');
+  return c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : undefined;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Nodes, their cost (instance plus root volume) and how much of their allocatable the pods on them request. */
+function snapshot(nodes: Node[], pods: Pod[]): Snapshot {
+  const types: Record<string, number> = {};
+  let cost = 0;
+  const alloc = { cpu: 0, memory: 0 };
+  const used = { cpu: 0, memory: 0 };
+  const names = new Set<string>();
+  for (const n of nodes) {
+    names.add(n.metadata.name as string);
+    const t = n.metadata.labels?.['node.kubernetes.io/instance-type'] ?? '?';
+    types[t] = (types[t] ?? 0) + 1;
+    cost += nodeHourlyCost(n, ROOT_VOLUME_GIB);
+    const a = fromResourceList(n.status?.allocatable);
+    alloc.cpu += a.cpu ?? 0;
+    alloc.memory += a.memory ?? 0;
+  }
+  for (const p of pods) {
+    if (!p.spec.nodeName || !names.has(p.spec.nodeName) || p.status?.phase !== 'Running') continue;
+    for (const c of p.spec.containers) {
+      const r = fromResourceList(c.resources?.requests);
+      used.cpu += r.cpu ?? 0;
+      used.memory += r.memory ?? 0;
+    }
+  }
+  return {
+    nodes: nodes.length,
+    types,
+    costPerHour: Math.round(cost * 1000) / 1000,
+    cpuUtilisation: alloc.cpu ? Math.round((used.cpu / alloc.cpu) * 1000) / 1000 : 0,
+    memoryUtilisation: alloc.memory ? Math.round((used.memory / alloc.memory) * 1000) / 1000 : 0,
+  };
+}
+
+interface Observer {
+  api: KubeApi;
+  /** LISTs the bench itself sent, subtracted from the apiserver's counts. */
+  lists: number;
+  gets: number;
+}
+
+async function listAll(o: Observer): Promise<{ pods: Pod[]; nodes: Node[]; appPods: Pod[] }> {
+  o.lists += 2;
+  const [pods, nodes] = await Promise.all([o.api.list(Kinds.Pod), o.api.list(Kinds.Node)]);
+  const appPods = pods.items.filter((p) => p.metadata.namespace === NAMESPACE);
+  return { pods: pods.items, nodes: nodes.items, appPods };
+}
+
+export interface RunOptions {
+  pods: number;
+  scaleUpTimeoutS: number;
+  scaleDownTimeoutS: number;
+  log: (msg: string) => void;
+}
+
+export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promise<RunResult> {
+  const { log } = opts;
+  clusterScript('cluster-down.sh');
+  const kubeconfig = clusterScript('cluster-up.sh');
+  const workdir = mkdtempSync(path.join(tmpdir(), `bench-e2e-${spec.name}-`));
+  const { binDir, cacheDir } = controlPlaneDirs();
+  const kubectl = path.join(binDir, 'kubectl');
+  const cpPids = controlPlanePids(path.join(cacheDir, 'kwok', 'clusters', CLUSTER));
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const api = new ClientNodeApi(kc);
+  const o: Observer = { api, lists: 0, gets: 0 };
+  let controller: RunningController | undefined;
+  try {
+    await createAll(api, spec.crds);
+    await until(
+      'CRDs established',
+      async () => {
+        for (const crd of spec.crds) {
+          const got = (await api.get(CrdKind, crd.metadata.name as string)) as
+            (KubeObject & { status?: { conditions?: { type: string; status: string }[] } }) | undefined;
+          if (!got?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+            return false;
+        }
+        return true;
+      },
+      60_000,
+    );
+    await createAll(api, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }]);
+    await createAll(
+      api,
+      DAEMONSETS.map((d) => daemonSet(d.name, d.cpu, d.memory)),
+    );
+    await until(
+      'the node class and NodePool to be accepted',
+      async () => {
+        await createAll(api, spec.objects);
+        return true;
+      },
+      60_000,
+    );
+
+    controller = spec.start(kubeconfig, workdir, { metrics: 18080, health: 18081 });
+    const ctl = controller;
+    await until(
+      'the controller to be ready',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${ctl.healthPort}/readyz`);
+        return res.ok;
+      },
+      120_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; its log is ${ctl.logFile}`);
+    });
+    log(`${spec.name}: controller ready (pid ${ctl.pid}), log ${ctl.logFile}`);
+
+    const apiBefore = apiserverMetrics(kubectl, kubeconfig);
+    const cpBefore = cpuOf(cpPids);
+    const t0 = Date.now();
+    await createAll(api, [pdb()]);
+    const up = replicasFor(opts.pods);
+    await createAll(
+      api,
+      APPS.map((a) => deployment(a, up[a.name] as number)),
+    );
+
+    // Scale-up: every pod created (the floor), then every pod Running and Ready.
+    let podsCreatedS = 0;
+    let allRunningS: number | undefined;
+    let last = await listAll(o);
+    const deadline = t0 + opts.scaleUpTimeoutS * 1000;
+    while (Date.now() < deadline) {
+      last = await listAll(o);
+      const elapsed = (Date.now() - t0) / 1000;
+      if (!podsCreatedS && last.appPods.length >= opts.pods) podsCreatedS = elapsed;
+      if (last.appPods.length >= opts.pods && last.appPods.filter(isReady).length >= opts.pods) {
+        allRunningS = elapsed;
+        break;
+      }
+      await sleep(1000);
+    }
+    const startups = last.appPods
+      .map((p) => (readyAt(p) ?? Date.now()) - Date.parse(p.metadata.creationTimestamp as string))
+      .map((ms) => ms / 1000)
+      .sort((a, b) => a - b);
+    const scaleUp = snapshot(last.nodes, last.pods);
+    const controllerCpuScaleUpS = cpuSeconds(ctl.pid) ?? 0;
+    log(`${spec.name}: ${opts.pods} pods running in ${allRunningS ?? 'timeout'} s on ${scaleUp.nodes} nodes`);
+
+    // Scale-down to 30 %: wait until the nodes stay unchanged for a minute.
+    const t1 = Date.now();
+    const down = replicasFor(opts.pods, SCALE_DOWN_TO);
+    for (const a of APPS) {
+      await api.patch(Kinds.Deployment, a.name, { spec: { replicas: down[a.name] } }, NAMESPACE);
+    }
+    // Settled: the Deployments are at their new size and the nodes then stay unchanged for QUIET_S, longer than
+    // consolidateAfter (30 s) plus a disruption poll and its validation, so a pass still to come is waited for.
+    let nodeSet = '';
+    let lastChange = t1;
+    let podsAtTarget: number | undefined;
+    let pdbViolationSamples = 0;
+    let scaleDownSettledS: number | undefined;
+    const target = Math.round(opts.pods * SCALE_DOWN_TO);
+    const downDeadline = t1 + opts.scaleDownTimeoutS * 1000;
+    while (Date.now() < downDeadline) {
+      last = await listAll(o);
+      const now = Date.now();
+      const names = last.nodes
+        .map((n) => n.metadata.name as string)
+        .sort()
+        .join(',');
+      // A node being disrupted or deleted is a change still under way, however long its drain takes.
+      const busy = last.nodes.some(
+        (n) =>
+          n.metadata.deletionTimestamp || n.spec?.taints?.some((t) => t.key === 'karpenter.sh/disrupted'),
+      );
+      if (busy) lastChange = now;
+      if (names !== nodeSet) {
+        nodeSet = names;
+        lastChange = now;
+      }
+      o.gets += 1;
+      const budget = await api.get(Kinds.PodDisruptionBudget, PDB_APP, NAMESPACE);
+      const st = budget?.status;
+      if (podsAtTarget && st && (st.currentHealthy ?? 0) < (st.desiredHealthy ?? 0)) pdbViolationSamples++;
+      if (last.appPods.length === target && last.appPods.filter(isReady).length === target)
+        podsAtTarget ??= now;
+      const quietSince = Math.max(lastChange, podsAtTarget ?? Infinity);
+      if (now - quietSince >= QUIET_S * 1000) {
+        scaleDownSettledS = (lastChange - t1) / 1000;
+        break;
+      }
+      await sleep(2000);
+    }
+    const scaleDown = snapshot(last.nodes, last.pods);
+    log(`${spec.name}: scale-down ${scaleDownSettledS ?? 'not settled'} s, ${scaleDown.nodes} nodes left`);
+
+    const apiAfter = apiserverMetrics(kubectl, kubeconfig);
+    const ctlMetrics: Sample[] = await httpMetrics(ctl.metricsPort, path.join(workdir, 'metrics.txt')).catch(
+      () => [],
+    );
+    const requestsBy = (s: Sample[]) =>
+      sumBy(s, 'apiserver_request_total', 'verb', (l) => l.resource !== undefined);
+    const apiserverRequests = diff(requestsBy(apiAfter), requestsBy(apiBefore));
+    apiserverRequests.LIST = (apiserverRequests.LIST ?? 0) - o.lists;
+    apiserverRequests.GET = (apiserverRequests.GET ?? 0) - o.gets;
+    const evictionsBy = (s: Sample[]) =>
+      sumBy(s, 'apiserver_request_total', 'code', (l) => l.subresource === 'eviction');
+    const evictions = diff(evictionsBy(apiAfter), evictionsBy(apiBefore));
+    const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    return {
+      controller: spec.name,
+      pods: opts.pods,
+      podsCreatedS,
+      allRunningS,
+      startupP50S: percentile(startups, 50),
+      startupP99S: percentile(startups, 99),
+      scaleUp,
+      scaleDownSettledS,
+      scaleDownTimeoutS: opts.scaleDownTimeoutS,
+      scaleDown,
+      evictions: evictions['201'] ?? 0,
+      evictionsRefused: sum(evictions) - (evictions['201'] ?? 0),
+      pdbViolationSamples,
+      disruptionDecisions: sum(
+        sumBy(ctlMetrics, 'karpenter_voluntary_disruption_decisions_total', 'decision'),
+      ),
+      nodeClaimsCreated: sum(sumBy(ctlMetrics, 'karpenter_nodeclaims_created_total', 'reason')),
+      controllerCpuScaleUpS,
+      controllerCpuS: cpuSeconds(ctl.pid) ?? 0,
+      controllerPeakRssMiB: Math.round(peakRssMiB(ctl.pid) ?? 0),
+      controllerRequests: sumBy(ctlMetrics, 'client_go_request_total', 'method'),
+      apiserverRequests,
+      controlPlaneCpuS: diff(cpuOf(cpPids), cpBefore),
+      loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    };
+  } finally {
+    await controller?.stop();
+    clusterScript('cluster-down.sh');
+  }
+}
