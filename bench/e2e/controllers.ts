@@ -3,7 +3,7 @@
  * (`node dist/image/karpenter-ts.js controller`, as the image does) with CLOUD_PROVIDER=kwok, and upstream
  * Karpenter's kwok binary with its own CRDs, a KWOKNodeClass and the same catalog through INSTANCE_TYPES_FILE_PATH.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import yaml from 'js-yaml';
@@ -18,6 +18,8 @@ export type ControllerName = 'karpenter-ts' | 'upstream';
 
 export interface ControllerSpec {
   name: ControllerName;
+  /** What was run: this repository's commit, or upstream's module version. */
+  build: string;
   /** CRD manifests to install before anything else. */
   crds: KubeObject[];
   /** The node class and NodePool, in creation order. */
@@ -70,6 +72,16 @@ function launch(
   };
 }
 
+/** This repository's commit, `+dirty` with uncommitted changes. */
+function buildId(): string {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  try {
+    return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain']) ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function loadYamlDir(dir: string): KubeObject[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
@@ -82,6 +94,7 @@ export function karpenterTs(): ControllerSpec {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run bundle\` first`);
   return {
     name: 'karpenter-ts',
+    build: buildId(),
     crds: loadYamlDir(path.join(ROOT, 'sdk/crds')),
     objects: [
       ec2NodeClass(),
@@ -115,6 +128,7 @@ export function upstream(binary: string, moduleDir: string): ControllerSpec {
   for (const d of crdDirs) if (!existsSync(d)) throw new Error(`${d} not found (--upstream-module)`);
   return {
     name: 'upstream',
+    build: path.basename(moduleDir),
     crds: crdDirs.flatMap(loadYamlDir),
     objects: [
       kwokNodeClass(),

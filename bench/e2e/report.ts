@@ -9,11 +9,11 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a +
 const ROWS: Row[] = [
   ['pods created by the controller-manager (floor), s', (r) => r.podsCreatedS],
   ['all pods Running, s', (r) => r.allRunningS],
-  ['pod startup p50 / p99, s', (r) => r.startupP50S],
+  ['pod startup p50, s', (r) => r.startupP50S],
   ['pod startup p99, s', (r) => r.startupP99S],
   ['nodes after scale-up', (r) => r.scaleUp.nodes],
   ['$/hour after scale-up (instances + root volumes)', (r) => r.scaleUp.costPerHour],
-  ['CPU / memory requested of allocatable', (r) => r.scaleUp.cpuUtilisation],
+  ['CPU requested of allocatable', (r) => r.scaleUp.cpuUtilisation],
   ['memory requested of allocatable', (r) => r.scaleUp.memoryUtilisation],
   ['scale-down to 30 %: settled after, s', (r) => r.scaleDownSettledS],
   ['nodes left', (r) => r.scaleDown.nodes],
@@ -69,6 +69,7 @@ function table(ours: RunResult | undefined, theirs: RunResult | undefined): stri
           .map(([t, n]) => `${t} ${n}`)
           .join(', ')
       : '—';
+  lines.push(`| built from | ${ours?.build ?? '—'} | ${theirs?.build ?? '—'} | |`);
   lines.push(`| instance types after scale-up | ${types(ours)} | ${types(theirs)} | |`);
   lines.push(
     `| controller requests by method | ${ours ? verbs(ours) : '—'} | ${theirs ? verbs(theirs) : '—'} | |`,
@@ -90,7 +91,9 @@ export function renderSection(results: Results): string {
     'one on-demand amd64 NodePool, WhenEmptyOrUnderutilized after 30 s; a 20 GiB gp3 root volume per node. Then',
     'every Deployment scaled to 30 %; settled = the last node change, after which nodes stayed unchanged 120 s. CPU from /proc, peak RSS = VmHWM,',
     'requests from `client_go_request_total` (controller) and `apiserver_request_total` (all clients, the',
-    "bench's own polling taken out).",
+    "bench's own polling taken out). The upstream side runs when the bench is given a build of",
+    "`sigs.k8s.io/karpenter/kwok` v1.15.0 (`--upstream <binary>`) and that module's source for its CRDs",
+    "(`--upstream-module <dir>`, by default the Go module cache's copy); neither is part of this repository.",
   ];
   for (const pods of sizes) {
     const ours = results.runs.find((r) => r.pods === pods && r.controller === 'karpenter-ts');

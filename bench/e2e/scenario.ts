@@ -53,6 +53,8 @@ export interface Snapshot {
 
 export interface RunResult {
   controller: string;
+  /** The commit of this repository the run was made from (`+dirty` with uncommitted changes). */
+  build: string;
   pods: number;
   /** Seconds from creating the Deployments until the controller-manager had created every pod: the floor. */
   podsCreatedS: number;
@@ -352,7 +354,9 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       await sleep(2000);
     }
     const scaleDown = snapshot(last.nodes, last.pods);
-    log(`${spec.name}: scale-down ${scaleDownSettledS ?? 'not settled'} s, ${scaleDown.nodes} nodes left`);
+    log(
+      `${spec.name}: scale-down ${scaleDownSettledS === undefined ? 'not settled' : `settled after ${scaleDownSettledS} s`}, ${scaleDown.nodes} nodes left`,
+    );
 
     const apiAfter = apiserverMetrics(kubectl, kubeconfig);
     const ctlMetrics: Sample[] = await httpMetrics(ctl.metricsPort, path.join(workdir, 'metrics.txt')).catch(
@@ -369,6 +373,7 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
     const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
     return {
       controller: spec.name,
+      build: spec.build,
       pods: opts.pods,
       podsCreatedS,
       allRunningS,
@@ -396,5 +401,13 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
   } finally {
     await controller?.stop();
     clusterScript('cluster-down.sh');
+    // kwokctl's binary runtime can leave a component running after delete; the next run must not share the CPU.
+    for (const pid of Object.values(cpPids)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 }

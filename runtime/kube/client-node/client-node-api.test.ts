@@ -11,6 +11,7 @@ import {
   NotFoundError,
   TooManyRequestsError,
   isConflict,
+  isTransient,
 } from '../api';
 import type { WatchEvent } from '../api';
 import { Kinds } from '../kinds';
@@ -325,6 +326,29 @@ describe('requests', () => {
     const err: unknown = await api.get(Kinds.Node, 'n1').catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 502, reason: 'Bad Gateway' });
     expect((err as Error).message).toContain('bad gateway upstream');
+  });
+});
+
+describe('a lost answer', () => {
+  it('times a request out as a transient ETIMEDOUT instead of waiting forever', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 't', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 'abc' }],
+      contexts: [{ name: 'c', cluster: 't', user: 'u' }],
+      currentContext: 'c',
+    });
+    const impatient = new ClientNodeApi(kc, 200);
+    const pending: ServerResponse[] = [];
+    handler = (_req, res) => void pending.push(res);
+    const err: unknown = await impatient.get(Kinds.Node, 'n1').catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'ETIMEDOUT',
+      message: expect.stringContaining('no answer within 200 ms'),
+    });
+    expect(isTransient(err)).toBe(true);
+    pending.forEach((res) => res.destroy());
   });
 });
 

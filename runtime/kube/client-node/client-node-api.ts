@@ -73,8 +73,15 @@ interface RequestOptions {
   contentType?: string;
 }
 
+/** A request (not a watch) with no answer after this long is abandoned as a transient failure. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 export class ClientNodeApi implements KubeApi {
-  constructor(private readonly kc: KubeConfig) {}
+  constructor(
+    private readonly kc: KubeConfig,
+    /** @default REQUEST_TIMEOUT_MS */
+    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
+  ) {}
 
   /** Uses $KUBECONFIG, ~/.kube/config or the in-cluster service account, as kubectl would. */
   static fromDefault(): ClientNodeApi {
@@ -285,12 +292,25 @@ export class ClientNodeApi implements KubeApi {
       body = JSON.stringify(opts.body);
       headers.set('Content-Type', opts.contentType ?? 'application/json');
     }
-    const res = await fetch(url.toString(), { ...init, method, headers, body }).catch((err: unknown) => {
+    // A lost answer would otherwise hold its caller (a reconcile, a provisioning round) forever; timed out, it is
+    // an ETIMEDOUT the callers' retries already treat as transient.
+    const signal = AbortSignal.timeout(this.requestTimeoutMs);
+    const timedOut = (err: unknown): unknown =>
+      signal.aborted
+        ? Object.assign(new Error(`${method} ${path}: no answer within ${this.requestTimeoutMs} ms`), {
+            code: 'ETIMEDOUT',
+          })
+        : err;
+    let res: Awaited<ReturnType<typeof fetch>>;
+    let text: string;
+    try {
+      res = await fetch(url.toString(), { ...init, method, headers, body, signal: signal as never });
+      text = await res.text();
+    } catch (err) {
       this.count(method, '<error>');
-      throw err;
-    });
+      throw timedOut(err);
+    }
     this.count(method, String(res.status));
-    const text = await res.text();
     const parsed = parseJson(text);
     if (!res.ok) {
       throw apiErrorFor(
