@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -39,9 +40,10 @@ import {
 } from './workload';
 import { ROOT } from './controllers';
 
-const CLUSTER = 'bench-e2e';
+/** Its own cluster name, so a developer's cluster and the integration tests' are left alone. */
+const DEFAULT_CLUSTER = 'bench-e2e';
 /** Nodes unchanged this long after the scale-down means settled. */
-const QUIET_S = 120;
+const DEFAULT_QUIET_S = 120;
 
 export interface Snapshot {
   nodes: number;
@@ -114,6 +116,17 @@ async function createAll(api: KubeApi, objs: KubeObject[]): Promise<void> {
   }
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -140,9 +153,9 @@ function controlPlaneDirs(): { binDir: string; cacheDir: string } {
   return { binDir: out[0] ?? '', cacheDir: out[1] ?? '' };
 }
 
-function clusterScript(name: string): string {
+function clusterScript(name: string, cluster: string): string {
   return execFileSync('bash', [path.join(ROOT, 'scripts', name)], {
-    env: { ...process.env, KARPENTER_TS_CLUSTER: CLUSTER },
+    env: { ...process.env, KARPENTER_TS_CLUSTER: cluster },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
@@ -217,16 +230,22 @@ export interface RunOptions {
   scaleUpTimeoutS: number;
   scaleDownTimeoutS: number;
   log: (msg: string) => void;
+  /** @default "bench-e2e" */
+  cluster?: string;
+  /** How long nodes must stay unchanged after the scale-down to count as settled. @default 120 */
+  quietS?: number;
 }
 
 export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promise<RunResult> {
   const { log } = opts;
-  clusterScript('cluster-down.sh');
-  const kubeconfig = clusterScript('cluster-up.sh');
+  const cluster = opts.cluster ?? DEFAULT_CLUSTER;
+  const quietS = opts.quietS ?? DEFAULT_QUIET_S;
+  clusterScript('cluster-down.sh', cluster);
+  const kubeconfig = clusterScript('cluster-up.sh', cluster);
   const workdir = mkdtempSync(path.join(tmpdir(), `bench-e2e-${spec.name}-`));
   const { binDir, cacheDir } = controlPlaneDirs();
   const kubectl = path.join(binDir, 'kubectl');
-  const cpPids = controlPlanePids(path.join(cacheDir, 'kwok', 'clusters', CLUSTER));
+  const cpPids = controlPlanePids(path.join(cacheDir, 'kwok', 'clusters', cluster));
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const api = new ClientNodeApi(kc);
@@ -261,11 +280,13 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       60_000,
     );
 
-    controller = spec.start(kubeconfig, workdir, { metrics: 18080, health: 18081 });
+    // Ports the OS has just handed out, so a second bench or test run beside this one cannot collide.
+    controller = spec.start(kubeconfig, workdir, { metrics: await freePort(), health: await freePort() });
     const ctl = controller;
     await until(
       'the controller to be ready',
       async () => {
+        if (ctl.child.exitCode !== null) throw new Error(`the controller exited (${ctl.child.exitCode})`);
         const res = await fetch(`http://127.0.0.1:${ctl.healthPort}/readyz`);
         return res.ok;
       },
@@ -314,7 +335,7 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
     for (const a of APPS) {
       await api.patch(Kinds.Deployment, a.name, { spec: { replicas: down[a.name] } }, NAMESPACE);
     }
-    // Settled: the Deployments are at their new size and the nodes then stay unchanged for QUIET_S, longer than
+    // Settled: the Deployments are at their new size and the nodes then stay unchanged for quietS, longer than
     // consolidateAfter (30 s) plus a disruption poll and its validation, so a pass still to come is waited for.
     let nodeSet = '';
     let lastChange = t1;
@@ -347,7 +368,7 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       if (last.appPods.length === target && last.appPods.filter(isReady).length === target)
         podsAtTarget ??= now;
       const quietSince = Math.max(lastChange, podsAtTarget ?? Infinity);
-      if (now - quietSince >= QUIET_S * 1000) {
+      if (now - quietSince >= quietS * 1000) {
         scaleDownSettledS = (lastChange - t1) / 1000;
         break;
       }
@@ -400,7 +421,7 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
     };
   } finally {
     await controller?.stop();
-    clusterScript('cluster-down.sh');
+    clusterScript('cluster-down.sh', cluster);
     // kwokctl's binary runtime can leave a component running after delete; the next run must not share the CPU.
     for (const pid of Object.values(cpPids)) {
       try {
