@@ -123,7 +123,8 @@ export interface SchedulingResult {
 interface NodeSlot {
   node: SchedulableNode;
   requested: Resources;
-  hostPorts: Set<string>;
+  /** Host ports in use, read from its pods only when a pod with host ports looks at the node. */
+  hostPorts?: Set<string>;
   /** The node's attach limits and the volumes in use, counting pods placed this round; absent: unlimited. */
   volumes?: NodeVolumeLimits;
 }
@@ -281,7 +282,6 @@ export class Scheduler {
       return {
         node,
         requested: { ...node.requested },
-        hostPorts: usedHostPorts(node.pods ?? []),
         ...(limits ? { volumes: { limits: limits.limits, inUse: cloneVolumes(limits.inUse) } } : {}),
       };
     });
@@ -421,7 +421,9 @@ export class Scheduler {
           reasons.push(`node ${slot.node.name}: taint ${formatTaint(avoided)} is avoided`);
         continue;
       }
-      const port = hostPortConflict(level.pod, slot.hostPorts);
+      const ports = hostPorts(level.pod);
+      if (ports.length) slot.hostPorts ??= usedHostPorts(slot.node.pods ?? []);
+      const port = slot.hostPorts && hostPortConflict(level.pod, slot.hostPorts);
       if (port) {
         if (reasons.length < 3) reasons.push(`node ${slot.node.name}: host port ${port} is in use`);
         continue;
@@ -439,7 +441,7 @@ export class Scheduler {
         continue;
       }
       slot.requested = add(slot.requested, req);
-      for (const port of hostPorts(level.pod)) slot.hostPorts.add(port);
+      for (const port of ports) slot.hostPorts?.add(port);
       if (volumes && slot.volumes) useVolumes(slot.volumes.inUse, volumes);
       const list = result.existing.get(slot.node.name) ?? [];
       list.push(level.pod);
