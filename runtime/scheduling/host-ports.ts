@@ -6,8 +6,11 @@ import type { Pod } from '../kube/objects';
 
 export function hostPorts(pod: Pod): string[] {
   const out: string[] = [];
-  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
-    for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? 'TCP'}/${p.hostPort}`);
+  // No copies of the container lists: this runs for every pod on every node of every simulation.
+  for (const containers of [pod.spec.containers, pod.spec.initContainers]) {
+    for (const c of containers ?? []) {
+      for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? 'TCP'}/${p.hostPort}`);
+    }
   }
   return out;
 }
@@ -18,5 +21,7 @@ export function hostPortConflict(pod: Pod, used: ReadonlySet<string>): string | 
 }
 
 export function usedHostPorts(pods: Pod[]): Set<string> {
-  return new Set(pods.flatMap(hostPorts));
+  const used = new Set<string>();
+  for (const pod of pods) for (const port of hostPorts(pod)) used.add(port);
+  return used;
 }

@@ -703,6 +703,14 @@ describe('host ports and minValues', () => {
     const result = schedule({ pods: [withPort('a'), withPort('b')], nodes: [busy], nodePools: [pool()] });
     expect(result.existing.size).toBe(0);
     expect(result.newNodeClaims.map((c) => c.pods.length)).toEqual([1, 1]);
+    // A port taken this round counts too, after pods without ports were placed on the node first.
+    const round = schedule({
+      pods: [pod('plain', { cpu: '200m' }), withPort('c'), withPort('d')],
+      nodes: [node('free')],
+      nodePools: [pool()],
+    });
+    expect(round.existing.get('free')?.map((p) => p.metadata.name)).toEqual(['plain', 'c']);
+    expect(round.newNodeClaims.map((c) => c.pods.map((p) => p.metadata.name))).toEqual([['d']]);
   });
 
   it('keeps minValues distinct instance types open, and says why when it cannot', () => {

@@ -35,7 +35,7 @@ import { hostPortConflict, hostPorts, usedHostPorts } from './host-ports';
 import { podFitsNode } from './predicates';
 import { packByPrice } from './repack';
 import { formatTaint, untoleratedTaint } from './taints';
-import { Topology, type Domain, type DomainSources, type Place } from './topology';
+import { Topology, type Domain, type DomainsOf, type KeyDomains, type Place } from './topology';
 import type { VolumeTopologyResolver } from './volume-topology';
 import {
   useVolumes,
@@ -123,7 +123,8 @@ export interface SchedulingResult {
 interface NodeSlot {
   node: SchedulableNode;
   requested: Resources;
-  hostPorts: Set<string>;
+  /** Host ports in use, read from its pods only when a pod with host ports looks at the node. */
+  hostPorts?: Set<string>;
   /** The node's attach limits and the volumes in use, counting pods placed this round; absent: unlimited. */
   volumes?: NodeVolumeLimits;
 }
@@ -272,8 +273,7 @@ export class Scheduler {
         taints: p.nodePool.spec.template.spec.taints ?? [],
         remaining: p.remaining ? { ...p.remaining } : undefined,
       }));
-    const { universe, sources } = topologyUniverse(input.nodes, this.pools);
-    this.topology = new Topology(universe, sources);
+    this.topology = new Topology(topologyDomains(input.nodes, this.pools));
   }
 
   solve(): SchedulingResult {
@@ -282,7 +282,6 @@ export class Scheduler {
       return {
         node,
         requested: { ...node.requested },
-        hostPorts: usedHostPorts(node.pods ?? []),
         ...(limits ? { volumes: { limits: limits.limits, inUse: cloneVolumes(limits.inUse) } } : {}),
       };
     });
@@ -338,7 +337,9 @@ export class Scheduler {
       return max;
     };
     for (const slot of nodes) {
-      for (const pod of slot.node.pods ?? []) this.topology.record(pod, nodePlace(slot.node));
+      if (!slot.node.pods?.length) continue;
+      const place = nodePlace(slot.node);
+      for (const pod of slot.node.pods) this.topology.record(pod, place);
     }
 
     // A pod that fails may succeed once later pods are placed (pod affinity to a group sorted after it), so
@@ -410,6 +411,8 @@ export class Scheduler {
     reasons: string[],
   ): boolean {
     for (const slot of nodes) {
+      // Room first: it rejects most nodes without allocating, and podFitsNode would refuse them all the same.
+      if (!fitsWith(slot.requested, req, slot.node.allocatable)) continue;
       if (podFitsNode(level.pod, req, { ...slot.node, requested: slot.requested }, level.alternatives))
         continue;
       const avoided = untoleratedTaint(level.tolerations, slot.node.taints, { preferNoSchedule: true });
@@ -418,7 +421,9 @@ export class Scheduler {
           reasons.push(`node ${slot.node.name}: taint ${formatTaint(avoided)} is avoided`);
         continue;
       }
-      const port = hostPortConflict(level.pod, slot.hostPorts);
+      const ports = hostPorts(level.pod);
+      if (ports.length) slot.hostPorts ??= usedHostPorts(slot.node.pods ?? []);
+      const port = slot.hostPorts && hostPortConflict(level.pod, slot.hostPorts);
       if (port) {
         if (reasons.length < 3) reasons.push(`node ${slot.node.name}: host port ${port} is in use`);
         continue;
@@ -436,7 +441,7 @@ export class Scheduler {
         continue;
       }
       slot.requested = add(slot.requested, req);
-      for (const port of hostPorts(level.pod)) slot.hostPorts.add(port);
+      for (const port of ports) slot.hostPorts?.add(port);
       if (volumes && slot.volumes) useVolumes(slot.volumes.inUse, volumes);
       const list = result.existing.get(slot.node.name) ?? [];
       list.push(level.pod);
@@ -980,44 +985,59 @@ function nodePlace(node: SchedulableNode): Place {
 }
 
 /**
- * Every domain of every topology key: existing nodes' labels, plus the zones and labels the NodePools offer; and
- * the taints of whatever offers each domain.
+ * Every domain of a topology key: existing nodes' labels, plus the zones and labels the NodePools offer; and the
+ * taints of whatever offers each domain. Worked out per key on first use: most simulations ask for a key or two,
+ * or none, and reading every label of thousands of nodes in every consolidation simulation was a large share of
+ * its time. Per key, domains and taints come in the same order an eager pass over every key would give.
  */
-function topologyUniverse(
-  nodes: SchedulableNode[],
-  pools: PoolState[],
-): { universe: Map<string, Set<Domain>>; sources: DomainSources } {
-  const universe = new Map<string, Set<Domain>>();
-  const sources: DomainSources = new Map();
-  let taints: Taint[] = [];
-  const add = (key: string, value: string) => {
-    let set = universe.get(key);
-    if (!set) universe.set(key, (set = new Set()));
-    set.add(value);
-    let byDomain = sources.get(key);
-    if (!byDomain) sources.set(key, (byDomain = new Map()));
-    const list = byDomain.get(value);
-    if (!list) byDomain.set(value, [taints]);
-    else if (!list.includes(taints)) list.push(taints);
+function topologyDomains(nodes: SchedulableNode[], pools: PoolState[]): DomainsOf {
+  const known = new Map<string, KeyDomains>();
+  // Taint lists are only read for what they contain: one shared list per distinct content keeps a domain that
+  // thousands of nodes offer at a few entries (an `includes` per node would be quadratic).
+  const interned = new Map<string, Taint[]>();
+  const intern = (taints: Taint[]): Taint[] => {
+    const key = taints.length === 0 ? '' : JSON.stringify(taints);
+    const shared = interned.get(key) ?? taints;
+    interned.set(key, shared);
+    return shared;
   };
-  for (const node of nodes) {
-    taints = node.taints;
-    for (const [k, v] of Object.entries(node.labels)) add(k, v);
-  }
-  for (const pool of pools) {
-    taints = pool.taints;
-    for (const it of pool.input.instanceTypes) {
-      if (!instanceTypeCompatible(it, pool.requirements)) continue;
-      for (const o of it.offerings)
-        if (pool.requirements.get(Labels.zone)?.has(o.zone) ?? true) add(Labels.zone, o.zone);
-      for (const r of it.requirements.values()) {
-        if (r.key === Labels.zone || r.complement) continue;
-        for (const v of r.values) if (pool.requirements.get(r.key)?.has(v) ?? true) add(r.key, v);
-      }
+  let compatible: Map<PoolState, InstanceType[]> | undefined;
+  return (key) => {
+    const cached = known.get(key);
+    if (cached) return cached;
+    const domains = new Set<Domain>();
+    const sources = new Map<Domain, Taint[][]>();
+    const add = (value: string, taints: Taint[]) => {
+      domains.add(value);
+      const list = sources.get(value);
+      if (!list) sources.set(value, [taints]);
+      else if (!list.includes(taints)) list.push(taints);
+    };
+    for (const node of nodes) {
+      if (Object.hasOwn(node.labels, key)) add(node.labels[key] as string, intern(node.taints));
     }
-    for (const r of pool.requirements.values()) if (!r.complement) for (const v of r.values) add(r.key, v);
-  }
-  return { universe, sources };
+    compatible ??= new Map(
+      pools.map((pool) => [
+        pool,
+        pool.input.instanceTypes.filter((it) => instanceTypeCompatible(it, pool.requirements)),
+      ]),
+    );
+    for (const pool of pools) {
+      const allowed = pool.requirements.get(key);
+      for (const it of compatible.get(pool) ?? []) {
+        if (key === Labels.zone) {
+          for (const o of it.offerings) if (allowed?.has(o.zone) ?? true) add(o.zone, pool.taints);
+          continue;
+        }
+        const r = it.requirements.get(key);
+        if (r && !r.complement) for (const v of r.values) if (allowed?.has(v) ?? true) add(v, pool.taints);
+      }
+      if (allowed && !allowed.complement) for (const v of allowed.values) add(v, pool.taints);
+    }
+    const out = { domains, sources };
+    known.set(key, out);
+    return out;
+  };
 }
 
 /** Convenience wrapper: run one scheduling simulation. */

@@ -14,10 +14,17 @@ import { untoleratedTaint } from './taints';
 export type Domain = string;
 
 /**
- * Per topology key and domain, the taints of each node or NodePool that offers it: nodeTaintsPolicy Honor counts a
- * domain only when the pod tolerates one of them.
+ * Every domain a topology key can take (labels of existing nodes, zones and labels the NodePools offer), and per
+ * domain the taints of each node or NodePool that offers it: nodeTaintsPolicy Honor counts a domain only when the
+ * pod tolerates one of them.
  */
-export type DomainSources = Map<string, Map<Domain, Taint[][]>>;
+export interface KeyDomains {
+  domains: ReadonlySet<Domain>;
+  sources: ReadonlyMap<Domain, Taint[][]>;
+}
+
+/** The domains of one key, asked for only when a term or a running pod's anti-affinity uses the key. */
+export type DomainsOf = (key: string) => KeyDomains;
 
 /** Where a pod might go: an existing node, a claim planned this round, or a claim about to be created. */
 export type Place =
@@ -52,6 +59,8 @@ function selects(group: Group, pod: Pod): boolean {
  */
 export type TopologyVerdict = { requirements: Requirement[] } | { reason: string; stable?: boolean };
 
+const NO_GROUPS: ReadonlySet<Group> = new Set();
+
 export class Topology {
   /** Pods matching each term's selector, per domain. */
   private readonly groups = new Map<string, Group>();
@@ -76,13 +85,7 @@ export class Topology {
   >();
   private readonly domains = new Map<string, { list: Domain[]; set: ReadonlySet<Domain> }>();
 
-  /**
-   * @param universe every domain each topology key can take (zones the NodePools offer, labels of existing nodes)
-   */
-  constructor(
-    private readonly universe: Map<string, Set<Domain>>,
-    private readonly sources: DomainSources = new Map(),
-  ) {}
+  constructor(private readonly domainsOf: DomainsOf) {}
 
   /** Declare the terms of pods to be scheduled, so counts are kept for them from the start. */
   register(levels: PodConstraints[]): void {
@@ -327,7 +330,9 @@ export class Topology {
   }
 
   /** The groups whose selector counts this pod, in creation order. */
-  private groupsSelecting(pod: Pod): Set<Group> {
+  private groupsSelecting(pod: Pod): ReadonlySet<Group> {
+    // No terms at all (the common case for the pods already running): nothing to look up per pod.
+    if (this.groups.size === 0) return NO_GROUPS;
     const cached = this.selecting.get(pod);
     if (cached && cached.gen === this.groupsGen) return cached.groups;
     // Pods with the same namespace and labels are selected alike (replicas share their template's labels).
@@ -363,7 +368,7 @@ export class Topology {
   private universeOf(key: string): { list: Domain[]; set: ReadonlySet<Domain> } {
     let domains = this.domains.get(key);
     if (!domains) {
-      const set = this.universe.get(key) ?? new Set<Domain>();
+      const set = this.domainsOf(key).domains;
       this.domains.set(key, (domains = { list: [...set], set }));
     }
     return domains;
@@ -402,9 +407,9 @@ export class Topology {
     }
     if (term.honorTaints) {
       // The kube-scheduler's view of taints here: only NoSchedule and NoExecute exclude a node.
-      const sources = this.sources.get(term.key);
+      const { sources } = this.domainsOf(term.key);
       domains = domains.filter((d) =>
-        (sources?.get(d) ?? [[]]).some((taints) => !untoleratedTaint(level.tolerations, taints)),
+        (sources.get(d) ?? [[]]).some((taints) => !untoleratedTaint(level.tolerations, taints)),
       );
     }
     if (term.minDomains !== undefined && domains.length < term.minDomains) return 0;

@@ -2,7 +2,7 @@ import { SimClock } from '../clock/sim-clock';
 import { Kinds } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
 import { testNodeClaim } from '../kube/testing';
-import type { Node, NodeClaim, Taint } from '../kube/objects';
+import type { Node, NodeClaim, Pod, Taint } from '../kube/objects';
 import { ClusterState } from './cluster-state';
 
 const notReady: Taint = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
@@ -33,9 +33,12 @@ function node(
   };
 }
 
-async function stateWith(claims: NodeClaim[], nodes: Node[]): Promise<ClusterState> {
-  const clock = new SimClock();
-  const api = new MemoryApiServer({ clock });
+async function stateWith(
+  claims: NodeClaim[],
+  nodes: Node[],
+  clock = new SimClock(),
+  api = new MemoryApiServer({ clock }),
+): Promise<ClusterState> {
   for (const c of claims) {
     const { status, ...rest } = c;
     const created = await api.create(Kinds.NodeClaim, rest as NodeClaim);
@@ -79,6 +82,39 @@ describe('ClusterState.schedulableNodes', () => {
       initialized: ['dedicated:NoSchedule', 'node.kubernetes.io/not-ready:NoSchedule'],
       'someone-elses': ['node.kubernetes.io/not-ready:NoSchedule', 'karpenter.sh/unregistered:NoExecute'],
     });
+    state.stop();
+  });
+});
+
+describe('ClusterState.stateNodes', () => {
+  it('answers from its last join only until a pod, node or claim changes', async () => {
+    const clock = new SimClock();
+    const api = new MemoryApiServer({ clock });
+    const state = await stateWith(
+      [claim('a', ['Launched', 'Registered', 'Initialized'])],
+      [node('a', [], 'test://a')],
+      clock,
+      api,
+    );
+    const before = state.stateNodes();
+    expect(state.stateNodes()).toEqual(before);
+    expect(before[0]).toMatchObject({ name: 'a', pods: [], requested: {} });
+    const pod: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default' },
+      spec: { nodeName: 'a', containers: [{ name: 'c', resources: { requests: { cpu: '500m' } } }] },
+    };
+    await api.create(Kinds.Pod, pod);
+    await api.patch(Kinds.Node, 'a', { spec: { taints: [dedicated] } });
+    await new Promise((resolve) => setImmediate(resolve)); // watch events arrive asynchronously
+    const after = state.stateNodes()[0];
+    expect(after?.pods.map((p) => p.metadata.name)).toEqual(['p']);
+    expect(after?.requested).toEqual({ cpu: 500, pods: 1 });
+    expect(after?.taints).toEqual([dedicated]);
+    await api.delete(Kinds.Node, 'a');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.stateNodes().map((n) => [n.name, n.node === undefined])).toEqual([['a', true]]);
     state.stop();
   });
 });

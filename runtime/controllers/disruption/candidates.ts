@@ -66,6 +66,20 @@ export function reschedulable(pods: Pod[]): Pod[] {
   return pods.filter((p) => !isDaemonSetPod(p) && !isTerminalPod(p) && !p.metadata.deletionTimestamp);
 }
 
+/** Per decision context, what each budget allows: counted once, not again for every pod it selects. */
+const allowedCache = new WeakMap<CandidateContext, Map<PodDisruptionBudget, number>>();
+
+function allowedBy(pdb: PodDisruptionBudget, ctx: CandidateContext): number {
+  let known = allowedCache.get(ctx);
+  if (!known) allowedCache.set(ctx, (known = new Map()));
+  let allowed = known.get(pdb);
+  if (allowed === undefined) {
+    const inNamespace = ctx.allPods.filter((p) => p.metadata.namespace === pdb.metadata.namespace);
+    known.set(pdb, (allowed = disruptionsAllowed(pdb, inNamespace)));
+  }
+  return allowed;
+}
+
 export function evaluateCandidate(n: StateNode, ctx: CandidateContext): CandidateVerdict {
   if (!n.managed || !n.nodeClaim || !n.node) return { reason: 'not managed by a NodePool' };
   const nodePool = ctx.nodePools.get(n.nodePoolName ?? '');
@@ -91,13 +105,7 @@ export function evaluateCandidate(n: StateNode, ctx: CandidateContext): Candidat
       };
     }
     const pdb = pdbs[0];
-    if (
-      pdb &&
-      disruptionsAllowed(
-        pdb,
-        ctx.allPods.filter((p) => p.metadata.namespace === pdb.metadata.namespace),
-      ) <= 0
-    ) {
+    if (pdb && allowedBy(pdb, ctx) <= 0) {
       return {
         reason: `PodDisruptionBudget ${pdb.metadata.namespace}/${pdb.metadata.name} allows no disruption of pod ${pod.metadata.namespace}/${pod.metadata.name}`,
       };

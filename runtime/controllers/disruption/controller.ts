@@ -4,9 +4,10 @@
  * hand it to the Orchestrator (./orchestration) to carry out.
  */
 import { Labels } from '../../../sdk/api/well-known';
+import type { InstanceType } from '../../cloudprovider/types';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
-import type { NodeClaim, NodePool, Pod } from '../../kube/objects';
+import type { EC2NodeClass, NodeClaim, NodePool, Pod } from '../../kube/objects';
 import {
   schedule,
   type MinValuesPolicy,
@@ -22,7 +23,7 @@ import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { loadVolumeContext, warnWithoutVolumes, type VolumeContext } from '../volume-loader';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
-import { driftReason } from './drift';
+import { driftCheck } from './drift';
 import { holdingUnderKubeScheduler } from './stability';
 import { UndoGuard } from './undo';
 import { Orchestrator } from './orchestration';
@@ -58,6 +59,12 @@ export interface DisruptionOptions extends ControllerContext {
 }
 
 const PAUSED_PREFIX = 'disruption paused: ';
+
+/** One decision's drift checks per NodePool (and the node class they were made for): hashed once, not per node. */
+type DriftChecks = Map<
+  NodePool,
+  { nodeClass: EC2NodeClass | undefined; check: ReturnType<typeof driftCheck> }
+>;
 
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
@@ -178,6 +185,7 @@ export class DisruptionController implements Controller {
     const candidates: Candidate[] = [];
     const drifted: Candidate[] = [];
     const skipped = new Map<string, string>();
+    const driftChecks: DriftChecks = new Map();
     for (const n of stateNodes) {
       if (!n.managed) continue;
       const verdict = evaluateCandidate(n, ctx);
@@ -185,7 +193,7 @@ export class DisruptionController implements Controller {
         skipped.set(n.name, verdict.reason);
         continue;
       }
-      if (await this.markDrift(verdict.candidate)) drifted.push(verdict.candidate);
+      if (await this.markDrift(verdict.candidate, driftChecks)) drifted.push(verdict.candidate);
       if (!isConsolidatable(verdict.candidate, state.lastPodEventTime(n), now)) {
         skipped.set(
           n.name,
@@ -215,8 +223,9 @@ export class DisruptionController implements Controller {
         skipped,
       );
     const next = new Map(skipped);
+    const chosen = new Set(command?.candidates);
     for (const c of candidates) {
-      if (!skipped.has(c.stateNode.name) && !command?.candidates.includes(c)) {
+      if (!skipped.has(c.stateNode.name) && !chosen.has(c)) {
         next.set(c.stateNode.name, ANOTHER_FIRST);
       }
     }
@@ -269,13 +278,19 @@ export class DisruptionController implements Controller {
    * Whether the candidate has drifted from its NodePool or node class (or the cloud says its instance no longer
    * fits), keeping the NodeClaim's Drifted condition current so `kubectl get nodeclaims` shows it.
    */
-  private async markDrift(candidate: Candidate): Promise<boolean> {
+  private async markDrift(candidate: Candidate, checks: DriftChecks): Promise<boolean> {
     const claim = candidate.stateNode.nodeClaim as NodeClaim;
     const nodeClass = this.opts.state.nodeClasses.get(
       candidate.nodePool.spec.template.spec.nodeClassRef.name,
     );
-    const reason =
-      driftReason(candidate.nodePool, nodeClass, claim) ?? (await this.opts.cloud.isDrifted(claim));
+    let memo = checks.get(candidate.nodePool);
+    if (!memo || memo.nodeClass !== nodeClass) {
+      checks.set(
+        candidate.nodePool,
+        (memo = { nodeClass, check: driftCheck(candidate.nodePool, nodeClass) }),
+      );
+    }
+    const reason = memo.check(claim) ?? (await this.opts.cloud.isDrifted(claim));
     const current = claim.status?.conditions?.find((c) => c.type === 'Drifted');
     const wanted = reason ? 'True' : undefined;
     if ((current?.status === 'True' ? 'True' : undefined) !== wanted) {
@@ -331,11 +346,17 @@ function simulator(
 
 /** Price of a running node: its instance type's offering in its zone and capacity type. */
 function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number | undefined {
-  const types = new Map(pools.map((p) => [p.nodePool.metadata.name as string, p.instanceTypes]));
+  // Indexed by type name (the first of a name wins, as a scan would): every node is priced on every decision.
+  const types = new Map<string, Map<string, InstanceType>>();
+  for (const p of pools) {
+    const byName = new Map<string, InstanceType>();
+    for (const it of p.instanceTypes) if (!byName.has(it.name)) byName.set(it.name, it);
+    types.set(p.nodePool.metadata.name as string, byName);
+  }
   return (n) =>
     types
       .get(n.nodePoolName ?? '')
-      ?.find((it) => it.name === n.labels[Labels.instanceType])
+      ?.get(n.labels[Labels.instanceType] ?? '')
       ?.offerings.find(
         (o) => o.zone === n.labels[Labels.zone] && o.capacityType === n.labels[Labels.capacityType],
       )?.price;

@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import type { Pod } from '../../kube/objects';
+import { podFitsNode } from '../../scheduling/predicates';
+import { add, podRequests, type Resources } from '../../scheduling/resources';
 import type { SchedulableNode, SchedulingResult } from '../../scheduling/scheduler';
 import { kubeSchedulerPlacementFailure } from './stability';
 
@@ -74,5 +77,75 @@ describe('kubeSchedulerPlacementFailure', () => {
     expect(kubeSchedulerPlacementFailure([big], [node('a', 1000)], noNewNodes)).toMatchObject({
       pod: { metadata: { name: 'big' } },
     });
+  });
+
+  it('picks the same node for every pod as scoring every node would (the plain kube-scheduler scan)', () => {
+    // The reference: every pod scores every node that fits, lowest CPU fraction after placing wins, first on ties.
+    const plainScan = (pods: Pod[], nodes: SchedulableNode[]): string | undefined => {
+      const requested = nodes.map((n) => ({ ...n.requested }));
+      for (const p of pods) {
+        const req = podRequests(p);
+        let best = -1;
+        let bestScore = Infinity;
+        nodes.forEach((n, i) => {
+          if (podFitsNode(p, req, { ...n, requested: requested[i] as Resources })) return;
+          const cpu = n.allocatable.cpu ?? 0;
+          const score = cpu <= 0 ? Infinity : ((requested[i]?.cpu ?? 0) + (req.cpu ?? 0)) / cpu;
+          if (score < bestScore) [best, bestScore] = [i, score];
+        });
+        if (best < 0) return p.metadata.name;
+        requested[best] = add(requested[best] as Resources, req);
+      }
+      return undefined;
+    };
+    const nodeArb = fc.record({
+      cpu: fc.constantFrom(0, 1000, 2000, 4000),
+      // Few distinct values, so equal scores (and the tie-break) come up often.
+      used: fc.constantFrom(0, 250, 500, 1000, 2000),
+      memGi: fc.integer({ min: 1, max: 8 }),
+      tainted: fc.boolean(),
+      zone: fc.constantFrom('a', 'b'),
+    });
+    const podArb = fc.record({
+      cpu: fc.constantFrom(0, 250, 500, 750, 1500),
+      memMi: fc.integer({ min: 0, max: 3000 }),
+      tolerates: fc.boolean(),
+      zone: fc.constantFrom(undefined, 'a', 'b'),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(nodeArb, { minLength: 1, maxLength: 8 }),
+        fc.array(podArb, { minLength: 1, maxLength: 15 }),
+        (nodeSpecs, podSpecs) => {
+          const nodes: SchedulableNode[] = nodeSpecs.map((n, i) => ({
+            name: `n${i}`,
+            labels: { zone: n.zone },
+            taints: n.tainted ? [{ key: 'dedicated', effect: 'NoSchedule' }] : [],
+            allocatable: { cpu: n.cpu, memory: n.memGi * 2 ** 30, pods: 110 },
+            requested: { cpu: Math.min(n.used, n.cpu), pods: 1 },
+            inFlight: false,
+          }));
+          const pods: Pod[] = podSpecs.map((p, i) => ({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: `p${i}`, namespace: 'app' },
+            spec: {
+              containers: [
+                { name: 'c', resources: { requests: { cpu: `${p.cpu}m`, memory: `${p.memMi}Mi` } } },
+              ],
+              ...(p.tolerates ? { tolerations: [{ key: 'dedicated', operator: 'Exists' as const }] } : {}),
+              ...(p.zone ? { nodeSelector: { zone: p.zone } } : {}),
+            },
+          }));
+          // Equal priorities keep the queue in the given order, so the queue pass is the reference's order.
+          const failure = kubeSchedulerPlacementFailure(pods, nodes, noNewNodes);
+          const queueFailure = plainScan(pods, nodes);
+          if (queueFailure)
+            expect(failure).toMatchObject({ order: 'queue', pod: { metadata: { name: queueFailure } } });
+          else expect(failure?.order).not.toBe('queue');
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

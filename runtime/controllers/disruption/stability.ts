@@ -9,8 +9,8 @@
  */
 import type { Pod } from '../../kube/objects';
 import { podFitsNode, type NodeView } from '../../scheduling/predicates';
-import { add, exceeded, podRequests, subtract, type Resources } from '../../scheduling/resources';
-import { podKey } from '../../scheduling/pod-requirements';
+import { add, fitsWith, podRequests, subtract, type Resources } from '../../scheduling/resources';
+import { podKey, podRequirementAlternatives } from '../../scheduling/pod-requirements';
 import type { SchedulableNode, SchedulingResult } from '../../scheduling/scheduler';
 import type { Simulate } from './methods';
 
@@ -24,6 +24,8 @@ interface Slot {
   view: NodeView;
   /** For a planned replacement: the pods the simulation put there, the only ones known to match it. */
   planned?: Set<Pod>;
+  /** Position among the destinations: the kube-scheduler's tie-break (the first of equal scores wins). */
+  index: number;
 }
 
 function cpuFractionAfter(slot: Slot, req: Resources): number {
@@ -37,7 +39,7 @@ function priorityOf(pod: Pod): number {
 }
 
 function slotsFor(destinations: SchedulableNode[], result: SchedulingResult): Slot[] {
-  const slots: Slot[] = destinations.map((n) => ({
+  const slots: Slot[] = destinations.map((n, index) => ({
     view: {
       name: n.name,
       labels: n.labels,
@@ -45,6 +47,7 @@ function slotsFor(destinations: SchedulableNode[], result: SchedulingResult): Sl
       allocatable: n.allocatable,
       requested: { ...n.requested },
     },
+    index,
   }));
   result.newNodeClaims.forEach((plan, i) => {
     // The smallest of the options is what the replacement is sure to offer; DaemonSets take their share.
@@ -62,31 +65,95 @@ function slotsFor(destinations: SchedulableNode[], result: SchedulingResult): Sl
         requested: subtract(plan.requests, podsRequest),
       },
       planned: new Set(plan.pods),
+      index: slots.length,
     });
   });
   return slots;
 }
 
-function placeInOrder(pods: Pod[], slots: Slot[]): { pod: Pod; reason: string } | undefined {
-  for (const pod of pods) {
-    const req = podRequests(pod);
+/**
+ * The slots by allocatable CPU, each tier ordered by requested CPU (then position). Within a tier the least
+ * allocated slot comes first, so finding the best slot for a pod walks each tier only until a slot fits or can no
+ * longer beat the best so far, instead of scoring every node for every moved pod (moved pods × nodes).
+ */
+class LeastAllocated {
+  private readonly tiers: Slot[][] = [];
+  private readonly tierOf = new Map<Slot, Slot[]>();
+
+  constructor(slots: Slot[]) {
+    const byCpu = new Map<number, Slot[]>();
+    for (const slot of slots) {
+      const cpu = slot.view.allocatable.cpu ?? 0;
+      // No CPU to score: the kube-scheduler's least-allocated score is infinite there, never the best.
+      if (!(cpu > 0)) continue;
+      let tier = byCpu.get(cpu);
+      if (!tier) byCpu.set(cpu, (tier = []));
+      tier.push(slot);
+      this.tierOf.set(slot, tier);
+    }
+    for (const tier of byCpu.values()) {
+      tier.sort((a, b) => requestedCpu(a) - requestedCpu(b) || a.index - b.index);
+      this.tiers.push(tier);
+    }
+  }
+
+  /** The slot a plain scan would pick: the lowest CPU fraction after placing among those that fit, first on ties. */
+  best(req: Resources, fits: (slot: Slot) => boolean): Slot | undefined {
     let best: Slot | undefined;
     let bestScore = Infinity;
-    for (const slot of slots) {
-      const fits = slot.planned
-        ? slot.planned.has(pod) && exceeded(add(slot.view.requested, req), slot.view.allocatable).length === 0
-        : !podFitsNode(pod, req, slot.view);
-      if (!fits) continue;
-      const score = cpuFractionAfter(slot, req);
-      if (score < bestScore) {
+    for (const tier of this.tiers) {
+      for (const slot of tier) {
+        // Scores only grow along a tier: once one cannot beat the best, none after it can.
+        const score = cpuFractionAfter(slot, req);
+        if (score > bestScore || (best && score === bestScore && slot.index > best.index)) break;
+        if (!fits(slot)) continue;
         best = slot;
         bestScore = score;
+        break;
       }
     }
+    return best;
+  }
+
+  /** The slot took a pod: move it past the slots that are now less allocated. */
+  placed(slot: Slot): void {
+    const tier = this.tierOf.get(slot);
+    if (!tier) return;
+    let i = tier.indexOf(slot);
+    const after = (other: Slot) =>
+      requestedCpu(other) < requestedCpu(slot) ||
+      (requestedCpu(other) === requestedCpu(slot) && other.index < slot.index);
+    while (i + 1 < tier.length && after(tier[i + 1] as Slot)) {
+      tier[i] = tier[i + 1] as Slot;
+      tier[++i] = slot;
+    }
+  }
+}
+
+function requestedCpu(slot: Slot): number {
+  return slot.view.requested.cpu ?? 0;
+}
+
+function placeInOrder(
+  pods: Pod[],
+  slots: Slot[],
+  requestsOf: (pod: Pod) => Resources,
+): { pod: Pod; reason: string } | undefined {
+  const index = new LeastAllocated(slots);
+  for (const pod of pods) {
+    const req = requestsOf(pod);
+    const alternatives = podRequirementAlternatives(pod);
+    const best = index.best(req, (slot) =>
+      slot.planned
+        ? slot.planned.has(pod) && fitsWith(slot.view.requested, req, slot.view.allocatable)
+        : fitsWith(slot.view.requested, req, slot.view.allocatable) &&
+          !podFitsNode(pod, req, slot.view, alternatives),
+    );
     if (!best) {
       return { pod, reason: 'no node has room left for it once the pods before it are spread' };
     }
     best.view.requested = add(best.view.requested, req);
+    index.placed(best);
   }
   return undefined;
 }
@@ -101,12 +168,15 @@ export function kubeSchedulerPlacementFailure(
   destinations: SchedulableNode[],
   result: SchedulingResult,
 ): PlacementFailure | undefined {
+  // Parsed once for both orders.
+  const requests = new Map(moved.map((pod) => [pod, podRequests(pod)]));
+  const requestsOf = (pod: Pod) => requests.get(pod) as Resources;
   const queue = moved
     .map((pod, i) => ({ pod, i }))
     .sort((a, b) => priorityOf(b.pod) - priorityOf(a.pod) || a.i - b.i)
     .map((x) => x.pod);
   const smallest = moved
-    .map((pod, i) => ({ pod, i, req: podRequests(pod) }))
+    .map((pod, i) => ({ pod, i, req: requestsOf(pod) }))
     .sort(
       (a, b) => (a.req.cpu ?? 0) - (b.req.cpu ?? 0) || (a.req.memory ?? 0) - (b.req.memory ?? 0) || a.i - b.i,
     )
@@ -115,7 +185,7 @@ export function kubeSchedulerPlacementFailure(
     ['queue', queue],
     ['smallest first', smallest],
   ] as const) {
-    const failure = placeInOrder(pods, slotsFor(destinations, result));
+    const failure = placeInOrder(pods, slotsFor(destinations, result), requestsOf);
     if (failure) return { ...failure, order };
   }
   return undefined;
