@@ -56,6 +56,19 @@ function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
   });
 }
 
+/** A kubeconfig pointing at the test server, with a bearer token. */
+function testKubeconfig(): KubeConfig {
+  const port = (server.address() as AddressInfo).port;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 't', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'abc' }],
+    contexts: [{ name: 'c', cluster: 't', user: 'u' }],
+    currentContext: 'c',
+  });
+  return kc;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -78,15 +91,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 't', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'abc' }],
-    contexts: [{ name: 'c', cluster: 't', user: 'u' }],
-    currentContext: 'c',
-  });
-  api = new ClientNodeApi(kc);
+  api = new ClientNodeApi(testKubeconfig());
 });
 
 beforeEach(() => {
@@ -331,15 +336,7 @@ describe('requests', () => {
 
 describe('a lost answer', () => {
   it('times a request out as a transient ETIMEDOUT instead of waiting forever', async () => {
-    const port = (server.address() as AddressInfo).port;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 't', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 'abc' }],
-      contexts: [{ name: 'c', cluster: 't', user: 'u' }],
-      currentContext: 'c',
-    });
-    const impatient = new ClientNodeApi(kc, 200);
+    const impatient = new ClientNodeApi(testKubeconfig(), 200);
     const pending: ServerResponse[] = [];
     handler = (_req, res) => void pending.push(res);
     const err: unknown = await impatient.get(Kinds.Node, 'n1').catch((e: unknown) => e);
