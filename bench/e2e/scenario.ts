@@ -13,6 +13,7 @@ import { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds, type ResourceKind } from '../../runtime/kube/kinds';
 import type { KubeObject, Node, Pod } from '../../runtime/kube/objects';
 import { fromResourceList } from '../../runtime/scheduling/resources';
+import { kindOf as knownKindOf } from '../../runtime/simulator/simulation';
 import { nodeHourlyCost } from './catalog';
 import type { ControllerSpec, RunningController } from './controllers';
 import {
@@ -93,17 +94,14 @@ const CrdKind: ResourceKind = {
   namespaced: false,
 };
 
+/** The API kinds the simulator knows, plus the two only the bench creates: CRDs and upstream's KWOKNodeClass. */
 function kindOf(obj: KubeObject): ResourceKind {
-  const known = Object.values(Kinds).find(
-    (k) => obj.kind === k.kind && obj.apiVersion === (k.group ? `${k.group}/${k.version}` : k.version),
-  );
-  if (known) return known as ResourceKind;
-  const [group = '', version = ''] = obj.apiVersion.split('/');
   if (obj.kind === CrdKind.kind) return CrdKind;
   if (obj.kind === 'KWOKNodeClass') {
+    const [group = '', version = ''] = obj.apiVersion.split('/');
     return { group, version, kind: obj.kind, plural: 'kwoknodeclasses', namespaced: false };
   }
-  throw new Error(`bench: no kind for ${obj.apiVersion} ${obj.kind}`);
+  return knownKindOf(obj);
 }
 
 async function createAll(api: KubeApi, objs: KubeObject[]): Promise<void> {
