@@ -1,0 +1,63 @@
+/**
+ * NodePool limits in a scheduling round: what a pool may still add, whether an instance type fits in it, and why
+ * not when none does.
+ */
+import type { InstanceType } from '../cloudprovider/types';
+import type { NodePool } from '../kube/objects';
+import { formatCpu, fromResourceList, type Resources } from './resources';
+
+/** "cpu=2, memory=512Mi": requests or capacity as users write them, for explanations. */
+export function describeResources(r: Resources): string {
+  const parts: string[] = [];
+  if (r.cpu !== undefined) parts.push(`cpu=${formatCpu(r.cpu)}`);
+  if (r.memory !== undefined) parts.push(`memory=${Math.ceil(r.memory / 2 ** 20)}Mi`);
+  for (const [k, v] of Object.entries(r)) if (!['cpu', 'memory', 'pods'].includes(k)) parts.push(`${k}=${v}`);
+  return parts.join(', ');
+}
+
+function limitNeed(it: InstanceType, key: string): number {
+  return key === 'nodes' ? 1 : (it.capacity[key] ?? 0);
+}
+
+/**
+ * Which NodePool limit stops every instance type that fits: "NodePool limit cpu=3 reached (remaining cpu=1; the
+ * smallest fitting instance type needs cpu=2)". Limits that only bind together are listed with what remains.
+ */
+export function limitReason(nodePool: NodePool, remaining: Resources, fitting: InstanceType[]): string {
+  const limits = nodePool.spec.limits ?? {};
+  const blocking = Object.entries(remaining).filter(([k, left]) =>
+    fitting.every((it) => limitNeed(it, k) > left),
+  );
+  if (blocking.length === 0) return `NodePool limits reached (remaining ${describeResources(remaining)})`;
+  return blocking
+    .map(([k, left]) => {
+      const limit = limits[k] !== undefined ? `${k}=${limits[k]}` : k;
+      const need = Math.min(...fitting.map((it) => limitNeed(it, k)));
+      return (
+        `NodePool limit ${limit} reached (remaining ${describeResources({ [k]: left })}; ` +
+        `the smallest fitting instance type needs ${describeResources({ [k]: need })})`
+      );
+    })
+    .join('; ');
+}
+
+/** Launching this type keeps the pool within what its limits leave (no limits: always). */
+export function withinLimits(it: InstanceType, remaining: Resources | undefined): boolean {
+  if (!remaining) return true;
+  for (const [k, left] of Object.entries(remaining)) if (limitNeed(it, k) > left) return false;
+  return true;
+}
+
+/** Remaining capacity under a NodePool's limits given what its nodes already hold. */
+export function remainingLimits(
+  nodePool: NodePool,
+  usage: Resources,
+  nodeCount: number,
+): Resources | undefined {
+  const limits = nodePool.spec.limits;
+  if (!limits) return undefined;
+  const parsed = fromResourceList(limits);
+  const out: Resources = {};
+  for (const [k, v] of Object.entries(parsed)) out[k] = v - (k === 'nodes' ? nodeCount : (usage[k] ?? 0));
+  return out;
+}

@@ -1,0 +1,85 @@
+/**
+ * The scheduling simulation's input and output: pods, the nodes they may land on, the NodePools that may launch
+ * more, and the plan that comes back. Shared by the scheduler, provisioning, consolidation and previews.
+ */
+import type { InstanceType } from '../cloudprovider/types';
+import type { NodePool, Pod, Taint } from '../kube/objects';
+import type { Requirements } from './requirements';
+import type { Resources } from './resources';
+import type { VolumeTopologyResolver } from './volume-topology';
+import type { VolumeLimits } from './volume-limits';
+
+/** A node the pods may land on: a registered node or a NodeClaim still launching. */
+export interface SchedulableNode {
+  name: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  allocatable: Resources;
+  /** Requests of pods already bound to it (and DaemonSet pods). */
+  requested: Resources;
+  /** Still launching: pods placed here are nominated, not bound. */
+  inFlight: boolean;
+  /** Pods bound to it, for topology spread and pod (anti-)affinity counts. */
+  pods?: Pod[];
+}
+
+export interface SchedulingNodePool {
+  nodePool: NodePool;
+  instanceTypes: InstanceType[];
+  /** Requests of the DaemonSet pods that will run on every node of this pool. */
+  daemonOverhead: Resources;
+  /** Capacity the pool may still add before its limits; absent means unlimited. */
+  remaining?: Resources;
+}
+
+export interface PlannedNodeClaim {
+  nodePoolName: string;
+  requirements: Requirements;
+  taints: Taint[];
+  pods: Pod[];
+  /** Pod requests plus DaemonSet overhead. */
+  requests: Resources;
+  /** Instance types that can still host every pod, cheapest first. */
+  instanceTypeOptions: InstanceType[];
+  /** minValues BestEffort lowered a minValues the options could not meet (requirements carry the lower value). */
+  minValuesRelaxed?: boolean;
+}
+
+/**
+ * What to do when a claim's options cannot keep a requirement's minValues distinct values: refuse (Strict), or
+ * lower minValues to what is left and say so (BestEffort). Karpenter's MIN_VALUES_POLICY.
+ */
+export type MinValuesPolicy = 'Strict' | 'BestEffort';
+
+export interface SchedulingInput {
+  pods: Pod[];
+  nodes: SchedulableNode[];
+  nodePools: SchedulingNodePool[];
+  /**
+   * The node requirements each pod's volumes impose (zonal PersistentVolumes, WaitForFirstConsumer
+   * StorageClasses' allowedTopologies); see volume-topology.ts.
+   * @default volumes impose nothing
+   */
+  volumeTopology?: VolumeTopologyResolver;
+  /**
+   * CSI volume attach limits of existing nodes and the volumes each pod needs; see volume-limits.ts.
+   * @default no limits
+   */
+  volumeLimits?: VolumeLimits;
+  /** @default 'Strict' */
+  minValuesPolicy?: MinValuesPolicy;
+  /**
+   * Pack the pods of interchangeable planned claims again by price (see Scheduler.repack); off gives the first
+   * pass's plan, for comparison.
+   * @default true
+   */
+  repack?: boolean;
+}
+
+export interface SchedulingResult {
+  /** Pods placed on existing or in-flight nodes, by node name. */
+  existing: Map<string, Pod[]>;
+  newNodeClaims: PlannedNodeClaim[];
+  /** Pods with nowhere to go, each with one reason per place considered. */
+  unschedulable: Map<string, { pod: Pod; reasons: string[] }>;
+}
