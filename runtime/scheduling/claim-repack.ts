@@ -3,20 +3,30 @@
  * The first pass fills claims one at a time with pods in size order; this finds the plans it cannot, such as one
  * large node where it grew several small ones.
  */
+import { Labels } from '../../sdk/api/well-known';
 import type { Pod } from '../kube/objects';
 import { hostPorts } from './host-ports';
 import { hasMinValues, minValuesShortfall } from './min-values';
-import type { ClaimContext, ClaimSlot } from './planned-claim';
+import { claimPrice, type ClaimContext, type ClaimSlot } from './planned-claim';
 import type { PodConstraints } from './pod-constraints';
-import { firstFitting } from './priced-options';
+import { firstFitting, type PricedOptions } from './priced-options';
 import { packByPrice } from './repack';
+import type { Requirements } from './requirements';
 import { add, fits, type Resources } from './resources';
+
+/** A repacked plan for some claims, applied only if it is chosen. */
+interface Repacked {
+  cost: number;
+  apply(): void;
+}
 
 /**
  * Repack claims of one NodePool (without limits) with the same requirements, holding only pods that no topology
- * term counts per hostname, with no host ports and no terms of their own. Each such set of claims is replaced
- * only when the repacked plan costs less and needs no more nodes, so consolidation never sees a plan ask for
- * more than the first pass did. Returns the claims left with no pods.
+ * term counts per hostname, with no host ports and no terms of their own but over a domain (a zone) those
+ * requirements pin. Then, per pool and requirements but the zone, the claims pinned to no zone may join the
+ * claims of one zone they allow (their pods have no zone terms, or the first pass would have pinned them).
+ * Each set of claims is replaced only when the repacked plan costs less and needs no more nodes, so consolidation
+ * never sees a plan ask for more than the first pass did. Returns the claims left with no pods.
  */
 export function repackClaims(
   ctx: ClaimContext,
@@ -24,55 +34,118 @@ export function repackClaims(
   levels: Map<Pod, PodConstraints[]>,
   requestsOf: (pod: Pod) => Resources,
 ): Set<ClaimSlot> {
-  const movable = (pod: Pod) =>
-    (levels.get(pod) ?? []).every((level) => level.terms.length === 0) &&
+  // A pod's terms over a wider domain (a zone) hold wherever it goes among claims pinned to one domain of that
+  // key: a bucket's claims share their requirements, so they share that domain too.
+  const movable = (pod: Pod, reqs: Requirements) =>
+    (levels.get(pod) ?? []).every((level) =>
+      level.terms.every((t) => t.key !== Labels.hostname && reqs.get(t.key)?.single !== undefined),
+    ) &&
     hostPorts(pod).length === 0 &&
     !ctx.topology.countedPerHostname(pod);
   const buckets = new Map<string, ClaimSlot[]>();
   for (const claim of claims) {
-    if (claim.pool.remaining || claim.plan.minValuesRelaxed || !claim.plan.pods.every(movable)) continue;
+    if (claim.pool.remaining || claim.plan.minValuesRelaxed) continue;
+    if (!claim.plan.pods.every((pod) => movable(pod, claim.plan.requirements))) continue;
     const key = `${claim.pool.name}|${claim.plan.requirements.toString()}`;
     const bucket = buckets.get(key);
     if (bucket) bucket.push(claim);
     else buckets.set(key, [claim]);
   }
   const dropped = new Set<ClaimSlot>();
+  const repack = (bucket: ClaimSlot[], target: ClaimSlot): Repacked | undefined =>
+    repackInto(ctx, bucket, target, requestsOf, dropped);
   for (const bucket of buckets.values()) {
     if (bucket.length < 2) continue;
-    const { pool, plan } = bucket[0] as ClaimSlot;
-    const options = ctx.pricing.compatibleOptions(pool, plan.requirements);
-    const items = bucket.flatMap((c) => c.plan.pods.map((pod) => ({ item: pod, req: requestsOf(pod) })));
-    const bins = packByPrice(
-      items,
-      options.types.map((it, i) => ({ allocatable: it.allocatable, price: options.prices[i] as number })),
-      pool.input.daemonOverhead,
-    );
-    if (!bins || bins.length > bucket.length) continue;
-    const totals = bins.map((bin) => add(pool.input.daemonOverhead, bin.requests));
-    const firsts = totals.map((total) => firstFitting(options, 0, total));
-    if (firsts.some((f) => f < 0)) continue;
-    if (
-      hasMinValues(plan.requirements) &&
-      totals.some((total) =>
-        minValuesShortfall(options.types, plan.requirements, (it) => fits(total, it.allocatable)),
-      )
-    )
-      continue;
-    const before = bucket.reduce((sum, c) => sum + (c.options.prices[c.first] as number), 0);
-    const after = firsts.reduce((sum, f) => sum + (options.prices[f] as number), 0);
-    if (!(after < before - 1e-9)) continue;
-    bucket.forEach((claim, i) => {
-      const bin = bins[i];
-      const first = firsts[i];
-      if (!bin || first === undefined) {
-        dropped.add(claim);
-        return;
+    const plan = repack(bucket, bucket[0] as ClaimSlot);
+    if (plan && plan.cost < costOf(bucket) - 1e-9) plan.apply();
+  }
+
+  const families = new Map<string, { pinned: ClaimSlot[][]; loose: ClaimSlot[] | undefined }>();
+  for (const bucket of buckets.values()) {
+    const live = bucket.filter((c) => !dropped.has(c));
+    const first = live[0];
+    if (!first) continue;
+    const reqs = first.plan.requirements;
+    const key = `${first.pool.name}|${reqs
+      .values()
+      .filter((r) => r.key !== Labels.zone)
+      .map((r) => r.toString())
+      .join(',')}`;
+    let family = families.get(key);
+    if (!family) families.set(key, (family = { pinned: [], loose: undefined }));
+    if (reqs.get(Labels.zone)?.single !== undefined) family.pinned.push(live);
+    else family.loose = live;
+  }
+  for (const { pinned, loose } of families.values()) {
+    if (!loose || pinned.length === 0) continue;
+    const allowed = loose[0]?.plan.requirements.get(Labels.zone);
+    let best: Repacked | undefined;
+    let saving = 1e-9;
+    for (const zone of pinned) {
+      const target = zone[0] as ClaimSlot;
+      if (allowed && !allowed.has(target.zone as string)) continue;
+      const together = [...zone, ...loose];
+      const plan = repack(together, target);
+      if (plan && costOf(together) - plan.cost > saving) {
+        best = plan;
+        saving = costOf(together) - plan.cost;
       }
-      claim.plan.pods = bin.items;
-      claim.plan.requests = totals[i] as Resources;
-      claim.options = options;
-      claim.first = first;
-    });
+    }
+    best?.apply();
   }
   return dropped;
+}
+
+function costOf(claims: ClaimSlot[]): number {
+  return claims.reduce((sum, c) => sum + claimPrice(c), 0);
+}
+
+/**
+ * Pack the pods of `bucket` by price onto the requirements of `target` (one of them), needing no more claims
+ * than the bucket has; apply() rewrites the claims (those left over are added to `dropped`).
+ */
+function repackInto(
+  ctx: ClaimContext,
+  bucket: ClaimSlot[],
+  target: ClaimSlot,
+  requestsOf: (pod: Pod) => Resources,
+  dropped: Set<ClaimSlot>,
+): Repacked | undefined {
+  const { pool, plan } = target;
+  const options: PricedOptions = ctx.pricing.compatibleOptions(pool, plan.requirements);
+  const items = bucket.flatMap((c) => c.plan.pods.map((pod) => ({ item: pod, req: requestsOf(pod) })));
+  const bins = packByPrice(
+    items,
+    options.types.map((it, i) => ({ allocatable: it.allocatable, price: options.prices[i] as number })),
+    pool.input.daemonOverhead,
+  );
+  if (!bins || bins.length > bucket.length) return undefined;
+  const totals = bins.map((bin) => add(pool.input.daemonOverhead, bin.requests));
+  const firsts = totals.map((total) => firstFitting(options, 0, total));
+  if (firsts.some((f) => f < 0)) return undefined;
+  if (
+    hasMinValues(plan.requirements) &&
+    totals.some((total) =>
+      minValuesShortfall(options.types, plan.requirements, (it) => fits(total, it.allocatable)),
+    )
+  )
+    return undefined;
+  return {
+    cost: firsts.reduce((sum, f) => sum + (options.prices[f] as number), 0),
+    apply: () =>
+      bucket.forEach((claim, i) => {
+        const bin = bins[i];
+        const first = firsts[i];
+        if (!bin || first === undefined) {
+          dropped.add(claim);
+          return;
+        }
+        claim.plan.pods = bin.items;
+        claim.plan.requests = totals[i] as Resources;
+        claim.plan.requirements = plan.requirements;
+        claim.zone = target.zone;
+        claim.options = options;
+        claim.first = first;
+      }),
+  };
 }

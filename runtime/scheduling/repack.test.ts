@@ -61,6 +61,27 @@ describe('packByPrice', () => {
     expect(bins?.length).toBe(2);
   });
 
+  it('looks ahead near the end: a node that costs more per unit can leave a cheaper remainder', () => {
+    // 10.75 cpu left: by cost per unit the 16-cpu node ($0.83) wins, but a 4-cpu and an 8-cpu node hold it all
+    // for $0.75.
+    const options = [
+      option(2000, 4, 0.19),
+      option(4000, 16, 0.3),
+      option(8000, 32, 0.45),
+      option(8000, 16, 0.49),
+      option(16000, 32, 0.83),
+      option(32000, 64, 1.51),
+    ];
+    const input = [
+      ...items('big', 10, req(1000, 2)),
+      ...items('mid', 1, req(500, 1)),
+      ...items('small', 1, req(250, 0.25)),
+    ];
+    const bins = packByPrice(input, options, {});
+    expectValid(bins, input, options, {});
+    expect(cost(bins ?? [], options)).toBeCloseTo(0.75, 9);
+  });
+
   it('leaves room for the per-node overhead', () => {
     const options = [option(4000, 4, 4), option(8000, 8, 8)];
     const overhead = { cpu: 500 };

@@ -37,6 +37,9 @@ export interface PackSettings {
   candidates?: number;
 }
 
+/** How many of the best node what is left may fill for a node choice to look ahead (see lookahead). */
+const LOOKAHEAD_NODES = 3;
+
 interface Shape<T> {
   vec: number[];
   req: Resources;
@@ -106,12 +109,42 @@ export function packByPrice<T>(
     return total;
   };
 
+  /**
+   * Near the end (what is left would fill a few of the best node), the best node by cost per unit can leave a
+   * remainder that costs more than it saved: there, each of the candidates is judged by its price plus what
+   * packing the rest then costs.
+   */
+  const lookahead = (counts: number[], best: Pick): Pick => {
+    const demand = demandOf(shapes, counts, dims.length);
+    const fewNodes = dims.every(
+      (_, d) => (demand[d] as number) <= LOOKAHEAD_NODES * (best.c.avail[d] as number),
+    );
+    if (!fewNodes) return best;
+    // The best node by cost per unit stays unless another is strictly cheaper in all.
+    const rest = (pick: Pick) => greedyCost(counts.map((n, i) => n - (pick.taken[i] as number)));
+    let chosen = best;
+    let chosenCost = best.c.price + rest(best);
+    let tried = 0;
+    for (const c of rankByDemand(candidates, demand)) {
+      if (tried++ >= wanted) break;
+      const { taken, packed } = fill(c.avail, shapes, counts);
+      if (!packed) continue;
+      const cost = c.price + rest({ c, taken });
+      if (cost < chosenCost * (1 - 1e-9)) {
+        chosen = { c, taken };
+        chosenCost = cost;
+      }
+    }
+    return chosen;
+  };
+
   const counts = shapes.map((s) => s.items.length);
   let left = items.length;
   const bins: PackedBin<T>[] = [];
   while (left > 0) {
-    let best = bestNode(counts);
+    let best: Pick | undefined = bestNode(counts);
     if (!best) return undefined;
+    best = lookahead(counts, best);
     // Once one node can take everything left, it may beat the best partial node plus what then packs the rest.
     const whole = wholeFill(candidates, shapes, counts, demandOf(shapes, counts, dims.length));
     if (whole && whole.c !== best.c) {
