@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock/clock';
 import { WorkQueue } from '../controllers/work-queue';
 import { ApiError, isNotFound, type KubeApi, type WatchEventType } from '../kube/api';
+import { hasCondition } from '../kube/conditions';
 import { Informer, objectKey } from '../kube/informer';
 import { Kinds, apiVersionOf, type ResourceKind } from '../kube/kinds';
 import type {
@@ -26,7 +27,7 @@ import type {
 } from '../kube/objects';
 import { podRequirementAlternatives } from '../scheduling/pod-requirements';
 import { podFitsNode, type NodeView } from '../scheduling/predicates';
-import { hasCondition, isTerminalPod } from '../state/cluster-state';
+import { isTerminalPod } from '../state/cluster-state';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const STATEFULSET_POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
