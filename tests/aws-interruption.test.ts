@@ -31,7 +31,7 @@ const ZONE = 'us-east-1a';
 const SAMPLE_INSTANCE = 'i-0abcdef1234567890';
 const sample = (name: string, instanceId: string) =>
   readFileSync(
-    join(__dirname, '..', 'runtime', 'controllers', 'interruption', 'testdata', name),
+    join(__dirname, '..', 'runtime', 'cloudprovider', 'interruption', 'testdata', name),
     'utf8',
   ).replaceAll(SAMPLE_INSTANCE, instanceId);
 

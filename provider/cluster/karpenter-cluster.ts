@@ -10,7 +10,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { NODE_MANAGED_POLICIES, managedPolicyArn } from '../iam/node-role';
 import { ec2Trust } from '../iam/trust';
 import { DISCOVERY_TAG } from '../install/defaults';
-import { KarpenterInstall, type KarpenterInstallArgs } from '../install/karpenter-install';
+import type { KarpenterInstallArgs } from '../install/args';
+import { KarpenterInstall } from '../install/karpenter-install';
 import { clusterAccessFromKubeconfig } from './kubeconfig';
 import { createVpc } from './vpc';
 

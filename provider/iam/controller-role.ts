@@ -116,3 +116,12 @@ export function createControllerRole(
       : undefined;
   return { role, policies, podIdentityAssociation };
 }
+
+/** What the controller's credentials are made of: a Deployment depends on these so it never starts without them. */
+export function controllerRoleResources(controllerRole: ControllerRole): pulumi.Resource[] {
+  return [
+    controllerRole.role,
+    ...Object.values(controllerRole.policies),
+    ...(controllerRole.podIdentityAssociation ? [controllerRole.podIdentityAssociation] : []),
+  ];
+}

@@ -1,6 +1,6 @@
 /** Argument checks at construction, so a bad program fails before anything is registered, naming the fix. */
 import { buildContextProblem } from '../image/controller-image';
-import type { KarpenterInstallArgs } from './karpenter-install';
+import type { KarpenterInstallArgs } from './args';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

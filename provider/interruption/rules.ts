@@ -7,7 +7,7 @@ import {
   DetailTypes,
   EventSources,
   type ActionableKind,
-} from '../../runtime/controllers/interruption/messages';
+} from '../../runtime/cloudprovider/interruption/messages';
 
 export interface InterruptionRule {
   /** Short, stable name used for the Pulumi resources. */

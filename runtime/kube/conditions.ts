@@ -1,6 +1,14 @@
 import type { Condition } from '../../sdk';
 import { toIso } from '../clock/clock';
 
+/** The object has the condition with status True (any kind: NodeClaim, Node, EC2NodeClass, ...). */
+export function hasCondition(
+  obj: { status?: { conditions?: { type: string; status: string }[] } },
+  type: string,
+): boolean {
+  return obj.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
 /** Set a condition, keeping lastTransitionTime when the status does not change. */
 export function setCondition(
   conditions: Condition[] | undefined,

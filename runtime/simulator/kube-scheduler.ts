@@ -7,7 +7,7 @@
 import type { Clock } from '../clock/clock';
 import type { EventRecorder } from '../events/recorder';
 import { isNotFound, type KubeApi, type WatchEventType } from '../kube/api';
-import { setCondition } from '../kube/conditions';
+import { hasCondition, setCondition } from '../kube/conditions';
 import { Informer, objectKey } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
 import type { Node, Pod, PodCondition, Taint } from '../kube/objects';
@@ -24,7 +24,7 @@ import {
   type VolumesByDriver,
 } from '../scheduling/volume-limits';
 import type { VolumeTopologyResolver } from '../scheduling/volume-topology';
-import { hasCondition, isTerminalPod } from '../state/cluster-state';
+import { isTerminalPod } from '../state/cluster-state';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 

@@ -5,12 +5,12 @@
  */
 import type { Clock } from '../clock/clock';
 import { isNotFound, type KubeApi, type WatchEventType } from '../kube/api';
-import { setCondition } from '../kube/conditions';
+import { hasCondition, setCondition } from '../kube/conditions';
 import { Informer, objectKey } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
 import type { Node, Pod } from '../kube/objects';
 import { WorkQueue } from '../controllers/work-queue';
-import { hasCondition, isTerminalPod } from '../state/cluster-state';
+import { isTerminalPod } from '../state/cluster-state';
 
 export interface SimKubeletOptions {
   api: KubeApi;

@@ -7,6 +7,7 @@
 import { Annotations, Labels, Taints } from '../../sdk/api/well-known';
 import type { Clock } from '../clock/clock';
 import type { KubeApi } from '../kube/api';
+import { hasCondition } from '../kube/conditions';
 import { Informer } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
 import type {
@@ -46,13 +47,6 @@ export interface StateNode {
   deleting: boolean;
   /** Tainted karpenter.sh/disrupted: on its way out. */
   markedForDisruption: boolean;
-}
-
-export function hasCondition(
-  obj: { status?: { conditions?: { type: string; status: string }[] } },
-  type: string,
-): boolean {
-  return obj.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
 
 export function isTerminalPod(pod: Pod): boolean {

@@ -6,8 +6,9 @@
 import { DescribeImagesCommand, type EC2Client, type Filter, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parseAmiAlias } from '../../../sdk/api/ec2nodeclass';
-import { AmiAliasFamilies, type AmiFamily } from '../../../sdk/api/well-known';
+import { AmiAliasFamilies, Labels, type AmiFamily } from '../../../sdk/api/well-known';
 import type { EC2NodeClass } from '../../kube/objects';
+import type { InstanceType } from '../types';
 import { awsCall, awsErrorCode, CloudProviderError } from './errors';
 import { tagFilters } from './selectors';
 
@@ -141,4 +142,12 @@ export function amiPerArch(amis: ResolvedAmi[]): Map<string, ResolvedAmi> {
   const out = new Map<string, ResolvedAmi>();
   for (const a of amis) if (!out.has(a.arch)) out.set(a.arch, a);
   return out;
+}
+
+/** The AMI an instance type boots: the first of `amiPerArch` whose arch the type allows (any, without an arch label). */
+export function amiForInstanceType(
+  amis: Map<string, ResolvedAmi>,
+  it: InstanceType,
+): ResolvedAmi | undefined {
+  return [...amis.values()].find((a) => it.requirements.get(Labels.arch)?.has(a.arch) ?? true);
 }

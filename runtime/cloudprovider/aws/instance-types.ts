@@ -11,8 +11,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
 import type { Clock } from '../../clock/clock';
+import type { NodeClaim } from '../../kube/objects';
+import type { Requirements } from '../../scheduling/requirements';
+import { fits, fromResourceList } from '../../scheduling/resources';
 import { toInstanceType, type InstanceTypeSpec } from '../simulated/catalog';
-import type { InstanceType } from '../types';
+import { instanceTypeCompatible, type InstanceType } from '../types';
 import { awsCall } from './errors';
 import type { PricingProvider } from './pricing';
 import { TtlCache } from './ttl-cache';
@@ -77,6 +80,16 @@ export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undef
       : {}),
     supportsSpot: (info.SupportedUsageClasses ?? []).includes('spot'),
   };
+}
+
+/** The types a claim can launch as: compatible with its requirements, with room for its requests. */
+export function typesForClaim(
+  types: InstanceType[],
+  nodeClaim: NodeClaim,
+  reqs: Requirements,
+): InstanceType[] {
+  const requests = fromResourceList(nodeClaim.spec.resources?.requests);
+  return types.filter((it) => instanceTypeCompatible(it, reqs) && fits(requests, it.allocatable));
 }
 
 export interface InstanceTypeProviderOptions {

@@ -9,8 +9,14 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
-import type { NodeClaim } from '../../kube/objects';
+import type { EC2NodeClass, NodeClaim } from '../../kube/objects';
+import { toResourceList } from '../../scheduling/resources';
+import { specLabels } from '../simulated/catalog';
+import type { InstanceType } from '../types';
+import type { ResolvedAmi } from './amis';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
+import type { LaunchedInstance } from './fleet';
+import type { Ec2InstanceTypeSpec } from './instance-types';
 
 export const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
@@ -34,6 +40,71 @@ export function clusterInstanceFilters(clusterName: string) {
 
 function tag(i: Instance, key: string): string | undefined {
   return i.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+/**
+ * The tags a claim's instance (and its volumes and fleet) launch with: the node class's, then the ones this file
+ * finds instances by, and the claim's name as Name.
+ */
+export function claimInstanceTags(
+  clusterName: string,
+  nodeClass: EC2NodeClass,
+  nodePoolName: string,
+  nodeClaimName: string,
+): Record<string, string> {
+  return {
+    ...nodeClass.spec.tags,
+    [OwnershipTags.cluster(clusterName)]: 'owned',
+    [OwnershipTags.eksClusterName]: clusterName,
+    [Labels.nodePool]: nodePoolName,
+    [OwnershipTags.nodeClaim]: nodeClaimName,
+    [Labels.ec2NodeClass]: nodeClass.metadata.name as string,
+    Name: nodeClaimName,
+  };
+}
+
+/** An instance found already launched for a claim, as CreateFleet would have reported it. */
+export function launchedInstanceOf(i: Instance): LaunchedInstance {
+  return {
+    instanceId: i.InstanceId as string,
+    instanceType: i.InstanceType as string,
+    zone: i.Placement?.AvailabilityZone ?? '',
+    capacityType: i.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+  };
+}
+
+export interface LaunchResult {
+  launched: LaunchedInstance;
+  /** The launched type as the NodePool offers it (capacity and allocatable). */
+  instanceType: InstanceType;
+  /** EC2's description of the type, for its well-known labels; undefined when EC2 no longer lists it. */
+  spec: Ec2InstanceTypeSpec | undefined;
+  /** The AMI the type boots, for status.imageID. */
+  ami: ResolvedAmi | undefined;
+  region: string;
+  nodePoolName: string;
+}
+
+/** The claim as launched: the type's labels and where it landed, its provider ID, image and resources. */
+export function launchedNodeClaim(nodeClaim: NodeClaim, r: LaunchResult): NodeClaim {
+  const { launched } = r;
+  const out = structuredClone(nodeClaim);
+  out.metadata.labels = {
+    ...out.metadata.labels,
+    ...(r.spec ? specLabels({ ...r.spec, zones: [], onDemandPrice: 0, spotPrice: {} }, r.region) : {}),
+    [Labels.instanceType]: launched.instanceType,
+    [Labels.zone]: launched.zone,
+    [Labels.capacityType]: launched.capacityType,
+    [Labels.nodePool]: r.nodePoolName,
+  };
+  out.status = {
+    ...out.status,
+    providerID: providerIDOf(launched.zone, launched.instanceId),
+    ...(r.ami ? { imageID: r.ami.id } : {}),
+    capacity: toResourceList(r.instanceType.capacity),
+    allocatable: toResourceList(r.instanceType.allocatable),
+  };
+  return out;
 }
 
 /** What the cloud knows of a claim: its name, labels, provider ID, image and launch time. */

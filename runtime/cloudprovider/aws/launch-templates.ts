@@ -13,9 +13,19 @@ import {
 import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
-import { defaultBlockDeviceMappings, volumeSizeGiB, type BlockDeviceMappings } from './block-devices';
+import type { EC2NodeClass, NodeClaim } from '../../kube/objects';
+import type { InstanceType } from '../types';
+import type { ResolvedAmi } from './amis';
+import {
+  amiFamilyOf,
+  defaultBlockDeviceMappings,
+  volumeSizeGiB,
+  type BlockDeviceMappings,
+} from './block-devices';
 import { awsErrorCode, classifyAwsError } from './errors';
+import type { ResolvedNodeClass } from './nodeclass-status';
 import { TtlCache } from './ttl-cache';
+import { claimUserData, fixedMaxPods, type ClusterBootstrap } from './user-data';
 
 export const LAUNCH_TEMPLATE_TTL_MS = 60_000;
 export const LAUNCH_TEMPLATE_PREFIX = 'karpenter.k8s.aws/';
@@ -165,4 +175,62 @@ export class LaunchTemplateProvider {
       throw classifyAwsError(err, 'ec2:DescribeLaunchTemplates');
     }
   }
+}
+
+/** What a claim's launch templates are made of besides the AMI: its cluster, pool, node class and claim. */
+export interface ClaimLaunchTemplateArgs {
+  cluster: ClusterBootstrap;
+  nodePoolName: string;
+  nodeClass: EC2NodeClass;
+  /** The node class's resolved security groups and instance profile. */
+  resolved: ResolvedNodeClass;
+  nodeClaim: NodeClaim;
+}
+
+/** The template options for one AMI and user data under a node class. */
+export function nodeClassTemplateOptions(
+  a: Omit<ClaimLaunchTemplateArgs, 'nodeClaim'>,
+  amiId: string,
+  userData: string | undefined,
+): LaunchTemplateOptions {
+  const spec = a.nodeClass.spec;
+  return {
+    clusterName: a.cluster.clusterName,
+    nodePoolName: a.nodePoolName,
+    nodeClassName: a.nodeClass.metadata.name as string,
+    amiFamily: amiFamilyOf(a.nodeClass),
+    amiId,
+    securityGroupIds: a.resolved.securityGroups.map((g) => g.id),
+    ...(userData !== undefined ? { userData } : {}),
+    instanceProfile: a.resolved.instanceProfile as string,
+    ...(spec.blockDeviceMappings ? { blockDeviceMappings: spec.blockDeviceMappings } : {}),
+    metadataOptions: spec.metadataOptions,
+    ...(spec.detailedMonitoring !== undefined ? { detailedMonitoring: spec.detailedMonitoring } : {}),
+    ...(spec.associatePublicIPAddress !== undefined
+      ? { associatePublicIPAddress: spec.associatePublicIPAddress }
+      : {}),
+    ...(spec.tags ? { tags: spec.tags } : {}),
+  };
+}
+
+/**
+ * The launch template for each instance type a claim may launch as, ensured on first use. Types that share an AMI
+ * and max pods share user data, so the template is built and ensured once per (AMI, max pods) per launch.
+ */
+export function claimLaunchTemplates(
+  templates: LaunchTemplateProvider,
+  a: ClaimLaunchTemplateArgs,
+): (it: InstanceType, ami: ResolvedAmi) => Promise<string> {
+  const byKey = new Map<string, Promise<string>>();
+  return (it, ami) => {
+    const maxPods = fixedMaxPods(a.nodeClass, it);
+    const key = `${ami.id}:${maxPods ?? ''}`;
+    let name = byKey.get(key);
+    if (!name) {
+      const userData = claimUserData(a.cluster, a.nodeClass, a.nodeClaim, maxPods);
+      name = templates.ensure(nodeClassTemplateOptions(a, ami.id, userData));
+      byKey.set(key, name);
+    }
+    return name;
+  };
 }

@@ -5,41 +5,38 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Labels, type CapacityType, OwnershipTags, Taints } from '../../../sdk/api/well-known';
+import { Labels, type CapacityType } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import type { EC2NodeClass, NodeClaim, NodePool } from '../../kube/objects';
 import { Requirements } from '../../scheduling/requirements';
-import { fits, fromResourceList, toResourceList } from '../../scheduling/resources';
-import { specLabels } from '../simulated/catalog';
 import {
-  compatibleOfferings,
   InsufficientCapacityError,
-  instanceTypeCompatible,
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
   type InstanceType,
 } from '../types';
-import { amiPerArch } from './amis';
-import { amiFamilyOf } from './block-devices';
+import { amiForInstanceType, amiPerArch } from './amis';
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
 import { classifyAwsError, CloudProviderError } from './errors';
 import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
-import { InstanceTypeProvider } from './instance-types';
+import { InstanceTypeProvider, typesForClaim } from './instance-types';
 import {
+  claimInstanceTags,
   describeInstance,
   findClaimInstance,
   instanceIdOf,
   instanceToNodeClaim,
+  launchedInstanceOf,
+  launchedNodeClaim,
   LIVE_STATES,
   listClusterInstances,
-  providerIDOf,
   terminateInstance,
 } from './instances';
-import { LaunchTemplateProvider } from './launch-templates';
+import { claimLaunchTemplates, LaunchTemplateProvider } from './launch-templates';
 import { deleteInstanceProfile, deleteLaunchTemplates } from './nodeclass-cleanup';
 import {
   assertReady,
@@ -47,11 +44,12 @@ import {
   writeNodeClassStatus,
   type ResolvedNodeClass,
 } from './nodeclass-status';
+import { fleetOfferings } from './offerings';
 import { PricingProvider } from './pricing';
 import { subnetPerZone } from './subnets';
 import { TtlCache } from './ttl-cache';
 import { UnavailableOfferings } from './unavailable-offerings';
-import { userDataFor } from './user-data';
+import type { ClusterBootstrap } from './user-data';
 
 /** Kubernetes minor used for AMI aliases when none is configured. */
 export const DEFAULT_KUBERNETES_VERSION = '1.33';
@@ -72,6 +70,14 @@ export interface AwsProviderSettings {
   serviceCIDR?: string;
   /** Ask the Pricing API (false on emulators, which have none: the static table answers). @default true */
   usePricingApi?: boolean;
+}
+
+/** Where a claim launches: its NodePool (named by its label) and that pool's resolved, ready EC2NodeClass. */
+interface LaunchTarget {
+  nodePool: NodePool;
+  nodePoolName: string;
+  nodeClass: EC2NodeClass;
+  resolved: ResolvedNodeClass;
 }
 
 export class AwsCloudProvider implements CloudProvider {
@@ -190,11 +196,52 @@ export class AwsCloudProvider implements CloudProvider {
     }
   }
 
+  /** The launch, step by step; each step lives in the module that owns it. */
   private async launch(nodeClaim: NodeClaim): Promise<NodeClaim> {
     const claimName = nodeClaim.metadata.name as string;
-    const poolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
-    const nodePool = await this.s.api.get(Kinds.NodePool, poolName);
-    if (!nodePool) throw new Error(`NodeClaim ${claimName}: NodePool "${poolName}" not found`);
+    const target = await this.launchTarget(nodeClaim);
+    const { nodePool, nodePoolName, nodeClass, resolved } = target;
+    const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
+    const types = typesForClaim(await this.getInstanceTypes(nodePool), nodeClaim, reqs);
+    if (types.length === 0)
+      throw new InsufficientCapacityError(
+        `no available instance type fits NodeClaim ${claimName} and its requirements`,
+      );
+    const amis = amiPerArch(resolved.amis);
+    const offerings = await fleetOfferings(types, reqs, {
+      amis,
+      subnets: subnetPerZone(resolved.subnets),
+      launchTemplateFor: claimLaunchTemplates(this.launchTemplates, {
+        cluster: this.bootstrap(),
+        nodePoolName,
+        nodeClass,
+        resolved,
+        nodeClaim,
+      }),
+    });
+    if (offerings.length === 0)
+      throw new InsufficientCapacityError(
+        `no offering of ${types.length} compatible type(s) has a subnet and an AMI for NodeClaim ${claimName}`,
+      );
+    const tags = claimInstanceTags(this.s.clusterName, nodeClass, nodePoolName, claimName);
+    const launched = await this.findOrLaunch(nodeClaim, offerings, tags);
+    const instanceType = await this.launchedType(claimName, target, launched, types);
+    return launchedNodeClaim(nodeClaim, {
+      launched,
+      instanceType,
+      spec: await this.instanceTypes.spec(launched.instanceType),
+      ami: amiForInstanceType(amis, instanceType),
+      region: this.s.region,
+      nodePoolName,
+    });
+  }
+
+  /** The claim's NodePool and its EC2NodeClass, resolved and ready, or an error saying which is missing. */
+  private async launchTarget(nodeClaim: NodeClaim): Promise<LaunchTarget> {
+    const claimName = nodeClaim.metadata.name as string;
+    const nodePoolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
+    const nodePool = await this.s.api.get(Kinds.NodePool, nodePoolName);
+    if (!nodePool) throw new Error(`NodeClaim ${claimName}: NodePool "${nodePoolName}" not found`);
     const nodeClass = await this.nodeClassOf(nodePool);
     if (!nodeClass)
       throw new CloudProviderError(
@@ -203,153 +250,61 @@ export class AwsCloudProvider implements CloudProvider {
         `NodeClaim ${claimName}: EC2NodeClass "${nodeClaim.spec.nodeClassRef.name}" not found: create it or fix nodeClassRef`,
         true,
       );
-    const r = await this.resolveNodeClass(nodeClass);
-    assertReady(nodeClass, r);
-    const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
-    const requests = fromResourceList(nodeClaim.spec.resources?.requests);
-    const types = (await this.getInstanceTypes(nodePool)).filter(
-      (it) => instanceTypeCompatible(it, reqs) && fits(requests, it.allocatable),
-    );
-    if (types.length === 0)
-      throw new InsufficientCapacityError(
-        `no available instance type fits NodeClaim ${claimName} and its requirements`,
-      );
+    const resolved = await this.resolveNodeClass(nodeClass);
+    assertReady(nodeClass, resolved);
+    return { nodePool, nodePoolName, nodeClass, resolved };
+  }
 
-    const family = amiFamilyOf(nodeClass);
-    const amis = amiPerArch(r.amis);
-    const subnets = subnetPerZone(r.subnets);
-    const fixedMaxPods =
-      nodeClass.spec.kubelet?.maxPods !== undefined || nodeClass.spec.kubelet?.podsPerCore !== undefined;
-    const labels = { ...nodeClaim.metadata.labels };
-    // The kubelet registers with the unregistered taint; the lifecycle lifts it at registration (as Karpenter does).
-    const taints = [
-      ...(nodeClaim.spec.taints ?? []),
-      ...(nodeClaim.spec.startupTaints ?? []),
-      { ...Taints.unregistered },
-    ];
-    const offerings: FleetOffering[] = [];
-    const templateFor = new Map<string, Promise<string>>();
-    for (const it of types) {
-      const arch = [...amis.keys()].find((a) => it.requirements.get(Labels.arch)?.has(a) ?? true);
-      const ami = arch ? amis.get(arch) : undefined;
-      if (!ami) continue;
-      const maxPods = fixedMaxPods ? it.capacity.pods : undefined;
-      const key = `${ami.id}:${maxPods ?? ''}`;
-      if (!templateFor.has(key)) {
-        const userData = userDataFor(family, {
-          clusterName: this.s.clusterName,
-          clusterEndpoint: this.s.clusterEndpoint,
-          ...(this.s.clusterCABundle ? { clusterCABundle: this.s.clusterCABundle } : {}),
-          ...(this.s.serviceCIDR ? { serviceCIDR: this.s.serviceCIDR } : {}),
-          ...(nodeClass.spec.kubelet ? { kubelet: nodeClass.spec.kubelet } : {}),
-          ...(maxPods !== undefined ? { maxPods } : {}),
-          labels,
-          taints,
-          ...(nodeClass.spec.userData ? { custom: nodeClass.spec.userData } : {}),
-        });
-        templateFor.set(
-          key,
-          this.launchTemplates.ensure({
-            clusterName: this.s.clusterName,
-            nodePoolName: poolName,
-            nodeClassName: nodeClass.metadata.name as string,
-            amiFamily: family,
-            amiId: ami.id,
-            securityGroupIds: r.securityGroups.map((g) => g.id),
-            ...(userData !== undefined ? { userData } : {}),
-            instanceProfile: r.instanceProfile as string,
-            ...(nodeClass.spec.blockDeviceMappings
-              ? { blockDeviceMappings: nodeClass.spec.blockDeviceMappings }
-              : {}),
-            metadataOptions: nodeClass.spec.metadataOptions,
-            ...(nodeClass.spec.detailedMonitoring !== undefined
-              ? { detailedMonitoring: nodeClass.spec.detailedMonitoring }
-              : {}),
-            ...(nodeClass.spec.associatePublicIPAddress !== undefined
-              ? { associatePublicIPAddress: nodeClass.spec.associatePublicIPAddress }
-              : {}),
-            ...(nodeClass.spec.tags ? { tags: nodeClass.spec.tags } : {}),
-          }),
-        );
-      }
-      const launchTemplateName = await (templateFor.get(key) as Promise<string>);
-      for (const o of compatibleOfferings(it, reqs)) {
-        const subnet = subnets.get(o.zone);
-        if (!subnet || (o.capacityType !== 'spot' && o.capacityType !== 'on-demand')) continue;
-        offerings.push({
-          instanceType: it.name,
-          zone: o.zone,
-          subnetId: subnet.id,
-          capacityType: o.capacityType,
-          price: o.price,
-          launchTemplateName,
-        });
-      }
-    }
-    if (offerings.length === 0)
-      throw new InsufficientCapacityError(
-        `no offering of ${types.length} compatible type(s) has a subnet and an AMI for NodeClaim ${claimName}`,
-      );
-
-    const tags: Record<string, string> = {
-      ...nodeClass.spec.tags,
-      [OwnershipTags.cluster(this.s.clusterName)]: 'owned',
-      [OwnershipTags.eksClusterName]: this.s.clusterName,
-      [Labels.nodePool]: poolName,
-      [OwnershipTags.nodeClaim]: claimName,
-      [Labels.ec2NodeClass]: nodeClass.metadata.name as string,
-      Name: claimName,
-    };
+  /**
+   * The instance already launched for the claim, else a new one from CreateFleet. Idempotent on the claim: a retry
+   * after a lost CreateFleet answer or a failed status write gets the instance that launch made. The client token
+   * alone does not cover it: EC2 refuses a reused token whose parameters changed (an offering marked unavailable
+   * since), and remembers tokens only for a while.
+   */
+  private async findOrLaunch(
+    nodeClaim: NodeClaim,
+    offerings: FleetOffering[],
+    tags: Record<string, string>,
+  ): Promise<LaunchedInstance> {
+    const claimName = nodeClaim.metadata.name as string;
     const token = nodeClaim.metadata.uid ?? claimName;
-    // Idempotent on the claim: a retry after a lost CreateFleet answer or a failed status write gets the instance
-    // that launch made. The client token alone does not cover it: EC2 refuses a reused token whose parameters
-    // changed (an offering marked unavailable since), and remembers tokens only for a while.
     const found = await findClaimInstance(this.clients.ec2, this.s.clusterName, claimName);
-    const launched: LaunchedInstance = found
-      ? {
-          instanceId: found.InstanceId as string,
-          instanceType: found.InstanceType as string,
-          zone: found.Placement?.AvailabilityZone ?? '',
-          capacityType: found.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
-        }
-      : await launchInstance(
-          { ec2: this.clients.ec2, unavailable: this.unavailable },
-          offerings,
-          token,
-          tags,
-        );
-    if (found)
-      this.s.logger.info(
-        { nodeClaim: claimName, instanceId: launched.instanceId },
-        'found the instance already launched for the nodeclaim',
-      );
+    if (!found)
+      return launchInstance({ ec2: this.clients.ec2, unavailable: this.unavailable }, offerings, token, tags);
+    const launched = launchedInstanceOf(found);
+    this.s.logger.info(
+      { nodeClaim: claimName, instanceId: launched.instanceId },
+      'found the instance already launched for the nodeclaim',
+    );
+    return launched;
+  }
+
+  /** The launched instance's type as the NodePool offers it; one found from an earlier launch may be any of them. */
+  private async launchedType(
+    claimName: string,
+    target: LaunchTarget,
+    launched: LaunchedInstance,
+    types: InstanceType[],
+  ): Promise<InstanceType> {
     const it =
       types.find((t) => t.name === launched.instanceType) ??
-      (await this.getInstanceTypes(nodePool)).find((t) => t.name === launched.instanceType);
+      (await this.getInstanceTypes(target.nodePool)).find((t) => t.name === launched.instanceType);
     if (!it) {
       throw new Error(
-        `NodeClaim ${claimName}: its instance ${launched.instanceId} is a ${launched.instanceType}, which NodePool "${poolName}" no longer offers`,
+        `NodeClaim ${claimName}: its instance ${launched.instanceId} is a ${launched.instanceType}, which NodePool "${target.nodePoolName}" no longer offers`,
       );
     }
-    const spec = await this.instanceTypes.spec(launched.instanceType);
-    const ami = [...amis.values()].find((a) => it.requirements.get(Labels.arch)?.has(a.arch) ?? true);
-    const out = structuredClone(nodeClaim);
-    out.metadata.labels = {
-      ...out.metadata.labels,
-      ...(spec ? specLabels({ ...spec, zones: [], onDemandPrice: 0, spotPrice: {} }, this.s.region) : {}),
-      [Labels.instanceType]: launched.instanceType,
-      [Labels.zone]: launched.zone,
-      [Labels.capacityType]: launched.capacityType,
-      [Labels.nodePool]: poolName,
+    return it;
+  }
+
+  /** What every node's user data says about the cluster. */
+  private bootstrap(): ClusterBootstrap {
+    return {
+      clusterName: this.s.clusterName,
+      clusterEndpoint: this.s.clusterEndpoint,
+      clusterCABundle: this.s.clusterCABundle,
+      serviceCIDR: this.s.serviceCIDR,
     };
-    out.status = {
-      ...out.status,
-      providerID: providerIDOf(launched.zone, launched.instanceId),
-      ...(ami ? { imageID: ami.id } : {}),
-      capacity: toResourceList(it.capacity),
-      allocatable: toResourceList(it.allocatable),
-    };
-    return out;
   }
 
   async delete(nodeClaim: NodeClaim): Promise<void> {

@@ -6,8 +6,10 @@
 import { dump } from 'js-yaml';
 import { inDomain, labelDomain, OPEN_SUBDOMAINS } from '../../../sdk/api/labels';
 import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
-import type { AmiFamily } from '../../../sdk/api/well-known';
-import type { Taint } from '../../kube/objects';
+import { Taints, type AmiFamily } from '../../../sdk/api/well-known';
+import type { EC2NodeClass, NodeClaim, Taint } from '../../kube/objects';
+import type { InstanceType } from '../types';
+import { amiFamilyOf } from './block-devices';
 
 export interface UserDataOptions {
   clusterName: string;
@@ -184,4 +186,52 @@ export function userDataFor(family: AmiFamily, o: UserDataOptions): string | und
   if (family === 'AL2') return al2UserData(o);
   if (family === 'Bottlerocket') return bottlerocketUserData(o);
   return o.custom;
+}
+
+/** What every node of the cluster is told about it, whatever its claim. */
+export type ClusterBootstrap = Pick<
+  UserDataOptions,
+  'clusterName' | 'clusterEndpoint' | 'clusterCABundle' | 'serviceCIDR'
+>;
+
+/**
+ * The taints a claim's kubelet registers with: the claim's own and its startup taints, plus the unregistered taint
+ * the lifecycle lifts at registration (as Karpenter does), so nothing schedules before then.
+ */
+export function registrationTaints(nodeClaim: NodeClaim): Taint[] {
+  return [
+    ...(nodeClaim.spec.taints ?? []),
+    ...(nodeClaim.spec.startupTaints ?? []),
+    { ...Taints.unregistered },
+  ];
+}
+
+/**
+ * The max pods to write into user data: the type's pod capacity when the node class fixes it (maxPods or
+ * podsPerCore, already folded into that capacity), else undefined so the AMI's own ENI-based default applies.
+ */
+export function fixedMaxPods(nodeClass: EC2NodeClass, it: InstanceType): number | undefined {
+  const fixed =
+    nodeClass.spec.kubelet?.maxPods !== undefined || nodeClass.spec.kubelet?.podsPerCore !== undefined;
+  return fixed ? it.capacity.pods : undefined;
+}
+
+/** User data for a claim's node under its node class, in the node class's AMI family. */
+export function claimUserData(
+  cluster: ClusterBootstrap,
+  nodeClass: EC2NodeClass,
+  nodeClaim: NodeClaim,
+  maxPods: number | undefined,
+): string | undefined {
+  return userDataFor(amiFamilyOf(nodeClass), {
+    clusterName: cluster.clusterName,
+    clusterEndpoint: cluster.clusterEndpoint,
+    ...(cluster.clusterCABundle ? { clusterCABundle: cluster.clusterCABundle } : {}),
+    ...(cluster.serviceCIDR ? { serviceCIDR: cluster.serviceCIDR } : {}),
+    ...(nodeClass.spec.kubelet ? { kubelet: nodeClass.spec.kubelet } : {}),
+    ...(maxPods !== undefined ? { maxPods } : {}),
+    labels: { ...nodeClaim.metadata.labels },
+    taints: registrationTaints(nodeClaim),
+    ...(nodeClass.spec.userData ? { custom: nodeClass.spec.userData } : {}),
+  });
 }

@@ -5,8 +5,8 @@
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
-import { InMemoryMessageSource, noticeFor } from '../../controllers/interruption/memory-source';
-import type { ActionableKind, ActionableMessage } from '../../controllers/interruption/messages';
+import { InMemoryMessageSource, noticeFor } from '../interruption/memory-source';
+import type { ActionableKind, ActionableMessage } from '../interruption/messages';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import type { EC2NodeClass, Node, NodeClaim, NodePool, Taint } from '../../kube/objects';

@@ -6,12 +6,11 @@
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
 import { isNotFound } from '../../kube/api';
-import { setCondition } from '../../kube/conditions';
+import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { NodeClaim } from '../../kube/objects';
 import { retrying } from '../../kube/retry';
 import { nodeClaimsCreatedTotal, nodeClaimsDisruptedTotal } from '../../metrics';
-import { hasCondition } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import { createNodeClaim } from '../provisioning/nodeclaim-factory';
 import type { Candidate } from './candidates';

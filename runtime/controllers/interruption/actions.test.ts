@@ -1,7 +1,7 @@
 import type { Node, NodeClaim } from '../../kube/objects';
 import { actionsFor, InterruptionReasons } from './actions';
-import { noticeFor } from './memory-source';
-import type { ActionableKind, ActionableMessage } from './messages';
+import { noticeFor } from '../../cloudprovider/interruption/memory-source';
+import type { ActionableKind, ActionableMessage } from '../../cloudprovider/interruption/messages';
 import { nodeFor, spotClaim } from './testing';
 
 const ZONE = 'us-west-2a';

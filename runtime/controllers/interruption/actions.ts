@@ -6,7 +6,7 @@
  */
 import { CapacityType, Labels } from '../../../sdk/api/well-known';
 import type { Node, NodeClaim } from '../../kube/objects';
-import { instanceIdOf, type ActionableMessage } from './messages';
+import { instanceIdOf, type ActionableMessage } from '../../cloudprovider/interruption/messages';
 
 export const InterruptionReasons = {
   spotInterrupted: 'SpotInterrupted',

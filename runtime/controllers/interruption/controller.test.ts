@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SimClock } from '../../clock/sim-clock';
+import { InMemoryMessageSource, noticeFor } from '../../cloudprovider/interruption/memory-source';
+import type { MessageSource, SourcedMessage } from '../../cloudprovider/interruption/source';
 import type { CloudProvider } from '../../cloudprovider/types';
 import { EventRecorder, type RecordedEvent } from '../../events/recorder';
 import { ApiError } from '../../kube/api';
@@ -18,13 +20,12 @@ import { createLogger } from '../../logging';
 import { ClusterState } from '../../state/cluster-state';
 import { InterruptionReasons } from './actions';
 import { InterruptionController, type MarkUnavailable } from './controller';
-import { InMemoryMessageSource, noticeFor } from './memory-source';
-import type { MessageSource, SourcedMessage } from './source';
 import { nodeFor, spotClaim } from './testing';
 
 const ZONE = 'us-west-2b';
 const INSTANCE = 'i-0abcdef1234567890';
-const body = (name: string) => readFileSync(join(__dirname, 'testdata', name), 'utf8');
+const body = (name: string) =>
+  readFileSync(join(__dirname, '..', '..', 'cloudprovider', 'interruption', 'testdata', name), 'utf8');
 
 function claim(name: string, instanceId: string): NodeClaim {
   return spotClaim(name, instanceId, { zone: ZONE, instanceType: 'c6g.large' });

@@ -8,18 +8,18 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { CapacityType } from '../../../sdk/api/well-known';
-import { isNotFound } from '../../kube/api';
-import { Kinds } from '../../kube/kinds';
-import type { ControllerContext } from '../context';
-import { actionsFor, InterruptionReasons, type InterruptionAction } from './actions';
 import {
   isActionable,
   MESSAGE_KINDS,
   type ActionableMessage,
   type InterruptionMessage,
   type MessageKind,
-} from './messages';
-import type { MessageSource, SourcedMessage } from './source';
+} from '../../cloudprovider/interruption/messages';
+import type { MessageSource, SourcedMessage } from '../../cloudprovider/interruption/source';
+import { isNotFound } from '../../kube/api';
+import { Kinds } from '../../kube/kinds';
+import type { ControllerContext } from '../context';
+import { actionsFor, InterruptionReasons, type InterruptionAction } from './actions';
 import { SqsMessageSource } from './sqs-poller';
 import type { Controller } from '../controller';
 

@@ -8,7 +8,7 @@ export {
   type MarkUnavailable,
 } from './controller';
 export { actionsFor, eventFor, InterruptionReasons, type InterruptionAction } from './actions';
-export { InMemoryMessageSource } from './memory-source';
+export { InMemoryMessageSource } from '../../cloudprovider/interruption/memory-source';
 export {
   DetailTypes,
   EventSources,
@@ -20,6 +20,6 @@ export {
   type ActionableMessage,
   type InterruptionMessage,
   type MessageKind,
-} from './messages';
-export type { MessageSource, SourcedMessage } from './source';
+} from '../../cloudprovider/interruption/messages';
+export type { MessageSource, SourcedMessage } from '../../cloudprovider/interruption/source';
 export { SqsMessageSource, VISIBILITY_TIMEOUT_SECONDS, WAIT_TIME_SECONDS } from './sqs-poller';

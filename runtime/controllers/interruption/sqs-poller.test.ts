@@ -10,7 +10,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SqsMessageSource } from './sqs-poller';
 
 const QUEUE_URL = 'https://sqs.us-west-2.amazonaws.com/123456789012/karpenter-demo';
-const spot = readFileSync(join(__dirname, 'testdata', 'spot-interruption.json'), 'utf8');
+const spot = readFileSync(
+  join(__dirname, '..', '..', 'cloudprovider', 'interruption', 'testdata', 'spot-interruption.json'),
+  'utf8',
+);
 
 describe('SqsMessageSource', () => {
   const sqsMock = mockClient(SQSClient);

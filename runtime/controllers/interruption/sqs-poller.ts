@@ -9,9 +9,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { MAX_BATCH } from './memory-source';
-import { parseMessage } from './messages';
-import type { MessageSource, SourcedMessage } from './source';
+import { MAX_BATCH } from '../../cloudprovider/interruption/memory-source';
+import { parseMessage } from '../../cloudprovider/interruption/messages';
+import type { MessageSource, SourcedMessage } from '../../cloudprovider/interruption/source';
 
 /** Seconds a received message stays hidden from other receivers while it is handled. */
 export const VISIBILITY_TIMEOUT_SECONDS = 20;

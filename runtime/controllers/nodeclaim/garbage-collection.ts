@@ -4,9 +4,9 @@
  * NodeClaims whose instance vanished (terminated outside Karpenter) are deleted so their pods get a new plan.
  */
 import { isNotFound } from '../../kube/api';
+import { hasCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { NodeClaim } from '../../kube/objects';
-import { hasCondition } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import { NodeClaimNotFoundError } from '../../cloudprovider/types';

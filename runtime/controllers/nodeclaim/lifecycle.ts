@@ -6,10 +6,9 @@
 import { Finalizers, Labels, Taints } from '../../../sdk/api/well-known';
 import { CloudProviderError, InsufficientCapacityError } from '../../cloudprovider/types';
 import { isNotFound } from '../../kube/api';
-import { setCondition } from '../../kube/conditions';
+import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { Node, NodeClaim } from '../../kube/objects';
-import { hasCondition } from '../../state/cluster-state';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';

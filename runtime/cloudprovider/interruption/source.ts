@@ -1,6 +1,7 @@
 /**
  * Where interruption messages come from. The SQS queue in a real cluster and the simulated cloud in the embedded
- * simulator both implement it, so the controller handles their messages the same way.
+ * simulator both implement it, so the controller handles their messages the same way. Messages and sources live
+ * with the clouds, which produce them; the controller (runtime/controllers/interruption/) only reads them.
  */
 import type { InterruptionMessage } from './messages';
 

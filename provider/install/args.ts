@@ -1,0 +1,96 @@
+/**
+ * KarpenterInstall's arguments and their defaults, apart from the component so validation and the functions that
+ * create resources can read them without importing the component.
+ */
+import type * as k8s from '@pulumi/kubernetes';
+import type * as pulumi from '@pulumi/pulumi';
+import type { EC2NodeClass, EC2NodeClassArgs, NodePool, NodePoolArgs } from '../../sdk/pulumi';
+import type { NodeClaimReader, PlannedHashes } from '../drift-preview';
+import type { ControllerIdentity } from '../iam/controller-role';
+import type { ImageBuildArgs } from '../image/controller-image';
+
+export interface DriftPreviewOptions {
+  /** Report, during `pulumi preview`, which NodeClaims the planned change would drift. @default true */
+  enabled?: boolean;
+  /** Reads live NodeClaims. @default a reader using `kubeconfig` when it is given */
+  readNodeClaims?: NodeClaimReader;
+  /**
+   * The hashes this component output last time (`driftPreview.hashes`), for a report without a cluster.
+   * @default unset: without a cluster, only the planned hashes are reported
+   */
+  previousHashes?: pulumi.Input<PlannedHashes>;
+}
+
+export interface KarpenterInstallArgs {
+  /** The EKS cluster's name: scopes IAM, tags discovery resources and names the queue. */
+  clusterName: pulumi.Input<string>;
+  /** The API server URL nodes join. */
+  clusterEndpoint: pulumi.Input<string>;
+  /** Base64 PEM of the cluster's CA. @default unset: the controller discovers it */
+  clusterCertificateAuthority?: pulumi.Input<string>;
+  /** The Kubernetes provider for the cluster. */
+  kubernetesProvider: k8s.Provider;
+  /** The cluster's kubeconfig, used only by the drift preview to read live NodeClaims. @default unset */
+  kubeconfig?: pulumi.Input<string>;
+  /** The namespace the controller runs in. @default "karpenter" */
+  namespace?: string;
+  /** Create the namespace (false when it already exists, e.g. kube-system). @default true */
+  createNamespace?: boolean;
+  /** The controller's service account, which its AWS identity is bound to. @default "karpenter" */
+  serviceAccountName?: string;
+  /** How the controller gets AWS credentials. @default { kind: "podIdentity" } */
+  identity?: ControllerIdentity;
+  /** Create the SQS interruption queue and its EventBridge rules. @default true */
+  interruptionQueue?: boolean;
+  /** The interruption queue's name, which the controller is told. @default the cluster name */
+  interruptionQueueName?: pulumi.Input<string>;
+  /**
+   * A controller image to run; when unset the image is built from runtime/Dockerfile and pushed to ECR.
+   * @default unset: built
+   */
+  image?: pulumi.Input<string>;
+  /** How to build the image when `image` is unset. @default {} */
+  imageBuild?: ImageBuildArgs;
+  /** Controller pods; only the leader acts, the others take over. @default 2 (one leader, one standby) */
+  replicas?: number;
+  /**
+   * The controller container's resources.
+   * @default { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } }
+   */
+  resources?: k8s.types.input.core.v1.ResourceRequirements;
+  /** The controller's log level. @default "info" */
+  logLevel?: string;
+  /** Feature gates for the controller, e.g. "SpotToSpotConsolidation=true". @default unset */
+  featureGates?: string;
+  /** Node selector for the controller pods (e.g. the system node group's labels). @default {} */
+  controllerNodeSelector?: Record<string, string>;
+  /** Tolerations of the controller pods, replacing the default. @default tolerate CriticalAddonsOnly */
+  controllerTolerations?: k8s.types.input.core.v1.Toleration[];
+  /** The name of the role Karpenter's nodes run as. @default `KarpenterNodeRole-<clusterName>` */
+  nodeRoleName?: pulumi.Input<string>;
+  /** Subnets to tag `karpenter.sh/discovery=<cluster>` (for nodes to launch into). @default [] */
+  discoverySubnetIds?: pulumi.Input<string>[];
+  /** Security groups to tag `karpenter.sh/discovery=<cluster>`. @default [] */
+  discoverySecurityGroupIds?: pulumi.Input<string>[];
+  /** NodePools: existing typed resources, or args to create one alongside (key = resource name). @default {} */
+  nodePools?: Record<string, NodePool | NodePoolArgs>;
+  /** EC2NodeClasses, existing or to create, the same way as `nodePools`. @default {} */
+  nodeClasses?: Record<string, EC2NodeClass | EC2NodeClassArgs>;
+  /** Also create a "default" EC2NodeClass (AL2023, discovery selectors) and a "default" NodePool. @default false */
+  defaultNodePool?: boolean;
+  /** The drift report during `pulumi preview`. @default { enabled: true } */
+  driftPreview?: DriftPreviewOptions;
+  /** Tags on every AWS resource, besides `app.kubernetes.io/managed-by=karpenter-ts`. @default {} */
+  tags?: Record<string, string>;
+}
+
+/** The defaults documented above, applied where the resources are created. */
+export const DEFAULT_NAMESPACE = 'karpenter';
+export const DEFAULT_SERVICE_ACCOUNT = 'karpenter';
+export const DEFAULT_REPLICAS = 2;
+export const DEFAULT_LOG_LEVEL = 'info';
+
+/** A fresh object each call, so no install shares (or can mutate) another's. */
+export function defaultResources(): k8s.types.input.core.v1.ResourceRequirements {
+  return { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1Gi' } };
+}

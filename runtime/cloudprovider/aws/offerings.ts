@@ -1,0 +1,57 @@
+/**
+ * The offerings a claim's CreateFleet chooses among: for each instance type it may launch as, the AMI that type
+ * boots and its launch template, then every offering the claim allows in a zone with a subnet.
+ */
+import type { Requirements } from '../../scheduling/requirements';
+import { compatibleOfferings, type InstanceType } from '../types';
+import { amiForInstanceType, type ResolvedAmi } from './amis';
+import type { FleetOffering } from './fleet';
+import type { ResolvedSubnet } from './subnets';
+
+export interface OfferingSources {
+  /** The newest AMI per arch (`amiPerArch`). */
+  amis: Map<string, ResolvedAmi>;
+  /** The subnet to launch into per zone (`subnetPerZone`). */
+  subnets: Map<string, ResolvedSubnet>;
+  /** The name of the launch template for a type booting an AMI, ensured to exist. */
+  launchTemplateFor: (it: InstanceType, ami: ResolvedAmi) => Promise<string>;
+}
+
+/** One type's offerings the claim allows, in zones with a subnet, for the capacity types CreateFleet launches. */
+export function typeOfferings(
+  it: InstanceType,
+  reqs: Requirements,
+  subnets: Map<string, ResolvedSubnet>,
+  launchTemplateName: string,
+): FleetOffering[] {
+  const out: FleetOffering[] = [];
+  for (const o of compatibleOfferings(it, reqs)) {
+    const subnet = subnets.get(o.zone);
+    if (!subnet || (o.capacityType !== 'spot' && o.capacityType !== 'on-demand')) continue;
+    out.push({
+      instanceType: it.name,
+      zone: o.zone,
+      subnetId: subnet.id,
+      capacityType: o.capacityType,
+      price: o.price,
+      launchTemplateName,
+    });
+  }
+  return out;
+}
+
+/** Every offering of the types, skipping types no resolved AMI boots; templates are ensured one type at a time. */
+export async function fleetOfferings(
+  types: InstanceType[],
+  reqs: Requirements,
+  sources: OfferingSources,
+): Promise<FleetOffering[]> {
+  const offerings: FleetOffering[] = [];
+  for (const it of types) {
+    const ami = amiForInstanceType(sources.amis, it);
+    if (!ami) continue;
+    const launchTemplateName = await sources.launchTemplateFor(it, ami);
+    offerings.push(...typeOfferings(it, reqs, sources.subnets, launchTemplateName));
+  }
+  return offerings;
+}

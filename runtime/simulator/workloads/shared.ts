@@ -1,0 +1,95 @@
+/**
+ * Helpers the workload controllers share: owner references, pods from templates, which pods count, deterministic
+ * ordering, cache keys and writes that tolerate a lagging cache.
+ */
+import { ApiError, isNotFound, type KubeApi } from '../../kube/api';
+import { apiVersionOf, type ResourceKind } from '../../kube/kinds';
+import type { KubeObject, ObjectMeta, Pod, PodTemplate } from '../../kube/objects';
+import { isTerminalPod } from '../../state/cluster-state';
+
+export type OwnerRef = NonNullable<ObjectMeta['ownerReferences']>[number];
+
+export function ownerReference(kind: ResourceKind, owner: KubeObject): OwnerRef {
+  return {
+    apiVersion: apiVersionOf(kind),
+    kind: kind.kind,
+    name: owner.metadata.name as string,
+    uid: owner.metadata.uid as string,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** A new pod from a template: the template's labels and annotations, a deep copy of its spec, Pending. */
+export function podFromTemplate(
+  template: PodTemplate,
+  meta: Pick<ObjectMeta, 'name' | 'generateName' | 'namespace' | 'labels' | 'ownerReferences'>,
+): Pod {
+  const metadata: ObjectMeta = {
+    ...meta,
+    labels: { ...template.metadata?.labels, ...meta.labels },
+  };
+  if (template.metadata?.annotations) metadata.annotations = { ...template.metadata.annotations };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata,
+    spec: structuredClone(template.spec),
+    status: { phase: 'Pending' },
+  };
+}
+
+export function controllerRef(obj: KubeObject): OwnerRef | undefined {
+  return obj.metadata.ownerReferences?.find((o) => o.controller);
+}
+
+export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
+  return owner.metadata.uid !== undefined && controllerRef(obj)?.uid === owner.metadata.uid;
+}
+
+/** Pods that count toward replicas: not terminating and not finished. */
+export function isActivePod(pod: Pod): boolean {
+  return !pod.metadata.deletionTimestamp && !isTerminalPod(pod);
+}
+
+/** Code-unit order, not localeCompare: the order must not depend on the host's locale. */
+export function compareStrings(a: string | undefined, b: string | undefined): number {
+  const x = a ?? '';
+  const y = b ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function splitKey(key: string): [string, string | undefined] {
+  const slash = key.indexOf('/');
+  return slash < 0 ? [key, undefined] : [key.slice(slash + 1), key.slice(0, slash)];
+}
+
+/** Create, treating "already exists" as done (a lagging cache asked for it twice). False when it already existed. */
+export async function createToleratingExisting<T extends KubeObject>(
+  api: KubeApi,
+  kind: ResourceKind<T>,
+  obj: T,
+): Promise<boolean> {
+  try {
+    await api.create(kind, obj);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.reason === 'AlreadyExists') return false;
+    throw err;
+  }
+}
+
+/** Delete, treating "not found" as done. False when it was already gone. */
+export async function deleteToleratingMissing<T extends KubeObject>(
+  api: KubeApi,
+  kind: ResourceKind<T>,
+  obj: T,
+): Promise<boolean> {
+  try {
+    await api.delete(kind, obj.metadata.name as string, obj.metadata.namespace);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
