@@ -299,6 +299,44 @@ describe('multi-node consolidation', () => {
   });
 });
 
+describe('validation', () => {
+  it('checks a command on its own candidates: another node emptying meanwhile does not abandon it', async () => {
+    // Three 1200m pods, one per t3a.medium; scaling to 2 empties one node, and to 1 (during the 15 s validation
+    // of the first node's removal) a second. Re-deciding from scratch would now remove both, differ, and start
+    // over: the first node would wait at least one more poll and validation.
+    const sim = await labCluster({
+      replicas: 3,
+      appCpu: '1200m',
+      editPool: (pool) => {
+        pool.spec.disruption.budgets = [{ nodes: '100%' }];
+      },
+    });
+    expect(workshopNodes(sim)).toHaveLength(3);
+    const terminating = () =>
+      sim.api
+        .peekAll(Kinds.Event)
+        .filter(
+          (e) => e.reason === 'DisruptionTerminating' && e.message.startsWith('Disrupting Node: Empty'),
+        );
+    await sim.scale('Deployment', APP_NS, APP, 2);
+    let waited = 0;
+    while (sim.operator.disruption.idle && waited < 60_000) {
+      await sim.clock.advance(500);
+      waited += 500;
+    }
+    expect(sim.operator.disruption.idle).toBe(false);
+    const validating = sim.clock.now();
+    await sim.scale('Deployment', APP_NS, APP, 1);
+    while (terminating().length === 0 && sim.clock.now() - validating < 60_000) await sim.clock.advance(500);
+    // The first command went ahead when its validation ended, for the node it was decided on.
+    expect(terminating()).toHaveLength(1);
+    expect(sim.clock.now() - validating).toBeLessThanOrEqual(16_000);
+    await sim.settle();
+    expect(workshopNodes(sim)).toHaveLength(1);
+    sim.stop();
+  });
+});
+
 describe('termination', () => {
   it('deletes the pods the API server will not evict because their namespace is being deleted', async () => {
     const sim = await labCluster({ replicas: 2 });

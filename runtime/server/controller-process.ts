@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createCloudProvider, type ProviderHandle } from '../cloudprovider/registry';
+import { CachedReads } from '../kube/cached-reads';
 import type { CloudProvider } from '../cloudprovider/types';
 import type { KubeApi } from '../kube/api';
 import { Kinds } from '../kube/kinds';
@@ -141,7 +142,9 @@ export class ControllerProcess {
     await api.list(Kinds.NodePool);
     this.apiReachable = true;
 
-    const provider = await createCloudProvider({ api, clock, logger, settings });
+    // The provider reads NodePools and node classes all the time: from the Operator's caches once they sync.
+    const reads = new CachedReads(api);
+    const provider = await createCloudProvider({ api: reads, clock, logger, settings });
     const cloud = instrumentCloudProvider(provider.cloud);
     // Injected faults reach the controllers only; leader election and the probes keep the plain seams.
     const faults = this.opts.simulatedCluster?.faults;
@@ -165,6 +168,8 @@ export class ControllerProcess {
       ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
     });
     this.operator = operator;
+    reads.serve(Kinds.NodePool, operator.state.nodePools);
+    reads.serve(Kinds.EC2NodeClass, operator.state.nodeClasses);
 
     const startActing = async () => {
       if (this.shuttingDown) return;

@@ -127,7 +127,10 @@ export class DisruptionController implements Controller {
     this.acting = true;
     try {
       await this.opts.clock.sleep(VALIDATION_DELAY_MS);
-      const again = await this.decide();
+      // Validated on its own candidates, as upstream does: a cluster still changing (pods leaving in a scale-down,
+      // another node emptying) would rarely give the same whole decision twice, and what matters is whether this
+      // one still holds on the cluster as it is now.
+      const again = await this.decide(new Set(command.candidates.map((c) => c.stateNode.name)));
       if (!again || !sameCommand(command, again)) {
         this.opts.logger.info(
           { reason: command.reason },
@@ -159,13 +162,17 @@ export class DisruptionController implements Controller {
     return undefined;
   }
 
-  /** One decision over the current cluster, without acting: the poll, its validation, and benchmarks use it. */
-  async decide(): Promise<Command | undefined> {
+  /**
+   * One decision over the current cluster, without acting: the poll, its validation, and benchmarks use it.
+   * `only` limits the candidates to those nodes (the validation of a command); such a decision explains nothing.
+   */
+  async decide(only?: ReadonlySet<string>): Promise<Command | undefined> {
     const { state, clock } = this.opts;
     const now = clock.now();
     const stateNodes = state.stateNodes();
     const blocked = this.blockedGlobally(stateNodes, now);
     if (blocked) {
+      if (only) return undefined;
       const paused = new Map<string, string>();
       for (const n of stateNodes) if (n.managed) paused.set(n.name, `${PAUSED_PREFIX}${blocked}`);
       this.publishExplanations(paused, stateNodes);
@@ -187,7 +194,7 @@ export class DisruptionController implements Controller {
     const skipped = new Map<string, string>();
     const driftChecks: DriftChecks = new Map();
     for (const n of stateNodes) {
-      if (!n.managed) continue;
+      if (!n.managed || (only && !only.has(n.name))) continue;
       const verdict = evaluateCandidate(n, ctx);
       if ('reason' in verdict) {
         skipped.set(n.name, verdict.reason);
@@ -222,6 +229,7 @@ export class DisruptionController implements Controller {
         now,
         skipped,
       );
+    if (only) return command;
     const next = new Map(skipped);
     const chosen = new Set(command?.candidates);
     for (const c of candidates) {

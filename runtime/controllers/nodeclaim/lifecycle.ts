@@ -8,6 +8,7 @@ import { CloudProviderError, InsufficientCapacityError } from '../../cloudprovid
 import { isNotFound } from '../../kube/api';
 import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
+import { updateStatusFromCache } from '../../kube/retry';
 import type { Node, NodeClaim } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
@@ -173,14 +174,20 @@ export class NodeClaimLifecycle implements Controller {
       metadata: { labels: { ...claim.metadata.labels, [Labels.registered]: 'true' }, finalizers },
       spec: { taints },
     });
-    const latest = await this.latest(claim);
-    if (!latest) return;
-    latest.status = {
-      ...latest.status,
-      nodeName: node.metadata.name as string,
-      conditions: setCondition(latest.status?.conditions, 'Registered', 'True', clock.now()),
-    };
-    await api.updateStatus(Kinds.NodeClaim, latest);
+    const written = await updateStatusFromCache(api, Kinds.NodeClaim, claim, (current) =>
+      current.metadata.deletionTimestamp
+        ? undefined
+        : {
+            ...current,
+            status: {
+              ...current.status,
+              nodeName: node.metadata.name as string,
+              conditions: setCondition(current.status?.conditions, 'Registered', 'True', clock.now()),
+            },
+          },
+    );
+    if (!written) return;
+    state.nodeClaims.observe(written);
     nodesCreatedTotal.inc({
       nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
       zone: claim.metadata.labels?.[Labels.zone] ?? '',
@@ -199,12 +206,14 @@ export class NodeClaimLifecycle implements Controller {
     await api.patch(Kinds.Node, node.metadata.name as string, {
       metadata: { labels: { [Labels.initialized]: 'true' } },
     });
-    const latest = await this.latest(claim);
-    if (!latest) return;
-    let conditions = setCondition(latest.status?.conditions, 'Initialized', 'True', clock.now());
-    conditions = setCondition(conditions, 'Ready', 'True', clock.now());
-    latest.status = { ...latest.status, conditions };
-    await api.updateStatus(Kinds.NodeClaim, latest);
+    const written = await updateStatusFromCache(api, Kinds.NodeClaim, claim, (current) => {
+      if (current.metadata.deletionTimestamp) return undefined;
+      let conditions = setCondition(current.status?.conditions, 'Initialized', 'True', clock.now());
+      conditions = setCondition(conditions, 'Ready', 'True', clock.now());
+      return { ...current, status: { ...current.status, conditions } };
+    });
+    if (!written) return;
+    state.nodeClaims.observe(written);
     recorder.normal(
       claim,
       'Initialized',
@@ -217,10 +226,6 @@ export class NodeClaimLifecycle implements Controller {
     if (!hasCondition(node, 'Ready')) return false;
     const taints = node.spec?.taints ?? [];
     return taintsAfterInitialization(taints, claim.spec.startupTaints).length === taints.length;
-  }
-
-  private async latest(claim: NodeClaim): Promise<NodeClaim | undefined> {
-    return this.opts.api.get(Kinds.NodeClaim, claim.metadata.name as string);
   }
 
   private async deleteClaim(claim: NodeClaim): Promise<void> {

@@ -9,6 +9,7 @@ import { NodeClaimNotFoundError } from '../../cloudprovider/types';
 import { ApiError, isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
+import { updateStatusFromCache } from '../../kube/retry';
 import type { Node, NodeClaim, Pod } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
@@ -70,7 +71,9 @@ export class TerminationController implements Controller {
 
   private async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {
     const { api, state, clock, recorder, logger } = this.opts;
-    const claim = await api.get(Kinds.NodeClaim, name);
+    // The cache, not a GET per pass (a drain comes back every second): a stale copy only delays a step, as every
+    // write below is idempotent or, for the status, retried on a fresh read when it conflicts.
+    const claim = state.nodeClaims.get(name);
     if (
       !claim?.metadata.deletionTimestamp ||
       !(claim.metadata.finalizers ?? []).includes(Finalizers.termination)
@@ -102,11 +105,15 @@ export class TerminationController implements Controller {
         return { requeueAfterMs: due === undefined ? retry : Math.max(0, Math.min(retry, due)) };
       }
       if (!claim.status?.conditions?.some((c) => c.type === 'Drained' && c.status === 'True')) {
-        claim.status = {
-          ...claim.status,
-          conditions: setCondition(claim.status?.conditions, 'Drained', 'True', clock.now()),
-        };
-        await api.updateStatus(Kinds.NodeClaim, claim);
+        const written = await updateStatusFromCache(api, Kinds.NodeClaim, claim, (current) => ({
+          ...current,
+          status: {
+            ...current.status,
+            conditions: setCondition(current.status?.conditions, 'Drained', 'True', clock.now()),
+          },
+        }));
+        // Seen at once by the next pass, whatever the watch is doing.
+        if (written) state.nodeClaims.observe(written);
         return { requeueAfterMs: 0 };
       }
     }
@@ -211,7 +218,6 @@ export class TerminationController implements Controller {
       .map((va) => va.spec.source.persistentVolumeName ?? (va.metadata.name as string));
   }
 
-  /** Ask the cloud to terminate; true once the instance is confirmed gone. */
   /**
    * Terminate the claim's instance; true once it is gone. A claim that records no instance may still have one: a
    * launch whose answer was lost before the claim was given up. Those are found by the claim's name the cloud

@@ -1,0 +1,69 @@
+import { nodePool } from '../scheduling/testing';
+import { SimClock, flushAsync } from '../clock/sim-clock';
+import { CachedReads } from './cached-reads';
+import { Informer } from './informer';
+import { Kinds, type ResourceKind } from './kinds';
+import { MemoryApiServer } from './memory/memory-api-server';
+import type { KubeObject, Node } from './objects';
+
+/** The memory server, counting its GETs per kind. */
+function countingServer() {
+  const server = new MemoryApiServer({ clock: new SimClock(0) });
+  const gets: string[] = [];
+  const get = server.get.bind(server);
+  server.get = <T extends KubeObject>(kind: ResourceKind<T>, name: string, namespace?: string) => {
+    gets.push(kind.kind);
+    return get(kind, name, namespace);
+  };
+  return { server, gets };
+}
+
+const node = (name: string): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+
+describe('CachedReads', () => {
+  it('answers GETs of a served kind from its synced informer, and asks the server before it syncs', async () => {
+    const { server, gets } = countingServer();
+    await server.create(Kinds.NodePool, nodePool('default'));
+    const reads = new CachedReads(server);
+    const informer = new Informer(server, Kinds.NodePool, new SimClock(0));
+    reads.serve(Kinds.NodePool, informer);
+
+    expect((await reads.get(Kinds.NodePool, 'default'))?.metadata.name).toBe('default');
+    expect(gets).toEqual(['NodePool']);
+
+    await informer.start();
+    for (let i = 0; i < 5; i++)
+      expect((await reads.get(Kinds.NodePool, 'default'))?.metadata.name).toBe('default');
+    expect(await reads.get(Kinds.NodePool, 'missing')).toBeUndefined();
+    expect(gets).toEqual(['NodePool']);
+
+    // Changes reach the answers through the watch.
+    await server.patch(Kinds.NodePool, 'default', { spec: { weight: 7 } });
+    await flushAsync();
+    expect((await reads.get(Kinds.NodePool, 'default'))?.spec.weight).toBe(7);
+    informer.stop();
+  });
+
+  it('answers with copies: a caller changing one leaves the cache as it was', async () => {
+    const { server } = countingServer();
+    await server.create(Kinds.NodePool, nodePool('default'));
+    const reads = new CachedReads(server);
+    const informer = new Informer(server, Kinds.NodePool, new SimClock(0));
+    reads.serve(Kinds.NodePool, informer);
+    await informer.start();
+    const answer = await reads.get(Kinds.NodePool, 'default');
+    if (!answer) throw new Error('no answer');
+    answer.spec.weight = 99;
+    expect(informer.get('default')?.spec.weight).toBeUndefined();
+    informer.stop();
+  });
+
+  it('sends every other kind, and every write, to the server', async () => {
+    const { server, gets } = countingServer();
+    const reads = new CachedReads(server);
+    await reads.create(Kinds.Node, node('n1'));
+    expect((await reads.get(Kinds.Node, 'n1'))?.metadata.name).toBe('n1');
+    expect(gets).toEqual(['Node']);
+    expect((await server.get(Kinds.Node, 'n1'))?.metadata.name).toBe('n1');
+  });
+});
