@@ -337,6 +337,47 @@ describe('validation', () => {
   });
 });
 
+describe('validation of an Empty command', () => {
+  it('is not voided by the last terminating pod leaving the node during the validation delay', async () => {
+    const sim = await labCluster({
+      replicas: 3,
+      appCpu: '1200m',
+      editPool: (pool) => {
+        pool.spec.disruption.budgets = [{ nodes: '100%' }];
+        pool.spec.disruption.consolidateAfter = '30s';
+      },
+    });
+    // A finalizer holds each pod in Terminating once deleted, as a slow shutdown would.
+    for (const p of sim.pods().filter((x) => x.metadata.namespace === APP_NS))
+      await sim.api.patch(
+        Kinds.Pod,
+        p.metadata.name as string,
+        { metadata: { finalizers: ['test/hold'] } },
+        APP_NS,
+      );
+    await sim.scale('Deployment', APP_NS, APP, 2);
+    const leaving = () => sim.pods().find((p) => p.metadata.deletionTimestamp);
+    let waited = 0;
+    while ((sim.operator.disruption.idle || !leaving()) && waited < 120_000) {
+      await sim.clock.advance(500);
+      waited += 500;
+    }
+    expect(sim.operator.disruption.idle).toBe(false);
+    const pod = leaving();
+    if (!pod) throw new Error('no pod is terminating');
+    const validating = sim.clock.now();
+    await sim.api.patch(Kinds.Pod, pod.metadata.name as string, { metadata: { finalizers: [] } }, APP_NS);
+    const terminating = () =>
+      sim.api
+        .peekAll(Kinds.Event)
+        .filter((e) => e.reason === 'DisruptionTerminating' && e.involvedObject.kind === 'Node');
+    while (terminating().length === 0 && sim.clock.now() - validating < 60_000) await sim.clock.advance(500);
+    expect(terminating().map((e) => e.involvedObject.name)).toEqual([pod.spec.nodeName]);
+    expect(sim.clock.now() - validating).toBeLessThanOrEqual(16_000);
+    sim.stop();
+  });
+});
+
 describe('termination', () => {
   it('deletes the pods the API server will not evict because their namespace is being deleted', async () => {
     const sim = await labCluster({ replicas: 2 });

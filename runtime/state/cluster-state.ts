@@ -19,6 +19,7 @@ import type {
   Pod,
   PodDisruptionBudget,
   Taint,
+  VolumeAttachment,
 } from '../kube/objects';
 import { isDaemonSetPod } from '../scheduling/pod-requirements';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
@@ -70,6 +71,8 @@ export class ClusterState {
   readonly nodeClasses: Informer<EC2NodeClass>;
   readonly pdbs: Informer<PodDisruptionBudget>;
   readonly daemonSets: Informer<DaemonSet>;
+  /** What termination waits for after a drain: a poll of the API per pass was most of its requests. */
+  readonly volumeAttachments: Informer<VolumeAttachment>;
   private readonly nominations = new Map<string, number>();
   /** Last time a pod was bound to or left each node: the consolidateAfter clock. */
   private readonly lastPodEvent = new Map<string, number>();
@@ -93,6 +96,7 @@ export class ClusterState {
     this.nodeClasses = new Informer(api, Kinds.EC2NodeClass, clock, onError);
     this.pdbs = new Informer(api, Kinds.PodDisruptionBudget, clock, onError);
     this.daemonSets = new Informer(api, Kinds.DaemonSet, clock, onError);
+    this.volumeAttachments = new Informer(api, Kinds.VolumeAttachment, clock, onError);
     // Every change to what stateNodes() joins makes its last answer stale.
     for (const informer of [this.pods, this.nodes, this.nodeClaims] as const)
       informer.onChange(() => (this.joined = undefined));
@@ -114,6 +118,7 @@ export class ClusterState {
       this.nodeClasses,
       this.pdbs,
       this.daemonSets,
+      this.volumeAttachments,
     ];
   }
 

@@ -201,7 +201,9 @@ export class DisruptionController implements Controller {
         continue;
       }
       if (await this.markDrift(verdict.candidate, driftChecks)) drifted.push(verdict.candidate);
-      if (!isConsolidatable(verdict.candidate, state.lastPodEventTime(n), now)) {
+      // consolidateAfter held when the command was decided; a pod leaving since (a scale-down's pods finishing)
+      // must not void it, and one arriving changes what the command's own re-simulation finds.
+      if (!only && !isConsolidatable(verdict.candidate, state.lastPodEventTime(n), now)) {
         skipped.set(
           n.name,
           `consolidateAfter (${verdict.candidate.nodePool.spec.disruption.consolidateAfter}) has not passed since its last pod change`,

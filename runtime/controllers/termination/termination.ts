@@ -118,7 +118,7 @@ export class TerminationController implements Controller {
       }
     }
     if (node && !expired) {
-      const attached = await this.attachedVolumes(node);
+      const attached = this.attachedVolumes(node);
       if (attached.length > 0) {
         recorder.normal(
           node,
@@ -211,10 +211,9 @@ export class TerminationController implements Controller {
    * Volumes still attached to the drained node. Terminating before they detach risks the data of volumes whose
    * pods just left (EBS reports them in use), so the instance waits, up to the terminationGracePeriod if any.
    */
-  private async attachedVolumes(node: Node): Promise<string[]> {
-    const { items } = await this.opts.api.list(Kinds.VolumeAttachment);
-    return items
-      .filter((va) => va.spec.nodeName === node.metadata.name && !va.metadata.deletionTimestamp)
+  private attachedVolumes(node: Node): string[] {
+    return this.opts.state.volumeAttachments
+      .list((va) => va.spec.nodeName === node.metadata.name && !va.metadata.deletionTimestamp)
       .map((va) => va.spec.source.persistentVolumeName ?? (va.metadata.name as string));
   }
 
