@@ -130,10 +130,16 @@ export class DisruptionController implements Controller {
       // Validated on its own candidates, as upstream does: a cluster still changing (pods leaving in a scale-down,
       // another node emptying) would rarely give the same whole decision twice, and what matters is whether this
       // one still holds on the cluster as it is now.
+      // What it finds there is carried out if it stays within the command: some of its nodes (others may have
+      // gained pods, or lost theirs and become Empty), and no more or other replacements than were decided.
       const again = await this.decide(new Set(command.candidates.map((c) => c.stateNode.name)));
-      if (!again || !sameCommand(command, again)) {
+      if (!again || !withinCommand(command, again)) {
         this.opts.logger.info(
-          { reason: command.reason },
+          {
+            reason: command.reason,
+            nodes: command.candidates.map((c) => c.stateNode.name),
+            ...(again ? { now: again.reason, nowNodes: again.candidates.map((c) => c.stateNode.name) } : {}),
+          },
           'abandoned disruption: no longer valid after validation delay',
         );
         return undefined;
@@ -372,19 +378,16 @@ function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number | undefi
       )?.price;
 }
 
-function sameCommand(a: Command, b: Command): boolean {
-  const names = (c: Command) =>
-    c.candidates
-      .map((x) => x.stateNode.name)
-      .sort()
-      .join(',');
-  if (a.reason !== b.reason || names(a) !== names(b)) return false;
-  if (a.replacements.length !== b.replacements.length) return false;
-  // A replacement may only narrow: every option now on offer must have been on offer before.
-  return b.replacements.every((r, i) => {
-    const before = new Set(a.replacements[i]?.instanceTypeOptions.map((it) => it.name));
-    return r.instanceTypeOptions.every((it) => before.has(it.name));
-  });
+/**
+ * The validation's decision `b` stays within the command `a`: its nodes are some of a's, and its replacements no
+ * more than a's, each offering only instance types a's replacements offered (a replacement may only narrow).
+ */
+export function withinCommand(a: Command, b: Command): boolean {
+  const decided = new Set(a.candidates.map((x) => x.stateNode.name));
+  if (!b.candidates.every((x) => decided.has(x.stateNode.name))) return false;
+  if (b.replacements.length > a.replacements.length) return false;
+  const offered = new Set(a.replacements.flatMap((r) => r.instanceTypeOptions.map((it) => it.name)));
+  return b.replacements.every((r) => r.instanceTypeOptions.every((it) => offered.has(it.name)));
 }
 
 /** Karpenter's decision labels: "replace" or "delete", the reason in lower case, and single or multi-node. */
