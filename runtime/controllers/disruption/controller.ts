@@ -128,10 +128,9 @@ export class DisruptionController implements Controller {
     try {
       await this.opts.clock.sleep(VALIDATION_DELAY_MS);
       // Validated on its own candidates, as upstream does: a cluster still changing (pods leaving in a scale-down,
-      // another node emptying) would rarely give the same whole decision twice, and what matters is whether this
-      // one still holds on the cluster as it is now.
-      // What it finds there is carried out if it stays within the command: some of its nodes (others may have
-      // gained pods, or lost theirs and become Empty), and no more or other replacements than were decided.
+      // another node emptying) rarely gives the same whole decision twice. What the re-decision for those nodes
+      // finds is carried out if it stays within the command: some of its nodes (others may have gained pods, or
+      // lost theirs and become Empty), and no more or other replacements than were decided.
       const again = await this.decide(new Set(command.candidates.map((c) => c.stateNode.name)));
       if (!again || !withinCommand(command, again)) {
         this.opts.logger.info(
