@@ -7,18 +7,18 @@ import type { Clock } from './clock/clock';
 import type { Controller } from './controllers/controller';
 import type { CloudProvider } from './cloudprovider/types';
 import { DisruptionController } from './controllers/disruption/controller';
-import { ExpirationController } from './controllers/expiration/expiration';
+import { ExpirationController } from './controllers/expiration/controller';
 import {
   InterruptionController,
   type InterruptionSettings,
   type InterruptionSourceOptions,
 } from './controllers/interruption';
-import { NodeClassFinalizer } from './controllers/nodeclass/finalizer';
-import { GarbageCollectionController } from './controllers/nodeclaim/garbage-collection';
+import { NodeClassFinalizerController } from './controllers/nodeclass/controller';
+import { GarbageCollectionController } from './controllers/nodeclaim/garbagecollection/controller';
 import type { EC2NodeClass } from './kube/objects';
-import { NodeClaimLifecycle } from './controllers/nodeclaim/lifecycle';
-import { Provisioner } from './controllers/provisioning/provisioner';
-import { TerminationController } from './controllers/termination/termination';
+import { NodeClaimLifecycleController } from './controllers/nodeclaim/lifecycle/controller';
+import { ProvisioningController } from './controllers/provisioning/controller';
+import { TerminationController } from './controllers/termination/controller';
 import { EventRecorder } from './events/recorder';
 import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
@@ -51,14 +51,14 @@ export interface OperatorOptions {
 export class Operator {
   readonly state: ClusterState;
   readonly recorder: EventRecorder;
-  readonly provisioner: Provisioner;
-  readonly lifecycle: NodeClaimLifecycle;
+  readonly provisioner: ProvisioningController;
+  readonly lifecycle: NodeClaimLifecycleController;
   readonly termination: TerminationController;
   readonly disruption: DisruptionController;
   readonly expiration: ExpirationController;
   readonly garbageCollection: GarbageCollectionController;
   readonly interruption: InterruptionController | undefined;
-  readonly nodeClassFinalizer: NodeClassFinalizer | undefined;
+  readonly nodeClassFinalizer: NodeClassFinalizerController | undefined;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -66,7 +66,7 @@ export class Operator {
     this.state = new ClusterState(api, clock, onError);
     this.recorder = new EventRecorder(api, clock, onError);
     const common = { api, cloud, clock, state: this.state, recorder: this.recorder, logger };
-    this.provisioner = new Provisioner({
+    this.provisioner = new ProvisioningController({
       ...common,
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
       ...(opts.settings?.batchMaxMs !== undefined ? { maxMs: opts.settings.batchMaxMs } : {}),
@@ -75,12 +75,12 @@ export class Operator {
       // Disruption learns of launches that undo one of its consolidations.
       onLaunched: (nodeClaim, pods) => this.disruption.noteProvisioned(nodeClaim, pods),
     });
-    this.lifecycle = new NodeClaimLifecycle(common);
+    this.lifecycle = new NodeClaimLifecycleController(common);
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
     this.garbageCollection = new GarbageCollectionController(common);
     this.nodeClassFinalizer = opts.nodeClassCleanup
-      ? new NodeClassFinalizer({ ...common, cleanup: opts.nodeClassCleanup })
+      ? new NodeClassFinalizerController({ ...common, cleanup: opts.nodeClassCleanup })
       : undefined;
     this.interruption = opts.interruption
       ? new InterruptionController({ ...common, ...opts.interruption })

@@ -1,5 +1,5 @@
 /** Garbage collection on the embedded simulator: leaked instances and NodeClaims whose instance vanished. */
-import { GC_INTERVAL_MS } from '../runtime/controllers/nodeclaim/garbage-collection';
+import { GC_INTERVAL_MS } from '../runtime/controllers/nodeclaim/garbagecollection/controller';
 import { Kinds } from '../runtime/kube/kinds';
 import { APP_NS, labCluster, workshopNodes } from './support/cluster';
 

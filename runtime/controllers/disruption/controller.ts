@@ -18,7 +18,7 @@ import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import { nodePoolsAllowedDisruptions, voluntaryDisruptionDecisionsTotal } from '../../metrics';
-import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle';
+import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { loadVolumeContext, warnWithoutVolumes, type VolumeContext } from '../volume-loader';
 import { allowedDisruptions, type BudgetReason } from './budgets';

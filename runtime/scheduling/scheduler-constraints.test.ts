@@ -1,5 +1,5 @@
 /**
- * The constraints added for issue 4, through the whole scheduler: volume topology, minValues BestEffort,
+ * Constraints through the whole scheduler: volume topology, minValues BestEffort,
  * PreferNoSchedule taints relaxed last, topology spread nodeTaintsPolicy Honor, and per-NodePool reasons.
  */
 import { Labels } from '../../sdk/api/well-known';

@@ -49,7 +49,7 @@ export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   onLaunched?: (nodeClaim: string, pods: Pod[]) => void;
 }
 
-export class Provisioner implements Controller {
+export class ProvisioningController implements Controller {
   readonly name = 'provisioner';
   private readonly batcher: Batcher;
   private running: Promise<void> | undefined;

@@ -3,18 +3,18 @@
  * the unregistered taint and add our finalizer) → Initialized (the Node is Ready and its startup taints are gone).
  * Claims that fail to launch for lack of capacity, or never register, are deleted so their pods get a new plan.
  */
-import { Finalizers, Labels, Taints } from '../../../sdk/api/well-known';
-import { CloudProviderError, InsufficientCapacityError } from '../../cloudprovider/types';
-import { isNotFound } from '../../kube/api';
-import { hasCondition, setCondition } from '../../kube/conditions';
-import { Kinds } from '../../kube/kinds';
-import { updateStatusFromCache } from '../../kube/retry';
-import type { Node, NodeClaim } from '../../kube/objects';
-import { reconcileQueue, type ControllerContext } from '../context';
-import type { Controller } from '../controller';
-import type { WorkQueue } from '../work-queue';
-import { nodesCreatedTotal } from '../../metrics';
-import { taintsAfterInitialization } from '../../scheduling/taints';
+import { Finalizers, Labels, Taints } from '../../../../sdk/api/well-known';
+import { CloudProviderError, InsufficientCapacityError } from '../../../cloudprovider/types';
+import { isNotFound } from '../../../kube/api';
+import { hasCondition, setCondition } from '../../../kube/conditions';
+import { Kinds } from '../../../kube/kinds';
+import { updateStatusFromCache } from '../../../kube/retry';
+import type { Node, NodeClaim } from '../../../kube/objects';
+import { reconcileQueue, type ControllerContext } from '../../context';
+import type { Controller } from '../../controller';
+import type { WorkQueue } from '../../work-queue';
+import { nodesCreatedTotal } from '../../../metrics';
+import { taintsAfterInitialization } from '../../../scheduling/taints';
 
 export const LAUNCH_TIMEOUT_MS = 5 * 60_000;
 export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
@@ -23,7 +23,7 @@ export const LAUNCH_RETRY_MS = 10_000;
 
 export type LifecycleOptions = ControllerContext;
 
-export class NodeClaimLifecycle implements Controller {
+export class NodeClaimLifecycleController implements Controller {
   readonly name = 'nodeclaim.lifecycle';
   readonly queue: WorkQueue;
 

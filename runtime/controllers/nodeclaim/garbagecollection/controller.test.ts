@@ -1,6 +1,6 @@
-import type { NodeClaim } from '../../kube/objects';
-import { testNodeClaim } from '../../kube/testing';
-import { findGarbage, LEAK_GRACE_MS } from './garbage-collection';
+import type { NodeClaim } from '../../../kube/objects';
+import { testNodeClaim } from '../../../kube/testing';
+import { findGarbage, LEAK_GRACE_MS } from './controller';
 
 const NOW = Date.parse('2026-01-01T01:00:00Z');
 

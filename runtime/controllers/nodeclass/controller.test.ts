@@ -7,7 +7,7 @@ import type { EC2NodeClass } from '../../kube/objects';
 import { loadLabManifests } from '../../lab/seed-lab';
 import { createLogger } from '../../logging';
 import { ClusterState } from '../../state/cluster-state';
-import { NODECLASS_WAIT_MS, NodeClassFinalizer } from './finalizer';
+import { NODECLASS_WAIT_MS, NodeClassFinalizerController } from './controller';
 
 describe('EC2NodeClass finalizer', () => {
   it('holds a deleted node class until its NodeClaims are gone, then cleans up once and releases it', async () => {
@@ -16,7 +16,7 @@ describe('EC2NodeClass finalizer', () => {
     const state = new ClusterState(api, clock);
     await state.start();
     const cleaned: string[] = [];
-    const finalizer = new NodeClassFinalizer({
+    const finalizer = new NodeClassFinalizerController({
       api,
       cloud: {} as never,
       state,

@@ -1,14 +1,14 @@
-import type { CloudProvider } from '../../cloudprovider/types';
-import { SimClock } from '../../clock/sim-clock';
-import { EventRecorder } from '../../events/recorder';
-import type { KubeApi, WatchEvent } from '../../kube/api';
-import { Kinds, type ResourceKind } from '../../kube/kinds';
-import { MemoryApiServer } from '../../kube/memory/memory-api-server';
-import { testNodeClaim, withOverrides } from '../../kube/testing';
-import type { KubeObject, NodeClaim } from '../../kube/objects';
-import { createLogger } from '../../logging';
-import { ClusterState } from '../../state/cluster-state';
-import { NodeClaimLifecycle } from './lifecycle';
+import type { CloudProvider } from '../../../cloudprovider/types';
+import { SimClock } from '../../../clock/sim-clock';
+import { EventRecorder } from '../../../events/recorder';
+import type { KubeApi, WatchEvent } from '../../../kube/api';
+import { Kinds, type ResourceKind } from '../../../kube/kinds';
+import { MemoryApiServer } from '../../../kube/memory/memory-api-server';
+import { testNodeClaim, withOverrides } from '../../../kube/testing';
+import type { KubeObject, NodeClaim } from '../../../kube/objects';
+import { createLogger } from '../../../logging';
+import { ClusterState } from '../../../state/cluster-state';
+import { NodeClaimLifecycleController } from './controller';
 
 /**
  * The API server as a controller sees it on a bad day: NodeClaim status writes are stored but their answer is
@@ -40,7 +40,7 @@ class LossyApi {
   }
 }
 
-describe('NodeClaimLifecycle launch', () => {
+describe('NodeClaimLifecycleController launch', () => {
   it('does not launch a second instance when its cache missed the launch the API server recorded', async () => {
     const clock = new SimClock();
     const memory = new MemoryApiServer({ clock });
@@ -63,7 +63,7 @@ describe('NodeClaimLifecycle launch', () => {
       },
     } as unknown as CloudProvider;
     const logger = createLogger('silent');
-    const lifecycle = new NodeClaimLifecycle({
+    const lifecycle = new NodeClaimLifecycleController({
       api,
       cloud,
       state,

@@ -19,7 +19,7 @@ export interface NodeClassFinalizerOptions extends ControllerContext {
   cleanup: (nodeClass: EC2NodeClass) => Promise<void>;
 }
 
-export class NodeClassFinalizer implements Controller {
+export class NodeClassFinalizerController implements Controller {
   readonly name = 'nodeclass.finalizer';
   readonly queue: WorkQueue;
 

@@ -3,13 +3,13 @@
  * between launch and the status write, a claim deleted by hand) are terminated so nobody pays for them, and
  * NodeClaims whose instance vanished (terminated outside Karpenter) are deleted so their pods get a new plan.
  */
-import { isNotFound } from '../../kube/api';
-import { hasCondition } from '../../kube/conditions';
-import { Kinds } from '../../kube/kinds';
-import type { NodeClaim } from '../../kube/objects';
-import type { ControllerContext } from '../context';
-import type { Controller } from '../controller';
-import { NodeClaimNotFoundError } from '../../cloudprovider/types';
+import { isNotFound } from '../../../kube/api';
+import { hasCondition } from '../../../kube/conditions';
+import { Kinds } from '../../../kube/kinds';
+import type { NodeClaim } from '../../../kube/objects';
+import type { ControllerContext } from '../../context';
+import type { Controller } from '../../controller';
+import { NodeClaimNotFoundError } from '../../../cloudprovider/types';
 
 /** How often the cloud is listed, as upstream. */
 export const GC_INTERVAL_MS = 2 * 60_000;

@@ -2,10 +2,10 @@
  * Volume topology end to end on the embedded simulator: the provisioner reads the claims, volumes and storage
  * classes a pending pod refers to and launches its node where the volume lives.
  */
-import { Labels } from '../../sdk/api/well-known';
-import { loadLabManifests } from '../lab/seed-lab';
-import type { Deployment, KubeObject, Pod } from '../kube/objects';
-import { Simulation } from '../simulator/simulation';
+import { Labels } from '../sdk/api/well-known';
+import { loadLabManifests } from '../runtime/lab/seed-lab';
+import type { Deployment, KubeObject, Pod } from '../runtime/kube/objects';
+import { Simulation } from '../runtime/simulator/simulation';
 
 const NS = 'storage-app';
 
