@@ -86,9 +86,10 @@ export function repackClaims(
       if (allowed && !allowed.has(target.zone as string)) continue;
       const together = [...zone, ...loose];
       const plan = repack(together, target);
-      if (plan && costOf(together) - plan.cost > saving) {
+      const saved = plan ? costOf(together) - plan.cost : 0;
+      if (plan && saved > saving) {
         best = plan;
-        saving = costOf(together) - plan.cost;
+        saving = saved;
       }
     }
     best?.apply();
