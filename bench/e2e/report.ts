@@ -39,27 +39,56 @@ function fmt(v: number | undefined): string {
   return v < 10 ? v.toFixed(2) : v.toFixed(1);
 }
 
+/** The median of what was measured (runs that timed out have no value for some rows). */
+export function median(values: (number | undefined)[]): number | undefined {
+  const xs = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  if (xs.length === 0) return undefined;
+  const mid = Math.floor(xs.length / 2);
+  return xs.length % 2 ? xs[mid] : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
+}
+
+/** One controller's runs of one size as a cell: the median, and the range when there were several runs. */
+function cell(runs: RunResult[], value: Row[1]): { text: string; median: number | undefined } {
+  const values = runs.map(value);
+  const m = median(values);
+  const xs = values.filter((v): v is number => v !== undefined);
+  const missing = values.length - xs.length;
+  let text = fmt(m);
+  if (xs.length > 1) text += ` (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+  if (missing > 0) text += ` [${missing} of ${values.length} timed out]`;
+  return { text, median: m };
+}
+
 function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || b === 0) return '';
   return `${(a / b).toFixed(2)}×`;
 }
 
-function verbs(r: RunResult): string {
-  return Object.entries(r.controllerRequests)
+function verbs(runs: RunResult[]): string {
+  if (runs.length === 0) return '—';
+  const methods = [...new Set(runs.flatMap((r) => Object.keys(r.controllerRequests)))];
+  return methods
+    .map((k) => [k, median(runs.map((r) => r.controllerRequests[k] ?? 0)) ?? 0] as const)
     .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${v}`)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(', ');
 }
 
-function table(ours: RunResult | undefined, theirs: RunResult | undefined): string {
+/** The run whose node count is the median one: its instance types stand for the set. */
+function typical(runs: RunResult[]): RunResult | undefined {
+  const sorted = [...runs].sort((a, b) => a.scaleUp.nodes - b.scaleUp.nodes);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function table(ours: RunResult[], theirs: RunResult[]): string {
   const lines = [
     '| | karpenter-ts | upstream v1.15.0 | karpenter-ts ÷ upstream |',
     '| --- | ---: | ---: | ---: |',
   ];
   for (const [label, value] of ROWS) {
-    const a = ours ? value(ours) : undefined;
-    const b = theirs ? value(theirs) : undefined;
-    lines.push(`| ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} |`);
+    const a = cell(ours, value);
+    const b = cell(theirs, value);
+    lines.push(`| ${label} | ${a.text} | ${b.text} | ${ratio(a.median, b.median)} |`);
   }
   const types = (r?: RunResult) =>
     r
@@ -69,11 +98,13 @@ function table(ours: RunResult | undefined, theirs: RunResult | undefined): stri
           .map(([t, n]) => `${t} ${n}`)
           .join(', ')
       : '—';
-  lines.push(`| built from | ${ours?.build ?? '—'} | ${theirs?.build ?? '—'} | |`);
-  lines.push(`| instance types after scale-up | ${types(ours)} | ${types(theirs)} | |`);
+  const builds = (runs: RunResult[]) => [...new Set(runs.map((r) => r.build))].join(', ') || '—';
+  lines.push(`| runs | ${ours.length || '—'} | ${theirs.length || '—'} | |`);
+  lines.push(`| built from | ${builds(ours)} | ${builds(theirs)} | |`);
   lines.push(
-    `| controller requests by method | ${ours ? verbs(ours) : '—'} | ${theirs ? verbs(theirs) : '—'} | |`,
+    `| instance types after scale-up (median run) | ${types(typical(ours))} | ${types(typical(theirs))} | |`,
   );
+  lines.push(`| controller requests by method | ${verbs(ours)} | ${verbs(theirs)} | |`);
   return lines.join('\n');
 }
 
@@ -94,11 +125,13 @@ export function renderSection(results: Results): string {
     "bench's own polling taken out). The upstream side runs when the bench is given a build of",
     "`sigs.k8s.io/karpenter/kwok` v1.15.0 (`--upstream <binary>`) and that module's source for its CRDs",
     "(`--upstream-module <dir>`, by default the Go module cache's copy); neither is part of this repository.",
+    'With `--repeat N` each controller runs N times, interleaved (ours, upstream, ours, …): a cell is the median',
+    'with the range in brackets, and the ratio is of the medians.',
   ];
   for (const pods of sizes) {
-    const ours = results.runs.find((r) => r.pods === pods && r.controller === 'karpenter-ts');
-    const theirs = results.runs.find((r) => r.pods === pods && r.controller === 'upstream');
-    const load = (ours ?? theirs)?.loadAverage.join(' ') ?? '';
+    const ours = results.runs.filter((r) => r.pods === pods && r.controller === 'karpenter-ts');
+    const theirs = results.runs.filter((r) => r.pods === pods && r.controller === 'upstream');
+    const load = (ours.at(-1) ?? theirs.at(-1))?.loadAverage.join(' ') ?? '';
     out.push(
       '',
       `### ${pods.toLocaleString('en-US')} pods`,

@@ -4,7 +4,11 @@
  * workload.ts), a scale-up from nothing and a scale-down to 30 %. Results go to bench/results/e2e.json and the
  * generated e2e section of docs/BENCHMARKS.md.
  *
- *   npm run bench:e2e -- [--sizes 1000,5000] [--upstream <kwok binary>] [--upstream-module <dir>] [--only <name>]
+ *   npm run bench:e2e -- [--sizes 1000,5000] [--repeat N] [--upstream <kwok binary>] [--upstream-module <dir>]
+ *                        [--only <name>]
+ *
+ * One run per controller is not enough to rank changes (which claims fill depends on the kube-scheduler's binding
+ * order): --repeat N runs each controller N times per size, interleaved, and the report shows medians and ranges.
  *
  * The upstream side needs a build of sigs.k8s.io/karpenter/kwok (v1.15.0) and that module's source (for its
  * CRDs): --upstream / $KARPENTER_UPSTREAM_KWOK, --upstream-module / $KARPENTER_UPSTREAM_MODULE. Without them only
@@ -58,10 +62,9 @@ async function main(): Promise<void> {
   const upstreamBin = arg('upstream') ?? process.env.KARPENTER_UPSTREAM_KWOK;
   const upstreamModule =
     arg('upstream-module') ?? process.env.KARPENTER_UPSTREAM_MODULE ?? defaultUpstreamModule();
-  if (!existsSync(BUNDLE)) {
-    console.log('bench:e2e: building the bundle (npm run bundle)');
-    execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: ROOT, stdio: 'inherit' });
-  }
+  // Always from the working tree: a bundle left from another checkout would be measured under this build's id.
+  console.log(`bench:e2e: building the bundle (npm run bundle) into ${path.relative(ROOT, BUNDLE)}`);
+  execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: ROOT, stdio: 'inherit' });
   const controllers: ControllerSpec[] = [karpenterTs()];
   if (upstreamBin && upstreamModule) controllers.push(upstream(upstreamBin, upstreamModule));
   else console.log('bench:e2e: no --upstream binary (or module source): running karpenter-ts only');
@@ -69,30 +72,39 @@ async function main(): Promise<void> {
   const previous: Results | undefined = existsSync(RESULTS)
     ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results)
     : undefined;
+  const repeatArg = arg('repeat') ? ` --repeat ${arg('repeat')}` : '';
   const results: Results = {
     date: new Date().toISOString(),
     machine: machine(),
-    command: `npm run bench:e2e -- --sizes ${sizes.join(',')}`,
+    command: `npm run bench:e2e -- --sizes ${sizes.join(',')}${repeatArg}`,
     runs: [],
   };
+  const repeat = Math.max(1, Number(arg('repeat') ?? 1));
   for (const pods of sizes) {
-    for (const c of controllers) {
-      if (only && c.name !== only) continue;
-      const result = await runScenario(c, {
-        pods,
-        scaleUpTimeoutS: 300 + pods / 5,
-        scaleDownTimeoutS: Number(arg('scale-down-timeout') ?? 600 + pods / 10),
-        log: (m) => console.log(`[bench:e2e ${new Date().toISOString().slice(11, 19)}] ${m}`),
-      });
-      results.runs.push(result);
-      // Keep what earlier invocations measured for the runs this one did not repeat.
-      const kept = (previous?.runs ?? []).filter(
-        (r) => !results.runs.some((n) => n.controller === r.controller && n.pods === r.pods),
-      );
-      const all = { ...results, runs: [...kept, ...results.runs].sort((a, b) => a.pods - b.pods) };
-      await writeFormatted(RESULTS, JSON.stringify(all, null, 1));
-      await replaceDocSection(DOC, BEGIN, END, renderSection(all));
+    for (let round = 1; round <= repeat; round++) {
+      for (const c of controllers) {
+        if (only && c.name !== only) continue;
+        if (repeat > 1) console.log(`[bench:e2e] ${c.name}, ${pods} pods: run ${round} of ${repeat}`);
+        await runOne(c, pods);
+      }
     }
+  }
+
+  async function runOne(c: ControllerSpec, pods: number): Promise<void> {
+    const result = await runScenario(c, {
+      pods,
+      scaleUpTimeoutS: 300 + pods / 5,
+      scaleDownTimeoutS: Number(arg('scale-down-timeout') ?? 600 + pods / 10),
+      log: (m) => console.log(`[bench:e2e ${new Date().toISOString().slice(11, 19)}] ${m}`),
+    });
+    results.runs.push(result);
+    // Keep what earlier invocations measured for the runs this one did not repeat.
+    const kept = (previous?.runs ?? []).filter(
+      (r) => !results.runs.some((n) => n.controller === r.controller && n.pods === r.pods),
+    );
+    const all = { ...results, runs: [...kept, ...results.runs].sort((a, b) => a.pods - b.pods) };
+    await writeFormatted(RESULTS, JSON.stringify(all, null, 1));
+    await replaceDocSection(DOC, BEGIN, END, renderSection(all));
   }
 }
 

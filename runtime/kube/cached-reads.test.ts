@@ -34,7 +34,6 @@ describe('CachedReads', () => {
     await informer.start();
     for (let i = 0; i < 5; i++)
       expect((await reads.get(Kinds.NodePool, 'default'))?.metadata.name).toBe('default');
-    expect(await reads.get(Kinds.NodePool, 'missing')).toBeUndefined();
     expect(gets).toEqual(['NodePool']);
 
     // Changes reach the answers through the watch.
@@ -42,6 +41,21 @@ describe('CachedReads', () => {
     await flushAsync();
     expect((await reads.get(Kinds.NodePool, 'default'))?.spec.weight).toBe(7);
     informer.stop();
+  });
+
+  it('asks the server about a miss: an object the watch has not brought yet is found, a gone one is not', async () => {
+    const { server, gets } = countingServer();
+    const reads = new CachedReads(server);
+    const informer = new Informer(server, Kinds.NodePool, new SimClock(0));
+    reads.serve(Kinds.NodePool, informer);
+    await informer.start();
+    informer.stop(); // no watch events from here: the cache stays as it was at the list
+    informer['isSynced'] = true;
+
+    await server.create(Kinds.NodePool, nodePool('new'));
+    expect((await reads.get(Kinds.NodePool, 'new'))?.metadata.name).toBe('new');
+    expect(await reads.get(Kinds.NodePool, 'missing')).toBeUndefined();
+    expect(gets).toEqual(['NodePool', 'NodePool']);
   });
 
   it('answers with copies: a caller changing one leaves the cache as it was', async () => {

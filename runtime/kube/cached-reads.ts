@@ -1,8 +1,9 @@
 /**
  * A KubeApi whose GETs of some kinds are answered from an informer's cache once it has synced: the cloud provider
- * reads a NodePool and its node class on every provisioning round, disruption decision and launch, and a GET
- * each time was most of the controller's requests at scale. Everything else, and every read before the cache
- * syncs, goes to the API server. Answers are copies, so no caller can change the cache.
+ * reads a NodePool and its node class on every provisioning round, disruption decision and launch (and the kwok
+ * provider a Node on every termination pass), and a GET each time was most of the controller's requests at scale.
+ * Everything else, every read before the cache syncs and every miss goes to the API server. Answers are copies,
+ * so no caller can change the cache.
  */
 import type {
   DeleteOptions,
@@ -38,7 +39,9 @@ export class CachedReads implements KubeApi {
     const cache = this.caches.get(kindKey(kind));
     if (!cache?.synced) return this.api.get(kind, name, namespace);
     const cached = cache.get(name, namespace) as T | undefined;
-    return cached && structuredClone(cached);
+    // A miss is asked of the server: an object created a moment ago may not have reached the cache yet, and
+    // "not found" must be true before anyone acts on it (a cloud provider deciding an instance is gone).
+    return cached ? structuredClone(cached) : this.api.get(kind, name, namespace);
   }
 
   serverVersion?: () => Promise<string>;

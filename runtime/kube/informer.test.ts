@@ -408,4 +408,30 @@ describe('Informer', () => {
     expect(informer.get('n1')?.metadata.resourceVersion).toBe(updated.metadata.resourceVersion);
     expect(seen.filter((e) => e.name === 'n1').map((e) => e.type)).toEqual(['ADDED', 'MODIFIED']);
   });
+
+  it('keeps no managedFields in the cache, from the list, the watch or observe()', async () => {
+    const managed = (name: string): Node => ({
+      ...node(name),
+      metadata: {
+        ...node(name).metadata,
+        managedFields: [{ manager: 'kubelet', operation: 'Update' }],
+      } as Node['metadata'],
+    });
+    const fieldsOf = (n: Node | undefined) =>
+      (n?.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+    await server.create(Kinds.Node, managed('listed'));
+    await informer.start();
+    await server.create(Kinds.Node, managed('watched'));
+    await flushAsync();
+    informer.observe(await api.create(Kinds.Node, managed('observed')));
+
+    for (const name of ['listed', 'watched', 'observed']) {
+      expect(informer.get(name)).toBeDefined();
+      expect(fieldsOf(informer.get(name))).toBeUndefined();
+    }
+    // The server's copy is untouched: only the cache drops them.
+    expect(fieldsOf(await api.get(Kinds.Node, 'listed'))).toEqual([
+      { manager: 'kubelet', operation: 'Update' },
+    ]);
+  });
 });

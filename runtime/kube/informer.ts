@@ -19,6 +19,17 @@ export function objectKey(obj: KubeObject): string {
     : (obj.metadata.name as string);
 }
 
+/**
+ * What the cache keeps of an object: all of it but metadata.managedFields, which no controller reads and which is
+ * often the largest part of a Pod or Node (an entry per writer). An update sent from a cached copy leaves the
+ * server's managedFields as they are (a request that omits them changes nothing there).
+ */
+function forCache<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata as { managedFields?: unknown };
+  if (meta.managedFields !== undefined) delete meta.managedFields;
+  return obj;
+}
+
 export class Informer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly handlers: InformerHandler<T>[] = [];
@@ -70,6 +81,7 @@ export class Informer<T extends KubeObject> {
    * the meantime (a second provisioning round, a lifecycle requeue) sees it. Older versions never replace newer.
    */
   observe(obj: T): void {
+    forCache(obj);
     const key = objectKey(obj);
     const old = this.cache.get(key);
     if (old && Number(old.metadata.resourceVersion) >= Number(obj.metadata.resourceVersion)) return;
@@ -104,6 +116,7 @@ export class Informer<T extends KubeObject> {
     const { items, resourceVersion } = await this.api.list(this.kind);
     const seen = new Set<string>();
     for (const item of items) {
+      forCache(item);
       const key = objectKey(item);
       seen.add(key);
       const old = this.cache.get(key);
@@ -153,6 +166,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(type: WatchEventType, object: T): void {
+    forCache(object);
     const key = objectKey(object);
     const old = this.cache.get(key);
     if (object.metadata.resourceVersion) this.lastResourceVersion = object.metadata.resourceVersion;

@@ -142,7 +142,7 @@ export class ControllerProcess {
     await api.list(Kinds.NodePool);
     this.apiReachable = true;
 
-    // The provider reads NodePools and node classes all the time: from the Operator's caches once they sync.
+    // The provider reads NodePools, node classes (and kwok Nodes) all the time: from the Operator's caches once they sync.
     const reads = new CachedReads(api);
     const provider = await createCloudProvider({ api: reads, clock, logger, settings });
     const cloud = instrumentCloudProvider(provider.cloud);
@@ -170,6 +170,7 @@ export class ControllerProcess {
     this.operator = operator;
     reads.serve(Kinds.NodePool, operator.state.nodePools);
     reads.serve(Kinds.EC2NodeClass, operator.state.nodeClasses);
+    reads.serve(Kinds.Node, operator.state.nodes);
 
     const startActing = async () => {
       if (this.shuttingDown) return;

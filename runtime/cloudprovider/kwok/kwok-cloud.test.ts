@@ -1,9 +1,12 @@
 import pino from 'pino';
-import { SimClock } from '../../clock/sim-clock';
-import { Kinds } from '../../kube/kinds';
+import { SimClock, flushAsync } from '../../clock/sim-clock';
+import { CachedReads } from '../../kube/cached-reads';
+import { Informer } from '../../kube/informer';
+import { Kinds, type ResourceKind } from '../../kube/kinds';
+import { withOverrides } from '../../kube/testing';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
 import { loadLabManifests } from '../../lab/seed-lab';
-import type { EC2NodeClass, Node, NodeClaim, NodePool } from '../../kube/objects';
+import type { EC2NodeClass, KubeObject, Node, NodeClaim, NodePool } from '../../kube/objects';
 import { nodePool as testNodePool } from '../../scheduling/testing';
 import { InsufficientCapacityError, NodeClaimNotFoundError } from '../types';
 import { KWOK_PROVIDER_LABEL, createKwokCloudProvider, type KwokCloudProvider } from './index';
@@ -128,5 +131,30 @@ describe('KwokCloudProvider', () => {
     expect(await cloud.isDrifted(launched)).toBeUndefined();
     launched.metadata.labels = { ...launched.metadata.labels, 'node.kubernetes.io/instance-type': 'x9.huge' };
     expect(await cloud.isDrifted(launched)).toBe('InstanceTypeNotFound');
+  });
+
+  it('terminates without a GET when its reads come from a synced Node cache', async () => {
+    const clock = new SimClock(T0);
+    const gets: string[] = [];
+    const counted = withOverrides(api, {
+      get: <T extends KubeObject>(kind: ResourceKind<T>, name: string, namespace?: string) => {
+        gets.push(`${kind.kind}/${name}`);
+        return api.get(kind, name, namespace);
+      },
+    });
+    const nodes = new Informer(counted, Kinds.Node, clock);
+    const reads = new CachedReads(counted);
+    reads.serve(Kinds.Node, nodes);
+    const cached = await createKwokCloudProvider({ api: reads, clock, logger: pino({ level: 'silent' }) });
+    const launched = await cached.create(claim('c8', ['t3a.medium']));
+    await api.patch(Kinds.Node, 'c8', { metadata: { finalizers: ['karpenter.sh/termination'] } });
+    await nodes.start();
+    gets.length = 0;
+
+    await cached.delete(launched);
+    await flushAsync();
+    await expect(cached.delete(launched)).rejects.toBeInstanceOf(NodeClaimNotFoundError);
+    expect(gets.filter((g) => g.startsWith('Node/'))).toEqual([]);
+    nodes.stop();
   });
 });

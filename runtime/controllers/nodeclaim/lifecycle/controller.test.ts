@@ -91,4 +91,40 @@ describe('NodeClaimLifecycleController launch', () => {
     lifecycle.stop();
     state.stop();
   });
+
+  it('launches a new claim from its cache: no read of the NodeClaim from the API server', async () => {
+    const clock = new SimClock();
+    const memory = new MemoryApiServer({ clock });
+    const gets: string[] = [];
+    const api = withOverrides(memory, {
+      get: <T extends KubeObject>(kind: ResourceKind<T>, name: string, namespace?: string) => {
+        gets.push(`${kind.kind}/${name}`);
+        return memory.get(kind, name, namespace);
+      },
+    });
+    const state = new ClusterState(api, clock);
+    await state.start();
+    const cloud = {
+      create: async (claim: NodeClaim): Promise<NodeClaim> => ({
+        ...claim,
+        status: { providerID: `test://${claim.metadata.name}` },
+      }),
+    } as unknown as CloudProvider;
+    const lifecycle = new NodeClaimLifecycleController({
+      api,
+      cloud,
+      state,
+      clock,
+      logger: createLogger('silent'),
+      recorder: new EventRecorder(api, clock),
+    });
+    lifecycle.start();
+    await memory.create(Kinds.NodeClaim, testNodeClaim('fresh'));
+    await clock.advance(5_000);
+
+    expect((await memory.get(Kinds.NodeClaim, 'fresh'))?.status?.providerID).toBe('test://fresh');
+    expect(gets.filter((g) => g.startsWith('NodeClaim/'))).toEqual([]);
+    lifecycle.stop();
+    state.stop();
+  });
 });

@@ -26,6 +26,8 @@ export type LifecycleOptions = ControllerContext;
 export class NodeClaimLifecycleController implements Controller {
   readonly name = 'nodeclaim.lifecycle';
   readonly queue: WorkQueue;
+  /** Claims whose launch this process has begun and not yet seen recorded: a retry asks the API server first. */
+  private readonly launching = new Set<string>();
 
   constructor(private readonly opts: LifecycleOptions) {
     this.queue = reconcileQueue('nodeclaim.lifecycle', opts, (key) => this.reconcile(key));
@@ -52,6 +54,8 @@ export class NodeClaimLifecycleController implements Controller {
 
   private async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {
     const claim = this.opts.state.nodeClaims.get(name);
+    if (!claim || claim.metadata.deletionTimestamp || hasCondition(claim, 'Launched'))
+      this.launching.delete(name);
     if (!claim || claim.metadata.deletionTimestamp) return;
     if (!hasCondition(claim, 'Launched')) return this.launch(claim);
     if (!hasCondition(claim, 'Registered')) return this.register(claim);
@@ -61,9 +65,14 @@ export class NodeClaimLifecycleController implements Controller {
 
   private async launch(cached: NodeClaim): Promise<{ requeueAfterMs?: number } | void> {
     const { api, cloud, clock, recorder, logger } = this.opts;
-    // The cache can be behind the API server (a status write whose answer was lost, a relisting watch): ask the
-    // server before spending money, and launch only a claim that is still unlaunched there.
-    const claim = await api.get(Kinds.NodeClaim, cached.metadata.name as string);
+    // A retry may find the cache behind the API server (the status write of the first attempt stored, its answer
+    // lost): ask the server before spending money, and launch only a claim still unlaunched there. A first attempt
+    // goes from the cache (the claim was created or listed moments ago): one GET per new node is the largest share
+    // of a scale-up's reads otherwise, and the providers' launches are idempotent on the claim in any case.
+    const name = cached.metadata.name as string;
+    const retry = this.launching.has(name);
+    this.launching.add(name);
+    const claim = retry ? await api.get(Kinds.NodeClaim, name) : cached;
     if (!claim || claim.metadata.deletionTimestamp) return;
     if (hasCondition(claim, 'Launched')) {
       this.opts.state.nodeClaims.observe(claim);
