@@ -90,6 +90,19 @@ function loadYamlDir(dir: string): KubeObject[] {
     .filter((o) => o && typeof o === 'object');
 }
 
+/**
+ * The Node.js flags the image's ENTRYPOINT gives (runtime/Dockerfile: `node <flags> /app/karpenter-ts.js
+ * controller`), so the bench runs the bundle with the same heap settings users get.
+ */
+export function imageNodeFlags(dockerfile: string): string[] {
+  const line = dockerfile.split('\n').find((l) => l.startsWith('ENTRYPOINT'));
+  if (!line) throw new Error('runtime/Dockerfile has no ENTRYPOINT');
+  const argv = JSON.parse(line.slice('ENTRYPOINT'.length).trim()) as string[];
+  const script = argv.findIndex((a) => a.endsWith('.js'));
+  if (argv[0] !== 'node' || script < 0) throw new Error(`unexpected ENTRYPOINT: ${line}`);
+  return argv.slice(1, script);
+}
+
 export function karpenterTs(): ControllerSpec {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run bundle\` first`);
   return {
@@ -103,7 +116,11 @@ export function karpenterTs(): ControllerSpec {
     start: (kubeconfig, workdir, ports) =>
       launch(
         process.execPath,
-        [BUNDLE, 'controller'],
+        [
+          ...imageNodeFlags(readFileSync(path.join(ROOT, 'runtime/Dockerfile'), 'utf8')),
+          BUNDLE,
+          'controller',
+        ],
         {
           KUBECONFIG: kubeconfig,
           CLOUD_PROVIDER: 'kwok',
