@@ -22,7 +22,7 @@ import { destroyAwsClients } from '../../runtime/cloudprovider/aws/clients';
 import { instanceIdOf } from '../../runtime/cloudprovider/aws/instances';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
-import type { EC2NodeClass, Node, NodeClaim, Pod } from '../../runtime/kube/objects';
+import { nameOf, type EC2NodeClass, type Node, type NodeClaim, type Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
 import {
@@ -145,7 +145,7 @@ describeAws('the operator with the AWS provider on moto, on a real control plane
       await api.delete(Kinds.Deployment, APP, NS).catch(() => undefined);
       await api.delete(Kinds.NodePool, RUN).catch(() => undefined);
       for (const claim of await claims()) {
-        await api.delete(Kinds.NodeClaim, claim.metadata.name as string).catch(() => undefined);
+        await api.delete(Kinds.NodeClaim, nameOf(claim)).catch(() => undefined);
       }
       await waitFor(
         'the test NodeClaims to be gone',
@@ -156,7 +156,7 @@ describeAws('the operator with the AWS provider on moto, on a real control plane
     }
     await registrar?.stop();
     for (const node of (await nodes().catch(() => [])) ?? []) {
-      await api.delete(Kinds.Node, node.metadata.name as string).catch(() => undefined);
+      await api.delete(Kinds.Node, nameOf(node)).catch(() => undefined);
     }
     clock?.dispose();
     await api?.delete(Kinds.EC2NodeClass, RUN).catch(() => undefined);
