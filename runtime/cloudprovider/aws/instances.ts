@@ -12,7 +12,7 @@ import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
 import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
 import { toResourceList } from '../../scheduling/resources';
 import { specLabels } from '../simulated/catalog';
-import type { InstanceType } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
 import type { LaunchedInstance } from './fleet';

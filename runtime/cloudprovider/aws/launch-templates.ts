@@ -14,7 +14,7 @@ import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
-import type { InstanceType } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
 import {
   amiFamilyOf,

@@ -16,8 +16,8 @@ import {
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
-  type InstanceType,
 } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, amiPerArch } from './amis';
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';

@@ -19,8 +19,8 @@ import {
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
-  type InstanceType,
 } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import {
   KWOK_PROVIDER_LABEL,
   chooseOffering,

@@ -7,7 +7,12 @@ import { Labels, Taints } from '../../../sdk/api/well-known';
 import { nameOf, type Node, type NodeClaim, type Taint } from '../../kube/objects';
 import type { Requirements } from '../../scheduling/requirements';
 import { fits, stringifyResourceList, toResourceList, type Resources } from '../../scheduling/resources';
-import { compatibleOfferings, instanceTypeCompatible, type InstanceType, type Offering } from '../types';
+import {
+  compatibleOfferings,
+  instanceTypeCompatible,
+  type InstanceType,
+  type Offering,
+} from '../../scheduling/instance-types';
 import { specLabels, type Catalog } from '../simulated/catalog';
 
 /** kwok manages Nodes carrying this annotation (kwokctl's `--manage-nodes-with-annotation-selector`). */

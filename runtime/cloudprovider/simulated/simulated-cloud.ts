@@ -22,13 +22,15 @@ import { fits, fromResourceList, stringifyResourceList, toResourceList } from '.
 import {
   InsufficientCapacityError,
   NodeClaimNotFoundError,
-  compatibleOfferings,
-  instanceTypeCompatible,
   type CloudProvider,
   type DriftReason,
+} from '../types';
+import {
+  compatibleOfferings,
+  instanceTypeCompatible,
   type InstanceType,
   type Offering,
-} from '../types';
+} from '../../scheduling/instance-types';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { defaultCatalog, specLabels, toInstanceType, type Catalog } from './catalog';
 

@@ -4,7 +4,7 @@
  * hand it to the Orchestrator (./orchestration) to carry out.
  */
 import { Labels } from '../../../sdk/api/well-known';
-import type { InstanceType } from '../../cloudprovider/types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool, type Pod } from '../../kube/objects';

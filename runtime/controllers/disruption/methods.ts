@@ -4,7 +4,7 @@
  * returns at most one command and a reason for every candidate it passed over.
  */
 import { CapacityType, Labels } from '../../../sdk/api/well-known';
-import { cheapestOffering, type InstanceType } from '../../cloudprovider/types';
+import { cheapestOffering, type InstanceType } from '../../scheduling/instance-types';
 import { nameOf } from '../../kube/objects';
 import type { PlannedNodeClaim, SchedulingResult } from '../../scheduling/scheduler';
 import type { BudgetReason } from './budgets';
