@@ -21,6 +21,7 @@ import {
 import { destroyAwsClients } from '../../runtime/cloudprovider/aws/clients';
 import { instanceIdOf } from '../../runtime/cloudprovider/aws/instances';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
+import { hasCondition } from '../../runtime/kube/conditions';
 import { Kinds } from '../../runtime/kube/kinds';
 import { nameOf, type EC2NodeClass, type Node, type NodeClaim, type Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
@@ -80,10 +81,6 @@ async function nodes(): Promise<Node[]> {
 async function instance(id: string): Promise<Instance | undefined> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
   return out.Reservations?.[0]?.Instances?.[0];
-}
-
-function hasCondition(claim: NodeClaim, type: string): boolean {
-  return !!claim.status?.conditions?.some((c) => c.type === type && c.status === 'True');
 }
 
 describeAws('the operator with the AWS provider on moto, on a real control plane', () => {

@@ -9,6 +9,7 @@ import { loadVolumeContext } from '../../runtime/controllers/volume-loader';
 import { explainNode } from '../../runtime/explain/explain-node';
 import { GoneError, TooManyRequestsError } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
+import { hasCondition } from '../../runtime/kube/conditions';
 import { Kinds } from '../../runtime/kube/kinds';
 import { nameOf, type Node, type NodeClaim, type Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
@@ -53,10 +54,6 @@ async function runningPods(n: number, timeoutMs: number): Promise<Pod[]> {
     },
     timeoutMs,
   );
-}
-
-function hasCondition(claim: NodeClaim, type: string): boolean {
-  return !!claim.status?.conditions?.some((c) => c.type === type && c.status === 'True');
 }
 
 describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
