@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { Kinds } from '../runtime/kube/kinds';
-import type { NodeClaim, NodePool, Pod } from '../runtime/kube/objects';
+import { nameOf, type NodeClaim, type NodePool, type Pod } from '../runtime/kube/objects';
 import type { Simulation } from '../runtime/simulator/simulation';
 import { APP, APP_NS, applySiblingDeployment, labCluster, pdb, workshopNodes } from './support/cluster';
 
@@ -196,7 +196,7 @@ async function run(s: Scenario): Promise<void> {
     if (s.change !== 'drift') await sim.scale('Deployment', APP_NS, APP, s.down);
     if (s.change !== 'scaleDown') {
       const pool = sim.api.peekAll(Kinds.NodePool)[0] as NodePool;
-      await sim.api.patch(Kinds.NodePool, pool.metadata.name as string, {
+      await sim.api.patch(Kinds.NodePool, nameOf(pool), {
         spec: {
           template: { metadata: { labels: { 'workload-type': 'developers-workshop', revision: '2' } } },
         },

@@ -5,7 +5,7 @@
 import { LAUNCHING_PAUSE_MAX_MS } from '../runtime/controllers/disruption/controller';
 import { Kinds } from '../runtime/kube/kinds';
 import { testNodeClaim } from '../runtime/kube/testing';
-import type { NodePool } from '../runtime/kube/objects';
+import { nameOf, type NodePool } from '../runtime/kube/objects';
 import type { Simulation } from '../runtime/simulator/simulation';
 import {
   APP,
@@ -25,7 +25,7 @@ async function underutilizedPair(editPool?: (pool: NodePool) => void): Promise<S
   const sim = await labCluster({ replicas: 1, ...(editPool ? { editPool } : {}) });
   await sim.scale('Deployment', APP_NS, APP, 9);
   await sim.settle();
-  expect(workshopNodes(sim).map((n) => podsOn(sim, n.metadata.name as string).length)).toEqual([8, 1]);
+  expect(workshopNodes(sim).map((n) => podsOn(sim, nameOf(n)).length)).toEqual([8, 1]);
   return sim;
 }
 
@@ -85,7 +85,7 @@ describe('consolidation', () => {
     const sim = await underutilizedPair((pool) => {
       pool.spec.disruption.budgets = [{ nodes: '0', reasons: ['Empty'] }];
     });
-    const [full, single] = workshopNodes(sim).map((n) => n.metadata.name as string);
+    const [full, single] = workshopNodes(sim).map((n) => nameOf(n));
     await sim.scale('Deployment', APP_NS, APP, 1);
     await sim.settle();
     // Scale-down emptied the full node; emptiness may not touch it, so the single-pod node moves onto it instead.
@@ -152,7 +152,7 @@ describe('consolidation', () => {
     await sim.settle();
     const nodes = workshopNodes(sim);
     expect(nodes).toHaveLength(2);
-    const empty = nodes.find((n) => podsOn(sim, n.metadata.name as string).length === 0);
+    const empty = nodes.find((n) => podsOn(sim, nameOf(n)).length === 0);
     const busy = nodes.find((n) => n !== empty);
     expect(explanation(sim, empty?.metadata.name as string)).toMatch(
       /disruption budget .* allows no more \(Empty\)/,
@@ -277,7 +277,7 @@ describe('multi-node consolidation', () => {
     });
     await applySiblingDeployment(sim, 'small', 3, '100m');
     await sim.settle();
-    const before = workshopNodes(sim).map((n) => n.metadata.name as string);
+    const before = workshopNodes(sim).map((n) => nameOf(n));
     expect(before).toHaveLength(3);
     expect(before.map((n) => podsOn(sim, n).length)).toEqual([2, 2, 2]);
     await sim.scale('Deployment', APP_NS, APP, 0);
@@ -348,12 +348,7 @@ describe('validation of an Empty command', () => {
     });
     // A finalizer holds each pod in Terminating once deleted, as a slow shutdown would.
     for (const p of sim.pods().filter((x) => x.metadata.namespace === APP_NS))
-      await sim.api.patch(
-        Kinds.Pod,
-        p.metadata.name as string,
-        { metadata: { finalizers: ['test/hold'] } },
-        APP_NS,
-      );
+      await sim.api.patch(Kinds.Pod, nameOf(p), { metadata: { finalizers: ['test/hold'] } }, APP_NS);
     await sim.scale('Deployment', APP_NS, APP, 2);
     const leaving = () => sim.pods().find((p) => p.metadata.deletionTimestamp);
     let waited = 0;
@@ -365,7 +360,7 @@ describe('validation of an Empty command', () => {
     const pod = leaving();
     if (!pod) throw new Error('no pod is terminating');
     const validating = sim.clock.now();
-    await sim.api.patch(Kinds.Pod, pod.metadata.name as string, { metadata: { finalizers: [] } }, APP_NS);
+    await sim.api.patch(Kinds.Pod, nameOf(pod), { metadata: { finalizers: [] } }, APP_NS);
     const terminating = () =>
       sim.api
         .peekAll(Kinds.Event)

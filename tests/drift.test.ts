@@ -1,6 +1,6 @@
 /** Drift on the embedded simulator: nodes that no longer match their NodePool are replaced, within budgets. */
 import { Kinds } from '../runtime/kube/kinds';
-import type { NodePool } from '../runtime/kube/objects';
+import { nameOf, type NodePool } from '../runtime/kube/objects';
 import type { Simulation } from '../runtime/simulator/simulation';
 import { APP, APP_NS, labCluster, workshopNodes } from './support/cluster';
 
@@ -23,7 +23,7 @@ async function editPool(sim: Simulation, edit: (pool: NodePool) => void): Promis
   await sim.api.update(Kinds.NodePool, pool);
 }
 
-const names = (sim: Simulation) => workshopNodes(sim).map((n) => n.metadata.name as string);
+const names = (sim: Simulation) => workshopNodes(sim).map((n) => nameOf(n));
 
 describe('drift', () => {
   it('replaces every drifted node at once when the budget allows, not one at a time', async () => {

@@ -1,6 +1,7 @@
 /** Garbage collection on the embedded simulator: leaked instances and NodeClaims whose instance vanished. */
 import { GC_INTERVAL_MS } from '../runtime/controllers/nodeclaim/garbagecollection/controller';
 import { Kinds } from '../runtime/kube/kinds';
+import { nameOf } from '../runtime/kube/objects';
 import { APP_NS, labCluster, workshopNodes } from './support/cluster';
 
 describe('garbage collection', () => {
@@ -36,8 +37,8 @@ describe('garbage collection', () => {
     // Nothing in the cluster changes until the next collection pass notices, so wait for one before settling.
     await sim.clock.advance(GC_INTERVAL_MS);
     await sim.settle({ maxMs: 10 * 60_000 });
-    expect(sim.api.peek(Kinds.NodeClaim, claim.metadata.name as string)).toBeUndefined();
-    expect(sim.api.peek(Kinds.Node, node.metadata.name as string)).toBeUndefined();
+    expect(sim.api.peek(Kinds.NodeClaim, nameOf(claim))).toBeUndefined();
+    expect(sim.api.peek(Kinds.Node, nameOf(node))).toBeUndefined();
     expect(
       sim.api
         .peekAll(Kinds.Event)

@@ -4,7 +4,7 @@
  */
 import { Labels } from '../sdk/api/well-known';
 import { Kinds } from '../runtime/kube/kinds';
-import type { Node } from '../runtime/kube/objects';
+import { nameOf, type Node } from '../runtime/kube/objects';
 import type { Simulation } from '../runtime/simulator/simulation';
 import { APP_NS, labCluster, podsOn, workshopNodes } from './support/cluster';
 
@@ -47,9 +47,7 @@ describe('interruption', () => {
     if (!victim) throw new Error('the lab started no node');
     expect(others).toEqual([]);
     expect(victim.metadata.labels?.[Labels.capacityType]).toBe('spot');
-    expect(
-      podsOn(sim, victim.metadata.name as string).filter((p) => p.metadata.namespace === APP_NS),
-    ).toHaveLength(2);
+    expect(podsOn(sim, nameOf(victim)).filter((p) => p.metadata.namespace === APP_NS)).toHaveLength(2);
     const claim = sim.operator.state.nodeClaimForNode(victim);
     if (!claim) throw new Error('the lab node has no NodeClaim');
 
@@ -58,8 +56,8 @@ describe('interruption', () => {
     expect(settled).toBe(true);
 
     // Drained and gone: Node, NodeClaim and instance.
-    expect(sim.api.peek(Kinds.Node, victim.metadata.name as string)).toBeUndefined();
-    expect(sim.api.peek(Kinds.NodeClaim, claim.metadata.name as string)).toBeUndefined();
+    expect(sim.api.peek(Kinds.Node, nameOf(victim))).toBeUndefined();
+    expect(sim.api.peek(Kinds.NodeClaim, nameOf(claim))).toBeUndefined();
     const instance = sim.cloud.allInstances().find((i) => i.providerID === victim.spec?.providerID);
     expect(instance?.state).toBe('terminated');
 
@@ -103,7 +101,7 @@ describe('interruption', () => {
     sim.cloud.interrupt(node.spec?.providerID as string, 'rebalanceRecommendation');
     await sim.settle();
     expect(workshopNodes(sim).map((n) => n.metadata.name)).toEqual([node.metadata.name]);
-    expect(eventsFor(sim, 'Node', node.metadata.name as string)).toContain('SpotRebalanceRecommendation');
+    expect(eventsFor(sim, 'Node', nameOf(node))).toContain('SpotRebalanceRecommendation');
     expect(controller.stats.nodeClaimsDeleted).toBe(0);
     await controller.stop();
     sim.stop();

@@ -5,7 +5,7 @@
  */
 import { runLab, loadLabManifests } from '../runtime/lab/seed-lab';
 import { Kinds } from '../runtime/kube/kinds';
-import type { Event, Pod } from '../runtime/kube/objects';
+import { nameOf, type Event, type Pod } from '../runtime/kube/objects';
 import { bindClusterState, registry, scrape } from '../runtime/metrics';
 import { metricsRoutes, serve } from '../runtime/server/http';
 import { Simulation } from '../runtime/simulator/simulation';
@@ -168,7 +168,7 @@ describe('events and gauges on a scenario', () => {
     const nodes = sim.nodes().filter((n) => n.metadata.labels?.['karpenter.sh/nodepool'] === POOL);
     expect(nodes).toHaveLength(2);
     for (const node of nodes) {
-      const name = node.metadata.name as string;
+      const name = nameOf(node);
       const key = (metric: string, resource: string) =>
         `${metric}{node_name="${name}",nodepool="${POOL}",resource_type="${resource}",instance_type="t3a.medium",capacity_type="on-demand",zone="us-east-1a"}`;
       expect(m.get(key('karpenter_nodes_allocatable', 'cpu'))).toBeCloseTo(1.78, 5);

@@ -1,7 +1,7 @@
 /** Provisioning scenarios on the embedded simulator. */
 import { CloudProviderError } from '../runtime/cloudprovider/types';
 import { Kinds } from '../runtime/kube/kinds';
-import type { NodeClaim } from '../runtime/kube/objects';
+import { nameOf, type NodeClaim } from '../runtime/kube/objects';
 import {
   APP,
   APP_NS,
@@ -91,7 +91,7 @@ describe('provisioning onto nodes that are still starting', () => {
       const taints = (node?.spec?.taints ?? []).filter((t) => t.key !== cni.key);
       await sim.api.patch(Kinds.Node, name, { spec: { taints } });
     };
-    for (const n of workshopNodes(sim)) await agentLifts(n.metadata.name as string);
+    for (const n of workshopNodes(sim)) await agentLifts(nameOf(n));
     await sim.settle();
     expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
 

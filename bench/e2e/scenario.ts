@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { AlreadyExistsError, type KubeApi } from '../../runtime/kube/api';
 import { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds, type ResourceKind } from '../../runtime/kube/kinds';
-import type { KubeObject, Node, Pod } from '../../runtime/kube/objects';
+import { nameOf, type KubeObject, type Node, type Pod } from '../../runtime/kube/objects';
 import { fromResourceList } from '../../runtime/scheduling/resources';
 import { kindOf as knownKindOf } from '../../runtime/simulator/simulation';
 import { nodeHourlyCost } from './catalog';
@@ -184,7 +184,7 @@ function snapshot(nodes: Node[], pods: Pod[]): Snapshot {
   const used = { cpu: 0, memory: 0 };
   const names = new Set<string>();
   for (const n of nodes) {
-    names.add(n.metadata.name as string);
+    names.add(nameOf(n));
     const t = n.metadata.labels?.['node.kubernetes.io/instance-type'] ?? '?';
     types[t] = (types[t] ?? 0) + 1;
     cost += nodeHourlyCost(n, ROOT_VOLUME_GIB);
@@ -255,7 +255,7 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       'CRDs established',
       async () => {
         for (const crd of spec.crds) {
-          const got = (await api.get(CrdKind, crd.metadata.name as string)) as
+          const got = (await api.get(CrdKind, nameOf(crd))) as
             (KubeObject & { status?: { conditions?: { type: string; status: string }[] } }) | undefined;
           if (!got?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
             return false;
@@ -346,7 +346,7 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       last = await listAll(o);
       const now = Date.now();
       const names = last.nodes
-        .map((n) => n.metadata.name as string)
+        .map((n) => nameOf(n))
         .sort()
         .join(',');
       // A node being disrupted or deleted is a change still under way, however long its drain takes.

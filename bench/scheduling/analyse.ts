@@ -5,7 +5,7 @@
  * hide missing support.
  */
 import { Labels } from '../../sdk/api/well-known';
-import { cheapestOffering, type InstanceType } from '../../runtime/cloudprovider/types';
+import { cheapestOffering, type InstanceType } from '../../runtime/scheduling/instance-types';
 import type { LabelSelector, Pod, PodAffinityTerm } from '../../runtime/kube/objects';
 import { podKey } from '../../runtime/scheduling/pod-requirements';
 import { podRequests } from '../../runtime/scheduling/resources';

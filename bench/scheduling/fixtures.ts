@@ -8,7 +8,7 @@
  */
 import { Labels } from '../../sdk/api/well-known';
 import { defaultCatalog, toInstanceType } from '../../runtime/cloudprovider/simulated/catalog';
-import type { InstanceType, Offering } from '../../runtime/cloudprovider/types';
+import type { InstanceType, Offering } from '../../runtime/scheduling/instance-types';
 import type { NodePool, Pod } from '../../runtime/kube/objects';
 import { Requirement, Requirements } from '../../runtime/scheduling/requirements';
 import type { Resources } from '../../runtime/scheduling/resources';

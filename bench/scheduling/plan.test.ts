@@ -3,7 +3,7 @@
  * claims, cached prices and topology) must not break: every claim lists exactly the instance types that can host
  * it, cheapest first, and every constraint the benchmark's classes carry holds.
  */
-import { cheapestOffering, instanceTypeCompatible } from '../../runtime/cloudprovider/types';
+import { cheapestOffering, instanceTypeCompatible } from '../../runtime/scheduling/instance-types';
 import { fits } from '../../runtime/scheduling/resources';
 import { schedule, type SchedulingInput, type SchedulingResult } from '../../runtime/scheduling/scheduler';
 import { constraintViolations, minValuesShortfalls } from './analyse';

@@ -9,7 +9,7 @@ import type { Clock } from '../clock/clock';
 import { toIso } from '../clock/clock';
 import { isNotFound, type KubeApi } from '../kube/api';
 import { apiVersionOf, Kinds } from '../kube/kinds';
-import type { Event, KubeObject } from '../kube/objects';
+import { nameOf, type Event, type KubeObject } from '../kube/objects';
 
 export interface RecordedEvent {
   time: number;
@@ -106,12 +106,12 @@ export class EventRecorder {
       reason,
       message,
       kind: obj.kind,
-      name: obj.metadata.name as string,
+      name: nameOf(obj),
       ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
     };
     for (const l of this.listeners) l(e);
     const namespace = obj.metadata.namespace ?? 'default';
-    const identity = opts.dedupe ?? [obj.kind, namespace, obj.metadata.name as string, message];
+    const identity = opts.dedupe ?? [obj.kind, namespace, nameOf(obj), message];
     const key = JSON.stringify([reason, ...identity]);
     this.forgetOld(now);
     const prior = this.seen.get(key);
@@ -152,7 +152,7 @@ export class EventRecorder {
       involvedObject: {
         apiVersion: obj.apiVersion,
         kind: obj.kind,
-        name: obj.metadata.name as string,
+        name: nameOf(obj),
         ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
         ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
       },
@@ -173,7 +173,7 @@ export class EventRecorder {
       if (this.seen.get(key) === entry) this.seen.delete(key);
       throw err;
     }
-    entry.name = created.metadata.name as string;
+    entry.name = nameOf(created);
     return created;
   }
 

@@ -13,7 +13,7 @@ import {
 import { Informer, objectKey } from './informer';
 import { Kinds, type ResourceKind } from './kinds';
 import { MemoryApiServer } from './memory/memory-api-server';
-import type { KubeObject, Node, Pod } from './objects';
+import { nameOf, type KubeObject, type Node, type Pod } from './objects';
 
 /**
  * A KubeApi over a MemoryApiServer whose open watches the test can end, as a dropped connection or a 410 Gone
@@ -108,7 +108,7 @@ function record(inf: Informer<Node>): void {
   inf.onChange((type, obj, old) =>
     seen.push({
       type,
-      name: obj.metadata.name as string,
+      name: nameOf(obj),
       rv: obj.metadata.resourceVersion,
       oldRv: old?.metadata.resourceVersion,
       ...(obj.metadata.labels ? { labels: obj.metadata.labels } : {}),
@@ -119,7 +119,7 @@ function record(inf: Informer<Node>): void {
 const names = (): string[] =>
   informer
     .list()
-    .map((n) => n.metadata.name as string)
+    .map((n) => nameOf(n))
     .sort();
 
 beforeEach(() => {

@@ -6,7 +6,7 @@
 import type { Clock } from '../clock/clock';
 import { isTransient, type KubeApi, type WatchEventType, type WatchHandle } from './api';
 import type { ResourceKind } from './kinds';
-import type { KubeObject } from './objects';
+import { nameOf, type KubeObject } from './objects';
 
 /** Initial list attempts before start() gives up (about a minute with the backoff below). */
 const START_ATTEMPTS = 15;
@@ -14,9 +14,7 @@ const START_ATTEMPTS = 15;
 export type InformerHandler<T> = (type: WatchEventType, obj: T, old: T | undefined) => void;
 
 export function objectKey(obj: KubeObject): string {
-  return obj.metadata.namespace
-    ? `${obj.metadata.namespace}/${obj.metadata.name}`
-    : (obj.metadata.name as string);
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : nameOf(obj);
 }
 
 /**

@@ -20,6 +20,19 @@ export interface KubeObject {
   metadata: ObjectMeta;
 }
 
+/**
+ * The name of an object read from the API server, which always has one (`metadata.name` is optional only because
+ * objects about to be created may use generateName instead). Throws, naming the kind, when it is missing.
+ */
+export function nameOf(obj: { kind?: string; metadata?: { name?: string; generateName?: string } }): string {
+  const name = obj.metadata?.name;
+  if (name === undefined) {
+    const generated = obj.metadata?.generateName ? ` (generateName "${obj.metadata.generateName}")` : '';
+    throw new Error(`${obj.kind || 'object'}${generated} has no metadata.name`);
+  }
+  return name;
+}
+
 export type ResourceList = Record<string, string>;
 
 export interface LabelSelector {

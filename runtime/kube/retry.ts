@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock';
 import { isConflict, isTransient, type KubeApi } from './api';
 import type { ResourceKind } from './kinds';
-import type { KubeObject } from './objects';
+import { nameOf, type KubeObject } from './objects';
 
 /**
  * Run an idempotent call again after a transient failure (and a conflict, for calls that re-read what they
@@ -42,7 +42,7 @@ export async function updateStatusFromCache<T extends KubeObject>(
   } catch (err) {
     if (!isConflict(err)) throw err;
   }
-  const latest = await api.get(kind, cached.metadata.name as string, cached.metadata.namespace);
+  const latest = await api.get(kind, nameOf(cached), cached.metadata.namespace);
   const second = latest && change(latest);
   return second ? api.updateStatus(kind, second) : undefined;
 }

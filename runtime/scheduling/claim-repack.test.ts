@@ -1,5 +1,5 @@
 import { Labels } from '../../sdk/api/well-known';
-import { cheapestOffering, type InstanceType } from '../cloudprovider/types';
+import { cheapestOffering, type InstanceType } from './instance-types';
 import type { NodeSelectorRequirement, Pod } from '../kube/objects';
 import { withNodePrice } from './node-price';
 import { fits } from './resources';

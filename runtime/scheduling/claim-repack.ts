@@ -10,7 +10,7 @@ import { hasMinValues, minValuesShortfall } from './min-values';
 import { claimPrice, type ClaimContext, type ClaimSlot } from './planned-claim';
 import type { PodConstraints } from './pod-constraints';
 import { firstFitting, type PricedOptions } from './priced-options';
-import { packByPrice } from './repack';
+import { packByPrice } from './pack-by-price';
 import type { Requirements } from './requirements';
 import { add, fits, type Resources } from './resources';
 

@@ -2,7 +2,7 @@
  * NodePool limits in a scheduling round: what a pool may still add, whether an instance type fits in it, and why
  * not when none does.
  */
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 import type { NodePool } from '../kube/objects';
 import { formatCpu, fromResourceList, type Resources } from './resources';
 

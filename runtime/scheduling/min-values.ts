@@ -3,7 +3,7 @@
  * options. Strict refuses a plan that falls short; BestEffort lowers minValues to what is left.
  */
 import { Labels } from '../../sdk/api/well-known';
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 import { Requirements, type Requirement } from './requirements';
 
 /**

@@ -4,7 +4,7 @@
  * no pool can, the reason names what stopped each one.
  */
 import { Labels } from '../../sdk/api/well-known';
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 import { usedHostPorts } from './host-ports';
 import { describeResources, limitReason, withinLimits } from './limits';
 import { minValuesShortfall, relaxMinValues } from './min-values';

@@ -3,7 +3,7 @@
  * volumes and for what any node costs (Settings.perNodeCost). Adding that to each offering makes one larger node
  * beat several small ones whenever it saves more than the difference in instance prices, with no cap on counts.
  */
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 
 /** Copies keyed by the provider's (cached) array and the extra price, so each round reuses the same objects. */
 const priced = new WeakMap<readonly InstanceType[], Map<number, InstanceType[]>>();

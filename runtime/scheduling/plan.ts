@@ -2,7 +2,7 @@
  * The scheduling simulation's input and output: pods, the nodes they may land on, the NodePools that may launch
  * more, and the plan that comes back. Shared by the scheduler, provisioning, consolidation and previews.
  */
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 import type { NodePool, Pod, Taint } from '../kube/objects';
 import type { Requirements } from './requirements';
 import type { Resources } from './resources';

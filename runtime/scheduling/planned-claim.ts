@@ -4,7 +4,7 @@
  * applies that. Growing a claim onto a pricier type must not cost more than the pod's own node (the budget).
  */
 import { Labels } from '../../sdk/api/well-known';
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 import { hostPorts } from './host-ports';
 import { hasMinValues, minValuesShortfall, relaxMinValues } from './min-values';
 import type { PodConstraints } from './pod-constraints';

@@ -2,7 +2,7 @@
  * Instance-type options with their prices under some requirements, cheapest first, and the scans the scheduler
  * runs over them (the cheapest that fits, the affordable prefix).
  */
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 import { fits, fitsWith, type Resources } from './resources';
 
 /** String.prototype.localeCompare's order (the same collation), without building a collator per comparison. */

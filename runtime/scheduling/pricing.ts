@@ -5,7 +5,7 @@
  * and new claims skip the offering scans.
  */
 import type { Taint } from '../kube/objects';
-import { cheapestOffering, instanceTypeCompatible, type InstanceType } from '../cloudprovider/types';
+import { cheapestOffering, instanceTypeCompatible, type InstanceType } from './instance-types';
 import type { SchedulingNodePool } from './plan';
 import { sortByPrice, type PriceOf, type PricedOptions } from './priced-options';
 import type { Requirements } from './requirements';

@@ -5,7 +5,7 @@ import {
   compatibleOfferings,
   instanceTypeCompatible,
   type InstanceType,
-} from '../cloudprovider/types';
+} from './instance-types';
 import type { NodeSelectorRequirement, Pod } from '../kube/objects';
 import { Requirements } from './requirements';
 import { fits } from './resources';

@@ -20,7 +20,7 @@
  * limits.ts (the NodePool rules), plan.ts (input and output).
  */
 import { Labels } from '../../sdk/api/well-known';
-import type { NodePool, Pod } from '../kube/objects';
+import { nameOf, type NodePool, type Pod } from '../kube/objects';
 import { repackClaims } from './claim-repack';
 import {
   add as addToNode,
@@ -78,7 +78,7 @@ export function sortPodsForPacking(pods: Pod[], requestsOf: (pod: Pod) => Resour
 /** The requirements a NodePool's claims carry: its requirements, its template labels and its own name. */
 export function nodePoolRequirements(nodePool: NodePool): Requirements {
   const reqs = Requirements.fromSelectors(nodePool.spec.template.spec.requirements);
-  reqs.add(Requirement.in(Labels.nodePool, [nodePool.metadata.name as string]));
+  reqs.add(Requirement.in(Labels.nodePool, [nameOf(nodePool)]));
   for (const [k, v] of Object.entries(nodePool.spec.template.metadata?.labels ?? {}))
     reqs.add(Requirement.in(k, [v]));
   return reqs;
@@ -103,11 +103,11 @@ export class Scheduler {
       .sort(
         (a, b) =>
           (b.nodePool.spec.weight ?? 0) - (a.nodePool.spec.weight ?? 0) ||
-          (a.nodePool.metadata.name as string).localeCompare(b.nodePool.metadata.name as string),
+          nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)),
       )
       .map((p) => ({
         input: p,
-        name: p.nodePool.metadata.name as string,
+        name: nameOf(p.nodePool),
         requirements: nodePoolRequirements(p.nodePool),
         taints: p.nodePool.spec.template.spec.taints ?? [],
         remaining: p.remaining ? { ...p.remaining } : undefined,

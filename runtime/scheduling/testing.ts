@@ -5,7 +5,7 @@
 import type { KubeletConfiguration } from '../../sdk/api/ec2nodeclass';
 import { nodePoolSchema, type NodePoolInput } from '../../sdk/api/nodepool';
 import { defaultCatalog, toInstanceType, type InstanceTypeSpec } from '../cloudprovider/simulated/catalog';
-import type { InstanceType } from '../cloudprovider/types';
+import type { InstanceType } from './instance-types';
 import type { Container, NodePool, NodeSelectorRequirement, Pod, Taint, Toleration } from '../kube/objects';
 import type { Resources } from './resources';
 import type { SchedulableNode, SchedulingNodePool } from './scheduler';

@@ -1,5 +1,5 @@
 import { Labels } from '../../sdk/api/well-known';
-import { instanceTypeCompatible, type InstanceType } from '../cloudprovider/types';
+import { instanceTypeCompatible, type InstanceType } from './instance-types';
 import type { Taint } from '../kube/objects';
 import type { SchedulableNode } from './plan';
 import type { PoolState } from './pricing';

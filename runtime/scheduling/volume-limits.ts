@@ -5,7 +5,7 @@
  *
  * As in Karpenter, only existing nodes have known limits; a new node's limit is learnt when its driver registers.
  */
-import type { CSINode, Pod } from '../kube/objects';
+import { nameOf, type CSINode, type Pod } from '../kube/objects';
 import type { VolumeLookup } from './volume-topology';
 
 /** Volume ids per CSI driver name. */
@@ -71,7 +71,7 @@ export function nodeVolumeLimits(
   nodes: { name: string; pods?: Pod[] }[],
   lookup: VolumeLookup,
 ): Map<string, NodeVolumeLimits> {
-  const byName = new Map(csiNodes.map((c) => [c.metadata.name as string, c]));
+  const byName = new Map(csiNodes.map((c) => [nameOf(c), c]));
   const out = new Map<string, NodeVolumeLimits>();
   for (const node of nodes) {
     const limits = new Map<string, number>();

@@ -4,13 +4,14 @@
  * can only run where the StorageClass may create the volume. Both become node requirements the scheduler adds to
  * every alternative of the pod's node affinity, as Karpenter injects them. Pure: the objects come from a lookup.
  */
-import type {
-  NodeSelectorRequirement,
-  PersistentVolume,
-  PersistentVolumeClaim,
-  PersistentVolumeClaimSpec,
-  Pod,
-  StorageClass,
+import {
+  nameOf,
+  type NodeSelectorRequirement,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
+  type PersistentVolumeClaimSpec,
+  type Pod,
+  type StorageClass,
 } from '../kube/objects';
 import { Requirement } from './requirements';
 
@@ -102,8 +103,8 @@ export function volumeLookup(objects: {
   const claims = new Map(
     (objects.claims ?? []).map((c) => [`${c.metadata.namespace ?? 'default'}/${c.metadata.name}`, c]),
   );
-  const volumes = new Map((objects.volumes ?? []).map((v) => [v.metadata.name as string, v]));
-  const classes = new Map((objects.storageClasses ?? []).map((s) => [s.metadata.name as string, s]));
+  const volumes = new Map((objects.volumes ?? []).map((v) => [nameOf(v), v]));
+  const classes = new Map((objects.storageClasses ?? []).map((s) => [nameOf(s), s]));
   // Several defaults: Kubernetes uses the newest one.
   const defaultClass = [...classes.values()]
     .filter((s) => s.metadata.annotations?.[DEFAULT_STORAGE_CLASS_ANNOTATION] === 'true')

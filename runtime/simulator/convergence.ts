@@ -4,7 +4,7 @@
  */
 import { Labels } from '../../sdk/api/well-known';
 import type { SimulatedInstance } from '../cloudprovider/simulated/simulated-cloud';
-import type { Node, NodeClaim } from '../kube/objects';
+import { nameOf, type Node, type NodeClaim } from '../kube/objects';
 
 export interface Convergence {
   /** Running instances no NodeClaim's providerID names: paid for, used by nobody. */
@@ -35,6 +35,6 @@ export function checkConvergence(
       .map(([key]) => key.split('\u0000')[0] as string),
     orphanNodes: nodes
       .filter((n) => n.metadata.labels?.[Labels.nodePool] !== undefined && !owned.has(n.spec?.providerID))
-      .map((n) => n.metadata.name as string),
+      .map((n) => nameOf(n)),
   };
 }

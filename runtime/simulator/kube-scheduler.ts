@@ -10,7 +10,7 @@ import { isNotFound, type KubeApi, type WatchEventType } from '../kube/api';
 import { hasCondition, setCondition } from '../kube/conditions';
 import { Informer, objectKey } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
-import type { Node, Pod, PodCondition, Taint } from '../kube/objects';
+import { nameOf, type Node, type Pod, type PodCondition, type Taint } from '../kube/objects';
 import { loadVolumeContext } from '../controllers/volume-loader';
 import { podRequirementAlternatives } from '../scheduling/pod-requirements';
 import { podFitsNode, type NodeView } from '../scheduling/predicates';
@@ -176,10 +176,10 @@ export class SimKubeScheduler {
       this.onError(err, `reading storage objects (binding without ${without})`),
     );
     const limits = volumes?.limitsFor(
-      allNodes.map((n) => ({ name: n.metadata.name as string, pods: podsOn.get(n.metadata.name as string) })),
+      allNodes.map((n) => ({ name: nameOf(n), pods: podsOn.get(nameOf(n)) })),
     );
     const candidates = allNodes.map((node): Candidate => {
-      const name = node.metadata.name as string;
+      const name = nameOf(node);
       const nodeLimits = limits?.nodes.get(name);
       return {
         node,
@@ -264,7 +264,7 @@ export class SimKubeScheduler {
     try {
       await this.opts.api.patch(
         Kinds.Pod,
-        pod.metadata.name as string,
+        nameOf(pod),
         { spec: { nodeName }, status: { conditions } },
         pod.metadata.namespace,
       );
@@ -289,12 +289,7 @@ export class SimKubeScheduler {
       'Unschedulable',
       message,
     );
-    await this.opts.api.patch(
-      Kinds.Pod,
-      pod.metadata.name as string,
-      { status: { conditions } },
-      pod.metadata.namespace,
-    );
+    await this.opts.api.patch(Kinds.Pod, nameOf(pod), { status: { conditions } }, pod.metadata.namespace);
     this.opts.recorder?.warning(pod, 'FailedScheduling', message);
   }
 }

@@ -8,7 +8,7 @@ import { isNotFound, type KubeApi, type WatchEventType } from '../kube/api';
 import { hasCondition, setCondition } from '../kube/conditions';
 import { Informer, objectKey } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
-import type { Node, Pod } from '../kube/objects';
+import { nameOf, type Node, type Pod } from '../kube/objects';
 import { WorkQueue } from '../controllers/work-queue';
 import { isTerminalPod } from '../state/cluster-state';
 
@@ -107,7 +107,7 @@ export class SimKubelet {
     const conditions = setCondition(pod.status?.conditions, 'Ready', 'True', now);
     await this.opts.api.patch(
       Kinds.Pod,
-      pod.metadata.name as string,
+      nameOf(pod),
       { status: { phase: 'Running', conditions } },
       pod.metadata.namespace,
     );
@@ -117,7 +117,7 @@ export class SimKubelet {
   private async collectOrphan(pod: Pod, nodeName: string): Promise<void> {
     if (await this.opts.api.get(Kinds.Node, nodeName)) return;
     try {
-      await this.opts.api.delete(Kinds.Pod, pod.metadata.name as string, pod.metadata.namespace);
+      await this.opts.api.delete(Kinds.Pod, nameOf(pod), pod.metadata.namespace);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -140,7 +140,10 @@ export class Simulation {
     for (const input of objects) {
       const obj = validateObject(input);
       const kind = kindOf(obj);
-      const existing = await this.api.get(kind, obj.metadata.name as string, obj.metadata.namespace);
+      // A manifest with only generateName always creates.
+      const existing = obj.metadata.name
+        ? await this.api.get(kind, obj.metadata.name, obj.metadata.namespace)
+        : undefined;
       if (existing) {
         await this.api.update(kind, {
           ...obj,

@@ -3,15 +3,16 @@ import { SimClock } from '../clock/sim-clock';
 import { Kinds } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
 import type { ResourceKind } from '../kube/kinds';
-import type {
-  DaemonSet,
-  Deployment,
-  Node,
-  Pod,
-  PodTemplate,
-  ReplicaSet,
-  StatefulSet,
-  Taint,
+import {
+  nameOf,
+  type DaemonSet,
+  type Deployment,
+  type Node,
+  type Pod,
+  type PodTemplate,
+  type ReplicaSet,
+  type StatefulSet,
+  type Taint,
 } from '../kube/objects';
 import { POD_TEMPLATE_HASH_LABEL, SimWorkloadControllers, scaleDownOrder, templateHash } from './workloads';
 
@@ -92,7 +93,7 @@ function replicaSetsOf(deploymentName: string): ReplicaSet[] {
 }
 
 async function bind(p: Pod, nodeName: string): Promise<void> {
-  await api.patch(Kinds.Pod, p.metadata.name as string, { spec: { nodeName } }, 'default');
+  await api.patch(Kinds.Pod, nameOf(p), { spec: { nodeName } }, 'default');
 }
 
 async function scale(kind: ResourceKind, name: string, replicas: number): Promise<void> {
@@ -278,7 +279,7 @@ describe('StatefulSets', () => {
 
     const deleted: string[] = [];
     const watch = await api.watch(Kinds.Pod, { resourceVersion: api.resourceVersion }, (e) => {
-      if (e.type === 'DELETED') deleted.push(e.object.metadata.name as string);
+      if (e.type === 'DELETED') deleted.push(nameOf(e.object));
     });
     await scale(Kinds.StatefulSet, 'db', 1);
     watch.stop();

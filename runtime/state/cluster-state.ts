@@ -10,16 +10,17 @@ import type { KubeApi } from '../kube/api';
 import { hasCondition } from '../kube/conditions';
 import { Informer } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
-import type {
-  DaemonSet,
-  EC2NodeClass,
-  Node,
-  NodeClaim,
-  NodePool,
-  Pod,
-  PodDisruptionBudget,
-  Taint,
-  VolumeAttachment,
+import {
+  nameOf,
+  type DaemonSet,
+  type EC2NodeClass,
+  type Node,
+  type NodeClaim,
+  type NodePool,
+  type Pod,
+  type PodDisruptionBudget,
+  type Taint,
+  type VolumeAttachment,
 } from '../kube/objects';
 import { isDaemonSetPod } from '../scheduling/pod-requirements';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
@@ -184,18 +185,10 @@ export class ClusterState {
     for (const node of this.nodes.list()) {
       const claim = node.spec?.providerID ? claimsByProvider.get(node.spec.providerID) : undefined;
       if (claim) matched.add(claim);
-      out.push(
-        this.toStateNode(
-          node.metadata.name as string,
-          node,
-          claim,
-          podsByNode.get(node.metadata.name as string) ?? [],
-        ),
-      );
+      out.push(this.toStateNode(nameOf(node), node, claim, podsByNode.get(nameOf(node)) ?? []));
     }
     for (const claim of this.nodeClaims.list()) {
-      if (!matched.has(claim))
-        out.push(this.toStateNode(claim.metadata.name as string, undefined, claim, []));
+      if (!matched.has(claim)) out.push(this.toStateNode(nameOf(claim), undefined, claim, []));
     }
     return out.sort((a, b) => compareText(a.name, b.name));
   }
@@ -229,7 +222,7 @@ export class ClusterState {
     const total: Resources = {};
     const labels: Record<string, string> = {
       ...nodePool.spec.template.metadata?.labels,
-      [Labels.nodePool]: nodePool.metadata.name as string,
+      [Labels.nodePool]: nameOf(nodePool),
     };
     for (const ds of this.daemonSets.list()) {
       const selector = ds.spec.template.spec.nodeSelector ?? {};

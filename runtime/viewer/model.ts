@@ -3,7 +3,7 @@
  * node, its price and status, and a cluster summary. Works for any cluster: the simulator or a kubeconfig.
  */
 import { Labels, Taints } from '../../sdk/api/well-known';
-import type { Node, Pod } from '../kube/objects';
+import { nameOf, type Node, type Pod } from '../kube/objects';
 import { matchesSelector, parseSelectorString } from '../kube/selectors';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
 
@@ -57,7 +57,7 @@ export function buildViewerModel(
   for (const node of nodes) {
     const labels = node.metadata.labels ?? {};
     if (selector && !matchesSelector(selector, labels)) continue;
-    const onNode = byNode.get(node.metadata.name as string) ?? [];
+    const onNode = byNode.get(nameOf(node)) ?? [];
     const requested: Resources = {};
     for (const pod of onNode) addInto(requested, podRequests(pod));
     const instanceType = labels[Labels.instanceType] ?? 'unknown';
@@ -68,7 +68,7 @@ export function buildViewerModel(
     const zone = labels[Labels.zone] ?? '';
     const price = priceOf(instanceType, capacityType, zone);
     rows.push({
-      name: node.metadata.name as string,
+      name: nameOf(node),
       ...(labels[Labels.nodePool] ? { nodePool: labels[Labels.nodePool] } : {}),
       instanceType,
       capacityType,

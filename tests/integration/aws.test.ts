@@ -21,8 +21,9 @@ import {
 import { destroyAwsClients } from '../../runtime/cloudprovider/aws/clients';
 import { instanceIdOf } from '../../runtime/cloudprovider/aws/instances';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
+import { hasCondition } from '../../runtime/kube/conditions';
 import { Kinds } from '../../runtime/kube/kinds';
-import type { EC2NodeClass, Node, NodeClaim, Pod } from '../../runtime/kube/objects';
+import { nameOf, type EC2NodeClass, type Node, type NodeClaim, type Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
 import {
@@ -80,10 +81,6 @@ async function nodes(): Promise<Node[]> {
 async function instance(id: string): Promise<Instance | undefined> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
   return out.Reservations?.[0]?.Instances?.[0];
-}
-
-function hasCondition(claim: NodeClaim, type: string): boolean {
-  return !!claim.status?.conditions?.some((c) => c.type === type && c.status === 'True');
 }
 
 describeAws('the operator with the AWS provider on moto, on a real control plane', () => {
@@ -145,7 +142,7 @@ describeAws('the operator with the AWS provider on moto, on a real control plane
       await api.delete(Kinds.Deployment, APP, NS).catch(() => undefined);
       await api.delete(Kinds.NodePool, RUN).catch(() => undefined);
       for (const claim of await claims()) {
-        await api.delete(Kinds.NodeClaim, claim.metadata.name as string).catch(() => undefined);
+        await api.delete(Kinds.NodeClaim, nameOf(claim)).catch(() => undefined);
       }
       await waitFor(
         'the test NodeClaims to be gone',
@@ -156,7 +153,7 @@ describeAws('the operator with the AWS provider on moto, on a real control plane
     }
     await registrar?.stop();
     for (const node of (await nodes().catch(() => [])) ?? []) {
-      await api.delete(Kinds.Node, node.metadata.name as string).catch(() => undefined);
+      await api.delete(Kinds.Node, nameOf(node)).catch(() => undefined);
     }
     clock?.dispose();
     await api?.delete(Kinds.EC2NodeClass, RUN).catch(() => undefined);

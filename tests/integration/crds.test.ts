@@ -7,7 +7,13 @@ import { Rules } from '../../sdk/api/rules';
 import { parseManifests } from '../../sdk/manifests';
 import { InvalidError, isNotFound, type KubeApi } from '../../runtime/kube/api';
 import { Kinds, type ResourceKind } from '../../runtime/kube/kinds';
-import type { EC2NodeClass, KubeObject, NodeClaim, NodePool } from '../../runtime/kube/objects';
+import {
+  nameOf,
+  type EC2NodeClass,
+  type KubeObject,
+  type NodeClaim,
+  type NodePool,
+} from '../../runtime/kube/objects';
 import { loadLabManifests } from '../../runtime/lab/seed-lab';
 import { CrdKind, clusterApi, describeWithCluster, generatedCrds, installCrds } from './support/kube';
 
@@ -30,7 +36,7 @@ function labClass(name: string): EC2NodeClass {
 
 async function create<T extends KubeObject>(kind: ResourceKind<T>, obj: T): Promise<T> {
   const out = await api.create(kind, obj);
-  created.push([kind as ResourceKind, obj.metadata.name as string]);
+  created.push([kind as ResourceKind, nameOf(obj)]);
   return out;
 }
 
@@ -71,7 +77,7 @@ describeWithCluster('generated CRDs on a real API server', () => {
 
   it('installs every generated CRD and serves it', async () => {
     for (const crd of generatedCrds()) {
-      const served = await api.get(CrdKind, crd.metadata.name as string);
+      const served = await api.get(CrdKind, nameOf(crd));
       expect(served?.status?.conditions).toEqual(
         expect.arrayContaining([expect.objectContaining({ type: 'Established', status: 'True' })]),
       );

@@ -10,7 +10,7 @@ import { defaultCatalog, specLabels, toInstanceType } from '../../runtime/cloudp
 import { isAlreadyExists } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
-import type { KubeObject, Node } from '../../runtime/kube/objects';
+import { nameOf, type KubeObject, type Node } from '../../runtime/kube/objects';
 import { LAB_STEPS, loadLabManifests } from '../../runtime/lab/seed-lab';
 import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
@@ -137,9 +137,7 @@ describeWithCluster('the seed lab on a real control plane (kwok nodes)', () => {
     operator.stop();
     clock.dispose();
     for (const obj of created.reverse()) {
-      await api
-        .delete(kindOf(obj), obj.metadata.name as string, obj.metadata.namespace)
-        .catch(() => undefined);
+      await api.delete(kindOf(obj), nameOf(obj), obj.metadata.namespace).catch(() => undefined);
     }
   }, 150_000);
 

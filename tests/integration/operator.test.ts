@@ -9,8 +9,9 @@ import { loadVolumeContext } from '../../runtime/controllers/volume-loader';
 import { explainNode } from '../../runtime/explain/explain-node';
 import { GoneError, TooManyRequestsError } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
+import { hasCondition } from '../../runtime/kube/conditions';
 import { Kinds } from '../../runtime/kube/kinds';
-import type { Node, NodeClaim, Pod } from '../../runtime/kube/objects';
+import { nameOf, type Node, type NodeClaim, type Pod } from '../../runtime/kube/objects';
 import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
 import { DisposableClock } from './support/clock';
@@ -55,10 +56,6 @@ async function runningPods(n: number, timeoutMs: number): Promise<Pod[]> {
   );
 }
 
-function hasCondition(claim: NodeClaim, type: string): boolean {
-  return !!claim.status?.conditions?.some((c) => c.type === type && c.status === 'True');
-}
-
 describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
   beforeAll(async () => {
     api = clusterApi();
@@ -68,7 +65,7 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
     const cloud = await createKwokCloudProvider({ api, clock, logger });
     const create = cloud.create.bind(cloud);
     cloud.create = async (claim) => {
-      const name = claim.metadata.name as string;
+      const name = nameOf(claim);
       // Unreadable (the API server went down in between): not counted either way.
       const onServer = await api.get(Kinds.NodeClaim, name).catch(() => undefined);
       if (onServer && hasCondition(onServer, 'Launched')) relaunches.push(name);
@@ -164,12 +161,7 @@ describeWithCluster('the operator on a real control plane (kwok nodes)', () => {
     const byNode = new Map<string, Pod>();
     for (const pod of pods) byNode.set(pod.spec.nodeName as string, pod);
     for (const pod of byNode.values()) {
-      await api.patch(
-        Kinds.Pod,
-        pod.metadata.name as string,
-        { metadata: { annotations: { [DELETION_COST]: '-100' } } },
-        NS,
-      );
+      await api.patch(Kinds.Pod, nameOf(pod), { metadata: { annotations: { [DELETION_COST]: '-100' } } }, NS);
     }
     await api.patch(Kinds.Deployment, APP, { spec: { replicas: 2 } }, NS);
     const remaining = await runningPods(2, 60_000);

@@ -93,6 +93,11 @@ describe('the packed tarball', () => {
     expect(readdirSync(join(pkgDir, 'sdk'))).toEqual(['crds']);
     expect(readdirSync(join(pkgDir, 'provider'))).toEqual(['README.md']);
   });
+
+  it('ships no unit tests and no test builders (testing.ts)', () => {
+    const shipped = readdirSync(join(pkgDir, 'dist'), { recursive: true, encoding: 'utf8' });
+    expect(shipped.filter((f) => /(^|[/\\])testing\.|\.test\./.test(f))).toEqual([]);
+  });
 });
 
 describe('the installed entry points', () => {

@@ -7,7 +7,7 @@ import { ec2NodeClassSchema } from '../../sdk/api/ec2nodeclass';
 import { nodePoolSchema } from '../../sdk/api/nodepool';
 import type { NodePoolArgs } from '../../sdk/pulumi';
 import { driftAnnotations } from '../../runtime/controllers/disruption/drift';
-import type { EC2NodeClass, NodeClaim, NodePool } from '../../runtime/kube/objects';
+import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool } from '../../runtime/kube/objects';
 import { KarpenterInstall, offlineDrift, previewDrift, type DriftPreview } from '../../provider';
 import { installMocks, reset, settled, valueOf } from './mocks';
 
@@ -61,7 +61,7 @@ function claim(name: string, launchedFrom: NodePool, nc: EC2NodeClass, deleting 
     metadata: {
       name,
       labels: {
-        'karpenter.sh/nodepool': launchedFrom.metadata.name as string,
+        'karpenter.sh/nodepool': nameOf(launchedFrom),
         'node.kubernetes.io/instance-type': 't3a.medium',
         ...launchedFrom.spec.template.metadata?.labels,
       },

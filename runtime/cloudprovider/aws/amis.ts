@@ -8,7 +8,7 @@ import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parseAmiAlias } from '../../../sdk/api/ec2nodeclass';
 import { AmiAliasFamilies, Labels, type AmiFamily } from '../../../sdk/api/well-known';
 import type { EC2NodeClass } from '../../kube/objects';
-import type { InstanceType } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { awsCall, awsErrorCode, CloudProviderError } from './errors';
 import { tagFilters } from './selectors';
 

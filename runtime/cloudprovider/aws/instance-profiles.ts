@@ -13,7 +13,7 @@ import {
   type InstanceProfile,
 } from '@aws-sdk/client-iam';
 import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
-import type { EC2NodeClass } from '../../kube/objects';
+import { nameOf, type EC2NodeClass } from '../../kube/objects';
 import { awsCall, awsErrorCode } from './errors';
 
 export interface InstanceProfileContext {
@@ -60,7 +60,7 @@ export async function ensureInstanceProfile(
   if (nodeClass.spec.instanceProfile) return nodeClass.spec.instanceProfile;
   const role = nodeClass.spec.role;
   if (!role) throw new Error(`EC2NodeClass ${nodeClass.metadata.name} sets neither role nor instanceProfile`);
-  const nodeClassName = nodeClass.metadata.name as string;
+  const nodeClassName = nameOf(nodeClass);
   const name = instanceProfileName(ctx, nodeClassName);
   let profile = await awsCall('iam:GetInstanceProfile', () => getProfile(iam, name));
   if (!profile) {

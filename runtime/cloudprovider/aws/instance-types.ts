@@ -15,7 +15,7 @@ import type { NodeClaim } from '../../kube/objects';
 import type { Requirements } from '../../scheduling/requirements';
 import { fits, fromResourceList } from '../../scheduling/resources';
 import { toInstanceType, type InstanceTypeSpec } from '../simulated/catalog';
-import { instanceTypeCompatible, type InstanceType } from '../types';
+import { instanceTypeCompatible, type InstanceType } from '../../scheduling/instance-types';
 import { awsCall } from './errors';
 import type { PricingProvider } from './pricing';
 import { TtlCache } from './ttl-cache';

@@ -9,10 +9,10 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
-import type { EC2NodeClass, NodeClaim } from '../../kube/objects';
+import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
 import { toResourceList } from '../../scheduling/resources';
 import { specLabels } from '../simulated/catalog';
-import type { InstanceType } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
 import type { LaunchedInstance } from './fleet';
@@ -58,7 +58,7 @@ export function claimInstanceTags(
     [OwnershipTags.eksClusterName]: clusterName,
     [Labels.nodePool]: nodePoolName,
     [OwnershipTags.nodeClaim]: nodeClaimName,
-    [Labels.ec2NodeClass]: nodeClass.metadata.name as string,
+    [Labels.ec2NodeClass]: nameOf(nodeClass),
     Name: nodeClaimName,
   };
 }

@@ -13,8 +13,8 @@ import {
 import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
-import type { EC2NodeClass, NodeClaim } from '../../kube/objects';
-import type { InstanceType } from '../types';
+import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
+import type { InstanceType } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
 import {
   amiFamilyOf,
@@ -197,7 +197,7 @@ export function nodeClassTemplateOptions(
   return {
     clusterName: a.cluster.clusterName,
     nodePoolName: a.nodePoolName,
-    nodeClassName: a.nodeClass.metadata.name as string,
+    nodeClassName: nameOf(a.nodeClass),
     amiFamily: amiFamilyOf(a.nodeClass),
     amiId,
     securityGroupIds: a.resolved.securityGroups.map((g) => g.id),

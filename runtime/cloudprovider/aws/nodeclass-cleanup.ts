@@ -14,7 +14,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
-import type { EC2NodeClass } from '../../kube/objects';
+import { nameOf, type EC2NodeClass } from '../../kube/objects';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
 import { instanceProfileName, type InstanceProfileContext } from './instance-profiles';
 
@@ -55,7 +55,7 @@ export async function deleteInstanceProfile(
   nodeClass: EC2NodeClass,
 ): Promise<boolean> {
   if (nodeClass.spec.instanceProfile) return false;
-  const InstanceProfileName = instanceProfileName(ctx, nodeClass.metadata.name as string);
+  const InstanceProfileName = instanceProfileName(ctx, nameOf(nodeClass));
   let roles: string[];
   try {
     const out = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName }));

@@ -3,7 +3,7 @@
  * boots and its launch template, then every offering the claim allows in a zone with a subnet.
  */
 import type { Requirements } from '../../scheduling/requirements';
-import { compatibleOfferings, type InstanceType } from '../types';
+import { compatibleOfferings, type InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, type ResolvedAmi } from './amis';
 import type { FleetOffering } from './fleet';
 import type { ResolvedSubnet } from './subnets';

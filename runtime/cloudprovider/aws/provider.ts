@@ -9,15 +9,15 @@ import { Labels, type CapacityType } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
-import type { EC2NodeClass, NodeClaim, NodePool } from '../../kube/objects';
+import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool } from '../../kube/objects';
 import { Requirements } from '../../scheduling/requirements';
 import {
   InsufficientCapacityError,
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
-  type InstanceType,
 } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, amiPerArch } from './amis';
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
@@ -155,7 +155,7 @@ export class AwsCloudProvider implements CloudProvider {
 
   /** For the EC2NodeClass finalizer: delete its launch templates and the instance profile we created for it. */
   async deleteNodeClassResources(nodeClass: EC2NodeClass): Promise<void> {
-    await deleteLaunchTemplates(this.clients.ec2, this.s.clusterName, nodeClass.metadata.name as string);
+    await deleteLaunchTemplates(this.clients.ec2, this.s.clusterName, nameOf(nodeClass));
     await deleteInstanceProfile(
       this.clients.iam,
       { clusterName: this.s.clusterName, region: this.s.region },
@@ -198,7 +198,7 @@ export class AwsCloudProvider implements CloudProvider {
 
   /** The launch, step by step; each step lives in the module that owns it. */
   private async launch(nodeClaim: NodeClaim): Promise<NodeClaim> {
-    const claimName = nodeClaim.metadata.name as string;
+    const claimName = nameOf(nodeClaim);
     const target = await this.launchTarget(nodeClaim);
     const { nodePool, nodePoolName, nodeClass, resolved } = target;
     const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
@@ -238,7 +238,7 @@ export class AwsCloudProvider implements CloudProvider {
 
   /** The claim's NodePool and its EC2NodeClass, resolved and ready, or an error saying which is missing. */
   private async launchTarget(nodeClaim: NodeClaim): Promise<LaunchTarget> {
-    const claimName = nodeClaim.metadata.name as string;
+    const claimName = nameOf(nodeClaim);
     const nodePoolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
     const nodePool = await this.s.api.get(Kinds.NodePool, nodePoolName);
     if (!nodePool) throw new Error(`NodeClaim ${claimName}: NodePool "${nodePoolName}" not found`);
@@ -266,7 +266,7 @@ export class AwsCloudProvider implements CloudProvider {
     offerings: FleetOffering[],
     tags: Record<string, string>,
   ): Promise<LaunchedInstance> {
-    const claimName = nodeClaim.metadata.name as string;
+    const claimName = nameOf(nodeClaim);
     const token = nodeClaim.metadata.uid ?? claimName;
     const found = await findClaimInstance(this.clients.ec2, this.s.clusterName, claimName);
     if (!found)

@@ -8,7 +8,7 @@ import { inDomain, labelDomain, OPEN_SUBDOMAINS } from '../../../sdk/api/labels'
 import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
 import { Taints, type AmiFamily } from '../../../sdk/api/well-known';
 import type { EC2NodeClass, NodeClaim, Taint } from '../../kube/objects';
-import type { InstanceType } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { amiFamilyOf } from './block-devices';
 
 export interface UserDataOptions {

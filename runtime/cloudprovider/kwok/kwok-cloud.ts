@@ -8,7 +8,7 @@ import { Labels } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { isNotFound, type KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
-import type { Node, NodeClaim, NodePool } from '../../kube/objects';
+import { nameOf, type Node, type NodeClaim, type NodePool } from '../../kube/objects';
 import type { Logger } from '../../logging';
 import { Requirements } from '../../scheduling/requirements';
 import { fromResourceList } from '../../scheduling/resources';
@@ -19,8 +19,8 @@ import {
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
-  type InstanceType,
 } from '../types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import {
   KWOK_PROVIDER_LABEL,
   chooseOffering,
@@ -73,7 +73,7 @@ export class KwokCloudProvider implements CloudProvider {
   }
 
   async create(nodeClaim: NodeClaim): Promise<NodeClaim> {
-    const name = nodeClaim.metadata.name as string;
+    const name = nameOf(nodeClaim);
     const nodePoolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
     const nodePool = await this.opts.api.get(Kinds.NodePool, nodePoolName);
     if (!nodePool) throw new Error(`NodeClaim ${name}: NodePool "${nodePoolName}" not found`);
@@ -103,7 +103,7 @@ export class KwokCloudProvider implements CloudProvider {
   async delete(nodeClaim: NodeClaim): Promise<void> {
     const node = await this.instanceNode(nodeClaim.status?.providerID ?? '');
     try {
-      await this.opts.api.delete(Kinds.Node, node.metadata.name as string);
+      await this.opts.api.delete(Kinds.Node, nameOf(node));
     } catch (err) {
       if (isNotFound(err)) throw new NodeClaimNotFoundError(`node ${node.metadata.name} not found`);
       throw err;

@@ -4,10 +4,15 @@
  * kwok (the fake kubelet) marks it Ready and runs the pods the kube-scheduler binds to it.
  */
 import { Labels, Taints } from '../../../sdk/api/well-known';
-import type { Node, NodeClaim, Taint } from '../../kube/objects';
+import { nameOf, type Node, type NodeClaim, type Taint } from '../../kube/objects';
 import type { Requirements } from '../../scheduling/requirements';
 import { fits, stringifyResourceList, toResourceList, type Resources } from '../../scheduling/resources';
-import { compatibleOfferings, instanceTypeCompatible, type InstanceType, type Offering } from '../types';
+import {
+  compatibleOfferings,
+  instanceTypeCompatible,
+  type InstanceType,
+  type Offering,
+} from '../../scheduling/instance-types';
 import { specLabels, type Catalog } from '../simulated/catalog';
 
 /** kwok manages Nodes carrying this annotation (kwokctl's `--manage-nodes-with-annotation-selector`). */
@@ -73,7 +78,7 @@ export function launchedClaim(
   out.metadata.labels = { ...out.metadata.labels, ...labels };
   out.status = {
     ...out.status,
-    providerID: providerIdFor(claim.metadata.name as string),
+    providerID: providerIdFor(nameOf(claim)),
     imageID: 'kwok',
     capacity: toResourceList(choice.instanceType.capacity),
     allocatable: toResourceList(choice.instanceType.allocatable),
@@ -87,7 +92,7 @@ export function launchedClaim(
  * node-initialize stage sets it, and the lifecycle waits for that.
  */
 export function kwokNodeFor(launched: NodeClaim): Node {
-  const name = launched.metadata.name as string;
+  const name = nameOf(launched);
   const taints: Taint[] = [
     { key: Taints.unregistered.key, effect: Taints.unregistered.effect },
     ...(launched.spec.taints ?? []),
@@ -125,7 +130,7 @@ export function claimFromNode(node: Node): NodeClaim {
   return {
     apiVersion: 'karpenter.sh/v1',
     kind: 'NodeClaim',
-    metadata: { name: node.metadata.name as string, labels },
+    metadata: { name: nameOf(node), labels },
     spec: {
       requirements: [],
       nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: '' },

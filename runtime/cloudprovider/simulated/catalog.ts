@@ -7,7 +7,7 @@ import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
 import { allocatableOf, effectiveMaxPods, nodeOverhead } from '../../scheduling/allocatable';
 import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { Resources } from '../../scheduling/resources';
-import type { InstanceType, Offering } from '../types';
+import type { InstanceType, Offering } from '../../scheduling/instance-types';
 import data from './data/instance-types.json';
 
 export interface InstanceTypeSpec {

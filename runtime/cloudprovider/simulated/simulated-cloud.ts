@@ -9,19 +9,28 @@ import { InMemoryMessageSource, noticeFor } from '../interruption/memory-source'
 import type { ActionableKind, ActionableMessage } from '../interruption/messages';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
-import type { EC2NodeClass, Node, NodeClaim, NodePool, Taint } from '../../kube/objects';
+import {
+  nameOf,
+  type EC2NodeClass,
+  type Node,
+  type NodeClaim,
+  type NodePool,
+  type Taint,
+} from '../../kube/objects';
 import { Requirements } from '../../scheduling/requirements';
 import { fits, fromResourceList, stringifyResourceList, toResourceList } from '../../scheduling/resources';
 import {
   InsufficientCapacityError,
   NodeClaimNotFoundError,
-  compatibleOfferings,
-  instanceTypeCompatible,
   type CloudProvider,
   type DriftReason,
+} from '../types';
+import {
+  compatibleOfferings,
+  instanceTypeCompatible,
   type InstanceType,
   type Offering,
-} from '../types';
+} from '../../scheduling/instance-types';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { defaultCatalog, specLabels, toInstanceType, type Catalog } from './catalog';
 
@@ -208,7 +217,7 @@ export class SimulatedCloud implements CloudProvider {
       zone: offering.zone,
       capacityType: offering.capacityType,
       price: offering.price,
-      nodeClaimName: nodeClaim.metadata.name as string,
+      nodeClaimName: nameOf(nodeClaim),
       nodeClaimUid: nodeClaim.metadata.uid ?? '',
       nodePoolName,
       launchedAt: this.opts.clock.now(),

@@ -5,7 +5,7 @@
  */
 import { Annotations, Labels } from '../../../sdk/api/well-known';
 import { parseDurationOrNever } from '../../../sdk/api/common';
-import type { NodePool, Pod, PodDisruptionBudget } from '../../kube/objects';
+import { nameOf, type NodePool, type Pod, type PodDisruptionBudget } from '../../kube/objects';
 import { disruptionsAllowed, pdbSelects } from '../../kube/pdb';
 import { isDaemonSetPod } from '../../scheduling/pod-requirements';
 import { isTerminalPod, type StateNode } from '../../state/cluster-state';
@@ -87,7 +87,7 @@ export function evaluateCandidate(n: StateNode, ctx: CandidateContext): Candidat
   if (!n.initialized) return { reason: 'not initialized yet' };
   if (n.deleting) return { reason: 'already being deleted' };
   if (n.markedForDisruption) return { reason: 'already being disrupted' };
-  if (ctx.isNominated(n.name) || ctx.isNominated(n.nodeClaim.metadata.name as string)) {
+  if (ctx.isNominated(n.name) || ctx.isNominated(nameOf(n.nodeClaim))) {
     return { reason: 'pods were recently nominated to it' };
   }
   if (n.node.metadata.annotations?.[Annotations.doNotDisrupt] === 'true') {

@@ -1,4 +1,4 @@
-import type { InstanceType } from '../../cloudprovider/types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import type { PlannedNodeClaim } from '../../scheduling/plan';
 import { instanceType } from '../../scheduling/testing';
 import type { Candidate } from './candidates';

@@ -4,10 +4,10 @@
  * hand it to the Orchestrator (./orchestration) to carry out.
  */
 import { Labels } from '../../../sdk/api/well-known';
-import type { InstanceType } from '../../cloudprovider/types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
-import type { EC2NodeClass, NodeClaim, NodePool, Pod } from '../../kube/objects';
+import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool, type Pod } from '../../kube/objects';
 import {
   schedule,
   type MinValuesPolicy,
@@ -183,7 +183,7 @@ export class DisruptionController implements Controller {
       this.publishExplanations(paused, stateNodes);
       return undefined;
     }
-    const nodePools = new Map(state.nodePools.list().map((np) => [np.metadata.name as string, np]));
+    const nodePools = new Map(state.nodePools.list().map((np) => [nameOf(np), np]));
     // One read of the instance types serves both pricing the candidates and simulating their consolidation.
     const pools = await schedulingNodePools(state, this.opts.cloud, this.opts.perNodeCost);
     const ctx = {
@@ -309,7 +309,7 @@ export class DisruptionController implements Controller {
     const current = claim.status?.conditions?.find((c) => c.type === 'Drifted');
     const wanted = reason ? 'True' : undefined;
     if ((current?.status === 'True' ? 'True' : undefined) !== wanted) {
-      const latest = await this.opts.api.get(Kinds.NodeClaim, claim.metadata.name as string);
+      const latest = await this.opts.api.get(Kinds.NodeClaim, nameOf(claim));
       if (latest) {
         const conditions = reason
           ? setCondition(latest.status?.conditions, 'Drifted', 'True', this.opts.clock.now(), reason)
@@ -366,7 +366,7 @@ function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number | undefi
   for (const p of pools) {
     const byName = new Map<string, InstanceType>();
     for (const it of p.instanceTypes) if (!byName.has(it.name)) byName.set(it.name, it);
-    types.set(p.nodePool.metadata.name as string, byName);
+    types.set(nameOf(p.nodePool), byName);
   }
   return (n) =>
     types

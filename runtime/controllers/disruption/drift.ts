@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Annotations, Labels } from '../../../sdk/api/well-known';
-import type { EC2NodeClass, NodeClaim, NodePool } from '../../kube/objects';
+import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool } from '../../kube/objects';
 import { Requirements } from '../../scheduling/requirements';
 
 /** Bumped when the hashed fields change, so a new version never reads as drift of every node. */
@@ -90,7 +90,7 @@ export function driftCheck(
     ) {
       return 'NodePoolDrifted';
     }
-    const labels = { ...nodeClaim.metadata.labels, [Labels.nodePool]: nodePool.metadata.name as string };
+    const labels = { ...nodeClaim.metadata.labels, [Labels.nodePool]: nameOf(nodePool) };
     requirements ??= Requirements.fromSelectors(nodePool.spec.template.spec.requirements);
     if (!requirements.matchesLabels(labels)) return 'RequirementsDrifted';
     if (

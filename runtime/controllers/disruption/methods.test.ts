@@ -1,4 +1,4 @@
-import type { InstanceType } from '../../cloudprovider/types';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { PlannedNodeClaim, SchedulingResult } from '../../scheduling/scheduler';
 import { nodePool } from '../../scheduling/testing';

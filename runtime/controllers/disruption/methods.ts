@@ -4,7 +4,8 @@
  * returns at most one command and a reason for every candidate it passed over.
  */
 import { CapacityType, Labels } from '../../../sdk/api/well-known';
-import { cheapestOffering, type InstanceType } from '../../cloudprovider/types';
+import { cheapestOffering, type InstanceType } from '../../scheduling/instance-types';
+import { nameOf } from '../../kube/objects';
 import type { PlannedNodeClaim, SchedulingResult } from '../../scheduling/scheduler';
 import type { BudgetReason } from './budgets';
 import type { Candidate } from './candidates';
@@ -27,7 +28,7 @@ export function note(skipped: Map<string, string>, node: string, reason: string)
 }
 
 function poolName(c: Candidate): string {
-  return c.nodePool.metadata.name as string;
+  return nameOf(c.nodePool);
 }
 
 /** True when the candidate's pool may still lose a node for `reason`; otherwise notes why it was kept. */

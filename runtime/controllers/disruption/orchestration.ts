@@ -8,7 +8,7 @@ import { Labels, Taints } from '../../../sdk/api/well-known';
 import { isNotFound } from '../../kube/api';
 import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
-import type { NodeClaim } from '../../kube/objects';
+import { nameOf, type NodeClaim } from '../../kube/objects';
 import { retrying } from '../../kube/retry';
 import { nodeClaimsCreatedTotal, nodeClaimsDisruptedTotal } from '../../metrics';
 import type { ControllerContext } from '../context';
@@ -66,7 +66,7 @@ export class Orchestrator {
     for (const c of command.candidates) {
       const node = c.stateNode.node;
       if (!node) continue;
-      const name = node.metadata.name as string;
+      const name = nameOf(node);
       await retrying(clock, async () => {
         const latest = await api.get(Kinds.Node, name);
         const taints = latest?.spec?.taints ?? [];
@@ -100,7 +100,7 @@ export class Orchestrator {
   private async deleteCandidate(c: Candidate, reason: string): Promise<void> {
     const { api, clock, logger } = this.opts;
     const claim = c.stateNode.nodeClaim as NodeClaim;
-    const name = claim.metadata.name as string;
+    const name = nameOf(claim);
     // The reason on the claim is for people reading it; failing to write it must not stop the deletion.
     await retrying(
       clock,
@@ -143,14 +143,14 @@ export class Orchestrator {
     for (const n of this.opts.state.stateNodes()) {
       if (!n.managed || !n.node || !n.markedForDisruption || n.deleting) continue;
       this.opts.logger.info({ node: n.name }, 'removing a disruption taint left by an unfinished command');
-      await this.untaintNode(n.node.metadata.name as string);
+      await this.untaintNode(nameOf(n.node));
     }
   }
 
   private async awaitInitialized(claim: NodeClaim): Promise<boolean> {
     const deadline = this.opts.clock.now() + REPLACEMENT_TIMEOUT_MS;
     while (this.opts.clock.now() < deadline && !this.opts.stopped()) {
-      const current = this.opts.state.nodeClaims.get(claim.metadata.name as string);
+      const current = this.opts.state.nodeClaims.get(nameOf(claim));
       if (!current) return false;
       if (hasCondition(current, 'Initialized')) return true;
       await this.opts.clock.sleep(1000);
@@ -160,7 +160,7 @@ export class Orchestrator {
 
   private async untaint(candidates: Candidate[]): Promise<void> {
     for (const c of candidates) {
-      if (c.stateNode.node) await this.untaintNode(c.stateNode.node.metadata.name as string);
+      if (c.stateNode.node) await this.untaintNode(nameOf(c.stateNode.node));
     }
   }
 

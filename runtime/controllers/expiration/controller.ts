@@ -6,6 +6,7 @@
 import { parseDurationOrNever } from '../../../sdk/api/common';
 import { isNotFound } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
+import { nameOf } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
@@ -20,9 +21,9 @@ export class ExpirationController implements Controller {
 
   start(): void {
     this.opts.state.nodeClaims.onChange((type, claim) => {
-      if (type === 'ADDED') this.queue.add(claim.metadata.name as string);
+      if (type === 'ADDED') this.queue.add(nameOf(claim));
     });
-    for (const claim of this.opts.state.nodeClaims.list()) this.queue.add(claim.metadata.name as string);
+    for (const claim of this.opts.state.nodeClaims.list()) this.queue.add(nameOf(claim));
   }
 
   stop(): void {

@@ -18,6 +18,7 @@ import {
 import type { MessageSource, SourcedMessage } from '../../cloudprovider/interruption/source';
 import { isNotFound } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
+import { nameOf } from '../../kube/objects';
 import type { ControllerContext } from '../context';
 import { actionsFor, InterruptionReasons, type InterruptionAction } from './actions';
 import { SqsMessageSource } from './sqs-poller';
@@ -198,7 +199,7 @@ export class InterruptionController implements Controller {
 
   private async act(message: ActionableMessage, action: InterruptionAction): Promise<void> {
     const { logger, api } = this.opts;
-    const name = action.nodeClaim.metadata.name as string;
+    const name = nameOf(action.nodeClaim);
     const log = {
       kind: message.kind,
       nodeClaim: name,

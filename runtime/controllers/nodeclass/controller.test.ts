@@ -3,7 +3,7 @@ import { EventRecorder } from '../../events/recorder';
 import { Kinds } from '../../kube/kinds';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
 import { testNodeClaim } from '../../kube/testing';
-import type { EC2NodeClass } from '../../kube/objects';
+import { nameOf, type EC2NodeClass } from '../../kube/objects';
 import { loadLabManifests } from '../../lab/seed-lab';
 import { createLogger } from '../../logging';
 import { ClusterState } from '../../state/cluster-state';
@@ -24,7 +24,7 @@ describe('EC2NodeClass finalizer', () => {
       recorder: new EventRecorder(api, clock),
       logger: createLogger('silent'),
       cleanup: async (nc) => {
-        cleaned.push(nc.metadata.name as string);
+        cleaned.push(nameOf(nc));
       },
     });
     finalizer.start();

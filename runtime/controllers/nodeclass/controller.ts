@@ -6,7 +6,7 @@
 import { Finalizers } from '../../../sdk/api/well-known';
 import { isNotFound } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
-import type { EC2NodeClass } from '../../kube/objects';
+import { nameOf, type EC2NodeClass } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
@@ -29,9 +29,9 @@ export class NodeClassFinalizerController implements Controller {
 
   start(): void {
     this.opts.state.nodeClasses.onChange((type, nc) => {
-      if (type !== 'DELETED') this.queue.add(nc.metadata.name as string);
+      if (type !== 'DELETED') this.queue.add(nameOf(nc));
     });
-    for (const nc of this.opts.state.nodeClasses.list()) this.queue.add(nc.metadata.name as string);
+    for (const nc of this.opts.state.nodeClasses.list()) this.queue.add(nameOf(nc));
   }
 
   stop(): void {

@@ -6,7 +6,7 @@
 import { TokenBucket } from '../../events/recorder';
 import { forEachLimited } from '../parallel';
 import { Labels } from '../../../sdk/api/well-known';
-import type { Pod } from '../../kube/objects';
+import { nameOf, type Pod } from '../../kube/objects';
 import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
@@ -171,8 +171,8 @@ export class ProvisioningController implements Controller {
       const created = await createNodeClaim(this.opts, plan);
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
       state.nodeClaims.observe(created);
-      state.nominate(created.metadata.name as string, until);
-      this.opts.onLaunched?.(created.metadata.name as string, plan.pods);
+      state.nominate(nameOf(created), until);
+      this.opts.onLaunched?.(nameOf(created), plan.pods);
       nodeClaimsCreatedTotal.inc({ reason: PROVISIONED_REASON, nodepool: plan.nodePoolName });
       logger.info(
         {

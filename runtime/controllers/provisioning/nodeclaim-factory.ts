@@ -4,7 +4,13 @@
  */
 import { Annotations, Finalizers, Labels } from '../../../sdk/api/well-known';
 import type { CloudProvider } from '../../cloudprovider/types';
-import type { EC2NodeClass, NodeClaim, NodePool, NodeSelectorRequirement } from '../../kube/objects';
+import {
+  nameOf,
+  type EC2NodeClass,
+  type NodeClaim,
+  type NodePool,
+  type NodeSelectorRequirement,
+} from '../../kube/objects';
 import { Kinds } from '../../kube/kinds';
 import type { ControllerContext } from '../context';
 import { driftAnnotations } from '../disruption/drift';
@@ -55,7 +61,7 @@ export function nodeClaimFor(
     kind: 'NodeClaim',
     metadata: {
       generateName: `${nodePool.metadata.name}-`,
-      labels: { ...template.metadata?.labels, [Labels.nodePool]: nodePool.metadata.name as string },
+      labels: { ...template.metadata?.labels, [Labels.nodePool]: nameOf(nodePool) },
       annotations: {
         ...template.metadata?.annotations,
         ...driftAnnotations(nodePool, nodeClass),
@@ -66,7 +72,7 @@ export function nodeClaimFor(
         {
           apiVersion: 'karpenter.sh/v1',
           kind: 'NodePool',
-          name: nodePool.metadata.name as string,
+          name: nameOf(nodePool),
           uid: nodePool.metadata.uid as string,
           blockOwnerDeletion: true,
         },
@@ -97,7 +103,7 @@ export async function schedulingNodePools(
 ): Promise<SchedulingNodePool[]> {
   const out: SchedulingNodePool[] = [];
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
-    const usage = state.nodePoolUsage(nodePool.metadata.name as string);
+    const usage = state.nodePoolUsage(nameOf(nodePool));
     const remaining = remainingLimits(nodePool, usage.usage, usage.nodes);
     out.push({
       nodePool,
@@ -109,9 +115,7 @@ export async function schedulingNodePools(
       ...(remaining ? { remaining } : {}),
     });
   }
-  return out.sort((a, b) =>
-    (a.nodePool.metadata.name as string).localeCompare(b.nodePool.metadata.name as string),
-  );
+  return out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
 }
 
 /** Create the NodeClaim for a plan (provisioning and disruption replacements alike). */

@@ -10,7 +10,7 @@ import { ApiError, isNotFound } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import { updateStatusFromCache } from '../../kube/retry';
-import type { Node, NodeClaim, Pod } from '../../kube/objects';
+import { nameOf, type Node, type NodeClaim, type Pod } from '../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
@@ -39,8 +39,7 @@ export class TerminationController implements Controller {
 
   start(): void {
     this.opts.state.nodeClaims.onChange((type, claim) => {
-      if (type !== 'DELETED' && claim.metadata.deletionTimestamp)
-        this.queue.add(claim.metadata.name as string);
+      if (type !== 'DELETED' && claim.metadata.deletionTimestamp) this.queue.add(nameOf(claim));
     });
     this.opts.state.nodes.onChange((type, node) => {
       if (type === 'DELETED' || !node.metadata.deletionTimestamp) return;
@@ -61,8 +60,7 @@ export class TerminationController implements Controller {
   private async onNodeDeleting(node: Node): Promise<void> {
     const claim = this.opts.state.nodeClaimForNode(node);
     if (claim) {
-      if (!claim.metadata.deletionTimestamp)
-        await this.opts.api.delete(Kinds.NodeClaim, claim.metadata.name as string);
+      if (!claim.metadata.deletionTimestamp) await this.opts.api.delete(Kinds.NodeClaim, nameOf(claim));
       return;
     }
     // Not ours to drain: just let it go.
@@ -148,7 +146,7 @@ export class TerminationController implements Controller {
   private async taint(node: Node): Promise<void> {
     const taints = node.spec?.taints ?? [];
     if (taints.some((t) => t.key === Taints.disrupted.key)) return;
-    await this.opts.api.patch(Kinds.Node, node.metadata.name as string, {
+    await this.opts.api.patch(Kinds.Node, nameOf(node), {
       metadata: { labels: { [Labels.excludeFromExternalLoadBalancers]: 'karpenter' } },
       spec: { taints: [...taints, { key: Taints.disrupted.key, effect: Taints.disrupted.effect }] },
     });
@@ -162,7 +160,7 @@ export class TerminationController implements Controller {
     const deleted = new Set<Pod>();
     for (const { pod, gracePeriodSeconds } of forcedDeletions(pods, deadline, this.opts.clock.now())) {
       try {
-        await this.opts.api.delete(Kinds.Pod, pod.metadata.name as string, pod.metadata.namespace, {
+        await this.opts.api.delete(Kinds.Pod, nameOf(pod), pod.metadata.namespace, {
           gracePeriodSeconds,
         });
       } catch (err) {
@@ -185,7 +183,7 @@ export class TerminationController implements Controller {
     for (const pod of pods) {
       if (pod.metadata.deletionTimestamp) continue;
       try {
-        await this.opts.api.evict(pod.metadata.name as string, pod.metadata.namespace as string);
+        await this.opts.api.evict(nameOf(pod), pod.metadata.namespace as string);
         this.opts.recorder.normal(pod, 'Evicted', 'Evicted pod: draining node for termination');
         podsEvictionRequestsTotal.inc({ code: '200' });
       } catch (err) {
@@ -194,7 +192,7 @@ export class TerminationController implements Controller {
         if (isNamespaceTerminating(err)) {
           // An eviction is a create, refused in a namespace being deleted; the pod goes with it anyway, and no
           // budget protects a workload whose namespace is gone. Delete it, or the drain would wait forever.
-          await this.opts.api.delete(Kinds.Pod, pod.metadata.name as string, pod.metadata.namespace);
+          await this.opts.api.delete(Kinds.Pod, nameOf(pod), pod.metadata.namespace);
           continue;
         }
         if (err instanceof ApiError && (err.status === 429 || err.status === 500)) {
@@ -214,7 +212,7 @@ export class TerminationController implements Controller {
   private attachedVolumes(node: Node): string[] {
     return this.opts.state.volumeAttachments
       .list((va) => va.spec.nodeName === node.metadata.name && !va.metadata.deletionTimestamp)
-      .map((va) => va.spec.source.persistentVolumeName ?? (va.metadata.name as string));
+      .map((va) => va.spec.source.persistentVolumeName ?? nameOf(va));
   }
 
   /**
@@ -246,7 +244,7 @@ export class TerminationController implements Controller {
 
   private async deleteNode(node: Node): Promise<void> {
     try {
-      await this.opts.api.delete(Kinds.Node, node.metadata.name as string);
+      await this.opts.api.delete(Kinds.Node, nameOf(node));
       await this.releaseNode(node);
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -257,7 +255,7 @@ export class TerminationController implements Controller {
     const finalizers = (node.metadata.finalizers ?? []).filter((f) => f !== Finalizers.termination);
     if (finalizers.length === (node.metadata.finalizers ?? []).length) return;
     try {
-      await this.opts.api.patch(Kinds.Node, node.metadata.name as string, { metadata: { finalizers } });
+      await this.opts.api.patch(Kinds.Node, nameOf(node), { metadata: { finalizers } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -266,7 +264,7 @@ export class TerminationController implements Controller {
   private async removeFinalizer(claim: NodeClaim): Promise<void> {
     const finalizers = (claim.metadata.finalizers ?? []).filter((f) => f !== Finalizers.termination);
     try {
-      await this.opts.api.patch(Kinds.NodeClaim, claim.metadata.name as string, { metadata: { finalizers } });
+      await this.opts.api.patch(Kinds.NodeClaim, nameOf(claim), { metadata: { finalizers } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

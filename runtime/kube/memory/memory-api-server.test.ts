@@ -12,7 +12,7 @@ import {
   type WatchEvent,
 } from '../api';
 import { Kinds } from '../kinds';
-import type { KubeObject, Node, Pod, PodDisruptionBudget } from '../objects';
+import { nameOf, type KubeObject, type Node, type Pod, type PodDisruptionBudget } from '../objects';
 import { MemoryApiServer, type Admission } from './memory-api-server';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -145,7 +145,7 @@ describe('create', () => {
         metadata: { generateName: 'default-' },
       });
       expect(created.metadata.name).toMatch(/^default-[a-z0-9]{5}$/);
-      names.add(created.metadata.name as string);
+      names.add(nameOf(created));
     }
     expect(names.size).toBe(50);
     expect(api.peekAll(Kinds.Node)).toHaveLength(50);

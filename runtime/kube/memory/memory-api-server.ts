@@ -27,7 +27,7 @@ import {
 } from '../api';
 import { Kinds, apiVersionOf, kindKey, type ResourceKind } from '../kinds';
 import { applyMergePatch } from '../merge-patch';
-import type { KubeObject, Pod, PodDisruptionBudget } from '../objects';
+import { nameOf, type KubeObject, type Pod, type PodDisruptionBudget } from '../objects';
 import { evictionVerdict } from '../pdb';
 import { matchesFieldSelector, matchesSelector, parseFieldSelector, parseSelectorString } from '../selectors';
 
@@ -273,7 +273,8 @@ export class MemoryApiServer implements KubeApi {
   }
 
   private replace<T extends KubeObject>(kind: ResourceKind<T>, input: T, part: 'spec' | 'status'): T {
-    const current = this.mustGet(kind, input.metadata.name as string, input.metadata.namespace);
+    // An update without a name names no stored object: NotFound.
+    const current = this.mustGet(kind, input.metadata.name ?? '', input.metadata.namespace);
     if (
       input.metadata.resourceVersion &&
       input.metadata.resourceVersion !== current.metadata.resourceVersion
@@ -325,13 +326,13 @@ export class MemoryApiServer implements KubeApi {
       this.remove(kind, next);
       return clone(next);
     }
-    this.store(kind).set(this.key(kind, next.metadata.name as string, next.metadata.namespace), next);
+    this.store(kind).set(this.key(kind, nameOf(next), next.metadata.namespace), next);
     this.emit(kind, 'MODIFIED', next);
     return clone(next);
   }
 
   private remove(kind: ResourceKind, obj: KubeObject): void {
-    this.store(kind).delete(this.key(kind, obj.metadata.name as string, obj.metadata.namespace));
+    this.store(kind).delete(this.key(kind, nameOf(obj), obj.metadata.namespace));
     const gone = clone(obj);
     gone.metadata.resourceVersion = String(++this.rv);
     this.emit(kind, 'DELETED', gone);

@@ -5,7 +5,7 @@
 import { hasCondition } from '../../kube/conditions';
 import { objectKey } from '../../kube/informer';
 import { Kinds } from '../../kube/kinds';
-import type { DaemonSet, Node, Pod, Taint, Toleration } from '../../kube/objects';
+import { nameOf, type DaemonSet, type Node, type Pod, type Taint, type Toleration } from '../../kube/objects';
 import { podRequirementAlternatives } from '../../scheduling/pod-requirements';
 import { podFitsNode, type NodeView } from '../../scheduling/predicates';
 import { Expectations } from './expectations';
@@ -65,7 +65,7 @@ export class DaemonSetController extends QueuedController {
     const remove: Pod[] = [];
     const nodes = this.ctx.nodes.list().sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
     for (const node of nodes) {
-      const name = node.metadata.name as string;
+      const name = nameOf(node);
       const here = byNode.get(name) ?? [];
       byNode.delete(name);
       if (here.length === 0) {
@@ -140,7 +140,7 @@ function daemonMayStay(pod: Pod, alternatives: Alternatives, node: Node): boolea
 function admits(pod: Pod, alternatives: Alternatives, node: Node, taints: Taint[]): boolean {
   // Capacity does not hold daemons back: empty requests against an empty node always fit.
   const view: NodeView = {
-    name: node.metadata.name as string,
+    name: nameOf(node),
     labels: node.metadata.labels ?? {},
     taints,
     allocatable: {},

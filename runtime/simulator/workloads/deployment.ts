@@ -5,7 +5,13 @@
 import { createHash } from 'node:crypto';
 import { objectKey } from '../../kube/informer';
 import { Kinds, apiVersionOf } from '../../kube/kinds';
-import type { Deployment, LabelSelector, PodTemplate, ReplicaSet } from '../../kube/objects';
+import {
+  nameOf,
+  type Deployment,
+  type LabelSelector,
+  type PodTemplate,
+  type ReplicaSet,
+} from '../../kube/objects';
 import { QueuedController, type WorkloadContext } from './queued-controller';
 import {
   compareStrings,
@@ -50,12 +56,7 @@ export class DeploymentController extends QueuedController {
   }
 
   private async scale(rs: ReplicaSet, replicas: number): Promise<void> {
-    await this.ctx.api.patch(
-      Kinds.ReplicaSet,
-      rs.metadata.name as string,
-      { spec: { replicas } },
-      rs.metadata.namespace,
-    );
+    await this.ctx.api.patch(Kinds.ReplicaSet, nameOf(rs), { spec: { replicas } }, rs.metadata.namespace);
   }
 }
 

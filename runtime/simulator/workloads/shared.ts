@@ -4,7 +4,7 @@
  */
 import { ApiError, isNotFound, type KubeApi } from '../../kube/api';
 import { apiVersionOf, type ResourceKind } from '../../kube/kinds';
-import type { KubeObject, ObjectMeta, Pod, PodTemplate } from '../../kube/objects';
+import { nameOf, type KubeObject, type ObjectMeta, type Pod, type PodTemplate } from '../../kube/objects';
 import { isTerminalPod } from '../../state/cluster-state';
 
 export type OwnerRef = NonNullable<ObjectMeta['ownerReferences']>[number];
@@ -13,7 +13,7 @@ export function ownerReference(kind: ResourceKind, owner: KubeObject): OwnerRef 
   return {
     apiVersion: apiVersionOf(kind),
     kind: kind.kind,
-    name: owner.metadata.name as string,
+    name: nameOf(owner),
     uid: owner.metadata.uid as string,
     controller: true,
     blockOwnerDeletion: true,
@@ -86,7 +86,7 @@ export async function deleteToleratingMissing<T extends KubeObject>(
   obj: T,
 ): Promise<boolean> {
   try {
-    await api.delete(kind, obj.metadata.name as string, obj.metadata.namespace);
+    await api.delete(kind, nameOf(obj), obj.metadata.namespace);
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;

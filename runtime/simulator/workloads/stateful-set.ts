@@ -4,7 +4,7 @@
  */
 import { objectKey } from '../../kube/informer';
 import { Kinds } from '../../kube/kinds';
-import type { Pod, StatefulSet } from '../../kube/objects';
+import { nameOf, type Pod, type StatefulSet } from '../../kube/objects';
 import { isTerminalPod } from '../../state/cluster-state';
 import { QueuedController, type WorkloadContext } from './queued-controller';
 import {
@@ -40,7 +40,7 @@ export class StatefulSetController extends QueuedController {
     const want = ss.spec.replicas ?? 1;
     const byOrdinal = new Map<number, Pod>();
     for (const pod of this.ctx.pods.list((p) => isControlledBy(p, ss))) {
-      const ordinal = ordinalOf(ss.metadata.name as string, pod.metadata.name as string);
+      const ordinal = ordinalOf(nameOf(ss), nameOf(pod));
       if (ordinal !== undefined) byOrdinal.set(ordinal, pod);
     }
     // Ordinals come up in order: ordinal n+1 is created only once ordinal n exists and is not terminating.

@@ -7,7 +7,7 @@ import yaml from 'js-yaml';
 import { AlreadyExistsError, type KubeApi } from '../../../runtime/kube/api';
 import { ClientNodeApi } from '../../../runtime/kube/client-node';
 import type { ResourceKind } from '../../../runtime/kube/kinds';
-import type { KubeObject } from '../../../runtime/kube/objects';
+import { nameOf, type KubeObject } from '../../../runtime/kube/objects';
 import { KUBECONFIG_ENV, REPO_ROOT, controlPlane } from './control-plane';
 
 /** The running test cluster's kubeconfig, or undefined when the global setup skipped the integration tests. */
@@ -77,7 +77,7 @@ export async function installCrds(api: KubeApi): Promise<Crd[]> {
       if (!(err instanceof AlreadyExistsError)) throw err;
     }
   }
-  const names = crds.map((c) => c.metadata.name as string);
+  const names = crds.map((c) => nameOf(c));
   await waitFor(
     `CRDs ${names.join(', ')} established`,
     async () => {

@@ -12,7 +12,7 @@ import { providerIDOf } from '../../../runtime/cloudprovider/aws/instances';
 import { KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from '../../../runtime/cloudprovider/kwok';
 import { isNotFound, type KubeApi } from '../../../runtime/kube/api';
 import { Kinds } from '../../../runtime/kube/kinds';
-import type { Node } from '../../../runtime/kube/objects';
+import { nameOf, type Node } from '../../../runtime/kube/objects';
 import { stringifyResourceList, toResourceList, type Resources } from '../../../runtime/scheduling/resources';
 
 /** Marks the Nodes a registrar created (value: the cluster name), so it deletes only its own. */
@@ -128,7 +128,7 @@ export class InstanceRegistrar {
     }
     for (const node of nodes) {
       if (running.has(node.spec?.providerID ?? '') || node.metadata.deletionTimestamp) continue;
-      await this.o.api.delete(Kinds.Node, node.metadata.name as string).catch((err: unknown) => {
+      await this.o.api.delete(Kinds.Node, nameOf(node)).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
     }

@@ -5,7 +5,7 @@
  */
 import type { KubeApi } from '../../../runtime/kube/api';
 import { Kinds } from '../../../runtime/kube/kinds';
-import type { EC2NodeClass, Node, NodeClaim } from '../../../runtime/kube/objects';
+import { nameOf, type EC2NodeClass, type Node, type NodeClaim } from '../../../runtime/kube/objects';
 import { installCrds, waitFor } from './kube';
 import { runNodeClass, runNodePool } from './workload';
 
@@ -48,7 +48,7 @@ export async function tearDownRun(
   await api.delete(Kinds.Deployment, app, r.namespace).catch(() => undefined);
   await api.delete(Kinds.NodePool, r.run).catch(() => undefined);
   for (const claim of await r.claims().catch(() => [])) {
-    await api.delete(Kinds.NodeClaim, claim.metadata.name as string).catch(() => undefined);
+    await api.delete(Kinds.NodeClaim, nameOf(claim)).catch(() => undefined);
   }
   await waitFor(
     'the test NodeClaims to be gone',

@@ -6,7 +6,7 @@
 import { isNotFound } from '../../../kube/api';
 import { hasCondition } from '../../../kube/conditions';
 import { Kinds } from '../../../kube/kinds';
-import type { NodeClaim } from '../../../kube/objects';
+import { nameOf, type NodeClaim } from '../../../kube/objects';
 import type { ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import { NodeClaimNotFoundError } from '../../../cloudprovider/types';
@@ -101,7 +101,7 @@ export class GarbageCollectionController implements Controller {
         (n) => n.spec?.providerID === instance.status?.providerID,
       )) {
         try {
-          await api.delete(Kinds.Node, node.metadata.name as string);
+          await api.delete(Kinds.Node, nameOf(node));
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
@@ -114,7 +114,7 @@ export class GarbageCollectionController implements Controller {
         `Instance ${claim.status?.providerID} no longer exists; deleting the NodeClaim`,
       );
       try {
-        await api.delete(Kinds.NodeClaim, claim.metadata.name as string);
+        await api.delete(Kinds.NodeClaim, nameOf(claim));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -5,7 +5,7 @@ import type { KubeApi, WatchEvent } from '../../../kube/api';
 import { Kinds, type ResourceKind } from '../../../kube/kinds';
 import { MemoryApiServer } from '../../../kube/memory/memory-api-server';
 import { testNodeClaim, withOverrides } from '../../../kube/testing';
-import type { KubeObject, NodeClaim } from '../../../kube/objects';
+import { nameOf, type KubeObject, type NodeClaim } from '../../../kube/objects';
 import { createLogger } from '../../../logging';
 import { ClusterState } from '../../../state/cluster-state';
 import { NodeClaimLifecycleController } from './controller';
@@ -51,7 +51,7 @@ describe('NodeClaimLifecycleController launch', () => {
     const creates: string[] = [];
     const cloud = {
       create: async (claim: NodeClaim): Promise<NodeClaim> => {
-        creates.push(claim.metadata.name as string);
+        creates.push(nameOf(claim));
         return {
           ...claim,
           metadata: {

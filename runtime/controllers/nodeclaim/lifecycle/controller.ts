@@ -9,7 +9,7 @@ import { isNotFound } from '../../../kube/api';
 import { hasCondition, setCondition } from '../../../kube/conditions';
 import { Kinds } from '../../../kube/kinds';
 import { updateStatusFromCache } from '../../../kube/retry';
-import type { Node, NodeClaim } from '../../../kube/objects';
+import { nameOf, type Node, type NodeClaim } from '../../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import type { WorkQueue } from '../../work-queue';
@@ -35,12 +35,12 @@ export class NodeClaimLifecycleController implements Controller {
 
   start(): void {
     this.opts.state.nodeClaims.onChange((type, claim) => {
-      if (type !== 'DELETED') this.queue.add(claim.metadata.name as string);
+      if (type !== 'DELETED') this.queue.add(nameOf(claim));
     });
     this.opts.state.nodes.onChange((type, node) => {
       if (type === 'DELETED') return;
       const claim = this.opts.state.nodeClaimForNode(node);
-      if (claim) this.queue.add(claim.metadata.name as string);
+      if (claim) this.queue.add(nameOf(claim));
     });
   }
 
@@ -69,7 +69,7 @@ export class NodeClaimLifecycleController implements Controller {
     // lost): ask the server before spending money, and launch only a claim still unlaunched there. A first attempt
     // goes from the cache (the claim was created or listed moments ago): one GET per new node is the largest share
     // of a scale-up's reads otherwise, and the providers' launches are idempotent on the claim in any case.
-    const name = cached.metadata.name as string;
+    const name = nameOf(cached);
     const retry = this.launching.has(name);
     this.launching.add(name);
     const claim = retry ? await api.get(Kinds.NodeClaim, name) : cached;
@@ -103,7 +103,7 @@ export class NodeClaimLifecycleController implements Controller {
       if (err instanceof CloudProviderError) return this.launchFailed(claim, err);
       throw err;
     }
-    const patched = await api.patch(Kinds.NodeClaim, claim.metadata.name as string, {
+    const patched = await api.patch(Kinds.NodeClaim, nameOf(claim), {
       metadata: { labels: launched.metadata.labels },
     });
     patched.status = {
@@ -138,7 +138,7 @@ export class NodeClaimLifecycleController implements Controller {
     logger.warn({ nodeClaim: claim.metadata.name, reason: err.reason, action: err.action }, err.message);
     const current = claim.status?.conditions?.find((c) => c.type === 'Launched');
     if (current?.reason !== err.reason || current.message !== message) {
-      const latest = await api.get(Kinds.NodeClaim, claim.metadata.name as string);
+      const latest = await api.get(Kinds.NodeClaim, nameOf(claim));
       if (latest && !latest.metadata.deletionTimestamp) {
         latest.status = {
           ...latest.status,
@@ -179,7 +179,7 @@ export class NodeClaimLifecycleController implements Controller {
     }
     const taints = (node.spec?.taints ?? []).filter((t) => t.key !== Taints.unregistered.key);
     const finalizers = [...new Set([...(node.metadata.finalizers ?? []), Finalizers.termination])];
-    await api.patch(Kinds.Node, node.metadata.name as string, {
+    await api.patch(Kinds.Node, nameOf(node), {
       metadata: { labels: { ...claim.metadata.labels, [Labels.registered]: 'true' }, finalizers },
       spec: { taints },
     });
@@ -190,7 +190,7 @@ export class NodeClaimLifecycleController implements Controller {
             ...current,
             status: {
               ...current.status,
-              nodeName: node.metadata.name as string,
+              nodeName: nameOf(node),
               conditions: setCondition(current.status?.conditions, 'Registered', 'True', clock.now()),
             },
           },
@@ -212,7 +212,7 @@ export class NodeClaimLifecycleController implements Controller {
     const { api, clock, recorder, state } = this.opts;
     const node = state.nodes.get(claim.status?.nodeName ?? '');
     if (!node || !this.nodeReady(node, claim)) return;
-    await api.patch(Kinds.Node, node.metadata.name as string, {
+    await api.patch(Kinds.Node, nameOf(node), {
       metadata: { labels: { [Labels.initialized]: 'true' } },
     });
     const written = await updateStatusFromCache(api, Kinds.NodeClaim, claim, (current) => {
@@ -239,7 +239,7 @@ export class NodeClaimLifecycleController implements Controller {
 
   private async deleteClaim(claim: NodeClaim): Promise<void> {
     try {
-      await this.opts.api.delete(Kinds.NodeClaim, claim.metadata.name as string);
+      await this.opts.api.delete(Kinds.NodeClaim, nameOf(claim));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { packByPrice, type PackOption, type PackedBin } from './repack';
+import { packByPrice, type PackOption, type PackedBin } from './pack-by-price';
 import { fits, type Resources } from './resources';
 
 const GiB = 2 ** 30;

@@ -1,0 +1,54 @@
+/**
+ * What the scheduler knows of an instance type: its labels as requirements, its capacity and allocatable, and its
+ * offerings (zone, capacity type, price). Cloud providers build these (CloudProvider.getInstanceTypes); the
+ * scheduler only reads them, so the types live here and runtime/cloudprovider depends on runtime/scheduling,
+ * never the other way.
+ */
+import type { CapacityType } from '../../sdk/api/well-known';
+import type { Requirements } from './requirements';
+import type { Resources } from './resources';
+
+export interface Offering {
+  capacityType: CapacityType;
+  zone: string;
+  /** USD per hour. */
+  price: number;
+  available: boolean;
+}
+
+export interface InstanceType {
+  name: string;
+  /** The labels a node of this type carries, as requirements (zone and capacity type span its offerings). */
+  requirements: Requirements;
+  /** Raw capacity: cpu in millicores, memory in bytes, pods, gpus. */
+  capacity: Resources;
+  /** What the kubelet keeps back: kubeReserved + systemReserved + eviction threshold. */
+  overhead: Resources;
+  /** capacity − overhead: what pods can request. */
+  allocatable: Resources;
+  offerings: Offering[];
+}
+
+/** The cheapest available offering that satisfies the requirements, if any. */
+export function cheapestOffering(it: InstanceType, reqs: Requirements): Offering | undefined {
+  let best: Offering | undefined;
+  for (const o of compatibleOfferings(it, reqs)) if (!best || o.price < best.price) best = o;
+  return best;
+}
+
+export function compatibleOfferings(it: InstanceType, reqs: Requirements): Offering[] {
+  const zone = reqs.get('topology.kubernetes.io/zone');
+  const ct = reqs.get('karpenter.sh/capacity-type');
+  return it.offerings.filter(
+    (o) => o.available && (!zone || zone.has(o.zone)) && (!ct || ct.has(o.capacityType)),
+  );
+}
+
+/** The instance type's labels agree with every requirement on keys it defines, and an offering matches. */
+export function instanceTypeCompatible(it: InstanceType, reqs: Requirements): boolean {
+  for (const r of it.requirements.values()) {
+    const want = reqs.get(r.key);
+    if (want && !want.intersects(r)) return false;
+  }
+  return compatibleOfferings(it, reqs).length > 0;
+}
