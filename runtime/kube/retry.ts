@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock';
-import { isConflict, isTransient, type KubeApi } from './api';
+import { isConflict, isTransient, type KubeApi, type MergePatch } from './api';
 import type { ResourceKind } from './kinds';
 import { nameOf, type KubeObject } from './objects';
 
@@ -45,4 +45,38 @@ export async function updateStatusFromCache<T extends KubeObject>(
   const latest = await api.get(kind, nameOf(cached), cached.metadata.namespace);
   const second = latest && change(latest);
   return second ? api.updateStatus(kind, second) : undefined;
+}
+
+/**
+ * A merge patch computed on the cached copy (`cached`, undefined when the cache has no such object), sent with
+ * the copy's resourceVersion as a precondition: one request while the cache is current, and on a conflict the
+ * patch computed once more on a fresh read. Safer than a GET and an unconditional patch (a list such as a Node's
+ * taints is replaced whole by a merge patch, so a change in between would be lost) and one request cheaper.
+ * `change` returns the patch, or undefined when the object needs nothing.
+ */
+export async function patchFromCache<T extends KubeObject>(
+  api: KubeApi,
+  kind: ResourceKind<T>,
+  name: string,
+  cached: T | undefined,
+  change: (current: T) => MergePatch | undefined,
+): Promise<void> {
+  const conditional = async (current: T): Promise<void> => {
+    const patch = change(current);
+    if (!patch) return;
+    const metadata = {
+      ...(patch.metadata as object | undefined),
+      resourceVersion: current.metadata.resourceVersion,
+    };
+    await api.patch(kind, name, { ...patch, metadata }, current.metadata.namespace);
+  };
+  if (cached) {
+    try {
+      return await conditional(cached);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+  const latest = await api.get(kind, name, cached?.metadata.namespace);
+  if (latest) await conditional(latest);
 }

@@ -5,7 +5,8 @@
  */
 import { Rules } from '../../sdk/api/rules';
 import { parseManifests } from '../../sdk/manifests';
-import { InvalidError, isNotFound, type KubeApi } from '../../runtime/kube/api';
+import { ConflictError, InvalidError, isNotFound, type KubeApi } from '../../runtime/kube/api';
+import { patchFromCache } from '../../runtime/kube/retry';
 import { Kinds, type ResourceKind } from '../../runtime/kube/kinds';
 import {
   nameOf,
@@ -189,5 +190,21 @@ describeWithCluster('generated CRDs on a real API server', () => {
       { key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['m5.large'] },
     ];
     await expect(api.update(Kinds.NodeClaim, claim)).rejects.toThrow('spec is immutable');
+  });
+
+  it('refuses a merge patch with a stale resourceVersion, so patchFromCache keeps a change made in between', async () => {
+    const stale = await create(Kinds.NodePool, labPool(`${RUN}-patch`));
+    await api.patch(Kinds.NodePool, nameOf(stale), { metadata: { labels: { theirs: 'yes' } } });
+    await expect(
+      api.patch(Kinds.NodePool, nameOf(stale), {
+        metadata: { resourceVersion: stale.metadata.resourceVersion, labels: { ours: 'yes' } },
+      }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    // From the stale copy, the change is made again on a fresh read, keeping theirs.
+    await patchFromCache(api, Kinds.NodePool, nameOf(stale), stale, (current) => ({
+      metadata: { labels: { ...current.metadata.labels, ours: 'yes' } },
+    }));
+    const labels = (await api.get(Kinds.NodePool, nameOf(stale)))?.metadata.labels;
+    expect(labels).toMatchObject({ theirs: 'yes', ours: 'yes' });
   });
 });

@@ -7,6 +7,7 @@ import { Labels } from '../../../sdk/api/well-known';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
+import { updateStatusFromCache } from '../../kube/retry';
 import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool, type Pod } from '../../kube/objects';
 import {
   schedule,
@@ -309,15 +310,13 @@ export class DisruptionController implements Controller {
     const current = claim.status?.conditions?.find((c) => c.type === 'Drifted');
     const wanted = reason ? 'True' : undefined;
     if ((current?.status === 'True' ? 'True' : undefined) !== wanted) {
-      const latest = await this.opts.api.get(Kinds.NodeClaim, nameOf(claim));
-      if (latest) {
+      const written = await updateStatusFromCache(this.opts.api, Kinds.NodeClaim, claim, (latest) => {
         const conditions = reason
           ? setCondition(latest.status?.conditions, 'Drifted', 'True', this.opts.clock.now(), reason)
           : (latest.status?.conditions ?? []).filter((c) => c.type !== 'Drifted');
-        latest.status = { ...latest.status, conditions };
-        await this.opts.api.updateStatus(Kinds.NodeClaim, latest);
-        if (reason) this.opts.recorder.normal(latest, 'Drifted', `NodeClaim drifted: ${reason}`);
-      }
+        return { ...latest, status: { ...latest.status, conditions } };
+      });
+      if (written && reason) this.opts.recorder.normal(written, 'Drifted', `NodeClaim drifted: ${reason}`);
     }
     return reason !== undefined;
   }

@@ -9,7 +9,7 @@ import { isNotFound } from '../../kube/api';
 import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import { nameOf, type NodeClaim } from '../../kube/objects';
-import { retrying } from '../../kube/retry';
+import { patchFromCache, retrying, updateStatusFromCache } from '../../kube/retry';
 import { nodeClaimsCreatedTotal, nodeClaimsDisruptedTotal } from '../../metrics';
 import type { ControllerContext } from '../context';
 import { createNodeClaim } from '../provisioning/nodeclaim-factory';
@@ -67,14 +67,15 @@ export class Orchestrator {
       const node = c.stateNode.node;
       if (!node) continue;
       const name = nameOf(node);
-      await retrying(clock, async () => {
-        const latest = await api.get(Kinds.Node, name);
-        const taints = latest?.spec?.taints ?? [];
-        if (!latest || taints.some((t) => t.key === Taints.disrupted.key)) return;
-        await api.patch(Kinds.Node, name, {
-          spec: { taints: [...taints, { key: Taints.disrupted.key, effect: Taints.disrupted.effect }] },
-        });
-      });
+      await retrying(clock, () =>
+        patchFromCache(api, Kinds.Node, name, this.opts.state.nodes.get(name), (current) => {
+          const taints = current.spec?.taints ?? [];
+          if (taints.some((t) => t.key === Taints.disrupted.key)) return undefined;
+          return {
+            spec: { taints: [...taints, { key: Taints.disrupted.key, effect: Taints.disrupted.effect }] },
+          };
+        }),
+      );
       const detail = replacing.length ? `replacing with ${replacing.join(', ')}` : 'deleting';
       recorder.normal(node, 'DisruptionTerminating', `Disrupting Node: ${command.reason}/${detail}`);
       if (c.stateNode.nodeClaim)
@@ -102,27 +103,25 @@ export class Orchestrator {
     const claim = c.stateNode.nodeClaim as NodeClaim;
     const name = nameOf(claim);
     // The reason on the claim is for people reading it; failing to write it must not stop the deletion.
+    const cached = this.opts.state.nodeClaims.get(name) ?? claim;
     await retrying(
       clock,
-      async () => {
-        const latest = await api.get(Kinds.NodeClaim, name);
-        if (!latest || latest.metadata.deletionTimestamp) return;
-        latest.status = {
-          ...latest.status,
-          conditions: setCondition(
-            latest.status?.conditions,
+      () =>
+        updateStatusFromCache(api, Kinds.NodeClaim, cached, (current) => {
+          if (current.metadata.deletionTimestamp) return undefined;
+          const conditions = setCondition(
+            current.status?.conditions,
             'DisruptionReason',
             'True',
             clock.now(),
             reason,
-          ),
-        };
-        await api.updateStatus(Kinds.NodeClaim, latest);
-      },
+          );
+          return { ...current, status: { ...current.status, conditions } };
+        }),
       { retryConflicts: true },
-    ).catch((err: unknown) =>
-      logger.warn({ err, nodeClaim: name }, 'could not record the disruption reason'),
-    );
+    ).catch((err: unknown) => {
+      if (!isNotFound(err)) logger.warn({ err, nodeClaim: name }, 'could not record the disruption reason');
+    });
     try {
       await retrying(clock, () => api.delete(Kinds.NodeClaim, name));
       nodeClaimsDisruptedTotal.inc({
@@ -166,13 +165,12 @@ export class Orchestrator {
 
   private async untaintNode(name: string): Promise<void> {
     const { api, clock } = this.opts;
-    await retrying(clock, async () => {
-      const node = await api.get(Kinds.Node, name);
-      const taints = node?.spec?.taints ?? [];
-      if (!node || !taints.some((t) => t.key === Taints.disrupted.key)) return;
-      await api.patch(Kinds.Node, name, {
-        spec: { taints: taints.filter((t) => t.key !== Taints.disrupted.key) },
-      });
-    });
+    await retrying(clock, () =>
+      patchFromCache(api, Kinds.Node, name, this.opts.state.nodes.get(name), (current) => {
+        const taints = current.spec?.taints ?? [];
+        if (!taints.some((t) => t.key === Taints.disrupted.key)) return undefined;
+        return { spec: { taints: taints.filter((t) => t.key !== Taints.disrupted.key) } };
+      }),
+    );
   }
 }

@@ -314,7 +314,7 @@ describe('patch', () => {
           uid: 'forged',
           creationTimestamp: '1999-01-01T00:00:00Z',
           deletionTimestamp: '1999-01-01T00:00:00Z',
-          resourceVersion: '999',
+          resourceVersion: v1.metadata.resourceVersion,
         },
       },
       'default',
@@ -328,6 +328,10 @@ describe('patch', () => {
     });
     expect(out.metadata.deletionTimestamp).toBeUndefined();
     expect(await api.get(Kinds.Pod, 'renamed', 'elsewhere')).toBeUndefined();
+    // A resourceVersion is not set by a patch but checked, as the API server does: a stale one is a conflict.
+    await expect(
+      api.patch(Kinds.Pod, 'p1', { metadata: { resourceVersion: v1.metadata.resourceVersion } }, 'default'),
+    ).rejects.toBeInstanceOf(ConflictError);
   });
 
   it('of a missing object is NotFound', async () => {

@@ -157,6 +157,13 @@ export class MemoryApiServer implements KubeApi {
     namespace?: string,
   ): Promise<T> {
     const current = this.mustGet(kind, name, namespace);
+    // A resourceVersion in the patch is a precondition, as the API server treats it.
+    const expected = (patch.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+    if (expected !== undefined && expected !== current.metadata.resourceVersion) {
+      throw new ConflictError(
+        `${kind.plural} "${name}": the object has been modified (resourceVersion ${expected})`,
+      );
+    }
     const next = applyMergePatch(clone(current), patch);
     // Identity fields are not patchable.
     next.metadata = {
