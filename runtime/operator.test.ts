@@ -24,6 +24,7 @@ describe('Operator', () => {
       'nodeclaim.lifecycle',
       'termination',
       'expiration',
+      'hash',
       'nodeclaim.garbagecollection',
       'nodeclass.finalizer',
       'interruption',

@@ -7,6 +7,7 @@ import type { Clock } from './clock/clock';
 import type { Controller } from './controllers/controller';
 import type { CloudProvider } from './cloudprovider/types';
 import { DisruptionController } from './controllers/disruption/controller';
+import { HashController } from './controllers/hash/controller';
 import { ExpirationController } from './controllers/expiration/controller';
 import {
   InterruptionController,
@@ -59,6 +60,7 @@ export class Operator {
   readonly garbageCollection: GarbageCollectionController;
   readonly interruption: InterruptionController | undefined;
   readonly nodeClassFinalizer: NodeClassFinalizerController | undefined;
+  readonly hash: HashController;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -78,6 +80,7 @@ export class Operator {
     this.lifecycle = new NodeClaimLifecycleController(common);
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
+    this.hash = new HashController(common);
     this.garbageCollection = new GarbageCollectionController(common);
     this.nodeClassFinalizer = opts.nodeClassCleanup
       ? new NodeClassFinalizerController({ ...common, cleanup: opts.nodeClassCleanup })
@@ -94,8 +97,8 @@ export class Operator {
   }
 
   /**
-   * Every controller, in start order: the lifecycle, termination, expiration, garbage collection and node class
-   * controllers first; interruption only once the caches are synced (a notice for a node not yet in them would be
+   * Every controller, in start order: the lifecycle, termination, expiration, hash, garbage collection and node
+   * class controllers first; interruption only once the caches are synced (a notice for a node not yet in them would be
    * taken as not ours); provisioning and disruption last, so they act on a cluster the others already watch.
    */
   get controllers(): Controller[] {
@@ -103,6 +106,7 @@ export class Operator {
       this.lifecycle,
       this.termination,
       this.expiration,
+      this.hash,
       this.garbageCollection,
       ...(this.nodeClassFinalizer ? [this.nodeClassFinalizer] : []),
       ...(this.interruption ? [this.interruption] : []),

@@ -141,7 +141,7 @@ export function offlineDrift(input: {
     summary.push(`NodePool ${name}: template hash changes, so its nodes will drift (NodePoolDrifted)`);
   }
   for (const name of changed.nodeClasses) {
-    summary.push(`EC2NodeClass ${name}: hash changes, so nodes using it will drift (NodeClassDrifted)`);
+    summary.push(`EC2NodeClass ${name}: hash changes, so nodes using it will drift (NodeClassDrift)`);
   }
   if (input.previous === undefined) {
     for (const [name, hash] of Object.entries(hashes.nodePools))

@@ -180,7 +180,8 @@ type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
  * objects, nodes and evictions they own. Status subresources are separate so a typo cannot widen the grant.
  */
 export const CLUSTER_RULES: PolicyRule[] = [
-  { apiGroups: ['karpenter.sh'], resources: ['nodepools'], verbs: ['get', 'list', 'watch'] },
+  // patch: the drift hash annotations the hash controller keeps on every NodePool, as upstream.
+  { apiGroups: ['karpenter.sh'], resources: ['nodepools'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['karpenter.sh'], resources: ['nodepools/status'], verbs: ['update', 'patch'] },
   {
     apiGroups: ['karpenter.sh'],
@@ -188,7 +189,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
   { apiGroups: ['karpenter.sh'], resources: ['nodeclaims/status'], verbs: ['update', 'patch'] },
-  // patch: the termination finalizer that holds a node class until its cloud resources are deleted.
+  // patch: the termination finalizer that holds a node class until its cloud resources are deleted, and its drift
+  // hash annotations.
   {
     apiGroups: ['karpenter.k8s.aws'],
     resources: ['ec2nodeclasses'],

@@ -107,7 +107,7 @@ describe('previewDrift', () => {
     );
   });
 
-  it('reports no drift for an unchanged pool, and a node class change as NodeClassDrifted', () => {
+  it('reports no drift for an unchanged pool, and a node class change as NodeClassDrift', () => {
     const claims = [claim('1', before, classBefore)];
     expect(
       previewDrift({ nodePools: [before], nodeClasses: [classBefore], nodeClaims: claims, now: NOW })
@@ -120,7 +120,7 @@ describe('previewDrift', () => {
       now: NOW,
     });
     expect(changedClass.pools[0].drifted).toEqual([
-      { nodeClaim: '1', node: 'ip-10-0-0-1', reason: 'NodeClassDrifted' },
+      { nodeClaim: '1', node: 'ip-10-0-0-1', reason: 'NodeClassDrift' },
     ]);
   });
 

@@ -523,12 +523,14 @@ describe('in the cluster', () => {
     const writers = rules.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
     expect(writers.flatMap((r) => r.resources).sort()).toEqual(
       [
-        // Its termination finalizer only: the spec stays the user's.
+        // Its termination finalizer and drift hash annotations only: the spec stays the user's.
         'ec2nodeclasses',
         'ec2nodeclasses/status',
         'events',
         'nodeclaims',
         'nodeclaims/status',
+        // The drift hash annotations only.
+        'nodepools',
         'nodepools/status',
         'nodes',
         'pods',

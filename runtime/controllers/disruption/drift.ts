@@ -5,30 +5,64 @@
  * - NodePoolDrifted: the NodePool's template (requirements excluded) hashes differently from the hash stamped on
  *   the NodeClaim at launch. Requirements are compared by value instead, so widening them drifts nothing.
  * - RequirementsDrifted: the node's labels no longer satisfy the NodePool's requirements.
- * - NodeClassDrifted: the EC2NodeClass spec hashes differently from the hash stamped at launch.
+ * - NodeClassDrift: the EC2NodeClass's static fields hash differently from the hash stamped at launch. As upstream,
+ *   the selector terms (subnets, security groups, AMIs, capacity reservations), amiFamily and ipPrefixCount are
+ *   not hashed: a node drifts on what they resolve to (the cloud provider's AMIDrift, SubnetDrift,
+ *   SecurityGroupDrift), so adding a subnet term or pinning an alias to the AMI it already runs drifts nothing.
+ *   The AMI family is hashed as resolved (alias or amiFamily), so writing out the family an alias implies does not
+ *   drift either.
+ *
+ * Both hashes treat lists as sets and leave out empty values (false, 0, "", [], {}), as upstream's do: reordering
+ * taints or tags, or spelling out an empty default, is not a change. The hash versions say how a hash was made; a
+ * claim stamped with another version is not compared, and the hash controller re-stamps it (hash/controller.ts).
  */
 import { createHash } from 'node:crypto';
 import { Annotations, Labels } from '../../../sdk/api/well-known';
+import { amiFamilyOf } from '../../cloudprovider/aws/block-devices';
 import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool } from '../../kube/objects';
 import { Requirements } from '../../scheduling/requirements';
 
-/** Bumped when the hashed fields change, so a new version never reads as drift of every node. */
-export const NODEPOOL_HASH_VERSION = 'v1';
-export const EC2NODECLASS_HASH_VERSION = 'v1';
+/**
+ * Bumped when the hashed fields or the way they are hashed change, so a new version never reads as drift of every
+ * node. v2: lists as sets, empty values left out; for the node class, static fields only.
+ */
+export const NODEPOOL_HASH_VERSION = 'v2';
+export const EC2NODECLASS_HASH_VERSION = 'v2';
 
-export type DriftReason = 'NodePoolDrifted' | 'RequirementsDrifted' | 'NodeClassDrifted';
+export type DriftReason = 'NodePoolDrifted' | 'RequirementsDrifted' | 'NodeClassDrift';
 
-/** JSON with object keys sorted, so equal values always hash alike. */
+/** EC2NodeClass spec fields that drift by their resolved values, not by hash (see the module comment). */
+export const UNHASHED_NODECLASS_FIELDS = [
+  'subnetSelectorTerms',
+  'securityGroupSelectorTerms',
+  'capacityReservationSelectorTerms',
+  'amiSelectorTerms',
+  'amiFamily',
+  'ipPrefixCount',
+] as const;
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value as object).length === 0;
+}
+
+/**
+ * JSON with object keys sorted, empty values dropped and list items in a canonical order, so equal values (as
+ * sets) always hash alike.
+ */
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (Array.isArray(value)) return value.length ? `[${value.map(canonical).sort().join(',')}]` : EMPTY;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, canonical(v)] as const)
+      .filter(([, v]) => v !== EMPTY)
       .sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return entries.length ? `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}` : EMPTY;
   }
-  return JSON.stringify(value);
+  return isEmpty(value) ? EMPTY : JSON.stringify(value);
 }
+const EMPTY = '';
 
 function hash(value: unknown): string {
   return createHash('sha256').update(canonical(value)).digest('hex').slice(0, 16);
@@ -41,7 +75,9 @@ export function nodePoolHash(nodePool: NodePool): string {
 }
 
 export function ec2NodeClassHash(nodeClass: EC2NodeClass): string {
-  return hash(nodeClass.spec);
+  const spec: Record<string, unknown> = { ...nodeClass.spec };
+  for (const field of UNHASHED_NODECLASS_FIELDS) delete spec[field];
+  return hash({ spec, amiFamily: amiFamilyOf(nodeClass) });
 }
 
 /** The annotations a NodeClaim carries so later changes to its NodePool and node class can be detected. */
@@ -99,7 +135,7 @@ export function driftCheck(
       annotations[Annotations.ec2NodeClassHash] !== undefined &&
       annotations[Annotations.ec2NodeClassHash] !== (classHash ??= ec2NodeClassHash(nodeClass))
     ) {
-      return 'NodeClassDrifted';
+      return 'NodeClassDrift';
     }
     return undefined;
   };
