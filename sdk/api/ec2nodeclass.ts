@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import {
   conditionSchema,
@@ -15,6 +16,7 @@ import {
   EvictionSignals,
   ReservableResources,
   ReservedTagKeys,
+  type AmiFamily,
 } from './well-known';
 
 function listOf<T extends z.ZodType>(item: T, what: string, example: string) {
@@ -96,6 +98,19 @@ const ALIAS_PATTERN = /^([a-zA-Z0-9]+)@(.+)$/;
 export function parseAmiAlias(alias: string): { family: string; version: string } | undefined {
   const match = ALIAS_PATTERN.exec(alias);
   return match ? { family: match[1] as string, version: match[2] as string } : undefined;
+}
+
+/**
+ * The AMI family a node class boots: its alias's, else spec.amiFamily, else Custom. User data, default volumes
+ * and the drift hash all go by this resolved family.
+ */
+export function amiFamilyOfSpec(spec: {
+  amiSelectorTerms: { alias?: string }[];
+  amiFamily?: AmiFamily;
+}): AmiFamily {
+  const alias = spec.amiSelectorTerms.find((t) => t.alias)?.alias;
+  const family = alias ? AmiAliasFamilies[parseAmiAlias(alias)?.family ?? ''] : undefined;
+  return family ?? spec.amiFamily ?? 'Custom';
 }
 
 export const amiSelectorTermSchema = z
@@ -395,6 +410,18 @@ export const ec2NodeClassSpecSchema = z
       }
     },
     whenClean('role', 'instanceProfile'),
+  )
+  .superRefine(
+    (spec, ctx) => {
+      if (spec.userData === undefined || amiFamilyOfSpec(spec) !== 'Bottlerocket') return;
+      try {
+        parseToml(spec.userData);
+      } catch (err) {
+        const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+        report(ctx, Rules.bottlerocketUserDataToml, ['userData'], first);
+      }
+    },
+    whenClean('userData', 'amiSelectorTerms', 'amiFamily'),
   )
   .superRefine(
     (spec, ctx) => {

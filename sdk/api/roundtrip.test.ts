@@ -313,7 +313,12 @@ const ec2NodeClassArb: fc.Arbitrary<Obj> = fc
           ),
           { minLength: 1, maxLength: 3 },
         ),
-        userData: text,
+        // Valid for every family: Bottlerocket's must be TOML (rule bottlerocketUserDataToml), and any text may
+        // follow a TOML comment.
+        userData: fc.oneof(
+          text.map((t) => `# ${[...t].map((c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('')}\n`),
+          fc.constant('[settings.kubernetes]\nkube-api-qps = 30\n'),
+        ),
         tags: fc.dictionary(customKey, text, { maxKeys: 3 }),
         kubelet: kubeletArb,
         blockDeviceMappings: blockDevicesArb,

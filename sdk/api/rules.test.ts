@@ -503,6 +503,15 @@ const cases: Case[] = [
     expect: Rules.amiFamilyRequired,
   },
   {
+    name: 'Bottlerocket user data that is not TOML',
+    input: nodeClassSpec({
+      amiSelectorTerms: [{ alias: 'bottlerocket@latest' }],
+      userData: '#!/bin/bash\necho hi',
+    }),
+    path: 'spec.userData',
+    expect: Rules.bottlerocketUserDataToml,
+  },
+  {
     name: 'amiFamily that contradicts the alias',
     input: nodeClassSpec({ amiFamily: 'AL2', amiSelectorTerms: [{ alias: 'al2023@latest' }] }),
     path: 'spec.amiFamily',

@@ -281,6 +281,12 @@ export const Rules = defineRules({
     message: 'Windows aliases cannot pin a version: use "latest", e.g. windows2022@latest',
     cel: "!has(self.alias) || !self.alias.startsWith('windows') || self.alias.endsWith('@latest')",
   },
+  bottlerocketUserDataToml: {
+    targets: ['EC2NodeClass spec'],
+    path: 'userData',
+    message:
+      'userData is not valid TOML, which Bottlerocket needs (Karpenter merges its settings.kubernetes into it): fix the TOML, or remove userData',
+  },
   amiFamilyRequired: {
     targets: ['EC2NodeClass spec'],
     path: 'amiFamily',

@@ -2,18 +2,16 @@
  * The EBS volumes a node of an EC2NodeClass boots with: the node class's blockDeviceMappings, else its AMI family's
  * defaults. Pure, so launch templates and the price of a node (ebs-pricing.ts) read the same volumes.
  */
-import { parseAmiAlias, type EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
-import { AmiAliasFamilies, type AmiFamily } from '../../../sdk/api/well-known';
+import { amiFamilyOfSpec, type EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
+import type { AmiFamily } from '../../../sdk/api/well-known';
 import type { EC2NodeClass } from '../../kube/objects';
 import { parseQuantity } from '../../scheduling/resources';
 
 export type BlockDeviceMappings = NonNullable<EC2NodeClassSpec['blockDeviceMappings']>;
 
-/** The AMI family the node class boots: its alias's, else spec.amiFamily. */
+/** The AMI family the node class boots: its alias's, else spec.amiFamily (sdk/api/ec2nodeclass.ts). */
 export function amiFamilyOf(nodeClass: EC2NodeClass): AmiFamily {
-  const alias = nodeClass.spec.amiSelectorTerms.find((t) => t.alias)?.alias;
-  const family = alias ? AmiAliasFamilies[parseAmiAlias(alias)?.family ?? ''] : undefined;
-  return family ?? nodeClass.spec.amiFamily ?? 'Custom';
+  return amiFamilyOfSpec(nodeClass.spec);
 }
 
 /** The root volumes each family boots with when the node class sets none. */

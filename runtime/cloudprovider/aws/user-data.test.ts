@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 import { load } from 'js-yaml';
 import {
   al2023UserData,
@@ -79,31 +80,84 @@ describe('AL2023 user data', () => {
 });
 
 describe('Bottlerocket user data', () => {
-  it('sets the kubernetes settings in TOML', () => {
-    expect(
+  const settingsOf = (userData: string) =>
+    (parseToml(userData) as { settings: { kubernetes: Record<string, unknown> } & Record<string, unknown> })
+      .settings;
+
+  it("sets the kubernetes settings in TOML that parses, keeping the node class's other settings", () => {
+    const settings = settingsOf(
       bottlerocketUserData({ ...opts, custom: '[settings.host-containers.admin]\nenabled = true' }),
-    ).toBe(
-      [
-        '[settings.kubernetes]',
-        'api-server = "https://api.demo.example"',
-        'cluster-certificate = "Q0E="',
-        'cluster-name = "demo"',
-        'cluster-dns-ip = "10.100.0.10"',
-        'max-pods = 58',
-        '',
-        '[settings.kubernetes.node-labels]',
-        '"karpenter.sh/nodepool" = "general"',
-        '"node.kubernetes.io/role" = "w"',
-        '"team" = "a"',
-        '',
-        '[settings.kubernetes.node-taints]',
-        '"dedicated" = ["ml:NoSchedule"]',
-        '"karpenter.sh/unregistered" = [":NoExecute"]',
-        '',
-        '[settings.host-containers.admin]',
-        'enabled = true',
-        '',
-      ].join('\n'),
+    );
+    expect(settings['host-containers']).toEqual({ admin: { enabled: true } });
+    expect(settings.kubernetes).toEqual({
+      'cluster-name': 'demo',
+      'api-server': 'https://api.demo.example',
+      'cluster-certificate': 'Q0E=',
+      'node-labels': { 'karpenter.sh/nodepool': 'general', 'node.kubernetes.io/role': 'w', team: 'a' },
+      'node-taints': { dedicated: ['ml:NoSchedule'], 'karpenter.sh/unregistered': [':NoExecute'] },
+      'max-pods': 58,
+      'cluster-dns-ip': '10.100.0.10',
+      'system-reserved': { cpu: '100m' },
+    });
+  });
+
+  it("merges into the user's own [settings.kubernetes] (upstream's br-custom-userdata example) without a second table", () => {
+    const custom = [
+      '[settings.kubernetes]',
+      'kube-api-qps = 30',
+      'cluster-name = "not-this-one"',
+      '[settings.kubernetes.node-labels]',
+      'mine = "yes"',
+      'team = "theirs"',
+      '[settings.kubernetes.node-taints]',
+      'user-taint = ["x:NoSchedule"]',
+    ].join('\n');
+    const out = bottlerocketUserData({ ...opts, custom });
+    expect(out.match(/^\[settings\.kubernetes\]$/gm)).toHaveLength(1);
+    const k8s = settingsOf(out).kubernetes;
+    expect(k8s['kube-api-qps']).toBe(30);
+    expect(k8s['cluster-name']).toBe('demo');
+    // Labels merge (ours win on a key both set); taints are the claim's only, as upstream.
+    expect(k8s['node-labels']).toMatchObject({ mine: 'yes', team: 'a' });
+    expect(k8s['node-taints']).toEqual({
+      dedicated: ['ml:NoSchedule'],
+      'karpenter.sh/unregistered': [':NoExecute'],
+    });
+  });
+
+  it('applies every kubelet setting Bottlerocket has a key for', () => {
+    const k8s = settingsOf(
+      bottlerocketUserData({
+        ...opts,
+        kubelet: {
+          kubeReserved: { memory: '1Gi' },
+          systemReserved: { cpu: '100m' },
+          evictionHard: { 'memory.available': '5%' },
+          evictionSoft: { 'nodefs.available': '10%' },
+          evictionSoftGracePeriod: { 'nodefs.available': '1m30s' },
+          evictionMaxPodGracePeriod: 60,
+          imageGCHighThresholdPercent: 85,
+          imageGCLowThresholdPercent: 80,
+          cpuCFSQuota: false,
+        },
+      }),
+    ).kubernetes;
+    expect(k8s).toMatchObject({
+      'kube-reserved': { memory: '1Gi' },
+      'system-reserved': { cpu: '100m' },
+      'eviction-hard': { 'memory.available': '5%' },
+      'eviction-soft': { 'nodefs.available': '10%' },
+      'eviction-soft-grace-period': { 'nodefs.available': '1m30s' },
+      'eviction-max-pod-grace-period': 60,
+      'image-gc-high-threshold-percent': '85',
+      'image-gc-low-threshold-percent': '80',
+      'cpu-cfs-quota-enforced': false,
+    });
+  });
+
+  it('refuses user data that is not TOML, naming the field', () => {
+    expect(() => bottlerocketUserData({ ...opts, custom: '#!/bin/bash\necho hi' })).toThrow(
+      /EC2NodeClass spec\.userData is not valid TOML/,
     );
   });
 });

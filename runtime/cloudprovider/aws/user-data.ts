@@ -4,6 +4,7 @@
  * the claim's labels and taints, so the kubelet registers the node as Karpenter planned it.
  */
 import { dump } from 'js-yaml';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { inDomain, labelDomain, OPEN_SUBDOMAINS } from '../../../sdk/api/labels';
 import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
 import { Taints, type AmiFamily } from '../../../sdk/api/well-known';
@@ -122,36 +123,69 @@ export function al2023UserData(o: UserDataOptions): string {
   return mimeDocument(parts);
 }
 
-function tomlString(s: string): string {
-  return JSON.stringify(s);
+type TomlTable = Record<string, unknown>;
+
+/** The table at `key` of `parent`, made (or replacing a non-table value) when missing. */
+function table(parent: TomlTable, key: string): TomlTable {
+  const value = parent[key];
+  if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date))
+    return value as TomlTable;
+  const made: TomlTable = {};
+  parent[key] = made;
+  return made;
 }
 
 /**
- * Bottlerocket: our [settings.kubernetes] tables, then the node class's TOML verbatim (it must not redefine those
- * tables: TOML forbids defining a table twice).
+ * Bottlerocket: the node class's TOML with our settings applied over it, as upstream merges them. Ours always:
+ * cluster-name, api-server, cluster-certificate, and node-taints (the claim's taints replace any the user data
+ * sets). node-labels are merged, ours winning on a key both set. From the node class's kubelet block, every
+ * setting Bottlerocket has a key for: max-pods, cluster-dns-ip, system- and kube-reserved, eviction-hard/-soft,
+ * the soft grace periods, eviction-max-pod-grace-period, the image GC thresholds and cpu-cfs-quota-enforced.
+ * Everything else in the user data stays as the user wrote it. The TOML library writes the result, so it always
+ * parses (the old text concatenation defined [settings.kubernetes] twice when the user data had one).
  */
 export function bottlerocketUserData(o: UserDataOptions): string {
-  const lines = ['[settings.kubernetes]'];
-  lines.push(`api-server = ${tomlString(o.clusterEndpoint)}`);
-  if (o.clusterCABundle) lines.push(`cluster-certificate = ${tomlString(o.clusterCABundle)}`);
-  lines.push(`cluster-name = ${tomlString(o.clusterName)}`);
-  const dns = o.kubelet?.clusterDNS?.[0];
-  if (dns) lines.push(`cluster-dns-ip = ${tomlString(dns)}`);
-  if (o.maxPods !== undefined) lines.push(`max-pods = ${o.maxPods}`);
-  const labels = sortedEntries(kubeletLabels(o.labels));
-  if (labels.length) {
-    lines.push('', '[settings.kubernetes.node-labels]');
-    for (const [k, v] of labels) lines.push(`${tomlString(k)} = ${tomlString(v)}`);
+  let doc: TomlTable;
+  try {
+    doc = o.custom ? (parseToml(o.custom) as TomlTable) : {};
+  } catch (err) {
+    throw new Error(
+      `EC2NodeClass spec.userData is not valid TOML, which Bottlerocket needs: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
+  const k8s = table(table(doc, 'settings'), 'kubernetes');
+  k8s['cluster-name'] = o.clusterName;
+  k8s['api-server'] = o.clusterEndpoint;
+  if (o.clusterCABundle) k8s['cluster-certificate'] = o.clusterCABundle;
+  const labels = { ...(table(k8s, 'node-labels') as Record<string, string>), ...kubeletLabels(o.labels) };
+  if (Object.keys(labels).length) k8s['node-labels'] = Object.fromEntries(sortedEntries(labels));
+  else delete k8s['node-labels'];
+  delete k8s['node-taints'];
   if (o.taints.length) {
-    const byKey = new Map<string, string[]>();
-    for (const t of o.taints) byKey.set(t.key, [...(byKey.get(t.key) ?? []), `${t.value ?? ''}:${t.effect}`]);
-    lines.push('', '[settings.kubernetes.node-taints]');
-    for (const [k, vs] of [...byKey].sort(([a], [b]) => a.localeCompare(b)))
-      lines.push(`${tomlString(k)} = [${vs.map(tomlString).join(', ')}]`);
+    const byKey: Record<string, string[]> = {};
+    for (const t of o.taints) (byKey[t.key] ??= []).push(`${t.value ?? ''}:${t.effect}`);
+    k8s['node-taints'] = Object.fromEntries(Object.entries(byKey).sort(([a], [b]) => a.localeCompare(b)));
   }
-  if (o.custom) lines.push('', o.custom.trimEnd());
-  return `${lines.join('\n')}\n`;
+  if (o.maxPods !== undefined) k8s['max-pods'] = o.maxPods;
+  const kubelet = o.kubelet ?? {};
+  const dns = kubelet.clusterDNS?.[0];
+  if (dns) k8s['cluster-dns-ip'] = dns;
+  if (kubelet.systemReserved) k8s['system-reserved'] = { ...kubelet.systemReserved };
+  if (kubelet.kubeReserved) k8s['kube-reserved'] = { ...kubelet.kubeReserved };
+  if (kubelet.evictionHard) k8s['eviction-hard'] = { ...kubelet.evictionHard };
+  if (kubelet.evictionSoft) k8s['eviction-soft'] = { ...kubelet.evictionSoft };
+  if (kubelet.evictionSoftGracePeriod)
+    k8s['eviction-soft-grace-period'] = { ...kubelet.evictionSoftGracePeriod };
+  if (kubelet.evictionMaxPodGracePeriod !== undefined)
+    k8s['eviction-max-pod-grace-period'] = kubelet.evictionMaxPodGracePeriod;
+  // Bottlerocket takes the thresholds as strings.
+  if (kubelet.imageGCHighThresholdPercent !== undefined)
+    k8s['image-gc-high-threshold-percent'] = String(kubelet.imageGCHighThresholdPercent);
+  if (kubelet.imageGCLowThresholdPercent !== undefined)
+    k8s['image-gc-low-threshold-percent'] = String(kubelet.imageGCLowThresholdPercent);
+  if (kubelet.cpuCFSQuota !== undefined) k8s['cpu-cfs-quota-enforced'] = kubelet.cpuCFSQuota;
+  return `${stringifyToml(doc)}\n`;
 }
 
 function shellQuote(s: string): string {
