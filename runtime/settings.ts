@@ -13,7 +13,7 @@ export const MIN_VALUES_POLICIES = ['Strict', 'BestEffort'] as const;
 export interface Settings {
   /** CLUSTER_NAME: the EKS cluster's name, used to discover and tag resources. Required for aws. */
   clusterName: string;
-  /** CLUSTER_ENDPOINT: the API server URL nodes join. */
+  /** CLUSTER_ENDPOINT: the API server URL nodes join; discovered with eks:DescribeCluster when unset. */
   clusterEndpoint?: string;
   /** CLUSTER_CA_BUNDLE: base64 CA bundle of the API server, for nodes' bootstrap. */
   clusterCABundle?: string;
@@ -115,14 +115,15 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
   clusterEndpoint: {
     env: 'CLUSTER_ENDPOINT',
     flag: 'cluster-endpoint',
-    description: 'the API server URL nodes join',
+    description: 'the API server URL nodes join (unset: discovered with eks:DescribeCluster)',
     schema: z.url({ protocol: /^https?$/ }),
     expected: 'an http(s) URL such as https://ABC.gr7.us-east-1.eks.amazonaws.com',
   },
   clusterCABundle: {
     env: 'CLUSTER_CA_BUNDLE',
     flag: 'cluster-ca-bundle',
-    description: 'base64 CA bundle of the API server',
+    description:
+      "base64 CA bundle of the API server (unset: the controller's own kube client CA, else eks:DescribeCluster's)",
     schema: z.base64(),
     expected: 'base64-encoded PEM',
   },

@@ -16,6 +16,8 @@ export interface CloudProviderContext {
   clock: Clock;
   logger: Logger;
   settings: Settings;
+  /** The CA the controller's kube client trusts (base64 PEM), when it has one of its own. */
+  kubeCABundle?: string;
 }
 
 /** A provider, and what only some providers offer (AWS: marking offerings unavailable after interruptions). */
@@ -31,17 +33,16 @@ export interface ProviderHandle {
 type Factory = (ctx: CloudProviderContext) => Promise<ProviderHandle>;
 
 export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory> = {
-  aws: async ({ api, clock, logger, settings }) => {
+  aws: async ({ api, clock, logger, settings, kubeCABundle }) => {
     const { createAwsCloudProvider } = await import('./aws/index.js');
-    if (!settings.clusterEndpoint) {
-      throw new Error('CLUSTER_ENDPOINT is required with CLOUD_PROVIDER=aws: set it to the API server URL');
-    }
+    // The endpoint, CA and service CIDR nodes need: from the settings, else discovered (aws/cluster-discovery.ts).
     const cloud = await createAwsCloudProvider({
       api,
       clock,
       logger,
       clusterName: settings.clusterName,
-      clusterEndpoint: settings.clusterEndpoint,
+      ...(settings.clusterEndpoint ? { clusterEndpoint: settings.clusterEndpoint } : {}),
+      ...(kubeCABundle ? { kubeCABundle } : {}),
       region: settings.awsRegion as string,
       ...(settings.clusterCABundle ? { clusterCABundle: settings.clusterCABundle } : {}),
       ...(settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {}),

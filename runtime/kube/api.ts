@@ -82,6 +82,8 @@ export interface KubeApi {
   ): Promise<WatchHandle>;
   /** The server's Kubernetes version, "major.minor" (GET /version): picks AMIs built for it. */
   serverVersion?(): Promise<string>;
+  /** The CA (base64 PEM) this client trusts for the server, when it has one: nodes are told to trust it too. */
+  clusterCABundle?(): string | undefined;
 }
 
 /** "major.minor" from a /version body: `{"major":"1","minor":"34+", ...}` gives "1.34". */

@@ -144,7 +144,14 @@ export class ControllerProcess {
 
     // The provider reads NodePools, node classes (and kwok Nodes) all the time: from the Operator's caches once they sync.
     const reads = new CachedReads(api);
-    const provider = await createCloudProvider({ api: reads, clock, logger, settings });
+    const kubeCABundle = rawApi.clusterCABundle?.();
+    const provider = await createCloudProvider({
+      api: reads,
+      clock,
+      logger,
+      settings,
+      ...(kubeCABundle ? { kubeCABundle } : {}),
+    });
     const cloud = instrumentCloudProvider(provider.cloud);
     // Injected faults reach the controllers only; leader election and the probes keep the plain seams.
     const faults = this.opts.simulatedCluster?.faults;

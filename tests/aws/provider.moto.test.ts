@@ -10,10 +10,12 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import pino from 'pino';
 import { RealClock } from '../../runtime/clock/clock';
 import { createAwsCloudProvider, type AwsCloudProvider } from '../../runtime/cloudprovider/aws';
+import { discoverCluster } from '../../runtime/cloudprovider/aws/cluster-discovery';
 import { NodeClaimNotFoundError } from '../../runtime/cloudprovider/types';
 import { Kinds } from '../../runtime/kube/kinds';
 import { MemoryApiServer } from '../../runtime/kube/memory/memory-api-server';
@@ -250,5 +252,31 @@ describeMoto('AWS cloud provider on moto', () => {
     const id = spot.status?.providerID?.split('/').pop() as string;
     const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
     expect(out.Reservations?.[0]?.Instances?.[0]?.InstanceLifecycle).toBe('spot');
+  }, 60_000);
+
+  it('discovers the endpoint, CA and service CIDR of an EKS cluster with eks:DescribeCluster', async () => {
+    const eks = new EKSClient(motoClientConfig(moto.endpoint));
+    try {
+      await eks.send(
+        new CreateClusterCommand({
+          name: 'discovered',
+          roleArn: 'arn:aws:iam::123456789012:role/eks',
+          resourcesVpcConfig: { subnetIds: seeded.subnets.map((s) => s.id) },
+          kubernetesNetworkConfig: { serviceIpv4Cidr: '10.96.0.0/12' },
+        }),
+      );
+      const facts = await discoverCluster(eks, { clusterName: 'discovered' }, pino({ level: 'silent' }));
+      const described = (await eks.send(new DescribeClusterCommand({ name: 'discovered' }))).cluster;
+      expect(facts.endpoint).toBe(described?.endpoint);
+      expect(facts.endpoint).toMatch(/^https:\/\//);
+      expect(facts.serviceCIDR).toBe('10.96.0.0/12');
+      expect(facts.sources).toMatchObject({ endpoint: 'eks', serviceCIDR: 'eks' });
+      // A cluster EKS does not know: with no CLUSTER_ENDPOINT either, the error says what to set.
+      await expect(discoverCluster(eks, { clusterName: 'nope' }, pino({ level: 'silent' }))).rejects.toThrow(
+        /set CLUSTER_ENDPOINT/,
+      );
+    } finally {
+      eks.destroy();
+    }
   }, 60_000);
 });

@@ -1,11 +1,14 @@
 /** The AWS SDK v3 clients the provider uses, built for one region and optionally an emulator endpoint. */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface AwsClients {
   ec2: EC2Client;
+  /** DescribeCluster only: the endpoint, CA and service CIDR nodes need (cluster-discovery.ts). */
+  eks: EKSClient;
   ssm: SSMClient;
   iam: IAMClient;
   pricing: PricingClient;
@@ -31,6 +34,7 @@ export function createAwsClients(o: AwsClientsOptions): AwsClients {
   };
   return {
     ec2: new EC2Client(base),
+    eks: new EKSClient(base),
     ssm: new SSMClient(base),
     iam: new IAMClient(base),
     pricing: new PricingClient({
@@ -42,6 +46,7 @@ export function createAwsClients(o: AwsClientsOptions): AwsClients {
 
 export function destroyAwsClients(c: AwsClients): void {
   c.ec2.destroy();
+  c.eks.destroy();
   c.ssm.destroy();
   c.iam.destroy();
   c.pricing.destroy();

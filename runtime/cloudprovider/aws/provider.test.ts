@@ -12,6 +12,7 @@ import {
   EC2Client,
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -60,6 +61,7 @@ async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
   await api.create(Kinds.NodePool, pool);
   const clients = {
     ec2: new EC2Client({ region: 'us-east-1' }),
+    eks: new EKSClient({ region: 'us-east-1' }),
     ssm: new SSMClient({ region: 'us-east-1' }),
     iam: new IAMClient({ region: 'us-east-1' }),
     pricing: new PricingClient({ region: 'us-east-1' }),
@@ -68,6 +70,9 @@ async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
   const ssm = mockClient(clients.ssm);
   const iam = mockClient(clients.iam);
   mockClient(clients.pricing);
+  mockClient(clients.eks)
+    .on(DescribeClusterCommand)
+    .resolves({ cluster: { kubernetesNetworkConfig: { serviceIpv4Cidr: '172.20.0.0/16' } } });
   ec2.on(DescribeSubnetsCommand).resolves({
     Subnets: [
       { SubnetId: 'subnet-a', AvailabilityZone: 'us-east-1a', AvailableIpAddressCount: 100 },
@@ -168,6 +173,28 @@ describe('AwsCloudProvider', () => {
       'karpenter.k8s.aws/ec2nodeclass': 'default',
       Name: 'general-x1',
     });
+  });
+
+  it('tells AL2023 nodes the service CIDR EKS reports for the cluster (not a hard-coded one)', async () => {
+    const { ec2, provider } = await setup();
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateName: 'lt' } });
+    ec2.on(CreateFleetCommand).resolves({
+      Instances: [
+        {
+          InstanceIds: ['i-0a'],
+          InstanceType: 'c5.large',
+          Lifecycle: 'on-demand',
+          LaunchTemplateAndOverrides: { Overrides: { SubnetId: 'subnet-b' } },
+        },
+      ],
+    });
+    await provider.create(claim(['on-demand']));
+    const userData =
+      ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData?.UserData;
+    const text = Buffer.from(userData ?? '', 'base64').toString('utf8');
+    expect(text).toContain('cidr: 172.20.0.0/16');
+    expect(text).not.toContain('10.100.0.0/16');
   });
 
   it('falls back after an ICE answer and keeps the offering out of the next plans', async () => {

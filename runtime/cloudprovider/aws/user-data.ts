@@ -17,7 +17,7 @@ export interface UserDataOptions {
   clusterEndpoint: string;
   /** Base64 PEM bundle of the cluster CA. */
   clusterCABundle?: string;
-  /** The cluster's service CIDR, which nodeadm needs. @default '10.100.0.0/16' (EKS's default outside 10.0.0.0/8 VPCs) */
+  /** The cluster's service CIDR, which nodeadm needs (discovered: cluster-discovery.ts). @default DEFAULT_SERVICE_CIDR */
   serviceCIDR?: string;
   kubelet?: KubeletConfiguration;
   maxPods?: number;
@@ -28,6 +28,9 @@ export interface UserDataOptions {
 }
 
 export const MIME_BOUNDARY = '//';
+
+/** The service CIDR nodes are told when EKS cannot be asked: EKS's own default outside 10.0.0.0/8 VPCs. */
+export const DEFAULT_SERVICE_CIDR = '10.100.0.0/16';
 
 /** Labels the kubelet may set on itself (NodeRestriction forbids most of kubernetes.io and k8s.io). */
 export function kubeletLabels(labels: Record<string, string>): Record<string, string> {
@@ -73,7 +76,7 @@ export function nodeConfig(o: UserDataOptions): Record<string, unknown> {
         name: o.clusterName,
         apiServerEndpoint: o.clusterEndpoint,
         ...(o.clusterCABundle ? { certificateAuthority: o.clusterCABundle } : {}),
-        cidr: o.serviceCIDR ?? '10.100.0.0/16',
+        cidr: o.serviceCIDR ?? DEFAULT_SERVICE_CIDR,
       },
       kubelet: { config, flags },
     },

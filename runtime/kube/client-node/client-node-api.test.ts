@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -504,5 +507,34 @@ describe('watch', () => {
       });
     });
     await expect(closedWith).resolves.toMatchObject({ message: 'handler failed' });
+  });
+});
+
+describe('ClientNodeApi.clusterCABundle', () => {
+  const kubeconfig = (cluster: string) =>
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n${cluster}`,
+      'contexts:\n- name: c\n  context: {cluster: c, user: u}',
+      'current-context: c',
+      'users:\n- name: u\n  user: {token: t}',
+    ].join('\n');
+
+  it("is the kubeconfig's inline CA, or its CA file's content, base64; undefined without one", () => {
+    expect(
+      ClientNodeApi.fromKubeconfig(kubeconfig('    certificate-authority-data: Q0FEQVRB')).clusterCABundle(),
+    ).toBe('Q0FEQVRB');
+    const dir = mkdtempSync(join(tmpdir(), 'ca-'));
+    writeFileSync(join(dir, 'ca.crt'), 'PEM');
+    expect(
+      ClientNodeApi.fromKubeconfig(
+        kubeconfig(`    certificate-authority: ${join(dir, 'ca.crt')}`),
+      ).clusterCABundle(),
+    ).toBe(Buffer.from('PEM').toString('base64'));
+    expect(
+      ClientNodeApi.fromKubeconfig(kubeconfig('    insecure-skip-tls-verify: true')).clusterCABundle(),
+    ).toBeUndefined();
   });
 });

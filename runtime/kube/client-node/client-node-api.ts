@@ -3,6 +3,7 @@
  * and the watch stream (Watch); requests go through node-fetch with the options KubeConfig produces. Objects stay
  * in wire JSON: client-node's typed models (ObjectSerializer) would turn timestamps into Date objects.
  */
+import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import fetch, { Headers } from 'node-fetch';
@@ -95,6 +96,17 @@ export class ClientNodeApi implements KubeApi {
     const kc = new KubeConfig();
     kc.loadFromString(kubeconfig);
     return new ClientNodeApi(kc);
+  }
+
+  /**
+   * The CA this client trusts for the API server, base64 PEM as nodes take it: the kubeconfig's inline data, or
+   * its CA file (in a pod, the service account's ca.crt). Undefined when the kubeconfig names none.
+   */
+  clusterCABundle(): string | undefined {
+    const cluster = this.kc.getCurrentCluster();
+    if (cluster?.caData) return cluster.caData;
+    if (cluster?.caFile) return readFileSync(cluster.caFile).toString('base64');
+    return undefined;
   }
 
   async list<T extends KubeObject>(kind: ResourceKind<T>, opts: ListOptions = {}): Promise<ListResult<T>> {
