@@ -101,16 +101,17 @@ export function parseAmiAlias(alias: string): { family: string; version: string 
 }
 
 /**
- * The AMI family a node class boots: its alias's, else spec.amiFamily, else Custom. User data, default volumes
- * and the drift hash all go by this resolved family.
+ * The AMI family a node class boots, as upstream resolves it: spec.amiFamily when set (Custom with an alias boots
+ * the alias's AMI with the user's own user data, verbatim), else the alias's family, else Custom. User data,
+ * default volumes and the drift hash all go by this resolved family.
  */
 export function amiFamilyOfSpec(spec: {
   amiSelectorTerms: { alias?: string }[];
   amiFamily?: AmiFamily;
 }): AmiFamily {
+  if (spec.amiFamily) return spec.amiFamily;
   const alias = spec.amiSelectorTerms.find((t) => t.alias)?.alias;
-  const family = alias ? AmiAliasFamilies[parseAmiAlias(alias)?.family ?? ''] : undefined;
-  return family ?? spec.amiFamily ?? 'Custom';
+  return (alias ? AmiAliasFamilies[parseAmiAlias(alias)?.family ?? ''] : undefined) ?? 'Custom';
 }
 
 export const amiSelectorTermSchema = z
@@ -410,6 +411,14 @@ export const ec2NodeClassSpecSchema = z
       }
     },
     whenClean('role', 'instanceProfile'),
+  )
+  .superRefine(
+    (spec, ctx) => {
+      const family = amiFamilyOfSpec(spec);
+      if (family.startsWith('Windows'))
+        report(ctx, Rules.windowsUnsupported, ['amiFamily'], `resolves to ${family}`);
+    },
+    whenClean('amiSelectorTerms', 'amiFamily'),
   )
   .superRefine(
     (spec, ctx) => {

@@ -206,7 +206,8 @@ const amiArb = fc.oneof(
     )
     .chain(([alias, family]) =>
       fc
-        .constantFrom(undefined, family, 'Custom')
+        // Windows only as Custom: Windows bootstrap is refused (rule windowsUnsupported).
+        .constantFrom(...(family.startsWith('Windows') ? ['Custom'] : [undefined, family, 'Custom']))
         .map((amiFamily) => ({ amiSelectorTerms: [{ alias }], ...(amiFamily ? { amiFamily } : {}) })),
     ),
   fc.record({
@@ -222,15 +223,7 @@ const amiArb = fc.oneof(
       ),
       { minLength: 1, maxLength: 3 },
     ),
-    amiFamily: fc.constantFrom(
-      'AL2',
-      'AL2023',
-      'Bottlerocket',
-      'Custom',
-      'Windows2019',
-      'Windows2022',
-      'Windows2025',
-    ),
+    amiFamily: fc.constantFrom('AL2', 'AL2023', 'Bottlerocket', 'Custom'),
   }),
 );
 const signalSubset = fc.subarray([...EvictionSignals], { minLength: 1 });

@@ -503,6 +503,12 @@ const cases: Case[] = [
     expect: Rules.amiFamilyRequired,
   },
   {
+    name: 'a Windows node class',
+    input: nodeClassSpec({ amiSelectorTerms: [{ alias: 'windows2022@latest' }] }),
+    path: 'spec.amiFamily',
+    expect: Rules.windowsUnsupported,
+  },
+  {
     name: 'Bottlerocket user data that is not TOML',
     input: nodeClassSpec({
       amiSelectorTerms: [{ alias: 'bottlerocket@latest' }],
@@ -803,9 +809,10 @@ describe('valid edge cases', () => {
       nodeClassSpec({ amiFamily: 'AL2', amiSelectorTerms: [{ alias: 'al2@v20240807' }] }),
     ],
     [
-      'Windows 2025 latest',
+      // The Windows AMI, bootstrapped by the user's own user data.
+      'Custom amiFamily with a Windows alias',
       ec2NodeClassSchema,
-      nodeClassSpec({ amiSelectorTerms: [{ alias: 'windows2025@latest' }] }),
+      nodeClassSpec({ amiFamily: 'Custom', amiSelectorTerms: [{ alias: 'windows2025@latest' }] }),
     ],
     [
       'AMIs by name and owner, and by SSM parameter',

@@ -281,6 +281,12 @@ export const Rules = defineRules({
     message: 'Windows aliases cannot pin a version: use "latest", e.g. windows2022@latest',
     cel: "!has(self.alias) || !self.alias.startsWith('windows') || self.alias.endsWith('@latest')",
   },
+  windowsUnsupported: {
+    targets: ['EC2NodeClass spec'],
+    path: 'amiFamily',
+    message:
+      'Windows nodes are not supported yet (no Windows bootstrap user data): use an al2023 or bottlerocket alias, or amiFamily Custom with user data that joins the node itself',
+  },
   bottlerocketUserDataToml: {
     targets: ['EC2NodeClass spec'],
     path: 'userData',

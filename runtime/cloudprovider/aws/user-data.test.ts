@@ -1,9 +1,12 @@
 import { parse as parseToml } from 'smol-toml';
 import { load } from 'js-yaml';
+import { testNodeClaim } from '../../kube/testing';
+import { testNodeClass } from './testing';
 import {
   al2023UserData,
   al2UserData,
   bottlerocketUserData,
+  claimUserData,
   kubeletLabels,
   mimeParts,
   userDataFor,
@@ -171,5 +174,94 @@ describe('userDataFor', () => {
     expect(userDataFor('AL2', opts)).toBe(al2);
     expect(userDataFor('Custom', { ...opts, custom: 'raw' })).toBe('raw');
     expect(userDataFor('Custom', opts)).toBeUndefined();
+  });
+});
+
+describe('every kubelet setting and the instance store policy, on every family', () => {
+  const kubelet: UserDataOptions['kubelet'] = {
+    systemReserved: { cpu: '100m' },
+    kubeReserved: { memory: '1Gi' },
+    evictionHard: { 'memory.available': '5%' },
+    evictionSoft: { 'nodefs.available': '10%' },
+    evictionSoftGracePeriod: { 'nodefs.available': '1m30s' },
+    evictionMaxPodGracePeriod: 60,
+    imageGCHighThresholdPercent: 85,
+    imageGCLowThresholdPercent: 80,
+    cpuCFSQuota: false,
+  };
+  const full: UserDataOptions = { ...opts, kubelet, instanceStorePolicy: 'RAID0' };
+
+  it('AL2023: the whole kubelet block in the NodeConfig, and RAID0 local storage', () => {
+    const part = mimeParts(al2023UserData(full)).find((p) => p.contentType === 'application/node.eks.aws');
+    const config = load(part?.body ?? '') as {
+      spec: {
+        kubelet: { config: Record<string, unknown> };
+        instance?: { localStorage?: { strategy?: string } };
+      };
+    };
+    expect(config.spec.kubelet.config).toMatchObject({
+      systemReserved: { cpu: '100m' },
+      kubeReserved: { memory: '1Gi' },
+      evictionHard: { 'memory.available': '5%' },
+      evictionSoft: { 'nodefs.available': '10%' },
+      evictionSoftGracePeriod: { 'nodefs.available': '1m30s' },
+      evictionMaxPodGracePeriod: 60,
+      imageGCHighThresholdPercent: 85,
+      imageGCLowThresholdPercent: 80,
+      cpuCFSQuota: false,
+    });
+    expect(config.spec.instance?.localStorage?.strategy).toBe('RAID0');
+    expect(mimeParts(al2023UserData(opts)).some((p) => p.body.includes('localStorage'))).toBe(false);
+  });
+
+  it('AL2: kubelet flags through bootstrap.sh, and --local-disks raid0', () => {
+    const script = al2UserData(full);
+    for (const flag of [
+      '--system-reserved=cpu=100m',
+      '--kube-reserved=memory=1Gi',
+      '--eviction-hard=memory.available<5%',
+      '--eviction-soft=nodefs.available<10%',
+      '--eviction-soft-grace-period=nodefs.available=1m30s',
+      '--eviction-max-pod-grace-period=60',
+      '--image-gc-high-threshold=85',
+      '--image-gc-low-threshold=80',
+      '--cpu-cfs-quota=false',
+    ]) {
+      expect(script).toContain(flag);
+    }
+    expect(script).toContain('--local-disks raid0');
+    expect(al2UserData(opts)).not.toContain('--local-disks');
+  });
+
+  it('Bottlerocket: RAID0 as its ephemeral-storage bootstrap command', () => {
+    const doc = parseToml(bottlerocketUserData(full)) as {
+      settings: {
+        'bootstrap-commands'?: Record<string, { commands: string[][]; essential: boolean; mode: string }>;
+      };
+    };
+    const command = doc.settings['bootstrap-commands']?.['000-mount-instance-storage'];
+    expect(command?.commands[0]).toEqual(['apiclient', 'ephemeral-storage', 'init']);
+    expect(command?.commands[1]?.slice(0, 3)).toEqual(['apiclient', 'ephemeral-storage', 'bind']);
+    expect(command).toMatchObject({ essential: true, mode: 'always' });
+  });
+
+  it('refuses to template Windows, which validation refuses too', () => {
+    expect(() => userDataFor('Windows2022', opts)).toThrow(/not supported/);
+  });
+});
+
+describe('claimUserData', () => {
+  const cluster = { clusterName: 'demo', clusterEndpoint: 'https://api.demo.example' };
+  const claim = testNodeClaim('c1');
+
+  it('passes the user data through untouched for amiFamily Custom, even with an alias (as upstream)', () => {
+    const custom = testNodeClass({
+      amiFamily: 'Custom',
+      amiSelectorTerms: [{ alias: 'bottlerocket@latest' }],
+      userData: '#!/bin/bash\necho mine',
+    });
+    expect(claimUserData(cluster, custom, claim, undefined)).toBe('#!/bin/bash\necho mine');
+    const templated = testNodeClass({ amiSelectorTerms: [{ alias: 'bottlerocket@latest' }] });
+    expect(claimUserData(cluster, templated, claim, undefined)).toContain('[settings.kubernetes]');
   });
 });

@@ -25,6 +25,8 @@ export interface UserDataOptions {
   taints: Taint[];
   /** The EC2NodeClass's own userData, merged in. */
   custom?: string;
+  /** RAID0: the instance store volumes become one RAID0 array for the kubelet and containerd. */
+  instanceStorePolicy?: 'RAID0';
 }
 
 export const MIME_BOUNDARY = '//';
@@ -51,19 +53,28 @@ function sortedEntries(r: Record<string, string>): [string, string][] {
   return Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** Quantities as strings: the kubelet's config and Bottlerocket's settings take `cpu: "1"`, never a number. */
+function quantities(r: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v)]));
+}
+
 /** The nodeadm NodeConfig document. */
 export function nodeConfig(o: UserDataOptions): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   if (o.maxPods !== undefined) config.maxPods = o.maxPods;
   if (o.kubelet?.clusterDNS) config.clusterDNS = o.kubelet.clusterDNS;
-  if (o.kubelet?.systemReserved) config.systemReserved = o.kubelet.systemReserved;
-  if (o.kubelet?.kubeReserved) config.kubeReserved = o.kubelet.kubeReserved;
+  if (o.kubelet?.systemReserved) config.systemReserved = quantities(o.kubelet.systemReserved);
+  if (o.kubelet?.kubeReserved) config.kubeReserved = quantities(o.kubelet.kubeReserved);
   if (o.kubelet?.evictionHard) config.evictionHard = o.kubelet.evictionHard;
   if (o.kubelet?.evictionSoft) config.evictionSoft = o.kubelet.evictionSoft;
   if (o.kubelet?.imageGCHighThresholdPercent !== undefined)
     config.imageGCHighThresholdPercent = o.kubelet.imageGCHighThresholdPercent;
   if (o.kubelet?.imageGCLowThresholdPercent !== undefined)
     config.imageGCLowThresholdPercent = o.kubelet.imageGCLowThresholdPercent;
+  if (o.kubelet?.evictionSoftGracePeriod) config.evictionSoftGracePeriod = o.kubelet.evictionSoftGracePeriod;
+  if (o.kubelet?.evictionMaxPodGracePeriod !== undefined)
+    config.evictionMaxPodGracePeriod = o.kubelet.evictionMaxPodGracePeriod;
+  if (o.kubelet?.cpuCFSQuota !== undefined) config.cpuCFSQuota = o.kubelet.cpuCFSQuota;
   const flags: string[] = [];
   const labels = sortedEntries(kubeletLabels(o.labels));
   if (labels.length) flags.push(`--node-labels=${labels.map(([k, v]) => `${k}=${v}`).join(',')}`);
@@ -79,6 +90,7 @@ export function nodeConfig(o: UserDataOptions): Record<string, unknown> {
         cidr: o.serviceCIDR ?? DEFAULT_SERVICE_CIDR,
       },
       kubelet: { config, flags },
+      ...(o.instanceStorePolicy === 'RAID0' ? { instance: { localStorage: { strategy: 'RAID0' } } } : {}),
     },
   };
 }
@@ -174,8 +186,8 @@ export function bottlerocketUserData(o: UserDataOptions): string {
   const kubelet = o.kubelet ?? {};
   const dns = kubelet.clusterDNS?.[0];
   if (dns) k8s['cluster-dns-ip'] = dns;
-  if (kubelet.systemReserved) k8s['system-reserved'] = { ...kubelet.systemReserved };
-  if (kubelet.kubeReserved) k8s['kube-reserved'] = { ...kubelet.kubeReserved };
+  if (kubelet.systemReserved) k8s['system-reserved'] = quantities(kubelet.systemReserved);
+  if (kubelet.kubeReserved) k8s['kube-reserved'] = quantities(kubelet.kubeReserved);
   if (kubelet.evictionHard) k8s['eviction-hard'] = { ...kubelet.evictionHard };
   if (kubelet.evictionSoft) k8s['eviction-soft'] = { ...kubelet.evictionSoft };
   if (kubelet.evictionSoftGracePeriod)
@@ -188,11 +200,57 @@ export function bottlerocketUserData(o: UserDataOptions): string {
   if (kubelet.imageGCLowThresholdPercent !== undefined)
     k8s['image-gc-low-threshold-percent'] = String(kubelet.imageGCLowThresholdPercent);
   if (kubelet.cpuCFSQuota !== undefined) k8s['cpu-cfs-quota-enforced'] = kubelet.cpuCFSQuota;
+  if (o.instanceStorePolicy === 'RAID0') {
+    // Bottlerocket's own way to put the instance store under containerd, the kubelet and pod logs.
+    table(table(doc, 'settings'), 'bootstrap-commands')['000-mount-instance-storage'] = {
+      commands: [
+        ['apiclient', 'ephemeral-storage', 'init'],
+        [
+          'apiclient',
+          'ephemeral-storage',
+          'bind',
+          '--dirs',
+          '/var/lib/containerd',
+          '/var/lib/kubelet',
+          '/var/log/pods',
+        ],
+      ],
+      mode: 'always',
+      essential: true,
+    };
+  }
   return `${stringifyToml(doc)}\n`;
 }
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `--flag=k<sep>v,...` for a map setting, or nothing when it is empty. */
+function mapFlag(flag: string, values: Record<string, string | number> | undefined, sep: string): string[] {
+  const entries = Object.entries(values ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? [`${flag}=${entries.map(([k, v]) => `${k}${sep}${v}`).join(',')}`] : [];
+}
+
+/** The node class's kubelet settings as kubelet flags, for AL2's bootstrap.sh --kubelet-extra-args. */
+function al2KubeletFlags(k: KubeletConfiguration): string[] {
+  return [
+    ...mapFlag('--system-reserved', k.systemReserved, '='),
+    ...mapFlag('--kube-reserved', k.kubeReserved, '='),
+    ...mapFlag('--eviction-hard', k.evictionHard, '<'),
+    ...mapFlag('--eviction-soft', k.evictionSoft, '<'),
+    ...mapFlag('--eviction-soft-grace-period', k.evictionSoftGracePeriod, '='),
+    ...(k.evictionMaxPodGracePeriod !== undefined
+      ? [`--eviction-max-pod-grace-period=${k.evictionMaxPodGracePeriod}`]
+      : []),
+    ...(k.imageGCHighThresholdPercent !== undefined
+      ? [`--image-gc-high-threshold=${k.imageGCHighThresholdPercent}`]
+      : []),
+    ...(k.imageGCLowThresholdPercent !== undefined
+      ? [`--image-gc-low-threshold=${k.imageGCLowThresholdPercent}`]
+      : []),
+    ...(k.cpuCFSQuota !== undefined ? [`--cpu-cfs-quota=${k.cpuCFSQuota}`] : []),
+  ];
 }
 
 /** AL2 (deprecated upstream, kept for clusters still on it): a bootstrap.sh call in a MIME part after the node class's. */
@@ -202,6 +260,7 @@ export function al2UserData(o: UserDataOptions): string {
   if (labels.length) extra.push(`--node-labels=${labels.map(([k, v]) => `${k}=${v}`).join(',')}`);
   if (o.taints.length) extra.push(`--register-with-taints=${o.taints.map(taintString).join(',')}`);
   if (o.maxPods !== undefined) extra.push(`--max-pods=${o.maxPods}`);
+  extra.push(...al2KubeletFlags(o.kubelet ?? {}));
   const args = [
     `/etc/eks/bootstrap.sh ${shellQuote(o.clusterName)}`,
     `--apiserver-endpoint ${shellQuote(o.clusterEndpoint)}`,
@@ -211,6 +270,7 @@ export function al2UserData(o: UserDataOptions): string {
   if (dns) args.push(`--dns-cluster-ip ${shellQuote(dns)}`);
   if (o.maxPods !== undefined) args.push('--use-max-pods false');
   if (extra.length) args.push(`--kubelet-extra-args ${shellQuote(extra.join(' '))}`);
+  if (o.instanceStorePolicy === 'RAID0') args.push('--local-disks raid0');
   const script = ['#!/bin/bash -xe', args.join(' \\\n  ')].join('\n');
   const parts = o.custom ? mimeParts(o.custom) : [];
   parts.push({ contentType: 'text/x-shellscript; charset="us-ascii"', body: script });
@@ -222,6 +282,13 @@ export function userDataFor(family: AmiFamily, o: UserDataOptions): string | und
   if (family === 'AL2023') return al2023UserData(o);
   if (family === 'AL2') return al2UserData(o);
   if (family === 'Bottlerocket') return bottlerocketUserData(o);
+  if (family.startsWith('Windows')) {
+    // Validation refuses these node classes; one that reached the API server anyway must not launch nodes that
+    // never join.
+    throw new Error(
+      `AMI family ${family} is not supported (no Windows bootstrap): use al2023 or bottlerocket`,
+    );
+  }
   return o.custom;
 }
 
@@ -270,5 +337,8 @@ export function claimUserData(
     labels: { ...nodeClaim.metadata.labels },
     taints: registrationTaints(nodeClaim),
     ...(nodeClass.spec.userData ? { custom: nodeClass.spec.userData } : {}),
+    ...(nodeClass.spec.instanceStorePolicy
+      ? { instanceStorePolicy: nodeClass.spec.instanceStorePolicy }
+      : {}),
   });
 }
