@@ -25,6 +25,7 @@ describe('Operator', () => {
       'termination',
       'expiration',
       'hash',
+      'nodepool.status',
       'nodeclaim.garbagecollection',
       'nodeclass.finalizer',
       'interruption',

@@ -8,6 +8,7 @@ import type { Controller } from './controllers/controller';
 import type { CloudProvider } from './cloudprovider/types';
 import { DisruptionController } from './controllers/disruption/controller';
 import { HashController } from './controllers/hash/controller';
+import { NodePoolStatusController } from './controllers/nodepool/status/controller';
 import { ExpirationController } from './controllers/expiration/controller';
 import {
   InterruptionController,
@@ -61,6 +62,7 @@ export class Operator {
   readonly interruption: InterruptionController | undefined;
   readonly nodeClassFinalizer: NodeClassFinalizerController | undefined;
   readonly hash: HashController;
+  readonly nodePoolStatus: NodePoolStatusController;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -81,6 +83,7 @@ export class Operator {
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
     this.hash = new HashController(common);
+    this.nodePoolStatus = new NodePoolStatusController(common);
     this.garbageCollection = new GarbageCollectionController(common);
     this.nodeClassFinalizer = opts.nodeClassCleanup
       ? new NodeClassFinalizerController({ ...common, cleanup: opts.nodeClassCleanup })
@@ -97,8 +100,8 @@ export class Operator {
   }
 
   /**
-   * Every controller, in start order: the lifecycle, termination, expiration, hash, garbage collection and node
-   * class controllers first; interruption only once the caches are synced (a notice for a node not yet in them would be
+   * Every controller, in start order: the lifecycle, termination, expiration, hash, NodePool status, garbage
+   * collection and node class controllers first; interruption only once the caches are synced (a notice for a node not yet in them would be
    * taken as not ours); provisioning and disruption last, so they act on a cluster the others already watch.
    */
   get controllers(): Controller[] {
@@ -107,6 +110,7 @@ export class Operator {
       this.termination,
       this.expiration,
       this.hash,
+      this.nodePoolStatus,
       this.garbageCollection,
       ...(this.nodeClassFinalizer ? [this.nodeClassFinalizer] : []),
       ...(this.interruption ? [this.interruption] : []),

@@ -45,6 +45,8 @@ export class CloudProviderError extends Error {
 
 export interface CloudProvider {
   readonly name: string;
+  /** It writes EC2NodeClass status (Ready and its parts); NodePools then follow the node class's Ready. */
+  readonly reportsNodeClassStatus?: boolean;
   /** Launch an instance for the claim; returns the claim with status (providerID, capacity, allocatable) and labels. */
   create(nodeClaim: NodeClaim): Promise<NodeClaim>;
   /** Terminate the claim's instance; throws NodeClaimNotFoundError once it is gone. */

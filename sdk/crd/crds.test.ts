@@ -145,7 +145,7 @@ describe('NodePool CRD', () => {
     expect(version).toMatchObject({ name: 'v1', served: true, storage: true, subresources: { status: {} } });
     expect(version?.additionalPrinterColumns).toEqual([
       { name: 'NodeClass', type: 'string', jsonPath: '.spec.template.spec.nodeClassRef.name' },
-      { name: 'Nodes', type: 'string', jsonPath: '.status.resources.nodes' },
+      { name: 'Nodes', type: 'string', jsonPath: '.status.nodes' },
       { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
       { name: 'Weight', type: 'integer', jsonPath: '.spec.weight', priority: 1 },
@@ -289,6 +289,7 @@ describe('NodeClaim CRD', () => {
       ['ID', '.status.providerID', 1],
       ['NodePool', '.metadata.labels.karpenter\\.sh/nodepool', 1],
       ['NodeClass', '.spec.nodeClassRef.name', 1],
+      ['Drifted', '.status.conditions[?(@.type=="Drifted")].status', 1],
     ]);
   });
 

@@ -71,7 +71,7 @@ export const CRD_SOURCES: readonly CrdSource[] = [
       'NodePool is the policy for the nodes Karpenter launches: what they may be, how they are disrupted, and limits.',
     printerColumns: [
       { name: 'NodeClass', type: 'string', jsonPath: '.spec.template.spec.nodeClassRef.name' },
-      { name: 'Nodes', type: 'string', jsonPath: '.status.resources.nodes' },
+      { name: 'Nodes', type: 'string', jsonPath: '.status.nodes' },
       ready,
       age,
       { name: 'Weight', type: 'integer', jsonPath: '.spec.weight', priority: 1 },
@@ -100,6 +100,12 @@ export const CRD_SOURCES: readonly CrdSource[] = [
       { name: 'ID', type: 'string', jsonPath: '.status.providerID', priority: 1 },
       { name: 'NodePool', type: 'string', jsonPath: '.metadata.labels.karpenter\\.sh/nodepool', priority: 1 },
       { name: 'NodeClass', type: 'string', jsonPath: '.spec.nodeClassRef.name', priority: 1 },
+      {
+        name: 'Drifted',
+        type: 'string',
+        jsonPath: '.status.conditions[?(@.type=="Drifted")].status',
+        priority: 1,
+      },
     ],
     transitionRules: [
       {

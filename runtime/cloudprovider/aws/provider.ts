@@ -82,6 +82,7 @@ interface LaunchTarget {
 
 export class AwsCloudProvider implements CloudProvider {
   readonly name = 'aws';
+  readonly reportsNodeClassStatus = true;
   readonly unavailable: UnavailableOfferings;
   readonly pricing: PricingProvider;
   readonly instanceTypes: InstanceTypeProvider;

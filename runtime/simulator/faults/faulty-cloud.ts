@@ -51,6 +51,7 @@ export function faultyCloud(
   }
   return {
     name: inner.name,
+    ...(inner.reportsNodeClassStatus ? { reportsNodeClassStatus: true } : {}),
     create: (claim) => call('create', () => inner.create(claim)),
     delete: (claim) => call('delete', () => inner.delete(claim)),
     get: (providerID) => call('get', () => inner.get(providerID)),

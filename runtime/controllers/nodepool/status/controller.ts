@@ -1,0 +1,90 @@
+/**
+ * NodePool status: resources, node count and the ValidationSucceeded / NodeClassReady / Ready conditions
+ * (status.ts decides them), so `kubectl get nodepools` shows what it shows under upstream Karpenter. Recomputed
+ * when the pool, its node class, or any of its nodes or claims change; written only when something differs.
+ */
+import { Labels } from '../../../../sdk/api/well-known';
+import { isNotFound } from '../../../kube/api';
+import { Kinds } from '../../../kube/kinds';
+import { nameOf, type EC2NodeClass, type NodePool } from '../../../kube/objects';
+import { updateStatusFromCache } from '../../../kube/retry';
+import { fromResourceList } from '../../../scheduling/resources';
+import { reconcileQueue, type ControllerContext } from '../../context';
+import type { Controller } from '../../controller';
+import type { WorkQueue } from '../../work-queue';
+import { nodePoolStatus, statusChanged } from './status';
+
+export class NodePoolStatusController implements Controller {
+  readonly name = 'nodepool.status';
+  readonly queue: WorkQueue;
+
+  constructor(private readonly opts: ControllerContext) {
+    this.queue = reconcileQueue('nodepool.status', opts, (key) => this.reconcile(key));
+  }
+
+  start(): void {
+    const { state } = this.opts;
+    const poolOf = (labels: Record<string, string> | undefined) => {
+      const pool = labels?.[Labels.nodePool];
+      if (pool) this.queue.add(pool);
+    };
+    state.nodePools.onChange((type, pool) => {
+      if (type !== 'DELETED') this.queue.add(nameOf(pool));
+    });
+    state.nodeClasses.onChange((_type, nodeClass) => this.poolsOf(nodeClass));
+    state.nodeClaims.onChange((_type, claim, old) => {
+      poolOf(claim.metadata.labels);
+      poolOf(old?.metadata.labels);
+    });
+    state.nodes.onChange((_type, node, old) => {
+      poolOf(node.metadata.labels);
+      poolOf(old?.metadata.labels);
+    });
+    for (const pool of state.nodePools.list()) this.queue.add(nameOf(pool));
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  get idle(): boolean {
+    return this.queue.depth === 0;
+  }
+
+  private poolsOf(nodeClass: EC2NodeClass): void {
+    const name = nameOf(nodeClass);
+    for (const pool of this.opts.state.nodePools.list(
+      (p) => p.spec.template.spec.nodeClassRef.name === name,
+    )) {
+      this.queue.add(nameOf(pool));
+    }
+  }
+
+  private async reconcile(name: string): Promise<void> {
+    const { state, api, clock, cloud } = this.opts;
+    const pool = state.nodePools.get(name);
+    if (!pool || pool.metadata.deletionTimestamp) return;
+    const capacities = state
+      .stateNodes()
+      .filter((n) => n.nodePoolName === name && n.nodeClaim && !n.deleting)
+      .map((n) => fromResourceList(n.nodeClaim?.status?.capacity ?? n.node?.status?.capacity));
+    const input = {
+      nodePool: pool,
+      capacities,
+      nodeClass: state.nodeClasses.get(pool.spec.template.spec.nodeClassRef.name),
+      nodeClassStatusManaged: cloud.reportsNodeClassStatus === true,
+      now: clock.now(),
+    };
+    if (!statusChanged(pool.status, nodePoolStatus(input))) return;
+    try {
+      const written = await updateStatusFromCache(api, Kinds.NodePool, pool, (current: NodePool) => {
+        if (current.metadata.deletionTimestamp) return undefined;
+        const status = nodePoolStatus({ ...input, nodePool: current });
+        return statusChanged(current.status, status) ? { ...current, status } : undefined;
+      });
+      if (written) state.nodePools.observe(written);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
