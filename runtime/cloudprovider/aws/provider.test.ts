@@ -124,6 +124,18 @@ async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
   return { api, clock, ec2, provider };
 }
 
+/** CreateFleet's answer for one on-demand c5.large in subnet-b. */
+const launchedC5 = {
+  Instances: [
+    {
+      InstanceIds: ['i-0a'],
+      InstanceType: 'c5.large' as const,
+      Lifecycle: 'on-demand' as const,
+      LaunchTemplateAndOverrides: { Overrides: { SubnetId: 'subnet-b' } },
+    },
+  ],
+};
+
 describe('AwsCloudProvider', () => {
   it('offers only types a resolved AMI can boot, in the subnets zones', async () => {
     const { provider } = await setup();
@@ -133,16 +145,7 @@ describe('AwsCloudProvider', () => {
 
   it('launches the claim and reports labels, provider ID, image and allocatable', async () => {
     const { ec2, provider } = await setup();
-    ec2.on(CreateFleetCommand).resolves({
-      Instances: [
-        {
-          InstanceIds: ['i-0a'],
-          InstanceType: 'c5.large',
-          Lifecycle: 'on-demand',
-          LaunchTemplateAndOverrides: { Overrides: { SubnetId: 'subnet-b' } },
-        },
-      ],
-    });
+    ec2.on(CreateFleetCommand).resolves(launchedC5);
     const out = await provider.create(claim(['on-demand']));
     expect(out.status).toMatchObject({ providerID: 'aws:///us-east-1b/i-0a', imageID: 'ami-x86' });
     expect(out.status?.allocatable?.cpu).toBeDefined();
@@ -179,16 +182,7 @@ describe('AwsCloudProvider', () => {
     const { ec2, provider } = await setup();
     ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
     ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateName: 'lt' } });
-    ec2.on(CreateFleetCommand).resolves({
-      Instances: [
-        {
-          InstanceIds: ['i-0a'],
-          InstanceType: 'c5.large',
-          Lifecycle: 'on-demand',
-          LaunchTemplateAndOverrides: { Overrides: { SubnetId: 'subnet-b' } },
-        },
-      ],
-    });
+    ec2.on(CreateFleetCommand).resolves(launchedC5);
     await provider.create(claim(['on-demand']));
     const userData =
       ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData?.UserData;

@@ -31,6 +31,19 @@ const opts: UserDataOptions = {
   ],
 };
 
+/** Every kubelet setting an EC2NodeClass takes (but clusterDNS and maxPods, which opts covers). */
+const fullKubelet: UserDataOptions['kubelet'] = {
+  systemReserved: { cpu: '100m' },
+  kubeReserved: { memory: '1Gi' },
+  evictionHard: { 'memory.available': '5%' },
+  evictionSoft: { 'nodefs.available': '10%' },
+  evictionSoftGracePeriod: { 'nodefs.available': '1m30s' },
+  evictionMaxPodGracePeriod: 60,
+  imageGCHighThresholdPercent: 85,
+  imageGCLowThresholdPercent: 80,
+  cpuCFSQuota: false,
+};
+
 describe('kubeletLabels', () => {
   it('drops labels the kubelet may not set on itself', () => {
     expect(kubeletLabels(opts.labels)).toEqual({
@@ -132,17 +145,7 @@ describe('Bottlerocket user data', () => {
     const k8s = settingsOf(
       bottlerocketUserData({
         ...opts,
-        kubelet: {
-          kubeReserved: { memory: '1Gi' },
-          systemReserved: { cpu: '100m' },
-          evictionHard: { 'memory.available': '5%' },
-          evictionSoft: { 'nodefs.available': '10%' },
-          evictionSoftGracePeriod: { 'nodefs.available': '1m30s' },
-          evictionMaxPodGracePeriod: 60,
-          imageGCHighThresholdPercent: 85,
-          imageGCLowThresholdPercent: 80,
-          cpuCFSQuota: false,
-        },
+        kubelet: fullKubelet,
       }),
     ).kubernetes;
     expect(k8s).toMatchObject({
@@ -178,18 +181,7 @@ describe('userDataFor', () => {
 });
 
 describe('every kubelet setting and the instance store policy, on every family', () => {
-  const kubelet: UserDataOptions['kubelet'] = {
-    systemReserved: { cpu: '100m' },
-    kubeReserved: { memory: '1Gi' },
-    evictionHard: { 'memory.available': '5%' },
-    evictionSoft: { 'nodefs.available': '10%' },
-    evictionSoftGracePeriod: { 'nodefs.available': '1m30s' },
-    evictionMaxPodGracePeriod: 60,
-    imageGCHighThresholdPercent: 85,
-    imageGCLowThresholdPercent: 80,
-    cpuCFSQuota: false,
-  };
-  const full: UserDataOptions = { ...opts, kubelet, instanceStorePolicy: 'RAID0' };
+  const full: UserDataOptions = { ...opts, kubelet: fullKubelet, instanceStorePolicy: 'RAID0' };
 
   it('AL2023: the whole kubelet block in the NodeConfig, and RAID0 local storage', () => {
     const part = mimeParts(al2023UserData(full)).find((p) => p.contentType === 'application/node.eks.aws');
