@@ -6,13 +6,23 @@
 import { Labels } from '../../../../sdk/api/well-known';
 import { isNotFound } from '../../../kube/api';
 import { Kinds } from '../../../kube/kinds';
-import { nameOf, type EC2NodeClass, type NodePool } from '../../../kube/objects';
+import type { Informer } from '../../../kube/informer';
+import { nameOf, type EC2NodeClass, type Node, type NodeClaim, type NodePool } from '../../../kube/objects';
 import { updateStatusFromCache } from '../../../kube/retry';
 import { fromResourceList } from '../../../scheduling/resources';
 import { reconcileQueue, type ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import type { WorkQueue } from '../../work-queue';
 import { nodePoolStatus, statusChanged } from './status';
+
+/** Two versions of a node or claim count the same toward their pool's status. */
+function sameCount(a: NodeClaim | Node, b: NodeClaim | Node): boolean {
+  return (
+    a.metadata.labels?.[Labels.nodePool] === b.metadata.labels?.[Labels.nodePool] &&
+    Boolean(a.metadata.deletionTimestamp) === Boolean(b.metadata.deletionTimestamp) &&
+    JSON.stringify(a.status?.capacity) === JSON.stringify(b.status?.capacity)
+  );
+}
 
 export class NodePoolStatusController implements Controller {
   readonly name = 'nodepool.status';
@@ -32,14 +42,16 @@ export class NodePoolStatusController implements Controller {
       if (type !== 'DELETED') this.queue.add(nameOf(pool));
     });
     state.nodeClasses.onChange((_type, nodeClass) => this.poolsOf(nodeClass));
-    state.nodeClaims.onChange((_type, claim, old) => {
-      poolOf(claim.metadata.labels);
-      poolOf(old?.metadata.labels);
-    });
-    state.nodes.onChange((_type, node, old) => {
-      poolOf(node.metadata.labels);
-      poolOf(old?.metadata.labels);
-    });
+    // Only what the status counts: a node or claim coming, going, being deleted, or changing capacity or pool. A
+    // Node's heartbeats (status conditions every few seconds) are not worth a recount.
+    const watch = <T extends NodeClaim | Node>(informer: Informer<T>) =>
+      informer.onChange((type, obj, old) => {
+        if (type === 'MODIFIED' && old && sameCount(obj, old)) return;
+        poolOf(obj.metadata.labels);
+        poolOf(old?.metadata.labels);
+      });
+    watch(state.nodeClaims);
+    watch(state.nodes);
     for (const pool of state.nodePools.list()) this.queue.add(nameOf(pool));
   }
 

@@ -164,6 +164,22 @@ describe('NodePoolStatusController', () => {
     const rv = stored?.metadata.resourceVersion;
     await clock.advance(10_000);
     expect((await api.get(Kinds.NodePool, 'default'))?.metadata.resourceVersion).toBe(rv);
+
+    // A claim's status changing in a way that does not count (conditions only) queues no recount; its deletion does.
+    const recounts = jest.spyOn(state, 'stateNodes');
+    await api.patch(Kinds.NodeClaim, 'c1', {
+      status: {
+        conditions: [
+          { type: 'Launched', status: 'True', reason: 'Launched', message: '', lastTransitionTime: '' },
+        ],
+      },
+    });
+    await clock.advance(1_000);
+    expect(recounts).not.toHaveBeenCalled();
+    await api.delete(Kinds.NodeClaim, 'c1');
+    await clock.advance(1_000);
+    expect(recounts).toHaveBeenCalled();
+    expect((await api.get(Kinds.NodePool, 'default'))?.status?.nodes).toBe(0);
     controller.stop();
     state.stop();
   });
