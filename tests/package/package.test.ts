@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { get, startController, until, type StartedController } from '../support/controller-process';
 import { layOutImage } from '../support/image-layout';
+import { EC2NODECLASS_HASH_VERSION, NODEPOOL_HASH_VERSION } from '../../runtime/controllers/disruption/drift';
 
 const root = join(__dirname, '..', '..');
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -190,9 +191,9 @@ describe('a Pulumi program using the installed KarpenterInstall', () => {
         labels: { 'karpenter.sh/nodepool': 'workshop', 'karpenter.sh/capacity-type': 'on-demand' },
         annotations: {
           'karpenter.sh/nodepool-hash': launchedFrom.report.hashes.nodePools.workshop,
-          'karpenter.sh/nodepool-hash-version': 'v1',
+          'karpenter.sh/nodepool-hash-version': NODEPOOL_HASH_VERSION,
           'karpenter.k8s.aws/ec2nodeclass-hash': launchedFrom.report.hashes.nodeClasses.default,
-          'karpenter.k8s.aws/ec2nodeclass-hash-version': 'v1',
+          'karpenter.k8s.aws/ec2nodeclass-hash-version': EC2NODECLASS_HASH_VERSION,
         },
       },
       spec: {
