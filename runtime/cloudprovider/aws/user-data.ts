@@ -10,6 +10,7 @@ import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
 import { Taints, type AmiFamily } from '../../../sdk/api/well-known';
 import type { EC2NodeClass, NodeClaim, Taint } from '../../kube/objects';
 import type { InstanceType } from '../../scheduling/instance-types';
+import { stringifyResourceList } from '../../scheduling/resources';
 import { amiFamilyOf } from './block-devices';
 
 export interface UserDataOptions {
@@ -53,18 +54,14 @@ function sortedEntries(r: Record<string, string>): [string, string][] {
   return Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** Quantities as strings: the kubelet's config and Bottlerocket's settings take `cpu: "1"`, never a number. */
-function quantities(r: Record<string, string | number>): Record<string, string> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v)]));
-}
-
 /** The nodeadm NodeConfig document. */
 export function nodeConfig(o: UserDataOptions): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   if (o.maxPods !== undefined) config.maxPods = o.maxPods;
   if (o.kubelet?.clusterDNS) config.clusterDNS = o.kubelet.clusterDNS;
-  if (o.kubelet?.systemReserved) config.systemReserved = quantities(o.kubelet.systemReserved);
-  if (o.kubelet?.kubeReserved) config.kubeReserved = quantities(o.kubelet.kubeReserved);
+  // Quantities as strings: the kubelet's config and Bottlerocket's settings take `cpu: "1"`, never a number.
+  if (o.kubelet?.systemReserved) config.systemReserved = stringifyResourceList(o.kubelet.systemReserved);
+  if (o.kubelet?.kubeReserved) config.kubeReserved = stringifyResourceList(o.kubelet.kubeReserved);
   if (o.kubelet?.evictionHard) config.evictionHard = o.kubelet.evictionHard;
   if (o.kubelet?.evictionSoft) config.evictionSoft = o.kubelet.evictionSoft;
   if (o.kubelet?.imageGCHighThresholdPercent !== undefined)
@@ -186,8 +183,8 @@ export function bottlerocketUserData(o: UserDataOptions): string {
   const kubelet = o.kubelet ?? {};
   const dns = kubelet.clusterDNS?.[0];
   if (dns) k8s['cluster-dns-ip'] = dns;
-  if (kubelet.systemReserved) k8s['system-reserved'] = quantities(kubelet.systemReserved);
-  if (kubelet.kubeReserved) k8s['kube-reserved'] = quantities(kubelet.kubeReserved);
+  if (kubelet.systemReserved) k8s['system-reserved'] = stringifyResourceList(kubelet.systemReserved);
+  if (kubelet.kubeReserved) k8s['kube-reserved'] = stringifyResourceList(kubelet.kubeReserved);
   if (kubelet.evictionHard) k8s['eviction-hard'] = { ...kubelet.evictionHard };
   if (kubelet.evictionSoft) k8s['eviction-soft'] = { ...kubelet.evictionSoft };
   if (kubelet.evictionSoftGracePeriod)
