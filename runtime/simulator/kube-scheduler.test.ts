@@ -179,6 +179,22 @@ describe('SimKubeScheduler', () => {
     expect(get('new').spec.nodeName).toBe('b');
   });
 
+  it('places a pod on a node without untolerated PreferNoSchedule taints first, however allocated (TaintToleration)', async () => {
+    await api.create(Kinds.Node, node('steered', { taints: [{ ...Taints.consolidationCandidate }] }));
+    await api.create(Kinds.Node, node('busy'));
+    await api.create(Kinds.Pod, pod('on-busy', { cpu: '1', nodeName: 'busy', phase: 'Running' }));
+    await api.create(Kinds.Pod, pod('new', { cpu: '500m' }));
+    await api.create(Kinds.Pod, pod('tolerates', { cpu: '200m', tolerations: [{ operator: 'Exists' }] }));
+    await clock.advance(100);
+    expect(get('new').spec.nodeName).toBe('busy');
+    // Tolerated, the taint counts for nothing: LeastAllocated picks the empty node.
+    expect(get('tolerates').spec.nodeName).toBe('steered');
+    // Only a preference: with no room elsewhere the tainted node takes the pod.
+    await api.create(Kinds.Pod, pod('large', { cpu: '1' }));
+    await clock.advance(100);
+    expect(get('large').spec.nodeName).toBe('steered');
+  });
+
   it('spreads pods across equal nodes, breaking ties by node name', async () => {
     await api.create(Kinds.Node, node('b'));
     await api.create(Kinds.Node, node('a'));

@@ -16,7 +16,7 @@ import { podRequirementAlternatives } from '../scheduling/pod-requirements';
 import { podFitsNode, type NodeView } from '../scheduling/predicates';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
 import { Requirements } from '../scheduling/requirements';
-import { formatTaint } from '../scheduling/taints';
+import { formatTaint, tolerates } from '../scheduling/taints';
 import {
   useVolumes,
   volumeLimitExceeded,
@@ -240,7 +240,10 @@ export class SimKubeScheduler {
         reasons.push('node(s) exceed max volume count');
         continue;
       }
-      const score = cpuFractionAfter(candidate.view, requests);
+      // TaintToleration (weight 3) outweighs the resource scores: a node with fewer untolerated
+      // PreferNoSchedule taints always wins; LeastAllocated on cpu decides among equals.
+      const score =
+        preferNoScheduleTaints(pod, candidate.view) * 10 + cpuFractionAfter(candidate.view, requests);
       // Candidates are in name order, so a strict comparison breaks ties by name.
       if (!best || score < best.score) best = { candidate, score };
     }
@@ -351,6 +354,16 @@ export function fitErrorMessage(nodeCount: number, reasons: string[]): string {
   for (const r of reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1);
   const parts = [...histogram].map(([reason, count]) => `${count} ${reason}`).sort();
   return `0/${nodeCount} nodes are available: ${parts.join(', ')}.`;
+}
+
+/** The node's PreferNoSchedule taints the pod does not tolerate (the TaintToleration score plugin's count). */
+function preferNoScheduleTaints(pod: Pod, node: NodeView): number {
+  let count = 0;
+  for (const taint of node.taints) {
+    if (taint.effect !== 'PreferNoSchedule') continue;
+    if (!(pod.spec.tolerations ?? []).some((t) => tolerates(t, taint))) count++;
+  }
+  return count;
 }
 
 /** LeastAllocated, on cpu: the share of the node's cpu that would be requested once the pod is placed. */

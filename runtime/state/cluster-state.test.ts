@@ -3,6 +3,7 @@ import { Kinds } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
 import { testNodeClaim } from '../kube/testing';
 import type { Node, NodeClaim, Pod, Taint } from '../kube/objects';
+import { Taints } from '../../sdk/api/well-known';
 import { ClusterState } from './cluster-state';
 
 const notReady: Taint = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
@@ -82,6 +83,19 @@ describe('ClusterState.schedulableNodes', () => {
       initialized: ['dedicated:NoSchedule', 'node.kubernetes.io/not-ready:NoSchedule'],
       'someone-elses': ['node.kubernetes.io/not-ready:NoSchedule', 'karpenter.sh/unregistered:NoExecute'],
     });
+    state.stop();
+  });
+});
+
+describe('ClusterState.schedulableNodes: the consolidation-candidate taint', () => {
+  it('is left out of every plan (it only steers the kube-scheduler) but stays on the state node', async () => {
+    const steer: Taint = { ...Taints.consolidationCandidate };
+    const state = await stateWith(
+      [claim('steered', ['Launched', 'Registered', 'Initialized'])],
+      [node('steered', [dedicated, steer], 'test://steered')],
+    );
+    expect(taintsOf(state)).toEqual({ steered: ['dedicated:NoSchedule'] });
+    expect(state.stateNodes()[0]?.taints).toContainEqual(steer);
     state.stop();
   });
 });

@@ -25,7 +25,7 @@ import {
 import { isDaemonSetPod } from '../scheduling/pod-requirements';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
 import type { SchedulableNode } from '../scheduling/scheduler';
-import { taintsAfterInitialization } from '../scheduling/taints';
+import { sameTaint, taintsAfterInitialization } from '../scheduling/taints';
 
 /** localeCompare's order without its per-call cost (thousands of nodes are sorted on every call). */
 const compareText = new Intl.Collator().compare;
@@ -206,10 +206,12 @@ export class ClusterState {
         labels: n.labels,
         // A launching node of ours sheds its startup and ephemeral taints (not-ready, unregistered, ...) once
         // initialized: pods planned onto it need not tolerate them, or every round would launch another node.
-        taints:
+        // The consolidation-candidate taint only steers the kube-scheduler: a plan never avoids it.
+        taints: withoutSteering(
           n.managed && !n.initialized
             ? taintsAfterInitialization(n.taints, n.nodeClaim?.spec.startupTaints)
             : n.taints,
+        ),
         allocatable: n.allocatable,
         requested: n.requested,
         inFlight: !n.initialized,
@@ -289,6 +291,12 @@ export class ClusterState {
       markedForDisruption: taints.some((t) => t.key === Taints.disrupted.key),
     };
   }
+}
+
+function withoutSteering(taints: Taint[]): Taint[] {
+  return taints.some((t) => sameTaint(t, Taints.consolidationCandidate))
+    ? taints.filter((t) => !sameTaint(t, Taints.consolidationCandidate))
+    : taints;
 }
 
 /** A Node labelled with a NodePool that no NodeClaim owns. */

@@ -79,6 +79,13 @@ export const Annotations = {
 export const Taints = {
   disrupted: { key: 'karpenter.sh/disrupted', effect: 'NoSchedule' },
   unregistered: { key: 'karpenter.sh/unregistered', effect: 'NoExecute' },
+  /**
+   * On nodes consolidation expects to remove after the current command (karpenter-ts only): the kube-scheduler's
+   * TaintToleration scoring then puts evicted pods on the nodes that stay, so no pod is moved twice. A preference,
+   * never a constraint: our own scheduling ignores it, and the disruption controller takes it off when the
+   * outlook changes or consolidation is done.
+   */
+  consolidationCandidate: { key: 'karpenter-ts.sh/consolidation-candidate', effect: 'PreferNoSchedule' },
 } as const;
 
 /**

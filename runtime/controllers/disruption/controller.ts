@@ -26,6 +26,7 @@ import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
 import { driftCheck } from './drift';
 import { holdingUnderKubeScheduler } from './stability';
+import { expectedRemovals } from './steering';
 import { UndoGuard } from './undo';
 import { Orchestrator } from './orchestration';
 import {
@@ -77,6 +78,10 @@ export class DisruptionController implements Controller {
   /** Consolidations undone by a launch for their pods, so they are not decided again at once. */
   private readonly undo = new UndoGuard();
   private readonly orchestrator: Orchestrator;
+  /** Nodes with the consolidation-candidate taint (as last written), and those the last decision expects to go. */
+  private steering: ReadonlySet<string> = new Set();
+  private outlook: ReadonlySet<string> = new Set();
+  private lastDecisionBlocked = false;
 
   constructor(private readonly opts: DisruptionOptions) {
     this.orchestrator = new Orchestrator({
@@ -124,7 +129,14 @@ export class DisruptionController implements Controller {
     if (this.acting) return undefined;
     await this.orchestrator.releaseStaleTaints();
     const command = await this.decide();
-    if (!command) return undefined;
+    if (!command) {
+      // Nothing more to consolidate (not merely paused, and no node still draining): stop steering.
+      const draining = this.opts.state.stateNodes().some((n) => n.deleting || n.markedForDisruption);
+      if (!this.lastDecisionBlocked && !draining && this.steering.size > 0)
+        await this.steer(new Set(), new Set());
+      return undefined;
+    }
+    const outlook = this.outlook;
     this.acting = true;
     try {
       await this.opts.clock.sleep(VALIDATION_DELAY_MS);
@@ -145,6 +157,10 @@ export class DisruptionController implements Controller {
         return undefined;
       }
       voluntaryDisruptionDecisionsTotal.inc(decisionLabels(again));
+      const going = new Set(again.candidates.map((c) => c.stateNode.name));
+      if (again.reason === 'Underutilized') {
+        await this.steer(new Set([...outlook].filter((n) => !going.has(n))), going);
+      }
       await this.orchestrator.execute(again);
       return again;
     } finally {
@@ -177,6 +193,7 @@ export class DisruptionController implements Controller {
     const now = clock.now();
     const stateNodes = state.stateNodes();
     const blocked = this.blockedGlobally(stateNodes, now);
+    if (!only) this.lastDecisionBlocked = blocked !== undefined;
     if (blocked) {
       if (only) return undefined;
       const paused = new Map<string, string>();
@@ -196,6 +213,8 @@ export class DisruptionController implements Controller {
       priceOf: pricing(pools),
     };
     const candidates: Candidate[] = [];
+    // Held back by consolidateAfter for now, but likely to go next: where evicted pods should not land.
+    const waiting: Candidate[] = [];
     const drifted: Candidate[] = [];
     const skipped = new Map<string, string>();
     const driftChecks: DriftChecks = new Map();
@@ -210,6 +229,7 @@ export class DisruptionController implements Controller {
       // consolidateAfter held when the command was decided; a pod leaving since (a scale-down's pods finishing)
       // must not void it, and one arriving changes what the command's own re-simulation finds.
       if (!only && !isConsolidatable(verdict.candidate, state.lastPodEventTime(n), now)) {
+        waiting.push(verdict.candidate);
         skipped.set(
           n.name,
           `consolidateAfter (${verdict.candidate.nodePool.spec.disruption.consolidateAfter}) has not passed since its last pod change`,
@@ -222,7 +242,7 @@ export class DisruptionController implements Controller {
     const settled = state.schedulableNodes().filter((n) => !n.inFlight);
     const volumes = await loadVolumeContext(
       this.opts.api,
-      candidates.flatMap((c) => c.reschedulablePods),
+      [...candidates, ...waiting].flatMap((c) => c.reschedulablePods),
       warnWithoutVolumes(this.opts.logger),
     );
     const simulate = simulator(pools, settled, this.opts.minValuesPolicy, volumes);
@@ -231,13 +251,16 @@ export class DisruptionController implements Controller {
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
       this.consolidation(
         candidates,
-        holdingUnderKubeScheduler(simulate, settled),
+        holdingUnderKubeScheduler(simulate, settled, this.steering),
         stateNodes,
         nodePools,
         now,
         skipped,
       );
     if (only) return command;
+    this.outlook = command
+      ? expectedRemovals([...candidates, ...waiting], command, simulate, this.opts.consolidation)
+      : new Set();
     const next = new Map(skipped);
     const chosen = new Set(command?.candidates);
     for (const c of candidates) {
@@ -288,6 +311,11 @@ export class DisruptionController implements Controller {
       multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation) ??
       singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation)
     );
+  }
+
+  private async steer(wanted: ReadonlySet<string>, keep: ReadonlySet<string>): Promise<void> {
+    await this.orchestrator.steer(wanted, keep);
+    this.steering = wanted;
   }
 
   /**

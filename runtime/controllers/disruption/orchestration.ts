@@ -10,6 +10,7 @@ import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import { nameOf, type NodeClaim } from '../../kube/objects';
 import { patchFromCache, retrying, updateStatusFromCache } from '../../kube/retry';
+import { sameTaint } from '../../scheduling/taints';
 import { nodeClaimsCreatedTotal, nodeClaimsDisruptedTotal } from '../../metrics';
 import type { ControllerContext } from '../context';
 import { createNodeClaim } from '../provisioning/nodeclaim-factory';
@@ -143,6 +144,40 @@ export class Orchestrator {
       if (!n.managed || !n.node || !n.markedForDisruption || n.deleting) continue;
       this.opts.logger.info({ node: n.name }, 'removing a disruption taint left by an unfinished command');
       await this.untaintNode(nameOf(n.node));
+    }
+  }
+
+  /**
+   * Put the consolidation-candidate taint on exactly the `wanted` nodes (and on no other node of ours), so the
+   * pods a command evicts go to the nodes that stay. Nodes on their way out are left as they are. A preference
+   * only: a write that fails is logged and left to the next reconcile.
+   */
+  async steer(wanted: ReadonlySet<string>, keep: ReadonlySet<string> = new Set()): Promise<void> {
+    const { api, clock, logger, state } = this.opts;
+    for (const n of state.stateNodes()) {
+      if (!n.managed || !n.node || n.deleting || keep.has(n.name)) continue;
+      const has = n.taints.some((t) => sameTaint(t, Taints.consolidationCandidate));
+      if (has === wanted.has(n.name)) continue;
+      const name = nameOf(n.node);
+      try {
+        await retrying(clock, () =>
+          patchFromCache(api, Kinds.Node, name, state.nodes.get(name), (current) => {
+            const taints = current.spec?.taints ?? [];
+            const present = taints.some((t) => sameTaint(t, Taints.consolidationCandidate));
+            if (present === wanted.has(name)) return undefined;
+            return {
+              spec: {
+                taints: present
+                  ? taints.filter((t) => !sameTaint(t, Taints.consolidationCandidate))
+                  : [...taints, { ...Taints.consolidationCandidate }],
+              },
+            };
+          }),
+        );
+      } catch (err) {
+        if (!isNotFound(err))
+          logger.warn({ err, node: name }, 'could not update the consolidation-candidate taint');
+      }
     }
   }
 

@@ -34,6 +34,20 @@ const moved = () => [
 ];
 
 describe('kubeSchedulerPlacementFailure', () => {
+  it('uses nodes with the consolidation-candidate taint only when nothing else fits, as TaintToleration scores them', () => {
+    const avoided = new Set(['steered']);
+    // Room only on the steered node: the kube-scheduler still places there.
+    expect(
+      kubeSchedulerPlacementFailure(moved(), [node('full', 2000), node('steered', 0)], noNewNodes, avoided),
+    ).toBeUndefined();
+    // Steered away, the small pods fill the keeper and the large one, last in the queue, fits the steered node;
+    // spread by LeastAllocated alone, the small pods split the room and the large one fits nowhere.
+    const pods = [...moved().slice(1), pod('big', '600m')];
+    const nodes = [node('keeper', 1000), node('steered', 1300)];
+    expect(kubeSchedulerPlacementFailure(pods, nodes, noNewNodes, avoided)).toBeUndefined();
+    expect(kubeSchedulerPlacementFailure(pods, nodes, noNewNodes)?.pod.metadata.name).toBe('big');
+  });
+
   it('finds the pod left without room when the kube-scheduler spreads what largest-first packing fits', () => {
     // Largest first onto the first node that fits: 600m on a (1950m), four 250m on b (2000m): everything fits.
     // The kube-scheduler puts 600m on the emptier b, spreads the 250m pods, and the last finds no room.

@@ -138,17 +138,23 @@ function placeInOrder(
   pods: Pod[],
   slots: Slot[],
   requestsOf: (pod: Pod) => Resources,
+  avoided: ReadonlySet<string> | undefined,
 ): { pod: Pod; reason: string } | undefined {
-  const index = new LeastAllocated(slots);
+  // Nodes with the consolidation-candidate taint lose every TaintToleration score: only when no other node fits
+  // does the kube-scheduler use them.
+  const preferred = new LeastAllocated(slots.filter((slot) => !avoided?.has(slot.view.name)));
+  const fallback = new LeastAllocated(slots.filter((slot) => avoided?.has(slot.view.name)));
   for (const pod of pods) {
     const req = requestsOf(pod);
     const alternatives = podRequirementAlternatives(pod);
-    const best = index.best(req, (slot) =>
+    const fits = (slot: Slot) =>
       slot.planned
         ? slot.planned.has(pod) && fitsWith(slot.view.requested, req, slot.view.allocatable)
         : fitsWith(slot.view.requested, req, slot.view.allocatable) &&
-          !podFitsNode(pod, req, slot.view, alternatives),
-    );
+          !podFitsNode(pod, req, slot.view, alternatives);
+    let index = preferred;
+    let best = preferred.best(req, fits);
+    if (!best) best = (index = fallback).best(req, fits);
     if (!best) {
       return { pod, reason: 'no node has room left for it once the pods before it are spread' };
     }
@@ -161,12 +167,14 @@ function placeInOrder(
 /**
  * Place the moved pods the way the kube-scheduler would, in each order that matters; the first pod left without
  * a node, or undefined when the decision holds in every order. `destinations` are the nodes the pods may move to
- * (the candidates excluded); `result` the simulation's plan, whose replacements count as destinations.
+ * (the candidates excluded); `result` the simulation's plan, whose replacements count as destinations;
+ * `avoided` the nodes carrying the consolidation-candidate taint when the pods move.
  */
 export function kubeSchedulerPlacementFailure(
   moved: Pod[],
   destinations: SchedulableNode[],
   result: SchedulingResult,
+  avoided?: ReadonlySet<string>,
 ): PlacementFailure | undefined {
   // Parsed once for both orders.
   const requests = new Map(moved.map((pod) => [pod, podRequests(pod)]));
@@ -185,7 +193,7 @@ export function kubeSchedulerPlacementFailure(
     ['queue', queue],
     ['smallest first', smallest],
   ] as const) {
-    const failure = placeInOrder(pods, slotsFor(destinations, result), requestsOf);
+    const failure = placeInOrder(pods, slotsFor(destinations, result), requestsOf, avoided);
     if (failure) return { ...failure, order };
   }
   return undefined;
@@ -196,7 +204,11 @@ export function kubeSchedulerPlacementFailure(
  * find room in the order the kube-scheduler places them comes back with that pod unschedulable, and the reason
  * says so (it reaches the node's explanation and `explain node`).
  */
-export function holdingUnderKubeScheduler(simulate: Simulate, nodes: SchedulableNode[]): Simulate {
+export function holdingUnderKubeScheduler(
+  simulate: Simulate,
+  nodes: SchedulableNode[],
+  avoided?: ReadonlySet<string>,
+): Simulate {
   return (removed) => {
     const result = simulate(removed);
     if (result.unschedulable.size > 0 || result.newNodeClaims.length > 1) return result;
@@ -206,6 +218,7 @@ export function holdingUnderKubeScheduler(simulate: Simulate, nodes: Schedulable
       moved,
       nodes.filter((n) => !gone.has(n.name)),
       result,
+      avoided,
     );
     if (!failure) return result;
     const reason =

@@ -1,0 +1,79 @@
+/**
+ * The e2e scenario (./workload) on the embedded simulator: the same DaemonSets, Deployments, PDB, NodePool and
+ * node class, scaled up and then down to 30 %, in simulated time. Not a stand-in for the real control plane (pods
+ * arrive at once, so provisioning batches differ), but quick enough for a test to hold the scale-down's churn.
+ */
+import type { KubeObject } from '../../runtime/kube/objects';
+import { Simulation } from '../../runtime/simulator/simulation';
+import { Taints } from '../../sdk/api/well-known';
+import { nodeHourlyCost } from './catalog';
+import {
+  APPS,
+  DAEMONSETS,
+  NAMESPACE,
+  ROOT_VOLUME_GIB,
+  SCALE_DOWN_TO,
+  daemonSet,
+  deployment,
+  ec2NodeClass,
+  nodePool,
+  pdb,
+  replicasFor,
+} from './workload';
+
+export interface SimulatedPhase {
+  nodes: number;
+  costPerHour: number;
+  settled: boolean;
+}
+
+export interface SimulatedRun {
+  up: SimulatedPhase;
+  down: SimulatedPhase;
+  /** Eviction requests the API server admitted during the scale-down. */
+  evictions: number;
+  /** Pods left without a Running node at the end. */
+  notRunning: number;
+  /** Nodes still carrying the consolidation-candidate taint at the end. */
+  steered: number;
+}
+
+export async function simulateE2e(opts: { pods: number }): Promise<SimulatedRun> {
+  const sim = new Simulation();
+  let evictions = 0;
+  const evict = sim.api.evict.bind(sim.api);
+  sim.api.evict = async (name, namespace) => {
+    await evict(name, namespace);
+    evictions++;
+  };
+  const phase = (settled: boolean): SimulatedPhase => {
+    const nodes = sim.nodes().filter((n) => !n.metadata.deletionTimestamp);
+    const costPerHour = nodes.reduce((sum, n) => sum + nodeHourlyCost(n, ROOT_VOLUME_GIB), 0);
+    return { nodes: nodes.length, costPerHour, settled };
+  };
+  try {
+    await sim.start();
+    const namespace: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } };
+    await sim.apply([namespace, ...DAEMONSETS.map((d) => daemonSet(d.name, d.cpu, d.memory))]);
+    const nodeClassRef = { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' };
+    await sim.apply([ec2NodeClass(), nodePool(nodeClassRef), pdb()]);
+    const replicas = replicasFor(opts.pods);
+    await sim.apply(APPS.map((app) => deployment(app, replicas[app.name] ?? 0)));
+    const up = phase((await sim.settle()).settled);
+    evictions = 0;
+    const down = replicasFor(opts.pods, SCALE_DOWN_TO);
+    for (const app of APPS) await sim.scale('Deployment', NAMESPACE, app.name, down[app.name] ?? 0);
+    const settled = await sim.settle({ quietMs: 120_000, maxMs: 90 * 60_000 });
+    return {
+      up,
+      down: phase(settled.settled),
+      evictions,
+      notRunning: sim.pods().filter((p) => p.status?.phase !== 'Running').length,
+      steered: sim
+        .nodes()
+        .filter((n) => n.spec?.taints?.some((t) => t.key === Taints.consolidationCandidate.key)).length,
+    };
+  } finally {
+    sim.stop();
+  }
+}
