@@ -17,6 +17,7 @@ import { DEFAULT_LAB_DIR, LAB_STEPS, loadLabManifests, runLab, type LabFrame } f
 import { ControllerProcess } from './server/controller-process';
 import { RealClock } from './clock/clock';
 import { loadSettings, SETTINGS, SettingsError, type RawSettings, type Settings } from './settings';
+import { startupSettingNotices, UNAPPLIED_SETTINGS } from './settings-upstream';
 import { LiveViewer } from './viewer/live';
 import { buildViewerModel } from './viewer/model';
 import { renderViewer } from './viewer/render';
@@ -204,7 +205,7 @@ function optionKey(flag: string): string {
 
 async function controllerCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
   const flags: RawSettings = {};
-  for (const spec of Object.values(SETTINGS)) {
+  for (const spec of [...Object.values(SETTINGS), ...UNAPPLIED_SETTINGS]) {
     const v = opts[optionKey(spec.flag)];
     if (typeof v === 'string') flags[spec.env] = v;
   }
@@ -245,6 +246,7 @@ async function controllerCommand(opts: Record<string, string | boolean | undefin
   const proc = await ControllerProcess.start({
     settings,
     logger,
+    settingNotices: startupSettingNotices(process.env, flags),
     ...(simulated
       ? { simulatedCluster: { objects: labObjects(String(opts.manifests)), ...(faults ? { faults } : {}) } }
       : {}),
@@ -318,6 +320,13 @@ export function buildProgram(): Command {
     .option('--faults <file|spec>', FAULTS_HELP);
   for (const spec of Object.values(SETTINGS)) {
     controller.option(`--${spec.flag} <value>`, `${spec.description} [env ${spec.env}]`);
+  }
+  // Upstream's flags that are accepted but not applied: start-up says so (settings-upstream.ts).
+  for (const spec of UNAPPLIED_SETTINGS) {
+    controller.option(
+      `--${spec.flag} <value>`,
+      `upstream setting, not applied: ${spec.reason} [env ${spec.env}]`,
+    );
   }
   controller.action(async (opts: Record<string, string | boolean | undefined>) => {
     process.exitCode = await controllerCommand(opts);

@@ -24,7 +24,7 @@ import { TerminationController } from './controllers/termination/controller';
 import { EventRecorder } from './events/recorder';
 import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
-import type { MinValuesPolicy } from './scheduling/scheduler';
+import type { MinValuesPolicy, PreferencePolicy } from './scheduling/scheduler';
 import { ClusterState } from './state/cluster-state';
 
 export interface OperatorSettings {
@@ -34,8 +34,12 @@ export interface OperatorSettings {
   batchMaxMs?: number;
   /** Whether scheduling may relax minValues to launch. @default "Strict" */
   minValuesPolicy?: MinValuesPolicy;
+  /** Whether preferred affinities and ScheduleAnyway spreads count. @default "Respect" */
+  preferencePolicy?: PreferencePolicy;
   /** USD/hour added to every node's price in scheduling and consolidation. @default 0 */
   perNodeCost?: number;
+  /** The SpotToSpotConsolidation feature gate. @default false, as upstream */
+  spotToSpotConsolidation?: boolean;
 }
 
 export interface OperatorOptions {
@@ -75,6 +79,7 @@ export class Operator {
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
       ...(opts.settings?.batchMaxMs !== undefined ? { maxMs: opts.settings.batchMaxMs } : {}),
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
+      ...(opts.settings?.preferencePolicy ? { preferencePolicy: opts.settings.preferencePolicy } : {}),
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
       // Disruption learns of launches that undo one of its consolidations.
       onLaunched: (nodeClaim, pods) => this.disruption.noteProvisioned(nodeClaim, pods),
@@ -95,7 +100,9 @@ export class Operator {
       ...common,
       provisioningBusy: () => this.provisioner.busy || this.provisioner.hasUndecidedPods(),
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
+      ...(opts.settings?.preferencePolicy ? { preferencePolicy: opts.settings.preferencePolicy } : {}),
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
+      consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
     });
   }
 

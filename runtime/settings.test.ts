@@ -1,3 +1,5 @@
+import { DEFAULT_FEATURE_GATES } from './feature-gates';
+import { DEFAULT_LEASE_NAME } from './leader';
 import { DEFAULT_PER_NODE_COST, loadSettings, SettingsError } from './settings';
 
 const aws = {
@@ -22,15 +24,119 @@ describe('controller settings', () => {
       ...{ clusterName: 'prod', awsRegion: 'us-west-2', clusterEndpoint: 'https://abc.eks.amazonaws.com' },
       batchIdleMs: 1000,
       batchMaxMs: 10_000,
-      featureGates: {},
+      featureGates: {
+        NodeRepair: false,
+        ReservedCapacity: true,
+        SpotToSpotConsolidation: false,
+        NodeOverlay: false,
+        StaticCapacity: false,
+        CapacityBuffer: false,
+        TerminateFirstDrift: false,
+        TerminateFirstRepair: false,
+        PodDeletionCostManagement: false,
+      },
       logLevel: 'info',
       metricsPort: 8080,
       healthProbePort: 8081,
       leaderElect: true,
+      disableLeaderElection: false,
+      leaderElectionName: 'karpenter-leader-election',
       leaderElectionNamespace: 'kube-system',
       cloudProvider: 'aws',
       minValuesPolicy: 'Strict',
+      preferencePolicy: 'Respect',
+      kubeClientQps: 200,
+      kubeClientBurst: 300,
+      isolatedVpc: false,
       perNodeCost: DEFAULT_PER_NODE_COST,
+    });
+    expect(loadSettings(aws).leaderElectionName).toBe(DEFAULT_LEASE_NAME);
+  });
+
+  describe('leader election', () => {
+    it("reads upstream's DISABLE_LEADER_ELECTION and the older LEADER_ELECT", () => {
+      expect(loadSettings({ ...aws, DISABLE_LEADER_ELECTION: 'true' })).toMatchObject({
+        leaderElect: false,
+        disableLeaderElection: true,
+      });
+      expect(loadSettings({ ...aws, LEADER_ELECT: 'false' })).toMatchObject({
+        leaderElect: false,
+        disableLeaderElection: true,
+      });
+      expect(
+        loadSettings({ ...aws, DISABLE_LEADER_ELECTION: 'false', LEADER_ELECT: 'true' }).leaderElect,
+      ).toBe(true);
+    });
+
+    it('refuses the two names when they disagree, naming both values', () => {
+      expect(problems({ ...aws, DISABLE_LEADER_ELECTION: 'true', LEADER_ELECT: 'true' })).toEqual([
+        'DISABLE_LEADER_ELECTION=true and LEADER_ELECT=true disagree: set only DISABLE_LEADER_ELECTION (LEADER_ELECT is the older name)',
+      ]);
+      expect(problems({ ...aws, LEADER_ELECT: 'false' }, { DISABLE_LEADER_ELECTION: 'false' })).toEqual([
+        '--disable-leader-election=false and LEADER_ELECT=false disagree: set only DISABLE_LEADER_ELECTION (LEADER_ELECT is the older name)',
+      ]);
+    });
+
+    it("takes the Lease name and falls back to the namespace upstream's chart sets", () => {
+      expect(loadSettings({ ...aws, LEADER_ELECTION_NAME: 'kts-leader' }).leaderElectionName).toBe(
+        'kts-leader',
+      );
+      expect(problems({ ...aws, LEADER_ELECTION_NAME: 'Not A Name' })).toEqual([
+        'LEADER_ELECTION_NAME="Not A Name" is invalid: expected a Lease name (lower-case letters, digits, "-" and ".")',
+      ]);
+      expect(loadSettings({ ...aws, SYSTEM_NAMESPACE: 'karpenter' }).leaderElectionNamespace).toBe(
+        'karpenter',
+      );
+      expect(
+        loadSettings({ ...aws, SYSTEM_NAMESPACE: 'karpenter', POD_NAMESPACE: 'pods' })
+          .leaderElectionNamespace,
+      ).toBe('pods');
+    });
+  });
+
+  it('reads the client rate, the preference policy and ISOLATED_VPC', () => {
+    expect(
+      loadSettings({
+        ...aws,
+        KUBE_CLIENT_QPS: '50',
+        KUBE_CLIENT_BURST: '80',
+        PREFERENCE_POLICY: 'Ignore',
+        ISOLATED_VPC: 'true',
+      }),
+    ).toMatchObject({
+      kubeClientQps: 50,
+      kubeClientBurst: 80,
+      preferencePolicy: 'Ignore',
+      isolatedVpc: true,
+    });
+    expect(problems({ ...aws, KUBE_CLIENT_QPS: '0', PREFERENCE_POLICY: 'Prefer' })).toEqual([
+      'KUBE_CLIENT_QPS="0" is invalid: expected a whole number of requests per second, at least 1',
+      'PREFERENCE_POLICY="Prefer" is invalid: expected one of Respect, Ignore',
+    ]);
+    expect(problems({ ...aws, KUBE_CLIENT_QPS: '400' })).toEqual([
+      'KUBE_CLIENT_BURST (300) is below KUBE_CLIENT_QPS (400): make the burst at least the rate',
+    ]);
+  });
+
+  describe('feature gates', () => {
+    it("overlays the given gates on upstream's defaults", () => {
+      expect(loadSettings({ ...aws, FEATURE_GATES: 'SpotToSpotConsolidation=true' }).featureGates).toEqual({
+        ...DEFAULT_FEATURE_GATES,
+        SpotToSpotConsolidation: true,
+      });
+    });
+
+    it("accepts what upstream's chart renders by default", () => {
+      const chart =
+        'ReservedCapacity=true,SpotToSpotConsolidation=false,NodeRepair=false,NodeOverlay=false,StaticCapacity=false,CapacityBuffer=false';
+      expect(loadSettings({ ...aws, FEATURE_GATES: chart }).featureGates).toEqual(DEFAULT_FEATURE_GATES);
+    });
+
+    it('refuses unknown gates, listing the known ones, and enabling an absent default-off feature', () => {
+      expect(problems({ ...aws, FEATURE_GATES: 'Drift=true,NodeRepair=true,NodeOverlay=false' })).toEqual([
+        'FEATURE_GATES: unknown gate "Drift"; known gates: NodeRepair, ReservedCapacity, SpotToSpotConsolidation, NodeOverlay, StaticCapacity, CapacityBuffer, TerminateFirstDrift, TerminateFirstRepair, PodDeletionCostManagement',
+        'FEATURE_GATES: NodeRepair=true cannot be honoured: karpenter-ts has no node repair (replacing nodes with unhealthy conditions); remove it or set it to false',
+      ]);
     });
   });
 
@@ -61,6 +167,7 @@ describe('controller settings', () => {
       batchMaxMs: 90_000,
       featureGates: { SpotToSpotConsolidation: true, NodeRepair: false },
       leaderElect: false,
+      disableLeaderElection: true,
       metricsPort: 9090,
       leaderElectionNamespace: 'karpenter',
       minValuesPolicy: 'BestEffort',

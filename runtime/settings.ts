@@ -5,10 +5,19 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../sdk/api/common';
+import {
+  featureGateProblems,
+  parseFeatureGateList,
+  resolveFeatureGates,
+  type FeatureGates,
+} from './feature-gates';
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export const CLOUD_PROVIDERS = ['aws', 'kwok', 'simulated'] as const;
 export const MIN_VALUES_POLICIES = ['Strict', 'BestEffort'] as const;
+export const PREFERENCE_POLICIES = ['Respect', 'Ignore'] as const;
+/** Upstream's Lease name (the leader elector's DEFAULT_LEASE_NAME; not imported, to keep this module light). */
+export const DEFAULT_LEADER_ELECTION_NAME = 'karpenter-leader-election';
 
 export interface Settings {
   /** CLUSTER_NAME: the EKS cluster's name, used to discover and tag resources. Required for aws. */
@@ -27,17 +36,27 @@ export interface Settings {
   batchIdleMs: number;
   /** BATCH_MAX_DURATION: never keep a batch open longer. @default 10s */
   batchMaxMs: number;
-  /** FEATURE_GATES: "Name=true,Other=false". @default {} */
-  featureGates: Record<string, boolean>;
+  /** FEATURE_GATES: "Name=true,Other=false" over upstream's defaults (see feature-gates.ts). */
+  featureGates: FeatureGates;
   /** LOG_LEVEL. @default "info" */
   logLevel: (typeof LOG_LEVELS)[number];
   /** METRICS_PORT: Prometheus /metrics. @default 8080 */
   metricsPort: number;
   /** HEALTH_PROBE_PORT: /healthz and /readyz. @default 8081 */
   healthProbePort: number;
-  /** LEADER_ELECT: take a Lease before acting, so only one replica acts. @default true */
+  /**
+   * Take a Lease before acting, so only one replica acts: the opposite of upstream's DISABLE_LEADER_ELECTION, or
+   * LEADER_ELECT (karpenter-ts's older name, still read). @default true
+   */
   leaderElect: boolean;
-  /** LEADER_ELECTION_NAMESPACE, else POD_NAMESPACE: where the Lease lives. @default "kube-system" */
+  /** DISABLE_LEADER_ELECTION, upstream's name: always `!leaderElect`. @default false */
+  disableLeaderElection: boolean;
+  /** LEADER_ELECTION_NAME: the Lease's name. @default "karpenter-leader-election" */
+  leaderElectionName: string;
+  /**
+   * LEADER_ELECTION_NAMESPACE, else POD_NAMESPACE, else SYSTEM_NAMESPACE (upstream's chart sets that one to the
+   * pod's namespace): where the Lease lives. @default "kube-system"
+   */
   leaderElectionNamespace: string;
   /** CLOUD_PROVIDER: aws, kwok or simulated. @default "aws" */
   cloudProvider: (typeof CLOUD_PROVIDERS)[number];
@@ -46,6 +65,20 @@ export interface Settings {
    * with fewer instance types and annotates the NodeClaim. @default "Strict"
    */
   minValuesPolicy: (typeof MIN_VALUES_POLICIES)[number];
+  /**
+   * PREFERENCE_POLICY: Respect tries preferred affinities and ScheduleAnyway spreads as if required, relaxing them
+   * one at a time; Ignore schedules as if pods had none. @default "Respect"
+   */
+  preferencePolicy: (typeof PREFERENCE_POLICIES)[number];
+  /** KUBE_CLIENT_QPS: sustained requests per second to the API server (token bucket refill). @default 200 */
+  kubeClientQps: number;
+  /** KUBE_CLIENT_BURST: requests allowed at once above the sustained rate (token bucket size). @default 300 */
+  kubeClientBurst: number;
+  /**
+   * ISOLATED_VPC: AWS services without a VPC endpoint are unreachable: no Pricing API calls (the static price
+   * table answers) and no IAM instance-profile cleanup when an EC2NodeClass is deleted, as upstream. @default false
+   */
+  isolatedVpc: boolean;
   /**
    * PER_NODE_COST: USD per hour added to the price of every node the scheduler and consolidation compare, for what
    * a node costs beyond its instance and volumes: per-host agent licences, its IPv4 address, the control-plane
@@ -86,21 +119,17 @@ const bool = z
   .pipe(z.enum(['true', 'false', '1', '0']))
   .transform((v) => v === 'true' || v === '1');
 
+/** The explicit entries only: loadSettings checks the names and overlays them on upstream's defaults. */
 const featureGates = z.string().transform((v, ctx) => {
-  const out: Record<string, boolean> = {};
-  for (const entry of v
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const m = /^([A-Za-z][A-Za-z0-9]*)=(true|false)$/.exec(entry);
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: `bad entry "${entry}"` });
-      return z.NEVER;
-    }
-    out[m[1] as string] = m[2] === 'true';
+  try {
+    return parseFeatureGateList(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
   }
-  return out;
 });
+
+const positiveInt = z.coerce.number().int().min(1);
 
 const optionalText = z.string().min(1);
 
@@ -169,6 +198,21 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: featureGates,
     expected: 'comma-separated Name=true|false pairs, such as SpotToSpotConsolidation=true,NodeRepair=false',
   },
+  kubeClientQps: {
+    env: 'KUBE_CLIENT_QPS',
+    flag: 'kube-client-qps',
+    description: 'sustained requests per second to the Kubernetes API server (default 200)',
+    schema: positiveInt,
+    expected: 'a whole number of requests per second, at least 1',
+  },
+  kubeClientBurst: {
+    env: 'KUBE_CLIENT_BURST',
+    flag: 'kube-client-burst',
+    description:
+      'requests to the Kubernetes API server allowed at once above the sustained rate (default 300)',
+    schema: positiveInt,
+    expected: 'a whole number of requests, at least 1',
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',
@@ -190,17 +234,32 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: port,
     expected: 'a port number from 0 (any free port) to 65535',
   },
+  disableLeaderElection: {
+    env: 'DISABLE_LEADER_ELECTION',
+    flag: 'disable-leader-election',
+    description: 'act without taking the leader Lease (default false)',
+    schema: bool,
+    expected: 'true or false',
+  },
   leaderElect: {
     env: 'LEADER_ELECT',
     flag: 'leader-elect',
-    description: 'take a Lease before acting (default true)',
+    description: 'older name: take a Lease before acting (default true); prefer DISABLE_LEADER_ELECTION',
     schema: bool,
     expected: 'true or false',
+  },
+  leaderElectionName: {
+    env: 'LEADER_ELECTION_NAME',
+    flag: 'leader-election-name',
+    description: `name of the leader Lease (default ${DEFAULT_LEADER_ELECTION_NAME})`,
+    schema: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/),
+    expected: 'a Lease name (lower-case letters, digits, "-" and ".")',
   },
   leaderElectionNamespace: {
     env: 'LEADER_ELECTION_NAMESPACE',
     flag: 'leader-election-namespace',
-    description: 'namespace of the leader Lease (default POD_NAMESPACE, else kube-system)',
+    description:
+      'namespace of the leader Lease (default POD_NAMESPACE, else SYSTEM_NAMESPACE, else kube-system)',
     schema: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
     expected: 'a namespace name (lower-case letters, digits and "-")',
   },
@@ -218,6 +277,21 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: z.enum(MIN_VALUES_POLICIES),
     expected: `one of ${MIN_VALUES_POLICIES.join(', ')}`,
   },
+  preferencePolicy: {
+    env: 'PREFERENCE_POLICY',
+    flag: 'preference-policy',
+    description:
+      'Respect or Ignore: whether preferred affinities and ScheduleAnyway spreads count (default Respect)',
+    schema: z.enum(PREFERENCE_POLICIES),
+    expected: `one of ${PREFERENCE_POLICIES.join(', ')}`,
+  },
+  isolatedVpc: {
+    env: 'ISOLATED_VPC',
+    flag: 'isolated-vpc',
+    description: 'no Pricing API calls and no IAM cleanup, for VPCs without those endpoints (default false)',
+    schema: bool,
+    expected: 'true or false',
+  },
   perNodeCost: {
     env: 'PER_NODE_COST',
     flag: 'per-node-cost',
@@ -230,13 +304,16 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
 const DEFAULTS = {
   batchIdleMs: 1000,
   batchMaxMs: 10_000,
-  featureGates: {},
   logLevel: 'info',
   metricsPort: 8080,
   healthProbePort: 8081,
-  leaderElect: true,
+  leaderElectionName: DEFAULT_LEADER_ELECTION_NAME,
   cloudProvider: 'aws',
   minValuesPolicy: 'Strict',
+  preferencePolicy: 'Respect',
+  kubeClientQps: 200,
+  kubeClientBurst: 300,
+  isolatedVpc: false,
   perNodeCost: DEFAULT_PER_NODE_COST,
 } satisfies Partial<Settings>;
 
@@ -254,18 +331,24 @@ export type RawSettings = Record<string, string | undefined>;
 export function loadSettings(env: RawSettings, flags: RawSettings = {}): Settings {
   const problems: string[] = [];
   const out: Record<string, unknown> = { ...DEFAULTS };
+  /** Where each valid value came from: `--flag` or ENV. */
+  const source: Partial<Record<keyof Settings, string>> = {};
   for (const [key, spec] of Object.entries(SETTINGS) as [keyof Settings, SettingSpec][]) {
     const fromFlag = flags[spec.env];
     const raw = fromFlag ?? env[spec.env];
     if (raw === undefined || raw === '') continue;
+    const from = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
     const parsed = spec.schema.safeParse(raw);
-    if (parsed.success) out[key] = parsed.data;
-    else {
-      const source = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
-      problems.push(`${source}=${JSON.stringify(raw)} is invalid: expected ${spec.expected}`);
-    }
+    if (parsed.success) {
+      out[key] = parsed.data;
+      source[key] = `${from}=${raw}`;
+    } else problems.push(`${from}=${JSON.stringify(raw)} is invalid: expected ${spec.expected}`);
   }
-  out.leaderElectionNamespace ??= env.POD_NAMESPACE || 'kube-system';
+  out.leaderElectionNamespace ??= env.POD_NAMESPACE || env.SYSTEM_NAMESPACE || 'kube-system';
+  const explicitGates = (out.featureGates ?? {}) as Record<string, boolean>;
+  problems.push(...featureGateProblems(explicitGates));
+  out.featureGates = resolveFeatureGates(explicitGates);
+  problems.push(...reconcileLeaderElection(out, source));
   const settings = out as unknown as Settings & { clusterName?: string };
   if (settings.cloudProvider === 'aws') {
     if (!settings.clusterName)
@@ -285,7 +368,40 @@ export function loadSettings(env: RawSettings, flags: RawSettings = {}): Setting
       `METRICS_PORT and HEALTH_PROBE_PORT are both ${settings.metricsPort}: give them different ports`,
     );
   }
+  if (settings.kubeClientBurst < settings.kubeClientQps) {
+    problems.push(
+      `KUBE_CLIENT_BURST (${settings.kubeClientBurst}) is below KUBE_CLIENT_QPS (${settings.kubeClientQps}): make the burst at least the rate`,
+    );
+  }
   if (problems.length) throw new SettingsError(problems);
   settings.clusterName ??= settings.cloudProvider;
   return settings;
 }
+
+/**
+ * DISABLE_LEADER_ELECTION (upstream's name) and LEADER_ELECT (the older one) set one thing: either may be given,
+ * both only if they agree. Fills leaderElect and disableLeaderElection; returns the problem when they disagree.
+ */
+function reconcileLeaderElection(
+  out: Record<string, unknown>,
+  source: Partial<Record<keyof Settings, string>>,
+): string[] {
+  const disable = out.disableLeaderElection as boolean | undefined;
+  const elect = out.leaderElect as boolean | undefined;
+  if (disable !== undefined && elect !== undefined && disable === elect) {
+    return [
+      `${source.disableLeaderElection} and ${source.leaderElect} disagree: set only DISABLE_LEADER_ELECTION (LEADER_ELECT is the older name)`,
+    ];
+  }
+  const leaderElect = elect ?? (disable === undefined ? true : !disable);
+  out.leaderElect = leaderElect;
+  out.disableLeaderElection = !leaderElect;
+  return [];
+}
+
+/** The names loadSettings reads, for the misspelling check. */
+export const APPLIED_SETTING_NAMES: readonly string[] = [
+  ...Object.values(SETTINGS).map((s) => s.env),
+  'POD_NAMESPACE',
+  'SYSTEM_NAMESPACE',
+];

@@ -47,6 +47,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       ...(settings.clusterCABundle ? { clusterCABundle: settings.clusterCABundle } : {}),
       ...(settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {}),
       ...(settings.interruptionQueue ? { interruptionQueue: settings.interruptionQueue } : {}),
+      ...(settings.isolatedVpc ? { isolatedVpc: true } : {}),
       // AMI aliases resolve to images built for the cluster's own Kubernetes minor version.
       ...(api.serverVersion ? { kubernetesVersion: await api.serverVersion() } : {}),
     });

@@ -50,6 +50,7 @@ export interface PlannedNodeClaim {
  * lower minValues to what is left and say so (BestEffort). Karpenter's MIN_VALUES_POLICY.
  */
 export type MinValuesPolicy = 'Strict' | 'BestEffort';
+export type PreferencePolicy = 'Respect' | 'Ignore';
 
 export interface SchedulingInput {
   pods: Pod[];
@@ -68,6 +69,8 @@ export interface SchedulingInput {
   volumeLimits?: VolumeLimits;
   /** @default 'Strict' */
   minValuesPolicy?: MinValuesPolicy;
+  /** Ignore: preferred affinities and ScheduleAnyway spreads do not count (PREFERENCE_POLICY). @default 'Respect' */
+  preferencePolicy?: PreferencePolicy;
   /**
    * Pack the pods of interchangeable planned claims again by price (see Scheduler.repack); off gives the first
    * pass's plan, for comparison.

@@ -46,6 +46,12 @@ export interface ConstraintLevelOptions {
    * @default false
    */
   preferNoScheduleTaints?: boolean;
+  /**
+   * PREFERENCE_POLICY=Ignore: schedule as if the pod had no preferred affinities and no ScheduleAnyway spreads
+   * (PreferNoSchedule taints are still tolerated only as the last resort).
+   * @default false
+   */
+  ignorePreferences?: boolean;
 }
 
 /** Karpenter's last relaxation: tolerate any PreferNoSchedule taint. */
@@ -139,6 +145,7 @@ export function constraintLevels(pod: Pod, opts: ConstraintLevelOptions = {}): P
     if (c.whenUnsatisfiable === 'DoNotSchedule') required.push(term);
     else preferences.push({ describe: `topology spread on ${c.topologyKey} (ScheduleAnyway)`, term });
   }
+  if (opts.ignorePreferences) preferences.length = 0;
   const base = podRequirementAlternatives(pod);
   const levels: PodConstraints[] = [];
   for (let dropped = 0; dropped <= preferences.length; dropped++) {

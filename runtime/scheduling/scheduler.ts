@@ -54,6 +54,7 @@ import { topologyDomains } from './topology-domains';
 
 export type {
   MinValuesPolicy,
+  PreferencePolicy,
   PlannedNodeClaim,
   SchedulableNode,
   SchedulingInput,
@@ -135,7 +136,10 @@ export class Scheduler {
     const levels = new Map<Pod, PodConstraints[]>();
     const volumeFailures = new Set<Pod>();
     for (const pod of pods) {
-      const podLevels = constraintLevels(pod, { preferNoScheduleTaints });
+      const podLevels = constraintLevels(pod, {
+        preferNoScheduleTaints,
+        ignorePreferences: this.input.preferencePolicy === 'Ignore',
+      });
       const volumes = this.input.volumeTopology?.(pod);
       if (volumes && 'reason' in volumes) {
         // Nothing to decide until the volume exists: the reason is the pod's answer.

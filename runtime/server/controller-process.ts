@@ -24,6 +24,7 @@ import {
 } from '../metrics';
 import { Operator } from '../operator';
 import type { Settings } from '../settings';
+import type { SettingNotice } from '../settings-upstream';
 import { metricsRoutes, probeRoutes, serve, type RunningServer } from './http';
 import { trackInFlight } from './in-flight';
 import { RealClock, type Clock } from '../clock/clock';
@@ -50,6 +51,8 @@ export interface ControllerProcessOptions {
   /** Called when leadership is lost while running: the process should exit and restart clean. */
   onLeadershipLost?: () => void;
   clock?: Clock;
+  /** What start-up says about the settings: upstream ones not applied, likely misspellings (cli.ts gathers them). */
+  settingNotices?: SettingNotice[];
 }
 
 export class ControllerProcess {
@@ -114,6 +117,8 @@ export class ControllerProcess {
     const { settings, logger } = this.opts;
     const clock = this.opts.clock ?? new RealClock();
     const host = this.opts.host ?? '0.0.0.0';
+    // First, so a setting that has no effect is seen before anything it might have changed.
+    for (const n of this.opts.settingNotices ?? []) logger[n.level](n.message);
     collectProcessMetrics();
     buildInfo.set({ version: packageVersion(), nodeversion: process.version }, 1);
 
@@ -170,7 +175,9 @@ export class ControllerProcess {
         batchIdleMs: settings.batchIdleMs,
         batchMaxMs: settings.batchMaxMs,
         minValuesPolicy: settings.minValuesPolicy,
+        preferencePolicy: settings.preferencePolicy,
         perNodeCost: settings.perNodeCost,
+        spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
       },
       ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
     });
@@ -200,6 +207,7 @@ export class ControllerProcess {
       clock,
       identity,
       namespace: settings.leaderElectionNamespace,
+      name: settings.leaderElectionName,
       logger,
       onStartedLeading: () =>
         startActing().catch((err: unknown) => {
@@ -229,7 +237,8 @@ export class ControllerProcess {
     }
     // Loaded lazily: client-node is only needed when talking to a real cluster.
     const { ClientNodeApi } = await import('../kube/client-node/client-node-api.js');
-    return ClientNodeApi.fromDefault();
+    const { kubeClientQps: qps, kubeClientBurst: burst } = this.opts.settings;
+    return ClientNodeApi.fromDefault({ qps, burst });
   }
 
   private async startInterruption(

@@ -48,8 +48,8 @@ export async function createAwsCloudProvider(opts: AwsCloudProviderOptions): Pro
       clusterEndpoint: cluster.endpoint,
       serviceCIDR: cluster.serviceCIDR,
       ...(cluster.caBundle ? { clusterCABundle: cluster.caBundle } : {}),
-      // Emulators have no Pricing API: use the static table there unless told otherwise.
-      usePricingApi: opts.usePricingApi ?? opts.endpoint === undefined,
+      // Emulators and isolated VPCs have no Pricing API: use the static table there unless told otherwise.
+      usePricingApi: opts.usePricingApi ?? (opts.endpoint === undefined && !opts.isolatedVpc),
     },
     clients,
   );

@@ -70,6 +70,8 @@ export interface AwsProviderSettings {
   serviceCIDR?: string;
   /** Ask the Pricing API (false on emulators, which have none: the static table answers). @default true */
   usePricingApi?: boolean;
+  /** ISOLATED_VPC: IAM is unreachable, so deleting a node class leaves its instance profile, as upstream. */
+  isolatedVpc?: boolean;
 }
 
 /** Where a claim launches: its NodePool (named by its label) and that pool's resolved, ready EC2NodeClass. */
@@ -157,6 +159,7 @@ export class AwsCloudProvider implements CloudProvider {
   /** For the EC2NodeClass finalizer: delete its launch templates and the instance profile we created for it. */
   async deleteNodeClassResources(nodeClass: EC2NodeClass): Promise<void> {
     await deleteLaunchTemplates(this.clients.ec2, this.s.clusterName, nameOf(nodeClass));
+    if (this.s.isolatedVpc) return;
     await deleteInstanceProfile(
       this.clients.iam,
       { clusterName: this.s.clusterName, region: this.s.region },

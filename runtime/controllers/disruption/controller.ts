@@ -12,6 +12,7 @@ import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool, type Pod } fr
 import {
   schedule,
   type MinValuesPolicy,
+  type PreferencePolicy,
   type SchedulableNode,
   type SchedulingNodePool,
 } from '../../scheduling/scheduler';
@@ -56,6 +57,8 @@ export interface DisruptionOptions extends ControllerContext {
   consolidation?: ConsolidationOptions;
   /** As for provisioning, so replacements are planned the way a launch would be. @default "Strict" */
   minValuesPolicy?: MinValuesPolicy;
+  /** As for provisioning. @default "Respect" */
+  preferencePolicy?: PreferencePolicy;
   /** As for provisioning: USD/hour added to every node's price. @default 0 */
   perNodeCost?: number;
 }
@@ -245,7 +248,7 @@ export class DisruptionController implements Controller {
       [...candidates, ...waiting].flatMap((c) => c.reschedulablePods),
       warnWithoutVolumes(this.opts.logger),
     );
-    const simulate = simulator(pools, settled, this.opts.minValuesPolicy, volumes);
+    const simulate = simulator(pools, settled, this.opts, volumes);
     const command =
       emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
       drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
@@ -370,7 +373,7 @@ export class DisruptionController implements Controller {
 function simulator(
   pools: SchedulingNodePool[],
   nodes: SchedulableNode[],
-  minValuesPolicy: MinValuesPolicy | undefined,
+  { minValuesPolicy, preferencePolicy }: Pick<DisruptionOptions, 'minValuesPolicy' | 'preferencePolicy'>,
   volumes: VolumeContext | undefined,
 ): Simulate {
   const volumeLimits = volumes?.limitsFor(nodes);
@@ -381,6 +384,7 @@ function simulator(
       nodes: nodes.filter((n) => !gone.has(n.name)),
       nodePools: pools,
       ...(minValuesPolicy ? { minValuesPolicy } : {}),
+      ...(preferencePolicy ? { preferencePolicy } : {}),
       ...(volumes && volumeLimits ? { volumeTopology: volumes.topology, volumeLimits } : {}),
     });
   };

@@ -7,6 +7,7 @@ import type { Candidate } from './candidates';
 import {
   consolidationFor,
   singleNodeConsolidation,
+  SPOT_TO_SPOT_DISABLED,
   SPOT_TO_SPOT_MIN_INSTANCE_TYPES,
   type Simulate,
 } from './methods';
@@ -67,10 +68,31 @@ describe('consolidationFor: replacements', () => {
     expect(typeof consolidationFor([candidate('a', 0.1, 'on-demand')], simulate)).toBe('object');
   });
 
+  const gateOn = { spotToSpot: true };
+
+  it('never replaces spot with spot while the SpotToSpotConsolidation gate is off (the default)', () => {
+    expect(consolidationFor([candidate('s', 1, 'spot')], oneReplacement(types(40)))).toBe(
+      SPOT_TO_SPOT_DISABLED,
+    );
+    expect(
+      consolidationFor([candidate('s', 1, 'spot')], oneReplacement(types(40)), { spotToSpot: false }),
+    ).toBe("SpotToSpotConsolidation is disabled, can't replace a spot node with a spot node");
+    // With the gate on the same node is replaced.
+    expect(typeof consolidationFor([candidate('s', 1, 'spot')], oneReplacement(types(40)), gateOn)).toBe(
+      'object',
+    );
+  });
+
+  it('still deletes a spot node with the gate off when its pods fit elsewhere', () => {
+    const fits: Simulate = () => ({ existing: new Map(), newNodeClaims: [], unschedulable: new Map() });
+    const outcome = consolidationFor([candidate('s', 1, 'spot')], fits);
+    expect(outcome).toMatchObject({ replacements: [], savings: 1 });
+  });
+
   it(`replaces spot with spot only given ${SPOT_TO_SPOT_MIN_INSTANCE_TYPES} cheaper types, keeping the cheapest 15`, () => {
-    const few = consolidationFor([candidate('s', 1, 'spot')], oneReplacement(types(14)));
+    const few = consolidationFor([candidate('s', 1, 'spot')], oneReplacement(types(14)), gateOn);
     expect(few).toBe('spot-to-spot replacement needs 15 cheaper instance types, only 14 found');
-    const many = consolidationFor([candidate('s', 1, 'spot')], oneReplacement(types(40)));
+    const many = consolidationFor([candidate('s', 1, 'spot')], oneReplacement(types(40)), gateOn);
     if (typeof many === 'string') throw new Error(many);
     expect(many.replacements[0]?.instanceTypeOptions).toHaveLength(15);
     expect(many.replacements[0]?.instanceTypeOptions[14]?.name).toBe('t14');
@@ -89,6 +111,7 @@ describe('consolidationFor: replacements', () => {
     const outcome = consolidationFor(
       [candidate('s1', 1, 'spot'), candidate('s2', 1, 'spot')],
       oneReplacement(types(40)),
+      gateOn,
     );
     expect(outcome).toBe('spot nodes are replaced by spot one at a time');
   });

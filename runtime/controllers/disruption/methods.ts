@@ -88,6 +88,12 @@ export interface ConsolidationOptions {
   singleNodeTimeLimitMs?: number;
   /** Wall-clock source for the limits. @default performance.now */
   elapsedMs?: () => number;
+  /**
+   * The SpotToSpotConsolidation feature gate: whether a spot node may be replaced by a cheaper spot node. Off, as
+   * upstream's default, spot nodes are only deleted or replaced by on-demand.
+   * @default false
+   */
+  spotToSpot?: boolean;
 }
 
 export const MULTI_NODE_TIME_LIMIT_MS = 60_000;
@@ -95,6 +101,9 @@ export const SINGLE_NODE_TIME_LIMIT_MS = 180_000;
 
 /** A spot node is only replaced by spot when this many cheaper types exist, as upstream (interruption risk). */
 export const SPOT_TO_SPOT_MIN_INSTANCE_TYPES = 15;
+
+export const SPOT_TO_SPOT_DISABLED =
+  "SpotToSpotConsolidation is disabled, can't replace a spot node with a spot node";
 
 function isSpot(c: Candidate): boolean {
   return c.stateNode.labels[Labels.capacityType] === CapacityType.spot;
@@ -108,7 +117,8 @@ function percent(fraction: number): string {
  * What removing these candidates together would take: a delete, one replacement, or why neither works. A
  * replacement must cost less than everything it removes and less than the priciest node among them, so several
  * nodes are never swapped for one more of the same type (deleting would do) and nothing churns for no saving.
- * Spot nodes are replaced by spot only one at a time and only with enough cheaper types to choose from.
+ * Spot nodes are replaced by spot only with the SpotToSpotConsolidation gate on, one at a time, and only with
+ * enough cheaper types to choose from.
  */
 export function consolidationFor(
   candidates: Candidate[],
@@ -143,6 +153,7 @@ export function consolidationFor(
   const spotToSpot =
     candidates.every(isSpot) && (plan.requirements.get(Labels.capacityType)?.has(CapacityType.spot) ?? true);
   if (spotToSpot) {
+    if (!opts.spotToSpot) return SPOT_TO_SPOT_DISABLED;
     if (candidates.length > 1) return 'spot nodes are replaced by spot one at a time';
     if (cheaper.length < SPOT_TO_SPOT_MIN_INSTANCE_TYPES) {
       return `spot-to-spot replacement needs ${SPOT_TO_SPOT_MIN_INSTANCE_TYPES} cheaper instance types, only ${cheaper.length} found`;

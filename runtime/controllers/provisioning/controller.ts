@@ -11,6 +11,7 @@ import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
   type MinValuesPolicy,
+  type PreferencePolicy,
   type SchedulableNode,
   type SchedulingNodePool,
   type SchedulingResult,
@@ -43,6 +44,8 @@ export const FAILED_ROUND_RETRY_MAX_MS = 60_000;
 export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   /** Whether a requirement's minValues may be relaxed to launch at all. @default "Strict" */
   minValuesPolicy?: MinValuesPolicy;
+  /** Whether preferred affinities and ScheduleAnyway spreads count. @default "Respect" */
+  preferencePolicy?: PreferencePolicy;
   /** USD/hour added to every node's price (Settings.perNodeCost). @default 0 */
   perNodeCost?: number;
   /** Told of every NodeClaim created and the pods planned onto it. */
@@ -152,6 +155,7 @@ export class ProvisioningController implements Controller {
       nodePools,
       ...(volumes ? { volumeTopology: volumes.topology, volumeLimits: volumes.limitsFor(nodes) } : {}),
       ...(this.opts.minValuesPolicy ? { minValuesPolicy: this.opts.minValuesPolicy } : {}),
+      ...(this.opts.preferencePolicy ? { preferencePolicy: this.opts.preferencePolicy } : {}),
     });
     endTimer();
     if (logger.isLevelEnabled('debug'))

@@ -28,6 +28,7 @@ import type {
   WatchOptions,
 } from '../api';
 import { clientGoRequestTotal } from '../../metrics/metrics';
+import { TokenBucket } from '../rate-limiter';
 import { apiVersionOf } from '../kinds';
 import type { ResourceKind } from '../kinds';
 import type { KubeObject } from '../objects';
@@ -77,18 +78,29 @@ interface RequestOptions {
 /** A request (not a watch) with no answer after this long is abandoned as a transient failure. */
 export const REQUEST_TIMEOUT_MS = 60_000;
 
+/** The client-side request rate (KUBE_CLIENT_QPS, KUBE_CLIENT_BURST); none: unlimited. */
+export interface ClientRateLimit {
+  qps: number;
+  burst: number;
+}
+
 export class ClientNodeApi implements KubeApi {
+  private readonly limiter: TokenBucket | undefined;
+
   constructor(
     private readonly kc: KubeConfig,
     /** @default REQUEST_TIMEOUT_MS */
     private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
-  ) {}
+    rateLimit?: ClientRateLimit | TokenBucket,
+  ) {
+    this.limiter = rateLimit instanceof TokenBucket || !rateLimit ? rateLimit : new TokenBucket(rateLimit);
+  }
 
   /** Uses $KUBECONFIG, ~/.kube/config or the in-cluster service account, as kubectl would. */
-  static fromDefault(): ClientNodeApi {
+  static fromDefault(rateLimit?: ClientRateLimit): ClientNodeApi {
     const kc = new KubeConfig();
     kc.loadFromDefault();
-    return new ClientNodeApi(kc);
+    return new ClientNodeApi(kc, REQUEST_TIMEOUT_MS, rateLimit);
   }
 
   /** From a kubeconfig's text (YAML or JSON), e.g. a Pulumi output. */
@@ -234,6 +246,8 @@ export class ClientNodeApi implements KubeApi {
     };
 
     const query = { resourceVersion: opts.resourceVersion, allowWatchBookmarks: true };
+    // Starting a watch is a request like any other (client-go limits it too); the open stream is not.
+    await this.limiter?.acquire();
     const controller = await new Watch(this.kc).watch(path, query, onLine, onDone).then(
       (c) => (this.count('GET', startError === undefined ? '200' : '<error>'), c),
       (err: unknown) => {
@@ -294,6 +308,7 @@ export class ClientNodeApi implements KubeApi {
     for (const [key, value] of Object.entries(opts.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, value);
     }
+    await this.limiter?.acquire();
     // Called per request: exec/OIDC credentials can rotate, and this is where KubeConfig refreshes them.
     const init = await this.kc.applyToFetchOptions({});
     // init.headers is a WHATWG Headers; copy it into node-fetch's so we can add ours.

@@ -1,0 +1,135 @@
+/**
+ * FEATURE_GATES, with upstream Karpenter's gate names and defaults (core v1.15). A gate decides behaviour only where
+ * karpenter-ts has the feature; for the others, what a migrating user passes decides what happens:
+ *
+ * - a gate upstream turns on by default (ReservedCapacity, which upstream's Helm chart also renders as `=true`):
+ *   accepted with a start-up warning when set to true, since failing would break every chart-based install;
+ * - a gate upstream leaves off by default: `=false` is accepted (it asks for what karpenter-ts does anyway), `=true`
+ *   stops the process, since the user asked for a feature that is not there;
+ * - a name upstream does not know: stops the process, naming the gate and listing the known ones.
+ */
+
+export interface FeatureGateSpec {
+  name: string;
+  /** Upstream's default. */
+  upstreamDefault: boolean;
+  /** karpenter-ts has the feature, so the gate decides behaviour. */
+  supported: boolean;
+  /** What the gate does (supported) or what is missing (unsupported). */
+  note: string;
+}
+
+export const FEATURE_GATES = [
+  {
+    name: 'NodeRepair',
+    upstreamDefault: false,
+    supported: false,
+    note: 'karpenter-ts has no node repair (replacing nodes with unhealthy conditions)',
+  },
+  {
+    name: 'ReservedCapacity',
+    upstreamDefault: true,
+    supported: false,
+    note: 'karpenter-ts does not launch into capacity reservations',
+  },
+  {
+    name: 'SpotToSpotConsolidation',
+    upstreamDefault: false,
+    supported: true,
+    note: 'consolidation may replace a spot node with a cheaper spot node (given 15 cheaper instance types)',
+  },
+  {
+    name: 'NodeOverlay',
+    upstreamDefault: false,
+    supported: false,
+    note: 'karpenter-ts has no NodeOverlay API',
+  },
+  {
+    name: 'StaticCapacity',
+    upstreamDefault: false,
+    supported: false,
+    note: 'karpenter-ts has no static NodePools (spec.replicas)',
+  },
+  {
+    name: 'CapacityBuffer',
+    upstreamDefault: false,
+    supported: false,
+    note: 'karpenter-ts has no CapacityBuffer API',
+  },
+  {
+    name: 'TerminateFirstDrift',
+    upstreamDefault: false,
+    supported: false,
+    note: 'karpenter-ts always launches a drifted node’s replacement first',
+  },
+  {
+    name: 'TerminateFirstRepair',
+    upstreamDefault: false,
+    supported: false,
+    note: 'karpenter-ts has no node repair',
+  },
+  {
+    name: 'PodDeletionCostManagement',
+    upstreamDefault: false,
+    supported: false,
+    note: 'karpenter-ts does not set controller.kubernetes.io/pod-deletion-cost',
+  },
+] as const satisfies readonly FeatureGateSpec[];
+
+export type FeatureGateName = (typeof FEATURE_GATES)[number]['name'];
+export type FeatureGates = Record<FeatureGateName, boolean>;
+
+export const DEFAULT_FEATURE_GATES = Object.fromEntries(
+  FEATURE_GATES.map((g) => [g.name, g.upstreamDefault]),
+) as FeatureGates;
+
+const BY_NAME = new Map<string, FeatureGateSpec>(FEATURE_GATES.map((g) => [g.name, g]));
+
+/** "A=true, B=false" → the explicit entries; throws with the offending entry when the syntax is wrong. */
+export function parseFeatureGateList(value: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)=(true|false)$/.exec(entry);
+    if (!m) throw new Error(`bad entry "${entry}"`);
+    out[m[1] as string] = m[2] === 'true';
+  }
+  return out;
+}
+
+/** Problems that stop the process: unknown gates, and default-off gates enabled for a feature that is absent. */
+export function featureGateProblems(explicit: Record<string, boolean>): string[] {
+  const problems: string[] = [];
+  for (const [name, on] of Object.entries(explicit)) {
+    const gate = BY_NAME.get(name);
+    if (!gate) {
+      problems.push(
+        `FEATURE_GATES: unknown gate "${name}"; known gates: ${FEATURE_GATES.map((g) => g.name).join(', ')}`,
+      );
+    } else if (on && !gate.supported && !gate.upstreamDefault) {
+      problems.push(
+        `FEATURE_GATES: ${name}=true cannot be honoured: ${gate.note}; remove it or set it to false`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Warnings for default-on gates enabled for a feature karpenter-ts lacks (accepted, but without effect). */
+export function featureGateWarnings(explicit: Record<string, boolean>): string[] {
+  return Object.entries(explicit).flatMap(([name, on]) => {
+    const gate = BY_NAME.get(name);
+    return on && gate && !gate.supported && gate.upstreamDefault
+      ? [`FEATURE_GATES: ${name}=true has no effect: ${gate.note}`]
+      : [];
+  });
+}
+
+/** Upstream's defaults overlaid with the explicit entries (which featureGateProblems has already checked). */
+export function resolveFeatureGates(explicit: Record<string, boolean>): FeatureGates {
+  const out = { ...DEFAULT_FEATURE_GATES };
+  for (const [name, on] of Object.entries(explicit)) if (BY_NAME.has(name)) out[name as FeatureGateName] = on;
+  return out;
+}
