@@ -3,6 +3,7 @@ export * from './api/common';
 export * from './api/labels';
 export * from './api/rules';
 export * from './api/nodepool';
+export * from './api/budget-schedule';
 export * from './api/nodeclaim';
 export * from './api/ec2nodeclass';
 export * from './api/validate';

@@ -1,6 +1,6 @@
 import { ec2NodeClassSchema } from './ec2nodeclass';
 import { nodeClaimSchema } from './nodeclaim';
-import { cronScheduleProblem, nodePoolSchema, normalizeCronSchedule } from './nodepool';
+import { nodePoolSchema } from './nodepool';
 import { BASE_EC2NODECLASS, BASE_NODECLAIM, BASE_NODEPOOL, nodeClassSpec, nodePool } from './testing';
 
 describe('defaults', () => {
@@ -86,20 +86,5 @@ describe('defaults', () => {
         'subnetSelectorTerms',
       ].sort(),
     );
-  });
-});
-
-describe('budget schedules', () => {
-  it('accepts 5-field crons and macros, including @midnight', () => {
-    for (const s of ['0 9 * * 1-5', '*/5 * * * *', '0 0 1 1 *', '@daily', '@midnight', '@hourly']) {
-      expect(cronScheduleProblem(s)).toBeUndefined();
-    }
-    expect(normalizeCronSchedule(' @midnight ')).toBe('@daily');
-  });
-
-  it('explains what is wrong with a schedule', () => {
-    expect(cronScheduleProblem('* * * * * *')).toBe('got 6 fields in "* * * * * *"');
-    expect(cronScheduleProblem('@fortnightly')).toBe('unknown macro "@fortnightly"');
-    expect(cronScheduleProblem('0 25 * * *')).toMatch(/^"0 25 \* \* \*": .*25/);
   });
 });

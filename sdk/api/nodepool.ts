@@ -1,5 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { parseBudgetSchedule } from './budget-schedule';
 import {
   BUDGET_DURATION_PATTERN,
   conditionSchema,
@@ -102,30 +102,6 @@ export const nodeClassReferenceSchema = z.strictObject({
   name: z.string().min(1, { error: 'is empty: set the name of the NodeClass to use' }),
 });
 
-const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
-
-/** cron-parser knows every macro except @midnight, which is @daily by another name. */
-export function normalizeCronSchedule(schedule: string): string {
-  const trimmed = schedule.trim();
-  return trimmed === '@midnight' ? '@daily' : trimmed;
-}
-
-/** Why a budget schedule is not a valid UTC cron expression, or undefined when it is. */
-export function cronScheduleProblem(schedule: string): string | undefined {
-  const normalized = normalizeCronSchedule(schedule);
-  if (normalized.startsWith('@')) {
-    return CRON_MACROS.includes(normalized) ? undefined : `unknown macro "${normalized}"`;
-  }
-  const fields = normalized.split(/\s+/).filter(Boolean).length;
-  if (fields !== 5) return `got ${fields} field${fields === 1 ? '' : 's'} in "${schedule}"`;
-  try {
-    CronExpressionParser.parse(normalized, { tz: 'UTC' });
-    return undefined;
-  } catch (err) {
-    return `"${schedule}": ${(err as Error).message}`;
-  }
-}
-
 export const budgetSchema = z
   .strictObject({
     /** A count ("5") or a percentage of the pool's nodes ("10%"). */
@@ -140,7 +116,11 @@ export const budgetSchema = z
         error: (issue) =>
           `must be a whole number of nodes such as "5" or a percentage from "0%" to "100%" such as "10%" (got ${JSON.stringify(issue.input)})`,
       }),
-    /** Cron schedule in UTC; the budget is active for `duration` after each firing. */
+    /**
+     * When the budget starts to apply: a 5-field cron or a macro, in UTC, or in the zone of a `CRON_TZ=<zone> ` or
+     * `TZ=<zone> ` prefix (an extension over upstream Karpenter). The budget is active for `duration` of elapsed
+     * time after each firing; see budget-schedule.ts for daylight-saving transitions.
+     */
     schedule: z.string().optional(),
     duration: z
       .string()
@@ -154,8 +134,11 @@ export const budgetSchema = z
   .superRefine(
     (budget, ctx) => {
       if (budget.schedule !== undefined) {
-        const problem = cronScheduleProblem(budget.schedule);
-        if (problem) report(ctx, Rules.budgetSchedule, ['schedule'], problem);
+        const parsed = parseBudgetSchedule(budget.schedule);
+        if (!parsed.ok) {
+          const rule = parsed.kind === 'zone' ? Rules.budgetScheduleTimeZone : Rules.budgetSchedule;
+          report(ctx, rule, ['schedule'], parsed.problem);
+        }
       }
       if (budget.schedule !== undefined && budget.duration === undefined) {
         report(ctx, Rules.budgetScheduleNeedsDuration, ['duration']);

@@ -110,6 +110,8 @@ const budgetArb = fc
           '*/30 * * * *',
           '0 0 1 * *',
           '15 2 * * SUN',
+          'CRON_TZ=Europe/Berlin 0 9 * * 1-5',
+          'TZ=America/New_York @midnight',
         ),
         duration: fc.oneof(
           fc.integer({ min: 1, max: 48 }).map((h) => `${h}h`),

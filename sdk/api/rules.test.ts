@@ -278,6 +278,18 @@ const cases: Case[] = [
     expect: Rules.budgetSchedule,
   },
   {
+    name: 'budget schedule in a time zone the IANA database does not have',
+    input: budget({ nodes: '0', schedule: 'CRON_TZ=Europe/Berlyn 0 9 * * 1-5', duration: '8h' }),
+    path: 'spec.disruption.budgets.0.schedule',
+    expect: Rules.budgetScheduleTimeZone,
+  },
+  {
+    name: 'budget schedule with two time zone prefixes',
+    input: budget({ nodes: '0', schedule: 'TZ=UTC CRON_TZ=Europe/Berlin 0 9 * * 1-5', duration: '8h' }),
+    path: 'spec.disruption.budgets.0.schedule',
+    expect: Rules.budgetSchedule,
+  },
+  {
     name: 'budget schedule without duration',
     input: budget({ nodes: '0', schedule: '@daily' }),
     path: 'spec.disruption.budgets.0.duration',
@@ -766,7 +778,7 @@ describe('valid edge cases', () => {
       }),
     ],
     [
-      'every cron macro and a weekday range',
+      'every cron macro, a weekday range, and CRON_TZ= / TZ= prefixes',
       nodePoolSchema,
       nodePool({
         spec: {
@@ -781,6 +793,9 @@ describe('valid edge cases', () => {
               '@hourly',
               '0 9 * * MON-FRI',
               '*/15 0-6 1,15 * *',
+              'CRON_TZ=Europe/Berlin 0 9 * * 1-5',
+              'TZ=America/New_York @midnight',
+              'TZ=UTC 0 0 * * *',
             ].map((schedule) => ({ nodes: '0', schedule, duration: '1h30m' })),
           },
         },

@@ -143,8 +143,18 @@ export const Rules = defineRules({
     targets: ['NodePool spec.disruption.budgets[*]'],
     path: 'schedule',
     message:
-      'schedule is not a valid cron expression: use 5 fields in UTC (minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5") or a macro (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)',
-    cel: "!has(self.schedule) || self.schedule.matches('^(@(annually|yearly|monthly|weekly|daily|midnight|hourly))$|^\\\\S+\\\\s+\\\\S+\\\\s+\\\\S+\\\\s+\\\\S+\\\\s+\\\\S+$')",
+      'schedule is not a valid cron expression: use 5 fields (minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5") or a macro (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly), in UTC or after one time zone prefix (e.g. "CRON_TZ=Europe/Berlin 0 9 * * 1-5")',
+    // The shape only (an optional CRON_TZ=/TZ= prefix, then a macro or five fields without "="); cron-parser checks
+    // the fields. It becomes the CRD's pattern.
+    cel: "!has(self.schedule) || self.schedule.matches('^((CRON_TZ|TZ)=[A-Za-z0-9_+/-]+\\\\s+)?(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|[^\\\\s=]+\\\\s+[^\\\\s=]+\\\\s+[^\\\\s=]+\\\\s+[^\\\\s=]+\\\\s+[^\\\\s=]+)$')",
+  },
+  budgetScheduleTimeZone: {
+    targets: ['NodePool spec.disruption.budgets[*]'],
+    path: 'schedule',
+    message:
+      'schedule names a time zone that is not in the IANA time zone database: after CRON_TZ= or TZ= write an IANA name such as Europe/Berlin, America/New_York or UTC',
+    // No CEL: the API server has no list of zones to check against. The controller reports the NodePool as
+    // ValidationSucceeded=False and treats the budget as allowing no disruption.
   },
   budgetScheduleNeedsDuration: {
     targets: ['NodePool spec.disruption.budgets[*]'],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { ec2NodeClassSchema } from '../api/ec2nodeclass';
 import { nodeClaimSchema } from '../api/nodeclaim';
+import { parseBudgetSchedule } from '../api/budget-schedule';
 import { nodePoolSchema } from '../api/nodepool';
 import { ruleList } from '../api/rules';
 import {
@@ -243,6 +244,7 @@ describe('NodePool CRD', () => {
     );
     // The cron check is a regex: it became a pattern, outside the CEL cost budget.
     expect(at('NodePool', 'spec.disruption.budgets[*].schedule').pattern).toContain('@(annually|yearly');
+    expect(at('NodePool', 'spec.disruption.budgets[*].schedule').pattern).toContain('^((CRON_TZ|TZ)=');
   });
 
   it('carries the zod defaults as default:', () => {
@@ -260,6 +262,43 @@ describe('NodePool CRD', () => {
       consolidateAfter: '0s',
       budgets: [{ nodes: '10%' }],
     });
+  });
+
+  it('admits what the schema accepts as a schedule, time zone prefix included, and refuses its bad shapes', () => {
+    const schedule = at('NodePool', 'spec.disruption.budgets[*].schedule');
+    const admits = (s: string) => validateValue(schedule, s).length === 0;
+    const accepted = [
+      '0 9 * * 1-5',
+      '@midnight',
+      '*/15 0-6 1,15 * *',
+      'CRON_TZ=Europe/Berlin 0 9 * * 1-5',
+      'TZ=America/New_York @daily',
+      'TZ=Etc/GMT+5 30 2 * * SUN',
+      'CRON_TZ=America/Argentina/Buenos_Aires  0 0 1 * *',
+    ];
+    for (const s of accepted)
+      expect({ s, parsed: parseBudgetSchedule(s).ok, admitted: admits(s) }).toEqual({
+        s,
+        parsed: true,
+        admitted: true,
+      });
+    // Shapes the pattern itself refuses (the zone's spelling and the field values are left to the controller).
+    const refused = [
+      '0 9 * *',
+      'CRON_TZ=Europe/Berlin',
+      'CRON_TZ=Europe/Berlin 0 9 * *',
+      'TZ=UTC CRON_TZ=Europe/Berlin 0 9 * * 1-5',
+      'cron_tz=Europe/Berlin 0 9 * * 1-5',
+      'TZ=+01:00 0 9 * * *',
+      ' @midnight',
+      'CRON_TZ=Europe/Berlin @fortnightly',
+    ];
+    for (const s of refused)
+      expect({ s, parsed: parseBudgetSchedule(s).ok, admitted: admits(s) }).toEqual({
+        s,
+        parsed: false,
+        admitted: false,
+      });
   });
 
   it('folds "Never"-or-duration unions into one string pattern', () => {

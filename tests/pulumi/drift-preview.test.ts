@@ -145,6 +145,28 @@ describe('previewDrift', () => {
     expect(frozen.summary[0]).toMatch(/budgets allow no disruption right now/);
   });
 
+  it('reads scheduled Drifted budgets the way the controller does, time zone prefix included', () => {
+    const claims = ['1', '2', '3', '4'].map((n) => claim(n, before, classBefore));
+    const businessHours = (schedule: string) => {
+      const np = pool({ team: 'api' }, '2');
+      np.spec.disruption.budgets.push({ nodes: '0', schedule, duration: '8h' });
+      return nodePoolSchema.parse(np);
+    };
+    const at = (schedule: string, iso: string) =>
+      previewDrift({
+        nodePools: [businessHours(schedule)],
+        nodeClasses: [classBefore],
+        nodeClaims: claims,
+        now: Date.parse(iso),
+      }).pools[0];
+    // 1 Jul 2026 is CEST (UTC+2): Berlin's 09:00-17:00 is 07:00-15:00Z.
+    const berlin = 'CRON_TZ=Europe/Berlin 0 9 * * 1-5';
+    expect(at(berlin, '2026-07-01T07:30:00Z')).toMatchObject({ allowedPerRound: 0, rounds: null });
+    expect(at(berlin, '2026-07-01T15:30:00Z')).toMatchObject({ allowedPerRound: 2, rounds: 2 });
+    // Without the prefix the same cron is UTC, still active at 15:30Z.
+    expect(at('0 9 * * 1-5', '2026-07-01T15:30:00Z')).toMatchObject({ allowedPerRound: 0, rounds: null });
+  });
+
   it('without a cluster reports which hashes changed since the last deployment', () => {
     const last = offlineDrift({ nodePools: [before], nodeClasses: [classBefore], reason: 'x' }).hashes;
     const report = offlineDrift({

@@ -1,26 +1,37 @@
 /**
  * Disruption budgets: how many of a NodePool's nodes may be disrupted right now for a given reason. The minimum
  * over every active budget that applies to the reason wins; percentages round up over the pool's nodes; a
- * scheduled budget is active for `duration` after each time its cron (UTC) fires; nodes already being disrupted
- * count against the allowance.
+ * scheduled budget is active for `duration` of elapsed time after each time its cron fires, in UTC or in the zone
+ * of its CRON_TZ=/TZ= prefix (sdk/api/budget-schedule.ts); nodes already being disrupted count against the
+ * allowance.
  */
-import { CronExpressionParser } from 'cron-parser';
-import { normalizeCronSchedule, type Budget } from '../../../sdk/api/nodepool';
+import { parseBudgetSchedule, scheduleActive } from '../../../sdk/api/budget-schedule';
+import type { Budget } from '../../../sdk/api/nodepool';
 import { parseDuration } from '../../../sdk/api/common';
 import type { NodePool } from '../../kube/objects';
 
 export type BudgetReason = 'Empty' | 'Underutilized' | 'Drifted';
 
+export type BudgetState = 'active' | 'inactive' | 'invalid';
+
+/**
+ * Whether the budget applies at `now`. A schedule the API would reject (one that got past the looser CRD, such as
+ * an unknown time zone) is 'invalid': the budget fails closed, allowing no disruption, as upstream's does, and the
+ * NodePool's ValidationSucceeded condition says what is wrong.
+ */
+export function budgetState(budget: Budget, now: number): BudgetState {
+  if (!budget.schedule || !budget.duration) return 'active';
+  const parsed = parseBudgetSchedule(budget.schedule);
+  if (!parsed.ok) return 'invalid';
+  try {
+    return scheduleActive(parsed.schedule, parseDuration(budget.duration), now) ? 'active' : 'inactive';
+  } catch {
+    return 'invalid';
+  }
+}
+
 export function isBudgetActive(budget: Budget, now: number): boolean {
-  if (!budget.schedule) return true;
-  if (!budget.duration) return true;
-  const previous = CronExpressionParser.parse(normalizeCronSchedule(budget.schedule), {
-    currentDate: new Date(now + 1),
-    tz: 'UTC',
-  })
-    .prev()
-    .getTime();
-  return now < previous + parseDuration(budget.duration);
+  return budgetState(budget, now) !== 'inactive';
 }
 
 export function budgetNodes(budget: Budget, totalNodes: number): number {
@@ -30,7 +41,7 @@ export function budgetNodes(budget: Budget, totalNodes: number): number {
 
 /**
  * Nodes of this pool that may still be disrupted for `reason`: min over active, matching budgets of their
- * allowance, minus nodes already disrupting. Never negative.
+ * allowance (none for a budget whose schedule cannot be read), minus nodes already disrupting. Never negative.
  */
 export function allowedDisruptions(
   nodePool: NodePool,
@@ -42,8 +53,9 @@ export function allowedDisruptions(
   let allowed = Infinity;
   for (const budget of nodePool.spec.disruption.budgets) {
     if (budget.reasons && !budget.reasons.includes(reason)) continue;
-    if (!isBudgetActive(budget, now)) continue;
-    allowed = Math.min(allowed, budgetNodes(budget, totalNodes));
+    const state = budgetState(budget, now);
+    if (state === 'inactive') continue;
+    allowed = Math.min(allowed, state === 'invalid' ? 0 : budgetNodes(budget, totalNodes));
   }
   if (allowed === Infinity) allowed = totalNodes;
   return Math.max(0, allowed - disrupting);
