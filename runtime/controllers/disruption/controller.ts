@@ -18,7 +18,15 @@ import {
 import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
-import { nodePoolsAllowedDisruptions, voluntaryDisruptionDecisionsTotal } from '../../metrics';
+import {
+  initDisruptionCounters,
+  nodePoolsAllowedDisruptions,
+  nodePoolsNodesConsumingBudgets,
+  voluntaryDisruptionDecisionsByNodePoolTotal,
+  voluntaryDisruptionDecisionsTotal,
+  voluntaryDisruptionFailedValidationsTotal,
+} from '../../metrics';
+import { decisionLabels, setEligibleNodes, timed } from './metrics';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { loadVolumeContext, warnWithoutVolumes, type VolumeContext } from '../volume-loader';
@@ -79,6 +87,7 @@ export class DisruptionController implements Controller {
   private readonly orchestrator: Orchestrator;
 
   constructor(private readonly opts: DisruptionOptions) {
+    initDisruptionCounters();
     this.orchestrator = new Orchestrator({
       ...opts,
       stopped: () => this.stopped,
@@ -142,9 +151,17 @@ export class DisruptionController implements Controller {
           },
           'abandoned disruption: no longer valid after validation delay',
         );
+        voluntaryDisruptionFailedValidationsTotal.inc(
+          { consolidation_type: decisionLabels(command).consolidation_type },
+          command.candidates.length,
+        );
         return undefined;
       }
-      voluntaryDisruptionDecisionsTotal.inc(decisionLabels(again));
+      const labels = decisionLabels(again);
+      voluntaryDisruptionDecisionsTotal.inc(labels);
+      for (const nodepool of new Set(again.candidates.map((c) => nameOf(c.nodePool)))) {
+        voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
+      }
       await this.orchestrator.execute(again);
       return again;
     } finally {
@@ -226,9 +243,14 @@ export class DisruptionController implements Controller {
       warnWithoutVolumes(this.opts.logger),
     );
     const simulate = simulator(pools, settled, this.opts.minValuesPolicy, volumes);
+    if (!only) setEligibleNodes(candidates, drifted);
     const command =
-      emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
-      drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
+      timed('empty', '', () =>
+        emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped),
+      ) ??
+      timed('drifted', '', () =>
+        drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped),
+      ) ??
       this.consolidation(
         candidates,
         holdingUnderKubeScheduler(simulate, settled),
@@ -285,8 +307,12 @@ export class DisruptionController implements Controller {
     if (withPods.length === 0) return undefined;
     const budgets = this.budgets(stateNodes, nodePools, 'Underutilized', now);
     return (
-      multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation) ??
-      singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation)
+      timed('underutilized', 'multi', () =>
+        multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation),
+      ) ??
+      timed('underutilized', 'single', () =>
+        singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation),
+      )
     );
   }
 
@@ -332,7 +358,9 @@ export class DisruptionController implements Controller {
       const members = stateNodes.filter((n) => n.managed && n.nodePoolName === name);
       const disrupting = members.filter((n) => n.deleting || n.markedForDisruption).length;
       out.set(name, allowedDisruptions(np, reason, now, members.length, disrupting));
-      nodePoolsAllowedDisruptions.set({ nodepool: name, reason: reason.toLowerCase() }, out.get(name) ?? 0);
+      const labels = { nodepool: name, reason: reason.toLowerCase() };
+      nodePoolsAllowedDisruptions.set(labels, out.get(name) ?? 0);
+      nodePoolsNodesConsumingBudgets.set(labels, disrupting);
     }
     return out;
   }
@@ -386,14 +414,4 @@ export function withinCommand(a: Command, b: Command): boolean {
   if (b.replacements.length > a.replacements.length) return false;
   const offered = new Set(a.replacements.flatMap((r) => r.instanceTypeOptions.map((it) => it.name)));
   return b.replacements.every((r) => r.instanceTypeOptions.every((it) => offered.has(it.name)));
-}
-
-/** Karpenter's decision labels: "replace" or "delete", the reason in lower case, and single or multi-node. */
-function decisionLabels(command: Command): { decision: string; reason: string; consolidation_type: string } {
-  return {
-    decision: command.replacements.length > 0 ? 'replace' : 'delete',
-    reason: command.reason.toLowerCase(),
-    consolidation_type:
-      command.reason !== 'Underutilized' ? '' : command.candidates.length > 1 ? 'multi' : 'single',
-  };
 }
