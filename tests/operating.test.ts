@@ -23,6 +23,16 @@ function parseMetrics(text: string): Map<string, number> {
 
 const POOL = 'developers-workshop-pool';
 
+/** The value of the one series of `name` whose labels include `labels` (label order in the text is not fixed). */
+function series(m: Map<string, number>, name: string, labels: Record<string, string>): number[] {
+  const out: number[] = [];
+  for (const [key, value] of m) {
+    if (!key.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => key.includes(`${k}="${v}"`))) out.push(value);
+  }
+  return out;
+}
+
 describe('metrics after the seed lab, scraped from /metrics', () => {
   let metrics: Map<string, number>;
 
@@ -169,9 +179,17 @@ describe('events and gauges on a scenario', () => {
     expect(nodes).toHaveLength(2);
     for (const node of nodes) {
       const name = nameOf(node);
-      const key = (metric: string, resource: string) =>
-        `${metric}{node_name="${name}",nodepool="${POOL}",resource_type="${resource}",instance_type="t3a.medium",capacity_type="on-demand",zone="us-east-1a"}`;
-      expect(m.get(key('karpenter_nodes_allocatable', 'cpu'))).toBeCloseTo(1.78, 5);
+      const labels = (resource: string) => ({
+        node_name: name,
+        nodepool: POOL,
+        resource_type: resource,
+        instance_type: 't3a.medium',
+        capacity_type: 'on-demand',
+        zone: 'us-east-1a',
+        managed: 'true',
+      });
+      const [allocatable] = series(m, 'karpenter_nodes_allocatable', labels('cpu'));
+      expect(allocatable).toBeCloseTo(1.78, 5);
       const requested = sim
         .pods()
         .filter((p) => p.spec.nodeName === name)
@@ -180,16 +198,20 @@ describe('events and gauges on a scenario', () => {
             s + p.spec.containers.reduce((c, x) => c + parseFloat(x.resources?.requests?.cpu ?? '0'), 0),
           0,
         );
-      expect(m.get(key('karpenter_nodes_total_pod_requests', 'cpu'))).toBeCloseTo(requested / 1000, 5);
+      const [podRequests] = series(m, 'karpenter_nodes_total_pod_requests', labels('cpu'));
+      expect(podRequests).toBeCloseTo(requested / 1000, 5);
     }
-    expect(m.get(`karpenter_pods_state{phase="Running",nodepool="${POOL}",capacity_type="on-demand"}`)).toBe(
+    const running = series(m, 'karpenter_pods_state', { phase: 'Running', nodepool: POOL });
+    expect(running.reduce((a, b) => a + b, 0)).toBe(
       sim
         .pods()
         .filter(
           (p) => nodes.some((n) => n.metadata.name === p.spec.nodeName) && p.status?.phase === 'Running',
         ).length,
     );
-    expect(m.get('karpenter_pods_state{phase="Pending",nodepool="",capacity_type=""}')).toBe(1);
+    expect(series(m, 'karpenter_pods_state', { phase: 'Pending', scheduled: 'false', nodepool: '' })).toEqual(
+      [1],
+    );
   });
   it('records DisruptionTerminating with the reason on the Node and its NodeClaim, and Evicted on the moved pod', async () => {
     // A pod that can never schedule keeps the simulated cluster from settling: remove it first.

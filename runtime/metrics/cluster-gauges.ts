@@ -1,109 +1,80 @@
 /**
- * Gauges that describe the cluster as it is (allocatable and requests per node, pods by phase), computed from the
- * ClusterState at scrape time instead of being kept up to date on every watch event.
+ * Binds the scrape-time gauges to a running controller: node, NodePool, pod and cluster state gauges computed from
+ * the ClusterState at scrape time (instead of being kept up to date on every watch event), the offering gauges
+ * from the cloud provider's catalog, and the pod startup tracker fed by the pod cache's events.
  */
-import { Labels } from '../../sdk/api/well-known';
-import type { Pod } from '../kube/objects';
-import type { Resources } from '../scheduling/resources';
+import type { CloudProvider } from '../cloudprovider/types';
+import type { NodePool, Pod } from '../kube/objects';
 import type { StateNode } from '../state/cluster-state';
-import { clusterStateNodeCount, nodesAllocatable, nodesTotalPodRequests, podsState } from './metrics';
+import { refreshOfferingGauges, priceLookup } from './cloudprovider';
+import {
+  clusterStateNodeCount,
+  clusterStateSynced,
+  clusterStateUnsyncedTimeSeconds,
+  refreshNodeGauges,
+} from './nodes';
+import { refreshNodePoolCosts, refreshNodePoolGauges, type PriceLookup } from './nodepools';
+import { PodStartupTracker, refreshPodGauges } from './pods';
 import { onScrape } from './registry';
 
-/** The resources reported per node; others (hugepages, extended resources) would multiply series for little. */
-const RESOURCE_TYPES = ['cpu', 'memory', 'pods', 'ephemeral-storage'] as const;
-
-export interface NodeSample {
-  labels: {
-    node_name: string;
-    nodepool: string;
-    resource_type: string;
-    instance_type: string;
-    capacity_type: string;
-    zone: string;
-  };
-  allocatable: number;
-  requested: number;
-}
+type PodHandler = (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod, old: Pod | undefined) => void;
 
 /** What the state source must offer: the ClusterState satisfies it. */
 export interface ClusterStateSource {
   stateNodes(): StateNode[];
-  pods: { list(): Pod[] };
+  pods: { list(): Pod[]; onChange?(handler: PodHandler): void };
+  nodePools?: { list(): NodePool[] };
+  readonly synced?: boolean;
 }
 
-/** Kubernetes units on the wire (cpu in cores), from the runtime's millicores. */
-function toBaseUnit(resource: string, value: number): number {
-  return resource === 'cpu' ? value / 1000 : value;
-}
-
-export function nodeSamples(nodes: StateNode[]): NodeSample[] {
-  const out: NodeSample[] = [];
-  for (const n of nodes) {
-    if (!n.node) continue; // a NodeClaim still launching has nothing allocatable yet
-    const requested: Resources = { ...n.requested, pods: n.pods.length };
-    for (const resource of RESOURCE_TYPES) {
-      if (n.allocatable[resource] === undefined) continue;
-      out.push({
-        labels: {
-          node_name: n.name,
-          nodepool: n.nodePoolName ?? '',
-          resource_type: resource,
-          instance_type: n.labels[Labels.instanceType] ?? '',
-          capacity_type: n.labels[Labels.capacityType] ?? '',
-          zone: n.labels[Labels.zone] ?? '',
-        },
-        allocatable: toBaseUnit(resource, n.allocatable[resource] ?? 0),
-        requested: toBaseUnit(resource, requested[resource] ?? 0),
-      });
-    }
-  }
-  return out;
-}
-
-export interface PodStateSample {
-  labels: { phase: string; nodepool: string; capacity_type: string };
-  count: number;
-}
-
-export function podStateSamples(nodes: StateNode[], pods: Pod[]): PodStateSample[] {
-  const nodeLabels = new Map(nodes.map((n) => [n.name, n.labels]));
-  const counts = new Map<string, PodStateSample>();
-  for (const pod of pods) {
-    const labels = pod.spec.nodeName ? nodeLabels.get(pod.spec.nodeName) : undefined;
-    const sample = {
-      phase: pod.status?.phase ?? 'Pending',
-      nodepool: labels?.[Labels.nodePool] ?? '',
-      capacity_type: labels?.[Labels.capacityType] ?? '',
-    };
-    const key = `${sample.phase}/${sample.nodepool}/${sample.capacity_type}`;
-    const entry = counts.get(key) ?? { labels: sample, count: 0 };
-    entry.count++;
-    counts.set(key, entry);
-  }
-  return [...counts.values()];
+export interface BindOptions {
+  /** The clock for node ages and unsynced time. @default Date.now */
+  now?: () => number;
+  /** Where the offering gauges and NodePool costs come from; none: they are not exported. */
+  cloud?: CloudProvider;
+  /** How often the catalog is read again (ms; scrapes in between reuse it). @default 60000 */
+  catalogRefreshMs?: number;
 }
 
 /** Report this state at every scrape; returns a function that stops reporting it and clears its series. */
-export function bindClusterState(state: ClusterStateSource): () => void {
-  const off = onScrape(() => refreshClusterGauges(state));
+export function bindClusterState(state: ClusterStateSource, opts: BindOptions = {}): () => void {
+  const now = opts.now ?? Date.now;
+  const tracker = new PodStartupTracker(now);
+  let bound = true;
+  state.pods.onChange?.((type, pod) => {
+    if (bound) tracker.onPod(type, pod);
+  });
+  let unsyncedSince: number | undefined;
+  let prices: { at: number; lookup: PriceLookup } | undefined;
+  const off = onScrape(async () => {
+    refreshClusterGauges(state, now());
+    const t = now();
+    if (state.synced === false) unsyncedSince ??= t;
+    else unsyncedSince = undefined;
+    clusterStateUnsyncedTimeSeconds.set(unsyncedSince === undefined ? 0 : (t - unsyncedSince) / 1000);
+    if (!opts.cloud || !state.nodePools) return;
+    const nodePools = state.nodePools.list();
+    if (!prices || t - prices.at >= (opts.catalogRefreshMs ?? 60_000)) {
+      prices = { at: t, lookup: priceLookup(await refreshOfferingGauges(opts.cloud, nodePools)) };
+    }
+    refreshNodePoolCosts(nodePools, state.stateNodes(), prices.lookup);
+  });
   return () => {
+    bound = false;
     off();
-    refreshClusterGauges(undefined);
+    refreshClusterGauges(undefined, now());
   };
 }
 
 /** Rewrite the cluster gauges from a state (clearing series of nodes that are gone). */
-export function refreshClusterGauges(state: ClusterStateSource | undefined): void {
-  nodesAllocatable.reset();
-  nodesTotalPodRequests.reset();
-  podsState.reset();
+export function refreshClusterGauges(state: ClusterStateSource | undefined, now: number): void {
+  const nodes = state?.stateNodes() ?? [];
+  refreshNodeGauges(nodes, now);
+  refreshPodGauges(nodes, state?.pods.list() ?? []);
+  refreshNodePoolGauges(state?.nodePools?.list() ?? []);
   clusterStateNodeCount.reset();
+  clusterStateSynced.reset();
   if (!state) return;
-  const nodes = state.stateNodes();
-  for (const s of nodeSamples(nodes)) {
-    nodesAllocatable.set(s.labels, s.allocatable);
-    nodesTotalPodRequests.set(s.labels, s.requested);
-  }
-  for (const s of podStateSamples(nodes, state.pods.list())) podsState.set(s.labels, s.count);
   clusterStateNodeCount.set(nodes.filter((n) => n.node).length);
+  clusterStateSynced.set(state.synced === false ? 0 : 1);
 }

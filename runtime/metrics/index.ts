@@ -1,5 +1,16 @@
 export * from './metrics';
+export * from './nodes';
+export * from './nodepools';
+export * from './pods';
+export * from './disruption';
 export { registry, collectProcessMetrics, onScrape, scrape } from './registry';
-export { bindClusterState, refreshClusterGauges } from './cluster-gauges';
+export { bindClusterState, refreshClusterGauges, type BindOptions } from './cluster-gauges';
 export { bindInterruptionStats, messageTypeLabel } from './interruption-stats';
-export { instrumentCloudProvider, errorCategory } from './cloudprovider';
+export {
+  instrumentCloudProvider,
+  errorCategory,
+  instanceTypeOfferingAvailable,
+  instanceTypeOfferingPriceEstimate,
+  instanceTypeCpuCores,
+  instanceTypeMemoryBytes,
+} from './cloudprovider';

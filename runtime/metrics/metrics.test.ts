@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CloudProvider } from '../cloudprovider/types';
 import { InsufficientCapacityError, NodeClaimNotFoundError } from '../cloudprovider/types';
-import type { NodeClaim } from '../kube/objects';
+import type { NodeClaim, Pod } from '../kube/objects';
+import './index';
 import type { StateNode } from '../state/cluster-state';
 import { errorCategory, instrumentCloudProvider } from './cloudprovider';
-import { nodeSamples } from './cluster-gauges';
+import { nodeResourceSamples } from './nodes';
+import { PodStartupTracker } from './pods';
 import { bindInterruptionStats, messageTypeLabel } from './interruption-stats';
 import { registry, scrape } from './registry';
 
@@ -53,7 +57,9 @@ describe('instrumentCloudProvider', () => {
     const cloud = instrumentCloudProvider(new FakeCloud(), { controller: 'test' });
     await expect(cloud.list()).resolves.toEqual([]);
     await expect(cloud.list()).resolves.toEqual([]);
-    const claim = { metadata: { name: 'c1' } } as NodeClaim;
+    const claim = {
+      metadata: { name: 'c1', labels: { 'karpenter.sh/nodepool': 'pool-a' } },
+    } as unknown as NodeClaim;
     await expect(cloud.create(claim)).rejects.toBeInstanceOf(InsufficientCapacityError);
     await expect(cloud.delete(claim)).rejects.toBeInstanceOf(NodeClaimNotFoundError);
     await expect(cloud.get('aws:///x')).rejects.toThrow('boom');
@@ -65,9 +71,9 @@ describe('instrumentCloudProvider', () => {
       'karpenter_cloudprovider_duration_seconds_count{controller="test",method="Get",provider="fake"}': 1,
     });
     expect(values(text, 'karpenter_cloudprovider_errors_total')).toEqual({
-      'karpenter_cloudprovider_errors_total{controller="test",method="Create",provider="fake",error="InsufficientCapacityError"}': 1,
-      'karpenter_cloudprovider_errors_total{controller="test",method="Delete",provider="fake",error="NodeClaimNotFoundError"}': 1,
-      'karpenter_cloudprovider_errors_total{controller="test",method="Get",provider="fake",error="UnknownError"}': 1,
+      'karpenter_cloudprovider_errors_total{controller="test",method="Create",provider="fake",error="InsufficientCapacityError",nodepool="pool-a"}': 1,
+      'karpenter_cloudprovider_errors_total{controller="test",method="Delete",provider="fake",error="NodeClaimNotFoundError",nodepool="pool-a"}': 1,
+      'karpenter_cloudprovider_errors_total{controller="test",method="Get",provider="fake",error="UnknownError",nodepool=""}': 1,
     });
   });
 
@@ -125,9 +131,13 @@ describe('node samples', () => {
       managed: true,
       nodePoolName: 'default',
       labels: {
+        'karpenter.sh/nodepool': 'default',
         'node.kubernetes.io/instance-type': 'm5.large',
         'karpenter.sh/capacity-type': 'spot',
         'topology.kubernetes.io/zone': 'us-east-1b',
+        'topology.kubernetes.io/region': 'us-east-1',
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/os': 'linux',
       },
       taints: [],
       registered: true,
@@ -135,32 +145,133 @@ describe('node samples', () => {
       deleting: false,
       markedForDisruption: false,
     };
+    const daemon = {
+      metadata: { ownerReferences: [{ kind: 'DaemonSet', name: 'ds', apiVersion: 'apps/v1', uid: 'u' }] },
+      spec: {
+        containers: [{ name: 'c', resources: { requests: { cpu: '100m' }, limits: { cpu: '200m' } } }],
+      },
+    };
+    const app = {
+      metadata: {},
+      spec: {
+        containers: [{ name: 'c', resources: { requests: { cpu: '350m' }, limits: { memory: '1Gi' } } }],
+      },
+    };
     const nodes = [
       {
         ...base,
         name: 'n1',
-        node: {} as StateNode['node'],
-        pods: [{}, {}] as StateNode['pods'],
-        allocatable: { cpu: 1930, memory: 7e9, pods: 29 },
-        requested: { cpu: 450, memory: 1e9 },
+        node: { status: { capacity: { cpu: '2', memory: '8Gi', pods: '29', 'ephemeral-storage': '20Gi' } } },
+        pods: [daemon, app],
+        allocatable: { cpu: 1930, memory: 7e9, pods: 29, 'ephemeral-storage': 18e9 },
+        requested: { cpu: 450, memory: 1e9, pods: 2 },
       },
       { ...base, name: 'claim-launching', pods: [], allocatable: {}, requested: {} },
-    ] as StateNode[];
-    const samples = nodeSamples(nodes);
-    expect(
-      samples.map((s) => [s.labels.node_name, s.labels.resource_type, s.allocatable, s.requested]),
-    ).toEqual([
-      ['n1', 'cpu', 1.93, 0.45],
-      ['n1', 'memory', 7e9, 1e9],
-      ['n1', 'pods', 29, 2],
-    ]);
-    expect(samples[0]?.labels).toEqual({
-      node_name: 'n1',
-      nodepool: 'default',
-      resource_type: 'cpu',
-      instance_type: 'm5.large',
-      capacity_type: 'spot',
-      zone: 'us-east-1b',
+    ] as unknown as StateNode[];
+    const samples = nodeResourceSamples(nodes);
+    expect(samples.map((s) => s.labels.node_name)).not.toContain('claim-launching');
+    const byType = Object.fromEntries(samples.map((s) => [s.labels.resource_type, s]));
+    // Upstream's resource_type spelling: dashes become underscores.
+    expect(Object.keys(byType).sort()).toEqual(['cpu', 'ephemeral_storage', 'memory', 'pods']);
+    expect(byType.cpu).toMatchObject({
+      allocatable: 1.93,
+      podRequests: 0.45,
+      podLimits: 0.2,
+      daemonRequests: 0.1,
+      daemonLimits: 0.2,
+      systemOverhead: 0.07,
     });
+    expect(byType.memory).toMatchObject({ podLimits: 2 ** 30, systemOverhead: 8 * 2 ** 30 - 7e9 });
+    // The pod count is a request of every bound pod, not of DaemonSet pods alone.
+    expect(byType.pods).toMatchObject({ allocatable: 29, podRequests: 2 });
+    expect(byType.pods?.daemonRequests).toBeUndefined();
+    expect(byType.cpu?.labels).toEqual({
+      node_name: 'n1',
+      phase: '',
+      managed: 'true',
+      nodepool: 'default',
+      zone: 'us-east-1b',
+      region: 'us-east-1',
+      instance_type: 'm5.large',
+      arch: 'amd64',
+      os: 'linux',
+      capacity_type: 'spot',
+      windows_build: '',
+      resource_type: 'cpu',
+    });
+  });
+});
+
+describe('docs/METRICS.md', () => {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'METRICS.md'), 'utf8');
+  const [supported = '', unsupported = ''] = doc.split('## Not supported');
+  const rows = (text: string) =>
+    [...text.matchAll(/^\| `([a-z_]+)`\s*\| (\w+)\s*\| ([a-z_, ]*?)\s*\|$/gm)].map((m) => ({
+      name: m[1] as string,
+      type: m[2] as string,
+      labels: (m[3] as string)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    }));
+
+  it('lists every registered metric with its type and labels, and nothing else as supported', () => {
+    const registered = registry.getMetricsAsArray().map((m) => {
+      const x = m as unknown as { name: string; labelNames: string[]; constructor: { name: string } };
+      return { name: x.name, type: x.constructor.name.toLowerCase(), labels: [...x.labelNames] };
+    });
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(rows(supported).sort(byName)).toEqual(registered.sort(byName));
+  });
+
+  it('lists as not supported only metrics the registry does not hold', () => {
+    // The first cell of each row only: the reasons name supported metrics.
+    const firstCells = unsupported.split('\n').map((line) => line.split('|')[1] ?? '');
+    const names = firstCells.flatMap((c) =>
+      [...c.matchAll(/`(karpenter_[a-z_]+)`/g)].map((m) => m[1] as string),
+    );
+    expect(names.length).toBeGreaterThan(10);
+    for (const n of names) expect(registry.getSingleMetric(n)).toBeUndefined();
+  });
+});
+
+describe('pod startup tracker', () => {
+  beforeEach(() => registry.resetMetrics());
+
+  const pod = (phase: string, conditions: { type: string; at: string }[], nodeName?: string) =>
+    ({
+      metadata: { uid: 'p1', name: 'p1', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
+      spec: { containers: [], ...(nodeName ? { nodeName } : {}) },
+      status: {
+        phase,
+        conditions: conditions.map((c) => ({ type: c.type, status: 'True', lastTransitionTime: c.at })),
+      },
+    }) as unknown as Pod;
+
+  it('times a pod seen pending from creation to bound and to Ready, once', async () => {
+    const tracker = new PodStartupTracker(() => Date.parse('2024-01-01T01:00:00Z'));
+    tracker.onPod('ADDED', pod('Pending', []));
+    tracker.onPod('MODIFIED', pod('Pending', [{ type: 'PodScheduled', at: '2024-01-01T00:00:30Z' }], 'n1'));
+    const running = pod(
+      'Running',
+      [
+        { type: 'PodScheduled', at: '2024-01-01T00:00:30Z' },
+        { type: 'Ready', at: '2024-01-01T00:01:15Z' },
+      ],
+      'n1',
+    );
+    tracker.onPod('MODIFIED', running);
+    tracker.onPod('MODIFIED', running);
+    expect(tracker.pending).toBe(0);
+    const text = await scrape();
+    expect(text).toContain('karpenter_pods_startup_duration_seconds_count 1');
+    expect(text).toContain('karpenter_pods_startup_duration_seconds{quantile="0.5"} 75');
+    expect(text).toContain('karpenter_pods_bound_duration_seconds_sum{dynamic_resources="false"} 30');
+  });
+
+  it('never observes a pod already running when first seen', async () => {
+    const tracker = new PodStartupTracker(() => 0);
+    tracker.onPod('ADDED', pod('Running', [{ type: 'Ready', at: '2024-01-01T00:01:00Z' }], 'n1'));
+    expect(await scrape()).toContain('karpenter_pods_startup_duration_seconds_count 0');
   });
 });

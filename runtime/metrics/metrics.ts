@@ -6,7 +6,16 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from './registry';
 
-const registers = [registry];
+export const registers = [registry];
+
+/** Karpenter's buckets for duration histograms (seconds), 5ms to 10 minutes. */
+export const DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5,
+  1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60, 120, 150, 300, 450, 600,
+];
+
+/** Karpenter's summary quantiles (min, median, p90, p99, max), over a sliding ten-minute window. */
+export const SUMMARY = { percentiles: [0, 0.5, 0.9, 0.99, 1], maxAgeSeconds: 600, ageBuckets: 5 };
 
 /** Karpenter's label values for why a NodeClaim was created: "provisioned", or the disruption reason. */
 export const PROVISIONED_REASON = 'provisioned';
@@ -57,7 +66,7 @@ export const schedulingDurationSeconds = new Histogram({
   name: 'karpenter_scheduler_scheduling_duration_seconds',
   help: 'Duration of scheduling simulations used for deprovisioning and provisioning in seconds.',
   labelNames: ['controller'] as const,
-  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  buckets: DURATION_BUCKETS,
   registers,
 });
 
@@ -72,13 +81,6 @@ export const voluntaryDisruptionDecisionsTotal = new Counter({
   name: 'karpenter_voluntary_disruption_decisions_total',
   help: 'Number of disruption decisions performed. Labeled by disruption decision, reason, and consolidation type.',
   labelNames: ['decision', 'reason', 'consolidation_type'] as const,
-  registers,
-});
-
-export const nodePoolsAllowedDisruptions = new Gauge({
-  name: 'karpenter_nodepools_allowed_disruptions',
-  help: 'The number of nodes for a given NodePool that can be concurrently disrupting at a point in time. Labeled by NodePool and reason.',
-  labelNames: ['nodepool', 'reason'] as const,
   registers,
 });
 
@@ -99,46 +101,15 @@ export const cloudProviderDurationSeconds = new Histogram({
   name: 'karpenter_cloudprovider_duration_seconds',
   help: 'Duration of cloud provider method calls. Labeled by the controller, method name and provider.',
   labelNames: ['controller', 'method', 'provider'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  // Prometheus' default buckets, as upstream leaves them.
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers,
 });
 
 export const cloudProviderErrorsTotal = new Counter({
   name: 'karpenter_cloudprovider_errors_total',
   help: 'Total number of errors returned from CloudProvider calls.',
-  labelNames: ['controller', 'method', 'provider', 'error'] as const,
-  registers,
-});
-
-/** Scrape-time gauges over the cluster state: filled by `cluster-gauges.ts` when a state is bound. */
-export const nodesAllocatable = new Gauge({
-  name: 'karpenter_nodes_allocatable',
-  help: 'Node allocatable are the resources allocatable by nodes.',
-  labelNames: ['node_name', 'nodepool', 'resource_type', 'instance_type', 'capacity_type', 'zone'] as const,
-  registers,
-});
-
-export const nodesTotalPodRequests = new Gauge({
-  name: 'karpenter_nodes_total_pod_requests',
-  help: 'Node total pod requests are the resources requested by pods bound to nodes, including the DaemonSet pods.',
-  labelNames: ['node_name', 'nodepool', 'resource_type', 'instance_type', 'capacity_type', 'zone'] as const,
-  registers,
-});
-
-/**
- * Karpenter labels this per pod (name, namespace, node...); that is unbounded, so here it counts pods by phase,
- * NodePool and capacity type instead. Sum by phase for the same answers without a series per pod.
- */
-export const podsState = new Gauge({
-  name: 'karpenter_pods_state',
-  help: 'Number of pods by phase, owning NodePool of their node (empty while unbound) and capacity type.',
-  labelNames: ['phase', 'nodepool', 'capacity_type'] as const,
-  registers,
-});
-
-export const clusterStateNodeCount = new Gauge({
-  name: 'karpenter_cluster_state_node_count',
-  help: 'Current count of nodes in cluster state',
+  labelNames: ['controller', 'method', 'provider', 'error', 'nodepool'] as const,
   registers,
 });
 

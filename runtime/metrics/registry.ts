@@ -15,16 +15,19 @@ export function collectProcessMetrics(): void {
   collectDefaultMetrics({ register: registry });
 }
 
-const beforeScrape = new Set<() => void>();
+const beforeScrape = new Set<() => void | Promise<void>>();
 
-/** Run `fn` before every scrape (to bring scrape-time gauges up to date); returns a function that removes it. */
-export function onScrape(fn: () => void): () => void {
+/**
+ * Run `fn` before every scrape (to bring scrape-time gauges up to date); returns a function that removes it. An
+ * async `fn` is awaited, so what it reads (the cloud provider's catalog, say) is in this scrape.
+ */
+export function onScrape(fn: () => void | Promise<void>): () => void {
   beforeScrape.add(fn);
   return () => beforeScrape.delete(fn);
 }
 
 /** The Prometheus text exposition of every metric, refreshed. */
 export async function scrape(): Promise<string> {
-  for (const fn of beforeScrape) fn();
+  for (const fn of [...beforeScrape]) await fn();
   return registry.metrics();
 }

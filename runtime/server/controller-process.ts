@@ -190,7 +190,7 @@ export class ControllerProcess {
       if (this.shuttingDown) return;
       await operator.start();
       this.acting = true;
-      this.stops.push(bindClusterState(operator.state));
+      this.stops.push(bindClusterState(operator.state, { now: () => clock.now(), cloud }));
       if (provider.refreshNodeClasses)
         this.stops.push(this.refreshNodeClasses(provider.refreshNodeClasses, clock));
       if (settings.interruptionQueue) await this.startInterruption(api, cloud, clock, operator, provider);

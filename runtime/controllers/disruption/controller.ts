@@ -3,29 +3,30 @@
  * multi-node, then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then
  * hand it to the Orchestrator (./orchestration) to carry out.
  */
-import { Labels } from '../../../sdk/api/well-known';
-import type { InstanceType } from '../../scheduling/instance-types';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import { updateStatusFromCache } from '../../kube/retry';
 import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool, type Pod } from '../../kube/objects';
-import {
-  schedule,
-  type MinValuesPolicy,
-  type PreferencePolicy,
-  type SchedulableNode,
-  type SchedulingNodePool,
-} from '../../scheduling/scheduler';
+import type { MinValuesPolicy, PreferencePolicy } from '../../scheduling/scheduler';
 import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
-import { nodePoolsAllowedDisruptions, voluntaryDisruptionDecisionsTotal } from '../../metrics';
+import {
+  initDisruptionCounters,
+  nodePoolsAllowedDisruptions,
+  nodePoolsNodesConsumingBudgets,
+  voluntaryDisruptionDecisionsByNodePoolTotal,
+  voluntaryDisruptionDecisionsTotal,
+  voluntaryDisruptionFailedValidationsTotal,
+} from '../../metrics';
+import { decisionLabels, setEligibleNodes, timed } from './metrics';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
-import { loadVolumeContext, warnWithoutVolumes, type VolumeContext } from '../volume-loader';
+import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { allowedDisruptions, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
 import { driftCheck } from './drift';
+import { pricing, simulator, withinCommand } from './simulation';
 import { holdingUnderKubeScheduler } from './stability';
 import { expectedRemovals } from './steering';
 import { UndoGuard } from './undo';
@@ -87,6 +88,7 @@ export class DisruptionController implements Controller {
   private lastDecisionBlocked = false;
 
   constructor(private readonly opts: DisruptionOptions) {
+    initDisruptionCounters();
     this.orchestrator = new Orchestrator({
       ...opts,
       stopped: () => this.stopped,
@@ -157,9 +159,17 @@ export class DisruptionController implements Controller {
           },
           'abandoned disruption: no longer valid after validation delay',
         );
+        voluntaryDisruptionFailedValidationsTotal.inc(
+          { consolidation_type: decisionLabels(command).consolidation_type },
+          command.candidates.length,
+        );
         return undefined;
       }
-      voluntaryDisruptionDecisionsTotal.inc(decisionLabels(again));
+      const labels = decisionLabels(again);
+      voluntaryDisruptionDecisionsTotal.inc(labels);
+      for (const nodepool of new Set(again.candidates.map((c) => nameOf(c.nodePool)))) {
+        voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
+      }
       const going = new Set(again.candidates.map((c) => c.stateNode.name));
       if (again.reason === 'Underutilized') {
         await this.steer(new Set([...outlook].filter((n) => !going.has(n))), going);
@@ -249,9 +259,14 @@ export class DisruptionController implements Controller {
       warnWithoutVolumes(this.opts.logger),
     );
     const simulate = simulator(pools, settled, this.opts, volumes);
+    if (!only) setEligibleNodes(candidates, drifted);
     const command =
-      emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped) ??
-      drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped) ??
+      timed('empty', '', () =>
+        emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped),
+      ) ??
+      timed('drifted', '', () =>
+        drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped),
+      ) ??
       this.consolidation(
         candidates,
         holdingUnderKubeScheduler(simulate, settled, this.steering),
@@ -311,8 +326,12 @@ export class DisruptionController implements Controller {
     if (withPods.length === 0) return undefined;
     const budgets = this.budgets(stateNodes, nodePools, 'Underutilized', now);
     return (
-      multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation) ??
-      singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation)
+      timed('underutilized', 'multi', () =>
+        multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation),
+      ) ??
+      timed('underutilized', 'single', () =>
+        singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation),
+      )
     );
   }
 
@@ -363,69 +382,10 @@ export class DisruptionController implements Controller {
       const members = stateNodes.filter((n) => n.managed && n.nodePoolName === name);
       const disrupting = members.filter((n) => n.deleting || n.markedForDisruption).length;
       out.set(name, allowedDisruptions(np, reason, now, members.length, disrupting));
-      nodePoolsAllowedDisruptions.set({ nodepool: name, reason: reason.toLowerCase() }, out.get(name) ?? 0);
+      const labels = { nodepool: name, reason: reason.toLowerCase() };
+      nodePoolsAllowedDisruptions.set(labels, out.get(name) ?? 0);
+      nodePoolsNodesConsumingBudgets.set(labels, disrupting);
     }
     return out;
   }
-}
-
-/** A scheduling simulation of the cluster with some candidates removed, for every method to share. */
-function simulator(
-  pools: SchedulingNodePool[],
-  nodes: SchedulableNode[],
-  { minValuesPolicy, preferencePolicy }: Pick<DisruptionOptions, 'minValuesPolicy' | 'preferencePolicy'>,
-  volumes: VolumeContext | undefined,
-): Simulate {
-  const volumeLimits = volumes?.limitsFor(nodes);
-  return (removed) => {
-    const gone = new Set(removed.map((c) => c.stateNode.name));
-    return schedule({
-      pods: removed.flatMap((c) => c.reschedulablePods),
-      nodes: nodes.filter((n) => !gone.has(n.name)),
-      nodePools: pools,
-      ...(minValuesPolicy ? { minValuesPolicy } : {}),
-      ...(preferencePolicy ? { preferencePolicy } : {}),
-      ...(volumes && volumeLimits ? { volumeTopology: volumes.topology, volumeLimits } : {}),
-    });
-  };
-}
-
-/** Price of a running node: its instance type's offering in its zone and capacity type. */
-function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number | undefined {
-  // Indexed by type name (the first of a name wins, as a scan would): every node is priced on every decision.
-  const types = new Map<string, Map<string, InstanceType>>();
-  for (const p of pools) {
-    const byName = new Map<string, InstanceType>();
-    for (const it of p.instanceTypes) if (!byName.has(it.name)) byName.set(it.name, it);
-    types.set(nameOf(p.nodePool), byName);
-  }
-  return (n) =>
-    types
-      .get(n.nodePoolName ?? '')
-      ?.get(n.labels[Labels.instanceType] ?? '')
-      ?.offerings.find(
-        (o) => o.zone === n.labels[Labels.zone] && o.capacityType === n.labels[Labels.capacityType],
-      )?.price;
-}
-
-/**
- * The validation's decision `b` stays within the command `a`: its nodes are some of a's, and its replacements no
- * more than a's, each offering only instance types a's replacements offered (a replacement may only narrow).
- */
-export function withinCommand(a: Command, b: Command): boolean {
-  const decided = new Set(a.candidates.map((x) => x.stateNode.name));
-  if (!b.candidates.every((x) => decided.has(x.stateNode.name))) return false;
-  if (b.replacements.length > a.replacements.length) return false;
-  const offered = new Set(a.replacements.flatMap((r) => r.instanceTypeOptions.map((it) => it.name)));
-  return b.replacements.every((r) => r.instanceTypeOptions.every((it) => offered.has(it.name)));
-}
-
-/** Karpenter's decision labels: "replace" or "delete", the reason in lower case, and single or multi-node. */
-function decisionLabels(command: Command): { decision: string; reason: string; consolidation_type: string } {
-  return {
-    decision: command.replacements.length > 0 ? 'replace' : 'delete',
-    reason: command.reason.toLowerCase(),
-    consolidation_type:
-      command.reason !== 'Underutilized' ? '' : command.candidates.length > 1 ? 'multi' : 'single',
-  };
 }

@@ -14,7 +14,15 @@ import { nameOf, type Node, type NodeClaim, type Pod } from '../../kube/objects'
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
-import { nodeClaimsTerminatedTotal, nodesTerminatedTotal, podsEvictionRequestsTotal } from '../../metrics';
+import {
+  nodeClaimsTerminatedTotal,
+  nodeClaimsTerminationDurationSeconds,
+  nodesDrainedTotal,
+  nodesLifetimeDurationSeconds,
+  nodesTerminatedTotal,
+  nodesTerminationDurationSeconds,
+  podsEvictionRequestsTotal,
+} from '../../metrics';
 import { drainTiers, forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
 
 export type TerminationOptions = ControllerContext;
@@ -111,7 +119,10 @@ export class TerminationController implements Controller {
           },
         }));
         // Seen at once by the next pass, whatever the watch is doing.
-        if (written) state.nodeClaims.observe(written);
+        if (written) {
+          state.nodeClaims.observe(written);
+          nodesDrainedTotal.inc({ nodepool: node.metadata.labels?.[Labels.nodePool] ?? '' });
+        }
         return { requeueAfterMs: 0 };
       }
     }
@@ -138,7 +149,16 @@ export class TerminationController implements Controller {
     await this.removeFinalizer(claim);
     const metricLabels = terminatedLabels(claim);
     nodeClaimsTerminatedTotal.inc(metricLabels);
-    if (node) nodesTerminatedTotal.inc({ nodepool: metricLabels.nodepool, zone: metricLabels.zone });
+    const claimDeleted = claim.metadata.deletionTimestamp;
+    observeSince(nodeClaimsTerminationDurationSeconds, metricLabels.nodepool, claimDeleted, clock.now());
+    if (node) {
+      const nodepool = node.metadata.labels?.[Labels.nodePool] ?? metricLabels.nodepool;
+      nodesTerminatedTotal.inc({ nodepool: metricLabels.nodepool, zone: metricLabels.zone });
+      // The Node's own deletion request, or (as here it is deleted last) the NodeClaim's, which started it.
+      const requested = node.metadata.deletionTimestamp ?? claimDeleted;
+      observeSince(nodesTerminationDurationSeconds, nodepool, requested, clock.now());
+      observeSince(nodesLifetimeDurationSeconds, nodepool, node.metadata.creationTimestamp, clock.now());
+    }
     logger.info({ nodeClaim: name, node: node?.metadata.name }, 'deleted nodeclaim');
     return undefined;
   }
@@ -269,6 +289,17 @@ export class TerminationController implements Controller {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+/** Observe the seconds from `iso` to `now`, labelled by NodePool; nothing when the time is unknown. */
+function observeSince(
+  metric: { observe(labels: { nodepool: string }, value: number): void },
+  nodepool: string,
+  iso: string | undefined,
+  now: number,
+): void {
+  const at = Date.parse(iso ?? '');
+  if (!Number.isNaN(at)) metric.observe({ nodepool }, Math.max(0, (now - at) / 1000));
 }
 
 /** The bounded labels of a terminated NodeClaim: its NodePool, capacity type and zone. */

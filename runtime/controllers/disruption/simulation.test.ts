@@ -2,7 +2,7 @@ import type { InstanceType } from '../../scheduling/instance-types';
 import type { PlannedNodeClaim } from '../../scheduling/plan';
 import { instanceType } from '../../scheduling/testing';
 import type { Candidate } from './candidates';
-import { withinCommand } from './controller';
+import { withinCommand } from './simulation';
 import type { Command } from './methods';
 
 // Only the fields withinCommand reads: the candidates' node names and the replacements' options.

@@ -1,0 +1,50 @@
+/** The disruption controller's metric labels and observations, kept apart from its decisions. */
+import {
+  voluntaryDisruptionDecisionEvaluationDurationSeconds,
+  voluntaryDisruptionEligibleNodes,
+} from '../../metrics';
+import type { Candidate } from './candidates';
+import type { Command } from './methods';
+
+/** Time one disruption method's evaluation. */
+export function timed<T>(reason: string, consolidationType: string, fn: () => T): T {
+  const end = voluntaryDisruptionDecisionEvaluationDurationSeconds.startTimer({
+    reason,
+    consolidation_type: consolidationType,
+  });
+  try {
+    return fn();
+  } finally {
+    end();
+  }
+}
+
+/**
+ * Nodes each method could act on this pass, before budgets: empty ones and (under WhenEmptyOrUnderutilized) all
+ * consolidatable ones whose consolidateAfter has passed, and drifted ones.
+ */
+export function setEligibleNodes(candidates: Candidate[], drifted: Candidate[]): void {
+  const underutilized = candidates.filter(
+    (c) => c.nodePool.spec.disruption.consolidationPolicy === 'WhenEmptyOrUnderutilized',
+  );
+  voluntaryDisruptionEligibleNodes.set(
+    { reason: 'empty' },
+    candidates.filter((c) => c.reschedulablePods.length === 0).length,
+  );
+  voluntaryDisruptionEligibleNodes.set({ reason: 'underutilized' }, underutilized.length);
+  voluntaryDisruptionEligibleNodes.set({ reason: 'drifted' }, drifted.length);
+}
+
+/** Karpenter's decision labels: "replace" or "delete", the reason in lower case, and single or multi-node. */
+export function decisionLabels(command: Command): {
+  decision: string;
+  reason: string;
+  consolidation_type: string;
+} {
+  return {
+    decision: command.replacements.length > 0 ? 'replace' : 'delete',
+    reason: command.reason.toLowerCase(),
+    consolidation_type:
+      command.reason !== 'Underutilized' ? '' : command.candidates.length > 1 ? 'multi' : 'single',
+  };
+}
