@@ -25,7 +25,7 @@ interface Dashboard {
   templating: { list: { definition?: string }[] };
 }
 interface Rules {
-  groups: { name: string; rules: { alert: string; expr: string }[] }[];
+  spec: { groups: { name: string; rules: { alert: string; expr: string }[] }[] };
 }
 
 /** Every PromQL expression of the dashboard (panel targets and variable queries) and of the rules, by where. */
@@ -41,7 +41,7 @@ function expressions(): [string, string][] {
   walk(dash.panels);
   for (const v of dash.templating.list) if (v.definition) out.push(['variable', v.definition]);
   const rules = load(readFileSync(join(DIR, 'prometheus-rules.yaml'), 'utf8')) as Rules;
-  for (const g of rules.groups) for (const r of g.rules) out.push([`alert ${r.alert}`, r.expr]);
+  for (const g of rules.spec.groups) for (const r of g.rules) out.push([`alert ${r.alert}`, r.expr]);
   return out;
 }
 
