@@ -2,6 +2,7 @@
  * KarpenterInstall's arguments and their defaults, apart from the component so validation and the functions that
  * create resources can read them without importing the component.
  */
+import type { MonitoringArgs } from '../monitoring/monitoring';
 import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type { EC2NodeClass, EC2NodeClassArgs, NodePool, NodePoolArgs } from '../../sdk/pulumi';
@@ -82,6 +83,11 @@ export interface KarpenterInstallArgs {
   driftPreview?: DriftPreviewOptions;
   /** Tags on every AWS resource, besides `app.kubernetes.io/managed-by=karpenter-ts`. @default {} */
   tags?: Record<string, string>;
+  /**
+   * A ServiceMonitor, the alert rules and the Grafana dashboard for a Prometheus operator / Grafana stack (see
+   * docs/METRICS.md). @default {} (none of them)
+   */
+  monitoring?: MonitoringArgs;
 }
 
 /** The defaults documented above, applied where the resources are created. */

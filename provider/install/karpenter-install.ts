@@ -20,7 +20,9 @@ import {
   defaultResources,
   type KarpenterInstallArgs,
 } from './args';
+import { createMonitoring, type Monitoring } from '../monitoring/monitoring';
 import { createControllerWorkload } from './controller-workload';
+import { METRICS_PORT_NAME, selectorLabels } from './manifests';
 import { createDiscoveryTags } from './discovery-tags';
 import { createKarpenterObjects } from './karpenter-objects';
 import { validateInstallArgs } from './validate';
@@ -40,6 +42,8 @@ export class KarpenterInstall extends pulumi.ComponentResource {
   public readonly nodeClasses: EC2NodeClass[];
   /** The drift report (live during a preview with a reachable cluster, hashes otherwise). */
   public readonly driftPreview: pulumi.Output<DriftPreview | undefined>;
+  /** The ServiceMonitor, PrometheusRule and dashboard ConfigMap asked for in `monitoring`. */
+  public readonly monitoring: Monitoring;
 
   constructor(name: string, args: KarpenterInstallArgs, opts?: pulumi.ComponentResourceOptions) {
     validateInstallArgs(name, args);
@@ -122,6 +126,17 @@ export class KarpenterInstall extends pulumi.ComponentResource {
         },
       },
       this,
+    );
+
+    this.monitoring = createMonitoring(
+      {
+        name,
+        namespace,
+        serviceLabels: selectorLabels(name),
+        portName: METRICS_PORT_NAME,
+      },
+      args.monitoring ?? {},
+      { parent: this, provider: args.kubernetesProvider, dependsOn: [workload.metricsService] },
     );
 
     // Karpenter objects, after the CRDs and the controller (see ./karpenter-objects for why).

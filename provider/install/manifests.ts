@@ -41,6 +41,9 @@ export interface ControllerSpec {
   tolerations?: k8s.types.input.core.v1.Toleration[];
 }
 
+/** The controller's metrics port, by name: the Service and a ServiceMonitor refer to it so. */
+export const METRICS_PORT_NAME = 'http-metrics';
+
 export function selectorLabels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': 'karpenter-ts', 'app.kubernetes.io/instance': name };
 }
@@ -129,7 +132,7 @@ export function deployment(spec: ControllerSpec): k8s.types.input.apps.v1.Deploy
               imagePullPolicy: 'IfNotPresent',
               env: controllerEnv(spec.settings),
               ports: [
-                { name: 'http-metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+                { name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: 'TCP' },
                 { name: 'http-probes', containerPort: HEALTH_PROBE_PORT, protocol: 'TCP' },
               ],
               livenessProbe: probe('/healthz'),
@@ -168,7 +171,9 @@ export function metricsService(
     spec: {
       type: 'ClusterIP',
       selector: labels,
-      ports: [{ name: 'http-metrics', port: METRICS_PORT, targetPort: 'http-metrics', protocol: 'TCP' }],
+      ports: [
+        { name: METRICS_PORT_NAME, port: METRICS_PORT, targetPort: METRICS_PORT_NAME, protocol: 'TCP' },
+      ],
     },
   };
 }

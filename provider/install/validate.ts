@@ -40,6 +40,16 @@ export function installArgProblems(args: KarpenterInstallArgs): string[] {
       );
     }
   }
+  const dashboard = args.monitoring?.dashboard;
+  const dashboardNamespace = typeof dashboard === 'object' ? dashboard.namespace : undefined;
+  if (
+    dashboardNamespace !== undefined &&
+    (dashboardNamespace.length > 63 || !DNS_LABEL.test(dashboardNamespace))
+  ) {
+    problems.push(
+      `monitoring.dashboard.namespace: "${dashboardNamespace}" is not a DNS label (the namespace Grafana's sidecar watches, e.g. "monitoring")`,
+    );
+  }
   if (args.createNamespace === false && args.namespace === undefined) {
     problems.push('createNamespace: false needs namespace, the existing namespace to install into');
   }

@@ -3,9 +3,10 @@
  * Identity association, the node role and access entry, the queue and its rules, CRDs and the controller objects.
  */
 import * as k8s from '@pulumi/kubernetes';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as yaml from 'js-yaml';
 import { KarpenterInstall, type KarpenterInstallArgs } from '../../provider';
 import {
   ACCOUNT,
@@ -24,6 +25,7 @@ import {
 } from './mocks';
 
 const CLUSTER = 'developers-workshop';
+const ROOT = join(__dirname, '..', '..');
 type Statement = {
   Sid?: string;
   Effect: string;
@@ -548,6 +550,61 @@ describe('in the cluster', () => {
     expect(one('kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding').inputs.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'karpenter', namespace: 'karpenter' },
     ]);
+  });
+
+  it('creates no monitoring objects unless asked', async () => {
+    await install();
+    expect(ofType('kubernetes:monitoring.coreos.com/v1:ServiceMonitor')).toHaveLength(0);
+    expect(ofType('kubernetes:monitoring.coreos.com/v1:PrometheusRule')).toHaveLength(0);
+    expect(ofType('kubernetes:core/v1:ConfigMap')).toHaveLength(0);
+  });
+
+  it('wires a ServiceMonitor, the shipped alert rules and the Grafana dashboard when asked', async () => {
+    await install({
+      monitoring: {
+        serviceMonitor: true,
+        alertRules: true,
+        dashboard: { namespace: 'monitoring' },
+        selectorLabels: { release: 'kube-prometheus-stack' },
+      },
+    });
+    const service = one('kubernetes:core/v1:Service').inputs;
+    const monitor = one('kubernetes:monitoring.coreos.com/v1:ServiceMonitor').inputs;
+    expect(monitor.metadata).toMatchObject({
+      namespace: 'karpenter',
+      labels: { release: 'kube-prometheus-stack' },
+    });
+    // It selects the metrics Service by its own labels and scrapes its named port.
+    expect(monitor.spec.selector.matchLabels).toEqual(service.metadata.labels);
+    expect(monitor.spec.endpoints).toEqual([
+      { port: service.spec.ports[0].name, path: '/metrics', interval: '30s' },
+    ]);
+    const rules = one('kubernetes:monitoring.coreos.com/v1:PrometheusRule').inputs;
+    const shipped = yaml.load(
+      readFileSync(join(ROOT, 'examples/monitoring/prometheus-rules.yaml'), 'utf8'),
+    ) as {
+      spec: { groups: unknown[] };
+    };
+    expect(rules.spec.groups).toEqual(shipped.spec.groups);
+    expect(rules.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    const dashboard = one('kubernetes:core/v1:ConfigMap').inputs;
+    expect(dashboard.metadata).toMatchObject({ namespace: 'monitoring', labels: { grafana_dashboard: '1' } });
+    expect(JSON.parse(dashboard.data['karpenter-ts.json'])).toEqual(
+      JSON.parse(readFileSync(join(ROOT, 'examples/monitoring/karpenter-dashboard.json'), 'utf8')),
+    );
+  });
+
+  it('refuses a dashboard namespace that is not a DNS label', () => {
+    expect(
+      () =>
+        new KarpenterInstall('bad', {
+          clusterName: CLUSTER,
+          clusterEndpoint: ENDPOINT,
+          kubernetesProvider: provider(),
+          image: 'example.com/karpenter-ts:1.0.0',
+          monitoring: { dashboard: { namespace: 'Monitoring' } },
+        }),
+    ).toThrow(/monitoring\.dashboard\.namespace: "Monitoring" is not a DNS label/);
   });
 
   it('tags given subnets and security groups for discovery', async () => {
