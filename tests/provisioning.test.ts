@@ -2,11 +2,13 @@
 import { CloudProviderError } from '../runtime/cloudprovider/types';
 import { Kinds } from '../runtime/kube/kinds';
 import { nameOf, type NodeClaim } from '../runtime/kube/objects';
+import { fromResourceList, podRequests } from '../runtime/scheduling/resources';
 import {
   APP,
   APP_NS,
   applyDatabase,
   labCluster,
+  podsOn,
   protectFromDisruption,
   workshopNodes,
 } from './support/cluster';
@@ -72,6 +74,44 @@ describe('provisioning', () => {
     const zones = workshopNodes(sim).map((n) => n.metadata.labels?.['topology.kubernetes.io/zone']);
     expect(zones).toHaveLength(2);
     expect(zones[1]).not.toBe(zone);
+    sim.stop();
+  });
+});
+
+describe('pods the kube-scheduler does not bind where they were nominated', () => {
+  it('are looked at again once the nomination runs out, with no pod event to wake the provisioner', async () => {
+    const sim = await labCluster({ replicas: 1 });
+    await sim.scale('Deployment', APP_NS, APP, 9);
+    await sim.clock.advance(5_000);
+    // The 9th pod did not fit: a second node is on its way and the pod is nominated to it.
+    expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(2);
+    // From here on the kube-scheduler binds nothing, and (as a real one retrying with the same verdict) writes
+    // nothing either: no pod event will come.
+    const resume = sim.pauseKubeScheduler();
+    await sim.clock.advance(60_000);
+    const fresh = sim.api
+      .peekAll(Kinds.NodeClaim)
+      .find((c) => podsOn(sim, c.status?.nodeName ?? '').length === 0);
+    const nodeName = fresh?.status?.nodeName as string;
+    expect(sim.api.peek(Kinds.Node, nodeName)).toBeDefined();
+    // Someone else's pod, bound directly, takes the new node's room before the waiting pod gets there.
+    const allocatable = fromResourceList(sim.api.peek(Kinds.Node, nodeName)?.status?.allocatable).cpu ?? 0;
+    const used = podsOn(sim, nodeName).reduce((sum, p) => sum + (podRequests(p).cpu ?? 0), 0);
+    await sim.api.create(Kinds.Pod, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'squatter', namespace: 'default' },
+      spec: {
+        nodeName,
+        containers: [{ name: 'c', resources: { requests: { cpu: `${allocatable - used}m` } } }],
+      },
+      status: { phase: 'Running' },
+    });
+    await sim.clock.advance(25_000);
+    expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(3);
+    await resume();
+    await sim.settle();
+    expect(sim.pods().filter((p) => p.status?.phase !== 'Running')).toHaveLength(0);
     sim.stop();
   });
 });

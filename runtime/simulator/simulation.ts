@@ -135,6 +135,12 @@ export class Simulation {
     this.workloads.stop();
   }
 
+  /** Stop the stand-in kube-scheduler binding pods (an outage, or pods it will not bind); resume with the result. */
+  pauseKubeScheduler(): () => Promise<void> {
+    this.scheduler.stop();
+    return () => this.scheduler.start();
+  }
+
   /** Create or replace objects, as `kubectl apply` would. */
   async apply(objects: KubeObject[]): Promise<void> {
     for (const input of objects) {

@@ -59,6 +59,7 @@ export class ProvisioningController implements Controller {
   private readonly lastWarning = new Map<string, string>();
   private cancelSyncRetry: (() => void) | undefined;
   private cancelFailureRetry: (() => void) | undefined;
+  private cancelNominationRecheck: (() => void) | undefined;
   /** Rounds failed in a row: the backoff's exponent. */
   private failures = 0;
   /** Nominated events: 5 a second, bursts of 10, as upstream, so a scale-out is not one write per pod. */
@@ -86,6 +87,7 @@ export class ProvisioningController implements Controller {
     this.batcher.stop();
     this.cancelSyncRetry?.();
     this.cancelFailureRetry?.();
+    this.cancelNominationRecheck?.();
   }
 
   /** Open (or extend) a batch if any pod is waiting. */
@@ -162,6 +164,7 @@ export class ProvisioningController implements Controller {
       logger.debug(roundSummary(pods.length, nodes, result), 'provisioning round');
     unschedulablePodsCount.set({ controller: 'provisioner' }, result.unschedulable.size);
     this.lastResult = result;
+    this.recheckNominated(result);
     const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
     for (const [nodeName, placed] of result.existing) {
       state.nominate(nodeName, until);
@@ -210,6 +213,18 @@ export class ProvisioningController implements Controller {
       );
     }
     return result;
+  }
+
+  /**
+   * Pods planned onto capacity that exists or is on its way are left to the kube-scheduler. If it cannot bind
+   * them after all (another pod took the room, a spread it counts differently), it says so once and then waits:
+   * no further pod event may come to open a batch. So once the nomination has run out, look again at whatever
+   * is still pending.
+   */
+  private recheckNominated(result: SchedulingResult): void {
+    if (result.existing.size === 0 && result.newNodeClaims.length === 0) return;
+    this.cancelNominationRecheck?.();
+    this.cancelNominationRecheck = this.opts.clock.setTimer(NOMINATION_WINDOW_MS, () => this.trigger());
   }
 
   /**
