@@ -7,7 +7,7 @@ import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import { updateStatusFromCache } from '../../kube/retry';
 import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool, type Pod } from '../../kube/objects';
-import type { MinValuesPolicy, PreferencePolicy } from '../../scheduling/scheduler';
+import type { MinValuesPolicy, PreferencePolicy, SchedulableNode } from '../../scheduling/scheduler';
 import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
@@ -85,6 +85,8 @@ export class DisruptionController implements Controller {
   /** Nodes with the consolidation-candidate taint (as last written), and those the last decision expects to go. */
   private steering: ReadonlySet<string> = new Set();
   private outlook: ReadonlySet<string> = new Set();
+  /** What the last validation found safe to steer to (see steeringFor). */
+  private steerTo: ReadonlySet<string> = new Set();
   private lastDecisionBlocked = false;
 
   constructor(private readonly opts: DisruptionOptions) {
@@ -141,7 +143,6 @@ export class DisruptionController implements Controller {
         await this.steer(new Set(), new Set());
       return undefined;
     }
-    const outlook = this.outlook;
     this.acting = true;
     try {
       await this.opts.clock.sleep(VALIDATION_DELAY_MS);
@@ -170,9 +171,8 @@ export class DisruptionController implements Controller {
       for (const nodepool of new Set(again.candidates.map((c) => nameOf(c.nodePool)))) {
         voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
       }
-      const going = new Set(again.candidates.map((c) => c.stateNode.name));
       if (again.reason === 'Underutilized') {
-        await this.steer(new Set([...outlook].filter((n) => !going.has(n))), going);
+        await this.steer(this.steerTo, new Set(again.candidates.map((c) => c.stateNode.name)));
       }
       await this.orchestrator.execute(again);
       return again;
@@ -275,7 +275,10 @@ export class DisruptionController implements Controller {
         now,
         skipped,
       );
-    if (only) return command;
+    if (only) {
+      if (command?.reason === 'Underutilized') this.steerTo = this.steeringFor(command, simulate, settled);
+      return command;
+    }
     this.outlook = command
       ? expectedRemovals([...candidates, ...waiting], command, simulate, this.opts.consolidation)
       : new Set();
@@ -333,6 +336,20 @@ export class DisruptionController implements Controller {
         singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation),
       )
     );
+  }
+
+  /**
+   * Where to steer while a validated consolidation runs: the outlook's nodes, if the command still holds with
+   * the kube-scheduler avoiding them (the replacement and the nodes that stay then take every moved pod), else
+   * the taints as they are, which is what the command was checked against.
+   */
+  private steeringFor(command: Command, simulate: Simulate, settled: SchedulableNode[]): ReadonlySet<string> {
+    const going = new Set(command.candidates.map((c) => c.stateNode.name));
+    const current = new Set([...this.steering].filter((n) => !going.has(n)));
+    const wanted = new Set([...this.outlook].filter((n) => !going.has(n)));
+    if (wanted.size === 0) return current;
+    const holds = holdingUnderKubeScheduler(simulate, settled, wanted)(command.candidates);
+    return holds.unschedulable.size === 0 ? wanted : current;
   }
 
   private async steer(wanted: ReadonlySet<string>, keep: ReadonlySet<string>): Promise<void> {

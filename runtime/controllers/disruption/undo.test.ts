@@ -58,6 +58,17 @@ describe('UndoGuard', () => {
     expect(guard.provisioned('web-claim-2', [pod('web-3', 'web')], T0 + 50_000)).toBeUndefined();
   });
 
+  it('blames the latest consolidation that moved the workload, not the first', () => {
+    const guard = new UndoGuard();
+    guard.consolidated([candidate('node-a', 't3a.xlarge', [pod('web-1', 'web')])], T0);
+    guard.consolidated([candidate('node-b', 'c5.4xlarge', [pod('web-2', 'web')])], T0 + 60_000);
+    expect(guard.provisioned('web-claim', [pod('web-3', 'web')], T0 + 90_000)).toMatchObject({
+      nodes: ['node-b'],
+    });
+    expect(guard.blocked(candidate('node-c', 'c5.4xlarge', []), T0 + 100_000)).toBeDefined();
+    expect(guard.blocked(candidate('node-d', 't3a.xlarge', []), T0 + 100_000)).toBeUndefined();
+  });
+
   it('does not blame a consolidation for launches long after it', () => {
     const guard = new UndoGuard();
     guard.consolidated([candidate('node-a', 't3a.xlarge', [pod('web-1', 'web')])], T0);

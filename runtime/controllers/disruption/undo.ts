@@ -66,9 +66,13 @@ export class UndoGuard {
   provisioned(nodeClaim: string, pods: Pod[], at: number): Undone | undefined {
     this.forget(at);
     const workloads = new Set(pods.map(workloadOf));
-    const undone = this.recent.find(
-      (c) => !c.undone && at - c.at <= UNDO_WINDOW_MS && [...c.workloads].some((w) => workloads.has(w)),
-    );
+    // The latest consolidation that moved these workloads is the one whose placement failed: the pods of an
+    // earlier one have long found their nodes (blaming the oldest would cool down types it never touched again).
+    const undone = [...this.recent]
+      .reverse()
+      .find(
+        (c) => !c.undone && at - c.at <= UNDO_WINDOW_MS && [...c.workloads].some((w) => workloads.has(w)),
+      );
     if (!undone) return undefined;
     undone.undone = true;
     const verdict: Undone = {
