@@ -89,7 +89,12 @@ describe('the packed tarball', () => {
   it('holds what users need and nothing of the repo’s tests, benchmarks or sources', () => {
     const top = readdirSync(pkgDir).sort();
     expect(top).toEqual(['LICENSE', 'README.md', 'dist', 'examples', 'package.json', 'provider', 'sdk']);
-    expect(readdirSync(join(pkgDir, 'examples'))).toEqual(['lab']);
+    expect(readdirSync(join(pkgDir, 'examples')).sort()).toEqual(['lab', 'monitoring']);
+    // What KarpenterInstall's `monitoring` option reads from the package (provider/monitoring).
+    expect(readdirSync(join(pkgDir, 'examples', 'monitoring')).sort()).toEqual([
+      'karpenter-dashboard.json',
+      'prometheus-rules.yaml',
+    ]);
     expect(readdirSync(join(pkgDir, 'dist')).sort()).toEqual(['image', 'provider', 'runtime', 'sdk']);
     expect(readdirSync(join(pkgDir, 'sdk'))).toEqual(['crds']);
     expect(readdirSync(join(pkgDir, 'provider'))).toEqual(['README.md']);
