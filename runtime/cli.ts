@@ -190,7 +190,7 @@ async function viewerCommand(opts: {
 function simulatedSettings(): Settings {
   return loadSettings({
     CLOUD_PROVIDER: 'simulated',
-    LEADER_ELECT: 'false',
+    DISABLE_LEADER_ELECTION: 'true',
     METRICS_PORT: '0',
     HEALTH_PROBE_PORT: '0',
     BATCH_IDLE_DURATION: '1s',

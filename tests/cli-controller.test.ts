@@ -1,5 +1,5 @@
 /** `karpenter-ts controller` as an operator starts it: settings are checked before anything else happens. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..');
@@ -36,4 +36,48 @@ describe('karpenter-ts controller (CLI)', () => {
     }
     expect(run.stdout).toContain('--simulated-cluster');
   }, 30_000);
+
+  it('warns at start-up, before serving, about every setting it will not apply, a gate without effect and a misspelling', async () => {
+    const child = spawn(tsx, ['runtime/cli.ts', 'controller', '--simulated-cluster'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        METRICS_PORT: '0',
+        HEALTH_PROBE_PORT: '0',
+        DISABLE_LEADER_ELECTION: 'true',
+        ENABLE_ZONAL_SHIFT: 'true',
+        FEATURE_GATES: 'ReservedCapacity=true',
+        BATCH_IDLE_DURATON: '2s',
+      },
+    });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "serving" line in 25 s:\n${out}`)), 25_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        if (out.includes('serving /metrics')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }).finally(() => child.kill('SIGTERM'));
+    expect(await exited).toBe(0);
+    const lines = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
+    const serving = lines.findIndex((l) => l.msg.startsWith('serving /metrics'));
+    const warnings = lines
+      .slice(0, serving)
+      .filter((l) => l.level === 40)
+      .map((l) => l.msg);
+    expect(warnings).toEqual([
+      'ENABLE_ZONAL_SHIFT="true" has no effect: karpenter-ts does not follow ARC zonal shifts',
+      'FEATURE_GATES: ReservedCapacity=true has no effect: karpenter-ts does not launch into capacity reservations',
+      'BATCH_IDLE_DURATON is not a setting and has no effect: did you mean BATCH_IDLE_DURATION?',
+    ]);
+    // An applied upstream setting is not reported: DISABLE_LEADER_ELECTION=true is what this run did.
+    expect(out).not.toContain('DISABLE_LEADER_ELECTION');
+  }, 40_000);
 });

@@ -124,7 +124,7 @@ export function karpenterTs(): ControllerSpec {
         {
           KUBECONFIG: kubeconfig,
           CLOUD_PROVIDER: 'kwok',
-          LEADER_ELECT: 'false',
+          DISABLE_LEADER_ELECTION: 'true',
           METRICS_PORT: String(ports.metrics),
           HEALTH_PROBE_PORT: String(ports.health),
           LOG_LEVEL: 'info',

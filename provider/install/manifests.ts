@@ -67,7 +67,7 @@ export function controllerEnv(settings: ControllerSettings): k8s.types.input.cor
     ...env(SETTINGS.batchMaxMs.env, settings.batchMaxDuration),
     ...env(SETTINGS.metricsPort.env, String(METRICS_PORT)),
     ...env(SETTINGS.healthProbePort.env, String(HEALTH_PROBE_PORT)),
-    ...env(SETTINGS.leaderElect.env, 'true'),
+    ...env(SETTINGS.disableLeaderElection.env, 'false'),
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
   ];
 }

@@ -494,7 +494,7 @@ describe('in the cluster', () => {
       LOG_LEVEL: 'debug',
       METRICS_PORT: '8080',
       HEALTH_PROBE_PORT: '8081',
-      LEADER_ELECT: 'true',
+      DISABLE_LEADER_ELECTION: 'false',
     });
     expect(container.env).toContainEqual({
       name: 'POD_NAMESPACE',

@@ -13,8 +13,8 @@ import {
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
-import { PricingClient } from '@aws-sdk/client-pricing';
+import { DeleteInstanceProfileCommand, GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Kinds } from '../../kube/kinds';
@@ -54,7 +54,7 @@ function claim(capacityTypes: string[]): NodeClaim {
   } as NodeClaim;
 }
 
-async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
+async function setup(nodeClass: EC2NodeClass = testNodeClass(), opts: { isolatedVpc?: boolean } = {}) {
   const clock = new ManualClock();
   const api = new MemoryApiServer({ clock });
   await api.create(Kinds.EC2NodeClass, nodeClass);
@@ -69,7 +69,8 @@ async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
   const ec2 = mockClient(clients.ec2);
   const ssm = mockClient(clients.ssm);
   const iam = mockClient(clients.iam);
-  mockClient(clients.pricing);
+  const pricing = mockClient(clients.pricing);
+  pricing.on(GetProductsCommand).resolves({ PriceList: [] });
   mockClient(clients.eks)
     .on(DescribeClusterCommand)
     .resolves({ cluster: { kubernetesNetworkConfig: { serviceIpv4Cidr: '172.20.0.0/16' } } });
@@ -118,10 +119,11 @@ async function setup(nodeClass: EC2NodeClass = testNodeClass()) {
     clusterName: 'demo',
     clusterEndpoint: 'https://api.demo',
     region: 'us-east-1',
-    usePricingApi: false,
+    // ISOLATED_VPC decides the Pricing API when it is set; otherwise the static table keeps tests offline.
+    ...(opts.isolatedVpc === undefined ? { usePricingApi: false } : { isolatedVpc: opts.isolatedVpc }),
     clients,
   });
-  return { api, clock, ec2, provider };
+  return { api, clock, ec2, iam, pricing, provider };
 }
 
 /** CreateFleet's answer for one on-demand c5.large in subnet-b. */
@@ -294,5 +296,31 @@ describe('AwsCloudProvider', () => {
       ],
     });
     expect(await provider.isDrifted(c)).toBeUndefined();
+  });
+
+  describe('ISOLATED_VPC (AWS services without a VPC endpoint are unreachable)', () => {
+    it('asks the Pricing API for on-demand prices only outside an isolated VPC', async () => {
+      const open = await setup(testNodeClass(), { isolatedVpc: false });
+      await open.provider.getInstanceTypes(pool);
+      expect(open.pricing.commandCalls(GetProductsCommand).length).toBeGreaterThan(0);
+
+      const isolated = await setup(testNodeClass(), { isolatedVpc: true });
+      const types = await isolated.provider.getInstanceTypes(pool);
+      expect(isolated.pricing.commandCalls(GetProductsCommand)).toHaveLength(0);
+      // The static table still prices every offering, so launches stay cost-ordered.
+      const prices = types.flatMap((t) => t.offerings.map((o) => o.price));
+      expect(prices.length).toBeGreaterThan(0);
+      expect(prices.every((p) => p > 0)).toBe(true);
+    });
+
+    it('leaves the instance profile when a node class is deleted (IAM is unreachable), as upstream', async () => {
+      const open = await setup(testNodeClass(), { isolatedVpc: false });
+      await open.provider.deleteNodeClassResources(testNodeClass());
+      expect(open.iam.commandCalls(DeleteInstanceProfileCommand)).toHaveLength(1);
+
+      const isolated = await setup(testNodeClass(), { isolatedVpc: true });
+      await isolated.provider.deleteNodeClassResources(testNodeClass());
+      expect(isolated.iam.calls()).toHaveLength(0);
+    });
   });
 });
