@@ -168,6 +168,42 @@ describe('Informer', () => {
     ]);
   });
 
+  it('an index follows the cache through the list, watch events, label changes, deletes and a relist', async () => {
+    await server.create(Kinds.Node, node('n1', { role: 'a' }));
+    informer.addIndex('role', (n) => n.metadata.labels?.['role']);
+    await informer.start();
+    const byRole = (role: string) => informer.byIndex('role', role).map(nameOf).sort();
+    expect(byRole('a')).toEqual(['n1']);
+
+    await server.create(Kinds.Node, node('n2', { role: 'a' }));
+    await server.create(Kinds.Node, node('n3'));
+    await flushAsync();
+    expect(byRole('a')).toEqual(['n1', 'n2']);
+
+    await server.patch(Kinds.Node, 'n1', { metadata: { labels: { role: 'b' } } });
+    await flushAsync();
+    expect(byRole('a')).toEqual(['n2']);
+    expect(byRole('b')).toEqual(['n1']);
+
+    await server.delete(Kinds.Node, 'n2');
+    await flushAsync();
+    expect(byRole('a')).toEqual([]);
+
+    // Changes missed while the watch was down arrive through the relist.
+    api.closeWatches(new GoneError('too old resource version'));
+    await server.delete(Kinds.Node, 'n1');
+    await server.patch(Kinds.Node, 'n3', { metadata: { labels: { role: 'a' } } });
+    await clock.advance(1000);
+    await flushAsync();
+    expect(byRole('b')).toEqual([]);
+    expect(byRole('a')).toEqual(['n3']);
+
+    // An index added to a filled cache starts from what it holds.
+    informer.addIndex('named', (n) => nameOf(n));
+    expect(informer.byIndex('named', 'n3').map(nameOf)).toEqual(['n3']);
+    expect(() => informer.byIndex('zone', 'x')).toThrow('no index zone');
+  });
+
   it('keys namespaced objects by namespace and name', async () => {
     const pods = new Informer(api, Kinds.Pod, clock);
     await server.create(Kinds.Pod, pod('p', 'a'));

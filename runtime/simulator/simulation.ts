@@ -230,21 +230,22 @@ export class Simulation {
   /** True when nothing is moving: no unbound pods, no launching or terminating capacity, idle controllers. */
   isQuiet(): boolean {
     if (!this.operator.idle) return false;
-    if (this.pods().some((p) => !p.spec.nodeName || p.status?.phase !== 'Running')) return false;
+    if (this.api.peekSome(Kinds.Pod, (p) => !p.spec.nodeName || p.status?.phase !== 'Running')) return false;
     if (
-      this.nodes().some(
+      this.api.peekSome(
+        Kinds.Node,
         (n) =>
-          n.metadata.deletionTimestamp ||
+          n.metadata.deletionTimestamp !== undefined ||
           !n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       )
     ) {
       return false;
     }
-    const claims = this.api.peekAll(Kinds.NodeClaim);
-    return claims.every(
+    return !this.api.peekSome(
+      Kinds.NodeClaim,
       (c) =>
-        !c.metadata.deletionTimestamp &&
-        c.status?.conditions?.some((x) => x.type === 'Initialized' && x.status === 'True'),
+        c.metadata.deletionTimestamp !== undefined ||
+        !c.status?.conditions?.some((x) => x.type === 'Initialized' && x.status === 'True'),
     );
   }
 

@@ -108,6 +108,15 @@ export class MemoryApiServer implements KubeApi {
     return [...this.store(kind).values()].map((o) => clone(o) as T);
   }
 
+  /**
+   * Whether any stored object of the kind matches, without copying them all (the simulator asks this every
+   * simulated second while it settles). The predicate sees the stored object and must not change it.
+   */
+  peekSome<T extends KubeObject>(kind: ResourceKind<T>, predicate: (obj: Readonly<T>) => boolean): boolean {
+    for (const obj of this.store(kind).values()) if (predicate(obj as T)) return true;
+    return false;
+  }
+
   async get<T extends KubeObject>(
     kind: ResourceKind<T>,
     name: string,
@@ -204,10 +213,12 @@ export class MemoryApiServer implements KubeApi {
   async evict(name: string, namespace: string): Promise<void> {
     const pod = this.mustGet(Kinds.Pod, name, namespace);
     if (pod.metadata.deletionTimestamp) return;
-    const pdbs = this.peekAll(Kinds.PodDisruptionBudget).filter(
-      (p: PodDisruptionBudget) => p.metadata.namespace === namespace,
-    );
-    const pods = this.peekAll(Kinds.Pod).filter((p: Pod) => p.metadata.namespace === namespace);
+    // The verdict only reads: the stored objects are passed as they are, not copied (an eviction per pod of a
+    // large scale-down would otherwise copy every pod each time).
+    const inNamespace = <T extends KubeObject>(kind: ResourceKind<T>): T[] =>
+      [...this.store(kind).values()].filter((o) => o.metadata.namespace === namespace) as T[];
+    const pdbs = inNamespace<PodDisruptionBudget>(Kinds.PodDisruptionBudget);
+    const pods = inNamespace<Pod>(Kinds.Pod);
     const verdict = evictionVerdict(pod, pdbs, pods, (owner, ns) => this.replicasOf(owner, ns));
     if (!verdict.allowed) {
       if (verdict.status === 429) throw new TooManyRequestsError(verdict.message);

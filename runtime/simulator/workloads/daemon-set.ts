@@ -15,7 +15,7 @@ import {
   controllerRef,
   deleteToleratingMissing,
   isActivePod,
-  isControlledBy,
+  controlledBy,
   ownerReference,
   podFromTemplate,
   splitKey,
@@ -55,7 +55,7 @@ export class DaemonSetController extends QueuedController {
     const probe = daemonPod(ds, undefined);
     const alternatives = podRequirementAlternatives(probe);
     const byNode = new Map<string, Pod[]>();
-    const pods = this.ctx.pods.list((p) => isActivePod(p) && isControlledBy(p, ds)).sort(olderFirst);
+    const pods = controlledBy(this.ctx.pods, ds).filter(isActivePod).sort(olderFirst);
     for (const pod of pods) {
       const list = byNode.get(pod.spec.nodeName ?? '') ?? [];
       list.push(pod);

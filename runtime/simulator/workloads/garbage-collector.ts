@@ -2,7 +2,7 @@ import type { WatchEventType } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import type { KubeObject } from '../../kube/objects';
 import { QueuedController, type WorkloadContext } from './queued-controller';
-import { controllerRef, deleteToleratingMissing } from './shared';
+import { CONTROLLER_INDEX, controllerRef, deleteToleratingMissing } from './shared';
 
 /**
  * Deletes what a deleted owner leaves behind (ReplicaSets of a Deployment, pods of a ReplicaSet, StatefulSet or
@@ -33,10 +33,9 @@ export class GarbageCollector extends QueuedController {
 
   protected async reconcile(uid: string): Promise<void> {
     if (this.liveOwners().has(uid)) return;
-    const ownedBy = (o: KubeObject): boolean => controllerRef(o)?.uid === uid;
-    for (const rs of this.ctx.replicaSets.list(ownedBy))
+    for (const rs of this.ctx.replicaSets.byIndex(CONTROLLER_INDEX, uid))
       await deleteToleratingMissing(this.ctx.api, Kinds.ReplicaSet, rs);
-    for (const pod of this.ctx.pods.list(ownedBy))
+    for (const pod of this.ctx.pods.byIndex(CONTROLLER_INDEX, uid))
       await deleteToleratingMissing(this.ctx.api, Kinds.Pod, pod);
   }
 

@@ -11,10 +11,10 @@ import { Expectations } from './expectations';
 import { QueuedController, type WorkloadContext } from './queued-controller';
 import {
   compareStrings,
+  controlledBy,
   controllerRef,
   deleteToleratingMissing,
   isActivePod,
-  isControlledBy,
   ownerReference,
   podFromTemplate,
   splitKey,
@@ -49,7 +49,7 @@ export class ReplicaSetController extends QueuedController {
     }
     // Until our last writes show up in the cache, counting pods would act on them twice.
     if (rs.metadata.deletionTimestamp || !this.expectations.satisfied(key)) return;
-    const pods = this.ctx.pods.list((p) => isActivePod(p) && isControlledBy(p, rs));
+    const pods = controlledBy(this.ctx.pods, rs).filter(isActivePod);
     const want = rs.spec.replicas ?? 1;
     try {
       if (pods.length < want) await this.create(key, rs, want - pods.length);

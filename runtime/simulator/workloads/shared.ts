@@ -3,6 +3,7 @@
  * ordering, cache keys and writes that tolerate a lagging cache.
  */
 import { ApiError, isNotFound, type KubeApi } from '../../kube/api';
+import type { Informer } from '../../kube/informer';
 import { apiVersionOf, type ResourceKind } from '../../kube/kinds';
 import { nameOf, type KubeObject, type ObjectMeta, type Pod, type PodTemplate } from '../../kube/objects';
 import { isTerminalPod } from '../../state/cluster-state';
@@ -45,6 +46,18 @@ export function controllerRef(obj: KubeObject): OwnerRef | undefined {
 
 export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
   return owner.metadata.uid !== undefined && controllerRef(obj)?.uid === owner.metadata.uid;
+}
+
+/** The informer index of objects by their controller's UID (see `controlledBy`). */
+export const CONTROLLER_INDEX = 'controller-uid';
+
+export function indexByController<T extends KubeObject>(informer: Informer<T>): void {
+  informer.addIndex(CONTROLLER_INDEX, (o) => controllerRef(o)?.uid);
+}
+
+/** The cached objects `owner` controls, read from the informer's controller index. */
+export function controlledBy<T extends KubeObject>(informer: Informer<T>, owner: KubeObject): T[] {
+  return owner.metadata.uid === undefined ? [] : informer.byIndex(CONTROLLER_INDEX, owner.metadata.uid);
 }
 
 /** Pods that count toward replicas: not terminating and not finished. */

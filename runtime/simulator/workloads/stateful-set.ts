@@ -11,7 +11,7 @@ import {
   controllerRef,
   createToleratingExisting,
   deleteToleratingMissing,
-  isControlledBy,
+  controlledBy,
   ownerReference,
   podFromTemplate,
   splitKey,
@@ -39,7 +39,7 @@ export class StatefulSetController extends QueuedController {
     if (!ss || ss.metadata.deletionTimestamp) return;
     const want = ss.spec.replicas ?? 1;
     const byOrdinal = new Map<number, Pod>();
-    for (const pod of this.ctx.pods.list((p) => isControlledBy(p, ss))) {
+    for (const pod of controlledBy(this.ctx.pods, ss)) {
       const ordinal = ordinalOf(nameOf(ss), nameOf(pod));
       if (ordinal !== undefined) byOrdinal.set(ordinal, pod);
     }

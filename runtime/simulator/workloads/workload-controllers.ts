@@ -9,6 +9,7 @@ import { DeploymentController } from './deployment';
 import { GarbageCollector } from './garbage-collector';
 import type { QueuedController, WorkloadContext } from './queued-controller';
 import { ReplicaSetController } from './replica-set';
+import { indexByController } from './shared';
 import { StatefulSetController } from './stateful-set';
 
 export interface SimWorkloadControllersOptions {
@@ -37,6 +38,8 @@ export class SimWorkloadControllers {
       statefulSets: informer(Kinds.StatefulSet),
       daemonSets: informer(Kinds.DaemonSet),
     };
+    indexByController(this.ctx.pods);
+    indexByController(this.ctx.replicaSets);
     this.controllers = [
       new DeploymentController(this.ctx),
       new ReplicaSetController(this.ctx),
