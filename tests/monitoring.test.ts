@@ -12,6 +12,7 @@ import type { DaemonSet, NodePool } from '../runtime/kube/objects';
 import {
   bindClusterState,
   bindInterruptionStats,
+  bindStatusConditions,
   instrumentCloudProvider,
   registry,
   scrape,
@@ -83,6 +84,7 @@ function scraped(text: string): Map<string, Set<string>> {
 
 describe('the monitoring examples against a scrape of a simulated run', () => {
   let series: Map<string, Set<string>>;
+  let text: string;
 
   beforeAll(async () => {
     registry.resetMetrics();
@@ -90,6 +92,7 @@ describe('the monitoring examples against a scrape of a simulated run', () => {
     const sim = new Simulation();
     const cloud = instrumentCloudProvider(sim.cloud, { controller: 'metrics' });
     const unbind = bindClusterState(sim.operator.state, { now: () => sim.clock.now(), cloud });
+    const unbindStatus = bindStatusConditions(sim.operator.state, { now: () => sim.clock.now() });
     const unbindInterruption = bindInterruptionStats(
       sim.operator.interruption?.stats ?? { received: {}, deleted: 0 },
     );
@@ -123,8 +126,10 @@ describe('the monitoring examples against a scrape of a simulated run', () => {
       await sim.settle({ maxMs: 30 * 60_000 });
       // A cloud call that fails, as a throttled or broken API would.
       await cloud.get('aws:///us-east-1a/i-does-not-exist').catch(() => undefined);
-      series = scraped(await scrape());
+      text = await scrape();
+      series = scraped(text);
     } finally {
+      unbindStatus();
       unbindInterruption();
       unbind();
       sim.stop();
@@ -138,6 +143,28 @@ describe('the monitoring examples against a scrape of a simulated run', () => {
       labels: ['c', 'd', 'a', 'b', 'e'],
     });
     expect(expressions().length).toBeGreaterThan(40);
+  });
+
+  it("has controller-runtime's and operatorpkg's families for the controller's queues and objects only", () => {
+    // (The simulated cloud writes no EC2NodeClass conditions: the AWS provider does.)
+    for (const name of [
+      'workqueue_depth',
+      'workqueue_adds_total',
+      'controller_runtime_reconcile_total',
+      'operator_nodeclaim_status_condition_count',
+      'operator_nodepool_status_condition_count',
+      'operator_node_status_condition_count',
+      'operator_status_condition_transitions_total',
+    ])
+      expect([name, series.get(name)]).toEqual([name, expect.anything()]);
+    expect(text).toMatch(
+      /workqueue_adds_total\{name="nodeclaim.lifecycle",controller="nodeclaim.lifecycle"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /operator_nodeclaim_status_condition_transitions_total\{type="Ready",status="True",[^}]*\} [1-9]/,
+    );
+    // The simulated cluster's own queues (kubelet, workload controllers) are not the controller's.
+    expect(text).not.toMatch(/workqueue_[a-z_]+\{name="sim\./);
   });
 
   it.each(expressions())('%s: every metric and label is scraped (%s)', (_where, expr) => {

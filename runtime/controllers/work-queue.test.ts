@@ -1,5 +1,5 @@
 import { SimClock, flushAsync } from '../clock/sim-clock';
-import { WorkQueue, type Reconciler } from './work-queue';
+import { WorkQueue, type QueueObserver, type Reconciler } from './work-queue';
 
 interface Deferred {
   promise: Promise<void>;
@@ -274,5 +274,83 @@ describe('WorkQueue.stop', () => {
     expect(clock.nextTimerAt()).toBeUndefined();
     await clock.advance(120_000);
     expect(runs).toEqual(['a']);
+  });
+});
+
+describe('WorkQueue observer', () => {
+  it('is told each add, delay, start, end and drop, once per waiting key', async () => {
+    const clock = new SimClock(0);
+    const events: string[] = [];
+    const observer: QueueObserver = {
+      added: (key) => events.push(`added ${key}`),
+      delayed: (key) => events.push(`delayed ${key}`),
+      started: (key) => events.push(`started ${key}`),
+      finished: (key, result) => events.push(`finished ${key} ${result}`),
+      dropped: (key) => events.push(`dropped ${key}`),
+    };
+    const gate = deferred();
+    const results: Record<string, () => Promise<{ requeueAfterMs?: number } | void>> = {
+      ok: async () => undefined,
+      later: async () => ({ requeueAfterMs: 500 }),
+      now: async () => ({ requeueAfterMs: 0 }),
+      bad: async () => {
+        throw new Error('bad');
+      },
+      slow: async () => gate.promise,
+    };
+    const q = new WorkQueue(
+      'test',
+      clock,
+      (key) => (results[key] as () => Promise<void>)(),
+      () => undefined,
+      observer,
+    );
+    for (const key of ['ok', 'ok', 'later', 'now', 'bad', 'slow']) q.add(key);
+    await flushAsync();
+    // A key re-added while it runs waits once more, however often it is added.
+    q.add('slow');
+    q.add('slow');
+    expect(events).toEqual([
+      'added ok',
+      'added later',
+      'added now',
+      'added bad',
+      'added slow',
+      'started ok',
+      'started later',
+      'started now',
+      'started bad',
+      'started slow',
+      'finished ok success',
+      'delayed later',
+      'finished later requeue_after',
+      'delayed now',
+      'finished now requeue',
+      'delayed bad',
+      'finished bad error',
+      'added slow',
+    ]);
+    events.length = 0;
+    q.stop();
+    gate.resolve();
+    await flushAsync();
+    // The run in progress ends; the key waiting for it does not run.
+    expect(events).toEqual(['finished slow success', 'dropped slow']);
+  });
+
+  it('drops a key queued when the queue stops', async () => {
+    const events: string[] = [];
+    const noop = () => undefined;
+    const q = new WorkQueue('test', new SimClock(0), async () => undefined, noop, {
+      added: (key) => events.push(`added ${key}`),
+      delayed: noop,
+      started: (key) => events.push(`started ${key}`),
+      finished: noop,
+      dropped: (key) => events.push(`dropped ${key}`),
+    });
+    q.add('a');
+    q.stop();
+    await flushAsync();
+    expect(events).toEqual(['added a', 'dropped a']);
   });
 });

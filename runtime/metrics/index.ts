@@ -6,6 +6,8 @@ export * from './disruption';
 export { registry, collectProcessMetrics, onScrape, scrape } from './registry';
 export { bindClusterState, refreshClusterGauges, type BindOptions } from './cluster-gauges';
 export { bindInterruptionStats, messageTypeLabel } from './interruption-stats';
+export { queueMetrics } from './workqueue';
+export { bindStatusConditions, type StatusSources } from './status-conditions';
 export {
   instrumentCloudProvider,
   errorCategory,

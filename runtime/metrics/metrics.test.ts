@@ -206,7 +206,7 @@ describe('docs/METRICS.md', () => {
   const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'METRICS.md'), 'utf8');
   const [supported = '', unsupported = ''] = doc.split('## Not supported');
   const rows = (text: string) =>
-    [...text.matchAll(/^\| `([a-z_]+)`\s*\| (\w+)\s*\| ([a-z_, ]*?)\s*\|$/gm)].map((m) => ({
+    [...text.matchAll(/^\| `([a-z0-9_]+)`\s*\| (\w+)\s*\| ([a-z0-9_, ]*?)\s*\|$/gm)].map((m) => ({
       name: m[1] as string,
       type: m[2] as string,
       labels: (m[3] as string)
@@ -228,7 +228,9 @@ describe('docs/METRICS.md', () => {
     // The first cell of each row only: the reasons name supported metrics.
     const firstCells = unsupported.split('\n').map((line) => line.split('|')[1] ?? '');
     const names = firstCells.flatMap((c) =>
-      [...c.matchAll(/`(karpenter_[a-z_]+)`/g)].map((m) => m[1] as string),
+      [...c.matchAll(/`((?:karpenter|operator|workqueue|controller_runtime)_[a-z0-9_]+)`/g)].map(
+        (m) => m[1] as string,
+      ),
     );
     expect(names.length).toBeGreaterThan(10);
     for (const n of names) expect(registry.getSingleMetric(n)).toBeUndefined();

@@ -16,6 +16,7 @@ import type { Logger } from '../logging';
 import {
   bindClusterState,
   bindInterruptionStats,
+  bindStatusConditions,
   buildInfo,
   collectProcessMetrics,
   instrumentCloudProvider,
@@ -191,6 +192,7 @@ export class ControllerProcess {
       await operator.start();
       this.acting = true;
       this.stops.push(bindClusterState(operator.state, { now: () => clock.now(), cloud }));
+      this.stops.push(bindStatusConditions(operator.state, { now: () => clock.now() }));
       if (provider.refreshNodeClasses)
         this.stops.push(this.refreshNodeClasses(provider.refreshNodeClasses, clock));
       if (settings.interruptionQueue) await this.startInterruption(api, cloud, clock, operator, provider);
