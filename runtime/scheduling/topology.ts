@@ -61,6 +61,20 @@ export type TopologyVerdict = { requirements: Requirement[] } | { reason: string
 
 const NO_GROUPS: ReadonlySet<Group> = new Set();
 
+/**
+ * What decides which groups select a pod: its namespace and labels. Kept per pod object across Topology instances,
+ * since each scheduling simulation (a consolidation check runs many) starts a new one over the same pods.
+ */
+const signatures = new WeakMap<Pod, string>();
+function selectionSignature(pod: Pod): string {
+  let s = signatures.get(pod);
+  if (s === undefined) {
+    s = JSON.stringify([pod.metadata.namespace ?? 'default', pod.metadata.labels ?? {}]);
+    signatures.set(pod, s);
+  }
+  return s;
+}
+
 export class Topology {
   /** Pods matching each term's selector, per domain. */
   private readonly groups = new Map<string, Group>();
@@ -336,7 +350,7 @@ export class Topology {
     const cached = this.selecting.get(pod);
     if (cached && cached.gen === this.groupsGen) return cached.groups;
     // Pods with the same namespace and labels are selected alike (replicas share their template's labels).
-    const signature = JSON.stringify([pod.metadata.namespace ?? 'default', pod.metadata.labels ?? {}]);
+    const signature = selectionSignature(pod);
     let shared = this.selectingBySignature.get(signature);
     if (!shared || shared.gen !== this.groupsGen) {
       const groups = new Set<Group>();

@@ -66,6 +66,8 @@ export class MemoryApiServer implements KubeApi {
   private readonly stores = new Map<string, Map<string, KubeObject>>();
   private rv = 0;
   private history: StoredEvent[] = [];
+  /** Events before this index have been dropped; trimmed in bulk so each write stays O(1). */
+  private historyStart = 0;
   private readonly subscribers = new Set<Subscriber>();
   private readonly clock: Clock;
   private readonly historyLimit: number;
@@ -235,7 +237,7 @@ export class MemoryApiServer implements KubeApi {
     const from = Number(opts.resourceVersion || this.rv);
     const key = kindKey(kind);
     // With the whole history compacted away, only the current resourceVersion can be resumed from.
-    const oldest = this.history[0]?.rv ?? this.rv + 1;
+    const oldest = this.history[this.historyStart]?.rv ?? this.rv + 1;
     if (from < this.rv && from < oldest - 1) {
       throw new GoneError(`too old resource version: ${from} (${oldest - 1})`);
     }
@@ -251,10 +253,17 @@ export class MemoryApiServer implements KubeApi {
       scheduled = true;
       queueMicrotask(() => {
         scheduled = false;
-        while (queue.length && !stopped) onEvent(queue.shift() as WatchEvent<T>);
+        // Taken as a batch: shifting one at a time is quadratic when a resumed watch replays a long history.
+        for (const event of queue.splice(0, queue.length)) {
+          if (stopped) break;
+          onEvent(event);
+        }
       });
     };
-    for (const e of this.history) if (e.kindKey === key && e.rv > from) deliver(e.event);
+    for (let i = this.historyStart; i < this.history.length; i++) {
+      const e = this.history[i] as StoredEvent;
+      if (e.kindKey === key && e.rv > from) deliver(e.event);
+    }
     const sub: Subscriber = {
       kindKey: key,
       deliver,
@@ -271,7 +280,8 @@ export class MemoryApiServer implements KubeApi {
 
   /** Drop history older than the latest `keep` events: resuming from before it then fails with 410 Gone. */
   compact(keep = 0): void {
-    this.history = keep > 0 ? this.history.slice(-keep) : [];
+    this.history = keep > 0 ? this.history.slice(this.historyStart).slice(-keep) : [];
+    this.historyStart = 0;
   }
 
   // --- internals ---
@@ -374,8 +384,11 @@ export class MemoryApiServer implements KubeApi {
     const event: WatchEvent<KubeObject> = { type, object: clone(obj) };
     const key = kindKey(kind);
     this.history.push({ kindKey: key, rv: this.rv, event });
-    if (this.history.length > this.historyLimit)
-      this.history.splice(0, this.history.length - this.historyLimit);
+    if (this.history.length - this.historyStart > this.historyLimit) this.historyStart++;
+    if (this.historyStart > this.historyLimit) {
+      this.history = this.history.slice(this.historyStart);
+      this.historyStart = 0;
+    }
     for (const s of this.subscribers) if (s.kindKey === key) s.deliver(event);
   }
 

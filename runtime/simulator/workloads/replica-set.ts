@@ -32,7 +32,16 @@ export class ReplicaSetController extends QueuedController {
       if (owner?.kind !== 'ReplicaSet') return;
       const key = `${pod.metadata.namespace}/${owner.name}`;
       this.expectations.observe(key, type, pod, old);
-      // Every change counts: a deleted, evicted or failed pod must be replaced.
+      // A change that leaves the pod counting toward replicas as before (bound, started, ready) cannot change what
+      // a reconcile does; a deleted, evicted or failed pod must be replaced. Skipping the rest keeps a large
+      // scale-up from counting every pod of the ReplicaSet at each pod's status update.
+      if (
+        type === 'MODIFIED' &&
+        old &&
+        isActivePod(old) === isActivePod(pod) &&
+        controllerRef(old)?.uid === owner.uid
+      )
+        return;
       this.enqueue(key);
     });
   }
