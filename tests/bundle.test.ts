@@ -40,7 +40,7 @@ describe('controller bundle', () => {
     // The lab's app goes pending on an empty cluster: the controller launches a node for it.
     const metrics = await until('a provisioned NodeClaim in /metrics', async () => {
       const { body } = await get(ports.metricsPort, '/metrics');
-      return /karpenter_nodeclaims_created_total\{reason="provisioned",nodepool="developers-workshop-pool"\} 1/.test(
+      return /karpenter_nodeclaims_created_total\{reason="provisioned",nodepool="developers-workshop-pool",min_values_relaxed="false"\} 1/.test(
         body,
       )
         ? body

@@ -6,6 +6,12 @@ import { LAUNCHING_PAUSE_MAX_MS } from '../runtime/controllers/disruption/contro
 import { Kinds } from '../runtime/kube/kinds';
 import { testNodeClaim } from '../runtime/kube/testing';
 import { nameOf, type NodePool } from '../runtime/kube/objects';
+import {
+  nodeClaimsDisruptedTotal,
+  podsDisruptionInitiatedTotal,
+  podsDrainedTotal,
+  registry,
+} from '../runtime/metrics';
 import type { Simulation } from '../runtime/simulator/simulation';
 import {
   APP,
@@ -18,6 +24,7 @@ import {
   protectFromDisruption,
   workshopNodes,
 } from './support/cluster';
+import { series } from './support/metrics';
 
 /** Scale to 9 (nodes hold 8 and 1), then to 8 so the second node's pod fits on the first. */
 async function underutilizedPair(editPool?: (pool: NodePool) => void): Promise<Simulation> {
@@ -36,12 +43,24 @@ function explanation(sim: Simulation, nodeName: string): string | undefined {
 describe('consolidation', () => {
   it('removes the underutilized node when its pods fit elsewhere', async () => {
     const sim = await underutilizedPair();
+    registry.resetMetrics();
     const [, small] = workshopNodes(sim);
     await sim.scale('Deployment', APP_NS, APP, 8);
     await sim.settle();
     expect(workshopNodes(sim).map((n) => n.metadata.name)).not.toContain(small?.metadata.name);
     expect(workshopNodes(sim)).toHaveLength(1);
     expect(sim.cloud.allInstances().filter((i) => i.state !== 'terminated')).toHaveLength(1);
+    // Counted under the NodePool's policy and the claim's termination mode; its one pod drained for the reason.
+    const labels = {
+      reason: 'underutilized',
+      nodepool: 'developers-workshop-pool',
+      capacity_type: 'on-demand',
+      consolidation_policy: 'when_empty_or_underutilized',
+      termination_mode: 'graceful',
+    };
+    expect(await series(nodeClaimsDisruptedTotal)).toEqual([{ labels, value: 1 }]);
+    expect(await series(podsDisruptionInitiatedTotal)).toEqual([{ labels, value: 1 }]);
+    expect(await series(podsDrainedTotal)).toEqual([{ labels: { reason: 'Underutilized' }, value: 1 }]);
     sim.stop();
   });
 

@@ -1,9 +1,17 @@
 /** Expiration on the embedded simulator: nodes are replaced once expireAfter passes, even with a zero budget. */
 import { Kinds } from '../runtime/kube/kinds';
+import {
+  nodeClaimsDisruptedTotal,
+  podsDisruptionInitiatedTotal,
+  podsDrainedTotal,
+  registry,
+} from '../runtime/metrics';
 import { APP_NS, labCluster, workshopNodes } from './support/cluster';
+import { series } from './support/metrics';
 
 describe('expiration', () => {
   it('replaces a node after expireAfter, whatever the disruption budget', async () => {
+    registry.resetMetrics();
     const sim = await labCluster({
       replicas: 1,
       editPool: (pool) => {
@@ -27,6 +35,24 @@ describe('expiration', () => {
         .peekAll(Kinds.Event)
         .some((e) => e.reason === 'Expired' && e.message === 'NodeClaim expired after 1h'),
     ).toBe(true);
+    // Counted as upstream counts an expiry: no consolidation policy, its one app pod, drained forcefully.
+    const expired = await series(nodeClaimsDisruptedTotal, { reason: 'expired' });
+    expect(expired).toEqual([
+      {
+        labels: expect.objectContaining({
+          nodepool: 'developers-workshop-pool',
+          consolidation_policy: '',
+          termination_mode: 'graceful',
+        }),
+        value: 1,
+      },
+    ]);
+    expect(await series(podsDisruptionInitiatedTotal, expired[0]?.labels)).toEqual([
+      { labels: expired[0]?.labels, value: 1 },
+    ]);
+    expect(await series(podsDrainedTotal)).toEqual([
+      { labels: { reason: 'Forceful Termination' }, value: 1 },
+    ]);
     sim.stop();
   });
 

@@ -2,7 +2,9 @@
 import { GC_INTERVAL_MS } from '../runtime/controllers/nodeclaim/garbagecollection/controller';
 import { Kinds } from '../runtime/kube/kinds';
 import { nameOf } from '../runtime/kube/objects';
+import { nodeClaimsDisruptedTotal, podsDisruptionInitiatedTotal, registry } from '../runtime/metrics';
 import { APP_NS, labCluster, workshopNodes } from './support/cluster';
+import { series } from './support/metrics';
 
 describe('garbage collection', () => {
   it('terminates an instance no NodeClaim owns, and leaves owned ones alone', async () => {
@@ -29,6 +31,7 @@ describe('garbage collection', () => {
   });
 
   it('deletes a NodeClaim whose instance was terminated outside the controller, and replaces the node', async () => {
+    registry.resetMetrics();
     const sim = await labCluster({ replicas: 1 });
     const claim = sim.api.peekAll(Kinds.NodeClaim)[0];
     const [node] = workshopNodes(sim);
@@ -47,6 +50,12 @@ describe('garbage collection', () => {
     // The app's pod found a home on a new node.
     expect(workshopNodes(sim)).toHaveLength(1);
     expect(sim.pods().filter((p) => p.metadata.namespace === APP_NS && p.spec.nodeName)).toHaveLength(1);
+    // Counted as garbage collected, with the app pod it left without a node.
+    const collected = await series(nodeClaimsDisruptedTotal, { reason: 'garbage_collected' });
+    expect(collected.map((s) => s.value)).toEqual([1]);
+    expect(await series(podsDisruptionInitiatedTotal, { reason: 'garbage_collected' })).toEqual([
+      { labels: collected[0]?.labels, value: 1 },
+    ]);
     sim.stop();
   });
 });

@@ -54,9 +54,11 @@ describe('metrics after the seed lab, scraped from /metrics', () => {
   }, 60_000);
 
   it('counts the three launches and two removals the seed shows (1 → 2 → 1 → 2 → 1 nodes)', () => {
-    expect(metrics.get(`karpenter_nodeclaims_created_total{reason="provisioned",nodepool="${POOL}"}`)).toBe(
-      3,
-    );
+    expect(
+      metrics.get(
+        `karpenter_nodeclaims_created_total{reason="provisioned",nodepool="${POOL}",min_values_relaxed="false"}`,
+      ),
+    ).toBe(3);
     expect(metrics.get(`karpenter_nodes_created_total{nodepool="${POOL}",zone="us-east-1a"}`)).toBe(3);
     expect(
       metrics.get(
@@ -69,7 +71,7 @@ describe('metrics after the seed lab, scraped from /metrics', () => {
   it('labels each disruption decision with its reason: emptiness at 1 replica, consolidation at 8', () => {
     expect(
       metrics.get(
-        'karpenter_voluntary_disruption_decisions_total{decision="delete",reason="empty",consolidation_type=""}',
+        'karpenter_voluntary_disruption_decisions_total{decision="delete",reason="empty",consolidation_type="empty"}',
       ),
     ).toBe(1);
     expect(
@@ -79,7 +81,7 @@ describe('metrics after the seed lab, scraped from /metrics', () => {
     ).toBe(1);
     expect(
       metrics.get(
-        `karpenter_nodeclaims_disrupted_total{reason="underutilized",nodepool="${POOL}",capacity_type="on-demand"}`,
+        `karpenter_nodeclaims_disrupted_total{reason="underutilized",nodepool="${POOL}",capacity_type="on-demand",consolidation_policy="when_empty_or_underutilized",termination_mode="graceful"}`,
       ),
     ).toBe(1);
     // Consolidating the 8+1 layout moves the single pod off the node that goes: one eviction.

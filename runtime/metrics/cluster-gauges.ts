@@ -14,7 +14,7 @@ import {
   refreshNodeGauges,
 } from './nodes';
 import { refreshNodePoolCosts, refreshNodePoolGauges, type PriceLookup } from './nodepools';
-import { PodStartupTracker, refreshPodGauges } from './pods';
+import { PodStartupTracker, refreshPodGauges, type SchedulableTimes } from './pods';
 import { onScrape } from './registry';
 
 type PodHandler = (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod, old: Pod | undefined) => void;
@@ -25,6 +25,8 @@ export interface ClusterStateSource {
   pods: { list(): Pod[]; onChange?(handler: PodHandler): void };
   nodePools?: { list(): NodePool[] };
   readonly synced?: boolean;
+  /** When the provisioner first found each pending pod a place: the provisioning durations' start. */
+  podScheduling?: SchedulableTimes;
 }
 
 export interface BindOptions {
@@ -39,7 +41,7 @@ export interface BindOptions {
 /** Report this state at every scrape; returns a function that stops reporting it and clears its series. */
 export function bindClusterState(state: ClusterStateSource, opts: BindOptions = {}): () => void {
   const now = opts.now ?? Date.now;
-  const tracker = new PodStartupTracker(now);
+  const tracker = new PodStartupTracker(now, state.podScheduling);
   let bound = true;
   state.pods.onChange?.((type, pod) => {
     if (bound) tracker.onPod(type, pod);

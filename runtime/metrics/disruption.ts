@@ -1,6 +1,17 @@
-/** Voluntary disruption metrics beyond the decision counter: what the disruption controller evaluated and found. */
+/**
+ * Voluntary disruption metrics beyond the decision counter (what the disruption controller evaluated and found,
+ * and what failed), and the labels every path that disrupts a NodeClaim counts it under.
+ */
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { DURATION_BUCKETS, registers } from './metrics';
+import { parseDuration } from '../../sdk/api/common';
+import { Labels } from '../../sdk/api/well-known';
+import type { NodeClaim } from '../kube/objects';
+import {
+  DURATION_BUCKETS,
+  nodeClaimsDisruptedTotal,
+  podsDisruptionInitiatedTotal,
+  registers,
+} from './metrics';
 
 export const voluntaryDisruptionEligibleNodes = new Gauge({
   name: 'karpenter_voluntary_disruption_eligible_nodes',
@@ -31,12 +42,56 @@ export const voluntaryDisruptionDecisionsByNodePoolTotal = new Counter({
   registers,
 });
 
+export const voluntaryDisruptionQueueFailuresTotal = new Counter({
+  name: 'karpenter_voluntary_disruption_queue_failures_total',
+  help: 'The number of times that an enqueued disruption decision failed. Labeled by disruption method.',
+  labelNames: ['decision', 'reason', 'consolidation_type'] as const,
+  registers,
+});
+
+/** Upstream's termination_mode: whether (and how) the NodeClaim's terminationGracePeriod bounds its drain. */
+export function terminationMode(claim: NodeClaim): 'graceful' | 'eventual' | 'forceful' {
+  const period = claim.spec.terminationGracePeriod;
+  if (period === undefined) return 'graceful';
+  return parseDuration(period) <= 0 ? 'forceful' : 'eventual';
+}
+
+/** "WhenEmptyOrUnderutilized" → "when_empty_or_underutilized", as upstream labels consolidation policies. */
+export function snakeCase(value: string): string {
+  return value.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+export interface DisruptedBy {
+  /** Upstream's lower-case reason: "underutilized", "expired", "garbage_collected"... */
+  reason: string;
+  /** The NodePool's policy when a consolidation disrupts the claim; otherwise none (""). */
+  consolidationPolicy?: string;
+  /** Reschedulable pods on the node (not DaemonSet or mirror pods), counted as pod disruptions initiated. */
+  pods?: number;
+}
+
+/**
+ * Count a NodeClaim this process just deleted under `karpenter_nodeclaims_disrupted_total`, and (when the path
+ * knows its pods, as upstream's voluntary disruption, expiration and garbage collection do) the pods it disrupts.
+ */
+export function recordNodeClaimDisrupted(claim: NodeClaim, by: DisruptedBy): void {
+  const labels = {
+    reason: by.reason,
+    nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
+    capacity_type: claim.metadata.labels?.[Labels.capacityType] ?? '',
+    consolidation_policy: by.consolidationPolicy ? snakeCase(by.consolidationPolicy) : '',
+    termination_mode: terminationMode(claim),
+  };
+  nodeClaimsDisruptedTotal.inc(labels);
+  if (by.pods !== undefined) podsDisruptionInitiatedTotal.inc(labels, by.pods);
+}
+
 /**
  * Start the failed-validation counter at 0 for each consolidation type, as upstream starts its timeouts counter, so
  * `increase()` and alerts see the first failure instead of a series appearing at 1.
  */
 export function initDisruptionCounters(): void {
-  for (const consolidation_type of ['', 'single', 'multi']) {
+  for (const consolidation_type of ['', 'empty', 'single', 'multi']) {
     voluntaryDisruptionFailedValidationsTotal.inc({ consolidation_type }, 0);
   }
 }

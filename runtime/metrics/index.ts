@@ -3,6 +3,7 @@ export * from './nodes';
 export * from './nodepools';
 export * from './pods';
 export * from './disruption';
+export * from './scheduler';
 export { registry, collectProcessMetrics, onScrape, scrape } from './registry';
 export { bindClusterState, refreshClusterGauges, type BindOptions } from './cluster-gauges';
 export { bindInterruptionStats, messageTypeLabel } from './interruption-stats';

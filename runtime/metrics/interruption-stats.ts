@@ -1,13 +1,20 @@
 /**
  * The interruption controller keeps plain counters (it must not depend on prom-client); this turns them into
- * Karpenter's interruption metrics at scrape time, adding what was counted since the last scrape.
+ * Karpenter's interruption metrics at scrape time, adding what was counted since the last scrape and observing
+ * the queue times it collected.
  */
-import { interruptionDeletedMessagesTotal, interruptionReceivedMessagesTotal } from './metrics';
+import {
+  interruptionDeletedMessagesTotal,
+  interruptionMessageQueueDurationSeconds,
+  interruptionReceivedMessagesTotal,
+} from './metrics';
 import { onScrape } from './registry';
 
 export interface InterruptionCounters {
   received: Record<string, number>;
   deleted: number;
+  /** Seconds messages spent on the queue, taken (emptied) at every scrape. */
+  queueSeconds?: number[];
 }
 
 /** "spotInterruption" → "spot_interruption", Karpenter's message_type values. */
@@ -25,6 +32,8 @@ export function bindInterruptionStats(stats: InterruptionCounters): () => void {
     }
     if (stats.deleted > seen.deleted) interruptionDeletedMessagesTotal.inc(stats.deleted - seen.deleted);
     seen.deleted = stats.deleted;
+    for (const seconds of stats.queueSeconds?.splice(0) ?? [])
+      interruptionMessageQueueDurationSeconds.observe(seconds);
   };
   const off = onScrape(sync);
   return () => {

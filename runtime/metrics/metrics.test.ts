@@ -10,6 +10,7 @@ import { nodeResourceSamples } from './nodes';
 import { PodStartupTracker } from './pods';
 import { bindInterruptionStats, messageTypeLabel } from './interruption-stats';
 import { registry, scrape } from './registry';
+import { PodSchedulingTimes } from '../state/pod-scheduling';
 
 function values(text: string, prefix: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -122,6 +123,19 @@ describe('interruption counters', () => {
     expect(await scrape()).toContain(
       'karpenter_interruption_received_messages_total{message_type="spot_interruption"} 5',
     );
+  });
+
+  it('observes the queue time of each message handled, once', async () => {
+    const stats = { received: {}, deleted: 0, queueSeconds: [2, 40] };
+    const unbind = bindInterruptionStats(stats);
+    await scrape();
+    stats.queueSeconds.push(4);
+    const text = await scrape();
+    expect(text).toContain('karpenter_interruption_message_queue_duration_seconds_count 3');
+    expect(text).toContain('karpenter_interruption_message_queue_duration_seconds_sum 46');
+    expect(text).toContain('karpenter_interruption_message_queue_duration_seconds_bucket{le="2.5"} 1');
+    expect(stats.queueSeconds).toEqual([]);
+    unbind();
   });
 });
 
@@ -269,6 +283,28 @@ describe('pod startup tracker', () => {
     expect(text).toContain('karpenter_pods_startup_duration_seconds_count 1');
     expect(text).toContain('karpenter_pods_startup_duration_seconds{quantile="0.5"} 75');
     expect(text).toContain('karpenter_pods_bound_duration_seconds_sum{dynamic_resources="false"} 30');
+  });
+
+  it('times the provisioning variants from when the provisioner first placed the pod, then forgets it', async () => {
+    const times = new PodSchedulingTimes();
+    const tracker = new PodStartupTracker(() => Date.parse('2024-01-01T01:00:00Z'), times);
+    const pending = pod('Pending', []);
+    tracker.onPod('ADDED', pending);
+    times.ack(pending, Date.parse('2024-01-01T00:00:02Z'));
+    times.decide([pending], [], Date.parse('2024-01-01T00:00:10Z'));
+    tracker.onPod('MODIFIED', pod('Pending', [{ type: 'PodScheduled', at: '2024-01-01T00:00:30Z' }], 'n1'));
+    const ready = [
+      { type: 'PodScheduled', at: '2024-01-01T00:00:30Z' },
+      { type: 'Ready', at: '2024-01-01T00:01:15Z' },
+    ];
+    tracker.onPod('MODIFIED', pod('Running', ready, 'n1'));
+    const text = await scrape();
+    expect(text).toContain(
+      'karpenter_pods_provisioning_bound_duration_seconds_sum{dynamic_resources="false"} 20',
+    );
+    expect(text).toContain('karpenter_pods_provisioning_startup_duration_seconds_sum 65');
+    expect(text).toContain('karpenter_pods_provisioning_startup_duration_seconds_count 1');
+    expect(times.size).toBe(0);
   });
 
   it('never observes a pod already running when first seen', async () => {

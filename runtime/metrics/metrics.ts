@@ -22,8 +22,8 @@ export const PROVISIONED_REASON = 'provisioned';
 
 export const nodeClaimsCreatedTotal = new Counter({
   name: 'karpenter_nodeclaims_created_total',
-  help: 'Number of nodeclaims created in total by Karpenter. Labeled by reason the nodeclaim was created and the owning nodepool.',
-  labelNames: ['reason', 'nodepool'] as const,
+  help: 'Number of nodeclaims created in total by Karpenter. Labeled by reason the nodeclaim was created, the owning nodepool, and if min values was relaxed for this nodeclaim.',
+  labelNames: ['reason', 'nodepool', 'min_values_relaxed'] as const,
   registers,
 });
 
@@ -34,10 +34,26 @@ export const nodeClaimsTerminatedTotal = new Counter({
   registers,
 });
 
+/** The labels of a NodeClaim's disruption, shared by the NodeClaim and pod disruption counters. */
+export const DISRUPTED_LABELS = [
+  'reason',
+  'nodepool',
+  'capacity_type',
+  'consolidation_policy',
+  'termination_mode',
+] as const;
+
 export const nodeClaimsDisruptedTotal = new Counter({
   name: 'karpenter_nodeclaims_disrupted_total',
-  help: 'Number of nodeclaims disrupted in total by Karpenter. Labeled by reason the nodeclaim was disrupted, the owning nodepool and the capacity type.',
-  labelNames: ['reason', 'nodepool', 'capacity_type'] as const,
+  help: 'Number of nodeclaims disrupted in total by Karpenter. Labeled by reason the nodeclaim was disrupted, the owning nodepool, the capacity type, the consolidation policy, and the termination mode.',
+  labelNames: DISRUPTED_LABELS,
+  registers,
+});
+
+export const podsDisruptionInitiatedTotal = new Counter({
+  name: 'karpenter_pods_disruption_initiated_total',
+  help: 'Number of pod disruptions initiated in total by Karpenter, incremented by the reschedulable pod count whenever the underlying nodeclaim is disrupted. Labeled by reason the nodeclaim was disrupted, the owning nodepool, the capacity type, the consolidation policy, and the termination mode. Pods owned by DaemonSets and mirror pods are excluded.',
+  labelNames: DISRUPTED_LABELS,
   registers,
 });
 
@@ -62,18 +78,10 @@ export const podsEvictionRequestsTotal = new Counter({
   registers,
 });
 
-export const schedulingDurationSeconds = new Histogram({
-  name: 'karpenter_scheduler_scheduling_duration_seconds',
-  help: 'Duration of scheduling simulations used for deprovisioning and provisioning in seconds.',
-  labelNames: ['controller'] as const,
-  buckets: DURATION_BUCKETS,
-  registers,
-});
-
-export const unschedulablePodsCount = new Gauge({
-  name: 'karpenter_scheduler_unschedulable_pods_count',
-  help: 'The number of unschedulable Pods.',
-  labelNames: ['controller'] as const,
+export const podsDrainedTotal = new Counter({
+  name: 'karpenter_pods_drained_total',
+  help: 'The total number of pods drained during node termination by Karpenter, labeled by reason',
+  labelNames: ['reason'] as const,
   registers,
 });
 
@@ -94,6 +102,13 @@ export const interruptionReceivedMessagesTotal = new Counter({
 export const interruptionDeletedMessagesTotal = new Counter({
   name: 'karpenter_interruption_deleted_messages_total',
   help: 'Count of messages deleted from the SQS queue.',
+  registers,
+});
+
+export const interruptionMessageQueueDurationSeconds = new Histogram({
+  name: 'karpenter_interruption_message_queue_duration_seconds',
+  help: 'Amount of time an interruption message is on the queue before it is processed by karpenter.',
+  buckets: DURATION_BUCKETS,
   registers,
 });
 

@@ -2,13 +2,15 @@
  * Pod metrics. Upstream labels `karpenter_pods_state` per pod (name, namespace, owner, node) and keeps per-pod
  * gauges of how long each pending pod has waited; a series per pod is unbounded, so here pods are counted by their
  * bounded labels (phase, readiness, where they run) and the per-pod gauges are not exported. The startup and bound
- * durations are upstream's, observed when a pod this process saw pending starts or is bound.
+ * durations are upstream's, observed when a pod this process saw pending starts or is bound; their provisioning
+ * variants measure from when the provisioner first found the pod a place.
  */
 import { Gauge, Histogram, Summary } from 'prom-client';
 import { Labels } from '../../sdk/api/well-known';
 import { hasCondition } from '../kube/conditions';
 import type { Pod } from '../kube/objects';
 import { isTerminalPod, type StateNode } from '../state/cluster-state';
+import { podIdentity } from '../state/pod-scheduling';
 import { DURATION_BUCKETS, registers, SUMMARY } from './metrics';
 
 export const POD_STATE_LABELS = [
@@ -44,6 +46,34 @@ export const podsBoundDurationSeconds = new Histogram({
   buckets: DURATION_BUCKETS,
   registers,
 });
+
+export const podsProvisioningStartupDurationSeconds = new Histogram({
+  name: 'karpenter_pods_provisioning_startup_duration_seconds',
+  help: 'The time from when Karpenter first thinks the pod can schedule until the pod is running. Note: this calculated from a point in memory, not by the pod creation timestamp.',
+  buckets: DURATION_BUCKETS,
+  registers,
+});
+
+export const podsProvisioningBoundDurationSeconds = new Histogram({
+  name: 'karpenter_pods_provisioning_bound_duration_seconds',
+  help: 'The time from when Karpenter first thinks the pod can schedule until it binds. Note: this calculated from a point in memory, not by the pod creation timestamp.',
+  labelNames: ['dynamic_resources'] as const,
+  buckets: DURATION_BUCKETS,
+  registers,
+});
+
+export const podsSchedulingDecisionDurationSeconds = new Histogram({
+  name: 'karpenter_pods_scheduling_decision_duration_seconds',
+  help: "The time it takes for Karpenter to first try to schedule a pod after it's been seen.",
+  buckets: DURATION_BUCKETS,
+  registers,
+});
+
+/** Where the provisioning durations start: the ClusterState's PodSchedulingTimes. */
+export interface SchedulableTimes {
+  schedulableAt(pod: Pod): number | undefined;
+  forget(pod: Pod): void;
+}
 
 export type PodStateLabels = Record<(typeof POD_STATE_LABELS)[number], string>;
 
@@ -87,10 +117,6 @@ function transitionTime(pod: Pod, type: string, fallback: number): number {
   return Number.isNaN(t) ? fallback : t;
 }
 
-function podKey(pod: Pod): string {
-  return pod.metadata.uid ?? `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
-}
-
 /**
  * Follows pods through the cache's events: a pod seen Pending is timed from its creation to its Ready condition
  * (startup) and to its PodScheduled condition (bound). Pods already running when this process started are not
@@ -100,10 +126,13 @@ export class PodStartupTracker {
   private readonly unstarted = new Set<string>();
   private readonly unbound = new Set<string>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly times?: SchedulableTimes,
+  ) {}
 
   onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod): void {
-    const key = podKey(pod);
+    const key = podIdentity(pod);
     if (type === 'DELETED') {
       this.unstarted.delete(key);
       this.unbound.delete(key);
@@ -111,6 +140,7 @@ export class PodStartupTracker {
     }
     const created = Date.parse(pod.metadata.creationTimestamp ?? '');
     const since = (at: number) => Math.max(0, (at - created) / 1000);
+    const schedulable = this.times?.schedulableAt(pod);
     const scheduled = hasCondition(pod, 'PodScheduled') || Boolean(pod.spec.nodeName);
     const phase = pod.status?.phase ?? 'Pending';
     if (phase === 'Pending') {
@@ -119,20 +149,28 @@ export class PodStartupTracker {
     }
     if (this.unbound.has(key) && scheduled) {
       this.unbound.delete(key);
+      const bound = transitionTime(pod, 'PodScheduled', this.now());
       if (!Number.isNaN(created))
-        podsBoundDurationSeconds.observe(
+        podsBoundDurationSeconds.observe({ dynamic_resources: 'false' }, since(bound));
+      if (schedulable !== undefined)
+        podsProvisioningBoundDurationSeconds.observe(
           { dynamic_resources: 'false' },
-          since(transitionTime(pod, 'PodScheduled', this.now())),
+          Math.max(0, (bound - schedulable) / 1000),
         );
     }
     if (phase !== 'Pending' && this.unstarted.has(key)) {
       if (hasCondition(pod, 'Ready')) {
         this.unstarted.delete(key);
-        if (!Number.isNaN(created))
-          podsStartupDurationSeconds.observe(since(transitionTime(pod, 'Ready', this.now())));
+        const ready = transitionTime(pod, 'Ready', this.now());
+        if (!Number.isNaN(created)) podsStartupDurationSeconds.observe(since(ready));
+        if (schedulable !== undefined)
+          podsProvisioningStartupDurationSeconds.observe(Math.max(0, (ready - schedulable) / 1000));
+        // Started: nothing more is measured from the provisioner's times.
+        this.times?.forget(pod);
       } else if (isTerminalPod(pod)) {
         this.unstarted.delete(key);
         this.unbound.delete(key);
+        this.times?.forget(pod);
       }
     }
   }

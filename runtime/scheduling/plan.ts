@@ -77,6 +77,10 @@ export interface SchedulingInput {
    * @default true
    */
   repack?: boolean;
+  /** Told how many pods the queue holds at the start of each pass, and how many it gives up on. */
+  onQueue?: (depth: number) => void;
+  /** Count the pending pods by effective zone (see effective-zone.ts) into `pendingByZone`. @default false */
+  effectiveZones?: boolean;
 }
 
 export interface SchedulingResult {
@@ -85,4 +89,8 @@ export interface SchedulingResult {
   newNodeClaims: PlannedNodeClaim[];
   /** Pods with nowhere to go, each with one reason per place considered. */
   unschedulable: Map<string, { pod: Pod; reasons: string[] }>;
+  /** Pods not simulated at all, as a volume they need cannot be resolved (in `unschedulable` with that reason). */
+  ignored?: number;
+  /** With `effectiveZones`: the pods simulated, by effective zone. */
+  pendingByZone?: Map<string, number>;
 }

@@ -156,3 +156,16 @@ export function stringifyResourceList(list: Record<string, string | number> | un
   for (const [k, v] of Object.entries(list ?? {})) out[k] = String(v);
   return out;
 }
+
+/** Per resource, the least any pod requests (0 when some pod requests none of it): a lower bound of every pod. */
+export function smallestRequests(requests: Resources[]): Resources {
+  const out: Resources = {};
+  const first = requests[0];
+  if (!first) return out;
+  for (const k of Object.keys(first)) {
+    let min = Infinity;
+    for (const r of requests) min = Math.min(min, r[k] ?? 0);
+    if (min > 0) out[k] = min;
+  }
+  return out;
+}

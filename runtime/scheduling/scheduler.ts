@@ -29,6 +29,7 @@ import {
   nodeSlots,
   type NodeSlot,
 } from './existing-node';
+import { pendingByEffectiveZone } from './effective-zone';
 import { hostPorts } from './host-ports';
 import { openClaim } from './new-claim';
 import type { SchedulingInput, SchedulingResult } from './plan';
@@ -47,7 +48,7 @@ import { podKey } from './pod-requirements';
 import { affordableFit, compareText, filterOptions } from './priced-options';
 import { OptionPricing, type PoolState } from './pricing';
 import { Requirement, Requirements } from './requirements';
-import { fits, podRequests, type Resources } from './resources';
+import { fits, podRequests, smallestRequests, type Resources } from './resources';
 import { untoleratedTaint } from './taints';
 import { Topology } from './topology';
 import { topologyDomains } from './topology-domains';
@@ -135,6 +136,7 @@ export class Scheduler {
     ].some((taints) => taints.some((t) => t.effect === 'PreferNoSchedule'));
     const levels = new Map<Pod, PodConstraints[]>();
     const volumeFailures = new Set<Pod>();
+    const ignored = new Set<Pod>();
     for (const pod of pods) {
       const podLevels = constraintLevels(pod, {
         preferNoScheduleTaints,
@@ -145,6 +147,7 @@ export class Scheduler {
         // Nothing to decide until the volume exists: the reason is the pod's answer.
         result.unschedulable.set(podKey(pod), { pod, reasons: [volumes.reason] });
         volumeFailures.add(pod);
+        ignored.add(pod);
         continue;
       }
       const withVolumes = volumes ? withNodeRequirements(podLevels, volumes.requirements) : podLevels;
@@ -186,8 +189,16 @@ export class Scheduler {
     // A pod that fails may succeed once later pods are placed (pod affinity to a group sorted after it), so
     // failures go round again until a full pass places nothing new.
     let queue = volumeFailures.size ? pods.filter((p) => !volumeFailures.has(p)) : pods;
+    result.ignored = ignored.size;
+    if (this.input.effectiveZones)
+      result.pendingByZone = pendingByEffectiveZone(
+        pods.filter((p) => !ignored.has(p)),
+        levels,
+        this.topology,
+      );
     const lastReasons = new Map<Pod, string[]>();
     for (;;) {
+      this.input.onQueue?.(queue.length);
       const failed: Pod[] = [];
       for (const pod of queue) {
         const reasons = this.place(requestsOf(pod), levels.get(pod) ?? [], nodes, claims, result);
@@ -197,6 +208,7 @@ export class Scheduler {
         }
       }
       if (failed.length === 0 || failed.length === queue.length) {
+        this.input.onQueue?.(failed.length);
         for (const pod of failed) {
           const reasons = lastReasons.get(pod) ?? [];
           if (nodes.length > 0) reasons.unshift(`${nodes.length} existing node(s) lack room or do not match`);
@@ -377,19 +389,6 @@ export class Scheduler {
     }
     return undefined;
   }
-}
-
-/** Per resource, the least any pod requests (0 when some pod requests none of it): a lower bound of every pod. */
-function smallestRequests(requests: Resources[]): Resources {
-  const out: Resources = {};
-  const first = requests[0];
-  if (!first) return out;
-  for (const k of Object.keys(first)) {
-    let min = Infinity;
-    for (const r of requests) min = Math.min(min, r[k] ?? 0);
-    if (min > 0) out[k] = min;
-  }
-  return out;
 }
 
 /** Convenience wrapper: run one scheduling simulation. */

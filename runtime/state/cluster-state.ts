@@ -26,6 +26,7 @@ import { isDaemonSetPod } from '../scheduling/pod-requirements';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
 import type { SchedulableNode } from '../scheduling/scheduler';
 import { sameTaint, taintsAfterInitialization } from '../scheduling/taints';
+import { PodSchedulingTimes } from './pod-scheduling';
 
 /** localeCompare's order without its per-call cost (thousands of nodes are sorted on every call). */
 const compareText = new Intl.Collator().compare;
@@ -75,6 +76,8 @@ export class ClusterState {
   /** What termination waits for after a drain: a poll of the API per pass was most of its requests. */
   readonly volumeAttachments: Informer<VolumeAttachment>;
   private readonly nominations = new Map<string, number>();
+  /** The provisioner's first sighting, decision and placement of each pending pod, for the pod metrics. */
+  readonly podScheduling = new PodSchedulingTimes();
   /** Last time a pod was bound to or left each node: the consolidateAfter clock. */
   private readonly lastPodEvent = new Map<string, number>();
   /**
@@ -102,6 +105,8 @@ export class ClusterState {
     for (const informer of [this.pods, this.nodes, this.nodeClaims] as const)
       informer.onChange(() => (this.joined = undefined));
     this.pods.onChange((type, pod, old) => {
+      // The pod metrics need these times until the pod starts; a pod that ends or goes never will.
+      if (type === 'DELETED' || isTerminalPod(pod)) this.podScheduling.forget(pod);
       const node = pod.spec.nodeName ?? old?.spec.nodeName;
       if (!node) return;
       if (type === 'DELETED' || !old?.spec.nodeName || pod.metadata.deletionTimestamp) {

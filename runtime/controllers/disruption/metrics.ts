@@ -35,7 +35,10 @@ export function setEligibleNodes(candidates: Candidate[], drifted: Candidate[]):
   voluntaryDisruptionEligibleNodes.set({ reason: 'drifted' }, drifted.length);
 }
 
-/** Karpenter's decision labels: "replace" or "delete", the reason in lower case, and single or multi-node. */
+/**
+ * Karpenter's decision labels: "replace" or "delete", the reason in lower case, and the consolidation type
+ * ("empty", "single" or "multi"; none for drift, which is not a consolidation).
+ */
 export function decisionLabels(command: Command): {
   decision: string;
   reason: string;
@@ -44,7 +47,12 @@ export function decisionLabels(command: Command): {
   return {
     decision: command.replacements.length > 0 ? 'replace' : 'delete',
     reason: command.reason.toLowerCase(),
-    consolidation_type:
-      command.reason !== 'Underutilized' ? '' : command.candidates.length > 1 ? 'multi' : 'single',
+    consolidation_type: consolidationType(command),
   };
+}
+
+function consolidationType(command: Command): string {
+  if (command.reason === 'Empty') return 'empty';
+  if (command.reason !== 'Underutilized') return '';
+  return command.candidates.length > 1 ? 'multi' : 'single';
 }

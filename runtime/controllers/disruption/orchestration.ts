@@ -4,18 +4,23 @@
  * candidates' NodeClaims (termination drains them). Every step survives transient API faults, and a command that
  * fails part-way never leaves a node tainted for good.
  */
-import { Labels, Taints } from '../../../sdk/api/well-known';
+import { Taints } from '../../../sdk/api/well-known';
 import { isNotFound } from '../../kube/api';
 import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import { nameOf, type NodeClaim } from '../../kube/objects';
 import { patchFromCache, retrying, updateStatusFromCache } from '../../kube/retry';
 import { sameTaint } from '../../scheduling/taints';
-import { nodeClaimsCreatedTotal, nodeClaimsDisruptedTotal } from '../../metrics';
+import {
+  nodeClaimsCreatedTotal,
+  recordNodeClaimDisrupted,
+  voluntaryDisruptionQueueFailuresTotal,
+} from '../../metrics';
 import type { ControllerContext } from '../context';
 import { createNodeClaim } from '../provisioning/nodeclaim-factory';
 import type { Candidate } from './candidates';
 import type { Command } from './methods';
+import { decisionLabels } from './metrics';
 
 /** How long a replacement may take to initialize before the command is undone. */
 export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
@@ -44,25 +49,36 @@ export class Orchestrator {
       { reason: command.reason, nodes: names, replacements: replacing, savings: command.savings },
       'disrupting nodes',
     );
-    let ready: boolean;
+    let initialized: number;
     try {
-      ready = await this.taintAndReplace(command, replacing);
+      initialized = await this.taintAndReplace(command, replacing);
     } catch (err) {
+      this.failed(command, 0);
       await this.untaint(command.candidates).catch((e: unknown) =>
         logger.warn({ err: e }, 'could not take the disruption taint back off; the next poll will'),
       );
       throw err;
     }
-    if (!ready) {
+    if (initialized < command.replacements.length) {
+      this.failed(command, initialized);
       logger.warn({ nodes: names }, 'a replacement did not initialize; undoing disruption');
       await this.untaint(command.candidates);
       return;
     }
-    for (const c of command.candidates) await this.deleteCandidate(c, command.reason);
+    for (const c of command.candidates) await this.deleteCandidate(c, command);
     if (command.reason === 'Underutilized') this.opts.onConsolidated(command.candidates);
   }
 
-  private async taintAndReplace(command: Command, replacing: string[]): Promise<boolean> {
+  /** A command given up: upstream counts the replacements that never initialized (0 for a deletion). */
+  private failed(command: Command, initialized: number): void {
+    voluntaryDisruptionQueueFailuresTotal.inc(
+      decisionLabels(command),
+      command.replacements.length - initialized,
+    );
+  }
+
+  /** Taint the candidates and launch the replacements; returns how many of those initialized. */
+  private async taintAndReplace(command: Command, replacing: string[]): Promise<number> {
     const { api, clock, recorder } = this.opts;
     for (const c of command.candidates) {
       const node = c.stateNode.node;
@@ -92,14 +108,19 @@ export class Orchestrator {
       const replacement = await createNodeClaim(this.opts, plan);
       this.opts.state.nodeClaims.observe(replacement);
       recorder.normal(replacement, 'DisruptionLaunching', `Launching NodeClaim: ${command.reason}`);
-      nodeClaimsCreatedTotal.inc({ reason: command.reason.toLowerCase(), nodepool: plan.nodePoolName });
+      nodeClaimsCreatedTotal.inc({
+        reason: command.reason.toLowerCase(),
+        nodepool: plan.nodePoolName,
+        min_values_relaxed: String(plan.minValuesRelaxed === true),
+      });
       launched.push(replacement);
     }
     const ready = await Promise.all(launched.map((r) => this.awaitInitialized(r)));
-    return ready.every(Boolean);
+    return ready.filter(Boolean).length;
   }
 
-  private async deleteCandidate(c: Candidate, reason: string): Promise<void> {
+  private async deleteCandidate(c: Candidate, command: Command): Promise<void> {
+    const { reason } = command;
     const { api, clock, logger } = this.opts;
     const claim = c.stateNode.nodeClaim as NodeClaim;
     const name = nameOf(claim);
@@ -125,10 +146,12 @@ export class Orchestrator {
     });
     try {
       await retrying(clock, () => api.delete(Kinds.NodeClaim, name));
-      nodeClaimsDisruptedTotal.inc({
+      // Drift goes through this queue too; only a consolidation reports the NodePool's policy, as upstream.
+      const consolidation = decisionLabels(command).consolidation_type !== '';
+      recordNodeClaimDisrupted(claim, {
         reason: reason.toLowerCase(),
-        nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
-        capacity_type: claim.metadata.labels?.[Labels.capacityType] ?? '',
+        ...(consolidation ? { consolidationPolicy: c.nodePool.spec.disruption.consolidationPolicy } : {}),
+        pods: c.reschedulablePods.length,
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;

@@ -7,6 +7,8 @@ import { parseDurationOrNever } from '../../../sdk/api/common';
 import { isNotFound } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import { nameOf } from '../../kube/objects';
+import { recordNodeClaimDisrupted } from '../../metrics';
+import { reschedulable } from '../disruption/candidates';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import type { WorkQueue } from '../work-queue';
@@ -49,7 +51,12 @@ export class ExpirationController implements Controller {
       await this.opts.api.delete(Kinds.NodeClaim, name);
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      return undefined;
     }
+    // Its pods are still bound (the drain has not started): they are the pods this expiry disrupts.
+    const nodeName = claim.status?.nodeName;
+    const pods = nodeName ? this.opts.state.pods.list((p) => p.spec.nodeName === nodeName) : [];
+    recordNodeClaimDisrupted(claim, { reason: 'expired', pods: reschedulable(pods).length });
     return undefined;
   }
 }

@@ -124,6 +124,22 @@ describe('InterruptionController over an in-memory source', () => {
     expect(deleteSpy).not.toHaveBeenCalled();
     expect(controller.stats.errors.handle).toBe(1);
     expect(controller.stats.nodeClaimsDeleted).toBe(0);
+    expect(controller.stats.queueSeconds).toEqual([]);
+    await controller.stop();
+  });
+
+  it('records how long each handled message was on the queue, from its event time', async () => {
+    const source = new InMemoryMessageSource();
+    const { clock, controller } = await setup(source);
+    const sent = clock.now();
+    await clock.advance(90_000);
+    controller.start();
+    source.push(noticeFor('stateChange', INSTANCE, { time: sent, region: 'us-west-2' }));
+    source.push(
+      noticeFor('rebalanceRecommendation', 'i-not-ours', { time: sent + 30_000, region: 'us-west-2' }),
+    );
+    await flush(clock);
+    expect(controller.stats.queueSeconds).toEqual([90, 60]);
     await controller.stop();
   });
 

@@ -48,6 +48,11 @@ export interface InterruptionStats {
   received: Record<MessageKind, number>;
   /** Messages deleted from the source. */
   deleted: number;
+  /**
+   * Seconds each message handled since the metrics last took them had spent on the queue (from its event time);
+   * the metrics owner empties it. Holds at most MAX_QUEUE_SAMPLES, the oldest dropped, should nothing take them.
+   */
+  queueSeconds: number[];
   /** NodeClaims this controller deleted. */
   nodeClaimsDeleted: number;
   /** Offerings marked unavailable after a spot interruption. */
@@ -55,10 +60,13 @@ export interface InterruptionStats {
   errors: { receive: number; handle: number; delete: number };
 }
 
+export const MAX_QUEUE_SAMPLES = 10_000;
+
 export function emptyStats(): InterruptionStats {
   return {
     received: Object.fromEntries(MESSAGE_KINDS.map((k) => [k, 0])) as Record<MessageKind, number>,
     deleted: 0,
+    queueSeconds: [],
     nodeClaimsDeleted: 0,
     offeringsMarkedUnavailable: 0,
     errors: { receive: 0, handle: 0, delete: 0 },
@@ -160,6 +168,13 @@ export class InterruptionController implements Controller {
       }
     } else {
       this.logIgnored(message);
+    }
+    // As upstream: the time to handle every message that parsed, whether or not it asked for anything.
+    const sent = message.kind === 'malformed' ? undefined : message.meta.time;
+    if (sent !== undefined) {
+      const queue = this.stats.queueSeconds;
+      queue.push(Math.max(0, (this.opts.clock.now() - sent) / 1000));
+      if (queue.length > MAX_QUEUE_SAMPLES) queue.splice(0, queue.length - MAX_QUEUE_SAMPLES);
     }
     try {
       await this.source.delete(sourced);

@@ -23,9 +23,10 @@ import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import {
   nodeClaimsCreatedTotal,
+  podsSchedulingDecisionDurationSeconds,
   PROVISIONED_REASON,
-  schedulingDurationSeconds,
-  unschedulablePodsCount,
+  schedulerIgnoredPodsCount,
+  startSchedulingRound,
 } from '../../metrics';
 import { Batcher, type BatcherOptions } from './batcher';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
@@ -73,7 +74,10 @@ export class ProvisioningController implements Controller {
 
   start(): void {
     this.opts.state.pods.onChange((type, pod) => {
-      if (type !== 'DELETED' && isProvisionable(pod)) this.batcher.trigger();
+      if (type === 'DELETED' || !isProvisionable(pod)) return;
+      // First seen waiting: what pods_scheduling_decision_duration_seconds measures from.
+      this.opts.state.podScheduling.ack(pod, this.opts.clock.now());
+      this.batcher.trigger();
     });
     // A NodePool change may make waiting pods schedulable.
     this.opts.state.nodePools.onChange(() => this.trigger());
@@ -141,6 +145,8 @@ export class ProvisioningController implements Controller {
     const { state, cloud, logger } = this.opts;
     const pods = state.provisionablePods();
     if (pods.length === 0) return undefined;
+    // Pods cached before this controller started were never announced to it.
+    for (const pod of pods) state.podScheduling.ack(pod, this.opts.clock.now());
     if (!state.synced) {
       // A cache still relisting may not show the NodeClaims already made for these pods: decide once it has.
       this.cancelSyncRetry?.();
@@ -150,7 +156,7 @@ export class ProvisioningController implements Controller {
     const nodePools = await schedulingNodePools(state, cloud, this.opts.perNodeCost);
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
     const volumes = await loadVolumeContext(this.opts.api, pods, warnWithoutVolumes(logger));
-    const endTimer = schedulingDurationSeconds.startTimer({ controller: 'provisioner' });
+    const round = startSchedulingRound('provisioner', () => this.opts.clock.now());
     const result = schedule({
       pods,
       nodes,
@@ -158,11 +164,16 @@ export class ProvisioningController implements Controller {
       ...(volumes ? { volumeTopology: volumes.topology, volumeLimits: volumes.limitsFor(nodes) } : {}),
       ...(this.opts.minValuesPolicy ? { minValuesPolicy: this.opts.minValuesPolicy } : {}),
       ...(this.opts.preferencePolicy ? { preferencePolicy: this.opts.preferencePolicy } : {}),
+      onQueue: (depth) => round.onQueue(depth),
+      effectiveZones: true,
     });
-    endTimer();
+    // Ignored pods are counted apart from the unschedulable ones, as upstream (which never simulates them).
+    const ignored = result.ignored ?? 0;
+    round.finish(result.unschedulable.size - ignored, result.pendingByZone);
+    schedulerIgnoredPodsCount.set(ignored);
+    this.markDecisions(result);
     if (logger.isLevelEnabled('debug'))
       logger.debug(roundSummary(pods.length, nodes, result), 'provisioning round');
-    unschedulablePodsCount.set({ controller: 'provisioner' }, result.unschedulable.size);
     this.lastResult = result;
     this.recheckNominated(result);
     const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
@@ -180,7 +191,11 @@ export class ProvisioningController implements Controller {
       state.nodeClaims.observe(created);
       state.nominate(nameOf(created), until);
       this.opts.onLaunched?.(nameOf(created), plan.pods);
-      nodeClaimsCreatedTotal.inc({ reason: PROVISIONED_REASON, nodepool: plan.nodePoolName });
+      nodeClaimsCreatedTotal.inc({
+        reason: PROVISIONED_REASON,
+        nodepool: plan.nodePoolName,
+        min_values_relaxed: String(plan.minValuesRelaxed === true),
+      });
       logger.info(
         {
           nodeClaim: created.metadata.name,
@@ -213,6 +228,14 @@ export class ProvisioningController implements Controller {
       );
     }
     return result;
+  }
+
+  /** When each pod was first decided on, and first found a place, for the pod provisioning metrics. */
+  private markDecisions(result: SchedulingResult): void {
+    const placed = [...[...result.existing.values()].flat(), ...result.newNodeClaims.flatMap((p) => p.pods)];
+    const failed = [...result.unschedulable.values()].map((u) => u.pod);
+    for (const waitedMs of this.opts.state.podScheduling.decide(placed, failed, this.opts.clock.now()))
+      podsSchedulingDecisionDurationSeconds.observe(waitedMs / 1000);
   }
 
   /**

@@ -21,9 +21,16 @@ import {
   nodesLifetimeDurationSeconds,
   nodesTerminatedTotal,
   nodesTerminationDurationSeconds,
+  podsDrainedTotal,
   podsEvictionRequestsTotal,
 } from '../../metrics';
-import { drainTiers, forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
+import {
+  drainReason,
+  drainTiers,
+  forcedDeletions,
+  nextForcedDeletionInMs,
+  terminationDeadline,
+} from './drain';
 
 export type TerminationOptions = ControllerContext;
 
@@ -93,10 +100,12 @@ export class TerminationController implements Controller {
     if (node && !expired) {
       await this.taint(node);
       const pods = state.pods.list((p) => p.spec.nodeName === node.metadata.name);
-      const forced = deadline === undefined ? new Set<Pod>() : await this.forceDelete(node, pods, deadline);
+      const reason = drainReason(claim);
+      const forced =
+        deadline === undefined ? new Set<Pod>() : await this.forceDelete(node, pods, deadline, reason);
       const tiers = drainTiers(pods.filter((p) => !forced.has(p)));
       if (tiers.length > 0) {
-        const blocked = await this.evict(tiers[0] ?? []);
+        const blocked = await this.evict(tiers[0] ?? [], reason);
         if (blocked.length) {
           recorder.warning(node, 'FailedDraining', `Failed to drain node, ${blocked.join('; ')}`);
         }
@@ -176,7 +185,7 @@ export class TerminationController implements Controller {
    * terminationGracePeriod: delete (not evict) the pods whose time has come, ignoring PodDisruptionBudgets, so the
    * node is empty by its deadline; each keeps what remains of the period as its grace.
    */
-  private async forceDelete(node: Node, pods: Pod[], deadline: number): Promise<Set<Pod>> {
+  private async forceDelete(node: Node, pods: Pod[], deadline: number, reason: string): Promise<Set<Pod>> {
     const deleted = new Set<Pod>();
     for (const { pod, gracePeriodSeconds } of forcedDeletions(pods, deadline, this.opts.clock.now())) {
       try {
@@ -188,6 +197,7 @@ export class TerminationController implements Controller {
         continue;
       }
       deleted.add(pod);
+      podsDrainedTotal.inc({ reason });
       this.opts.recorder.warning(
         pod,
         'Deleted',
@@ -197,8 +207,8 @@ export class TerminationController implements Controller {
     return deleted;
   }
 
-  /** Evict each pod; returns the reasons of refused evictions. */
-  private async evict(pods: Pod[]): Promise<string[]> {
+  /** Evict each pod (counted as drained for `reason`); returns the reasons of refused evictions. */
+  private async evict(pods: Pod[], reason: string): Promise<string[]> {
     const blocked: string[] = [];
     for (const pod of pods) {
       if (pod.metadata.deletionTimestamp) continue;
@@ -206,6 +216,7 @@ export class TerminationController implements Controller {
         await this.opts.api.evict(nameOf(pod), pod.metadata.namespace as string);
         this.opts.recorder.normal(pod, 'Evicted', 'Evicted pod: draining node for termination');
         podsEvictionRequestsTotal.inc({ code: '200' });
+        podsDrainedTotal.inc({ reason });
       } catch (err) {
         if (err instanceof ApiError) podsEvictionRequestsTotal.inc({ code: String(err.status) });
         if (isNotFound(err)) continue;
@@ -213,6 +224,7 @@ export class TerminationController implements Controller {
           // An eviction is a create, refused in a namespace being deleted; the pod goes with it anyway, and no
           // budget protects a workload whose namespace is gone. Delete it, or the drain would wait forever.
           await this.opts.api.delete(Kinds.Pod, nameOf(pod), pod.metadata.namespace);
+          podsDrainedTotal.inc({ reason });
           continue;
         }
         if (err instanceof ApiError && (err.status === 429 || err.status === 500)) {

@@ -1,6 +1,13 @@
 import type { NodeClaim, Pod } from '../../kube/objects';
 import { testNodeClaim } from '../../kube/testing';
-import { drainTiers, forcedDeletions, nextForcedDeletionInMs, terminationDeadline } from './drain';
+import {
+  drainReason,
+  drainTiers,
+  FORCEFUL_TERMINATION_REASON,
+  forcedDeletions,
+  nextForcedDeletionInMs,
+  terminationDeadline,
+} from './drain';
 
 function pod(name: string, grace?: number, extra: Partial<Pod['metadata']> = {}): Pod {
   return {
@@ -83,5 +90,25 @@ describe('drainTiers', () => {
       [web, otherTaint],
       [agent],
     ]);
+  });
+});
+
+describe('drainReason', () => {
+  it("is the claim's disruption reason as written, else forceful termination", () => {
+    const disrupted = testNodeClaim('c', {
+      status: {
+        conditions: [
+          {
+            type: 'DisruptionReason',
+            status: 'True',
+            reason: 'Drifted',
+            lastTransitionTime: '2026-01-01T00:00:00Z',
+          },
+        ],
+      },
+    });
+    expect(drainReason(disrupted)).toBe('Drifted');
+    expect(drainReason(testNodeClaim('expired'))).toBe(FORCEFUL_TERMINATION_REASON);
+    expect(FORCEFUL_TERMINATION_REASON).toBe('Forceful Termination');
   });
 });

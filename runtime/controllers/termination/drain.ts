@@ -38,6 +38,20 @@ export function drainTiers(pods: Pod[]): Pod[][] {
   return tiers.filter((t) => t.length > 0);
 }
 
+/** Upstream's drain reason for a claim that no disruption method chose (expiry, interruption, a manual delete). */
+export const FORCEFUL_TERMINATION_REASON = 'Forceful Termination';
+
+/**
+ * Why a claim's pods are drained, as `karpenter_pods_drained_total` labels it: the reason of its DisruptionReason
+ * condition (the disruption method's, as written: "Underutilized", "Empty", "Drifted"), else forceful termination.
+ */
+export function drainReason(claim: NodeClaim): string {
+  const condition = claim.status?.conditions?.find(
+    (c) => c.type === 'DisruptionReason' && c.status === 'True',
+  );
+  return condition ? (condition.reason ?? '') : FORCEFUL_TERMINATION_REASON;
+}
+
 /** The pod grace period the API server applies when a pod spec leaves it unset. */
 export const DEFAULT_POD_GRACE_SECONDS = 30;
 

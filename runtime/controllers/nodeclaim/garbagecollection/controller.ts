@@ -10,6 +10,8 @@ import { nameOf, type NodeClaim } from '../../../kube/objects';
 import type { ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import { NodeClaimNotFoundError } from '../../../cloudprovider/types';
+import { recordNodeClaimDisrupted } from '../../../metrics';
+import { reschedulable } from '../../disruption/candidates';
 
 /** How often the cloud is listed, as upstream. */
 export const GC_INTERVAL_MS = 2 * 60_000;
@@ -117,7 +119,11 @@ export class GarbageCollectionController implements Controller {
         await api.delete(Kinds.NodeClaim, nameOf(claim));
       } catch (err) {
         if (!isNotFound(err)) throw err;
+        continue;
       }
+      const nodeName = claim.status?.nodeName;
+      const pods = nodeName ? this.opts.state.pods.list((p) => p.spec.nodeName === nodeName) : [];
+      recordNodeClaimDisrupted(claim, { reason: 'garbage_collected', pods: reschedulable(pods).length });
     }
     return verdict;
   }

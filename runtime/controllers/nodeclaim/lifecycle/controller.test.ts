@@ -1,4 +1,4 @@
-import type { CloudProvider } from '../../../cloudprovider/types';
+import { InsufficientCapacityError, type CloudProvider } from '../../../cloudprovider/types';
 import { SimClock } from '../../../clock/sim-clock';
 import { EventRecorder } from '../../../events/recorder';
 import type { KubeApi, WatchEvent } from '../../../kube/api';
@@ -7,8 +7,9 @@ import { MemoryApiServer } from '../../../kube/memory/memory-api-server';
 import { testNodeClaim, withOverrides } from '../../../kube/testing';
 import { nameOf, type KubeObject, type NodeClaim } from '../../../kube/objects';
 import { createLogger } from '../../../logging';
+import { nodeClaimsDisruptedTotal, podsDisruptionInitiatedTotal, registry } from '../../../metrics';
 import { ClusterState } from '../../../state/cluster-state';
-import { NodeClaimLifecycleController } from './controller';
+import { NodeClaimLifecycleController, REGISTRATION_TIMEOUT_MS } from './controller';
 
 /**
  * The API server as a controller sees it on a bad day: NodeClaim status writes are stored but their answer is
@@ -126,5 +127,67 @@ describe('NodeClaimLifecycleController launch', () => {
     expect(gets.filter((g) => g.startsWith('NodeClaim/'))).toEqual([]);
     lifecycle.stop();
     state.stop();
+  });
+});
+
+describe('NodeClaimLifecycleController giving up on a claim', () => {
+  async function run(cloud: Partial<CloudProvider>, advanceMs: number) {
+    registry.resetMetrics();
+    const clock = new SimClock();
+    const api = new MemoryApiServer({ clock });
+    const state = new ClusterState(api, clock);
+    await state.start();
+    const lifecycle = new NodeClaimLifecycleController({
+      api,
+      cloud: cloud as CloudProvider,
+      state,
+      clock,
+      logger: createLogger('silent'),
+      recorder: new EventRecorder(api, clock),
+    });
+    lifecycle.start();
+    await api.create(
+      Kinds.NodeClaim,
+      testNodeClaim('doomed', {
+        metadata: { labels: { 'karpenter.sh/nodepool': 'default', 'karpenter.sh/capacity-type': 'spot' } },
+        spec: { terminationGracePeriod: '0s' },
+      }),
+    );
+    await clock.advance(advanceMs);
+    lifecycle.stop();
+    state.stop();
+    expect(await api.get(Kinds.NodeClaim, 'doomed')).toBeUndefined();
+    return (await nodeClaimsDisruptedTotal.get()).values.map((v) => ({ labels: v.labels, value: v.value }));
+  }
+
+  it.each([
+    {
+      why: 'insufficient_capacity',
+      cloud: { create: () => Promise.reject(new InsufficientCapacityError('no spot capacity')) },
+      advanceMs: 5_000,
+    },
+    {
+      why: 'registration_timeout',
+      cloud: {
+        create: (claim: NodeClaim) =>
+          Promise.resolve({ ...claim, status: { providerID: `test://${claim.metadata.name}` } }),
+      },
+      advanceMs: REGISTRATION_TIMEOUT_MS + 60_000,
+    },
+  ])('counts it as disrupted for $why', async ({ why, cloud, advanceMs }) => {
+    expect(await run(cloud, advanceMs)).toEqual([
+      {
+        labels: {
+          reason: why,
+          nodepool: 'default',
+          capacity_type: 'spot',
+          consolidation_policy: '',
+          termination_mode: 'forceful',
+        },
+        value: 1,
+      },
+    ]);
+    // Upstream counts no pods for these: the claim never had a node.
+    expect((await podsDisruptionInitiatedTotal.get()).values).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import { nameOf, type Node, type NodeClaim } from '../../../kube/objects';
 import { reconcileQueue, type ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import type { WorkQueue } from '../../work-queue';
-import { nodesCreatedTotal } from '../../../metrics';
+import { nodesCreatedTotal, recordNodeClaimDisrupted } from '../../../metrics';
 import { taintsAfterInitialization } from '../../../scheduling/taints';
 
 export const LAUNCH_TIMEOUT_MS = 5 * 60_000;
@@ -92,12 +92,12 @@ export class NodeClaimLifecycleController implements Controller {
           { nodeClaim: claim.metadata.name, err: err.message },
           'deleting nodeclaim that could not launch',
         );
-        await this.deleteClaim(claim);
+        await this.deleteClaim(claim, 'insufficient_capacity');
         return;
       }
       if (clock.now() - Date.parse(claim.metadata.creationTimestamp ?? '') > LAUNCH_TIMEOUT_MS) {
         recorder.warning(claim, 'LaunchTimeout', `launch did not succeed within 5m: ${String(err)}`);
-        await this.deleteClaim(claim);
+        await this.deleteClaim(claim, 'launch_timeout');
         return;
       }
       if (err instanceof CloudProviderError) return this.launchFailed(claim, err);
@@ -172,7 +172,7 @@ export class NodeClaimLifecycleController implements Controller {
           'RegistrationTimeout',
           'node did not register within 15m; deleting the NodeClaim',
         );
-        await this.deleteClaim(claim);
+        await this.deleteClaim(claim, 'registration_timeout');
         return;
       }
       return { requeueAfterMs: 30_000 };
@@ -237,11 +237,17 @@ export class NodeClaimLifecycleController implements Controller {
     return taintsAfterInitialization(taints, claim.spec.startupTaints).length === taints.length;
   }
 
-  private async deleteClaim(claim: NodeClaim): Promise<void> {
+  /** Give up on a claim, counted under upstream's reason for it. */
+  private async deleteClaim(
+    claim: NodeClaim,
+    reason: 'insufficient_capacity' | 'launch_timeout' | 'registration_timeout',
+  ): Promise<void> {
     try {
       await this.opts.api.delete(Kinds.NodeClaim, nameOf(claim));
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      return;
     }
+    recordNodeClaimDisrupted(claim, { reason });
   }
 }
