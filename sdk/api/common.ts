@@ -49,8 +49,13 @@ export const objectMetaSchema = z.looseObject({
 });
 export type ObjectMeta = z.infer<typeof objectMetaSchema>;
 
+/**
+ * Go's micro sign, made at run time so the source (and the controller bundle, which V8 keeps in memory, as UTF-16
+ * once one character is not ASCII) stays ASCII, while the pattern's source, which the CRDs carry, holds the sign.
+ */
+const MICRO = String.fromCharCode(0xb5);
 /** Go-style durations as `parseDuration` accepts them: "30s", "1h30m", "1.5h", "500ms". */
-export const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+export const DURATION_PATTERN = new RegExp(`^([0-9]+(\\.[0-9]+)?(ns|us|${MICRO}s|ms|s|m|h))+$`);
 /** The duration form Karpenter's API fields accept: whole hours, minutes and seconds. */
 export const KARPENTER_DURATION_PATTERN = /^([0-9]+(s|m|h))+$/;
 /** Budget durations: hours and minutes only, because cron schedules have no seconds. */
@@ -157,14 +162,14 @@ export function parseDuration(value: string): number {
   const unitMs: Record<string, number> = {
     ns: 1e-6,
     us: 1e-3,
-    µs: 1e-3,
+    [`${MICRO}s`]: 1e-3,
     ms: 1,
     s: 1000,
     m: 60_000,
     h: 3_600_000,
   };
   let total = 0;
-  for (const match of value.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) {
+  for (const match of value.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|\u00b5s|ms|s|m|h)/g)) {
     total += Number(match[1]) * (unitMs[match[2] as string] as number);
   }
   return total;
