@@ -1,5 +1,6 @@
 /** The generated e2e section of docs/BENCHMARKS.md: per size, both controllers side by side with ratios. */
 import type { Results } from './run';
+import { PHASES } from './phases';
 import type { RunResult } from './scenario';
 
 type Row = [label: string, value: (r: RunResult) => number | undefined, unit?: string];
@@ -74,6 +75,12 @@ function verbs(runs: RunResult[]): string {
     .join(', ');
 }
 
+function phases(runs: RunResult[]): string {
+  const measured = runs.filter((r) => r.startupPhases);
+  if (measured.length === 0) return '—';
+  return PHASES.map((p) => fmt(median(measured.map((r) => r.startupPhases?.[p] ?? 0)) ?? 0)).join(' / ');
+}
+
 /** The run whose node count is the median one: its instance types stand for the set. */
 function typical(runs: RunResult[]): RunResult | undefined {
   const sorted = [...runs].sort((a, b) => a.scaleUp.nodes - b.scaleUp.nodes);
@@ -105,6 +112,9 @@ function table(ours: RunResult[], theirs: RunResult[]): string {
     `| instance types after scale-up (median run) | ${types(typical(ours))} | ${types(typical(theirs))} | |`,
   );
   lines.push(`| controller requests by method | ${verbs(ours)} | ${verbs(theirs)} | |`);
+  lines.push(
+    `| startup of pods that waited for a node, median s: ${PHASES.join(' / ')} | ${phases(ours)} | ${phases(theirs)} | |`,
+  );
   return lines.join('\n');
 }
 

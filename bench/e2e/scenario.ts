@@ -39,6 +39,7 @@ import {
   pdb,
   replicasFor,
 } from './workload';
+import { startupPhases, type StartupPhases } from './phases';
 import { ROOT } from './controllers';
 
 /** Its own cluster name, so a developer's cluster and the integration tests' are left alone. */
@@ -65,6 +66,8 @@ export interface RunResult {
   allRunningS?: number;
   startupP50S: number;
   startupP99S: number;
+  /** Median seconds per startup phase of the pods that waited for a new node (absent in older results). */
+  startupPhases?: StartupPhases;
   scaleUp: Snapshot;
   /** Seconds after the scale-down until the last node change, when nodes then stayed unchanged 60 s. */
   scaleDownSettledS?: number;
@@ -325,6 +328,8 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       .sort((a, b) => a - b);
     const scaleUp = snapshot(last.nodes, last.pods);
     const controllerCpuScaleUpS = cpuSeconds(ctl.pid) ?? 0;
+    o.lists += 1;
+    const phases = startupPhases(last.appPods, last.nodes, (await api.list(Kinds.NodeClaim)).items);
     log(`${spec.name}: ${opts.pods} pods running in ${allRunningS ?? 'timeout'} s on ${scaleUp.nodes} nodes`);
 
     // Scale-down to 30 %: wait until the nodes stay unchanged for a minute.
@@ -398,6 +403,7 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       allRunningS,
       startupP50S: percentile(startups, 50),
       startupP99S: percentile(startups, 99),
+      ...(phases ? { startupPhases: phases } : {}),
       scaleUp,
       scaleDownSettledS,
       scaleDownTimeoutS: opts.scaleDownTimeoutS,
