@@ -52,7 +52,10 @@ describe('e2e report', () => {
         run('karpenter-ts', 60, 20, 10),
         run('karpenter-ts', 50, 30, 30),
         run('karpenter-ts', undefined, 25, 20),
-        run('upstream', 100, 10, 20),
+        {
+          ...run('upstream', 100, 10, 20),
+          startupPhases: { plan: 4, launch: 1, 'node ready': 2, initialized: 1, bound: 3, running: 1 },
+        },
       ],
     };
     const text = renderSection(results);
@@ -66,5 +69,9 @@ describe('e2e report', () => {
       '| controller requests by method | GET 20, POST 10 | GET 20, POST 10 | |',
     );
     expect(row('instance types after scale-up (median run)')).toContain('m5.large 25');
+    // Results recorded before the phases were measured show a dash, not zeros.
+    expect(text).toContain(
+      '| startup of pods that waited for a node, median s: plan / launch / node ready / initialized / bound / running | — | 4 / 1 / 2 / 1 / 3 / 1 | |',
+    );
   });
 });
