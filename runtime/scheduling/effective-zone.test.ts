@@ -1,6 +1,6 @@
-import type { PersistentVolume, PersistentVolumeClaim, Pod } from '../kube/objects';
+import type { Pod } from '../kube/objects';
 import { schedule } from './scheduler';
-import { instanceTypes, node, nodePool, pod, schedulingPool } from './testing';
+import { instanceTypes, node, nodePool, pod, schedulingPool, volumeClaim, zonalVolume } from './testing';
 import { volumeLookup, volumeTopologyResolver } from './volume-topology';
 
 const ZONE = 'topology.kubernetes.io/zone';
@@ -59,29 +59,12 @@ describe('pending pods by effective zone', () => {
   });
 
   it('leaves out (and counts as ignored) pods whose volumes cannot be resolved; zonal volumes narrow', () => {
-    const claim = (name: string, volumeName: string): PersistentVolumeClaim => ({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name, namespace: 'default' },
-      spec: { volumeName },
-    });
-    const inZoneB: PersistentVolume = {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: 'pv-b' },
-      spec: {
-        nodeAffinity: {
-          required: {
-            nodeSelectorTerms: [
-              { matchExpressions: [{ key: ZONE, operator: 'In', values: ['us-east-1b'] }] },
-            ],
-          },
-        },
-      },
-    };
     const lookup = volumeLookup({
-      claims: [claim('dangling', 'pv-gone'), claim('bound', 'pv-b')],
-      volumes: [inZoneB],
+      claims: [
+        volumeClaim('dangling', { volumeName: 'pv-gone' }),
+        volumeClaim('bound', { volumeName: 'pv-b' }),
+      ],
+      volumes: [zonalVolume('pv-b', 'us-east-1b')],
     });
     const withClaim = (name: string, claimName: string): Pod => {
       const p = pod(name);

@@ -3,17 +3,20 @@
  * PreferNoSchedule taints relaxed last, topology spread nodeTaintsPolicy Honor, and per-NodePool reasons.
  */
 import { Labels } from '../../sdk/api/well-known';
-import type {
-  NodeSelectorRequirement,
-  PersistentVolume,
-  PersistentVolumeClaim,
-  Pod,
-  StorageClass,
-  Taint,
-} from '../kube/objects';
+import type { NodeSelectorRequirement, Pod, StorageClass, Taint } from '../kube/objects';
 import { podKey } from './pod-requirements';
 import { schedule, type MinValuesPolicy, type SchedulingInput, type SchedulingResult } from './scheduler';
-import { GiB, instanceTypes, node, nodePool, pod, pods, schedulingPool } from './testing';
+import {
+  GiB,
+  instanceTypes,
+  node,
+  nodePool,
+  pod,
+  pods,
+  schedulingPool,
+  volumeClaim,
+  zonalVolume,
+} from './testing';
 import { volumeLookup, volumeTopologyResolver } from './volume-topology';
 
 const onDemand: NodeSelectorRequirement = { key: Labels.capacityType, operator: 'In', values: ['on-demand'] };
@@ -29,28 +32,8 @@ describe('volume topology', () => {
       { name: 'wait-c', spec: { storageClassName: 'gp3-c' } },
       { name: 'immediate', spec: { storageClassName: 'gp3-now' } },
       { name: 'dangling', spec: { volumeName: 'pv-gone' } },
-    ].map(({ name, spec }): PersistentVolumeClaim => ({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name, namespace: 'default' },
-      spec,
-    })),
-    volumes: [
-      {
-        apiVersion: 'v1',
-        kind: 'PersistentVolume',
-        metadata: { name: 'pv-b' },
-        spec: {
-          nodeAffinity: {
-            required: {
-              nodeSelectorTerms: [
-                { matchExpressions: [{ key: Labels.zone, operator: 'In', values: ['us-east-1b'] }] },
-              ],
-            },
-          },
-        },
-      } satisfies PersistentVolume,
-    ],
+    ].map(({ name, spec }) => volumeClaim(name, spec)),
+    volumes: [zonalVolume('pv-b', 'us-east-1b')],
     storageClasses: [
       {
         apiVersion: 'storage.k8s.io/v1',

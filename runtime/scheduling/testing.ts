@@ -6,7 +6,17 @@ import type { KubeletConfiguration } from '../../sdk/api/ec2nodeclass';
 import { nodePoolSchema, type NodePoolInput } from '../../sdk/api/nodepool';
 import { defaultCatalog, toInstanceType, type InstanceTypeSpec } from '../cloudprovider/simulated/catalog';
 import type { InstanceType } from './instance-types';
-import type { Container, NodePool, NodeSelectorRequirement, Pod, Taint, Toleration } from '../kube/objects';
+import { Labels } from '../../sdk/api/well-known';
+import type {
+  Container,
+  NodePool,
+  NodeSelectorRequirement,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Taint,
+  Toleration,
+} from '../kube/objects';
 import type { Resources } from './resources';
 import type { SchedulableNode, SchedulingNodePool } from './scheduler';
 
@@ -148,5 +158,26 @@ export function node(name: string, opts: NodeOptions = {}): SchedulableNode {
     allocatable: opts.allocatable ?? { cpu: 2000, memory: 8 * GiB, pods: 110 },
     requested: opts.requested ?? {},
     inFlight: opts.inFlight ?? false,
+  };
+}
+
+/** A PersistentVolumeClaim in `default` with the given spec (a bound volume name, a storage class...). */
+export function volumeClaim(name: string, spec: PersistentVolumeClaim['spec']): PersistentVolumeClaim {
+  return { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'default' }, spec };
+}
+
+/** A PersistentVolume its node affinity pins to one zone, as an EBS volume is. */
+export function zonalVolume(name: string, zone: string): PersistentVolume {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name },
+    spec: {
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: Labels.zone, operator: 'In', values: [zone] }] }],
+        },
+      },
+    },
   };
 }
