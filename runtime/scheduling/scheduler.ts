@@ -136,7 +136,6 @@ export class Scheduler {
     ].some((taints) => taints.some((t) => t.effect === 'PreferNoSchedule'));
     const levels = new Map<Pod, PodConstraints[]>();
     const volumeFailures = new Set<Pod>();
-    const ignored = new Set<Pod>();
     for (const pod of pods) {
       const podLevels = constraintLevels(pod, {
         preferNoScheduleTaints,
@@ -147,7 +146,6 @@ export class Scheduler {
         // Nothing to decide until the volume exists: the reason is the pod's answer.
         result.unschedulable.set(podKey(pod), { pod, reasons: [volumes.reason] });
         volumeFailures.add(pod);
-        ignored.add(pod);
         continue;
       }
       const withVolumes = volumes ? withNodeRequirements(podLevels, volumes.requirements) : podLevels;
@@ -189,13 +187,10 @@ export class Scheduler {
     // A pod that fails may succeed once later pods are placed (pod affinity to a group sorted after it), so
     // failures go round again until a full pass places nothing new.
     let queue = volumeFailures.size ? pods.filter((p) => !volumeFailures.has(p)) : pods;
-    result.ignored = ignored.size;
+    // Pods whose volumes do not resolve are ignored, as upstream: counted apart, in no zone.
+    result.ignored = volumeFailures.size;
     if (this.input.effectiveZones)
-      result.pendingByZone = pendingByEffectiveZone(
-        pods.filter((p) => !ignored.has(p)),
-        levels,
-        this.topology,
-      );
+      result.pendingByZone = pendingByEffectiveZone(queue, levels, this.topology);
     const lastReasons = new Map<Pod, string[]>();
     for (;;) {
       this.input.onQueue?.(queue.length);

@@ -161,6 +161,11 @@ export class ClusterState {
     return this.pods.list(isProvisionable);
   }
 
+  /** The cached pods bound to the node (none for a claim not yet registered). */
+  podsOn(nodeName: string | undefined): Pod[] {
+    return nodeName === undefined ? [] : this.pods.list((p) => p.spec.nodeName === nodeName);
+  }
+
   nodeClaimForNode(node: Node): NodeClaim | undefined {
     const providerID = node.spec?.providerID;
     if (!providerID) return undefined;

@@ -54,9 +54,8 @@ export class ExpirationController implements Controller {
       return undefined;
     }
     // Its pods are still bound (the drain has not started): they are the pods this expiry disrupts.
-    const nodeName = claim.status?.nodeName;
-    const pods = nodeName ? this.opts.state.pods.list((p) => p.spec.nodeName === nodeName) : [];
-    recordNodeClaimDisrupted(claim, { reason: 'expired', pods: reschedulable(pods).length });
+    const pods = reschedulable(this.opts.state.podsOn(claim.status?.nodeName)).length;
+    recordNodeClaimDisrupted(claim, { reason: 'expired', pods });
     return undefined;
   }
 }

@@ -99,7 +99,7 @@ export class TerminationController implements Controller {
     const expired = deadline !== undefined && clock.now() >= deadline;
     if (node && !expired) {
       await this.taint(node);
-      const pods = state.pods.list((p) => p.spec.nodeName === node.metadata.name);
+      const pods = state.podsOn(node.metadata.name);
       const reason = drainReason(claim);
       const forced =
         deadline === undefined ? new Set<Pod>() : await this.forceDelete(node, pods, deadline, reason);

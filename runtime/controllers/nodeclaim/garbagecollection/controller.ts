@@ -121,9 +121,8 @@ export class GarbageCollectionController implements Controller {
         if (!isNotFound(err)) throw err;
         continue;
       }
-      const nodeName = claim.status?.nodeName;
-      const pods = nodeName ? this.opts.state.pods.list((p) => p.spec.nodeName === nodeName) : [];
-      recordNodeClaimDisrupted(claim, { reason: 'garbage_collected', pods: reschedulable(pods).length });
+      const pods = reschedulable(this.opts.state.podsOn(claim.status?.nodeName)).length;
+      recordNodeClaimDisrupted(claim, { reason: 'garbage_collected', pods });
     }
     return verdict;
   }
