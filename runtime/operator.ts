@@ -40,6 +40,8 @@ export interface OperatorSettings {
   perNodeCost?: number;
   /** The SpotToSpotConsolidation feature gate. @default false, as upstream */
   spotToSpotConsolidation?: boolean;
+  /** Plan for the pods ReplicaSets are still creating (Settings.planDeclaredReplicas). @default false */
+  planDeclaredReplicas?: boolean;
 }
 
 export interface OperatorOptions {
@@ -71,7 +73,9 @@ export class Operator {
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
     const onError = (err: unknown) => logger.warn({ err }, 'api error');
-    this.state = new ClusterState(api, clock, onError);
+    this.state = new ClusterState(api, clock, onError, {
+      replicaSets: opts.settings?.planDeclaredReplicas === true,
+    });
     this.recorder = new EventRecorder(api, clock, onError);
     const common = { api, cloud, clock, state: this.state, recorder: this.recorder, logger };
     this.provisioner = new ProvisioningController({
@@ -98,7 +102,8 @@ export class Operator {
       : undefined;
     this.disruption = new DisruptionController({
       ...common,
-      provisioningBusy: () => this.provisioner.busy || this.provisioner.hasUndecidedPods(),
+      provisioningBusy: () =>
+        this.provisioner.busy || this.provisioner.hasUndecidedPods() || this.provisioner.hasExpectedPods(),
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
       ...(opts.settings?.preferencePolicy ? { preferencePolicy: opts.settings.preferencePolicy } : {}),
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),

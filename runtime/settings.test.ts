@@ -49,8 +49,17 @@ describe('controller settings', () => {
       kubeClientBurst: 300,
       isolatedVpc: false,
       perNodeCost: DEFAULT_PER_NODE_COST,
+      // karpenter-ts's own: plans for the pods ReplicaSets are still creating.
+      planDeclaredReplicas: true,
     });
     expect(loadSettings(aws).leaderElectionName).toBe(DEFAULT_LEASE_NAME);
+  });
+
+  it('reads PLAN_DECLARED_REPLICAS, naming the variable and the fix on a bad value', () => {
+    expect(loadSettings({ ...aws, PLAN_DECLARED_REPLICAS: 'false' }).planDeclaredReplicas).toBe(false);
+    expect(() => loadSettings({ ...aws, PLAN_DECLARED_REPLICAS: 'maybe' })).toThrow(
+      /PLAN_DECLARED_REPLICAS.*true or false/,
+    );
   });
 
   describe('leader election', () => {

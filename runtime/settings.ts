@@ -86,6 +86,11 @@ export interface Settings {
    * @default 0.15
    */
   perNodeCost: number;
+  /**
+   * PLAN_DECLARED_REPLICAS: plan for the pods a ReplicaSet is still creating (spec.replicas against the pods it
+   * has), so a large scale-up buys fewer, larger nodes before its pods exist. @default true
+   */
+  planDeclaredReplicas: boolean;
 }
 
 /** See Settings.perNodeCost. */
@@ -299,6 +304,14 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: z.coerce.number().min(0).max(100),
     expected: 'a number of USD per hour from 0 to 100, e.g. 0.15',
   },
+  planDeclaredReplicas: {
+    env: 'PLAN_DECLARED_REPLICAS',
+    flag: 'plan-declared-replicas',
+    description:
+      'plan capacity for the pods a ReplicaSet is still creating, not only for pods already pending; needs list/watch on replicasets (default true)',
+    schema: bool,
+    expected: 'true or false',
+  },
 };
 
 const DEFAULTS = {
@@ -315,6 +328,7 @@ const DEFAULTS = {
   kubeClientBurst: 300,
   isolatedVpc: false,
   perNodeCost: DEFAULT_PER_NODE_COST,
+  planDeclaredReplicas: true,
 } satisfies Partial<Settings>;
 
 export class SettingsError extends Error {

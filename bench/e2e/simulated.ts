@@ -4,8 +4,10 @@
  * arrive at once, so provisioning batches differ), but quick enough for a test to hold the scale-down's churn.
  */
 import type { KubeObject } from '../../runtime/kube/objects';
+import type { OperatorSettings } from '../../runtime/operator';
 import { Simulation } from '../../runtime/simulator/simulation';
-import { Taints } from '../../sdk/api/well-known';
+import { Labels, Taints } from '../../sdk/api/well-known';
+import { addInto, fromResourceList, podRequests, type Resources } from '../../runtime/scheduling/resources';
 import { nodeHourlyCost } from './catalog';
 import {
   APPS,
@@ -25,6 +27,8 @@ export interface SimulatedPhase {
   nodes: number;
   costPerHour: number;
   settled: boolean;
+  /** Each node as "instance-type cpu-requested/cpu-allocatable", for reading a result. */
+  fleet: string[];
 }
 
 export interface SimulatedRun {
@@ -38,8 +42,18 @@ export interface SimulatedRun {
   steered: number;
 }
 
-export async function simulateE2e(opts: { pods: number }): Promise<SimulatedRun> {
-  const sim = new Simulation();
+export interface SimulatedE2eOptions {
+  pods: number;
+  /** Pods created at this rate (kube-controller-manager's 20 QPS, burst 30, is the real bench's), not at once. */
+  podCreates?: { qps: number; burst: number };
+  settings?: OperatorSettings;
+}
+
+export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedRun> {
+  const sim = new Simulation({
+    ...(opts.podCreates ? { podCreates: opts.podCreates } : {}),
+    ...(opts.settings ? { settings: opts.settings } : {}),
+  });
   let evictions = 0;
   const evict = sim.api.evict.bind(sim.api);
   sim.api.evict = async (name, namespace) => {
@@ -49,7 +63,13 @@ export async function simulateE2e(opts: { pods: number }): Promise<SimulatedRun>
   const phase = (settled: boolean): SimulatedPhase => {
     const nodes = sim.nodes().filter((n) => !n.metadata.deletionTimestamp);
     const costPerHour = nodes.reduce((sum, n) => sum + nodeHourlyCost(n, ROOT_VOLUME_GIB), 0);
-    return { nodes: nodes.length, costPerHour, settled };
+    const fleet = nodes.map((n) => {
+      const requested: Resources = {};
+      for (const p of sim.pods()) if (p.spec.nodeName === n.metadata.name) addInto(requested, podRequests(p));
+      const cpu = fromResourceList(n.status?.allocatable).cpu ?? 0;
+      return `${n.metadata.labels?.[Labels.instanceType]} ${(requested.cpu ?? 0).toFixed(1)}/${cpu.toFixed(1)}`;
+    });
+    return { nodes: nodes.length, costPerHour, settled, fleet: fleet.sort() };
   };
   try {
     await sim.start();
@@ -64,6 +84,8 @@ export async function simulateE2e(opts: { pods: number }): Promise<SimulatedRun>
     const down = replicasFor(opts.pods, SCALE_DOWN_TO);
     for (const app of APPS) await sim.scale('Deployment', NAMESPACE, app.name, down[app.name] ?? 0);
     const settled = await sim.settle({ quietMs: 120_000, maxMs: 90 * 60_000 });
+    if (process.env.SIM_EXPLAIN)
+      for (const [n, why] of sim.operator.disruption.explanations) console.log(n, why);
     return {
       up,
       down: phase(settled.settled),

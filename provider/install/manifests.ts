@@ -206,7 +206,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'watch'] },
+  // DaemonSets: per-node overhead. ReplicaSets: the pods they are still creating (PLAN_DECLARED_REPLICAS).
+  { apiGroups: ['apps'], resources: ['daemonsets', 'replicasets'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch'] },
   // Termination waits for volumes to detach before it lets the instance go.
   { apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get', 'list', 'watch'] },

@@ -76,6 +76,13 @@ export class Informer<T extends KubeObject> {
     return [...(index.buckets.get(value)?.values() ?? [])];
   }
 
+  /** How many cached objects index `name` derives `value` for, without copying them. */
+  countByIndex(name: string, value: string): number {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer for ${this.kind.kind}: no index ${name}`);
+    return index.buckets.get(value)?.size ?? 0;
+  }
+
   private indexPut(index: InformerIndex<T>, key: string, obj: T): void {
     const value = index.valueOf(obj);
     if (value === undefined) return;

@@ -33,6 +33,13 @@ export function nameOf(obj: { kind?: string; metadata?: { name?: string; generat
   return name;
 }
 
+/** The owner reference marked controller: the ReplicaSet of a pod, the Deployment of a ReplicaSet. */
+export function controllerRef(
+  obj: KubeObject,
+): NonNullable<ObjectMeta['ownerReferences']>[number] | undefined {
+  return obj.metadata.ownerReferences?.find((o) => o.controller);
+}
+
 export type ResourceList = Record<string, string>;
 
 export interface LabelSelector {
@@ -178,7 +185,11 @@ export interface StatefulSet extends KubeObject {
 export interface ReplicaSet extends KubeObject {
   kind: 'ReplicaSet';
   spec: { replicas?: number; selector: LabelSelector; template: PodTemplate };
-  status?: { replicas?: number };
+  status?: {
+    replicas?: number;
+    /** ReplicaFailure=True: pods could not be created (a quota, an admission webhook). */
+    conditions?: { type: string; status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string }[];
+  };
 }
 
 export interface DaemonSet extends KubeObject {

@@ -179,6 +179,7 @@ export class ControllerProcess {
         preferencePolicy: settings.preferencePolicy,
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
+        planDeclaredReplicas: settings.planDeclaredReplicas,
       },
       ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
     });

@@ -45,6 +45,8 @@ export interface SimulationOptions {
   /** Fail a share of the Operator's API and cloud calls (the simulated kube-scheduler, kubelets and workload
    * controllers keep a faultless view: they stand in for other components). */
   faults?: FaultProfile;
+  /** Space out the workload controllers' pod creations, as a real controller-manager does (see SimWorkloadControllersOptions). */
+  podCreates?: { qps: number; burst: number };
 }
 
 export interface SettleResult {
@@ -97,8 +99,8 @@ export class Simulation {
       cloud: seams?.cloud ?? this.cloud,
       clock: this.clock,
       logger: this.logger,
-      // Priced as the controller prices nodes unless a test says otherwise.
-      settings: { perNodeCost: DEFAULT_PER_NODE_COST, ...opts.settings },
+      // Priced, and planning for declared replicas, as the controller does unless a test says otherwise.
+      settings: { perNodeCost: DEFAULT_PER_NODE_COST, planDeclaredReplicas: true, ...opts.settings },
       // The simulated cloud sends spot interruptions the way the SQS queue would.
       interruption: {
         source: this.cloud.interruptions,
@@ -108,7 +110,12 @@ export class Simulation {
     const onError = (err: unknown, where: string) => this.logger.warn({ err, where }, 'simulator error');
     this.scheduler = new SimKubeScheduler({ api: this.api, clock: this.clock, onError });
     this.kubelet = new SimKubelet({ api: this.api, clock: this.clock, onError });
-    this.workloads = new SimWorkloadControllers({ api: this.api, clock: this.clock, onError });
+    this.workloads = new SimWorkloadControllers({
+      api: this.api,
+      clock: this.clock,
+      onError,
+      ...(opts.podCreates ? { podCreates: opts.podCreates } : {}),
+    });
   }
 
   async start(): Promise<void> {
@@ -229,7 +236,7 @@ export class Simulation {
 
   /** True when nothing is moving: no unbound pods, no launching or terminating capacity, idle controllers. */
   isQuiet(): boolean {
-    if (!this.operator.idle) return false;
+    if (!this.operator.idle || this.workloads.depth > 0) return false;
     if (this.api.peekSome(Kinds.Pod, (p) => !p.spec.nodeName || p.status?.phase !== 'Running')) return false;
     if (
       this.api.peekSome(

@@ -11,6 +11,7 @@ import { hasCondition } from '../kube/conditions';
 import { Informer } from '../kube/informer';
 import { Kinds } from '../kube/kinds';
 import {
+  controllerRef,
   nameOf,
   type DaemonSet,
   type EC2NodeClass,
@@ -19,6 +20,7 @@ import {
   type NodePool,
   type Pod,
   type PodDisruptionBudget,
+  type ReplicaSet,
   type Taint,
   type VolumeAttachment,
 } from '../kube/objects';
@@ -65,6 +67,14 @@ export function isProvisionable(pod: Pod): boolean {
   return scheduled?.status === 'False' && scheduled.reason === 'Unschedulable';
 }
 
+/** The pods informer's index of pods by their controller's UID. */
+const CONTROLLER_INDEX = 'controller-uid';
+
+export interface ClusterStateOptions {
+  /** Watch ReplicaSets, for the pods they are still to create (Settings.planDeclaredReplicas). @default false */
+  replicaSets?: boolean;
+}
+
 export class ClusterState {
   readonly pods: Informer<Pod>;
   readonly nodes: Informer<Node>;
@@ -75,6 +85,8 @@ export class ClusterState {
   readonly daemonSets: Informer<DaemonSet>;
   /** What termination waits for after a drain: a poll of the API per pass was most of its requests. */
   readonly volumeAttachments: Informer<VolumeAttachment>;
+  /** Only when asked for: the provisioner plans for the pods they are still to create. */
+  readonly replicaSets: Informer<ReplicaSet> | undefined;
   private readonly nominations = new Map<string, number>();
   /** The provisioner's first sighting, decision and placement of each pending pod, for the pod metrics. */
   readonly podScheduling = new PodSchedulingTimes();
@@ -92,6 +104,7 @@ export class ClusterState {
     api: KubeApi,
     private readonly clock: Clock,
     onError: (err: unknown) => void = () => undefined,
+    opts: ClusterStateOptions = {},
   ) {
     this.pods = new Informer(api, Kinds.Pod, clock, onError);
     this.nodes = new Informer(api, Kinds.Node, clock, onError);
@@ -101,6 +114,10 @@ export class ClusterState {
     this.pdbs = new Informer(api, Kinds.PodDisruptionBudget, clock, onError);
     this.daemonSets = new Informer(api, Kinds.DaemonSet, clock, onError);
     this.volumeAttachments = new Informer(api, Kinds.VolumeAttachment, clock, onError);
+    if (opts.replicaSets) {
+      this.replicaSets = new Informer(api, Kinds.ReplicaSet, clock, onError);
+      this.pods.addIndex(CONTROLLER_INDEX, (p) => controllerRef(p)?.uid);
+    }
     // Every change to what stateNodes() joins makes its last answer stale.
     for (const informer of [this.pods, this.nodes, this.nodeClaims] as const)
       informer.onChange(() => (this.joined = undefined));
@@ -125,6 +142,7 @@ export class ClusterState {
       this.pdbs,
       this.daemonSets,
       this.volumeAttachments,
+      ...(this.replicaSets ? [this.replicaSets] : []),
     ];
   }
 
@@ -159,6 +177,18 @@ export class ClusterState {
 
   provisionablePods(): Pod[] {
     return this.pods.list(isProvisionable);
+  }
+
+  /** The cached pods an object (a ReplicaSet) controls; only while ReplicaSets are watched. */
+  podsControlledBy(owner: { metadata: { uid?: string } }): Pod[] {
+    const uid = owner.metadata.uid;
+    return uid === undefined || !this.replicaSets ? [] : this.pods.byIndex(CONTROLLER_INDEX, uid);
+  }
+
+  /** How many cached pods an object controls (terminating ones included), without copying them. */
+  countControlledBy(owner: { metadata: { uid?: string } }): number {
+    const uid = owner.metadata.uid;
+    return uid === undefined || !this.replicaSets ? 0 : this.pods.countByIndex(CONTROLLER_INDEX, uid);
   }
 
   /** The cached pods bound to the node (none for a claim not yet registered). */

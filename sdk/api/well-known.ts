@@ -74,6 +74,11 @@ export const Annotations = {
   ec2NodeClassHashVersion: 'karpenter.k8s.aws/ec2nodeclass-hash-version',
   /** Set on a NodeClaim launched with fewer instance types than a minValues asked for (MIN_VALUES_POLICY=BestEffort). */
   minValuesRelaxed: 'karpenter.sh/nodeclaim-min-values-relaxed',
+  /**
+   * On the in-memory pods the provisioner plans for a ReplicaSet that is still creating its pods (karpenter-ts
+   * only; never written to the API server): see runtime/controllers/provisioning/expected-pods.ts.
+   */
+  expectedPod: 'karpenter-ts.sh/expected-pod',
 } as const;
 
 export const Taints = {

@@ -3,7 +3,9 @@ import { SimClock } from '../../clock/sim-clock';
 import { EventRecorder } from '../../events/recorder';
 import { Kinds } from '../../kube/kinds';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
-import type { NodeSelectorRequirement, Pod } from '../../kube/objects';
+import type { NodeSelectorRequirement, Pod, ReplicaSet } from '../../kube/objects';
+import { fromResourceList } from '../../scheduling/resources';
+import { PROGRESS_WINDOW_MS } from './expected-pods';
 import { createLogger } from '../../logging';
 import {
   nodeClaimsCreatedTotal,
@@ -41,11 +43,11 @@ const onDemand: NodeSelectorRequirement = {
   values: ['on-demand'],
 };
 
-async function cluster(minValues?: number, minValuesPolicy?: MinValuesPolicy) {
+async function cluster(minValues?: number, minValuesPolicy?: MinValuesPolicy, replicaSets = false) {
   registry.resetMetrics();
   const clock = new SimClock();
   const api = new MemoryApiServer({ clock });
-  const state = new ClusterState(api, clock);
+  const state = new ClusterState(api, clock, undefined, { replicaSets });
   await state.start();
   const requirements: NodeSelectorRequirement[] = [onDemand];
   if (minValues)
@@ -131,6 +133,104 @@ describe('a provisioning round', () => {
     expect(await samples(nodeClaimsCreatedTotal)).toEqual([
       { labels: { reason: 'provisioned', nodepool: 'default', min_values_relaxed: relaxed }, value: 1 },
     ]);
+    provisioner.stop();
+    state.stop();
+  });
+});
+
+describe('planning for the pods a ReplicaSet is still creating', () => {
+  function replicaSet(replicas: number): ReplicaSet {
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'app', resources: { requests: { cpu: '500m' } } }] },
+        },
+      },
+    };
+  }
+
+  function ownedBy(rs: ReplicaSet, name: string): Pod {
+    const p = unschedulable(pod(name, { cpu: '500m' }));
+    p.metadata.labels = { app: 'web' };
+    p.metadata.ownerReferences = [
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: 'web',
+        uid: rs.metadata.uid as string,
+        controller: true,
+      },
+    ];
+    return p;
+  }
+
+  /** CPU the NodeClaims were created for, in cores. */
+  async function claimedCpu(api: MemoryApiServer): Promise<number> {
+    const claims = api.peekAll(Kinds.NodeClaim);
+    return claims.reduce((sum, c) => sum + (fromResourceList(c.spec.resources?.requests).cpu ?? 0), 0) / 1000;
+  }
+
+  it.each([
+    { watched: true, cpu: 6 },
+    { watched: false, cpu: 1 },
+  ])(
+    'buys capacity for the declared replicas when watched ($watched): $cpu cores for 2 pending pods of 12',
+    async ({ watched, cpu }) => {
+      const { clock, api, state, provisioner } = await cluster(undefined, undefined, watched);
+      const rs = await api.create(Kinds.ReplicaSet, replicaSet(12));
+      await api.create(Kinds.Pod, ownedBy(rs, 'web-1'));
+      await api.create(Kinds.Pod, ownedBy(rs, 'web-2'));
+      await clock.advance(3_000);
+      expect(await claimedCpu(api)).toBeCloseTo(cpu, 5);
+      // Events and metrics speak of real pods only: two Nominated, no FailedScheduling, two decisions.
+      const events = api.peekAll(Kinds.Event);
+      const nominated = events.filter((e) => e.reason === 'Nominated');
+      expect(nominated.map((e) => e.involvedObject.name).sort()).toEqual(['web-1', 'web-2']);
+      expect(events.filter((e) => e.reason === 'FailedScheduling')).toEqual([]);
+      const decided = await podsSchedulingDecisionDurationSeconds.get();
+      expect(decided.values.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(2);
+      expect(provisioner.hasExpectedPods()).toBe(watched);
+      provisioner.stop();
+      state.stop();
+    },
+  );
+
+  it('starts a round for a new ReplicaSet before any of its pods exists, and stops once it stalls', async () => {
+    const { clock, api, state, provisioner } = await cluster(undefined, undefined, true);
+    await api.create(Kinds.ReplicaSet, replicaSet(4));
+    await clock.advance(3_000);
+    expect(await claimedCpu(api)).toBeCloseTo(2, 5);
+    expect(provisioner.hasExpectedPods()).toBe(true);
+    // No pod has come for longer than the progress window: it is not planned for again.
+    await clock.advance(PROGRESS_WINDOW_MS);
+    expect(provisioner.hasExpectedPods()).toBe(false);
+    // Its capacity gone (held by the finalizer, deleting), nothing is bought again for pods that never came.
+    for (const c of api.peekAll(Kinds.NodeClaim))
+      await api.delete(Kinds.NodeClaim, c.metadata.name as string);
+    await clock.advance(30_000);
+    expect(api.peekAll(Kinds.NodeClaim).filter((c) => !c.metadata.deletionTimestamp)).toEqual([]);
+    provisioner.stop();
+    state.stop();
+  });
+
+  it('does not buy for a ReplicaSet that reports ReplicaFailure (a quota, a webhook)', async () => {
+    const { clock, api, state, provisioner } = await cluster(undefined, undefined, true);
+    const failing = replicaSet(12);
+    failing.status = {
+      replicas: 0,
+      conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate' }],
+    };
+    const rs = await api.create(Kinds.ReplicaSet, failing);
+    await api.create(Kinds.Pod, ownedBy(rs, 'web-1'));
+    await clock.advance(3_000);
+    expect(await claimedCpu(api)).toBeCloseTo(0.5, 5);
+    expect(provisioner.hasExpectedPods()).toBe(false);
     provisioner.stop();
     state.stop();
   });

@@ -6,7 +6,7 @@
 import { TokenBucket } from '../../events/recorder';
 import { forEachLimited } from '../parallel';
 import { Labels } from '../../../sdk/api/well-known';
-import { nameOf, type Pod } from '../../kube/objects';
+import { controllerRef, nameOf, type Pod, type ReplicaSet } from '../../kube/objects';
 import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
@@ -31,6 +31,13 @@ import {
 import { Batcher, type BatcherOptions } from './batcher';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
+import {
+  expectedPods,
+  isExpectedPod,
+  missingReplicas,
+  notExpectedReason,
+  type ReplicaSetPods,
+} from './expected-pods';
 
 /** How long a nominated node is protected from disruption: twice the max batch window, as upstream. */
 export const NOMINATION_WINDOW_MS = 20_000;
@@ -74,6 +81,8 @@ export class ProvisioningController implements Controller {
 
   start(): void {
     this.opts.state.pods.onChange((type, pod) => {
+      // A ReplicaSet creating pods may have more to come: plan for them before they exist.
+      if (type === 'ADDED' && this.opts.state.replicaSets) this.triggerIfExpecting(pod);
       if (type === 'DELETED' || !isProvisionable(pod)) return;
       // First seen waiting: what pods_scheduling_decision_duration_seconds measures from.
       this.opts.state.podScheduling.ack(pod, this.opts.clock.now());
@@ -83,6 +92,9 @@ export class ProvisioningController implements Controller {
     this.opts.state.nodePools.onChange(() => this.trigger());
     this.opts.state.nodeClaims.onChange((type) => {
       if (type === 'DELETED') this.trigger();
+    });
+    this.opts.state.replicaSets?.onChange((type, rs) => {
+      if (type !== 'DELETED' && this.expecting(rs)) this.batcher.trigger();
     });
     this.trigger();
   }
@@ -94,9 +106,43 @@ export class ProvisioningController implements Controller {
     this.cancelNominationRecheck?.();
   }
 
-  /** Open (or extend) a batch if any pod is waiting. */
+  /** Open (or extend) a batch if any pod is waiting, or is still to be created by a ReplicaSet. */
   trigger(): void {
-    if (this.opts.state.provisionablePods().length > 0) this.batcher.trigger();
+    if (this.opts.state.provisionablePods().length > 0 || this.hasExpectedPods()) this.batcher.trigger();
+  }
+
+  /**
+   * Whether a ReplicaSet is still creating pods this controller would plan for (see expected-pods.ts). While one
+   * is, disruption waits, as it does for pending pods: the capacity it would remove is about to be used.
+   */
+  hasExpectedPods(): boolean {
+    return this.opts.state.replicaSets?.list().some((rs) => this.expecting(rs)) ?? false;
+  }
+
+  private replicaSetPods(rs: ReplicaSet): ReplicaSetPods {
+    return { replicaSet: rs, pods: this.opts.state.podsControlledBy(rs) };
+  }
+
+  private expecting(rs: ReplicaSet): boolean {
+    // Cheap first: most ReplicaSets (old revisions at zero, settled ones) have every pod they want.
+    if ((rs.spec.replicas ?? 1) <= this.opts.state.countControlledBy(rs)) return false;
+    const set = this.replicaSetPods(rs);
+    return missingReplicas(set) > 0 && notExpectedReason(set, this.opts.clock.now()) === undefined;
+  }
+
+  private triggerIfExpecting(pod: Pod): void {
+    const owner = controllerRef(pod);
+    if (owner?.kind !== 'ReplicaSet') return;
+    const rs = this.opts.state.replicaSets?.get(owner.name, pod.metadata.namespace);
+    if (rs && rs.metadata.uid === owner.uid && this.expecting(rs)) this.batcher.trigger();
+  }
+
+  /** The pods ReplicaSets are still to create, when they are watched (Settings.planDeclaredReplicas). */
+  private expectedPods(): Pod[] {
+    const replicaSets = this.opts.state.replicaSets;
+    if (!replicaSets) return [];
+    const sets = replicaSets.list((rs) => (rs.spec.replicas ?? 1) > 0).map((rs) => this.replicaSetPods(rs));
+    return expectedPods(sets, this.opts.clock.now());
   }
 
   get busy(): boolean {
@@ -143,10 +189,13 @@ export class ProvisioningController implements Controller {
   /** One provisioning round. Public for tests that drive it directly. */
   async provision(): Promise<SchedulingResult | undefined> {
     const { state, cloud, logger } = this.opts;
-    const pods = state.provisionablePods();
-    if (pods.length === 0) return undefined;
+    const waiting = state.provisionablePods();
+    const expected = this.expectedPods();
+    if (waiting.length === 0 && expected.length === 0) return undefined;
+    // Real pods first: where capacity runs short (limits), they are placed before pods that do not exist yet.
+    const pods = [...waiting, ...expected];
     // Pods cached before this controller started were never announced to it.
-    for (const pod of pods) state.podScheduling.ack(pod, this.opts.clock.now());
+    for (const pod of waiting) state.podScheduling.ack(pod, this.opts.clock.now());
     if (!state.synced) {
       // A cache still relisting may not show the NodeClaims already made for these pods: decide once it has.
       this.cancelSyncRetry?.();
@@ -169,17 +218,21 @@ export class ProvisioningController implements Controller {
     });
     // Ignored pods are counted apart from the unschedulable ones, as upstream (which never simulates them).
     const ignored = result.ignored ?? 0;
-    round.finish(result.unschedulable.size - ignored, result.pendingByZone);
+    const unschedulable = [...result.unschedulable.values()].filter((u) => !isExpectedPod(u.pod));
+    round.finish(unschedulable.length - ignored, result.pendingByZone);
     schedulerIgnoredPodsCount.set(ignored);
     this.markDecisions(result);
     if (logger.isLevelEnabled('debug'))
-      logger.debug(roundSummary(pods.length, nodes, result), 'provisioning round');
+      logger.debug(
+        { ...roundSummary(waiting.length, nodes, result), expected: expected.length },
+        'provisioning round',
+      );
     this.lastResult = result;
     this.recheckNominated(result);
     const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
     for (const [nodeName, placed] of result.existing) {
       state.nominate(nodeName, until);
-      for (const pod of placed)
+      for (const pod of placed.filter((p) => !isExpectedPod(p)))
         this.opts.recorder.normal(pod, 'Nominated', `Pod should schedule on: ${nodeName}`, {
           rateLimit: this.nominations,
         });
@@ -190,7 +243,8 @@ export class ProvisioningController implements Controller {
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
       state.nodeClaims.observe(created);
       state.nominate(nameOf(created), until);
-      this.opts.onLaunched?.(nameOf(created), plan.pods);
+      const real = plan.pods.filter((p) => !isExpectedPod(p));
+      if (real.length > 0) this.opts.onLaunched?.(nameOf(created), real);
       nodeClaimsCreatedTotal.inc({
         reason: PROVISIONED_REASON,
         nodepool: plan.nodePoolName,
@@ -200,12 +254,13 @@ export class ProvisioningController implements Controller {
         {
           nodeClaim: created.metadata.name,
           nodePool: plan.nodePoolName,
-          pods: plan.pods.length,
+          pods: real.length,
+          expectedPods: plan.pods.length - real.length,
           instanceTypes: plan.instanceTypeOptions.slice(0, 5).map((it) => it.name),
         },
         'created nodeclaim',
       );
-      for (const pod of plan.pods) {
+      for (const pod of real) {
         this.opts.recorder.normal(
           pod,
           'Nominated',
@@ -215,9 +270,9 @@ export class ProvisioningController implements Controller {
       }
     });
     // Warnings are remembered only for pods still waiting, so the map does not grow with every pod ever seen.
-    const waiting = new Set(pods.map((p) => p.metadata.uid as string));
-    for (const uid of this.lastWarning.keys()) if (!waiting.has(uid)) this.lastWarning.delete(uid);
-    for (const { pod, reasons } of result.unschedulable.values()) {
+    const stillWaiting = new Set(waiting.map((p) => p.metadata.uid as string));
+    for (const uid of this.lastWarning.keys()) if (!stillWaiting.has(uid)) this.lastWarning.delete(uid);
+    for (const { pod, reasons } of unschedulable) {
       const message = `Failed to schedule pod, ${reasons.join('; ')}`;
       if (this.lastWarning.get(pod.metadata.uid as string) === message) continue;
       this.lastWarning.set(pod.metadata.uid as string, message);
@@ -232,8 +287,11 @@ export class ProvisioningController implements Controller {
 
   /** When each pod was first decided on, and first found a place, for the pod provisioning metrics. */
   private markDecisions(result: SchedulingResult): void {
-    const placed = [...[...result.existing.values()].flat(), ...result.newNodeClaims.flatMap((p) => p.pods)];
-    const failed = [...result.unschedulable.values()].map((u) => u.pod);
+    const placed = [
+      ...[...result.existing.values()].flat(),
+      ...result.newNodeClaims.flatMap((p) => p.pods),
+    ].filter((p) => !isExpectedPod(p));
+    const failed = [...result.unschedulable.values()].map((u) => u.pod).filter((p) => !isExpectedPod(p));
     for (const waitedMs of this.opts.state.podScheduling.decide(placed, failed, this.opts.clock.now()))
       podsSchedulingDecisionDurationSeconds.observe(waitedMs / 1000);
   }

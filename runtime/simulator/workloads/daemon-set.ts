@@ -81,7 +81,10 @@ export class DaemonSetController extends QueuedController {
     if (create.length === 0 && remove.length === 0) return;
     this.expectations.expect(key, create.length, remove.map(objectKey));
     try {
-      for (const nodeName of create) await this.ctx.api.create(Kinds.Pod, daemonPod(ds, nodeName));
+      for (const nodeName of create) {
+        await this.ctx.beforePodCreate?.();
+        await this.ctx.api.create(Kinds.Pod, daemonPod(ds, nodeName));
+      }
       for (const pod of remove) {
         if (!(await deleteToleratingMissing(this.ctx.api, Kinds.Pod, pod))) {
           this.expectations.deletionSeen(key, objectKey(pod));

@@ -80,6 +80,7 @@ export class ReplicaSetController extends QueuedController {
         labels: hash ? { [POD_TEMPLATE_HASH_LABEL]: hash } : {},
         ownerReferences: [ownerReference(Kinds.ReplicaSet, rs)],
       });
+      await this.ctx.beforePodCreate?.();
       await this.ctx.api.create(Kinds.Pod, pod);
     }
   }

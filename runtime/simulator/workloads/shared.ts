@@ -5,7 +5,14 @@
 import { ApiError, isNotFound, type KubeApi } from '../../kube/api';
 import type { Informer } from '../../kube/informer';
 import { apiVersionOf, type ResourceKind } from '../../kube/kinds';
-import { nameOf, type KubeObject, type ObjectMeta, type Pod, type PodTemplate } from '../../kube/objects';
+import {
+  controllerRef,
+  nameOf,
+  type KubeObject,
+  type ObjectMeta,
+  type Pod,
+  type PodTemplate,
+} from '../../kube/objects';
 import { isTerminalPod } from '../../state/cluster-state';
 
 export type OwnerRef = NonNullable<ObjectMeta['ownerReferences']>[number];
@@ -40,9 +47,7 @@ export function podFromTemplate(
   };
 }
 
-export function controllerRef(obj: KubeObject): OwnerRef | undefined {
-  return obj.metadata.ownerReferences?.find((o) => o.controller);
-}
+export { controllerRef };
 
 export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
   return owner.metadata.uid !== undefined && controllerRef(obj)?.uid === owner.metadata.uid;

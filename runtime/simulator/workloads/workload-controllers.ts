@@ -2,6 +2,7 @@
 import type { Clock } from '../../clock/clock';
 import type { KubeApi } from '../../kube/api';
 import { Informer } from '../../kube/informer';
+import { TokenBucket } from '../../kube/rate-limiter';
 import { Kinds, type ResourceKind } from '../../kube/kinds';
 import type { KubeObject } from '../../kube/objects';
 import { DaemonSetController } from './daemon-set';
@@ -16,6 +17,11 @@ export interface SimWorkloadControllersOptions {
   api: KubeApi;
   clock: Clock;
   onError?: (err: unknown, where: string) => void;
+  /**
+   * Pods created per second, shared by every workload controller, as kube-controller-manager's client rate limit
+   * (--kube-api-qps 20, --kube-api-burst 30 by default) spaces out a large scale-up. @default unlimited
+   */
+  podCreates?: { qps: number; burst: number };
 }
 
 /** Runs the Deployment, ReplicaSet, StatefulSet and DaemonSet controllers and the garbage collector together. */
@@ -38,6 +44,14 @@ export class SimWorkloadControllers {
       statefulSets: informer(Kinds.StatefulSet),
       daemonSets: informer(Kinds.DaemonSet),
     };
+    if (opts.podCreates) {
+      const bucket = new TokenBucket({
+        ...opts.podCreates,
+        now: () => opts.clock.now(),
+        sleep: (ms) => opts.clock.sleep(ms),
+      });
+      this.ctx.beforePodCreate = () => bucket.acquire();
+    }
     indexByController(this.ctx.pods);
     indexByController(this.ctx.replicaSets);
     this.controllers = [
