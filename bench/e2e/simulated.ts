@@ -47,6 +47,8 @@ export interface SimulatedE2eOptions {
   /** Pods created at this rate (kube-controller-manager's 20 QPS, burst 30, is the real bench's), not at once. */
   podCreates?: { qps: number; burst: number };
   settings?: OperatorSettings;
+  /** Scale down to 30 % after the scale-up. @default true */
+  scaleDown?: boolean;
 }
 
 export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedRun> {
@@ -67,7 +69,8 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
       const requested: Resources = {};
       for (const p of sim.pods()) if (p.spec.nodeName === n.metadata.name) addInto(requested, podRequests(p));
       const cpu = fromResourceList(n.status?.allocatable).cpu ?? 0;
-      return `${n.metadata.labels?.[Labels.instanceType]} ${(requested.cpu ?? 0).toFixed(1)}/${cpu.toFixed(1)}`;
+      const cores = (m: number) => (m / 1000).toFixed(1);
+      return `${n.metadata.labels?.[Labels.instanceType]} ${cores(requested.cpu ?? 0)}/${cores(cpu)}`;
     });
     return { nodes: nodes.length, costPerHour, settled, fleet: fleet.sort() };
   };
@@ -80,6 +83,10 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
     const replicas = replicasFor(opts.pods);
     await sim.apply(APPS.map((app) => deployment(app, replicas[app.name] ?? 0)));
     const up = phase((await sim.settle()).settled);
+    if (opts.scaleDown === false) {
+      const notRunning = sim.pods().filter((p) => p.status?.phase !== 'Running').length;
+      return { up, down: up, evictions: 0, notRunning, steered: 0 };
+    }
     evictions = 0;
     const down = replicasFor(opts.pods, SCALE_DOWN_TO);
     for (const app of APPS) await sim.scale('Deployment', NAMESPACE, app.name, down[app.name] ?? 0);

@@ -15,6 +15,7 @@ export class Batcher {
   private openedAt: number | undefined;
   private cancelIdle: (() => void) | undefined;
   private cancelMax: (() => void) | undefined;
+  private cancelSoon: (() => void) | undefined;
   private readonly idleMs: number;
   private readonly maxMs: number;
 
@@ -40,9 +41,20 @@ export class Batcher {
     this.cancelIdle = this.clock.setTimer(this.idleMs, () => this.close());
   }
 
+  /**
+   * Open (or extend) the window, but close it no later than idleMs from now however many triggers follow: for
+   * news that is already whole (a ReplicaSet's declared replicas), not worth waiting out a stream of pod events.
+   */
+  triggerSoon(): void {
+    this.trigger();
+    this.cancelSoon ??= this.clock.setTimer(this.idleMs, () => this.close());
+  }
+
   stop(): void {
     this.cancelIdle?.();
     this.cancelMax?.();
+    this.cancelSoon?.();
+    this.cancelSoon = undefined;
     this.openedAt = undefined;
   }
 

@@ -219,6 +219,44 @@ describe('planning for the pods a ReplicaSet is still creating', () => {
     state.stop();
   });
 
+  it('plans within a second of the ReplicaSet, while its new pods keep streaming in', async () => {
+    const { clock, api, state, provisioner } = await cluster(undefined, undefined, true);
+    const rs = await api.create(Kinds.ReplicaSet, replicaSet(40));
+    // A pod every 100 ms would hold an ordinary batch open for its full 10 s.
+    for (let i = 0; i < 12; i++) {
+      await api.create(Kinds.Pod, ownedBy(rs, `web-${i}`));
+      await clock.advance(100);
+    }
+    expect(await claimedCpu(api)).toBeCloseTo(20, 5);
+    provisioner.stop();
+    state.stop();
+  });
+
+  it('buys for expected pods once: later rounds buy only for the pods that end up pending', async () => {
+    const { clock, api, state, provisioner } = await cluster(undefined, undefined, true);
+    const rs = await api.create(Kinds.ReplicaSet, replicaSet(12));
+    await clock.advance(3_000);
+    const first = api.peekAll(Kinds.NodeClaim).length;
+    expect(await claimedCpu(api)).toBeCloseTo(6, 5);
+    // The capacity went away (deleting, held by its finalizer) and one pod is pending: the next round would plan
+    // claims for the eleven pods still to come as well, but buys only the one holding the real pod.
+    for (const c of api.peekAll(Kinds.NodeClaim))
+      await api.delete(Kinds.NodeClaim, c.metadata.name as string);
+    await api.create(Kinds.Pod, ownedBy(rs, 'web-1'));
+    await clock.advance(3_000);
+    const fresh = api.peekAll(Kinds.NodeClaim).filter((c) => !c.metadata.deletionTimestamp);
+    expect(fresh).toHaveLength(1);
+    expect(provisioner.lastResult?.newNodeClaims.length).toBeGreaterThan(1);
+    expect(first).toBeGreaterThan(1);
+    // Scaled up again: a new declaration, bought for again.
+    await api.patch(Kinds.ReplicaSet, 'web', { spec: { replicas: 30 } }, 'default');
+    await clock.advance(3_000);
+    const again = api.peekAll(Kinds.NodeClaim).filter((c) => !c.metadata.deletionTimestamp);
+    expect(again.length).toBeGreaterThan(fresh.length + 3);
+    provisioner.stop();
+    state.stop();
+  });
+
   it('does not buy for a ReplicaSet that reports ReplicaFailure (a quota, a webhook)', async () => {
     const { clock, api, state, provisioner } = await cluster(undefined, undefined, true);
     const failing = replicaSet(12);

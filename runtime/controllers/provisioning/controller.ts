@@ -32,10 +32,13 @@ import { Batcher, type BatcherOptions } from './batcher';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 import {
+  MAX_EXPECTED_PODS,
+  boughtKey,
   expectedPods,
   isExpectedPod,
   missingReplicas,
   notExpectedReason,
+  plansToBuy,
   type ReplicaSetPods,
 } from './expected-pods';
 
@@ -68,6 +71,8 @@ export class ProvisioningController implements Controller {
   private cancelSyncRetry: (() => void) | undefined;
   private cancelFailureRetry: (() => void) | undefined;
   private cancelNominationRecheck: (() => void) | undefined;
+  /** ReplicaSets (boughtKey) whose expected pods a round has bought capacity for; see plansToBuy. */
+  private bought = new Set<string>();
   /** Rounds failed in a row: the backoff's exponent. */
   private failures = 0;
   /** Nominated events: 5 a second, bursts of 10, as upstream, so a scale-out is not one write per pod. */
@@ -94,7 +99,7 @@ export class ProvisioningController implements Controller {
       if (type === 'DELETED') this.trigger();
     });
     this.opts.state.replicaSets?.onChange((type, rs) => {
-      if (type !== 'DELETED' && this.expecting(rs)) this.batcher.trigger();
+      if (type !== 'DELETED') this.triggerForReplicaSet(rs);
     });
     this.trigger();
   }
@@ -134,15 +139,26 @@ export class ProvisioningController implements Controller {
     const owner = controllerRef(pod);
     if (owner?.kind !== 'ReplicaSet') return;
     const rs = this.opts.state.replicaSets?.get(owner.name, pod.metadata.namespace);
-    if (rs && rs.metadata.uid === owner.uid && this.expecting(rs)) this.batcher.trigger();
+    if (rs && rs.metadata.uid === owner.uid) this.triggerForReplicaSet(rs);
   }
 
-  /** The pods ReplicaSets are still to create, when they are watched (Settings.planDeclaredReplicas). */
-  private expectedPods(): Pod[] {
+  /**
+   * A ReplicaSet creating pods not yet bought for: plan within a second, not after the 10 s a stream of its new
+   * pods would hold the batch open (its replicas already say how many are coming).
+   */
+  private triggerForReplicaSet(rs: ReplicaSet): void {
+    if (!this.bought.has(boughtKey(rs)) && this.expecting(rs)) this.batcher.triggerSoon();
+  }
+
+  /** The ReplicaSets still creating pods this controller plans for (Settings.planDeclaredReplicas). */
+  private creatingReplicaSets(): ReplicaSetPods[] {
     const replicaSets = this.opts.state.replicaSets;
     if (!replicaSets) return [];
-    const sets = replicaSets.list((rs) => (rs.spec.replicas ?? 1) > 0).map((rs) => this.replicaSetPods(rs));
-    return expectedPods(sets, this.opts.clock.now());
+    const now = this.opts.clock.now();
+    return replicaSets
+      .list((rs) => (rs.spec.replicas ?? 1) > this.opts.state.countControlledBy(rs))
+      .map((rs) => this.replicaSetPods(rs))
+      .filter((set) => missingReplicas(set) > 0 && notExpectedReason(set, now) === undefined);
   }
 
   get busy(): boolean {
@@ -190,7 +206,13 @@ export class ProvisioningController implements Controller {
   async provision(): Promise<SchedulingResult | undefined> {
     const { state, cloud, logger } = this.opts;
     const waiting = state.provisionablePods();
-    const expected = this.expectedPods();
+    const creating = this.creatingReplicaSets();
+    const expected = expectedPods(creating, this.opts.clock.now());
+    const boughtFor = new Set(
+      creating
+        .filter((c) => this.bought.has(boughtKey(c.replicaSet)))
+        .map((c) => c.replicaSet.metadata.uid ?? ''),
+    );
     if (waiting.length === 0 && expected.length === 0) return undefined;
     // Real pods first: where capacity runs short (limits), they are placed before pods that do not exist yet.
     const pods = [...waiting, ...expected];
@@ -238,7 +260,7 @@ export class ProvisioningController implements Controller {
         });
     }
     // Created a few at a time: every claim that was created is observed before a failure fails the round.
-    await forEachLimited(result.newNodeClaims, CREATE_CONCURRENCY, async (plan) => {
+    await forEachLimited(plansToBuy(result.newNodeClaims, boughtFor), CREATE_CONCURRENCY, async (plan) => {
       const created = await createNodeClaim(this.opts, plan);
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
       state.nodeClaims.observe(created);
@@ -269,6 +291,9 @@ export class ProvisioningController implements Controller {
         );
       }
     });
+    // Bought for, once every claim was created: later rounds buy only for their pods that end up pending.
+    if (expected.length < MAX_EXPECTED_PODS)
+      this.bought = new Set(creating.map((c) => boughtKey(c.replicaSet)));
     // Warnings are remembered only for pods still waiting, so the map does not grow with every pod ever seen.
     const stillWaiting = new Set(waiting.map((p) => p.metadata.uid as string));
     for (const uid of this.lastWarning.keys()) if (!stillWaiting.has(uid)) this.lastWarning.delete(uid);

@@ -13,7 +13,7 @@
  * MAX_EXPECTED_PODS in one round. Pure: the provisioner gives it the ReplicaSets and their pods.
  */
 import { Annotations } from '../../../sdk/api/well-known';
-import { nameOf, type Pod, type ReplicaSet } from '../../kube/objects';
+import { controllerRef, nameOf, type Pod, type ReplicaSet } from '../../kube/objects';
 import { isTerminalPod } from '../../state/cluster-state';
 
 /** How recently a ReplicaSet must have been created, or created a pod, to count as still creating. */
@@ -101,4 +101,22 @@ export function expectedPods(sets: ReplicaSetPods[], now: number, max = MAX_EXPE
     }
   }
   return out;
+}
+
+/**
+ * The plans to buy: every one holding a real pod, and those holding only expected pods for ReplicaSets not yet
+ * bought for at their current replicas. The first round of a scale-up buys for all of it; where the
+ * kube-scheduler then places pods otherwise than planned (it spreads them over the least allocated nodes, zone
+ * by zone), the pods that end up pending are bought for as any pending pod is, instead of buying again, every
+ * round, for pods that do not exist yet.
+ */
+export function plansToBuy<T extends { pods: Pod[] }>(plans: T[], boughtFor: ReadonlySet<string>): T[] {
+  return plans.filter((plan) =>
+    plan.pods.some((p) => !isExpectedPod(p) || !boughtFor.has(controllerRef(p)?.uid ?? '')),
+  );
+}
+
+/** The key a ReplicaSet is bought for under: its UID at its current replicas (a new scale-up is a new key). */
+export function boughtKey(rs: ReplicaSet): string {
+  return `${rs.metadata.uid ?? nameOf(rs)}@${rs.spec.replicas ?? 1}`;
 }
