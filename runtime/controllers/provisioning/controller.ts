@@ -19,6 +19,7 @@ import {
 import { isProvisionable } from '../../state/cluster-state';
 import { podKey } from '../../scheduling/pod-requirements';
 import { formatTaint } from '../../scheduling/taints';
+import { balanceZones } from '../../scheduling/zone-balance';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import {
@@ -260,7 +261,8 @@ export class ProvisioningController implements Controller {
         });
     }
     // Created a few at a time: every claim that was created is observed before a failure fails the round.
-    await forEachLimited(plansToBuy(result.newNodeClaims, boughtFor), CREATE_CONCURRENCY, async (plan) => {
+    const toBuy = balanceZones(plansToBuy(result.newNodeClaims, boughtFor), cpuByZone(nodes));
+    await forEachLimited(toBuy, CREATE_CONCURRENCY, async (plan) => {
       const created = await createNodeClaim(this.opts, plan);
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
       state.nodeClaims.observe(created);
@@ -350,6 +352,16 @@ export class ProvisioningController implements Controller {
     }
     return { ...node, allocatable, requested: { ...node.requested, ...pool?.daemonOverhead } };
   }
+}
+
+/** Allocatable CPU of the nodes in each zone (claims still launching have no zone label yet). */
+function cpuByZone(nodes: SchedulableNode[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of nodes) {
+    const zone = n.labels[Labels.zone];
+    if (zone) out.set(zone, (out.get(zone) ?? 0) + (n.allocatable.cpu ?? 0));
+  }
+  return out;
 }
 
 /** What a round saw and decided, for debugging a launch: the nodes still starting are the usual suspects. */
