@@ -18,7 +18,8 @@ import type {
   Toleration,
 } from '../kube/objects';
 import type { Resources } from './resources';
-import type { SchedulableNode, SchedulingNodePool } from './scheduler';
+import type { PlannedNodeClaim, SchedulableNode, SchedulingNodePool } from './scheduler';
+import { Requirement, Requirements } from './requirements';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -179,5 +180,22 @@ export function zonalVolume(name: string, zone: string): PersistentVolume {
         },
       },
     },
+  };
+}
+
+/** A planned NodeClaim of pool "default" with these options, for the consumers of a scheduling result. */
+export function plannedClaim(
+  instanceTypeOptions: InstanceType[],
+  opts: { capacityTypes?: string[]; requests?: Resources } = {},
+): PlannedNodeClaim {
+  return {
+    nodePoolName: 'default',
+    requirements: new Requirements([
+      Requirement.in(Labels.capacityType, opts.capacityTypes ?? ['on-demand']),
+    ]),
+    taints: [],
+    pods: [],
+    requests: opts.requests ?? {},
+    instanceTypeOptions,
   };
 }

@@ -1,8 +1,8 @@
 import type { NodeSelectorRequirement } from '../kube/objects';
 import type { InstanceType } from './instance-types';
 import type { PlannedNodeClaim } from './plan';
-import { Requirements } from './requirements';
-import { instanceTypes } from './testing';
+import { Requirement } from './requirements';
+import { instanceTypes, plannedClaim } from './testing';
 import { balanceZones } from './zone-balance';
 
 const ZONE = 'topology.kubernetes.io/zone';
@@ -12,17 +12,12 @@ function plan(
   capacityType = 'on-demand',
   extra: NodeSelectorRequirement[] = [],
 ): PlannedNodeClaim {
-  return {
-    nodePoolName: 'default',
-    requirements: Requirements.fromSelectors([
-      { key: 'karpenter.sh/capacity-type', operator: 'In', values: [capacityType] },
-      ...extra,
-    ]),
-    taints: [],
-    pods: [],
+  const claim = plannedClaim(instanceTypes(['c5.12xlarge', 'c5.4xlarge']), {
+    capacityTypes: [capacityType],
     requests: { cpu },
-    instanceTypeOptions: instanceTypes(['c5.12xlarge', 'c5.4xlarge']),
-  };
+  });
+  for (const r of extra) claim.requirements.add(Requirement.fromSelector(r));
+  return claim;
 }
 
 const zoneOf = (p: PlannedNodeClaim) => p.requirements.get(ZONE)?.single;

@@ -1,7 +1,7 @@
 import type { InstanceType } from '../../scheduling/instance-types';
 import { Requirement, Requirements } from '../../scheduling/requirements';
-import type { PlannedNodeClaim, SchedulingResult } from '../../scheduling/scheduler';
-import { nodePool } from '../../scheduling/testing';
+import type { SchedulingResult } from '../../scheduling/scheduler';
+import { nodePool, plannedClaim } from '../../scheduling/testing';
 import type { StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
 import {
@@ -36,14 +36,7 @@ function candidate(name: string, price: number, capacityType: 'spot' | 'on-deman
 
 /** A simulation that needs exactly one new node with these options (cheapest first). */
 function oneReplacement(options: InstanceType[], capacityTypes = ['spot', 'on-demand']): Simulate {
-  const plan: PlannedNodeClaim = {
-    nodePoolName: 'default',
-    requirements: new Requirements([Requirement.in('karpenter.sh/capacity-type', capacityTypes)]),
-    taints: [],
-    pods: [],
-    requests: {},
-    instanceTypeOptions: options,
-  };
+  const plan = plannedClaim(options, { capacityTypes });
   return (): SchedulingResult => ({ existing: new Map(), newNodeClaims: [plan], unschedulable: new Map() });
 }
 
@@ -118,19 +111,13 @@ describe('consolidationFor: replacements', () => {
 });
 
 describe('consolidationFor: several replacements for more nodes', () => {
-  function plan(options: InstanceType[]): PlannedNodeClaim {
-    return {
-      nodePoolName: 'default',
-      requirements: new Requirements([Requirement.in('karpenter.sh/capacity-type', ['on-demand'])]),
-      taints: [],
-      pods: [],
-      requests: {},
-      instanceTypeOptions: options,
-    };
-  }
   const twoNew =
     (a: InstanceType[], b: InstanceType[]): Simulate =>
-    () => ({ existing: new Map(), newNodeClaims: [plan(a), plan(b)], unschedulable: new Map() });
+    () => ({
+      existing: new Map(),
+      newNodeClaims: [plannedClaim(a), plannedClaim(b)],
+      unschedulable: new Map(),
+    });
   const big = (name: string) => candidate(name, 2, 'on-demand');
 
   it('replaces three nodes with two when the two cost less, keeping options that keep it cheaper', () => {
@@ -160,11 +147,18 @@ describe('consolidationFor: several replacements for more nodes', () => {
         twoNew([itype('m1', 1)], [itype('m1', 1)]),
       ),
     ).toBe('spot nodes are never replaced by several nodes at once');
+    // At least an average node's price (a third of $6 here), or the configured share if higher.
     expect(
-      consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('m1', 2.9)], [itype('m2', 2.9)]), {
-        minSavingsFraction: 0.05,
+      consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('m1', 2.1)], [itype('m2', 2.1)])),
+    ).toBe('2 replacements save only 30%, less than the 33.3% required');
+    expect(
+      typeof consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('m1', 1.9)], [itype('m2', 2)])),
+    ).toBe('object');
+    expect(
+      consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('m1', 1)], [itype('m2', 1)]), {
+        minSavingsFraction: 0.8,
       }),
-    ).toBe('2 replacements save only 3.3%, less than the 5% required');
+    ).toBe('2 replacements save only 66.7%, less than the 80% required');
   });
 });
 

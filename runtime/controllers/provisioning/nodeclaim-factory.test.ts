@@ -1,18 +1,9 @@
-import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { PlannedNodeClaim } from '../../scheduling/scheduler';
-import { instanceTypes, nodePool } from '../../scheduling/testing';
+import { instanceTypes, nodePool, plannedClaim } from '../../scheduling/testing';
 import { nodeClaimFor } from './nodeclaim-factory';
 
 function plan(extra: Partial<PlannedNodeClaim> = {}): PlannedNodeClaim {
-  return {
-    nodePoolName: 'default',
-    requirements: new Requirements([Requirement.in('karpenter.sh/capacity-type', ['on-demand'])]),
-    taints: [],
-    pods: [],
-    requests: {},
-    instanceTypeOptions: instanceTypes(['t3a.medium', 'm5.large']),
-    ...extra,
-  };
+  return { ...plannedClaim(instanceTypes(['t3a.medium', 'm5.large'])), ...extra };
 }
 
 describe('nodeClaimFor', () => {
