@@ -110,58 +110,6 @@ describe('consolidationFor: replacements', () => {
   });
 });
 
-describe('consolidationFor: several replacements for more nodes', () => {
-  const twoNew =
-    (a: InstanceType[], b: InstanceType[]): Simulate =>
-    () => ({
-      existing: new Map(),
-      newNodeClaims: [plannedClaim(a), plannedClaim(b)],
-      unschedulable: new Map(),
-    });
-  const big = (name: string) => candidate(name, 2, 'on-demand');
-
-  it('replaces three nodes with two when the two cost less, keeping options that keep it cheaper', () => {
-    const outcome = consolidationFor(
-      [big('a'), big('b'), big('c')],
-      twoNew([itype('m1', 1), itype('m2', 1.5), itype('m3', 3)], [itype('s1', 0.5), itype('s2', 2)]),
-    );
-    if (typeof outcome === 'string') throw new Error(outcome);
-    expect(outcome.replacements.map((r) => r.instanceTypeOptions.map((t) => t.name))).toEqual([
-      ['m1', 'm2'],
-      ['s1'],
-    ]);
-    expect(outcome.savings).toBeCloseTo(4.5);
-    // Whatever each replacement launches as (at most m2 + s1, $2), the whole stays cheaper than the $6 removed.
-  });
-
-  it('refuses as many replacements as nodes, dearer ones, spot, and savings below the share', () => {
-    expect(consolidationFor([big('a'), big('b')], twoNew([itype('m1', 1)], [itype('m1', 1)]))).toBe(
-      "can't remove without creating 2 nodes",
-    );
-    expect(consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('x', 3)], [itype('y', 3.5)]))).toBe(
-      'replacing them with 2 nodes would not be cheaper than their $6.0000/hour',
-    );
-    expect(
-      consolidationFor(
-        [candidate('s1', 2, 'spot'), big('b'), big('c')],
-        twoNew([itype('m1', 1)], [itype('m1', 1)]),
-      ),
-    ).toBe('spot nodes are never replaced by several nodes at once');
-    // At least an average node's price (a third of $6 here), or the configured share if higher.
-    expect(
-      consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('m1', 2.1)], [itype('m2', 2.1)])),
-    ).toBe('2 replacements save only 30%, less than the 33.3% required');
-    expect(
-      typeof consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('m1', 1.9)], [itype('m2', 2)])),
-    ).toBe('object');
-    expect(
-      consolidationFor([big('a'), big('b'), big('c')], twoNew([itype('m1', 1)], [itype('m2', 1)]), {
-        minSavingsFraction: 0.8,
-      }),
-    ).toBe('2 replacements save only 66.7%, less than the 80% required');
-  });
-});
-
 describe('time limits', () => {
   it('single-node consolidation stops at its limit and says so for the nodes it did not reach', () => {
     let t = 0;

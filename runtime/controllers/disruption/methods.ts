@@ -134,8 +134,9 @@ export function consolidationFor(
   if (result.newNodeClaims.length === 0) {
     return { reason: 'Underutilized', candidates, replacements: [], savings: total };
   }
-  if (result.newNodeClaims.length > 1)
-    return fewerReplacements(candidates, result.newNodeClaims, total, opts);
+  if (result.newNodeClaims.length > 1) {
+    return `can't remove without creating ${result.newNodeClaims.length} nodes`;
+  }
   const plan = result.newNodeClaims[0] as PlannedNodeClaim;
   const priceOf = (it: InstanceType) => cheapestOffering(it, plan.requirements)?.price ?? Infinity;
   const ceiling = Math.min(total, Math.max(...candidates.map((c) => c.price)));
@@ -168,48 +169,6 @@ export function consolidationFor(
   };
 }
 
-/**
- * Several replacements for more nodes than that, when together they cost an average node less (karpenter-ts only: upstream
- * consolidates onto one replacement at most). After a scale-down, the pods of a zone-spread workload must go to
- * the zones that now hold fewest of them, so moving them off large half-empty nodes takes room in two zones at
- * once, which one claim cannot give: without this those nodes stay. Never for spot (replaced one at a time).
- * Each replacement keeps only the options that leave the whole cheaper than what it removes, whatever is picked.
- */
-function fewerReplacements(
-  candidates: Candidate[],
-  plans: PlannedNodeClaim[],
-  total: number,
-  opts: ConsolidationOptions,
-): Command | string {
-  if (plans.length >= candidates.length) return `can't remove without creating ${plans.length} nodes`;
-  if (candidates.some(isSpot)) return 'spot nodes are never replaced by several nodes at once';
-  const priceIn = (plan: PlannedNodeClaim) => (it: InstanceType) =>
-    cheapestOffering(it, plan.requirements)?.price ?? Infinity;
-  const cheapest = plans.map((p) =>
-    p.instanceTypeOptions[0] ? priceIn(p)(p.instanceTypeOptions[0]) : Infinity,
-  );
-  const sum = cheapest.reduce((a, b) => a + b, 0);
-  if (!(sum < total)) {
-    return `replacing them with ${plans.length} nodes would not be cheaper than their $${total.toFixed(4)}/hour`;
-  }
-  const saving = total - sum;
-  // Moving every pod of several nodes must be worth at least what removing an average one of them saves: a bench
-  // run replaced four nodes with three for 3 % of their price.
-  const minSavings = Math.max(opts.minSavingsFraction ?? 0, 1 / candidates.length);
-  if (saving / total < minSavings) {
-    return `${plans.length} replacements save only ${percent(saving / total)}, less than the ${percent(minSavings)} required`;
-  }
-  // Each may cost up to its cheapest plus an equal share of the saving, short of all of it.
-  const slack = saving / (plans.length + 1);
-  const replacements = plans.map((plan, i) => ({
-    ...plan,
-    instanceTypeOptions: plan.instanceTypeOptions.filter(
-      (it) => priceIn(plan)(it) < (cheapest[i] ?? 0) + slack,
-    ),
-  }));
-  return { reason: 'Underutilized', candidates, replacements, savings: saving };
-}
-
 /** Candidates a pool lets consolidation consider, cheapest to disrupt first. */
 function consolidationOrder(candidates: Candidate[], skipped: Map<string, string>): Candidate[] {
   const eligible = candidates.filter((c) => {
@@ -227,9 +186,8 @@ export const MULTI_NODE_MAX_CANDIDATES = 100;
 
 /**
  * Multi-node consolidation: the largest prefix (two or more) of the cheapest-to-disrupt candidates, within the
- * Underutilized budgets, whose pods all fit on the remaining nodes plus one cheaper replacement (or fewer
- * replacements than candidates, together cheaper: see fewerReplacements). Found by binary search over the prefix
- * length, as Karpenter does.
+ * Underutilized budgets, whose pods all fit on the remaining nodes plus at most one cheaper replacement. Found by
+ * binary search over the prefix length, as Karpenter does.
  */
 export function multiNodeConsolidation(
   candidates: Candidate[],

@@ -122,18 +122,16 @@ export class ProvisioningController implements Controller {
    * is, disruption waits, as it does for pending pods: the capacity it would remove is about to be used.
    */
   hasExpectedPods(): boolean {
-    return this.opts.state.replicaSets?.list().some((rs) => this.expecting(rs)) ?? false;
+    return this.opts.state.replicaSets?.list().some((rs) => this.creating(rs) !== undefined) ?? false;
   }
 
-  private replicaSetPods(rs: ReplicaSet): ReplicaSetPods {
-    return { replicaSet: rs, pods: this.opts.state.podsControlledBy(rs) };
-  }
-
-  private expecting(rs: ReplicaSet): boolean {
+  /** The ReplicaSet and its pods when it is still creating pods this controller plans for. */
+  private creating(rs: ReplicaSet): ReplicaSetPods | undefined {
     // Cheap first: most ReplicaSets (old revisions at zero, settled ones) have every pod they want.
-    if ((rs.spec.replicas ?? 1) <= this.opts.state.countControlledBy(rs)) return false;
-    const set = this.replicaSetPods(rs);
-    return missingReplicas(set) > 0 && notExpectedReason(set, this.opts.clock.now()) === undefined;
+    if ((rs.spec.replicas ?? 1) <= this.opts.state.countControlledBy(rs)) return undefined;
+    const set = { replicaSet: rs, pods: this.opts.state.podsControlledBy(rs) };
+    const expecting = missingReplicas(set) > 0 && notExpectedReason(set, this.opts.clock.now()) === undefined;
+    return expecting ? set : undefined;
   }
 
   private triggerIfExpecting(pod: Pod): void {
@@ -148,18 +146,13 @@ export class ProvisioningController implements Controller {
    * pods would hold the batch open (its replicas already say how many are coming).
    */
   private triggerForReplicaSet(rs: ReplicaSet): void {
-    if (!this.bought.has(boughtKey(rs)) && this.expecting(rs)) this.batcher.triggerSoon();
+    if (!this.bought.has(boughtKey(rs)) && this.creating(rs)) this.batcher.triggerSoon();
   }
 
   /** The ReplicaSets still creating pods this controller plans for (Settings.planDeclaredReplicas). */
   private creatingReplicaSets(): ReplicaSetPods[] {
-    const replicaSets = this.opts.state.replicaSets;
-    if (!replicaSets) return [];
-    const now = this.opts.clock.now();
-    return replicaSets
-      .list((rs) => (rs.spec.replicas ?? 1) > this.opts.state.countControlledBy(rs))
-      .map((rs) => this.replicaSetPods(rs))
-      .filter((set) => missingReplicas(set) > 0 && notExpectedReason(set, now) === undefined);
+    const sets = (this.opts.state.replicaSets?.list() ?? []).map((rs) => this.creating(rs));
+    return sets.filter((set) => set !== undefined);
   }
 
   get busy(): boolean {
