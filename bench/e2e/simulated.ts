@@ -1,7 +1,8 @@
 /**
  * The e2e scenario (./workload) on the embedded simulator: the same DaemonSets, Deployments, PDB, NodePool and
- * node class, scaled up and then down to 30 %, in simulated time. Not a stand-in for the real control plane (pods
- * arrive at once, so provisioning batches differ), but quick enough for a test to hold the scale-down's churn.
+ * node class, scaled up and then down to 30 %, in simulated time. Not a stand-in for the real control plane, but
+ * quick enough for a test to hold the scale-down's churn; pods arrive at once unless `podCreates` spaces them out
+ * at a controller-manager's pace.
  */
 import type { KubeObject } from '../../runtime/kube/objects';
 import type { OperatorSettings } from '../../runtime/operator';
@@ -91,8 +92,6 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
     const down = replicasFor(opts.pods, SCALE_DOWN_TO);
     for (const app of APPS) await sim.scale('Deployment', NAMESPACE, app.name, down[app.name] ?? 0);
     const settled = await sim.settle({ quietMs: 120_000, maxMs: 90 * 60_000 });
-    if (process.env.SIM_EXPLAIN)
-      for (const [n, why] of sim.operator.disruption.explanations) console.log(n, why);
     return {
       up,
       down: phase(settled.settled),
