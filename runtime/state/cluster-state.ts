@@ -58,6 +58,11 @@ export function isTerminalPod(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
+/** A pod that counts toward its ReplicaSet's replicas, as that controller counts: not terminating, not finished. */
+export function isActivePod(pod: Pod): boolean {
+  return !pod.metadata.deletionTimestamp && !isTerminalPod(pod);
+}
+
 /** A pod the kube-scheduler has given up on: the provisioner's input. */
 export function isProvisionable(pod: Pod): boolean {
   if (pod.spec.nodeName || pod.metadata.deletionTimestamp || isTerminalPod(pod)) return false;

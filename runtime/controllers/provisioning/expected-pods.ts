@@ -14,7 +14,7 @@
  */
 import { Annotations } from '../../../sdk/api/well-known';
 import { controllerRef, nameOf, type Pod, type ReplicaSet } from '../../kube/objects';
-import { isTerminalPod } from '../../state/cluster-state';
+import { isActivePod } from '../../state/cluster-state';
 
 /** How recently a ReplicaSet must have been created, or created a pod, to count as still creating. */
 export const PROGRESS_WINDOW_MS = 30_000;
@@ -30,11 +30,6 @@ export interface ReplicaSetPods {
 /** Whether a pod is one of ours, planned for but not yet created: never written, evented or counted. */
 export function isExpectedPod(pod: Pod): boolean {
   return pod.metadata.annotations?.[Annotations.expectedPod] === 'true';
-}
-
-/** Pods that count toward a ReplicaSet's replicas, as its controller counts them. */
-function isActive(pod: Pod): boolean {
-  return !pod.metadata.deletionTimestamp && !isTerminalPod(pod);
 }
 
 /** Why a ReplicaSet's missing pods are not planned for, or undefined when they are. */
@@ -57,7 +52,7 @@ export function notExpectedReason(set: ReplicaSetPods, now: number): string | un
 /** How many pods the ReplicaSet is short of its replicas (0 when it has them all, or more). */
 export function missingReplicas(set: ReplicaSetPods): number {
   const want = set.replicaSet.spec.replicas ?? 1;
-  return Math.max(0, want - set.pods.filter(isActive).length);
+  return Math.max(0, want - set.pods.filter(isActivePod).length);
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   type Pod,
   type PodTemplate,
 } from '../../kube/objects';
-import { isTerminalPod } from '../../state/cluster-state';
+import { isActivePod } from '../../state/cluster-state';
 
 export type OwnerRef = NonNullable<ObjectMeta['ownerReferences']>[number];
 
@@ -65,10 +65,7 @@ export function controlledBy<T extends KubeObject>(informer: Informer<T>, owner:
   return owner.metadata.uid === undefined ? [] : informer.byIndex(CONTROLLER_INDEX, owner.metadata.uid);
 }
 
-/** Pods that count toward replicas: not terminating and not finished. */
-export function isActivePod(pod: Pod): boolean {
-  return !pod.metadata.deletionTimestamp && !isTerminalPod(pod);
-}
+export { isActivePod };
 
 /** Code-unit order, not localeCompare: the order must not depend on the host's locale. */
 export function compareStrings(a: string | undefined, b: string | undefined): number {
