@@ -12,8 +12,14 @@ export { controllerPolicyStatements, controllerPolicies } from './iam/controller
 export type { ControllerPolicyScope } from './iam/controller-policy';
 export type { ControllerIdentity } from './iam/controller-role';
 export { INTERRUPTION_RULES } from './interruption/rules';
-export { previewDrift, offlineDrift, kubeconfigReader } from './drift-preview';
-export type { DriftPreview, NodeClaimReader, PlannedHashes } from './drift-preview';
+export { previewDrift, offlineDrift, kubeconfigReader, awsResolver } from './drift-preview';
+export type {
+  DriftPreview,
+  DriftResolver,
+  NodeClaimReader,
+  PlannedHashes,
+  PreviewFacts,
+} from './drift-preview';
 export { MISTAKE_RULES } from './policy/rules';
 export { NodePool, EC2NodeClass } from '../sdk/pulumi';
 export type { NodePoolArgs, EC2NodeClassArgs } from '../sdk/pulumi';

@@ -7,6 +7,7 @@ import type { Clock } from './clock/clock';
 import type { Controller } from './controllers/controller';
 import type { CloudProvider } from './cloudprovider/types';
 import { DisruptionController } from './controllers/disruption/controller';
+import { DeletionCostController } from './controllers/deletion-cost/controller';
 import { HashController } from './controllers/hash/controller';
 import { NodePoolStatusController } from './controllers/nodepool/status/controller';
 import { ExpirationController } from './controllers/expiration/controller';
@@ -42,6 +43,8 @@ export interface OperatorSettings {
   spotToSpotConsolidation?: boolean;
   /** Plan for the pods ReplicaSets are still creating (Settings.planDeclaredReplicas). @default false */
   planDeclaredReplicas?: boolean;
+  /** Give ReplicaSet pods their node's pod-deletion-cost (Settings.podDeletionCost). @default false */
+  podDeletionCost?: boolean;
 }
 
 export interface OperatorOptions {
@@ -69,6 +72,7 @@ export class Operator {
   readonly nodeClassFinalizer: NodeClassFinalizerController | undefined;
   readonly hash: HashController;
   readonly nodePoolStatus: NodePoolStatusController;
+  readonly deletionCost: DeletionCostController | undefined;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -93,6 +97,7 @@ export class Operator {
     this.expiration = new ExpirationController(common);
     this.hash = new HashController(common);
     this.nodePoolStatus = new NodePoolStatusController(common);
+    this.deletionCost = opts.settings?.podDeletionCost ? new DeletionCostController(common) : undefined;
     this.garbageCollection = new GarbageCollectionController(common);
     this.nodeClassFinalizer = opts.nodeClassCleanup
       ? new NodeClassFinalizerController({ ...common, cleanup: opts.nodeClassCleanup })
@@ -123,6 +128,7 @@ export class Operator {
       this.expiration,
       this.hash,
       this.nodePoolStatus,
+      ...(this.deletionCost ? [this.deletionCost] : []),
       this.garbageCollection,
       ...(this.nodeClassFinalizer ? [this.nodeClassFinalizer] : []),
       ...(this.interruption ? [this.interruption] : []),

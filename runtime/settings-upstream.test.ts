@@ -22,13 +22,13 @@ describe('upstream settings karpenter-ts does not apply', () => {
     ]);
   });
 
-  it('lists VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS as not yet applied unless zero', () => {
-    const notices = unappliedSettingNotices({ VM_MEMORY_OVERHEAD_PERCENT: '0.075', RESERVED_ENIS: '0' });
-    expect(notices.map((n) => [n.level, n.message.split(':')[0]])).toEqual([
-      ['warn', 'VM_MEMORY_OVERHEAD_PERCENT="0.075" has no effect'],
-      ['info', 'RESERVED_ENIS="0" accepted, nothing to apply'],
-    ]);
-    expect(notices[0]?.message).toContain('not yet applied');
+  it('no longer lists VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS: both are applied', () => {
+    expect(unappliedSettingNotices({ VM_MEMORY_OVERHEAD_PERCENT: '0.1', RESERVED_ENIS: '1' })).toEqual([]);
+    expect(
+      startupSettingNotices({ VM_MEMORY_OVERHEAD_PERCENT: '0.1', RESERVED_ENIS: '1', RESERVED_ENI: '1' }).map(
+        (n) => n.message,
+      ),
+    ).toEqual(['RESERVED_ENI is not a setting and has no effect: did you mean RESERVED_ENIS?']);
   });
 
   it("only informs about the values upstream's chart renders that match karpenter-ts", () => {

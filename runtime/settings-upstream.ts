@@ -20,7 +20,6 @@ export interface UnappliedSetting {
 
 const isFalse = (v: string) => v.trim().toLowerCase() === 'false';
 const isTrue = (v: string) => v.trim().toLowerCase() === 'true';
-const isZero = (v: string) => Number(v) === 0;
 const is = (expected: string) => (v: string) => v.trim() === expected;
 const always = () => true;
 
@@ -111,20 +110,6 @@ export const UNAPPLIED_SETTINGS: readonly UnappliedSetting[] = [
     upstreamDefault: 'false',
     reason: 'karpenter-ts reads the Kubernetes version from the API server, never from eks:DescribeCluster',
     inert: isFalse,
-  },
-  {
-    env: 'VM_MEMORY_OVERHEAD_PERCENT',
-    flag: 'vm-memory-overhead-percent',
-    upstreamDefault: '0.075',
-    reason: 'not yet applied: instance memory is taken as EC2 reports it, without a VM overhead',
-    inert: isZero,
-  },
-  {
-    env: 'RESERVED_ENIS',
-    flag: 'reserved-enis',
-    upstreamDefault: '0',
-    reason: 'not yet applied: max pods counts every ENI of the instance type',
-    inert: isZero,
   },
   {
     env: 'DISABLE_DRY_RUN',

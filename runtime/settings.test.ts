@@ -51,8 +51,47 @@ describe('controller settings', () => {
       perNodeCost: DEFAULT_PER_NODE_COST,
       // karpenter-ts's own: plans for the pods ReplicaSets are still creating.
       planDeclaredReplicas: true,
+      podDeletionCost: true,
+      vmMemoryOverheadPercent: 0.075,
+      reservedENIs: 0,
     });
     expect(loadSettings(aws).leaderElectionName).toBe(DEFAULT_LEASE_NAME);
+  });
+
+  it("reads VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS under upstream's names and flags", () => {
+    expect(loadSettings({ ...aws, VM_MEMORY_OVERHEAD_PERCENT: '0.1', RESERVED_ENIS: '1' })).toMatchObject({
+      vmMemoryOverheadPercent: 0.1,
+      reservedENIs: 1,
+    });
+    expect(loadSettings({ ...aws, VM_MEMORY_OVERHEAD_PERCENT: '0' }).vmMemoryOverheadPercent).toBe(0);
+    expect(loadSettings(aws, { VM_MEMORY_OVERHEAD_PERCENT: '0.05', RESERVED_ENIS: '2' })).toMatchObject({
+      vmMemoryOverheadPercent: 0.05,
+      reservedENIs: 2,
+    });
+  });
+
+  it('refuses negative, non-numeric and whole-percent overheads and fractional or negative ENIs, saying what fits', () => {
+    const fraction = 'expected a fraction of memory from 0 up to (not including) 1, e.g. 0.075 for 7.5%';
+    const enis = 'expected a whole number of ENIs, 0 or more';
+    expect(problems({ ...aws, VM_MEMORY_OVERHEAD_PERCENT: '-0.01', RESERVED_ENIS: '-1' })).toEqual([
+      `VM_MEMORY_OVERHEAD_PERCENT="-0.01" is invalid: ${fraction}`,
+      `RESERVED_ENIS="-1" is invalid: ${enis}`,
+    ]);
+    expect(problems({ ...aws, VM_MEMORY_OVERHEAD_PERCENT: '7.5', RESERVED_ENIS: '1.5' })).toEqual([
+      `VM_MEMORY_OVERHEAD_PERCENT="7.5" is invalid: ${fraction}`,
+      `RESERVED_ENIS="1.5" is invalid: ${enis}`,
+    ]);
+    expect(problems(aws, { VM_MEMORY_OVERHEAD_PERCENT: 'lots', RESERVED_ENIS: 'two' })).toEqual([
+      `--vm-memory-overhead-percent="lots" is invalid: ${fraction}`,
+      `--reserved-enis="two" is invalid: ${enis}`,
+    ]);
+  });
+
+  it('reads POD_DELETION_COST, naming the variable and the fix on a bad value', () => {
+    expect(loadSettings({ ...aws, POD_DELETION_COST: 'false' }).podDeletionCost).toBe(false);
+    expect(() => loadSettings({ ...aws, POD_DELETION_COST: 'sometimes' })).toThrow(
+      /POD_DELETION_COST.*true or false/,
+    );
   });
 
   it('reads PLAN_DECLARED_REPLICAS, naming the variable and the fix on a bad value', () => {

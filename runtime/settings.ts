@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../sdk/api/common';
+import { DEFAULT_RESERVED_ENIS, DEFAULT_VM_MEMORY_OVERHEAD_PERCENT } from './scheduling/allocatable';
 import {
   featureGateProblems,
   parseFeatureGateList,
@@ -91,6 +92,18 @@ export interface Settings {
    * has), so a large scale-up buys fewer, larger nodes before its pods exist. @default true
    */
   planDeclaredReplicas: boolean;
+  /**
+   * POD_DELETION_COST: give each ReplicaSet pod its node's controller.kubernetes.io/pod-deletion-cost, so a
+   * scale-down empties whole nodes instead of thinning all of them. @default true
+   */
+  podDeletionCost: boolean;
+  /**
+   * VM_MEMORY_OVERHEAD_PERCENT: the share of each instance type's memory taken off its capacity for the hypervisor
+   * and kernel, as a fraction (0.075 = 7.5%), rounded up to whole MiB. @default 0.075
+   */
+  vmMemoryOverheadPercent: number;
+  /** RESERVED_ENIS: ENIs left out of ENI-limited max pods, e.g. for VPC CNI custom networking. @default 0 */
+  reservedENIs: number;
 }
 
 /** See Settings.perNodeCost. */
@@ -297,6 +310,21 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: bool,
     expected: 'true or false',
   },
+  vmMemoryOverheadPercent: {
+    env: 'VM_MEMORY_OVERHEAD_PERCENT',
+    flag: 'vm-memory-overhead-percent',
+    description: `share of each instance type's memory taken off its capacity for the VM, as a fraction (default ${DEFAULT_VM_MEMORY_OVERHEAD_PERCENT} = 7.5%)`,
+    // Upstream only refuses negatives; 1 or more would leave no memory at all (7.5 meant as a percent, say).
+    schema: z.coerce.number().min(0).lt(1),
+    expected: 'a fraction of memory from 0 up to (not including) 1, e.g. 0.075 for 7.5%',
+  },
+  reservedENIs: {
+    env: 'RESERVED_ENIS',
+    flag: 'reserved-enis',
+    description: `ENIs left out of ENI-limited max pods, e.g. for VPC CNI custom networking (default ${DEFAULT_RESERVED_ENIS})`,
+    schema: z.coerce.number().int().min(0),
+    expected: 'a whole number of ENIs, 0 or more',
+  },
   perNodeCost: {
     env: 'PER_NODE_COST',
     flag: 'per-node-cost',
@@ -309,6 +337,14 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     flag: 'plan-declared-replicas',
     description:
       'plan capacity for the pods a ReplicaSet is still creating, not only for pods already pending; needs list/watch on replicasets (default true)',
+    schema: bool,
+    expected: 'true or false',
+  },
+  podDeletionCost: {
+    env: 'POD_DELETION_COST',
+    flag: 'pod-deletion-cost',
+    description:
+      "write each node's pod-deletion-cost on the ReplicaSet pods bound to it (never over a pod's own), so scale-downs empty whole nodes; needs patch on pods (default true)",
     schema: bool,
     expected: 'true or false',
   },
@@ -329,6 +365,9 @@ const DEFAULTS = {
   isolatedVpc: false,
   perNodeCost: DEFAULT_PER_NODE_COST,
   planDeclaredReplicas: true,
+  podDeletionCost: true,
+  vmMemoryOverheadPercent: DEFAULT_VM_MEMORY_OVERHEAD_PERCENT,
+  reservedENIs: DEFAULT_RESERVED_ENIS,
 } satisfies Partial<Settings>;
 
 export class SettingsError extends Error {

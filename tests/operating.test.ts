@@ -121,7 +121,8 @@ describe('events and gauges on a scenario', () => {
 
   beforeAll(async () => {
     registry.resetMetrics();
-    sim = new Simulation();
+    // Its scale-down must leave a pod to move (an Evicted event): as upstream's ReplicaSets, without deletion costs.
+    sim = new Simulation({ settings: { podDeletionCost: false } });
     unbind = bindClusterState(sim.operator.state);
     await sim.start();
     await sim.apply([...lab.nodeClass, ...lab.nodePool, ...lab.db, ...lab.app]);

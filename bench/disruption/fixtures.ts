@@ -7,6 +7,7 @@ import { Labels } from '../../sdk/api/well-known';
 import { parseManifests } from '../../sdk/manifests';
 import { SimClock } from '../../runtime/clock/sim-clock';
 import { defaultCatalog, specLabels, toInstanceType } from '../../runtime/cloudprovider/simulated/catalog';
+import { DEFAULT_CAPACITY_SETTINGS } from '../../runtime/scheduling/allocatable';
 import { SimulatedCloud } from '../../runtime/cloudprovider/simulated/simulated-cloud';
 import { driftAnnotations } from '../../runtime/controllers/disruption/drift';
 import { Kinds } from '../../runtime/kube/kinds';
@@ -75,7 +76,7 @@ export async function disruptionFixture(
     const typeName = TYPES[i % TYPES.length] as string;
     const spec = defaultCatalog.specs.find((s) => s.name === typeName);
     if (!spec) throw new Error(`${typeName} missing from the catalog`);
-    const it = toInstanceType(spec, defaultCatalog.region, undefined);
+    const it = toInstanceType(spec, defaultCatalog.region, {}, DEFAULT_CAPACITY_SETTINGS);
     const zone = ZONES[i % ZONES.length] as string;
     const name = `ip-10-0-${Math.floor(i / 250)}-${i % 250}.ec2.internal`;
     const providerID = `aws:///${zone}/i-${i.toString(16).padStart(17, '0')}`;

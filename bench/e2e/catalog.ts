@@ -4,10 +4,22 @@
  * it (the offering's hourly price plus its root volume).
  */
 import { Labels } from '../../sdk/api/well-known';
-import { defaultCatalog, toInstanceType } from '../../runtime/cloudprovider/simulated/catalog';
+import {
+  defaultCatalog,
+  nodeClassShape,
+  toInstanceType,
+} from '../../runtime/cloudprovider/simulated/catalog';
 import type { Node } from '../../runtime/kube/objects';
+import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../runtime/scheduling/allocatable';
 import { toResourceList } from '../../runtime/scheduling/resources';
 import { rootVolumeHourlyPrice } from '../../runtime/cloudprovider/aws/ebs-pricing';
+import { ec2NodeClass } from './workload';
+
+/**
+ * VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS the bench runs karpenter-ts with (controllers.ts passes them): the
+ * exported catalog is sized with the same values, so both controllers see one allocatable.
+ */
+export const BENCH_CAPACITY: Readonly<CapacitySettings> = DEFAULT_CAPACITY_SETTINGS;
 
 /** What upstream's kwok provider reserves on every type (kwok/cloudprovider/helpers.go: kubeReserved). */
 const UPSTREAM_KWOK_RESERVED = { cpu: 100, memory: 10 * 2 ** 20 };
@@ -28,12 +40,17 @@ export interface UpstreamInstanceType {
 
 /**
  * The catalog as upstream's kwok provider reads it. Its resources are capacity, from which it subtracts a fixed
- * 100m/10Mi; they are set so that what remains is exactly the allocatable this project computes (EKS kube-reserved
- * by max pods, eviction threshold), max pods included, so both controllers pack against the same numbers.
+ * 100m/10Mi and nothing else (no VM overhead, no ENI limit: pods are taken as given); they are set so that what
+ * remains is exactly the allocatable this project computes for the bench's EC2NodeClass (memory less the VM
+ * overhead, EKS kube-reserved, eviction threshold), max pods included, so both controllers pack against the same
+ * numbers.
  */
-export function upstreamInstanceTypes(): UpstreamInstanceType[] {
+export function upstreamInstanceTypes(
+  capacitySettings: CapacitySettings = BENCH_CAPACITY,
+): UpstreamInstanceType[] {
+  const shape = nodeClassShape(ec2NodeClass());
   return defaultCatalog.specs.map((spec) => {
-    const it = toInstanceType(spec, defaultCatalog.region, undefined);
+    const it = toInstanceType(spec, defaultCatalog.region, shape, capacitySettings);
     const capacity = { ...it.allocatable };
     capacity.cpu = (capacity.cpu ?? 0) + UPSTREAM_KWOK_RESERVED.cpu;
     capacity.memory = (capacity.memory ?? 0) + UPSTREAM_KWOK_RESERVED.memory;

@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, readFileSync, readdirSync, writeFileSync
 import * as path from 'node:path';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../runtime/kube/objects';
-import { upstreamInstanceTypes } from './catalog';
+import { BENCH_CAPACITY, upstreamInstanceTypes } from './catalog';
 import { ec2NodeClass, kwokNodeClass, nodePool } from './workload';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -124,6 +124,9 @@ export function karpenterTs(): ControllerSpec {
         {
           KUBECONFIG: kubeconfig,
           CLOUD_PROVIDER: 'kwok',
+          // The values the catalog exported to upstream is sized with (catalog.ts).
+          VM_MEMORY_OVERHEAD_PERCENT: String(BENCH_CAPACITY.vmMemoryOverheadPercent),
+          RESERVED_ENIS: String(BENCH_CAPACITY.reservedENIs),
           DISABLE_LEADER_ELECTION: 'true',
           METRICS_PORT: String(ports.metrics),
           HEALTH_PROBE_PORT: String(ports.health),
@@ -153,7 +156,7 @@ export function upstream(binary: string, moduleDir: string): ControllerSpec {
     ],
     start: (kubeconfig, workdir, ports) => {
       const catalog = path.join(workdir, 'instance-types.json');
-      writeFileSync(catalog, JSON.stringify(upstreamInstanceTypes(), null, 1));
+      writeFileSync(catalog, JSON.stringify(upstreamInstanceTypes(BENCH_CAPACITY), null, 1));
       return launch(
         binary,
         [],

@@ -1,20 +1,25 @@
+import { DEFAULT_PER_NODE_COST } from '../../runtime/settings';
 import { simulateE2e } from './simulated';
 
 describe('the e2e scenario on the simulator: scale-down churn', () => {
-  it('moves each remaining pod at most about once, and leaves no node steered', async () => {
-    // 1,000 pods on a handful of large nodes, then 30 % of them left. The ReplicaSets empty some nodes
-    // entirely; those wait out consolidateAfter while an underutilized node goes first. Without steering its
-    // pods land on the empty nodes (least allocated) and move again when those go: ~390 evictions here.
+  it('empties whole nodes: the scale-down leaves few nodes and moves almost no pod', async () => {
+    // 1,000 pods on a handful of large nodes, then 30 % of them left. With pod deletion costs every ReplicaSet
+    // gives up the pods of the same (newest) nodes first, so those empty and go as Empty; the nodes it left
+    // untouched are never moved onto the emptied ones. Without the costs each node keeps ~30 % of its pods and
+    // consolidation has to move them (276 evictions here, and 5 nodes left).
     const run = await simulateE2e({ pods: 1000 });
-    expect(run.up.settled).toBe(true);
-    expect(run.down.settled).toBe(true);
-    expect(run.notRunning).toBe(0);
-    expect(run.down.nodes).toBeLessThan(run.up.nodes);
-    expect(run.down.costPerHour).toBeLessThan(run.up.costPerHour * 0.45);
-    // 300 pods remain; moving them all once would be 300.
-    expect(run.evictions).toBeLessThan(150);
-    expect(run.steered).toBe(0);
-  }, 120_000);
+    const thinned = await simulateE2e({ pods: 1000, settings: { podDeletionCost: false } });
+    for (const r of [run, thinned]) {
+      expect(r.up.settled).toBe(true);
+      expect(r.down.settled).toBe(true);
+      expect(r.notRunning).toBe(0);
+      expect(r.steered).toBe(0);
+    }
+    expect(run.down.costPerHour).toBeLessThan(run.up.costPerHour * 0.35);
+    expect(run.evictions).toBeLessThan(30);
+    expect(thinned.evictions).toBeGreaterThan(run.evictions + 100);
+    expect(run.down.costPerHour).toBeLessThanOrEqual(thinned.down.costPerHour);
+  }, 180_000);
 });
 
 describe("the e2e scenario on the simulator: a scale-up at the controller-manager's pace", () => {
@@ -35,6 +40,11 @@ describe("the e2e scenario on the simulator: a scale-up at the controller-manage
       expect(run.notRunning).toBe(0);
     }
     expect(ahead.up.nodes).toBeLessThanOrEqual(Math.floor(pendingOnly.up.nodes * 0.7));
-    expect(ahead.up.costPerHour).toBeLessThanOrEqual(pendingOnly.up.costPerHour * 1.02);
+    // Compared as the controller prices a node (instance and volume plus PER_NODE_COST). Memory less the 7.5% VM
+    // overhead makes c5/c6i memory-bound here, so the one-round plan takes memory-richer m5s: 7 nodes whose
+    // instances cost ~3% more than the 16 bought piecemeal (at 0% overhead: 8 nodes, 0.2% less).
+    const priced = (run: typeof ahead) => run.up.costPerHour + run.up.nodes * DEFAULT_PER_NODE_COST;
+    expect(priced(ahead)).toBeLessThanOrEqual(priced(pendingOnly) * 1.02);
+    expect(ahead.up.costPerHour).toBeLessThanOrEqual(pendingOnly.up.costPerHour * 1.05);
   }, 120_000);
 });

@@ -7,6 +7,7 @@
 import type { KubeObject } from '../../runtime/kube/objects';
 import type { OperatorSettings } from '../../runtime/operator';
 import { Simulation } from '../../runtime/simulator/simulation';
+import { createLogger } from '../../runtime/logging';
 import { Labels, Taints } from '../../sdk/api/well-known';
 import { addInto, fromResourceList, podRequests, type Resources } from '../../runtime/scheduling/resources';
 import { nodeHourlyCost } from './catalog';
@@ -54,6 +55,7 @@ export interface SimulatedE2eOptions {
 
 export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedRun> {
   const sim = new Simulation({
+    ...(process.env.SIM_LOG ? { logger: createLogger('info') } : {}),
     ...(opts.podCreates ? { podCreates: opts.podCreates } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
@@ -71,7 +73,7 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
       for (const p of sim.pods()) if (p.spec.nodeName === n.metadata.name) addInto(requested, podRequests(p));
       const cpu = fromResourceList(n.status?.allocatable).cpu ?? 0;
       const cores = (m: number) => (m / 1000).toFixed(1);
-      return `${n.metadata.labels?.[Labels.instanceType]} ${cores(requested.cpu ?? 0)}/${cores(cpu)}`;
+      return `${process.env.SIM_LOG ? n.metadata.name + ' ' : ''}${n.metadata.labels?.[Labels.instanceType]} ${cores(requested.cpu ?? 0)}/${cores(cpu)}`;
     });
     return { nodes: nodes.length, costPerHour, settled, fleet: fleet.sort() };
   };

@@ -8,6 +8,7 @@
  */
 import { Labels } from '../../sdk/api/well-known';
 import { defaultCatalog, toInstanceType } from '../../runtime/cloudprovider/simulated/catalog';
+import { DEFAULT_CAPACITY_SETTINGS } from '../../runtime/scheduling/allocatable';
 import type { InstanceType, Offering } from '../../runtime/scheduling/instance-types';
 import type { NodePool, Pod } from '../../runtime/kube/objects';
 import { Requirement, Requirements } from '../../runtime/scheduling/requirements';
@@ -296,7 +297,9 @@ export function deploymentPods(deployments: Deployment[]): Pod[] {
 
 /** Every catalog instance type, with allocatable for the default kubelet settings (no EC2NodeClass overrides). */
 export function catalogInstanceTypes(): InstanceType[] {
-  return defaultCatalog.specs.map((spec) => toInstanceType(spec, defaultCatalog.region, undefined));
+  return defaultCatalog.specs.map((spec) =>
+    toInstanceType(spec, defaultCatalog.region, {}, DEFAULT_CAPACITY_SETTINGS),
+  );
 }
 
 export const REALISTIC_CAPACITY_TYPES = ['on-demand', 'spot'] as const;

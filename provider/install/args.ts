@@ -6,7 +6,7 @@ import type { MonitoringArgs } from '../monitoring/monitoring';
 import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type { EC2NodeClass, EC2NodeClassArgs, NodePool, NodePoolArgs } from '../../sdk/pulumi';
-import type { NodeClaimReader, PlannedHashes } from '../drift-preview';
+import type { DriftResolver, NodeClaimReader, PlannedHashes } from '../drift-preview';
 import type { ControllerIdentity } from '../iam/controller-role';
 import type { ImageBuildArgs } from '../image/controller-image';
 
@@ -20,6 +20,15 @@ export interface DriftPreviewOptions {
    * @default unset: without a cluster, only the planned hashes are reported
    */
   previousHashes?: pulumi.Input<PlannedHashes>;
+  /**
+   * The AWS region to resolve selector terms (tags, names, aliases) and read instances' subnets and security
+   * groups in, with the program's AWS credentials. @default unset: only `id` terms and the NodeClaims' image ids
+   */
+  region?: pulumi.Input<string>;
+  /** The cluster's Kubernetes minor for AMI aliases. @default read from the cluster through `kubeconfig` */
+  kubernetesVersion?: pulumi.Input<string>;
+  /** Resolves terms and reads instances instead of the AWS SDK. @default unset */
+  resolver?: DriftResolver;
 }
 
 export interface KarpenterInstallArgs {

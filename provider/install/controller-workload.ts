@@ -8,6 +8,8 @@ import type * as pulumi from '@pulumi/pulumi';
 import { loadCrds } from './crds';
 import {
   CLUSTER_RULES,
+  KUBE_DNS_NAMESPACE,
+  KUBE_DNS_RULES,
   NAMESPACE_RULES,
   deployment,
   metricsService,
@@ -41,6 +43,9 @@ export interface ControllerWorkload {
   clusterRoleBinding: k8s.rbac.v1.ClusterRoleBinding;
   role: k8s.rbac.v1.Role;
   roleBinding: k8s.rbac.v1.RoleBinding;
+  /** Read access to kube-system's kube-dns Service, and nothing else in kube-system. */
+  kubeDnsRole: k8s.rbac.v1.Role;
+  kubeDnsRoleBinding: k8s.rbac.v1.RoleBinding;
   deployment: k8s.apps.v1.Deployment;
   podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
   metricsService: k8s.core.v1.Service;
@@ -115,6 +120,20 @@ export function createControllerWorkload(
     },
     inNamespace,
   );
+  const kubeDnsRole = new k8s.rbac.v1.Role(
+    `${name}-controller-dns`,
+    { metadata: { namespace: KUBE_DNS_NAMESPACE, labels }, rules: KUBE_DNS_RULES },
+    k8sOpts,
+  );
+  const kubeDnsRoleBinding = new k8s.rbac.v1.RoleBinding(
+    `${name}-controller-dns`,
+    {
+      metadata: { namespace: KUBE_DNS_NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: kubeDnsRole.metadata.name },
+      subjects: [subject],
+    },
+    k8sOpts,
+  );
   const controller = new k8s.apps.v1.Deployment(
     `${name}-controller`,
     deployment({ ...args.controller, name, namespace, serviceAccountName }),
@@ -127,6 +146,7 @@ export function createControllerWorkload(
         serviceAccount,
         clusterRoleBinding,
         roleBinding,
+        kubeDnsRoleBinding,
         ...args.awsDependencies,
       ],
     },
@@ -149,6 +169,8 @@ export function createControllerWorkload(
     clusterRoleBinding,
     role,
     roleBinding,
+    kubeDnsRole,
+    kubeDnsRoleBinding,
     deployment: controller,
     podDisruptionBudget: pdb,
     metricsService: service,

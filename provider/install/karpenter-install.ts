@@ -166,6 +166,9 @@ export class KarpenterInstall extends pulumi.ComponentResource {
             readNodeClaims: preview.readNodeClaims,
             kubeconfig: args.kubeconfig,
             previousHashes: preview.previousHashes,
+            region: preview.region,
+            kubernetesVersion: preview.kubernetesVersion,
+            resolver: preview.resolver,
             logTo: this,
           });
 

@@ -203,7 +203,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
   },
   { apiGroups: ['karpenter.k8s.aws'], resources: ['ec2nodeclasses/status'], verbs: ['update', 'patch'] },
   { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'update', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
+  // patch: each ReplicaSet pod's pod-deletion-cost annotation (POD_DELETION_COST).
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete', 'patch'] },
   { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   // DaemonSets: per-node overhead. ReplicaSets: the pods they are still creating (PLAN_DECLARED_REPLICAS).
@@ -220,6 +221,17 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get', 'list', 'watch'] },
   // ... and within each node's CSI volume attach limits.
   { apiGroups: ['storage.k8s.io'], resources: ['csinodes'], verbs: ['get', 'list', 'watch'] },
+];
+
+/** Where the cluster DNS Service lives; the controller reads it and nothing else there. */
+export const KUBE_DNS_NAMESPACE = 'kube-system';
+
+/**
+ * In kube-system, only the kube-dns Service and only get, as upstream's chart grants it: its ClusterIP is the cluster
+ * DNS nodes are told when their EC2NodeClass sets no kubelet.clusterDNS (runtime/cloudprovider/aws/kube-dns.ts).
+ */
+export const KUBE_DNS_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['services'], resourceNames: ['kube-dns'], verbs: ['get'] },
 ];
 
 /** The leader-election Lease, only in the controller's namespace. */

@@ -6,6 +6,7 @@ import type { Clock } from '../clock/clock';
 import type { KubeApi } from '../kube/api';
 import type { EC2NodeClass } from '../kube/objects';
 import type { Logger } from '../logging';
+import type { CapacitySettings } from '../scheduling/allocatable';
 import type { Settings } from '../settings';
 import { defaultCatalog } from './simulated/catalog';
 import { SimulatedCloud } from './simulated/simulated-cloud';
@@ -32,6 +33,11 @@ export interface ProviderHandle {
 
 type Factory = (ctx: CloudProviderContext) => Promise<ProviderHandle>;
 
+/** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS, which every provider's instance types are sized with. */
+export function capacitySettingsOf(settings: Settings): CapacitySettings {
+  return { vmMemoryOverheadPercent: settings.vmMemoryOverheadPercent, reservedENIs: settings.reservedENIs };
+}
+
 export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory> = {
   aws: async ({ api, clock, logger, settings, kubeCABundle }) => {
     const { createAwsCloudProvider } = await import('./aws/index.js');
@@ -48,6 +54,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       ...(settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {}),
       ...(settings.interruptionQueue ? { interruptionQueue: settings.interruptionQueue } : {}),
       ...(settings.isolatedVpc ? { isolatedVpc: true } : {}),
+      capacity: capacitySettingsOf(settings),
       // AMI aliases resolve to images built for the cluster's own Kubernetes minor version.
       ...(api.serverVersion ? { kubernetesVersion: await api.serverVersion() } : {}),
     });
@@ -58,12 +65,21 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       deleteNodeClassResources: (nc) => cloud.deleteNodeClassResources(nc),
     };
   },
-  kwok: async ({ api, clock, logger }) => {
+  kwok: async ({ api, clock, logger, settings }) => {
     const { createKwokCloudProvider } = await import('./kwok/index.js');
-    return { cloud: await createKwokCloudProvider({ api, clock, logger }) };
+    return {
+      cloud: await createKwokCloudProvider({ api, clock, logger, capacity: capacitySettingsOf(settings) }),
+    };
   },
-  simulated: ({ api, clock }) =>
-    Promise.resolve({ cloud: new SimulatedCloud({ api, clock, catalog: defaultCatalog }) }),
+  simulated: ({ api, clock, settings }) =>
+    Promise.resolve({
+      cloud: new SimulatedCloud({
+        api,
+        clock,
+        catalog: defaultCatalog,
+        capacity: capacitySettingsOf(settings),
+      }),
+    }),
 };
 
 export function createCloudProvider(ctx: CloudProviderContext): Promise<ProviderHandle> {

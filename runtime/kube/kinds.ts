@@ -15,6 +15,7 @@ import type {
   Pod,
   PodDisruptionBudget,
   ReplicaSet,
+  Service,
   StatefulSet,
   StorageClass,
   VolumeAttachment,
@@ -78,6 +79,7 @@ export const Kinds = {
   ),
   Lease: kind<Lease>('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   CSINode: kind<CSINode>('storage.k8s.io', 'v1', 'CSINode', 'csinodes', false),
+  Service: kind<Service>('', 'v1', 'Service', 'services', true),
 } as const;
 
 export function apiVersionOf(k: ResourceKind): string {

@@ -272,6 +272,12 @@ export interface StorageClass extends KubeObject {
   parameters?: Record<string, string>;
 }
 
+/** v1 Service: only its cluster IP is read (kube-system/kube-dns, the cluster DNS nodes are told). */
+export interface Service extends KubeObject {
+  kind: 'Service';
+  spec?: { clusterIP?: string; clusterIPs?: string[] };
+}
+
 /** coordination.k8s.io/v1 Lease: leader election. Times are MicroTime (RFC 3339 with microseconds). */
 export interface Lease extends KubeObject {
   kind: 'Lease';

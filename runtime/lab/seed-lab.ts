@@ -165,6 +165,9 @@ export async function runLab(opts: RunLabOptions = {}): Promise<LabFrame[]> {
   const sim = new Simulation({
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.faults ? { faults: opts.faults } : {}),
+    // The lab replays the seed's run of upstream Karpenter, whose ReplicaSets give up pods from the fuller node
+    // (9 → 8 leaves a one-pod node to consolidate); pod deletion costs would empty the newer node instead.
+    settings: { podDeletionCost: false },
   });
   const events: RecordedEvent[] = [];
   sim.operator.recorder.subscribe((e) => events.push(e));

@@ -1,23 +1,141 @@
-import { specCapacity } from '../cloudprovider/simulated/catalog';
 import {
   allocatableOf,
-  effectiveMaxPods,
+  DEFAULT_CAPACITY_SETTINGS,
+  eniLimitedPods,
   kubeReservedCpuMillis,
   kubeReservedMemoryBytes,
+  maxPodsOf,
+  memoryCapacityBytes,
   nodeOverhead,
+  nodeResources,
+  type InstanceHardware,
 } from './allocatable';
 import { GiB, MiB, WORKSHOP_KUBELET, catalogSpec, instanceType } from './testing';
 
+// Hardware as DescribeInstanceTypes reports it (default network card's ENIs).
+const M5_LARGE: InstanceHardware = { vcpu: 2, memoryMiB: 8192, arch: 'amd64', maxENIs: 3, ipv4PerENI: 10 };
+const T3_MICRO: InstanceHardware = { vcpu: 2, memoryMiB: 1024, arch: 'amd64', maxENIs: 2, ipv4PerENI: 2 };
+const M5_16XLARGE: InstanceHardware = {
+  vcpu: 64,
+  memoryMiB: 262144,
+  arch: 'amd64',
+  maxENIs: 15,
+  ipv4PerENI: 50,
+};
+const M6G_LARGE: InstanceHardware = { ...M5_LARGE, arch: 'arm64' };
+const defaults = DEFAULT_CAPACITY_SETTINGS;
+
+describe("upstream's capacity rules, worked out by hand for real types (default settings, AL2023)", () => {
+  // memory = MiB − ceil(MiB × 0.075); pods = ENIs × (IPv4 per ENI − 1) + 2;
+  // allocatable memory = memory − (11 × ENI pods + 255)Mi − 100Mi; cpu = vCPUs − kubeReserved tiers.
+  it.each<[string, InstanceHardware, { memoryMiB: number; pods: number; allocMiB: number; cpu: number }]>([
+    // 8192 − ceil(614.4) = 7577; 3 × 9 + 2 = 29; 7577 − 574 − 100
+    ['m5.large', M5_LARGE, { memoryMiB: 7577, pods: 29, allocMiB: 6903, cpu: 1930 }],
+    // 1024 − ceil(76.8) = 947; 2 × 1 + 2 = 4; 947 − 299 − 100
+    ['t3.micro', T3_MICRO, { memoryMiB: 947, pods: 4, allocMiB: 548, cpu: 1930 }],
+    // 262144 − ceil(19660.8) = 242483; 15 × 49 + 2 = 737; 242483 − 8362 − 100; 64000 − 230
+    ['m5.16xlarge', M5_16XLARGE, { memoryMiB: 242483, pods: 737, allocMiB: 234021, cpu: 63770 }],
+  ])('%s', (_name, hw, want) => {
+    const r = nodeResources(hw, {}, defaults);
+    expect(r.capacity).toEqual({ cpu: hw.vcpu * 1000, memory: want.memoryMiB * MiB, pods: want.pods });
+    expect(r.allocatable).toEqual({
+      cpu: want.cpu,
+      memory: want.allocMiB * MiB,
+      pods: want.pods,
+      'ephemeral-storage': 0,
+    });
+  });
+
+  it('takes 64Mi off arm64 (Graviton CMA) before the overhead: m6g.large 8128 − ceil(609.6) = 7518Mi', () => {
+    expect(memoryCapacityBytes(M6G_LARGE, 0.075)).toBe(7518 * MiB);
+    expect(memoryCapacityBytes(M6G_LARGE, 0)).toBe(8128 * MiB);
+  });
+
+  it('rounds the overhead up to whole MiB and takes none at 0', () => {
+    expect(memoryCapacityBytes(M5_LARGE, 0)).toBe(8192 * MiB);
+    // 8192 × 0.1 = 819.2 → 820
+    expect(memoryCapacityBytes(M5_LARGE, 0.1)).toBe((8192 - 820) * MiB);
+    // 4096 × 0.25 = 1024 exactly: nothing to round
+    expect(memoryCapacityBytes({ memoryMiB: 4096, arch: 'amd64' }, 0.25)).toBe(3072 * MiB);
+  });
+
+  it('passes other capacity (ephemeral storage, GPUs) through untouched', () => {
+    const r = nodeResources(M5_LARGE, {}, defaults, { 'ephemeral-storage': 20 * GiB, 'nvidia.com/gpu': 1 });
+    expect(r.capacity['nvidia.com/gpu']).toBe(1);
+    expect(r.allocatable['ephemeral-storage']).toBe(19 * GiB);
+  });
+});
+
+describe('ENI-limited pods and RESERVED_ENIS', () => {
+  it('counts one pod per secondary address of each usable ENI plus 2', () => {
+    expect(eniLimitedPods(3, 10)).toBe(29);
+    expect(eniLimitedPods(3, 10, 1)).toBe(20);
+    expect(eniLimitedPods(15, 50, 2)).toBe(639);
+  });
+
+  it('gives no pods once the reserved ENIs take them all', () => {
+    expect(eniLimitedPods(2, 2, 1)).toBe(3);
+    expect(eniLimitedPods(2, 2, 2)).toBe(0);
+    expect(eniLimitedPods(2, 2, 5)).toBe(0);
+  });
+
+  it('lowers max pods but not kubeReserved memory, which AL2023 sizes for the plain ENI limit', () => {
+    const r = nodeResources(M5_16XLARGE, {}, { ...defaults, reservedENIs: 1 });
+    expect(r.capacity.pods).toBe(688); // 14 × 49 + 2
+    expect(r.overhead.kubeReserved.memory).toBe(8362 * MiB); // 11 × 737 + 255
+    const t3 = nodeResources(T3_MICRO, {}, { ...defaults, reservedENIs: 2 });
+    expect(t3.capacity.pods).toBe(0);
+    expect(t3.allocatable.pods).toBe(0);
+  });
+
+  it('lowers Bottlerocket kubeReserved memory too, as it sizes kubeReserved by max pods', () => {
+    const r = nodeResources(M5_LARGE, { amiFamily: 'Bottlerocket' }, { ...defaults, reservedENIs: 1 });
+    expect(r.capacity.pods).toBe(20);
+    expect(r.overhead.kubeReserved.memory).toBe((11 * 20 + 255) * MiB);
+  });
+});
+
+describe('max pods precedence: kubelet maxPods, else ENI limit (110 for families not sized by ENIs), then podsPerCore', () => {
+  it('takes kubelet maxPods over the ENI limit, up or down, RESERVED_ENIS aside', () => {
+    expect(maxPodsOf(M5_LARGE, { kubelet: { maxPods: 110 } }, 1)).toBe(110);
+    expect(maxPodsOf(M5_LARGE, { kubelet: { maxPods: 5 } })).toBe(5);
+    expect(maxPodsOf(M5_LARGE, { kubelet: { maxPods: 0 } })).toBe(0);
+  });
+
+  it('caps with podsPerCore × vCPUs where the family honours it (not Bottlerocket); 0 means no cap', () => {
+    expect(maxPodsOf(M5_LARGE, { kubelet: { podsPerCore: 4 } })).toBe(8);
+    expect(maxPodsOf(M5_LARGE, { kubelet: { podsPerCore: 20 } })).toBe(29);
+    expect(maxPodsOf(M5_LARGE, { kubelet: { maxPods: 110, podsPerCore: 4 } })).toBe(8);
+    expect(maxPodsOf(M5_LARGE, { kubelet: { maxPods: 5, podsPerCore: 4 } })).toBe(5);
+    expect(maxPodsOf(M5_LARGE, { kubelet: { podsPerCore: 0 } })).toBe(29);
+    expect(maxPodsOf(M5_LARGE, { amiFamily: 'Bottlerocket', kubelet: { podsPerCore: 4 } })).toBe(29);
+    expect(maxPodsOf(M5_LARGE, { amiFamily: 'AL2', kubelet: { podsPerCore: 4 } })).toBe(8);
+  });
+
+  it('gives Windows families 110 pods, never the ENI limit', () => {
+    expect(maxPodsOf(M5_LARGE, { amiFamily: 'Windows2022' }, 1)).toBe(110);
+    expect(maxPodsOf(M5_LARGE, { amiFamily: 'Windows2022', kubelet: { podsPerCore: 4 } })).toBe(8);
+  });
+
+  it('sizes kubeReserved memory for the ENI limit on AL2023 whatever maxPods says, by maxPods on Bottlerocket', () => {
+    const al2023 = nodeResources(M5_LARGE, { amiFamily: 'AL2023', kubelet: { maxPods: 110 } }, defaults);
+    expect(al2023.capacity.pods).toBe(110);
+    expect(al2023.overhead.kubeReserved.memory).toBe(574 * MiB);
+    const br = nodeResources(M5_LARGE, { amiFamily: 'Bottlerocket', kubelet: { maxPods: 110 } }, defaults);
+    expect(br.overhead.kubeReserved.memory).toBe(1465 * MiB);
+  });
+});
+
 describe('kubeReservedCpuMillis: 6% of core 1, 1% of core 2, 0.5% of cores 3-4, 0.25% of the rest', () => {
   it.each<[number, number]>([
-    [1, 60], // 60
-    [2, 70], // 60 + 10
-    [3, 75], // 60 + 10 + 5
-    [4, 80], // 60 + 10 + 5 + 5
-    [8, 90], // 80 + 4 × 2.5
-    [16, 110], // 80 + 12 × 2.5
-    [48, 190], // 80 + 44 × 2.5
-    [96, 310], // 80 + 92 × 2.5
+    [1, 60],
+    [2, 70],
+    [3, 75],
+    [4, 80],
+    [8, 90],
+    [16, 110],
+    [48, 190],
+    [96, 310],
   ])('%d vCPU → %dm', (vcpus, millis) => {
     expect(kubeReservedCpuMillis(vcpus)).toBe(millis);
   });
@@ -35,110 +153,66 @@ describe('kubeReservedMemoryBytes: 11Mi per pod + 255Mi', () => {
     [29, 574],
     [110, 1465],
     [737, 8362],
-  ])('maxPods %d → %dMi', (maxPods, mib) => {
-    expect(kubeReservedMemoryBytes(maxPods)).toBe(mib * MiB);
+  ])('%d pods → %dMi', (pods, mib) => {
+    expect(kubeReservedMemoryBytes(pods)).toBe(mib * MiB);
   });
 });
 
-describe('effectiveMaxPods', () => {
-  it('defaults to the ENI limit', () => {
-    expect(effectiveMaxPods(17, 2)).toBe(17);
-    expect(effectiveMaxPods(17, 2, {})).toBe(17);
-  });
+describe('nodeOverhead for t3a.medium (2 vCPU, 4096Mi less the VM overhead = 3788Mi, 17 ENI pods)', () => {
+  const it17 = instanceType('t3a.medium');
+  const capacity = it17.capacity;
 
-  it('kubelet maxPods replaces the ENI limit, up or down', () => {
-    expect(effectiveMaxPods(17, 2, { maxPods: 110 })).toBe(110);
-    expect(effectiveMaxPods(17, 2, { maxPods: 5 })).toBe(5);
-  });
-
-  it('podsPerCore caps the count at podsPerCore × vCPUs', () => {
-    expect(effectiveMaxPods(17, 2, { podsPerCore: 4 })).toBe(8);
-    expect(effectiveMaxPods(17, 2, { podsPerCore: 20 })).toBe(17);
-    expect(effectiveMaxPods(58, 4, { maxPods: 110, podsPerCore: 10 })).toBe(40);
-    expect(effectiveMaxPods(58, 4, { maxPods: 30, podsPerCore: 10 })).toBe(30);
-  });
-
-  it('podsPerCore 0 means no cap, as in the kubelet', () => {
-    expect(effectiveMaxPods(17, 2, { podsPerCore: 0 })).toBe(17);
-  });
-});
-
-describe('nodeOverhead and allocatable for t3a.medium (2 vCPU, 4096Mi, ENI maxPods 17)', () => {
-  const spec = catalogSpec('t3a.medium');
-  const capacity = specCapacity(spec);
-
-  it('has the catalog capacity', () => {
-    expect(spec.maxPods).toBe(17);
-    expect(capacity).toEqual({ cpu: 2000, memory: 4096 * MiB, pods: 17, 'ephemeral-storage': 20 * GiB });
+  it('has the catalog capacity less the VM overhead (4096 − ceil(307.2))', () => {
+    expect(catalogSpec('t3a.medium').memoryMiB).toBe(4096);
+    expect(capacity).toEqual({ cpu: 2000, memory: 3788 * MiB, pods: 17, 'ephemeral-storage': 20 * GiB });
   });
 
   it('without systemReserved: kubeReserved 70m / 442Mi and the 100Mi eviction threshold', () => {
-    const o = nodeOverhead(capacity, spec.vcpu);
+    const o = nodeOverhead(capacity, 2, 17);
     expect(o.kubeReserved).toEqual({ cpu: 70, memory: 442 * MiB, 'ephemeral-storage': GiB });
     expect(o.systemReserved).toEqual({});
     expect(o.evictionThreshold).toEqual({ memory: 100 * MiB });
-    expect(o.total).toEqual({ cpu: 70, memory: 542 * MiB, 'ephemeral-storage': GiB });
     expect(allocatableOf(capacity, o.total)).toEqual({
       cpu: 1930,
-      memory: 3554 * MiB,
+      memory: 3246 * MiB,
       pods: 17,
       'ephemeral-storage': 19 * GiB,
     });
+    expect(it17.allocatable).toEqual(allocatableOf(capacity, o.total));
   });
 
   it('with the workshop systemReserved cpu 150m: 1780m allocatable', () => {
-    const o = nodeOverhead(capacity, spec.vcpu, WORKSHOP_KUBELET);
-    expect(o.systemReserved).toEqual({ cpu: 150 });
-    expect(o.total).toEqual({ cpu: 220, memory: 542 * MiB, 'ephemeral-storage': GiB });
-    expect(allocatableOf(capacity, o.total)).toEqual({
-      cpu: 1780,
-      memory: 3554 * MiB,
-      pods: 17,
-      'ephemeral-storage': 19 * GiB,
-    });
-  });
-
-  it('toInstanceType computes the same allocatable from the catalog', () => {
-    const plain = instanceType('t3a.medium');
     const workshop = instanceType('t3a.medium', WORKSHOP_KUBELET);
-    expect(plain.allocatable.cpu).toBe(1930);
+    expect(workshop.overhead).toEqual({ cpu: 220, memory: 542 * MiB, 'ephemeral-storage': GiB });
     expect(workshop.allocatable).toEqual({
       cpu: 1780,
-      memory: 3554 * MiB,
+      memory: 3246 * MiB,
       pods: 17,
       'ephemeral-storage': 19 * GiB,
     });
-    expect(workshop.overhead).toEqual({ cpu: 220, memory: 542 * MiB, 'ephemeral-storage': GiB });
   });
 
   it('systemReserved memory and kubeReserved overrides are subtracted as given', () => {
-    const o = nodeOverhead(capacity, spec.vcpu, {
+    const o = nodeOverhead(capacity, 2, 17, {
       systemReserved: { cpu: '100m', memory: '100Mi' },
       kubeReserved: { cpu: '200m' },
     });
     expect(o.kubeReserved).toEqual({ cpu: 200, memory: 442 * MiB, 'ephemeral-storage': GiB });
-    expect(allocatableOf(capacity, o.total)).toMatchObject({ cpu: 1700, memory: 3454 * MiB });
+    expect(allocatableOf(capacity, o.total)).toMatchObject({ cpu: 1700, memory: 3146 * MiB });
   });
 
-  it('a percentage evictionHard is taken of memory capacity, rounded up', () => {
-    const o = nodeOverhead(capacity, spec.vcpu, { evictionHard: { 'memory.available': '5%' } });
-    // 5% of 4096Mi = 214748364.8 bytes → 214748365
-    expect(o.evictionThreshold).toEqual({ memory: 214748365 });
-    expect(allocatableOf(capacity, o.total).memory).toBe(4096 * MiB - 442 * MiB - 214748365);
+  it('a percentage evictionHard is taken of the memory capacity after the VM overhead, rounded up', () => {
+    const o = nodeOverhead(capacity, 2, 17, { evictionHard: { 'memory.available': '5%' } });
+    // 3788Mi = 3972005888 bytes; 5% = 198600294.4 → 198600295
+    expect(o.evictionThreshold).toEqual({ memory: 198600295 });
+    expect(
+      nodeOverhead(capacity, 2, 17, { evictionHard: { 'memory.available': '100%' } }).evictionThreshold,
+    ).toEqual({ memory: 0 });
   });
 
   it('an absolute evictionHard replaces the 100Mi default', () => {
-    const o = nodeOverhead(capacity, spec.vcpu, { evictionHard: { 'memory.available': '500Mi' } });
+    const o = nodeOverhead(capacity, 2, 17, { evictionHard: { 'memory.available': '500Mi' } });
     expect(o.evictionThreshold).toEqual({ memory: 500 * MiB });
-  });
-
-  it('kubeReserved memory follows the effective maxPods', () => {
-    const it110 = instanceType('t3a.medium', { maxPods: 110 });
-    expect(it110.capacity.pods).toBe(110);
-    expect(it110.allocatable.memory).toBe((4096 - 1465 - 100) * MiB);
-    const perCore = instanceType('t3a.medium', { podsPerCore: 4 });
-    expect(perCore.capacity.pods).toBe(8);
-    expect(perCore.allocatable.memory).toBe((4096 - 343 - 100) * MiB);
   });
 });
 
@@ -149,11 +223,5 @@ describe('allocatableOf', () => {
       memory: 6,
       pods: 4,
     });
-  });
-
-  it('matches the formula on a large type: m5.16xlarge (64 vCPU, 256Gi, 737 pods)', () => {
-    const big = instanceType('m5.16xlarge');
-    expect(big.allocatable.cpu).toBe(64000 - 230);
-    expect(big.allocatable.memory).toBe((262144 - 8362 - 100) * MiB);
   });
 });

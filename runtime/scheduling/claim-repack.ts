@@ -115,11 +115,21 @@ function repackInto(
   const { pool, plan } = target;
   const options: PricedOptions = ctx.pricing.compatibleOptions(pool, plan.requirements);
   const items = bucket.flatMap((c) => c.plan.pods.map((pod) => ({ item: pod, req: requestsOf(pod) })));
-  const bins = packByPrice(
-    items,
-    options.types.map((it, i) => ({ allocatable: it.allocatable, price: options.prices[i] as number })),
-    pool.input.daemonOverhead,
-  );
+  const pack = (perNode: number) =>
+    packByPrice(
+      items,
+      options.types.map((it, i) => ({
+        allocatable: it.allocatable,
+        price: (options.prices[i] as number) + perNode,
+      })),
+      pool.input.daemonOverhead,
+    );
+  let bins = pack(0);
+  // The cheapest price per unit can take many small nodes, more than the first pass planned: charge each node a
+  // little (from 1/64 of the bucket's mean claim price, doubling) until the plan fits in as many nodes.
+  const mean = costOf(bucket) / bucket.length;
+  for (let charge = mean / 64; bins && bins.length > bucket.length && charge <= mean; charge *= 2)
+    bins = pack(charge);
   if (!bins || bins.length > bucket.length) return undefined;
   const totals = bins.map((bin) => add(pool.input.daemonOverhead, bin.requests));
   const firsts = totals.map((total) => firstFitting(options, 0, total));

@@ -1,9 +1,12 @@
 import { defaultCatalog, toInstanceType } from '../cloudprovider/simulated/catalog';
+import { DEFAULT_CAPACITY_SETTINGS } from './allocatable';
 import { withNodePrice } from './node-price';
 import { schedule } from './scheduler';
 import { nodePool, pods, schedulingPool } from './testing';
 
-const catalog = defaultCatalog.specs.map((s) => toInstanceType(s, defaultCatalog.region, undefined));
+const catalog = defaultCatalog.specs.map((s) =>
+  toInstanceType(s, defaultCatalog.region, {}, DEFAULT_CAPACITY_SETTINGS),
+);
 const pool = nodePool('default', {
   requirements: [
     { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },

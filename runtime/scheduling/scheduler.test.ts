@@ -1,5 +1,6 @@
 import { Labels } from '../../sdk/api/well-known';
 import { defaultCatalog, toInstanceType } from '../cloudprovider/simulated/catalog';
+import { DEFAULT_CAPACITY_SETTINGS } from './allocatable';
 import {
   cheapestOffering,
   compatibleOfferings,
@@ -395,7 +396,7 @@ describe('NodePools', () => {
     expect(run({ cpu: 1500, memory: 0, nodes: 2 })).toEqual([
       'NodePool "default": NodePool limit cpu reached (remaining cpu=1500m; ' +
         'the smallest fitting instance type needs cpu=2); ' +
-        'NodePool limit memory reached (remaining memory=0Mi; the smallest fitting instance type needs memory=4096Mi)',
+        'NodePool limit memory reached (remaining memory=0Mi; the smallest fitting instance type needs memory=3788Mi)',
     ]);
   });
 
@@ -486,7 +487,7 @@ describe('unschedulable reasons', () => {
   it('no instance type has enough resources', () => {
     expect(reasonsFor(pod('p', { cpu: '4', memory: '1Gi' }))).toEqual([
       'NodePool "default": no instance type has enough resources for cpu=4, memory=1024Mi ' +
-        '(largest compatible: t3a.medium with cpu=1780m, memory=3554Mi, ephemeral-storage=20401094656 allocatable; ' +
+        '(largest compatible: t3a.medium with cpu=1780m, memory=3246Mi, ephemeral-storage=20401094656 allocatable; ' +
         'short of cpu)',
     ]);
   });
@@ -508,7 +509,7 @@ describe('unschedulable reasons', () => {
     const other = schedulingPool(nodePool('zzz', { weight: 5 }), [instanceType('t3a.small')]);
     expect(reasonsFor(pod('p', { cpu: '4' }), [workshopPool(), other])).toEqual([
       'NodePool "zzz": no instance type has enough resources for cpu=4 ' +
-        '(largest compatible: t3a.small with cpu=1930m, memory=1605Mi, ephemeral-storage=20401094656 allocatable; ' +
+        '(largest compatible: t3a.small with cpu=1930m, memory=1451Mi, ephemeral-storage=20401094656 allocatable; ' +
         'short of cpu)',
       expect.stringContaining('NodePool "default": no instance type has enough resources for cpu=4'),
     ]);
@@ -526,7 +527,9 @@ describe('seed lab: the workshop NodePool with one node already running', () => 
       limits: { cpu: '100' },
     });
     // The cloud offers the whole catalog; the NodePool's requirements narrow it to t3a.medium.
-    const catalog = defaultCatalog.specs.map((s) => toInstanceType(s, REGION, WORKSHOP_KUBELET));
+    const catalog = defaultCatalog.specs.map((s) =>
+      toInstanceType(s, REGION, { kubelet: WORKSHOP_KUBELET }, DEFAULT_CAPACITY_SETTINGS),
+    );
     const existing = node('ip-192-168-10-1', {
       labels: {
         ...WORKSHOP_LABEL,
@@ -621,14 +624,26 @@ describe('instance type helpers', () => {
   });
 
   it('skips unavailable offerings; with none left the type is incompatible', () => {
-    const noSpotB = toInstanceType(catalogSpec('t3a.medium'), REGION, undefined, (ct, zone) => {
-      return ct === 'spot' && zone === 'us-east-1b';
-    });
+    const noSpotB = toInstanceType(
+      catalogSpec('t3a.medium'),
+      REGION,
+      {},
+      DEFAULT_CAPACITY_SETTINGS,
+      (ct, zone) => {
+        return ct === 'spot' && zone === 'us-east-1b';
+      },
+    );
     expect(cheapestOffering(noSpotB, new Requirements())).toMatchObject({
       zone: 'us-east-1c',
       price: 0.0127,
     });
-    const noneLeft = toInstanceType(catalogSpec('t3a.medium'), REGION, undefined, () => true);
+    const noneLeft = toInstanceType(
+      catalogSpec('t3a.medium'),
+      REGION,
+      {},
+      DEFAULT_CAPACITY_SETTINGS,
+      () => true,
+    );
     expect(cheapestOffering(noneLeft, new Requirements())).toBeUndefined();
     expect(instanceTypeCompatible(noneLeft, new Requirements())).toBe(false);
   });

@@ -5,6 +5,7 @@
 import type { KubeletConfiguration } from '../../sdk/api/ec2nodeclass';
 import { nodePoolSchema, type NodePoolInput } from '../../sdk/api/nodepool';
 import { defaultCatalog, toInstanceType, type InstanceTypeSpec } from '../cloudprovider/simulated/catalog';
+import { DEFAULT_CAPACITY_SETTINGS } from './allocatable';
 import type { InstanceType } from './instance-types';
 import { Labels } from '../../sdk/api/well-known';
 import type {
@@ -119,9 +120,9 @@ export function catalogSpec(name: string): InstanceTypeSpec {
   return spec;
 }
 
-/** A real instance type from the catalog, with allocatable computed for `kubelet`. */
+/** A real instance type from the catalog, sized for `kubelet`, AL2023's pod rules and the default settings. */
 export function instanceType(name: string, kubelet?: KubeletConfiguration): InstanceType {
-  return toInstanceType(catalogSpec(name), REGION, kubelet);
+  return toInstanceType(catalogSpec(name), REGION, { kubelet }, DEFAULT_CAPACITY_SETTINGS);
 }
 
 export function instanceTypes(names: string[], kubelet?: KubeletConfiguration): InstanceType[] {

@@ -180,6 +180,7 @@ export class ControllerProcess {
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
         planDeclaredReplicas: settings.planDeclaredReplicas,
+        podDeletionCost: settings.podDeletionCost,
       },
       ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
     });

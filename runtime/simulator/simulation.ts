@@ -21,6 +21,7 @@ import type { KubeObject, Node, Pod } from '../kube/objects';
 import { createLogger, type Logger } from '../logging';
 import { validateObject } from '../manifests';
 import { Operator, type OperatorSettings } from '../operator';
+import type { CapacitySettings } from '../scheduling/allocatable';
 import { toResourceList } from '../scheduling/resources';
 import { SimKubeScheduler } from './kube-scheduler';
 import { SimKubelet } from './kubelet';
@@ -40,6 +41,8 @@ export interface SimulationOptions {
   logger?: Logger;
   catalog?: Catalog;
   settings?: OperatorSettings;
+  /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS for the simulated cloud's instance types. @default upstream's */
+  capacity?: CapacitySettings;
   /** Start of simulated time (ms since epoch). */
   startTime?: number;
   /** Fail a share of the Operator's API and cloud calls (the simulated kube-scheduler, kubelets and workload
@@ -91,6 +94,7 @@ export class Simulation {
       api: this.api,
       clock: this.clock,
       catalog: opts.catalog ?? defaultCatalog,
+      ...(opts.capacity ? { capacity: opts.capacity } : {}),
     });
     const seams = opts.faults ? injectFaults(this.api, this.cloud, opts.faults) : undefined;
     this.faults = seams?.log;
@@ -100,7 +104,12 @@ export class Simulation {
       clock: this.clock,
       logger: this.logger,
       // Priced, and planning for declared replicas, as the controller does unless a test says otherwise.
-      settings: { perNodeCost: DEFAULT_PER_NODE_COST, planDeclaredReplicas: true, ...opts.settings },
+      settings: {
+        perNodeCost: DEFAULT_PER_NODE_COST,
+        planDeclaredReplicas: true,
+        podDeletionCost: true,
+        ...opts.settings,
+      },
       // The simulated cloud sends spot interruptions the way the SQS queue would.
       interruption: {
         source: this.cloud.interruptions,
@@ -192,7 +201,8 @@ export class Simulation {
   async addStaticNode(spec: StaticNodeSpec): Promise<void> {
     const catalogSpec = this.cloud.catalog.specs.find((s) => s.name === spec.instanceType);
     if (!catalogSpec) throw new Error(`static node ${spec.name}: unknown instance type ${spec.instanceType}`);
-    const it = toInstanceType(catalogSpec, this.cloud.catalog.region, undefined);
+    // A managed node group's node: no node class of ours, so AL2023's pod rules, and the cloud's capacity settings.
+    const it = toInstanceType(catalogSpec, this.cloud.catalog.region, {}, this.cloud.capacity);
     const zone = spec.zone ?? catalogSpec.zones[0] ?? `${this.cloud.catalog.region}a`;
     const node: Node = {
       apiVersion: 'v1',

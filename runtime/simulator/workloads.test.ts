@@ -1,4 +1,4 @@
-import { Taints } from '../../sdk/api/well-known';
+import { Annotations, Taints } from '../../sdk/api/well-known';
 import { SimClock } from '../clock/sim-clock';
 import { Kinds } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
@@ -222,11 +222,21 @@ describe('Deployments and ReplicaSets', () => {
 describe('scaleDownOrder', () => {
   const p = (
     name: string,
-    opts: { node?: string; phase?: 'Pending' | 'Running' | 'Unknown'; ready?: boolean; created: string },
+    opts: {
+      node?: string;
+      phase?: 'Pending' | 'Running' | 'Unknown';
+      ready?: boolean;
+      created: string;
+      cost?: string;
+    },
   ): Pod => ({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, creationTimestamp: opts.created },
+    metadata: {
+      name,
+      creationTimestamp: opts.created,
+      ...(opts.cost !== undefined ? { annotations: { [Annotations.podDeletionCost]: opts.cost } } : {}),
+    },
     spec: { containers: [], ...(opts.node ? { nodeName: opts.node } : {}) },
     status: {
       phase: opts.phase ?? 'Running',
@@ -264,6 +274,20 @@ describe('scaleDownOrder', () => {
         p('crowded-new-2', { node: 'a', created: t(5) }),
       ]),
     ).toEqual(['crowded-new', 'crowded-new-2', 'crowded-old', 'alone']);
+  });
+
+  it('ranks the lower pod-deletion-cost first, after readiness and before co-location; unparsable reads as 0', () => {
+    expect(
+      names([
+        p('crowded', { node: 'a', created: t(5) }),
+        p('crowded-2', { node: 'a', created: t(5) }),
+        p('cheap', { node: 'b', created: t(1), cost: '-3' }),
+        p('dear', { node: 'a', created: t(9), cost: '7' }),
+        p('garbled', { node: 'c', created: t(1), cost: '1.5' }),
+        p('out-of-range', { node: 'c', created: t(2), cost: '2147483648' }),
+        p('not-ready-dear', { node: 'b', ready: false, created: t(1), cost: '100' }),
+      ]),
+    ).toEqual(['not-ready-dear', 'cheap', 'crowded', 'crowded-2', 'out-of-range', 'garbled', 'dear']);
   });
 });
 

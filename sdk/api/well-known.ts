@@ -79,6 +79,16 @@ export const Annotations = {
    * only; never written to the API server): see runtime/controllers/provisioning/expected-pods.ts.
    */
   expectedPod: 'karpenter-ts.sh/expected-pod',
+  /**
+   * Kubernetes' annotation: among a ReplicaSet's pods, those with the lower cost are deleted first on scale-down
+   * (an int32; unset or unparsable reads as 0).
+   */
+  podDeletionCost: 'controller.kubernetes.io/pod-deletion-cost',
+  /**
+   * On a NodeClaim (karpenter-ts only): the pod-deletion-cost its ReplicaSet pods are given, so scale-downs empty
+   * whole nodes, lowest first. See runtime/controllers/deletion-cost/.
+   */
+  nodePodDeletionCost: 'karpenter-ts.sh/pod-deletion-cost',
 } as const;
 
 export const Taints = {

@@ -16,6 +16,8 @@ import pino from 'pino';
 import { RealClock } from '../../runtime/clock/clock';
 import { createAwsCloudProvider, type AwsCloudProvider } from '../../runtime/cloudprovider/aws';
 import { discoverCluster } from '../../runtime/cloudprovider/aws/cluster-discovery';
+import { capacitySettingsOf } from '../../runtime/cloudprovider/registry';
+import { loadSettings } from '../../runtime/settings';
 import { NodeClaimNotFoundError } from '../../runtime/cloudprovider/types';
 import { Kinds } from '../../runtime/kube/kinds';
 import { MemoryApiServer } from '../../runtime/kube/memory/memory-api-server';
@@ -31,6 +33,7 @@ import {
 } from '../support/moto';
 
 const CLUSTER = 'moto-test';
+const MiB = 2 ** 20;
 const ROLE = 'KarpenterNodeRole-moto-test';
 const unavailable = motoAvailable();
 const describeMoto = unavailable ? describe.skip : describe;
@@ -158,6 +161,38 @@ describeMoto('AWS cloud provider on moto', () => {
     expect(m5?.offerings.find((o) => o.capacityType === 'on-demand')?.price).toBe(0.096);
     expect(m5?.allocatable.cpu).toBeLessThan(m5?.capacity.cpu as number);
     expect(types.every((t) => t.offerings.every((o) => o.zone !== 'us-east-1c'))).toBe(true);
+    // moto's DescribeInstanceTypes: 8192Mi, 3 ENIs × 10 addresses. Less the 7.5% VM overhead (ceil 614.4 = 615Mi).
+    expect(m5?.capacity).toMatchObject({ memory: 7577 * MiB, pods: 29 });
+    expect(m5?.requirements.get('karpenter.k8s.aws/instance-memory')?.has('8192')).toBe(true);
+  }, 60_000);
+
+  it('sizes instance types with VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS from the settings', async () => {
+    const settings = loadSettings({
+      CLOUD_PROVIDER: 'aws',
+      CLUSTER_NAME: CLUSTER,
+      AWS_REGION: 'us-east-1',
+      CLUSTER_ENDPOINT: 'https://ABCDEF.gr7.us-east-1.eks.amazonaws.com',
+      CLUSTER_CA_BUNDLE: 'Q0EtQlVORExF',
+      AWS_ENDPOINT_URL: moto.endpoint,
+      VM_MEMORY_OVERHEAD_PERCENT: '0.1',
+      RESERVED_ENIS: '1',
+    });
+    // As the registry builds it for CLOUD_PROVIDER=aws (its dynamic import of ./aws/index.js does not load under jest).
+    const cloud = await createAwsCloudProvider({
+      api,
+      clock: new RealClock(),
+      logger: pino({ level: 'silent' }),
+      clusterName: settings.clusterName,
+      clusterEndpoint: settings.clusterEndpoint as string,
+      clusterCABundle: settings.clusterCABundle as string,
+      region: settings.awsRegion as string,
+      endpoint: settings.awsEndpoint as string,
+      kubernetesVersion: '1.33',
+      capacity: capacitySettingsOf(settings),
+    });
+    const m5 = (await cloud.getInstanceTypes(nodePool())).find((t) => t.name === 'm5.large');
+    // 8192 − ceil(819.2); 2 usable ENIs × 9 + 2.
+    expect(m5?.capacity).toMatchObject({ memory: 7372 * MiB, pods: 20 });
   }, 60_000);
 
   let launched: NodeClaim;

@@ -7,6 +7,7 @@
 import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
 import { KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from '../../runtime/cloudprovider/kwok/kwok-node';
 import { defaultCatalog, specLabels, toInstanceType } from '../../runtime/cloudprovider/simulated/catalog';
+import { DEFAULT_CAPACITY_SETTINGS } from '../../runtime/scheduling/allocatable';
 import { isAlreadyExists } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
@@ -43,7 +44,7 @@ async function apply(objects: KubeObject[]): Promise<void> {
 function staticNode(spec: (typeof manifests.cluster.staticNodes)[number]): Node {
   const catalogSpec = defaultCatalog.specs.find((s) => s.name === spec.instanceType);
   if (!catalogSpec) throw new Error(`unknown instance type ${spec.instanceType}`);
-  const it = toInstanceType(catalogSpec, defaultCatalog.region, undefined);
+  const it = toInstanceType(catalogSpec, defaultCatalog.region, {}, DEFAULT_CAPACITY_SETTINGS);
   return {
     apiVersion: 'v1',
     kind: 'Node',

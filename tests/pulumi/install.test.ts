@@ -520,6 +520,9 @@ describe('in the cluster', () => {
     }
     const pods = rules.find((r) => r.resources.includes('pods'));
     expect(pods?.verbs).not.toContain('create');
+    expect(pods?.verbs).not.toContain('update');
+    // A merge patch of the pod-deletion-cost annotation (POD_DELETION_COST), nothing else.
+    expect(pods?.verbs).toContain('patch');
     expect(rules.find((r) => r.resources.includes('pods/eviction'))?.verbs).toEqual(['create']);
     // Only Karpenter's own objects, nodes, pods and events are written; everything else is read-only.
     const writers = rules.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
@@ -546,7 +549,22 @@ describe('in the cluster', () => {
     ]);
     // Secrets and configmaps are never readable.
     expect(rules.flatMap((r) => r.resources)).not.toEqual(expect.arrayContaining(['secrets']));
-    expect(one('kubernetes:rbac.authorization.k8s.io/v1:Role').inputs.rules[0].resources).toEqual(['leases']);
+    expect(
+      one('kubernetes:rbac.authorization.k8s.io/v1:Role', 'kts-controller').inputs.rules[0].resources,
+    ).toEqual(['leases']);
+    // In kube-system, get on the kube-dns Service alone (the cluster DNS nodes are told), as upstream's chart grants.
+    const dns = one('kubernetes:rbac.authorization.k8s.io/v1:Role', 'kts-controller-dns').inputs;
+    expect(dns.metadata.namespace).toBe('kube-system');
+    expect(dns.rules).toEqual([
+      { apiGroups: [''], resources: ['services'], resourceNames: ['kube-dns'], verbs: ['get'] },
+    ]);
+    expect(
+      one('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'kts-controller-dns').inputs,
+    ).toMatchObject({
+      metadata: { namespace: 'kube-system' },
+      roleRef: { kind: 'Role' },
+      subjects: [{ kind: 'ServiceAccount', name: 'karpenter', namespace: 'karpenter' }],
+    });
     expect(one('kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding').inputs.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'karpenter', namespace: 'karpenter' },
     ]);

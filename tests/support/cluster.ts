@@ -2,6 +2,7 @@
 import { Kinds } from '../../runtime/kube/kinds';
 import { loadLabManifests } from '../../runtime/lab/seed-lab';
 import type { Deployment, NodePool, PodDisruptionBudget } from '../../runtime/kube/objects';
+import type { OperatorSettings } from '../../runtime/operator';
 import type { FaultProfile } from '../../runtime/simulator/faults';
 import { Simulation } from '../../runtime/simulator/simulation';
 
@@ -15,6 +16,7 @@ export async function labCluster(
     editPool?: (pool: NodePool) => void;
     appCpu?: string;
     faults?: FaultProfile;
+    settings?: OperatorSettings;
   } = {},
 ): Promise<Simulation> {
   const manifests = loadLabManifests();
@@ -24,7 +26,12 @@ export async function labCluster(
   app.spec.replicas = opts.replicas ?? 1;
   const requests = app.spec.template.spec.containers[0]?.resources?.requests;
   if (opts.appCpu && requests) requests.cpu = opts.appCpu;
-  const sim = new Simulation(opts.faults ? { faults: opts.faults } : {});
+  // Scenarios built on the lab are about consolidating what its scale-downs leave, as upstream's ReplicaSets leave
+  // it: without pod deletion costs unless a test asks for them.
+  const sim = new Simulation({
+    ...(opts.faults ? { faults: opts.faults } : {}),
+    settings: { podDeletionCost: false, ...opts.settings },
+  });
   await sim.start();
   await sim.apply([
     ...manifests.nodeClass,

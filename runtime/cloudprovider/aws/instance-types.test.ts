@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allocatableOf, nodeOverhead } from '../../scheduling/allocatable';
-import { eniLimitedPods, InstanceTypeProvider, INSTANCE_TYPES_TTL_MS, specFromEc2 } from './instance-types';
+import { InstanceTypeProvider, INSTANCE_TYPES_TTL_MS, specFromEc2 } from './instance-types';
+import type { CapacitySettings, NodeClassShape } from '../../scheduling/allocatable';
 import { PricingProvider } from './pricing';
 import { ManualClock, silentLogger } from './testing';
 import { UnavailableOfferings } from './unavailable-offerings';
@@ -32,8 +32,26 @@ const M7G_LARGE: InstanceTypeInfo = {
   ProcessorInfo: { SupportedArchitectures: ['arm64'], Manufacturer: 'AWS' },
   SupportedUsageClasses: ['on-demand'],
 };
+/** Four network cards of 15 ENIs each (60 in all); the VPC CNI only uses the default card's. */
+const P4D_24XLARGE: InstanceTypeInfo = {
+  InstanceType: 'p4d.24xlarge',
+  VCpuInfo: { DefaultVCpus: 96 },
+  MemoryInfo: { SizeInMiB: 1179648 },
+  ProcessorInfo: { SupportedArchitectures: ['x86_64'], Manufacturer: 'Intel' },
+  NetworkInfo: {
+    MaximumNetworkInterfaces: 60,
+    Ipv4AddressesPerInterface: 50,
+    DefaultNetworkCardIndex: 0,
+    NetworkCards: [0, 1, 2, 3].map((i) => ({
+      NetworkCardIndex: i,
+      MaximumNetworkInterfaces: 15,
+      BaselineBandwidthInGbps: 100,
+    })),
+  },
+};
+const MiB = 2 ** 20;
 
-function setup() {
+function setup(capacity?: CapacitySettings) {
   const ec2 = new EC2Client({ region: 'us-east-1' });
   const ec2Mock = mockClient(ec2);
   const clock = new ManualClock();
@@ -66,12 +84,19 @@ function setup() {
     },
   });
   const unavailable = new UnavailableOfferings(clock);
-  const provider = new InstanceTypeProvider({ ec2, pricing, unavailable, clock, region: 'us-east-1' });
+  const provider = new InstanceTypeProvider({
+    ec2,
+    pricing,
+    unavailable,
+    clock,
+    region: 'us-east-1',
+    ...(capacity ? { capacity } : {}),
+  });
   return { ec2Mock, clock, provider, unavailable };
 }
 
 describe('specFromEc2', () => {
-  it('reads family, generation, category, arch and ENI-limited pods', () => {
+  it('reads family, generation, category, arch and ENI limits', () => {
     expect(specFromEc2(M5_LARGE)).toMatchObject({
       name: 'm5.large',
       family: 'm5',
@@ -80,11 +105,21 @@ describe('specFromEc2', () => {
       generation: 5,
       arch: 'amd64',
       cpuManufacturer: 'intel',
-      maxPods: 29,
+      memoryMiB: 8192,
+      maxENIs: 3,
+      ipv4PerENI: 10,
       networkBandwidthMbps: 750,
       supportsSpot: true,
     });
-    expect(eniLimitedPods(3, 10)).toBe(29);
+  });
+  it("counts the default network card's ENIs, not every card's", () => {
+    expect(specFromEc2(P4D_24XLARGE)).toMatchObject({ maxENIs: 15, ipv4PerENI: 50 });
+    expect(
+      specFromEc2({
+        ...P4D_24XLARGE,
+        NetworkInfo: { ...P4D_24XLARGE.NetworkInfo, DefaultNetworkCardIndex: 1 },
+      })?.maxENIs,
+    ).toBe(15);
   });
   it('skips entries without sizes or a supported architecture', () => {
     expect(specFromEc2({ InstanceType: 'm5.large' })).toBeUndefined();
@@ -95,7 +130,7 @@ describe('specFromEc2', () => {
 describe('InstanceTypeProvider', () => {
   it('describes hvm x86_64/arm64 types and per-zone offerings', async () => {
     const { ec2Mock, provider } = setup();
-    await provider.list(['us-east-1a', 'us-east-1b'], undefined);
+    await provider.list(['us-east-1a', 'us-east-1b'], {});
     expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)[0]?.args[0].input).toEqual({
       Filters: [
         { Name: 'supported-virtualization-type', Values: ['hvm'] },
@@ -113,7 +148,8 @@ describe('InstanceTypeProvider', () => {
 
   it('offers each type in the node class zones it is sold in, priced, with labels and shared-formula allocatable', async () => {
     const { provider } = setup();
-    const types = await provider.list(['us-east-1a', 'us-east-1b'], { systemReserved: { cpu: '100m' } });
+    const kubelet = { systemReserved: { cpu: '100m' } };
+    const types = await provider.list(['us-east-1a', 'us-east-1b'], { kubelet, amiFamily: 'AL2023' });
     const m5 = types.find((t) => t.name === 'm5.large');
     expect(m5?.offerings.map((o) => `${o.capacityType}:${o.zone}:${o.price}`).sort()).toEqual([
       'on-demand:us-east-1a:0.096',
@@ -124,30 +160,52 @@ describe('InstanceTypeProvider', () => {
     ]);
     expect(m5?.requirements.get('karpenter.k8s.aws/instance-family')?.has('m5')).toBe(true);
     expect(m5?.requirements.get('kubernetes.io/arch')?.has('amd64')).toBe(true);
-    const overhead = nodeOverhead(m5?.capacity ?? {}, 2, { systemReserved: { cpu: '100m' } }).total;
-    expect(m5?.allocatable).toEqual(allocatableOf(m5?.capacity ?? {}, overhead));
-    expect(m5?.capacity.pods).toBe(29);
+    // 8192Mi less ceil(8192 × 0.075) = 615Mi of VM overhead; 3 ENIs × 9 + 2 pods; the label keeps 8192.
+    expect(m5?.capacity).toMatchObject({ cpu: 2000, memory: 7577 * MiB, pods: 29 });
+    expect(m5?.requirements.get('karpenter.k8s.aws/instance-memory')?.has('8192')).toBe(true);
+    // 70m kubeReserved + 100m systemReserved; 7577 − (11 × 29 + 255) − 100 eviction.
+    expect(m5?.allocatable).toMatchObject({ cpu: 1830, memory: 6903 * MiB, pods: 29 });
     const m7g = types.find((t) => t.name === 'm7g.large');
     expect(m7g?.offerings.map((o) => o.capacityType)).toEqual(['on-demand']);
+    // Graviton: 64Mi CMA first, then ceil(8128 × 0.075) = 610Mi.
+    expect(m7g?.capacity.memory).toBe(7518 * MiB);
+  });
+
+  it('sizes capacity with VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS', async () => {
+    const { provider } = setup({ vmMemoryOverheadPercent: 0.1, reservedENIs: 1 });
+    const m5 = (await provider.list(['us-east-1a'], {})).find((t) => t.name === 'm5.large');
+    // 8192 − ceil(819.2); 2 usable ENIs × 9 + 2.
+    expect(m5?.capacity).toMatchObject({ memory: 7372 * MiB, pods: 20 });
+    // kubeReserved memory stays sized for all 3 ENIs (AL2023 rules): 7372 − 574 − 100.
+    expect(m5?.allocatable.memory).toBe(6698 * MiB);
+  });
+
+  it("applies the node class's AMI family and kubelet pod settings, caching each apart", async () => {
+    const { provider } = setup();
+    const podsOf = async (node: NodeClassShape) =>
+      (await provider.list(['us-east-1a'], node)).find((t) => t.name === 'm5.large')?.capacity.pods;
+    expect(await podsOf({ amiFamily: 'AL2023', kubelet: { podsPerCore: 4 } })).toBe(8);
+    expect(await podsOf({ amiFamily: 'Bottlerocket', kubelet: { podsPerCore: 4 } })).toBe(29);
+    expect(await podsOf({ amiFamily: 'AL2023', kubelet: { maxPods: 110 } })).toBe(110);
   });
 
   it('marks offerings unavailable while the ICE cache holds them', async () => {
     const { provider, unavailable, clock } = setup();
     unavailable.mark('spot', 'm5.large', 'us-east-1a');
-    let m5 = (await provider.list(['us-east-1a'], undefined)).find((t) => t.name === 'm5.large');
+    let m5 = (await provider.list(['us-east-1a'], {})).find((t) => t.name === 'm5.large');
     expect(m5?.offerings.find((o) => o.capacityType === 'spot')?.available).toBe(false);
     clock.advance(3 * 60_000);
-    m5 = (await provider.list(['us-east-1a'], undefined)).find((t) => t.name === 'm5.large');
+    m5 = (await provider.list(['us-east-1a'], {})).find((t) => t.name === 'm5.large');
     expect(m5?.offerings.find((o) => o.capacityType === 'spot')?.available).toBe(true);
   });
 
   it('caches the EC2 answers for 5 minutes', async () => {
     const { ec2Mock, provider, clock } = setup();
-    await provider.list(['us-east-1a'], undefined);
-    await provider.list(['us-east-1b'], undefined);
+    await provider.list(['us-east-1a'], {});
+    await provider.list(['us-east-1b'], {});
     expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(1);
     clock.advance(INSTANCE_TYPES_TTL_MS);
-    await provider.list(['us-east-1a'], undefined);
+    await provider.list(['us-east-1a'], {});
     expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(2);
     expect(ec2Mock.commandCalls(DescribeInstanceTypeOfferingsCommand)).toHaveLength(2);
   });

@@ -1,7 +1,8 @@
 /**
  * Instance types from EC2: DescribeInstanceTypes (hvm; x86_64 and arm64) and DescribeInstanceTypeOfferings per
  * availability zone, each cached for 5 minutes, turned into scheduler InstanceTypes with the simulated catalog's
- * label and allocatable code (runtime/scheduling/allocatable.ts is the one formula) and priced offerings.
+ * label code and the shared capacity formula (runtime/scheduling/allocatable.ts: VM memory overhead, ENI-limited
+ * pods less RESERVED_ENIS, kubelet reservations) and priced offerings.
  */
 import {
   DescribeInstanceTypeOfferingsCommand,
@@ -9,10 +10,14 @@ import {
   type EC2Client,
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
-import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
 import type { Clock } from '../../clock/clock';
 import type { NodeClaim } from '../../kube/objects';
 import type { Requirements } from '../../scheduling/requirements';
+import {
+  DEFAULT_CAPACITY_SETTINGS,
+  type CapacitySettings,
+  type NodeClassShape,
+} from '../../scheduling/allocatable';
 import { fits, fromResourceList } from '../../scheduling/resources';
 import { toInstanceType, type InstanceTypeSpec } from '../simulated/catalog';
 import { instanceTypeCompatible, type InstanceType } from '../../scheduling/instance-types';
@@ -31,11 +36,6 @@ export const INSTANCE_TYPE_FILTERS = [
 
 const KUBE_ARCH: Record<string, string> = { x86_64: 'amd64', arm64: 'arm64' };
 
-/** Pods a node can run with the VPC CNI: one IP per pod on every ENI but its primary address, plus 2 host pods. */
-export function eniLimitedPods(maxEnis: number, ipv4PerEni: number): number {
-  return maxEnis * (ipv4PerEni - 1) + 2;
-}
-
 export type Ec2InstanceTypeSpec = Omit<InstanceTypeSpec, 'onDemandPrice' | 'spotPrice' | 'zones'> & {
   supportsSpot: boolean;
 };
@@ -49,7 +49,9 @@ export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undef
   if (!name || !vcpu || !memoryMiB || !arch) return undefined;
   const [family = name, size = ''] = name.split('.');
   const m = /^([a-z]+)(\d+)/.exec(family);
-  const maxENIs = info.NetworkInfo?.MaximumNetworkInterfaces ?? 1;
+  // The VPC CNI only uses the default network card, so multi-card types (p4d: 4 × 15) count that card's ENIs.
+  const defaultCard = info.NetworkInfo?.NetworkCards?.[info.NetworkInfo.DefaultNetworkCardIndex ?? 0];
+  const maxENIs = defaultCard?.MaximumNetworkInterfaces ?? info.NetworkInfo?.MaximumNetworkInterfaces ?? 1;
   const ipv4PerENI = info.NetworkInfo?.Ipv4AddressesPerInterface ?? 1;
   const gpu = info.GpuInfo?.Gpus?.[0];
   const bandwidthGbps = info.NetworkInfo?.NetworkCards?.[0]?.BaselineBandwidthInGbps;
@@ -66,7 +68,6 @@ export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undef
     hypervisor: info.Hypervisor ?? '',
     maxENIs,
     ipv4PerENI,
-    maxPods: eniLimitedPods(maxENIs, ipv4PerENI),
     ...(bandwidthGbps !== undefined ? { networkBandwidthMbps: Math.round(bandwidthGbps * 1000) } : {}),
     ...(gpu
       ? {
@@ -98,28 +99,38 @@ export interface InstanceTypeProviderOptions {
   unavailable: UnavailableOfferings;
   clock: Clock;
   region: string;
+  /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS. @default upstream's (DEFAULT_CAPACITY_SETTINGS) */
+  capacity?: CapacitySettings;
 }
 
 export class InstanceTypeProvider {
   private readonly raw: TtlCache<Ec2InstanceTypeSpec[]>;
   private readonly offerings: TtlCache<Map<string, string[]>>;
   private readonly built: TtlCache<InstanceType[]>;
+  private readonly capacity: CapacitySettings;
 
   constructor(private readonly opts: InstanceTypeProviderOptions) {
+    this.capacity = opts.capacity ?? DEFAULT_CAPACITY_SETTINGS;
     this.raw = new TtlCache(opts.clock, INSTANCE_TYPES_TTL_MS);
     this.offerings = new TtlCache(opts.clock, INSTANCE_TYPES_TTL_MS);
     this.built = new TtlCache(opts.clock, INSTANCE_TYPES_TTL_MS);
   }
 
   /**
-   * Priced instance types offered in `zones` (the node class's subnet zones), allocatable computed for its kubelet
-   * settings. Types without a known on-demand price are left out (nothing to compare them by).
+   * Priced instance types offered in `zones` (the node class's subnet zones), capacity and allocatable computed for
+   * its kubelet settings and AMI family (catalog.ts nodeClassShape). Types without a known on-demand price are left
+   * out (nothing to compare them by).
    */
-  async list(zones: string[], kubelet: KubeletConfiguration | undefined): Promise<InstanceType[]> {
+  async list(zones: string[], node: NodeClassShape): Promise<InstanceType[]> {
     await this.opts.pricing.refreshIfStale();
     const specs = await this.raw.getOrLoad('all', () => this.describeInstanceTypes());
     const offered = await this.offerings.getOrLoad('all', () => this.describeOfferings());
-    const key = JSON.stringify([[...zones].sort(), kubelet ?? null, this.opts.unavailable.stateKey()]);
+    const key = JSON.stringify([
+      [...zones].sort(),
+      node.kubelet ?? null,
+      node.amiFamily ?? null,
+      this.opts.unavailable.stateKey(),
+    ]);
     return this.built.getOrLoad(key, async () => {
       const out: InstanceType[] = [];
       for (const spec of specs) {
@@ -133,7 +144,7 @@ export class InstanceTypeProvider {
         }
         const full: InstanceTypeSpec = { ...spec, zones: typeZones, onDemandPrice, spotPrice };
         out.push(
-          toInstanceType(full, this.opts.region, kubelet, (ct, zone) =>
+          toInstanceType(full, this.opts.region, node, this.capacity, (ct, zone) =>
             this.opts.unavailable.isUnavailable(ct, spec.name, zone),
           ),
         );

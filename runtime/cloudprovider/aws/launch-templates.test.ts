@@ -1,6 +1,9 @@
 import { CreateLaunchTemplateCommand, DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { testNodeClaim } from '../../kube/testing';
+import { instanceType } from '../../scheduling/testing';
 import {
+  claimLaunchTemplates,
   LAUNCH_TEMPLATE_TTL_MS,
   launchTemplateData,
   launchTemplateName,
@@ -8,7 +11,7 @@ import {
   type LaunchTemplateOptions,
 } from './launch-templates';
 import { volumeSizeGiB } from './block-devices';
-import { awsError, ManualClock } from './testing';
+import { awsError, ManualClock, testNodeClass } from './testing';
 
 const base: LaunchTemplateOptions = {
   clusterName: 'demo',
@@ -132,5 +135,42 @@ describe('LaunchTemplateProvider', () => {
       reason: 'AccessDenied',
       action: 'ec2:CreateLaunchTemplate',
     });
+  });
+});
+
+describe('claimLaunchTemplates', () => {
+  it("builds one template per AMI, its user data told the cluster's DNS, and reuses it for types that share it", async () => {
+    const ec2 = new EC2Client({ region: 'us-east-1' });
+    const m = mockClient(ec2);
+    m.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    m.on(CreateLaunchTemplateCommand).resolves({});
+    const templateFor = claimLaunchTemplates(new LaunchTemplateProvider(ec2, new ManualClock()), {
+      cluster: { clusterName: 'demo', clusterEndpoint: 'https://api.demo', clusterDNS: '10.100.0.10' },
+      nodePoolName: 'general',
+      nodeClass: testNodeClass({ userData: '#!/bin/bash\necho mine' }),
+      resolved: {
+        subnets: [],
+        securityGroups: [{ id: 'sg-1' }],
+        amis: [],
+        instanceProfile: 'p',
+        problems: {},
+      },
+      nodeClaim: testNodeClaim('general-x1'),
+    });
+    const x86 = { id: 'ami-x86', arch: 'amd64' };
+    const names = await Promise.all([
+      templateFor(instanceType('m5.large'), x86),
+      templateFor(instanceType('c5.large'), x86),
+      templateFor(instanceType('m7g.large'), { id: 'ami-arm', arch: 'arm64' }),
+    ]);
+    expect(names[0]).toBe(names[1]);
+    expect(names[2]).not.toBe(names[0]);
+    const created = m.commandCalls(CreateLaunchTemplateCommand).map((c) => c.args[0].input);
+    expect(created.map((i) => i.LaunchTemplateData?.ImageId)).toEqual(['ami-x86', 'ami-arm']);
+    const userData = Buffer.from(created[0]?.LaunchTemplateData?.UserData ?? '', 'base64').toString('utf8');
+    expect(userData).toContain('echo mine');
+    expect(userData).toMatch(/clusterDNS:\n\s+- 10\.100\.0\.10\n/);
+    // The pods the scheduler planned with, always written (as upstream), not left to the AMI's own default.
+    expect(userData).toContain(`maxPods: ${instanceType('m5.large').capacity.pods}\n`);
   });
 });

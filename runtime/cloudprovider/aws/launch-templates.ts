@@ -223,12 +223,13 @@ export function claimLaunchTemplates(
 ): (it: InstanceType, ami: ResolvedAmi) => Promise<string> {
   const byKey = new Map<string, Promise<string>>();
   return (it, ami) => {
-    const maxPods = fixedMaxPods(a.nodeClass, it);
+    const maxPods = fixedMaxPods(it);
     const key = `${ami.id}:${maxPods ?? ''}`;
     let name = byKey.get(key);
     if (!name) {
-      const userData = claimUserData(a.cluster, a.nodeClass, a.nodeClaim, maxPods);
-      name = templates.ensure(nodeClassTemplateOptions(a, ami.id, userData));
+      name = claimUserData(a.cluster, a.nodeClass, a.nodeClaim, maxPods).then((userData) =>
+        templates.ensure(nodeClassTemplateOptions(a, ami.id, userData)),
+      );
       byKey.set(key, name);
     }
     return name;

@@ -193,6 +193,25 @@ describe('AwsCloudProvider', () => {
     expect(text).not.toContain('10.100.0.0/16');
   });
 
+  it("tells nodes the kube-dns Service's ClusterIP as cluster DNS, read through its kube client", async () => {
+    const { api, ec2, provider } = await setup();
+    await api.create(Kinds.Service, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system' },
+      spec: { clusterIP: '172.20.0.10' },
+    });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateName: 'lt' } });
+    ec2.on(CreateFleetCommand).resolves(launchedC5);
+    await provider.create(claim(['on-demand']));
+    const userData =
+      ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData?.UserData;
+    expect(Buffer.from(userData ?? '', 'base64').toString('utf8')).toMatch(
+      /clusterDNS:\n\s+- 172\.20\.0\.10\n/,
+    );
+  });
+
   it('falls back after an ICE answer and keeps the offering out of the next plans', async () => {
     const { ec2, provider } = await setup();
     ec2
@@ -296,6 +315,31 @@ describe('AwsCloudProvider', () => {
       ],
     });
     expect(await provider.isDrifted(c)).toBeUndefined();
+  });
+
+  it('reports InstanceTypeNotFound once a claim is an hour old, and AMI drift from status.imageID alone', async () => {
+    const { clock, ec2, provider } = await setup();
+    const labelled = (type: string, ageMs: number, imageID: string): NodeClaim => {
+      const c = claim(['on-demand']);
+      c.metadata.creationTimestamp = new Date(clock.now() - ageMs).toISOString();
+      c.metadata.labels = {
+        ...c.metadata.labels,
+        'node.kubernetes.io/instance-type': type,
+        'topology.kubernetes.io/zone': 'us-east-1a',
+        'karpenter.sh/capacity-type': 'on-demand',
+      };
+      return { ...c, status: { providerID: 'aws:///us-east-1a/i-1', imageID } };
+    };
+    const reads = () => ec2.commandCalls(DescribeInstancesCommand).length;
+    expect(await provider.isDrifted(labelled('x9.gone', 2 * 3_600_000, 'ami-x86'))).toBe(
+      'InstanceTypeNotFound',
+    );
+    const before = reads();
+    expect(await provider.isDrifted(labelled('m5.large', 0, 'ami-old'))).toBe('AMIDrift');
+    expect(reads()).toBe(before);
+    // A young claim is not checked for its type; its instance (not found here) is read for the rest.
+    expect(await provider.isDrifted(labelled('x9.gone', 60_000, 'ami-x86'))).toBeUndefined();
+    expect(reads()).toBe(before + 1);
   });
 
   describe('ISOLATED_VPC (AWS services without a VPC endpoint are unreachable)', () => {

@@ -19,10 +19,12 @@ import {
 } from '../types';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, amiPerArch } from './amis';
+import { claimFacts, instanceNetwork, nodeClassResolution, resolvedDrift } from './drift';
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
 import { classifyAwsError, CloudProviderError } from './errors';
 import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
+import { KubeDnsDiscovery } from './kube-dns';
 import { InstanceTypeProvider, typesForClaim } from './instance-types';
 import {
   claimInstanceTags,
@@ -50,6 +52,8 @@ import { subnetPerZone } from './subnets';
 import { TtlCache } from './ttl-cache';
 import { UnavailableOfferings } from './unavailable-offerings';
 import type { ClusterBootstrap } from './user-data';
+import type { CapacitySettings } from '../../scheduling/allocatable';
+import { nodeClassShape } from '../simulated/catalog';
 
 /** Kubernetes minor used for AMI aliases when none is configured. */
 export const DEFAULT_KUBERNETES_VERSION = '1.33';
@@ -72,6 +76,8 @@ export interface AwsProviderSettings {
   usePricingApi?: boolean;
   /** ISOLATED_VPC: IAM is unreachable, so deleting a node class leaves its instance profile, as upstream. */
   isolatedVpc?: boolean;
+  /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS. @default upstream's */
+  capacity?: CapacitySettings;
 }
 
 /** Where a claim launches: its NodePool (named by its label) and that pool's resolved, ready EC2NodeClass. */
@@ -89,6 +95,7 @@ export class AwsCloudProvider implements CloudProvider {
   readonly pricing: PricingProvider;
   readonly instanceTypes: InstanceTypeProvider;
   private readonly launchTemplates: LaunchTemplateProvider;
+  private readonly kubeDns: KubeDnsDiscovery;
   private readonly resolved: TtlCache<ResolvedNodeClass>;
   private readonly k8s: string;
 
@@ -112,8 +119,10 @@ export class AwsCloudProvider implements CloudProvider {
       unavailable: this.unavailable,
       clock: s.clock,
       region: s.region,
+      ...(s.capacity ? { capacity: s.capacity } : {}),
     });
     this.launchTemplates = new LaunchTemplateProvider(clients.ec2, s.clock);
+    this.kubeDns = new KubeDnsDiscovery(s.api, s.clock, s.logger);
     this.resolved = new TtlCache(s.clock, NODECLASS_TTL_MS);
   }
 
@@ -178,7 +187,7 @@ export class AwsCloudProvider implements CloudProvider {
     const r = await this.resolveNodeClass(nodeClass);
     const zones = [...new Set(r.subnets.map((s) => s.zone))];
     const arches = new Set(r.amis.map((a) => a.arch));
-    const types = await this.instanceTypes.list(zones, nodeClass.spec.kubelet);
+    const types = await this.instanceTypes.list(zones, nodeClassShape(nodeClass));
     // Only types some resolved AMI can boot.
     return types.filter((it) => {
       const arch = it.requirements.get(Labels.arch);
@@ -216,7 +225,7 @@ export class AwsCloudProvider implements CloudProvider {
       amis,
       subnets: subnetPerZone(resolved.subnets),
       launchTemplateFor: claimLaunchTemplates(this.launchTemplates, {
-        cluster: this.bootstrap(),
+        cluster: await this.bootstrap(),
         nodePoolName,
         nodeClass,
         resolved,
@@ -301,13 +310,15 @@ export class AwsCloudProvider implements CloudProvider {
     return it;
   }
 
-  /** What every node's user data says about the cluster. */
-  private bootstrap(): ClusterBootstrap {
+  /** What every node's user data says about the cluster, the kube-dns IP included when there is one. */
+  private async bootstrap(): Promise<ClusterBootstrap> {
+    const clusterDNS = await this.kubeDns.clusterIP();
     return {
       clusterName: this.s.clusterName,
       clusterEndpoint: this.s.clusterEndpoint,
       clusterCABundle: this.s.clusterCABundle,
       serviceCIDR: this.s.serviceCIDR,
+      ...(clusterDNS ? { clusterDNS } : {}),
     };
   }
 
@@ -333,22 +344,27 @@ export class AwsCloudProvider implements CloudProvider {
     return instances.filter((i) => LIVE_STATES.includes(i.State?.Name ?? '')).map(instanceToNodeClaim);
   }
 
-  /** The instance no longer matches its node class: AMI, subnet or security groups changed. */
+  /**
+   * Whether the instance still matches its node class as resolved now: ./drift.ts decides (InstanceTypeNotFound,
+   * AMIDrift, SecurityGroupDrift, SubnetDrift); this gathers the facts. As upstream, the instance is read only when
+   * the checks before its network find nothing, and the instance type only once the claim is an hour old.
+   */
   async isDrifted(nodeClaim: NodeClaim): Promise<DriftReason> {
+    const nodePool = await this.s.api.get(Kinds.NodePool, nodeClaim.metadata.labels?.[Labels.nodePool] ?? '');
+    const nodeClass = await this.s.api.get(Kinds.EC2NodeClass, nodeClaim.spec.nodeClassRef.name);
+    if (!nodePool || !nodeClass) return undefined;
+    const resolution = nodeClassResolution(await this.resolveNodeClass(nodeClass));
+    const facts = claimFacts(nodeClaim, await this.getInstanceTypes(nodePool), this.s.clock.now());
+    const early = resolvedDrift(resolution, facts);
+    if (early.reason || early.halted) return early.reason;
     const id = instanceIdOf(nodeClaim.status?.providerID ?? '');
     const instance = id ? await describeInstance(this.clients.ec2, id) : undefined;
-    const nodeClass = await this.s.api.get(Kinds.EC2NodeClass, nodeClaim.spec.nodeClassRef.name);
-    if (!instance || !nodeClass) return undefined;
-    const r = await this.resolveNodeClass(nodeClass);
-    if (!r.problems.AMIsReady && r.amis.length && !r.amis.some((a) => a.id === instance.ImageId))
-      return 'AMIDrift';
-    if (!r.problems.SubnetsReady && r.subnets.length && !r.subnets.some((s) => s.id === instance.SubnetId))
-      return 'SubnetDrift';
-    const groups = (instance.SecurityGroups ?? []).map((g) => g.GroupId).sort();
-    const want = r.securityGroups.map((g) => g.id).sort();
-    if (!r.problems.SecurityGroupsReady && want.length && JSON.stringify(groups) !== JSON.stringify(want))
-      return 'SecurityGroupDrift';
-    return undefined;
+    if (!instance) return undefined;
+    return resolvedDrift(resolution, {
+      ...facts,
+      imageId: nodeClaim.status?.imageID ?? instance.ImageId,
+      ...instanceNetwork(instance),
+    }).reason;
   }
 
   private async nodeClassOf(nodePool: NodePool): Promise<EC2NodeClass | undefined> {

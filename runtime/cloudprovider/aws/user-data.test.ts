@@ -2,16 +2,19 @@ import { parse as parseToml } from 'smol-toml';
 import { load } from 'js-yaml';
 import { testNodeClaim } from '../../kube/testing';
 import { testNodeClass } from './testing';
+import { parseMime } from './mime';
 import {
   al2023UserData,
   al2UserData,
   bottlerocketUserData,
   claimUserData,
   kubeletLabels,
-  mimeParts,
   userDataFor,
   type UserDataOptions,
 } from './user-data';
+
+/** The parts of a document we wrote: what nodeadm and cloud-init read. */
+const mimeParts = (doc: string) => parseMime(doc, 'test');
 
 const opts: UserDataOptions = {
   clusterName: 'demo',
@@ -55,11 +58,12 @@ describe('kubeletLabels', () => {
 });
 
 describe('AL2023 user data', () => {
-  it('is a MIME multipart document with a nodeadm NodeConfig', () => {
-    const doc = al2023UserData(opts);
+  it('is a MIME multipart document with a nodeadm NodeConfig', async () => {
+    const doc = await al2023UserData(opts);
     expect(doc.startsWith('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="//"\n')).toBe(true);
-    const parts = mimeParts(doc);
+    const parts = await mimeParts(doc);
     expect(parts.map((p) => p.contentType)).toEqual(['application/node.eks.aws']);
+    expect(parts[0]?.body.startsWith('# Karpenter Generated NodeConfig\n')).toBe(true);
     expect(load(parts[0]?.body ?? '')).toEqual({
       apiVersion: 'node.eks.aws/v1alpha1',
       kind: 'NodeConfig',
@@ -81,16 +85,16 @@ describe('AL2023 user data', () => {
     });
   });
 
-  it("keeps the node class's own parts first", () => {
-    const script = al2023UserData({ ...opts, custom: '#!/bin/bash\necho hi' });
-    expect(mimeParts(script).map((p) => p.contentType)).toEqual([
-      'text/x-shellscript; charset="us-ascii"',
-      'application/node.eks.aws',
+  it("keeps the node class's own parts first", async () => {
+    const script = await al2023UserData({ ...opts, custom: '#!/bin/bash\necho hi' });
+    expect((await mimeParts(script)).map((p) => p.head)).toEqual([
+      'Content-Type: text/x-shellscript; charset="us-ascii"\n\n',
+      'Content-Type: application/node.eks.aws\n\n',
     ]);
     const custom =
       'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="XX"\n\n--XX\nContent-Type: text/x-shellscript\n\necho a\n--XX--\n';
-    const parts = mimeParts(al2023UserData({ ...opts, custom }));
-    expect(parts[0]).toEqual({ contentType: 'text/x-shellscript', body: 'echo a' });
+    const parts = await mimeParts(await al2023UserData({ ...opts, custom }));
+    expect(parts[0]).toMatchObject({ contentType: 'text/x-shellscript', body: 'echo a' });
     expect(parts).toHaveLength(2);
   });
 });
@@ -169,22 +173,19 @@ describe('Bottlerocket user data', () => {
 });
 
 describe('userDataFor', () => {
-  it('templates AL2 with bootstrap.sh and passes Custom through', () => {
-    const al2 = al2UserData(opts);
-    expect(al2).toContain("/etc/eks/bootstrap.sh 'demo'");
-    expect(al2).toContain("--b64-cluster-ca 'Q0E='");
-    expect(al2).toContain('--max-pods=58');
-    expect(userDataFor('AL2', opts)).toBe(al2);
-    expect(userDataFor('Custom', { ...opts, custom: 'raw' })).toBe('raw');
-    expect(userDataFor('Custom', opts)).toBeUndefined();
+  it('passes Custom through', async () => {
+    expect(await userDataFor('Custom', { ...opts, custom: 'raw' })).toBe('raw');
+    expect(await userDataFor('Custom', opts)).toBeUndefined();
   });
 });
 
 describe('every kubelet setting and the instance store policy, on every family', () => {
   const full: UserDataOptions = { ...opts, kubelet: fullKubelet, instanceStorePolicy: 'RAID0' };
 
-  it('AL2023: the whole kubelet block in the NodeConfig, and RAID0 local storage', () => {
-    const part = mimeParts(al2023UserData(full)).find((p) => p.contentType === 'application/node.eks.aws');
+  it('AL2023: the whole kubelet block in the NodeConfig, and RAID0 local storage', async () => {
+    const part = (await mimeParts(await al2023UserData(full))).find(
+      (p) => p.contentType === 'application/node.eks.aws',
+    );
     const config = load(part?.body ?? '') as {
       spec: {
         kubelet: { config: Record<string, unknown> };
@@ -194,11 +195,13 @@ describe('every kubelet setting and the instance store policy, on every family',
     // nodeadm takes the kubelet's own field names, the node class's.
     expect(config.spec.kubelet.config).toMatchObject(fullKubelet as Record<string, unknown>);
     expect(config.spec.instance?.localStorage?.strategy).toBe('RAID0');
-    expect(mimeParts(al2023UserData(opts)).some((p) => p.body.includes('localStorage'))).toBe(false);
+    expect((await mimeParts(await al2023UserData(opts))).some((p) => p.body.includes('localStorage'))).toBe(
+      false,
+    );
   });
 
-  it('AL2: kubelet flags through bootstrap.sh, and --local-disks raid0', () => {
-    const script = al2UserData(full);
+  it('AL2: kubelet flags through bootstrap.sh, and --local-disks raid0', async () => {
+    const script = await al2UserData(full);
     for (const flag of [
       '--system-reserved=cpu=100m',
       '--kube-reserved=memory=1Gi',
@@ -213,7 +216,7 @@ describe('every kubelet setting and the instance store policy, on every family',
       expect(script).toContain(flag);
     }
     expect(script).toContain('--local-disks raid0');
-    expect(al2UserData(opts)).not.toContain('--local-disks');
+    expect(await al2UserData(opts)).not.toContain('--local-disks');
   });
 
   it('Bottlerocket: RAID0 as its ephemeral-storage bootstrap command', () => {
@@ -228,8 +231,10 @@ describe('every kubelet setting and the instance store policy, on every family',
     expect(command).toMatchObject({ essential: true, mode: 'always' });
   });
 
-  it('refuses to template Windows, which validation refuses too', () => {
-    expect(() => userDataFor('Windows2022', opts)).toThrow(/not supported/);
+  it('refuses to template Windows, which validation refuses too, naming the field and the fix', async () => {
+    await expect(userDataFor('Windows2022', opts)).rejects.toThrow(
+      /spec\.amiFamily resolves to Windows2022, which is not supported.*select an al2023 or bottlerocket alias/,
+    );
   });
 });
 
@@ -237,14 +242,53 @@ describe('claimUserData', () => {
   const cluster = { clusterName: 'demo', clusterEndpoint: 'https://api.demo.example' };
   const claim = testNodeClaim('c1');
 
-  it('passes the user data through untouched for amiFamily Custom, even with an alias (as upstream)', () => {
+  it('passes the user data through untouched for amiFamily Custom, even with an alias (as upstream)', async () => {
     const custom = testNodeClass({
       amiFamily: 'Custom',
       amiSelectorTerms: [{ alias: 'bottlerocket@latest' }],
       userData: '#!/bin/bash\necho mine',
     });
-    expect(claimUserData(cluster, custom, claim, undefined)).toBe('#!/bin/bash\necho mine');
+    expect(await claimUserData({ ...cluster, clusterDNS: '10.0.0.10' }, custom, claim, undefined)).toBe(
+      '#!/bin/bash\necho mine',
+    );
     const templated = testNodeClass({ amiSelectorTerms: [{ alias: 'bottlerocket@latest' }] });
-    expect(claimUserData(cluster, templated, claim, undefined)).toContain('[settings.kubernetes]');
+    expect(await claimUserData(cluster, templated, claim, undefined)).toContain('[settings.kubernetes]');
+  });
+
+  describe('the kube-dns IP as cluster DNS when the node class sets none', () => {
+    const withDns = { ...cluster, clusterDNS: '172.20.0.10' };
+    const family = (alias: string, kubelet?: { clusterDNS: string[] }) =>
+      testNodeClass({ amiSelectorTerms: [{ alias }], ...(kubelet ? { kubelet } : {}) });
+
+    it('AL2023: kubelet.config.clusterDNS in our NodeConfig', async () => {
+      const doc = (await claimUserData(withDns, family('al2023@latest'), claim, undefined)) ?? '';
+      const ours = (await mimeParts(doc)).at(-1);
+      expect(load(ours?.body ?? '')).toMatchObject({
+        spec: { kubelet: { config: { clusterDNS: ['172.20.0.10'] } } },
+      });
+    });
+
+    it("AL2: --dns-cluster-ip; Bottlerocket: cluster-dns-ip; the node class's own always wins", async () => {
+      expect(await claimUserData(withDns, family('al2@latest'), claim, undefined)).toContain(
+        "--dns-cluster-ip '172.20.0.10'",
+      );
+      const br = await claimUserData(withDns, family('bottlerocket@latest'), claim, undefined);
+      expect(parseToml(br ?? '')).toMatchObject({
+        settings: { kubernetes: { 'cluster-dns-ip': '172.20.0.10' } },
+      });
+      const own = await claimUserData(
+        withDns,
+        family('al2@latest', { clusterDNS: ['10.0.1.100'] }),
+        claim,
+        undefined,
+      );
+      expect(own).toContain("--dns-cluster-ip '10.0.1.100'");
+      expect(own).not.toContain('172.20.0.10');
+    });
+
+    it('nothing when there is no kube-dns IP: the AMI keeps its own default', async () => {
+      const doc = (await claimUserData(cluster, family('al2@latest'), claim, undefined)) ?? '';
+      expect(doc).not.toContain('--dns-cluster-ip');
+    });
   });
 });

@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock/clock';
 import type { KubeApi } from '../../kube/api';
 import type { Logger } from '../../logging';
+import type { CapacitySettings } from '../../scheduling/allocatable';
 import { KwokCloudProvider } from './kwok-cloud';
 
 export { KwokCloudProvider, type KwokCloudProviderOptions } from './kwok-cloud';
@@ -16,6 +17,8 @@ export async function createKwokCloudProvider(opts: {
   api: KubeApi;
   clock: Clock;
   logger: Logger;
+  /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS. @default upstream's */
+  capacity?: CapacitySettings;
 }): Promise<KwokCloudProvider> {
   return new KwokCloudProvider(opts);
 }

@@ -49,6 +49,19 @@ beforeEach(async () => {
 });
 
 describe('KwokCloudProvider', () => {
+  it('sizes its types with the capacity settings it was given, as the registry passes them', async () => {
+    const clock = new SimClock(T0);
+    const sized = await createKwokCloudProvider({
+      api,
+      clock,
+      logger: pino({ level: 'silent' }),
+      capacity: { vmMemoryOverheadPercent: 0, reservedENIs: 1 },
+    });
+    const t3a = (await sized.getInstanceTypes(nodePool)).find((t) => t.name === 't3a.medium');
+    // No VM overhead; 2 of 3 ENIs × 5 addresses + 2 pods.
+    expect(t3a?.capacity).toMatchObject({ memory: 4096 * 2 ** 20, pods: 12 });
+  });
+
   it('launches a claim as a kwok-managed Node with the capacity of the cheapest fitting type', async () => {
     const launched = await cloud.create(claim('c1', ['t3a.medium', 't3a.xlarge']));
     expect(launched.status?.providerID).toBe('kwok://c1');
@@ -71,6 +84,10 @@ describe('KwokCloudProvider', () => {
     // 2 vCPU − 70m kubeReserved − 150m systemReserved from the node class.
     expect(node.status?.capacity?.cpu).toBe('2');
     expect(node.status?.allocatable?.cpu).toBe('1780m');
+    // 4096Mi less the 7.5% VM overhead (ceil 307.2) = 3788Mi; less 442Mi kubeReserved and 100Mi eviction.
+    expect(node.status?.capacity?.memory).toBe('3788Mi');
+    expect(node.status?.allocatable?.memory).toBe('3246Mi');
+    expect(node.metadata.labels?.['karpenter.k8s.aws/instance-memory']).toBe('4096');
     // kwok sets Ready; the lifecycle lifts the unregistered taint and waits for the startup taint to go.
     expect(node.status?.conditions).toBeUndefined();
     expect(node.spec?.taints?.map((t) => t.key)).toEqual([

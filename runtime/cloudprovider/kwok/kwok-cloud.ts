@@ -13,7 +13,8 @@ import type { Logger } from '../../logging';
 import { Requirements } from '../../scheduling/requirements';
 import { fromResourceList } from '../../scheduling/resources';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
-import { defaultCatalog, toInstanceType, type Catalog } from '../simulated/catalog';
+import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
+import { defaultCatalog, nodeClassShape, toInstanceType, type Catalog } from '../simulated/catalog';
 import {
   InsufficientCapacityError,
   NodeClaimNotFoundError,
@@ -37,28 +38,35 @@ export interface KwokCloudProviderOptions {
   logger: Logger;
   /** The instance types on sale. @default the simulated EC2 catalog (runtime/cloudprovider/simulated/catalog.ts) */
   catalog?: Catalog;
+  /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS. @default upstream's (DEFAULT_CAPACITY_SETTINGS) */
+  capacity?: CapacitySettings;
 }
 
 export class KwokCloudProvider implements CloudProvider {
   readonly name = 'kwok';
   readonly catalog: Catalog;
+  readonly capacity: CapacitySettings;
   private readonly instanceTypeCache = new Map<string, InstanceType[]>();
 
   constructor(private readonly opts: KwokCloudProviderOptions) {
     this.catalog = opts.catalog ?? defaultCatalog;
+    this.capacity = opts.capacity ?? DEFAULT_CAPACITY_SETTINGS;
   }
 
   async getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]> {
-    // The node class only matters for its kubelet settings (allocatable); kwok nodes need no class of their own.
+    // The node class only matters for its kubelet settings and AMI family (capacity, allocatable); kwok nodes need
+    // no class of their own.
     const nodeClass = await this.opts.api.get(
       Kinds.EC2NodeClass,
       nodePool.spec.template.spec.nodeClassRef.name,
     );
-    const kubelet = nodeClass?.spec.kubelet;
-    const key = JSON.stringify(kubelet ?? null);
+    const shape = nodeClassShape(nodeClass);
+    const key = JSON.stringify([shape.kubelet ?? null, shape.amiFamily ?? null]);
     let types = this.instanceTypeCache.get(key);
     if (!types) {
-      types = this.catalog.specs.map((spec) => toInstanceType(spec, this.catalog.region, kubelet));
+      types = this.catalog.specs.map((spec) =>
+        toInstanceType(spec, this.catalog.region, shape, this.capacity),
+      );
       this.instanceTypeCache.set(key, types);
     }
     return types;

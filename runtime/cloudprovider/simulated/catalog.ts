@@ -1,16 +1,24 @@
 /**
  * The instance-type catalog the simulated cloud sells: real EC2 specs and on-demand prices (us-east-1) from the
- * generated data file, turned into InstanceTypes with allocatable computed for a node class's kubelet settings.
+ * generated data file, turned into InstanceTypes with capacity and allocatable computed by the shared formula
+ * (runtime/scheduling/allocatable.ts) for a node class and the capacity settings.
  */
 import { Labels } from '../../../sdk/api/well-known';
-import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
-import { allocatableOf, effectiveMaxPods, nodeOverhead } from '../../scheduling/allocatable';
+import { amiFamilyOfSpec } from '../../../sdk/api/ec2nodeclass';
+import type { EC2NodeClass } from '../../kube/objects';
+import {
+  nodeResources,
+  type CapacitySettings,
+  type InstanceHardware,
+  type NodeClassShape,
+} from '../../scheduling/allocatable';
 import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { Resources } from '../../scheduling/resources';
 import type { InstanceType, Offering } from '../../scheduling/instance-types';
 import data from './data/instance-types.json';
 
-export interface InstanceTypeSpec {
+/** One catalog entry. The data file's precomputed maxPods is not read: pods depend on settings and the node class. */
+export interface InstanceTypeSpec extends InstanceHardware {
   name: string;
   family: string;
   size: string;
@@ -21,9 +29,6 @@ export interface InstanceTypeSpec {
   arch: string;
   cpuManufacturer: string;
   hypervisor: string;
-  maxENIs: number;
-  ipv4PerENI: number;
-  maxPods: number;
   networkBandwidthMbps?: number;
   gpu?: { count: number; name: string; manufacturer: string; memoryMiB: number };
   zones: string[];
@@ -83,29 +88,31 @@ export function specLabels(spec: InstanceTypeSpec, region: string): Record<strin
   return labels;
 }
 
-export function specCapacity(spec: InstanceTypeSpec, kubelet?: KubeletConfiguration): Resources {
-  const capacity: Resources = {
-    cpu: spec.vcpu * 1000,
-    memory: spec.memoryMiB * 2 ** 20,
-    pods: effectiveMaxPods(spec.maxPods, spec.vcpu, kubelet),
-    'ephemeral-storage': 20 * 2 ** 30,
-  };
-  if (spec.gpu) capacity['nvidia.com/gpu'] = spec.gpu.count;
-  return capacity;
+/** What capacity depends on in a node class: its kubelet settings and AMI family (none: AL2023's rules). */
+export function nodeClassShape(nodeClass: EC2NodeClass | undefined): NodeClassShape {
+  if (!nodeClass) return {};
+  return { kubelet: nodeClass.spec.kubelet, amiFamily: amiFamilyOfSpec(nodeClass.spec) };
+}
+
+/** Capacity the shared formula does not derive: the root volume's ephemeral storage and the GPUs. */
+function otherCapacity(spec: Pick<InstanceTypeSpec, 'gpu'>): Resources {
+  const other: Resources = { 'ephemeral-storage': 20 * 2 ** 30 };
+  if (spec.gpu) other['nvidia.com/gpu'] = spec.gpu.count;
+  return other;
 }
 
 /**
- * Build an InstanceType for the scheduler. `isUnavailable` lets the cloud hide offerings that recently failed
- * for lack of capacity.
+ * Build an InstanceType for the scheduler, sized for the node class and the capacity settings. `isUnavailable` lets
+ * the cloud hide offerings that recently failed for lack of capacity.
  */
 export function toInstanceType(
   spec: InstanceTypeSpec,
   region: string,
-  kubelet: KubeletConfiguration | undefined,
+  node: NodeClassShape,
+  settings: CapacitySettings,
   isUnavailable: (capacityType: string, zone: string) => boolean = () => false,
 ): InstanceType {
-  const capacity = specCapacity(spec, kubelet);
-  const overhead = nodeOverhead(capacity, spec.vcpu, kubelet).total;
+  const { capacity, overhead, allocatable } = nodeResources(spec, node, settings, otherCapacity(spec));
   const offerings: Offering[] = [];
   for (const zone of spec.zones) {
     offerings.push({
@@ -136,8 +143,8 @@ export function toInstanceType(
     name: spec.name,
     requirements,
     capacity,
-    overhead,
-    allocatable: allocatableOf(capacity, overhead),
+    overhead: overhead.total,
+    allocatable,
     offerings,
   };
 }

@@ -32,7 +32,8 @@ import {
   type Offering,
 } from '../../scheduling/instance-types';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
-import { defaultCatalog, specLabels, toInstanceType, type Catalog } from './catalog';
+import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
+import { defaultCatalog, nodeClassShape, specLabels, toInstanceType, type Catalog } from './catalog';
 
 export interface SimulatedInstance {
   id: string;
@@ -53,6 +54,8 @@ export interface SimulatedCloudOptions {
   api: KubeApi;
   clock: Clock;
   catalog?: Catalog;
+  /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS. @default upstream's (DEFAULT_CAPACITY_SETTINGS) */
+  capacity?: CapacitySettings;
   /** Time from launch until the node registers with the API server. @default 30s */
   bootDelayMs?: number;
   /** Time from registration until the node reports Ready. @default 10s */
@@ -72,6 +75,7 @@ function offeringKey(capacityType: string, instanceType: string, zone: string): 
 export class SimulatedCloud implements CloudProvider {
   readonly name = 'simulated';
   readonly catalog: Catalog;
+  readonly capacity: CapacitySettings;
   private readonly instances = new Map<string, SimulatedInstance>();
   private readonly withheld = new Set<string>();
   private readonly unavailableUntil = new Map<string, number>();
@@ -84,6 +88,7 @@ export class SimulatedCloud implements CloudProvider {
 
   constructor(private readonly opts: SimulatedCloudOptions) {
     this.catalog = opts.catalog ?? defaultCatalog;
+    this.capacity = opts.capacity ?? DEFAULT_CAPACITY_SETTINGS;
     this.bootDelayMs = opts.bootDelayMs ?? 30_000;
     this.readyDelayMs = opts.readyDelayMs ?? 10_000;
     this.nextInstance = opts.firstInstance ?? FIRST_INSTANCE;
@@ -153,13 +158,14 @@ export class SimulatedCloud implements CloudProvider {
     const now = this.opts.clock.now();
     const unavailable = [...this.unavailableUntil].filter(([, until]) => until > now).map(([key]) => key);
     // Every provisioning round and disruption pass asks; the answer only changes with the node class's kubelet
-    // settings or the set of offerings out of capacity, so build it once per such state.
-    const cacheKey = JSON.stringify([nodeClass?.spec.kubelet ?? null, unavailable.sort()]);
+    // settings and AMI family or the set of offerings out of capacity, so build it once per such state.
+    const shape = nodeClassShape(nodeClass);
+    const cacheKey = JSON.stringify([shape.kubelet ?? null, shape.amiFamily ?? null, unavailable.sort()]);
     const cached = this.instanceTypeCache.get(cacheKey);
     if (cached) return cached;
     const blocked = new Set(unavailable);
     const types = this.catalog.specs.map((spec) =>
-      toInstanceType(spec, this.catalog.region, nodeClass?.spec.kubelet, (ct, zone) =>
+      toInstanceType(spec, this.catalog.region, shape, this.capacity, (ct, zone) =>
         blocked.has(offeringKey(ct, spec.name, zone)),
       ),
     );

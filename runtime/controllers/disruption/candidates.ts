@@ -141,3 +141,12 @@ export function isConsolidatable(
   const since = lastPodEventTime ?? (Number.isNaN(initializedAt) ? 0 : initializedAt);
   return now - since >= after;
 }
+
+/** An empty candidate that emptiness removes now or once consolidateAfter passes: no destination for moved pods. */
+export function mayGoEmpty(c: Candidate, emptyBudgets: ReadonlyMap<string, number>): boolean {
+  return (
+    c.reschedulablePods.length === 0 &&
+    c.nodePool.spec.disruption.consolidateAfter !== 'Never' &&
+    (emptyBudgets.get(nameOf(c.nodePool)) ?? 0) > 0
+  );
+}

@@ -24,7 +24,7 @@ import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { allowedDisruptions, type BudgetReason } from './budgets';
-import { evaluateCandidate, isConsolidatable, type Candidate } from './candidates';
+import { evaluateCandidate, isConsolidatable, mayGoEmpty, reschedulable, type Candidate } from './candidates';
 import { driftCheck } from './drift';
 import { pricing, simulator, withinCommand } from './simulation';
 import { holdingUnderKubeScheduler } from './stability';
@@ -135,6 +135,7 @@ export class DisruptionController implements Controller {
   async poll(): Promise<Command | undefined> {
     if (this.acting) return undefined;
     await this.orchestrator.releaseStaleTaints();
+    this.orchestrator.holdDestinations();
     const command = await this.decide();
     if (!command) {
       // Nothing more to consolidate (not merely paused, and no node still draining): stop steering.
@@ -231,13 +232,26 @@ export class DisruptionController implements Controller {
     const drifted: Candidate[] = [];
     const skipped = new Map<string, string>();
     const driftChecks: DriftChecks = new Map();
+    // Empty nodes that may go as Empty (now or once consolidateAfter passes): never a destination for moved pods,
+    // or a scale-down's untouched full node is "consolidated" onto the nodes it just emptied, which then go too.
+    const emptyBudgets = this.budgets(stateNodes, nodePools, 'Empty', now);
+    const empties = new Set<string>();
+    const noteEmpty = (c: Candidate): void => {
+      if (mayGoEmpty(c, emptyBudgets)) empties.add(c.stateNode.name);
+    };
     for (const n of stateNodes) {
-      if (!n.managed || (only && !only.has(n.name))) continue;
+      if (!n.managed) continue;
+      if (only && !only.has(n.name)) {
+        const verdict = reschedulable(n.pods).length === 0 ? evaluateCandidate(n, ctx) : undefined;
+        if (verdict && !('reason' in verdict)) noteEmpty(verdict.candidate);
+        continue;
+      }
       const verdict = evaluateCandidate(n, ctx);
       if ('reason' in verdict) {
         skipped.set(n.name, verdict.reason);
         continue;
       }
+      noteEmpty(verdict.candidate);
       if (await this.markDrift(verdict.candidate, driftChecks)) drifted.push(verdict.candidate);
       // consolidateAfter held when the command was decided; a pod leaving since (a scale-down's pods finishing)
       // must not void it, and one arriving changes what the command's own re-simulation finds.
@@ -252,7 +266,7 @@ export class DisruptionController implements Controller {
       candidates.push(verdict.candidate);
     }
     // Pods are only moved onto nodes that are up: a node still starting may never make it.
-    const settled = state.schedulableNodes().filter((n) => !n.inFlight);
+    const settled = state.schedulableNodes().filter((n) => !n.inFlight && !empties.has(n.name));
     const volumes = await loadVolumeContext(
       this.opts.api,
       [...candidates, ...waiting].flatMap((c) => c.reschedulablePods),

@@ -17,6 +17,16 @@ export interface Command {
   replacements: PlannedNodeClaim[];
   /** USD/hour saved. */
   savings: number;
+  /**
+   * Running nodes the simulation moved the candidates' pods onto: held (nominated) while the candidates drain,
+   * so a later decision does not remove the room those pods were counted on (an empty destination looks Empty).
+   */
+  destinations?: string[];
+}
+
+/** The nodes a simulation placed pods on. */
+function destinationsOf(result: SchedulingResult): string[] {
+  return [...result.existing].filter(([, pods]) => pods.length > 0).map(([node]) => node);
 }
 
 export type Budgets = Map<string, number>;
@@ -132,7 +142,13 @@ export function consolidationFor(
     return `${result.unschedulable.size} pod(s) could not be rescheduled (${first?.reasons[0] ?? 'no room'})`;
   }
   if (result.newNodeClaims.length === 0) {
-    return { reason: 'Underutilized', candidates, replacements: [], savings: total };
+    return {
+      reason: 'Underutilized',
+      candidates,
+      replacements: [],
+      savings: total,
+      destinations: destinationsOf(result),
+    };
   }
   if (result.newNodeClaims.length > 1) {
     return `can't remove without creating ${result.newNodeClaims.length} nodes`;
@@ -166,6 +182,7 @@ export function consolidationFor(
     candidates,
     replacements: [{ ...plan, instanceTypeOptions: cheaper }],
     savings: total - priceOf(best),
+    destinations: destinationsOf(result),
   };
 }
 
@@ -290,5 +307,11 @@ export function drift(
     remaining.set(poolName(c), (remaining.get(poolName(c)) as number) - 1);
   }
   if (chosen.length === 0 || !plan) return undefined;
-  return { reason: 'Drifted', candidates: chosen, replacements: plan.newNodeClaims, savings: 0 };
+  return {
+    reason: 'Drifted',
+    candidates: chosen,
+    replacements: plan.newNodeClaims,
+    savings: 0,
+    destinations: destinationsOf(plan),
+  };
 }

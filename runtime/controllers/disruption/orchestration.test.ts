@@ -19,7 +19,7 @@ import { instanceTypes, nodePool, pod } from '../../scheduling/testing';
 import { ClusterState, type StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
 import type { Command } from './methods';
-import { Orchestrator, REPLACEMENT_TIMEOUT_MS } from './orchestration';
+import { DESTINATION_HOLD_MS, Orchestrator, REPLACEMENT_TIMEOUT_MS } from './orchestration';
 
 async function samples(metric: { get(): Promise<{ values: { labels: object; value: number }[] }> }) {
   return (await metric.get()).values.map((v) => ({ labels: v.labels, value: v.value }));
@@ -87,6 +87,32 @@ describe('Orchestrator metrics', () => {
       disruptionCost: 1,
     };
   }
+
+  it("keeps a command's destinations nominated while its candidate is there, then lets them go", async () => {
+    const moved = await candidate('old');
+    await api.create(Kinds.Node, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'old' } });
+    await clock.advance(10);
+    await orchestrator.execute({
+      reason: 'Underutilized',
+      candidates: [moved],
+      replacements: [],
+      savings: 1,
+      destinations: ['dest'],
+    });
+    expect(state.isNominated('dest')).toBe(true);
+    // Still draining after a long while: each poll renews the hold.
+    await clock.advance(DESTINATION_HOLD_MS * 3);
+    expect(state.isNominated('dest')).toBe(false);
+    orchestrator.holdDestinations();
+    expect(state.isNominated('dest')).toBe(true);
+    // Gone: the hold runs out and is not renewed.
+    await api.delete(Kinds.Node, 'old');
+    await clock.advance(10);
+    orchestrator.holdDestinations();
+    await clock.advance(DESTINATION_HOLD_MS);
+    orchestrator.holdDestinations();
+    expect(state.isNominated('dest')).toBe(false);
+  });
 
   it('counts a consolidation under the NodePool policy and the claim termination mode, with its pods', async () => {
     const command: Command = {

@@ -25,6 +25,9 @@ import { decisionLabels } from './metrics';
 /** How long a replacement may take to initialize before the command is undone. */
 export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
 
+/** A command's destinations stay nominated this long past the last poll that found a candidate still there. */
+export const DESTINATION_HOLD_MS = 20_000;
+
 export interface OrchestrationOptions extends ControllerContext {
   /** The controller is stopping: stop waiting. */
   stopped: () => boolean;
@@ -33,7 +36,32 @@ export interface OrchestrationOptions extends ControllerContext {
 }
 
 export class Orchestrator {
+  /** Candidate node → the nodes its pods were counted onto, held while it drains (Command.destinations). */
+  private readonly holds = new Map<string, string[]>();
+
   constructor(private readonly opts: OrchestrationOptions) {}
+
+  /** Keeps the destinations of candidates still draining nominated; forgets those whose candidate is gone. */
+  holdDestinations(): void {
+    const { state, clock } = this.opts;
+    for (const [candidate, destinations] of this.holds) {
+      if (!state.nodes.get(candidate)) {
+        this.holds.delete(candidate);
+        continue;
+      }
+      for (const d of destinations) state.nominate(d, clock.now() + DESTINATION_HOLD_MS);
+    }
+  }
+
+  private hold(command: Command): void {
+    if (!command.destinations?.length) return;
+    for (const c of command.candidates) this.holds.set(c.stateNode.name, command.destinations);
+    this.holdDestinations();
+  }
+
+  private release(command: Command): void {
+    for (const c of command.candidates) this.holds.delete(c.stateNode.name);
+  }
 
   /**
    * Carry a command out: taint the candidates, launch the replacements and wait for them, then delete the
@@ -46,13 +74,21 @@ export class Orchestrator {
     const names = command.candidates.map((c) => c.stateNode.name);
     const replacing = command.replacements.map((r) => r.instanceTypeOptions[0]?.name ?? '?');
     logger.info(
-      { reason: command.reason, nodes: names, replacements: replacing, savings: command.savings },
+      {
+        reason: command.reason,
+        nodes: names,
+        replacements: replacing,
+        savings: command.savings,
+        ...(command.destinations?.length ? { destinations: command.destinations } : {}),
+      },
       'disrupting nodes',
     );
+    this.hold(command);
     let initialized: number;
     try {
       initialized = await this.taintAndReplace(command, replacing);
     } catch (err) {
+      this.release(command);
       this.failed(command, 0);
       await this.untaint(command.candidates).catch((e: unknown) =>
         logger.warn({ err: e }, 'could not take the disruption taint back off; the next poll will'),
@@ -60,6 +96,7 @@ export class Orchestrator {
       throw err;
     }
     if (initialized < command.replacements.length) {
+      this.release(command);
       this.failed(command, initialized);
       logger.warn({ nodes: names }, 'a replacement did not initialize; undoing disruption');
       await this.untaint(command.candidates);

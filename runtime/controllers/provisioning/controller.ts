@@ -31,6 +31,7 @@ import {
 } from '../../metrics';
 import { Batcher, type BatcherOptions } from './batcher';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
+import { keepOrder } from '../deletion-cost/costs';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 import {
   MAX_EXPECTED_PODS,
@@ -254,7 +255,8 @@ export class ProvisioningController implements Controller {
         });
     }
     // Created a few at a time: every claim that was created is observed before a failure fails the round.
-    const toBuy = balanceZones(plansToBuy(result.newNodeClaims, boughtFor), cpuByZone(nodes));
+    // In keepOrder: the claims a scale-down should empty last get the higher pod-deletion costs.
+    const toBuy = keepOrder(balanceZones(plansToBuy(result.newNodeClaims, boughtFor), cpuByZone(nodes)));
     await forEachLimited(toBuy, CREATE_CONCURRENCY, async (plan) => {
       const created = await createNodeClaim(this.opts, plan);
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.

@@ -13,6 +13,7 @@ import {
 } from '../../kube/objects';
 import { Kinds } from '../../kube/kinds';
 import type { ControllerContext } from '../context';
+import { nextNodeCost } from '../deletion-cost/costs';
 import { driftAnnotations } from '../disruption/drift';
 import type { Requirements } from '../../scheduling/requirements';
 import { toResourceList } from '../../scheduling/resources';
@@ -48,6 +49,7 @@ export function nodeClaimFor(
   nodePool: NodePool,
   plan: PlannedNodeClaim,
   nodeClass?: EC2NodeClass,
+  podDeletionCost?: number,
 ): NodeClaim {
   const template = nodePool.spec.template;
   const selectors = requirementsToSelectors(plan.requirements).filter((s) => s.key !== Labels.instanceType);
@@ -66,6 +68,9 @@ export function nodeClaimFor(
         ...template.metadata?.annotations,
         ...driftAnnotations(nodePool, nodeClass),
         ...(plan.minValuesRelaxed ? { [Annotations.minValuesRelaxed]: 'true' } : {}),
+        ...(podDeletionCost !== undefined
+          ? { [Annotations.nodePodDeletionCost]: String(podDeletionCost) }
+          : {}),
       },
       finalizers: [Finalizers.termination],
       ownerReferences: [
@@ -118,11 +123,19 @@ export async function schedulingNodePools(
   return out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
 }
 
-/** Create the NodeClaim for a plan (provisioning and disruption replacements alike). */
+/** The lowest pod-deletion cost each cluster view's claims were given, so concurrent creations never share one. */
+const lowestCostGiven = new WeakMap<ClusterState, number>();
+
+/**
+ * Create the NodeClaim for a plan (provisioning and disruption replacements alike), with the next pod-deletion
+ * cost (controllers/deletion-cost): taken before the first await, so claims get costs in the order of the calls.
+ */
 export async function createNodeClaim(ctx: ControllerContext, plan: PlannedNodeClaim): Promise<NodeClaim> {
   const nodePool = ctx.state.nodePools.get(plan.nodePoolName);
   if (!nodePool)
     throw new Error(`NodePool "${plan.nodePoolName}" disappeared before its NodeClaim was created`);
   const nodeClass = ctx.state.nodeClasses.get(nodePool.spec.template.spec.nodeClassRef.name);
-  return ctx.api.create(Kinds.NodeClaim, nodeClaimFor(nodePool, plan, nodeClass));
+  const cost = nextNodeCost(ctx.state.nodeClaims.list(), lowestCostGiven.get(ctx.state));
+  lowestCostGiven.set(ctx.state, cost);
+  return ctx.api.create(Kinds.NodeClaim, nodeClaimFor(nodePool, plan, nodeClass, cost));
 }

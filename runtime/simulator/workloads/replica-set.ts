@@ -2,6 +2,7 @@
  * The ReplicaSet controller: creates or deletes pods until the active ones match replicas, giving up pods on
  * scale-down in Kubernetes' order, and never acting while its own writes are still missing from the cache.
  */
+import { Annotations } from '../../../sdk/api/well-known';
 import { hasCondition } from '../../kube/conditions';
 import { objectKey } from '../../kube/informer';
 import { Kinds } from '../../kube/kinds';
@@ -98,9 +99,9 @@ const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 
 
 /**
  * The order in which a ReplicaSet gives up pods on scale-down, Kubernetes' ranking (the first rule that differs
- * decides): unassigned before assigned; Pending before Unknown before Running; not Ready before Ready; pods on
- * nodes hosting more of this ReplicaSet's pods first, so scale-down evens out and empties the fuller node; newer
- * before older; then by name.
+ * decides): unassigned before assigned; Pending before Unknown before Running; not Ready before Ready; the lower
+ * pod-deletion-cost first; pods on nodes hosting more of this ReplicaSet's pods first, so scale-down evens out
+ * and empties the fuller node; newer before older; then by name.
  */
 export function scaleDownOrder(pods: Pod[]): Pod[] {
   const perNode = new Map<string, number>();
@@ -108,13 +109,25 @@ export function scaleDownOrder(pods: Pod[]): Pod[] {
     if (p.spec.nodeName) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
   const colocated = (p: Pod): number => (p.spec.nodeName ? (perNode.get(p.spec.nodeName) ?? 0) : 0);
   const phase = (p: Pod): number => PHASE_RANK[p.status?.phase ?? 'Pending'] ?? 0;
+  const cost = new Map(pods.map((p) => [p, deletionCost(p)]));
   return [...pods].sort(
     (a, b) =>
       Number(Boolean(a.spec.nodeName)) - Number(Boolean(b.spec.nodeName)) ||
       phase(a) - phase(b) ||
       Number(hasCondition(a, 'Ready')) - Number(hasCondition(b, 'Ready')) ||
+      (cost.get(a) ?? 0) - (cost.get(b) ?? 0) ||
       colocated(b) - colocated(a) ||
       compareStrings(b.metadata.creationTimestamp, a.metadata.creationTimestamp) ||
       compareStrings(a.metadata.name, b.metadata.name),
   );
+}
+
+const INT32 = 2 ** 31;
+
+/** A pod's pod-deletion-cost as the ReplicaSet controller reads it: an int32, else 0. */
+export function deletionCost(pod: Pod): number {
+  const raw = pod.metadata.annotations?.[Annotations.podDeletionCost];
+  if (raw === undefined || !/^[+-]?\d+$/.test(raw)) return 0;
+  const n = Number(raw);
+  return n >= -INT32 && n < INT32 ? n : 0;
 }

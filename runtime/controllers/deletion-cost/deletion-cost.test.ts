@@ -1,0 +1,158 @@
+import { Annotations } from '../../../sdk/api/well-known';
+import { SimClock } from '../../clock/sim-clock';
+import type { CloudProvider } from '../../cloudprovider/types';
+import { EventRecorder } from '../../events/recorder';
+import { ApiError, type KubeApi } from '../../kube/api';
+import { Kinds } from '../../kube/kinds';
+import { MemoryApiServer } from '../../kube/memory/memory-api-server';
+import type { NodeClaim, Pod } from '../../kube/objects';
+import { testNodeClaim, withOverrides } from '../../kube/testing';
+import { createLogger } from '../../logging';
+import { instanceType, plannedClaim } from '../../scheduling/testing';
+import { ClusterState } from '../../state/cluster-state';
+import { DeletionCostController } from './controller';
+import { keepOrder, MIN_COST, nextNodeCost, nodeCostOf, podCostAnnotation } from './costs';
+
+function claim(name: string, cost?: string, nodeName?: string): NodeClaim {
+  return testNodeClaim(name, {
+    metadata: cost === undefined ? {} : { annotations: { [Annotations.nodePodDeletionCost]: cost } },
+    ...(nodeName ? { status: { nodeName } } : {}),
+  });
+}
+
+function rsPod(
+  name: string,
+  opts: { node?: string; owner?: string; cost?: string; deleting?: boolean } = {},
+): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'default',
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: opts.owner ?? 'ReplicaSet',
+          name: 'web',
+          uid: 'rs-1',
+          controller: true,
+        },
+      ],
+      ...(opts.cost !== undefined ? { annotations: { [Annotations.podDeletionCost]: opts.cost } } : {}),
+      ...(opts.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+    },
+    spec: { containers: [{ name: 'c', image: 'pause' }], ...(opts.node ? { nodeName: opts.node } : {}) },
+  };
+}
+
+describe('pod deletion costs', () => {
+  it('gives each new claim a cost below every other, the live claims and the ones this process gave', () => {
+    expect(nextNodeCost([], undefined)).toBe(-1);
+    expect(nextNodeCost([claim('a', '-4'), claim('b', '-9'), claim('c')], undefined)).toBe(-10);
+    // A claim created a moment ago may not be in the cache yet: the last given cost still counts.
+    expect(nextNodeCost([claim('a', '-4')], -12)).toBe(-13);
+    // Garbage and positive values on a claim are not ours and are ignored.
+    expect(nextNodeCost([claim('a', 'x'), claim('b', '5')], undefined)).toBe(-1);
+    expect(nextNodeCost([claim('a', String(MIN_COST))], undefined)).toBe(MIN_COST);
+    expect(nodeCostOf(claim('a', '-3'))).toBe(-3);
+    expect(nodeCostOf(claim('a', String(MIN_COST - 1)))).toBeUndefined();
+  });
+
+  it("writes a cost only on a bound ReplicaSet pod that has none, and never the user's own", () => {
+    expect(podCostAnnotation(rsPod('p', { node: 'n' }), -3)).toEqual({ [Annotations.podDeletionCost]: '-3' });
+    expect(podCostAnnotation(rsPod('p', { node: 'n' }), undefined)).toBeUndefined();
+    expect(podCostAnnotation(rsPod('p'), -3)).toBeUndefined();
+    expect(podCostAnnotation(rsPod('p', { node: 'n', cost: '100' }), -3)).toBeUndefined();
+    expect(podCostAnnotation(rsPod('p', { node: 'n', owner: 'StatefulSet' }), -3)).toBeUndefined();
+    expect(podCostAnnotation(rsPod('p', { node: 'n', deleting: true }), -3)).toBeUndefined();
+  });
+
+  it('orders a round so the cheapest per core is created first and so emptied last', () => {
+    const big = plannedClaim([instanceType('c6i.16xlarge')]);
+    const pricey = plannedClaim([instanceType('m5.12xlarge')]);
+    const small = plannedClaim([instanceType('t3a.small')]);
+    const order = keepOrder([small, pricey, big]).map((p) => p.instanceTypeOptions[0]?.name);
+    expect(order.indexOf('c6i.16xlarge')).toBeLessThan(order.indexOf('m5.12xlarge'));
+    expect(new Set(order)).toEqual(new Set(['c6i.16xlarge', 'm5.12xlarge', 't3a.small']));
+  });
+});
+
+describe('DeletionCostController', () => {
+  async function setUp(overrides: Partial<KubeApi> = {}) {
+    const clock = new SimClock();
+    const memory = new MemoryApiServer({ clock });
+    const api = withOverrides(memory, overrides);
+    const state = new ClusterState(memory, clock);
+    const controller = new DeletionCostController({
+      api,
+      cloud: {} as CloudProvider,
+      state,
+      clock,
+      recorder: new EventRecorder(memory, clock),
+      logger: createLogger('silent'),
+    });
+    return { clock, memory, state, controller };
+  }
+  const costOf = async (api: MemoryApiServer, name: string) =>
+    (await api.get(Kinds.Pod, name, 'default'))?.metadata.annotations?.[Annotations.podDeletionCost];
+
+  it("writes each node's cost on its ReplicaSet pods, once a claim names the node, and leaves the rest", async () => {
+    const { clock, memory, state, controller } = await setUp();
+    await memory.create(Kinds.NodeClaim, claim('old', '-1', 'node-old'));
+    await memory.create(Kinds.NodeClaim, claim('new', '-2'));
+    await memory.create(Kinds.Pod, rsPod('on-old', { node: 'node-old' }));
+    await memory.create(Kinds.Pod, rsPod('on-new', { node: 'node-new' }));
+    await memory.create(Kinds.Pod, rsPod('users', { node: 'node-old', cost: '50' }));
+    await memory.create(Kinds.Pod, rsPod('stateful', { node: 'node-old', owner: 'StatefulSet' }));
+    await memory.create(Kinds.Pod, rsPod('elsewhere', { node: 'unmanaged' }));
+    await state.start();
+    controller.start();
+    await clock.advance(1_000);
+    expect(await costOf(memory, 'on-old')).toBe('-1');
+    expect(await costOf(memory, 'users')).toBe('50');
+    expect(await costOf(memory, 'stateful')).toBeUndefined();
+    expect(await costOf(memory, 'elsewhere')).toBeUndefined();
+    // The pod bound before its claim named the node gets the cost when the claim does.
+    expect(await costOf(memory, 'on-new')).toBeUndefined();
+    const pending = (await memory.get(Kinds.NodeClaim, 'new')) as NodeClaim;
+    await memory.updateStatus(Kinds.NodeClaim, { ...pending, status: { nodeName: 'node-new' } });
+    await clock.advance(1_000);
+    expect(await costOf(memory, 'on-new')).toBe('-2');
+    // Written once: nothing more to do.
+    const rv = (await memory.get(Kinds.Pod, 'on-old', 'default'))?.metadata.resourceVersion;
+    await clock.advance(10_000);
+    expect((await memory.get(Kinds.Pod, 'on-old', 'default'))?.metadata.resourceVersion).toBe(rv);
+    expect(controller.idle).toBe(true);
+    controller.stop();
+    state.stop();
+  });
+
+  it('retries a failed write and forgets a pod that is gone', async () => {
+    let failures = 2;
+    const patched: string[] = [];
+    const holder: { memory?: MemoryApiServer } = {};
+    const { clock, memory, state, controller } = await setUp({
+      patch: async (kind, name, patch, namespace) => {
+        patched.push(name);
+        if (name === 'flaky' && failures-- > 0)
+          throw new ApiError(500, 'InternalError', 'etcdserver: request timed out');
+        return (holder.memory as MemoryApiServer).patch(kind, name, patch, namespace);
+      },
+    } as Partial<KubeApi>);
+    holder.memory = memory;
+    await memory.create(Kinds.NodeClaim, claim('c', '-7', 'node-c'));
+    await memory.create(Kinds.Pod, rsPod('flaky', { node: 'node-c' }));
+    await memory.create(Kinds.Pod, rsPod('gone', { node: 'node-c' }));
+    await state.start();
+    // Deleted behind the cache's back: the write finds nothing, which is not an error.
+    await memory.delete(Kinds.Pod, 'gone', 'default');
+    controller.start();
+    await clock.advance(10_000);
+    expect(await costOf(memory, 'flaky')).toBe('-7');
+    expect(patched.filter((n) => n === 'flaky')).toHaveLength(3);
+    expect(controller.idle).toBe(true);
+    controller.stop();
+    state.stop();
+  });
+});
