@@ -28,6 +28,7 @@ import type {
   WatchOptions,
 } from '../api';
 import { clientGoRequestTotal } from '../../metrics/metrics';
+import { AgentCache } from './agent-cache';
 import { TokenBucket } from '../rate-limiter';
 import { apiVersionOf } from '../kinds';
 import type { ResourceKind } from '../kinds';
@@ -86,6 +87,8 @@ export interface ClientRateLimit {
 
 export class ClientNodeApi implements KubeApi {
   private readonly limiter: TokenBucket | undefined;
+  /** One keep-alive agent for every request, not client-node's new one per call (agent-cache.ts). */
+  private readonly agents = new AgentCache();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -311,6 +314,7 @@ export class ClientNodeApi implements KubeApi {
     await this.limiter?.acquire();
     // Called per request: exec/OIDC credentials can rotate, and this is where KubeConfig refreshes them.
     const init = await this.kc.applyToFetchOptions({});
+    init.agent = this.agents.reuse(init.agent);
     // init.headers is a WHATWG Headers; copy it into node-fetch's so we can add ours.
     const headers = new Headers(init.headers);
     headers.set('Accept', 'application/json');
