@@ -20,11 +20,9 @@ import { Kinds } from '../runtime/kube/kinds';
 import { MemoryApiServer } from '../runtime/kube/memory/memory-api-server';
 import { createLogger } from '../runtime/logging';
 import { ClusterState } from '../runtime/state/cluster-state';
-import { motoAvailable, motoClientConfig, startMoto, type MotoServer } from './support/moto';
+import { describeWithMoto, motoClientConfig, startMoto, type MotoServer } from './support/moto';
 
-const unavailableReason = motoAvailable();
-const describeMoto = unavailableReason ? describe.skip : describe;
-if (unavailableReason) console.warn(`skipping moto interruption tests: ${unavailableReason}`);
+const describeMoto = describeWithMoto('the interruption tests on moto');
 
 const QUEUE = 'karpenter-ts-interruption';
 const ZONE = 'us-east-1a';

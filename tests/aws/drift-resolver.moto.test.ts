@@ -17,7 +17,7 @@ import { awsDriftResolver } from '../../provider/drift-preview/aws-resolver';
 import { computeDriftPreview, type DriftResolver } from '../../provider/drift-preview';
 import {
   MOTO_REGION,
-  motoAvailable,
+  describeWithMoto,
   motoClientConfig,
   seedMotoForKarpenter,
   startMoto,
@@ -26,9 +26,7 @@ import {
 } from '../support/moto';
 
 const CLUSTER = 'drift-preview';
-const unavailable = motoAvailable();
-const describeMoto = unavailable ? describe.skip : describe;
-if (unavailable) console.warn(`skipping moto integration tests: ${unavailable}`);
+const describeMoto = describeWithMoto('the drift preview resolver tests on moto');
 
 const discovery = { tags: { 'karpenter.sh/discovery': CLUSTER } };
 

@@ -1,16 +1,14 @@
 import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
-  motoAvailable,
+  describeWithMoto,
   motoClientConfig,
   seedMotoForKarpenter,
   startMoto,
   type MotoServer,
 } from '../support/moto';
 
-const unavailable = motoAvailable();
-const describeMoto = unavailable ? describe.skip : describe;
-if (unavailable) console.warn(`skipping moto integration tests: ${unavailable}`);
+const describeMoto = describeWithMoto('the moto harness tests');
 
 describeMoto('moto harness', () => {
   let moto: MotoServer;

@@ -24,7 +24,7 @@ import { MemoryApiServer } from '../../runtime/kube/memory/memory-api-server';
 import { testNodeClass } from '../../runtime/cloudprovider/aws/testing';
 import type { EC2NodeClass, NodeClaim, NodePool } from '../../runtime/kube/objects';
 import {
-  motoAvailable,
+  describeWithMoto,
   motoClientConfig,
   seedMotoForKarpenter,
   startMoto,
@@ -35,9 +35,7 @@ import {
 const CLUSTER = 'moto-test';
 const MiB = 2 ** 20;
 const ROLE = 'KarpenterNodeRole-moto-test';
-const unavailable = motoAvailable();
-const describeMoto = unavailable ? describe.skip : describe;
-if (unavailable) console.warn(`skipping moto integration tests: ${unavailable}`);
+const describeMoto = describeWithMoto('the AWS provider tests on moto');
 
 function nodeClass(): EC2NodeClass {
   return testNodeClass({

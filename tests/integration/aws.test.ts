@@ -28,7 +28,7 @@ import { createLogger } from '../../runtime/logging';
 import { Operator } from '../../runtime/operator';
 import {
   MOTO_REGION,
-  motoAvailable,
+  describeWithMoto,
   motoClientConfig,
   seedMotoForKarpenter,
   startMoto,
@@ -45,9 +45,7 @@ const NS = RUN;
 const APP = 'inflate';
 const ROLE = `KarpenterNodeRole-${RUN}`;
 
-const unavailable = motoAvailable();
-if (unavailable) console.warn(`[integration] skipping the AWS provider end-to-end test: ${unavailable}`);
-const describeAws: jest.Describe = unavailable ? describe.skip : describeWithCluster;
+const describeAws = describeWithMoto('[integration] the AWS provider end-to-end test', describeWithCluster);
 
 let moto: MotoServer;
 let ec2: EC2Client;

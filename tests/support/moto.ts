@@ -9,8 +9,9 @@
  *   `{ endpoint, stop() }`. Each call starts its own server (own state). Call `stop()` in `afterAll`.
  *   `startMoto({ insufficientCapacity: ['spot:c5.large:us-east-1a'] })` makes CreateFleet answer
  *   InsufficientInstanceCapacity for those offerings (moto never runs out on its own).
- * - `motoAvailable(): string | undefined` returns why moto cannot run here (no python3), or undefined. Use it to
- *   `describe.skip` with a clear message; where Python is installed the tests run.
+ * - `motoAvailable(): string | undefined` returns why moto cannot run here (no python3), or undefined;
+ *   `describeWithMoto(what)` is `describe`, or `describe.skip` with a warning saying why; where Python is
+ *   installed the tests run.
  * - `motoClientConfig(endpoint)` is the config to pass to any AWS SDK v3 client (`new SQSClient(cfg)`):
  *   region us-east-1, static fake credentials, the emulator endpoint.
  * - `seedMotoForKarpenter(endpoint, opts)` provides what moto lacks or what discovery needs: the EKS/Bottlerocket
@@ -56,6 +57,16 @@ export function motoAvailable(): string | undefined {
   if (py.error || py.status !== 0)
     return 'python3 not found: install Python 3 to run the moto integration tests';
   return undefined;
+}
+
+/**
+ * `describe` when moto can run here, else `describe.skip` with a warning naming why and what is skipped; `within`
+ * is the describe to use when moto can run (the integration project's describeWithCluster, say).
+ */
+export function describeWithMoto(what: string, within: jest.Describe = describe): jest.Describe {
+  const unavailable = motoAvailable();
+  if (unavailable) console.warn(`skipping ${what}: ${unavailable}`);
+  return unavailable ? describe.skip : within;
 }
 
 /** Builds the venv if needed (minutes the first time, instant after) and returns its directory. */
