@@ -275,9 +275,7 @@ export class DisruptionController implements Controller {
     const simulate = simulator(pools, settled, this.opts, volumes);
     if (!only) setEligibleNodes(candidates, drifted);
     const command =
-      timed('empty', '', () =>
-        emptiness(candidates, this.budgets(stateNodes, nodePools, 'Empty', now), skipped),
-      ) ??
+      timed('empty', '', () => emptiness(candidates, emptyBudgets, skipped)) ??
       timed('drifted', '', () =>
         drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped),
       ) ??
