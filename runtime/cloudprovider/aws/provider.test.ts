@@ -54,6 +54,20 @@ function claim(capacityTypes: string[]): NodeClaim {
   } as NodeClaim;
 }
 
+/** Launches one on-demand claim and returns the user data its launch template was created with. */
+async function launchedUserData(
+  ec2: Awaited<ReturnType<typeof setup>>['ec2'],
+  provider: Awaited<ReturnType<typeof setup>>['provider'],
+): Promise<string> {
+  ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+  ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateName: 'lt' } });
+  ec2.on(CreateFleetCommand).resolves(launchedC5);
+  await provider.create(claim(['on-demand']));
+  const userData =
+    ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData?.UserData;
+  return Buffer.from(userData ?? '', 'base64').toString('utf8');
+}
+
 async function setup(nodeClass: EC2NodeClass = testNodeClass(), opts: { isolatedVpc?: boolean } = {}) {
   const clock = new ManualClock();
   const api = new MemoryApiServer({ clock });
@@ -182,13 +196,7 @@ describe('AwsCloudProvider', () => {
 
   it('tells AL2023 nodes the service CIDR EKS reports for the cluster (not a hard-coded one)', async () => {
     const { ec2, provider } = await setup();
-    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
-    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateName: 'lt' } });
-    ec2.on(CreateFleetCommand).resolves(launchedC5);
-    await provider.create(claim(['on-demand']));
-    const userData =
-      ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData?.UserData;
-    const text = Buffer.from(userData ?? '', 'base64').toString('utf8');
+    const text = await launchedUserData(ec2, provider);
     expect(text).toContain('cidr: 172.20.0.0/16');
     expect(text).not.toContain('10.100.0.0/16');
   });
@@ -201,15 +209,7 @@ describe('AwsCloudProvider', () => {
       metadata: { name: 'kube-dns', namespace: 'kube-system' },
       spec: { clusterIP: '172.20.0.10' },
     });
-    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
-    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateName: 'lt' } });
-    ec2.on(CreateFleetCommand).resolves(launchedC5);
-    await provider.create(claim(['on-demand']));
-    const userData =
-      ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData?.UserData;
-    expect(Buffer.from(userData ?? '', 'base64').toString('utf8')).toMatch(
-      /clusterDNS:\n\s+- 172\.20\.0\.10\n/,
-    );
+    expect(await launchedUserData(ec2, provider)).toMatch(/clusterDNS:\n\s+- 172\.20\.0\.10\n/);
   });
 
   it('falls back after an ICE answer and keeps the offering out of the next plans', async () => {
