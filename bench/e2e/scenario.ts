@@ -3,7 +3,7 @@
  * 30 %, measured from outside (the cluster's objects, /proc, the apiserver's and the controller's metrics).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -219,6 +219,20 @@ interface Observer {
   gets: number;
 }
 
+/**
+ * Each node's events at the end, oldest first: both controllers say there why a node was not disrupted, the answer
+ * to "why did the scale-down stop here?" once the cluster is gone.
+ */
+async function saveNodeEvents(api: KubeApi, file: string): Promise<void> {
+  const events = (await api.list(Kinds.Event)).items.filter((e) => e.involvedObject?.kind === 'Node');
+  const lines = events
+    .sort((a, b) => String(a.lastTimestamp ?? '').localeCompare(String(b.lastTimestamp ?? '')))
+    .map(
+      (e) => `${e.lastTimestamp ?? ''} ${e.involvedObject?.name ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}`,
+    );
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
 async function listAll(o: Observer): Promise<{ pods: Pod[]; nodes: Node[]; appPods: Pod[] }> {
   o.lists += 2;
   const [pods, nodes] = await Promise.all([o.api.list(Kinds.Pod), o.api.list(Kinds.Node)]);
@@ -378,6 +392,8 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       await sleep(2000);
     }
     const scaleDown = snapshot(last.nodes, last.pods);
+    o.lists += 1;
+    await saveNodeEvents(o.api, path.join(workdir, 'node-events.txt'));
     log(
       `${spec.name}: scale-down ${scaleDownSettledS === undefined ? 'not settled' : `settled after ${scaleDownSettledS} s`}, ${scaleDown.nodes} nodes left`,
     );

@@ -73,7 +73,7 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
       for (const p of sim.pods()) if (p.spec.nodeName === n.metadata.name) addInto(requested, podRequests(p));
       const cpu = fromResourceList(n.status?.allocatable).cpu ?? 0;
       const cores = (m: number) => (m / 1000).toFixed(1);
-      return `${process.env.SIM_LOG ? n.metadata.name + ' ' : ''}${n.metadata.labels?.[Labels.instanceType]} ${cores(requested.cpu ?? 0)}/${cores(cpu)}`;
+      return `${process.env.SIM_LOG ? `${n.metadata.name} ${n.metadata.labels?.[Labels.zone] ?? '-'} ` : ''}${n.metadata.labels?.[Labels.instanceType]} ${cores(requested.cpu ?? 0)}/${cores(cpu)}`;
     });
     return { nodes: nodes.length, costPerHour, settled, fleet: fleet.sort() };
   };

@@ -5,6 +5,7 @@ import { withNodePrice } from './node-price';
 import { fits } from './resources';
 import { schedule, type SchedulingInput, type SchedulingResult } from './scheduler';
 import { instanceTypes, nodePool, pods, schedulingPool } from './testing';
+import { balanceZones } from './zone-balance';
 
 const onDemand: NodeSelectorRequirement = { key: Labels.capacityType, operator: 'In', values: ['on-demand'] };
 const TYPES = ['t3a.xlarge', 't3a.2xlarge', 'c5.2xlarge', 'c5.4xlarge', 'c6i.8xlarge'];
@@ -84,6 +85,29 @@ describe('repacking claims pinned to a zone', () => {
     expect(cost(repacked)).toBeLessThan(cost(first) - 0.1);
     expect(perZone(repacked, api)).toEqual(perZone(first, api));
     expect(repacked.newNodeClaims.flatMap((c) => c.pods).length).toBe(input.pods.length);
+  });
+
+  it('leaves a claim free of the zone when it ends up holding only pods that were free of it', () => {
+    // Enough web pods for whole nodes of their own: pinned with the api pods' zone they would all land there.
+    const api = zoneSpread('api', 30, '500m', '1Gi');
+    const input = { pods: [...api, ...web(600), ...batch(10)], nodes: [], nodePools: [pool()] };
+    const { first, repacked } = bothPasses(input);
+    expect(cost(repacked)).toBeLessThanOrEqual(cost(first) + 1e-9);
+    const webOnly = repacked.newNodeClaims.filter((c) =>
+      c.pods.every((p) => p.metadata.name?.startsWith('web')),
+    );
+    const mixed = repacked.newNodeClaims.filter((c) => !webOnly.includes(c));
+    expect(webOnly.length).toBeGreaterThan(1);
+    for (const claim of webOnly) expect(claim.requirements.get(Labels.zone)?.single).toBeUndefined();
+    for (const claim of mixed) expect(claim.requirements.get(Labels.zone)?.single).toBeDefined();
+    expect(perZone(repacked, api)).toEqual(perZone(first, api));
+    // Free, zone balancing spreads them over the zones.
+    const zones = balanceZones(repacked.newNodeClaims, new Map()).map(
+      (c) => c.requirements.get(Labels.zone)?.single,
+    );
+    expect(
+      new Set(zones.filter((_, i) => webOnly.includes(repacked.newNodeClaims[i] as never))).size,
+    ).toBeGreaterThan(1);
   });
 
   it('never moves pods to a zone their own requirements exclude', () => {

@@ -24,7 +24,9 @@ interface Repacked {
  * Repack claims of one NodePool (without limits) with the same requirements, holding only pods that no topology
  * term counts per hostname, with no host ports and no terms of their own but over a domain (a zone) those
  * requirements pin. Then, per pool and requirements but the zone, the claims pinned to no zone may join the
- * claims of one zone they allow (their pods have no zone terms, or the first pass would have pinned them).
+ * claims of one zone they allow (their pods have no zone terms, or the first pass would have pinned them); a
+ * claim left holding only such pods stays free of the zone, so zone balancing can still spread it (pinned with
+ * the rest, a large plan's zone-free nodes all land in the one zone that saved most).
  * Each set of claims is replaced only when the repacked plan costs less and needs no more nodes, so consolidation
  * never sees a plan ask for more than the first pass did. Returns the claims left with no pods.
  */
@@ -52,8 +54,8 @@ export function repackClaims(
     else buckets.set(key, [claim]);
   }
   const dropped = new Set<ClaimSlot>();
-  const repack = (bucket: ClaimSlot[], target: ClaimSlot): Repacked | undefined =>
-    repackInto(ctx, bucket, target, requestsOf, dropped);
+  const repack = (bucket: ClaimSlot[], target: ClaimSlot, free?: FreeOfZone): Repacked | undefined =>
+    repackInto(ctx, bucket, target, requestsOf, dropped, free);
   for (const bucket of buckets.values()) {
     if (bucket.length < 2) continue;
     const plan = repack(bucket, bucket[0] as ClaimSlot);
@@ -78,14 +80,20 @@ export function repackClaims(
   }
   for (const { pinned, loose } of families.values()) {
     if (!loose || pinned.length === 0) continue;
-    const allowed = loose[0]?.plan.requirements.get(Labels.zone);
+    const looseFirst = loose[0] as ClaimSlot;
+    const allowed = looseFirst.plan.requirements.get(Labels.zone);
+    const free: FreeOfZone = {
+      pods: new Set(loose.flatMap((c) => c.plan.pods)),
+      requirements: looseFirst.plan.requirements,
+      options: ctx.pricing.compatibleOptions(looseFirst.pool, looseFirst.plan.requirements),
+    };
     let best: Repacked | undefined;
     let saving = 1e-9;
     for (const zone of pinned) {
       const target = zone[0] as ClaimSlot;
       if (allowed && !allowed.has(target.zone as string)) continue;
       const together = [...zone, ...loose];
-      const plan = repack(together, target);
+      const plan = repack(together, target, free);
       const saved = plan ? costOf(together) - plan.cost : 0;
       if (plan && saved > saving) {
         best = plan;
@@ -95,6 +103,13 @@ export function repackClaims(
     best?.apply();
   }
   return dropped;
+}
+
+/** The pods of the claims pinned to no zone, with those claims' requirements and options. */
+interface FreeOfZone {
+  pods: ReadonlySet<Pod>;
+  requirements: Requirements;
+  options: PricedOptions;
 }
 
 function costOf(claims: ClaimSlot[]): number {
@@ -111,6 +126,7 @@ function repackInto(
   target: ClaimSlot,
   requestsOf: (pod: Pod) => Resources,
   dropped: Set<ClaimSlot>,
+  free?: FreeOfZone,
 ): Repacked | undefined {
   const { pool, plan } = target;
   const options: PricedOptions = ctx.pricing.compatibleOptions(pool, plan.requirements);
@@ -153,6 +169,17 @@ function repackInto(
         }
         claim.plan.pods = bin.items;
         claim.plan.requests = totals[i] as Resources;
+        // Every option of the pinned requirements is one of the free ones (they allow that zone), so the free
+        // requirements' first fit is no dearer.
+        const unpinned = free && bin.items.every((pod) => free.pods.has(pod)) ? free : undefined;
+        const freeFirst = unpinned ? firstFitting(unpinned.options, 0, totals[i] as Resources) : -1;
+        if (unpinned && freeFirst >= 0) {
+          claim.plan.requirements = unpinned.requirements;
+          claim.zone = undefined;
+          claim.options = unpinned.options;
+          claim.first = freeFirst;
+          return;
+        }
         claim.plan.requirements = plan.requirements;
         claim.zone = target.zone;
         claim.options = options;

@@ -93,6 +93,54 @@ describe('kubeSchedulerPlacementFailure', () => {
     });
   });
 
+  it('holds pods to their DoNotSchedule zone spread: free pods can take the only room in the zone they need', () => {
+    const ZONE = 'topology.kubernetes.io/zone';
+    const api = (name: string, spread: boolean): Pod => {
+      const p = pod(name, '500m');
+      return {
+        ...p,
+        metadata: { ...p.metadata, labels: { app: 'api' } },
+        spec: {
+          ...p.spec,
+          ...(spread
+            ? {
+                topologySpreadConstraints: [
+                  {
+                    maxSkew: 1,
+                    topologyKey: ZONE,
+                    whenUnsatisfiable: 'DoNotSchedule' as const,
+                    labelSelector: { matchLabels: { app: 'api' } },
+                  },
+                ],
+              }
+            : {}),
+        },
+      };
+    };
+    // Zone b already runs two api pods, zone a none: the next two must both go to a. Node a1 is the least
+    // allocated, so the two free pods go there first and leave room for one api pod only.
+    const zonal = (name: string, zone: string, used: number, pods: Pod[]): SchedulableNode => ({
+      ...node(name, used),
+      labels: { [ZONE]: zone },
+      pods,
+    });
+    const nodes = (spread: boolean) => [
+      zonal('a1', 'us-east-1a', 1000, []),
+      zonal('b1', 'us-east-1b', 1500, [api('running-1', spread), api('running-2', spread)]),
+    ];
+    const moved = (spread: boolean) => [
+      pod('web-1', '250m'),
+      pod('web-2', '250m'),
+      api('api-1', spread),
+      api('api-2', spread),
+    ];
+    expect(kubeSchedulerPlacementFailure(moved(true), nodes(true), noNewNodes)).toMatchObject({
+      pod: { metadata: { name: 'api-2' } },
+    });
+    // Without the spread the second api pod takes zone b's room, and the decision holds.
+    expect(kubeSchedulerPlacementFailure(moved(false), nodes(false), noNewNodes)).toBeUndefined();
+  });
+
   it('picks the same node for every pod as scoring every node would (the plain kube-scheduler scan)', () => {
     // The reference: every pod scores every node that fits, lowest CPU fraction after placing wins, first on ties.
     const plainScan = (pods: Pod[], nodes: SchedulableNode[]): string | undefined => {

@@ -5,10 +5,15 @@
  * over the free room until a large one fits nowhere, and the pods that were to fit need a new node after all:
  * the consolidation is undone and, decided again, loops. A decision is kept only if every order that matters
  * (the queue's: priority, then the order the pods come back in; and smallest first, the spreading worst case)
- * still places every moved pod. Pure: the controller, the simulator and benchmarks share it.
+ * still places every moved pod. Required topology terms count too: pods free to go anywhere can take the only
+ * room left in the zone a DoNotSchedule spread holds the others to. Pure: the controller, the simulator and
+ * benchmarks share it.
  */
 import type { Pod } from '../../kube/objects';
+import { constraintLevels, type PodConstraints } from '../../scheduling/pod-constraints';
 import { podFitsNode, type NodeView } from '../../scheduling/predicates';
+import { Topology, type Place } from '../../scheduling/topology';
+import { topologyDomains } from '../../scheduling/topology-domains';
 import { add, fitsWith, podRequests, subtract, type Resources } from '../../scheduling/resources';
 import { podKey, podRequirementAlternatives } from '../../scheduling/pod-requirements';
 import type { SchedulableNode, SchedulingResult } from '../../scheduling/scheduler';
@@ -22,6 +27,8 @@ export interface PlacementFailure {
 
 interface Slot {
   view: NodeView;
+  /** Where the slot is, for topology terms. */
+  place: Place;
   /** For a planned replacement: the pods the simulation put there, the only ones known to match it. */
   planned?: Set<Pod>;
   /** Position among the destinations: the kube-scheduler's tie-break (the first of equal scores wins). */
@@ -47,6 +54,7 @@ function slotsFor(destinations: SchedulableNode[], result: SchedulingResult): Sl
       allocatable: n.allocatable,
       requested: { ...n.requested },
     },
+    place: { kind: 'node', hostname: n.name, labels: n.labels },
     index,
   }));
   result.newNodeClaims.forEach((plan, i) => {
@@ -64,6 +72,7 @@ function slotsFor(destinations: SchedulableNode[], result: SchedulingResult): Sl
         allocatable,
         requested: subtract(plan.requests, podsRequest),
       },
+      place: { kind: 'claim', hostname: `replacement-${i}`, requirements: plan.requirements },
       planned: new Set(plan.pods),
       index: slots.length,
     });
@@ -134,11 +143,40 @@ function requestedCpu(slot: Slot): number {
   return slot.view.requested.cpu ?? 0;
 }
 
+/** What the kube-scheduler holds a pod to wherever it goes: its required topology terms, if it has any. */
+const hardLevels = new WeakMap<Pod, PodConstraints | null>();
+function hardLevel(pod: Pod): PodConstraints | undefined {
+  let level = hardLevels.get(pod);
+  if (level === undefined) {
+    const levels = constraintLevels(pod, { ignorePreferences: true });
+    const loosest = levels[levels.length - 1];
+    level = loosest && loosest.terms.length > 0 ? loosest : null;
+    hardLevels.set(pod, level);
+  }
+  return level ?? undefined;
+}
+
+/**
+ * The counts the kube-scheduler's topology filters start from: the pods on the nodes that stay, in the domains of
+ * those nodes only (it knows no NodePool). Undefined when no moved pod has a required term.
+ */
+function topologyOver(moved: Pod[], destinations: SchedulableNode[]): Topology | undefined {
+  const levels = moved.map(hardLevel).filter((l): l is PodConstraints => l !== undefined);
+  if (levels.length === 0) return undefined;
+  const topology = new Topology(topologyDomains(destinations, []));
+  topology.register(levels);
+  for (const n of destinations)
+    for (const pod of n.pods ?? [])
+      topology.record(pod, { kind: 'node', hostname: n.name, labels: n.labels });
+  return topology;
+}
+
 function placeInOrder(
   pods: Pod[],
   slots: Slot[],
   requestsOf: (pod: Pod) => Resources,
   avoided: ReadonlySet<string> | undefined,
+  topology: Topology | undefined,
 ): { pod: Pod; reason: string } | undefined {
   // Nodes with the consolidation-candidate taint lose every TaintToleration score: only when no other node fits
   // does the kube-scheduler use them.
@@ -147,11 +185,13 @@ function placeInOrder(
   for (const pod of pods) {
     const req = requestsOf(pod);
     const alternatives = podRequirementAlternatives(pod);
+    const level = topology && hardLevel(pod);
     const fits = (slot: Slot) =>
-      slot.planned
+      (slot.planned
         ? slot.planned.has(pod) && fitsWith(slot.view.requested, req, slot.view.allocatable)
         : fitsWith(slot.view.requested, req, slot.view.allocatable) &&
-          !podFitsNode(pod, req, slot.view, alternatives);
+          !podFitsNode(pod, req, slot.view, alternatives)) &&
+      !(level && topology && 'reason' in topology.evaluate(level, slot.place));
     let index = preferred;
     let best = preferred.best(req, fits);
     if (!best) best = (index = fallback).best(req, fits);
@@ -159,6 +199,7 @@ function placeInOrder(
       return { pod, reason: 'no node has room left for it once the pods before it are spread' };
     }
     best.view.requested = add(best.view.requested, req);
+    topology?.record(pod, best.place);
     index.placed(best);
   }
   return undefined;
@@ -193,7 +234,13 @@ export function kubeSchedulerPlacementFailure(
     ['queue', queue],
     ['smallest first', smallest],
   ] as const) {
-    const failure = placeInOrder(pods, slotsFor(destinations, result), requestsOf, avoided);
+    const failure = placeInOrder(
+      pods,
+      slotsFor(destinations, result),
+      requestsOf,
+      avoided,
+      topologyOver(moved, destinations),
+    );
     if (failure) return { ...failure, order };
   }
   return undefined;

@@ -1,7 +1,14 @@
 import type { NodePool, Pod } from '../../kube/objects';
 import type { StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
-import { UNDO_COOLDOWN_MS, UNDO_WINDOW_MS, UndoGuard, workloadOf } from './undo';
+import {
+  UNDO_COOLDOWN_MAX_MS,
+  UNDO_COOLDOWN_MS,
+  UNDO_WINDOW_MS,
+  UndoGuard,
+  cooldownFor,
+  workloadOf,
+} from './undo';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -67,6 +74,32 @@ describe('UndoGuard', () => {
     });
     expect(guard.blocked(candidate('node-c', 'c5.4xlarge', []), T0 + 100_000)).toBeDefined();
     expect(guard.blocked(candidate('node-d', 't3a.xlarge', []), T0 + 100_000)).toBeUndefined();
+  });
+
+  it('doubles the cool-down with each undo of the same pool and type, up to an hour, and forgets after quiet', () => {
+    expect([1, 2, 3, 4, 5, 6].map(cooldownFor)).toEqual([5, 10, 20, 40, 60, 60].map((m) => m * 60_000));
+    const guard = new UndoGuard();
+    let t = T0;
+    const cycle = (n: number) => {
+      guard.consolidated([candidate(`node-${n}`, 'c6i.16xlarge', [pod(`web-${n}`, 'web')])], t);
+      return guard.provisioned(`claim-${n}`, [pod(`web-x${n}`, 'web')], t + 10_000);
+    };
+    const first = cycle(1);
+    expect(first?.until).toBe(t + 10_000 + UNDO_COOLDOWN_MS);
+    // The first cool-down is short: a node of that type may be consolidated again once it is over.
+    expect(
+      guard.blocked(candidate('node-z', 'c6i.16xlarge', []), t + 10_000 + UNDO_COOLDOWN_MS - 1),
+    ).toBeDefined();
+    expect(
+      guard.blocked(candidate('node-z', 'c6i.16xlarge', []), t + 10_000 + UNDO_COOLDOWN_MS),
+    ).toBeUndefined();
+    t += 10_000 + UNDO_COOLDOWN_MS;
+    expect(cycle(2)?.until).toBe(t + 10_000 + 2 * UNDO_COOLDOWN_MS);
+    t += 10_000 + 2 * UNDO_COOLDOWN_MS;
+    expect(cycle(3)?.until).toBe(t + 10_000 + 4 * UNDO_COOLDOWN_MS);
+    // Quiet for long enough: the next undo starts over.
+    t += 10_000 + 3 * UNDO_COOLDOWN_MAX_MS;
+    expect(cycle(4)?.until).toBe(t + 10_000 + UNDO_COOLDOWN_MS);
   });
 
   it('does not blame a consolidation for launches long after it', () => {

@@ -3,6 +3,8 @@
  * pods of the same workloads that consolidation evicted, that consolidation was undone: its simulation was
  * wrong about where the pods would go. Deciding the same thing again would loop (delete, launch, delete, ...),
  * so consolidating nodes of that NodePool and instance type waits for a cool-down, and each such node says why.
+ * The cool-down starts short and doubles with each undo of the same pool and type: one misplaced batch of pods
+ * in a large fleet of one type must not freeze its consolidation for an hour, but a real loop slows to a stop.
  * `holdingUnderKubeScheduler` keeps most such decisions from being made at all; this catches whatever it misses.
  * Pure: time and events come in as arguments.
  */
@@ -12,8 +14,12 @@ import type { Candidate } from './candidates';
 
 /** A launch this soon after a consolidation, for the pods it evicted, undoes it. */
 export const UNDO_WINDOW_MS = 10 * 60_000;
-/** How long consolidating the same NodePool and instance type then waits. */
-export const UNDO_COOLDOWN_MS = 60 * 60_000;
+/** How long consolidating the same NodePool and instance type then waits, the first time. */
+export const UNDO_COOLDOWN_MS = 5 * 60_000;
+/** The longest cool-down, after repeated undos. */
+export const UNDO_COOLDOWN_MAX_MS = 60 * 60_000;
+/** An undo this long after the last one of the same pool and type starts the cool-downs over. */
+const UNDO_STRIKES_FORGOTTEN_MS = 2 * UNDO_COOLDOWN_MAX_MS;
 
 /** Who a pod belongs to: its controller (a recreated pod keeps it), else the pod itself. */
 export function workloadOf(pod: Pod): string {
@@ -47,6 +53,8 @@ function keyOf(c: Candidate): string {
 export class UndoGuard {
   private readonly recent: Consolidation[] = [];
   private readonly coolingDown = new Map<string, Undone>();
+  /** Undos so far of each pool and type, and the time of the last. */
+  private readonly strikes = new Map<string, { count: number; at: number }>();
 
   /** A consolidation was carried out. */
   consolidated(candidates: Candidate[], at: number): void {
@@ -75,15 +83,17 @@ export class UndoGuard {
       );
     if (!undone) return undefined;
     undone.undone = true;
-    const verdict: Undone = {
-      nodes: undone.nodes,
-      consolidatedAt: undone.at,
-      nodeClaim,
-      launchedAt: at,
-      until: at + UNDO_COOLDOWN_MS,
-    };
-    for (const key of undone.removed) this.coolingDown.set(key, verdict);
-    return verdict;
+    const base = { nodes: undone.nodes, consolidatedAt: undone.at, nodeClaim, launchedAt: at };
+    let until = at;
+    for (const key of new Set(undone.removed)) {
+      const last = this.strikes.get(key);
+      const count = last && at - last.at < UNDO_STRIKES_FORGOTTEN_MS ? last.count + 1 : 1;
+      this.strikes.set(key, { count, at });
+      const verdict = { ...base, until: at + cooldownFor(count) };
+      this.coolingDown.set(key, verdict);
+      until = Math.max(until, verdict.until);
+    }
+    return { ...base, until };
   }
 
   /** Why this candidate may not be consolidated now, or undefined. */
@@ -104,5 +114,12 @@ export class UndoGuard {
       if (now - (this.recent[i] as Consolidation).at > UNDO_WINDOW_MS) this.recent.splice(i, 1);
     }
     for (const [key, u] of this.coolingDown) if (u.until <= now) this.coolingDown.delete(key);
+    for (const [key, s] of this.strikes)
+      if (now - s.at >= UNDO_STRIKES_FORGOTTEN_MS) this.strikes.delete(key);
   }
+}
+
+/** The cool-down after the count-th undo in a row: doubling from UNDO_COOLDOWN_MS up to UNDO_COOLDOWN_MAX_MS. */
+export function cooldownFor(count: number): number {
+  return Math.min(UNDO_COOLDOWN_MAX_MS, UNDO_COOLDOWN_MS * 2 ** Math.min(Math.max(count - 1, 0), 16));
 }
