@@ -1,8 +1,8 @@
 /**
  * The e2e scenario (./workload) on the embedded simulator: the same DaemonSets, Deployments, PDB, NodePool and
  * node class, scaled up and then down to 30 %, in simulated time. Not a stand-in for the real control plane, but
- * quick enough for a test to hold the scale-down's churn; pods arrive at once unless `podCreates` spaces them out
- * at a controller-manager's pace.
+ * quick enough for a test to hold the scale-down's churn; pods arrive (and go) at once unless `podWrites`
+ * spaces them out at a controller-manager's pace.
  */
 import type { KubeObject } from '../../runtime/kube/objects';
 import type { OperatorSettings } from '../../runtime/operator';
@@ -46,8 +46,8 @@ export interface SimulatedRun {
 
 export interface SimulatedE2eOptions {
   pods: number;
-  /** Pods created at this rate (kube-controller-manager's 20 QPS, burst 30, is the real bench's), not at once. */
-  podCreates?: { qps: number; burst: number };
+  /** Pods created and deleted at this rate (kube-controller-manager's 20 QPS, burst 30, is the real bench's), not at once. */
+  podWrites?: { qps: number; burst: number };
   settings?: OperatorSettings;
   /** Scale down to 30 % after the scale-up. @default true */
   scaleDown?: boolean;
@@ -56,7 +56,7 @@ export interface SimulatedE2eOptions {
 export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedRun> {
   const sim = new Simulation({
     ...(process.env.SIM_LOG ? { logger: createLogger('info') } : {}),
-    ...(opts.podCreates ? { podCreates: opts.podCreates } : {}),
+    ...(opts.podWrites ? { podWrites: opts.podWrites } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
   let evictions = 0;

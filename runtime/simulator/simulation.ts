@@ -48,8 +48,8 @@ export interface SimulationOptions {
   /** Fail a share of the Operator's API and cloud calls (the simulated kube-scheduler, kubelets and workload
    * controllers keep a faultless view: they stand in for other components). */
   faults?: FaultProfile;
-  /** Space out the workload controllers' pod creations, as a real controller-manager does (see SimWorkloadControllersOptions). */
-  podCreates?: { qps: number; burst: number };
+  /** Space out the workload controllers' pod creations and deletions, as a real controller-manager does (see SimWorkloadControllersOptions). */
+  podWrites?: { qps: number; burst: number };
 }
 
 export interface SettleResult {
@@ -123,7 +123,7 @@ export class Simulation {
       api: this.api,
       clock: this.clock,
       onError,
-      ...(opts.podCreates ? { podCreates: opts.podCreates } : {}),
+      ...(opts.podWrites ? { podWrites: opts.podWrites } : {}),
     });
   }
 

@@ -1,5 +1,6 @@
 import { nodePoolSchema, type NodePoolInput } from '../../../sdk/api/nodepool';
-import { allowedDisruptions, budgetNodes, budgetState, isBudgetActive } from './budgets';
+import type { StateNode } from '../../state/cluster-state';
+import { allowedDisruptions, budgetNodes, budgetState, isBudgetActive, poolBudgets } from './budgets';
 
 function pool(budgets: NonNullable<NodePoolInput['spec']['disruption']>['budgets']) {
   return nodePoolSchema.parse({
@@ -21,6 +22,42 @@ describe('disruption budgets', () => {
     expect(budgetNodes({ nodes: '10%' }, 11)).toBe(2);
     expect(budgetNodes({ nodes: '0%' }, 50)).toBe(0);
     expect(budgetNodes({ nodes: '3' }, 50)).toBe(3);
+  });
+
+  it("counts each pool's own managed nodes, and those already disrupting, per pool", () => {
+    const node = (pool: string | undefined, extra: Partial<StateNode> = {}) =>
+      ({
+        managed: pool !== undefined,
+        nodePoolName: pool,
+        deleting: false,
+        markedForDisruption: false,
+        ...extra,
+      }) as StateNode;
+    const half = { ...pool([{ nodes: '50%' }]) };
+    const other = { ...half, metadata: { name: 'q' } };
+    const nodes = [
+      node('p'),
+      node('p'),
+      node('p', { deleting: true }),
+      node('p', { markedForDisruption: true }),
+      node('q'),
+      node(undefined),
+    ];
+    const out = poolBudgets(
+      nodes,
+      new Map([
+        ['p', half],
+        ['q', other],
+        ['empty', half],
+      ]),
+      'Empty',
+      0,
+    );
+    expect(Object.fromEntries(out)).toEqual({
+      p: { allowed: 0, disrupting: 2 },
+      q: { allowed: 1, disrupting: 0 },
+      empty: { allowed: 0, disrupting: 0 },
+    });
   });
 
   it('defaults to 10% of the nodes', () => {

@@ -9,6 +9,7 @@ import { parseBudgetSchedule, scheduleActive } from '../../../sdk/api/budget-sch
 import type { Budget } from '../../../sdk/api/nodepool';
 import { parseDuration } from '../../../sdk/api/common';
 import type { NodePool } from '../../kube/objects';
+import type { StateNode } from '../../state/cluster-state';
 
 export type BudgetReason = 'Empty' | 'Underutilized' | 'Drifted';
 
@@ -59,4 +60,27 @@ export function allowedDisruptions(
   }
   if (allowed === Infinity) allowed = totalNodes;
   return Math.max(0, allowed - disrupting);
+}
+
+/** Per NodePool: the nodes that may still be disrupted for `reason`, and how many of its nodes are disrupting. */
+export function poolBudgets(
+  stateNodes: StateNode[],
+  nodePools: ReadonlyMap<string, NodePool>,
+  reason: BudgetReason,
+  now: number,
+): Map<string, { allowed: number; disrupting: number }> {
+  const members = new Map<string, StateNode[]>();
+  for (const n of stateNodes) {
+    if (!n.managed || n.nodePoolName === undefined) continue;
+    const list = members.get(n.nodePoolName);
+    if (list) list.push(n);
+    else members.set(n.nodePoolName, [n]);
+  }
+  const out = new Map<string, { allowed: number; disrupting: number }>();
+  for (const [name, np] of nodePools) {
+    const mine = members.get(name) ?? [];
+    const disrupting = mine.filter((n) => n.deleting || n.markedForDisruption).length;
+    out.set(name, { allowed: allowedDisruptions(np, reason, now, mine.length, disrupting), disrupting });
+  }
+  return out;
 }

@@ -3,10 +3,7 @@
  * multi-node, then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then
  * hand it to the Orchestrator (./orchestration) to carry out.
  */
-import { setCondition } from '../../kube/conditions';
-import { Kinds } from '../../kube/kinds';
-import { updateStatusFromCache } from '../../kube/retry';
-import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool, type Pod } from '../../kube/objects';
+import { nameOf, type NodePool, type Pod } from '../../kube/objects';
 import type { MinValuesPolicy, PreferencePolicy, SchedulableNode } from '../../scheduling/scheduler';
 import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
@@ -23,13 +20,14 @@ import { decisionLabels, setEligibleNodes, timed } from './metrics';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
-import { allowedDisruptions, type BudgetReason } from './budgets';
+import { poolBudgets, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, mayGoEmpty, reschedulable, type Candidate } from './candidates';
-import { driftCheck } from './drift';
+import { DriftMarker } from './drift-marker';
 import { pricing, simulator, withinCommand } from './simulation';
 import { holdingUnderKubeScheduler } from './stability';
 import { expectedRemovals } from './steering';
 import { UndoGuard } from './undo';
+import { scalingDown, waitingForScaleDown, type ScalingDown } from './scale-down';
 import { Orchestrator } from './orchestration';
 import {
   drift,
@@ -66,12 +64,6 @@ export interface DisruptionOptions extends ControllerContext {
 
 const PAUSED_PREFIX = 'disruption paused: ';
 
-/** One decision's drift checks per NodePool (and the node class they were made for): hashed once, not per node. */
-type DriftChecks = Map<
-  NodePool,
-  { nodeClass: EC2NodeClass | undefined; check: ReturnType<typeof driftCheck> }
->;
-
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
   private cancel: (() => void) | undefined;
@@ -81,6 +73,8 @@ export class DisruptionController implements Controller {
   readonly explanations = new Map<string, string>();
   /** Consolidations undone by a launch for their pods, so they are not decided again at once. */
   private readonly undo = new UndoGuard();
+  /** When each ReplicaSet was first seen over its replicas (see scale-down.ts). */
+  private readonly scaleDownSeen = new Map<string, number>();
   private readonly orchestrator: Orchestrator;
   /** Nodes with the consolidation-candidate taint (as last written), and those the last decision expects to go. */
   private steering: ReadonlySet<string> = new Set();
@@ -231,7 +225,7 @@ export class DisruptionController implements Controller {
     const waiting: Candidate[] = [];
     const drifted: Candidate[] = [];
     const skipped = new Map<string, string>();
-    const driftChecks: DriftChecks = new Map();
+    const driftMarker = new DriftMarker(this.opts);
     // Empty nodes that may go as Empty (now or once consolidateAfter passes): never a destination for moved pods,
     // or a scale-down's untouched full node is "consolidated" onto the nodes it just emptied, which then go too.
     const emptyBudgets = this.budgets(stateNodes, nodePools, 'Empty', now);
@@ -252,7 +246,7 @@ export class DisruptionController implements Controller {
         continue;
       }
       noteEmpty(verdict.candidate);
-      if (await this.markDrift(verdict.candidate, driftChecks)) drifted.push(verdict.candidate);
+      if (await driftMarker.mark(verdict.candidate)) drifted.push(verdict.candidate);
       // consolidateAfter held when the command was decided; a pod leaving since (a scale-down's pods finishing)
       // must not void it, and one arriving changes what the command's own re-simulation finds.
       if (!only && !isConsolidatable(verdict.candidate, state.lastPodEventTime(n), now)) {
@@ -332,11 +326,12 @@ export class DisruptionController implements Controller {
     now: number,
     skipped: Map<string, string>,
   ): Command | undefined {
+    const scaling = this.replicaSetsScalingDown(now);
     const withPods = candidates.filter((c) => {
       if (c.reschedulablePods.length === 0) return false;
-      const undone = this.undo.blocked(c, now);
-      if (undone) note(skipped, c.stateNode.name, undone);
-      return !undone;
+      const waiting = this.undo.blocked(c, now) ?? waitingForScaleDown(c, scaling);
+      if (waiting) note(skipped, c.stateNode.name, waiting);
+      return !waiting;
     });
     if (withPods.length === 0) return undefined;
     const budgets = this.budgets(stateNodes, nodePools, 'Underutilized', now);
@@ -369,35 +364,14 @@ export class DisruptionController implements Controller {
     this.steering = wanted;
   }
 
-  /**
-   * Whether the candidate has drifted from its NodePool or node class (or the cloud says its instance no longer
-   * fits), keeping the NodeClaim's Drifted condition current so `kubectl get nodeclaims` shows it.
-   */
-  private async markDrift(candidate: Candidate, checks: DriftChecks): Promise<boolean> {
-    const claim = candidate.stateNode.nodeClaim as NodeClaim;
-    const nodeClass = this.opts.state.nodeClasses.get(
-      candidate.nodePool.spec.template.spec.nodeClassRef.name,
-    );
-    let memo = checks.get(candidate.nodePool);
-    if (!memo || memo.nodeClass !== nodeClass) {
-      checks.set(
-        candidate.nodePool,
-        (memo = { nodeClass, check: driftCheck(candidate.nodePool, nodeClass) }),
-      );
-    }
-    const reason = memo.check(claim) ?? (await this.opts.cloud.isDrifted(claim));
-    const current = claim.status?.conditions?.find((c) => c.type === 'Drifted');
-    const wanted = reason ? 'True' : undefined;
-    if ((current?.status === 'True' ? 'True' : undefined) !== wanted) {
-      const written = await updateStatusFromCache(this.opts.api, Kinds.NodeClaim, claim, (latest) => {
-        const conditions = reason
-          ? setCondition(latest.status?.conditions, 'Drifted', 'True', this.opts.clock.now(), reason)
-          : (latest.status?.conditions ?? []).filter((c) => c.type !== 'Drifted');
-        return { ...latest, status: { ...latest.status, conditions } };
-      });
-      if (written && reason) this.opts.recorder.normal(written, 'Drifted', `NodeClaim drifted: ${reason}`);
-    }
-    return reason !== undefined;
+  /** The ReplicaSets still deleting pods (only while ReplicaSets are watched; see scale-down.ts). */
+  private replicaSetsScalingDown(now: number): Map<string, ScalingDown> {
+    const { state } = this.opts;
+    const sets = (state.replicaSets?.list() ?? []).map((rs) => ({
+      replicaSet: rs,
+      pods: state.podsControlledBy(rs),
+    }));
+    return scalingDown(sets, this.scaleDownSeen, now);
   }
 
   private budgets(
@@ -407,12 +381,10 @@ export class DisruptionController implements Controller {
     now: number,
   ): Budgets {
     const out: Budgets = new Map();
-    for (const [name, np] of nodePools) {
-      const members = stateNodes.filter((n) => n.managed && n.nodePoolName === name);
-      const disrupting = members.filter((n) => n.deleting || n.markedForDisruption).length;
-      out.set(name, allowedDisruptions(np, reason, now, members.length, disrupting));
+    for (const [name, { allowed, disrupting }] of poolBudgets(stateNodes, nodePools, reason, now)) {
+      out.set(name, allowed);
       const labels = { nodepool: name, reason: reason.toLowerCase() };
-      nodePoolsAllowedDisruptions.set(labels, out.get(name) ?? 0);
+      nodePoolsAllowedDisruptions.set(labels, allowed);
       nodePoolsNodesConsumingBudgets.set(labels, disrupting);
     }
     return out;

@@ -82,7 +82,7 @@ export class DaemonSetController extends QueuedController {
     this.expectations.expect(key, create.length, remove.map(objectKey));
     try {
       for (const nodeName of create) {
-        await this.ctx.beforePodCreate?.();
+        await this.ctx.beforePodWrite?.();
         await this.ctx.api.create(Kinds.Pod, daemonPod(ds, nodeName));
       }
       for (const pod of remove) {

@@ -18,8 +18,8 @@ export interface WorkloadContext {
   replicaSets: Informer<ReplicaSet>;
   statefulSets: Informer<StatefulSet>;
   daemonSets: Informer<DaemonSet>;
-  /** Waits for the controller-manager's client rate limit, when one is set, before a pod is created. */
-  beforePodCreate?: () => Promise<void>;
+  /** Waits for the controller-manager's client rate limit, when one is set, before a pod is created or deleted. */
+  beforePodWrite?: () => Promise<void>;
 }
 
 /** A controller driven by a keyed work queue that stays idle until every informer has synced. */

@@ -81,7 +81,7 @@ export class ReplicaSetController extends QueuedController {
         labels: hash ? { [POD_TEMPLATE_HASH_LABEL]: hash } : {},
         ownerReferences: [ownerReference(Kinds.ReplicaSet, rs)],
       });
-      await this.ctx.beforePodCreate?.();
+      await this.ctx.beforePodWrite?.();
       await this.ctx.api.create(Kinds.Pod, pod);
     }
   }
@@ -89,6 +89,7 @@ export class ReplicaSetController extends QueuedController {
   private async remove(key: string, victims: Pod[]): Promise<void> {
     this.expectations.expect(key, 0, victims.map(objectKey));
     for (const pod of victims) {
+      await this.ctx.beforePodWrite?.();
       if (!(await deleteToleratingMissing(this.ctx.api, Kinds.Pod, pod)))
         this.expectations.deletionSeen(key, objectKey(pod));
     }

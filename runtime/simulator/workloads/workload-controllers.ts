@@ -18,10 +18,11 @@ export interface SimWorkloadControllersOptions {
   clock: Clock;
   onError?: (err: unknown, where: string) => void;
   /**
-   * Pods created per second, shared by every workload controller, as kube-controller-manager's client rate limit
-   * (--kube-api-qps 20, --kube-api-burst 30 by default) spaces out a large scale-up. @default unlimited
+   * Pods created or deleted per second, shared by every workload controller, as kube-controller-manager's client
+   * rate limit (--kube-api-qps 20, --kube-api-burst 30 by default) spaces out a large scale-up or scale-down.
+   * @default unlimited
    */
-  podCreates?: { qps: number; burst: number };
+  podWrites?: { qps: number; burst: number };
 }
 
 /** Runs the Deployment, ReplicaSet, StatefulSet and DaemonSet controllers and the garbage collector together. */
@@ -44,13 +45,13 @@ export class SimWorkloadControllers {
       statefulSets: informer(Kinds.StatefulSet),
       daemonSets: informer(Kinds.DaemonSet),
     };
-    if (opts.podCreates) {
+    if (opts.podWrites) {
       const bucket = new TokenBucket({
-        ...opts.podCreates,
+        ...opts.podWrites,
         now: () => opts.clock.now(),
         sleep: (ms) => opts.clock.sleep(ms),
       });
-      this.ctx.beforePodCreate = () => bucket.acquire();
+      this.ctx.beforePodWrite = () => bucket.acquire();
     }
     indexByController(this.ctx.pods);
     indexByController(this.ctx.replicaSets);
