@@ -333,6 +333,31 @@ export const metadataOptionsSchema = z.strictObject({
   httpTokens: z.enum(httpTokens, { error: oneOf(httpTokens) }).default('required'),
 });
 
+/** One connection-tracking idle timeout, in whole seconds within the bounds EC2 accepts for it. */
+const trackingTimeout = (min: number, max: number) =>
+  z
+    .number()
+    .int({ error: `must be a whole number of seconds from ${min} to ${max}` })
+    .min(min, { error: `must be at least ${min} seconds: use ${min} to ${max}` })
+    .max(max, { error: `must be at most ${max} seconds: use ${min} to ${max}` });
+
+/** Idle timeouts for the connections EC2 tracks on the node's network interface; unset ones keep EC2's defaults. */
+export const connectionTrackingSchema = z
+  .strictObject({
+    tcpEstablishedTimeout: trackingTimeout(60, 432_000).optional(),
+    udpStreamTimeout: trackingTimeout(60, 180).optional(),
+    udpTimeout: trackingTimeout(30, 60).optional(),
+  })
+  .superRefine((ct, ctx) => {
+    if (
+      ct.tcpEstablishedTimeout === undefined &&
+      ct.udpStreamTimeout === undefined &&
+      ct.udpTimeout === undefined
+    )
+      report(ctx, Rules.connectionTrackingEmpty, []);
+  });
+export type ConnectionTracking = z.infer<typeof connectionTrackingSchema>;
+
 export const ec2NodeClassSpecSchema = z
   .strictObject({
     subnetSelectorTerms: listOf(
@@ -391,12 +416,14 @@ export const ec2NodeClassSpecSchema = z
       .optional(),
     associatePublicIPAddress: z.boolean().optional(),
     detailedMonitoring: z.boolean().optional(),
+    /** Prefixes assigned to the node's primary interface: IPv4 ones in an IPv4 cluster, IPv6 in an IPv6 one. */
     ipPrefixCount: z
       .number()
       .int({ error: 'must be a whole number' })
       .min(0, { error: 'cannot be negative' })
       .optional(),
-    enclaveOptions: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+    connectionTracking: connectionTrackingSchema.optional(),
+    /** EC2's reserved CreateFleet Context; a claim launched with relaxed minValues goes without it, as upstream. */
     context: z.string().optional(),
     /** @default { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" } */
     metadataOptions: metadataOptionsSchema.prefault({}),

@@ -320,6 +320,16 @@ const ec2NodeClassArb: fc.Arbitrary<Obj> = fc
         instanceStorePolicy: fc.constant('RAID0'),
         associatePublicIPAddress: fc.boolean(),
         detailedMonitoring: fc.boolean(),
+        ipPrefixCount: fc.nat(16),
+        connectionTracking: fc.record(
+          {
+            tcpEstablishedTimeout: fc.integer({ min: 60, max: 432_000 }),
+            udpStreamTimeout: fc.integer({ min: 60, max: 180 }),
+            udpTimeout: fc.integer({ min: 30, max: 60 }),
+          },
+          { requiredKeys: ['udpTimeout'] },
+        ),
+        context: text,
         metadataOptions: fc.record(
           {
             httpEndpoint: fc.constantFrom('enabled', 'disabled'),

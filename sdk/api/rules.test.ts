@@ -700,6 +700,59 @@ const cases: Case[] = [
     path: 'spec.instanceStorePolicy',
     expect: 'must be "RAID0", or remove instanceStorePolicy',
   },
+
+  // --- EC2NodeClass network interface --------------------------------------------------------------------------
+  {
+    name: 'connectionTracking without a timeout',
+    input: nodeClassSpec({ connectionTracking: {} }),
+    path: 'spec.connectionTracking',
+    expect: Rules.connectionTrackingEmpty,
+  },
+  {
+    name: 'udpTimeout below 30 seconds',
+    input: nodeClassSpec({ connectionTracking: { udpTimeout: 29 } }),
+    path: 'spec.connectionTracking.udpTimeout',
+    expect: 'must be at least 30 seconds: use 30 to 60',
+  },
+  {
+    name: 'udpStreamTimeout above 180 seconds',
+    input: nodeClassSpec({ connectionTracking: { udpStreamTimeout: 181 } }),
+    path: 'spec.connectionTracking.udpStreamTimeout',
+    expect: 'must be at most 180 seconds: use 60 to 180',
+  },
+  {
+    name: 'tcpEstablishedTimeout above 5 days',
+    input: nodeClassSpec({ connectionTracking: { tcpEstablishedTimeout: 432_001 } }),
+    path: 'spec.connectionTracking.tcpEstablishedTimeout',
+    expect: 'must be at most 432000 seconds: use 60 to 432000',
+  },
+  {
+    name: 'fractional tcpEstablishedTimeout',
+    input: nodeClassSpec({ connectionTracking: { tcpEstablishedTimeout: 90.5 } }),
+    path: 'spec.connectionTracking.tcpEstablishedTimeout',
+    expect: 'must be a whole number of seconds from 60 to 432000',
+  },
+  {
+    name: 'misspelt connectionTracking timeout',
+    input: nodeClassSpec({ connectionTracking: { udpTimeout: 30, tcpTimeout: 60 } }),
+    path: 'spec.connectionTracking',
+    expect:
+      'unknown field "tcpTimeout": remove it or fix the spelling (known fields: tcpEstablishedTimeout, udpStreamTimeout, udpTimeout)',
+  },
+  {
+    name: 'negative ipPrefixCount',
+    input: nodeClassSpec({ ipPrefixCount: -1 }),
+    path: 'spec.ipPrefixCount',
+    expect: 'cannot be negative',
+  },
+  {
+    // Not an upstream (v1.14.1) field: rejected like any unknown one rather than accepted and ignored.
+    name: 'enclaveOptions',
+    input: nodeClassSpec({ enclaveOptions: { enabled: true } }),
+    path: 'spec',
+    expect:
+      'unknown field "enclaveOptions": remove it or fix the spelling (known fields: subnetSelectorTerms, securityGroupSelectorTerms, capacityReservationSelectorTerms, amiSelectorTerms, amiFamily, role, instanceProfile, userData, tags, kubelet, blockDeviceMappings, instanceStorePolicy, associatePublicIPAddress, detailedMonitoring, ipPrefixCount, connectionTracking, context, metadataOptions)',
+  },
 ];
 
 describe('invalid manifests: one case per rule, each naming the field and the fix', () => {
@@ -863,6 +916,20 @@ describe('valid edge cases', () => {
       'a volume from a snapshot',
       ec2NodeClassSchema,
       ebs({ snapshotID: 'snap-0abc', volumeInitializationRate: 300 }),
+    ],
+    [
+      'connection tracking at its bounds, prefixes and a fleet context',
+      ec2NodeClassSchema,
+      nodeClassSpec({
+        ipPrefixCount: 0,
+        context: 'ctx-123',
+        connectionTracking: { tcpEstablishedTimeout: 432_000, udpStreamTimeout: 60, udpTimeout: 30 },
+      }),
+    ],
+    [
+      'connection tracking with a single timeout',
+      ec2NodeClassSchema,
+      nodeClassSpec({ connectionTracking: { udpTimeout: 60 } }),
     ],
     [
       'capacity reservations',

@@ -392,6 +392,15 @@ export const Rules = defineRules({
     cel: '!has(self.imageGCHighThresholdPercent) || !has(self.imageGCLowThresholdPercent) || self.imageGCHighThresholdPercent > self.imageGCLowThresholdPercent',
   },
 
+  // --- EC2NodeClass network interface ----------------------------------------------------------------------------
+  connectionTrackingEmpty: {
+    targets: ['EC2NodeClass spec.connectionTracking'],
+    path: '',
+    message:
+      'connectionTracking needs at least one of tcpEstablishedTimeout, udpStreamTimeout or udpTimeout: set one of them, or remove connectionTracking',
+    cel: 'has(self.tcpEstablishedTimeout) || has(self.udpStreamTimeout) || has(self.udpTimeout)',
+  },
+
   // --- EC2NodeClass block devices ------------------------------------------------------------------------------
   blockDeviceSingleRoot: {
     targets: ['EC2NodeClass spec.blockDeviceMappings'],

@@ -396,6 +396,22 @@ describe('EC2NodeClass CRD', () => {
     });
   });
 
+  it("bounds connectionTracking's timeouts as upstream, requires one of them, and has no enclaveOptions", () => {
+    const ct = at('EC2NodeClass', 'spec.connectionTracking');
+    expect(ct.properties).toEqual({
+      tcpEstablishedTimeout: { type: 'integer', minimum: 60, maximum: 432000 },
+      udpStreamTimeout: { type: 'integer', minimum: 60, maximum: 180 },
+      udpTimeout: { type: 'integer', minimum: 30, maximum: 60 },
+    });
+    expect(validateValue(ct, { udpTimeout: 61 })).not.toEqual([]);
+    expect(validateValue(ct, { udpTimeout: 60 })).toEqual([]);
+    expect(rules('EC2NodeClass', 'spec.connectionTracking')).toEqual([
+      'has(self.tcpEstablishedTimeout) || has(self.udpStreamTimeout) || has(self.udpTimeout)',
+    ]);
+    expect(at('EC2NodeClass', 'spec').properties).not.toHaveProperty('enclaveOptions');
+    expect(at('EC2NodeClass', 'spec.ipPrefixCount')).toEqual({ type: 'integer', minimum: 0 });
+  });
+
   it('turns size rules into maxProperties and key lists into a bound', () => {
     expect(at('EC2NodeClass', 'spec.subnetSelectorTerms[*].tags').maxProperties).toBe(20);
     expect(rules('EC2NodeClass', 'spec.subnetSelectorTerms[*].tags').some((r) => r.startsWith('size('))).toBe(

@@ -287,6 +287,78 @@ describeMoto('AWS cloud provider on moto', () => {
     expect(out.Reservations?.[0]?.Instances?.[0]?.InstanceLifecycle).toBe('spot');
   }, 60_000);
 
+  it('sends connectionTracking and ipPrefixCount on the template interface, and context on CreateFleet', async () => {
+    await api.create(
+      Kinds.EC2NodeClass,
+      testNodeClass(
+        {
+          ...nodeClass().spec,
+          ipPrefixCount: 2,
+          connectionTracking: { tcpEstablishedTimeout: 3600, udpStreamTimeout: 120, udpTimeout: 45 },
+          context: 'ctx-moto',
+        },
+        'tuned',
+      ),
+    );
+    const pool = testNodePool('tuned');
+    pool.spec.template.spec.nodeClassRef.name = 'tuned';
+    await api.create(Kinds.NodePool, pool);
+    const tuned = (name: string, annotations: Record<string, string> = {}): NodeClaim => {
+      const c = claim(name, 'on-demand', ['m5.large']);
+      c.metadata.labels = { ...c.metadata.labels, 'karpenter.sh/nodepool': 'tuned' };
+      c.metadata.annotations = annotations;
+      c.spec.nodeClassRef.name = 'tuned';
+      return c;
+    };
+    // moto keeps no fleet Context, so the request the SDK serialised is read on its way out.
+    const fleetBodies: string[] = [];
+    provider.clients.ec2.middlewareStack.add(
+      (next) => async (args) => {
+        const body = (args.request as { body?: unknown }).body;
+        if (typeof body === 'string' && body.includes('Action=CreateFleet')) fleetBodies.push(body);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'recordCreateFleet' },
+    );
+    try {
+      await provider.create(tuned('tuned-ct001'));
+      await provider.create(tuned('tuned-ct002', { 'karpenter.sh/nodeclaim-min-values-relaxed': 'true' }));
+    } finally {
+      provider.clients.ec2.middlewareStack.remove('recordCreateFleet');
+    }
+    expect(fleetBodies).toHaveLength(2);
+    expect(fleetBodies[0]).toContain('Context=ctx-moto');
+    expect(fleetBodies[1]).not.toContain('Context=');
+
+    const templates = await ec2.send(
+      new DescribeLaunchTemplatesCommand({
+        Filters: [{ Name: 'tag:karpenter.k8s.aws/ec2nodeclass', Values: ['tuned'] }],
+      }),
+    );
+    expect(templates.LaunchTemplates).toHaveLength(1);
+    const version = await ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({
+        LaunchTemplateName: templates.LaunchTemplates?.[0]?.LaunchTemplateName as string,
+        Versions: ['$Latest'],
+      }),
+    );
+    const data = version.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+    expect(data?.SecurityGroupIds ?? []).toEqual([]);
+    // No kube-dns Service here, so the cluster counts as IPv4: IPv4 prefixes.
+    expect(data?.NetworkInterfaces).toEqual([
+      {
+        DeviceIndex: 0,
+        Ipv4PrefixCount: 2,
+        ConnectionTrackingSpecification: {
+          TcpEstablishedTimeout: 3600,
+          UdpStreamTimeout: 120,
+          UdpTimeout: 45,
+        },
+        Groups: [seeded.securityGroupId],
+      },
+    ]);
+  }, 60_000);
+
   it('discovers the endpoint, CA and service CIDR of an EKS cluster with eks:DescribeCluster', async () => {
     const eks = new EKSClient(motoClientConfig(moto.endpoint));
     try {

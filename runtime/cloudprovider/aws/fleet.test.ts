@@ -1,8 +1,15 @@
 import { CreateFleetCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { testNodeClaim } from '../../kube/testing';
 import { InsufficientCapacityError } from '../types';
-import { chooseCapacityType, createFleetInput, launchInstance, type FleetOffering } from './fleet';
-import { awsError, ManualClock } from './testing';
+import {
+  chooseCapacityType,
+  createFleetInput,
+  fleetContext,
+  launchInstance,
+  type FleetOffering,
+} from './fleet';
+import { awsError, ManualClock, testNodeClass } from './testing';
 import { UnavailableOfferings } from './unavailable-offerings';
 
 function offering(
@@ -56,6 +63,11 @@ describe('createFleetInput', () => {
     });
   });
 
+  it("carries the node class's context as Context, and no Context key without one", () => {
+    expect(createFleetInput(offerings, 'spot', 't', tags, 'ctx-123').Context).toBe('ctx-123');
+    expect(createFleetInput(offerings, 'spot', 't', tags)).not.toHaveProperty('Context');
+  });
+
   it('uses lowest-price for on-demand', () => {
     const input = createFleetInput(offerings, 'on-demand', 't', tags);
     expect(input.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
@@ -67,6 +79,21 @@ describe('createFleetInput', () => {
     expect(chooseCapacityType(offerings)).toBe('spot');
     expect(chooseCapacityType(offerings.filter((o) => o.capacityType === 'on-demand'))).toBe('on-demand');
     expect(chooseCapacityType([])).toBeUndefined();
+  });
+});
+
+describe('fleetContext', () => {
+  const relaxed = (value: string) =>
+    testNodeClaim('c1', {
+      metadata: { annotations: { 'karpenter.sh/nodeclaim-min-values-relaxed': value } },
+    });
+
+  it('is spec.context, except for a claim whose minValues were relaxed (as upstream)', () => {
+    const withContext = testNodeClass({ context: 'ctx-123' });
+    expect(fleetContext(withContext, testNodeClaim('c1'))).toBe('ctx-123');
+    expect(fleetContext(withContext, relaxed('false'))).toBe('ctx-123');
+    expect(fleetContext(withContext, relaxed('true'))).toBeUndefined();
+    expect(fleetContext(testNodeClass(), testNodeClaim('c1'))).toBeUndefined();
   });
 });
 
@@ -112,10 +139,12 @@ describe('launchInstance', () => {
       .resolvesOnce({ Errors: [ice('c5.large', 'subnet-a'), ice('m5.large', 'subnet-a')] })
       .resolvesOnce({ Errors: [{ ...ice('m5.large', 'subnet-b'), ErrorCode: 'UnfulfillableCapacity' }] })
       .resolvesOnce(launchedOut('m5.large', 'subnet-a', 'on-demand'));
-    const got = await launchInstance({ ec2, unavailable }, offerings, 'uid-1', tags);
+    const got = await launchInstance({ ec2, unavailable }, offerings, 'uid-1', tags, 'ctx-123');
     expect(got.capacityType).toBe('on-demand');
     const inputs = m.commandCalls(CreateFleetCommand).map((c) => c.args[0].input);
     expect(inputs.map((i) => i.ClientToken)).toEqual(['uid-1-0', 'uid-1-1', 'uid-1-2']);
+    // Every attempt, fallbacks included, goes with the context.
+    expect(inputs.map((i) => i.Context)).toEqual(['ctx-123', 'ctx-123', 'ctx-123']);
     expect(inputs[1]?.LaunchTemplateConfigs?.[0]?.Overrides).toEqual([
       { InstanceType: 'm5.large', SubnetId: 'subnet-b', Priority: 0.04 },
     ]);

@@ -11,6 +11,8 @@ import {
   type CreateFleetCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { Annotations } from '../../../sdk/api/well-known';
+import type { EC2NodeClass, NodeClaim } from '../../kube/objects';
 import { InsufficientCapacityError } from '../types';
 import { awsCall, classifyAwsError } from './errors';
 import { ICE_ERROR_CODES, type UnavailableOfferings } from './unavailable-offerings';
@@ -51,11 +53,21 @@ export function chooseCapacityType(offerings: FleetOffering[]): LaunchCapacityTy
   return undefined;
 }
 
+/**
+ * The node class's spec.context for the claim's CreateFleet, or undefined. As upstream, a claim launched with
+ * relaxed minValues (annotated karpenter.sh/nodeclaim-min-values-relaxed: "true") goes without it.
+ */
+export function fleetContext(nodeClass: EC2NodeClass, nodeClaim: NodeClaim): string | undefined {
+  if (nodeClaim.metadata.annotations?.[Annotations.minValuesRelaxed] === 'true') return undefined;
+  return nodeClass.spec.context;
+}
+
 export function createFleetInput(
   offerings: FleetOffering[],
   capacityType: LaunchCapacityType,
   clientToken: string,
   tags: Record<string, string>,
+  context?: string,
 ): CreateFleetCommandInput {
   const byTemplate = new Map<string, FleetOffering[]>();
   for (const o of offerings.filter((x) => x.capacityType === capacityType)) {
@@ -65,6 +77,7 @@ export function createFleetInput(
   return {
     Type: 'instant',
     ClientToken: clientToken,
+    ...(context !== undefined ? { Context: context } : {}),
     TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: capacityType },
     ...(capacityType === 'spot'
       ? { SpotOptions: { AllocationStrategy: 'price-capacity-optimized' } }
@@ -138,6 +151,7 @@ export async function launchInstance(
   offerings: FleetOffering[],
   clientToken: string,
   tags: Record<string, string>,
+  context?: string,
 ): Promise<LaunchedInstance> {
   const subnetZones = new Map(offerings.map((o) => [o.subnetId, o.zone]));
   const iceSeen: FleetError[] = [];
@@ -150,7 +164,7 @@ export async function launchInstance(
     // A new token per attempt: EC2 returns the first result again for a repeated token with other parameters.
     const token = `${clientToken.slice(0, 60)}-${attempt}`;
     const out = await awsCall('ec2:CreateFleet', () =>
-      opts.ec2.send(new CreateFleetCommand(createFleetInput(left, capacityType, token, tags))),
+      opts.ec2.send(new CreateFleetCommand(createFleetInput(left, capacityType, token, tags, context))),
     );
     const { instance, errors } = parseFleetOutput(out, capacityType, subnetZones);
     for (const e of errors) {

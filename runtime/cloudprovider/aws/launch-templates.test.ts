@@ -8,6 +8,7 @@ import {
   launchTemplateData,
   launchTemplateName,
   LaunchTemplateProvider,
+  nodeClassTemplateOptions,
   type LaunchTemplateOptions,
 } from './launch-templates';
 import { volumeSizeGiB } from './block-devices';
@@ -32,6 +33,16 @@ describe('launch template options', () => {
     expect(launchTemplateName({ ...base, amiId: 'ami-456' })).not.toBe(name);
     expect(launchTemplateName({ ...base, userData: 'other' })).not.toBe(name);
     expect(launchTemplateName({ ...base, metadataOptions: { httpTokens: 'optional' } })).not.toBe(name);
+    const names = [
+      name,
+      launchTemplateName({ ...base, ipv4PrefixCount: 1 }),
+      launchTemplateName({ ...base, ipv4PrefixCount: 2 }),
+      launchTemplateName({ ...base, ipv6PrefixCount: 1 }),
+      launchTemplateName({ ...base, connectionTracking: { udpTimeout: 30 } }),
+      launchTemplateName({ ...base, connectionTracking: { udpTimeout: 60 } }),
+      launchTemplateName({ ...base, connectionTracking: { udpStreamTimeout: 60 } }),
+    ];
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it('requires IMDSv2 with hop limit 1 by default and encodes user data', () => {
@@ -75,12 +86,86 @@ describe('launch template options', () => {
     expect(volumeSizeGiB('100G')).toBe(94);
   });
 
+  it('puts IPv4 prefixes and connection tracking on the primary interface with the groups', () => {
+    const data = launchTemplateData({
+      ...base,
+      ipv4PrefixCount: 2,
+      connectionTracking: { tcpEstablishedTimeout: 432_000, udpStreamTimeout: 60, udpTimeout: 30 },
+    });
+    expect(data.SecurityGroupIds).toBeUndefined();
+    expect(data.NetworkInterfaces).toEqual([
+      {
+        DeviceIndex: 0,
+        Ipv4PrefixCount: 2,
+        ConnectionTrackingSpecification: {
+          TcpEstablishedTimeout: 432_000,
+          UdpStreamTimeout: 60,
+          UdpTimeout: 30,
+        },
+        Groups: ['sg-1'],
+      },
+    ]);
+  });
+
+  it('sends only the timeouts that are set, IPv6 prefixes as such, and a prefix count of 0 too', () => {
+    expect(
+      launchTemplateData({ ...base, ipv6PrefixCount: 1, connectionTracking: { udpTimeout: 45 } })
+        .NetworkInterfaces,
+    ).toEqual([
+      {
+        DeviceIndex: 0,
+        Ipv6PrefixCount: 1,
+        ConnectionTrackingSpecification: { UdpTimeout: 45 },
+        Groups: ['sg-1'],
+      },
+    ]);
+    const zero = launchTemplateData({ ...base, ipv4PrefixCount: 0, associatePublicIPAddress: true });
+    expect(zero.SecurityGroupIds).toBeUndefined();
+    expect(zero.NetworkInterfaces).toEqual([
+      { DeviceIndex: 0, AssociatePublicIpAddress: true, Ipv4PrefixCount: 0, Groups: ['sg-1'] },
+    ]);
+  });
+
   it('gives Bottlerocket its OS and data volumes', () => {
     const data = launchTemplateData({ ...base, amiFamily: 'Bottlerocket' });
     expect(data.BlockDeviceMappings?.map((b) => `${b.DeviceName}:${b.Ebs?.VolumeSize}`)).toEqual([
       '/dev/xvda:4',
       '/dev/xvdb:20',
     ]);
+  });
+});
+
+describe('nodeClassTemplateOptions', () => {
+  const args = (clusterDNS: string | undefined, spec: Parameters<typeof testNodeClass>[0]) => ({
+    cluster: {
+      clusterName: 'demo',
+      clusterEndpoint: 'https://api.demo',
+      ...(clusterDNS ? { clusterDNS } : {}),
+    },
+    nodePoolName: 'general',
+    nodeClass: testNodeClass(spec),
+    resolved: { subnets: [], securityGroups: [{ id: 'sg-1' }], amis: [], instanceProfile: 'p', problems: {} },
+  });
+
+  it("gives ipPrefixCount to the cluster's IP family, told by the kube-dns ClusterIP (IPv4 when unknown)", () => {
+    const opts = (dns: string | undefined) =>
+      nodeClassTemplateOptions(args(dns, { ipPrefixCount: 3 }), 'ami-1', undefined);
+    expect(opts('10.100.0.10')).toMatchObject({ ipv4PrefixCount: 3 });
+    expect(opts('10.100.0.10')).not.toHaveProperty('ipv6PrefixCount');
+    expect(opts('fd00:10:96::a')).toMatchObject({ ipv6PrefixCount: 3 });
+    expect(opts('fd00:10:96::a')).not.toHaveProperty('ipv4PrefixCount');
+    expect(opts(undefined)).toMatchObject({ ipv4PrefixCount: 3 });
+  });
+
+  it('carries connectionTracking, and adds neither setting for a node class without them', () => {
+    const ct = { tcpEstablishedTimeout: 120 };
+    expect(
+      nodeClassTemplateOptions(args(undefined, { connectionTracking: ct }), 'ami-1', undefined),
+    ).toMatchObject({ connectionTracking: ct });
+    const plain = nodeClassTemplateOptions(args('fd00::a', {}), 'ami-1', undefined);
+    for (const key of ['ipv4PrefixCount', 'ipv6PrefixCount', 'connectionTracking'])
+      expect(plain).not.toHaveProperty(key);
+    expect(launchTemplateData(plain).SecurityGroupIds).toEqual(['sg-1']);
   });
 });
 

@@ -3,14 +3,16 @@
  * new one (nothing is ever updated in place). Existence is cached for a minute. IMDSv2 is required by default.
  */
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import {
   CreateLaunchTemplateCommand,
   DescribeLaunchTemplatesCommand,
   type EC2Client,
   type LaunchTemplateBlockDeviceMappingRequest,
+  type LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
-import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
+import type { ConnectionTracking, EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
@@ -47,6 +49,11 @@ export interface LaunchTemplateOptions {
   metadataOptions?: Partial<MetadataOptions>;
   detailedMonitoring?: boolean;
   associatePublicIPAddress?: boolean;
+  /** spec.ipPrefixCount, as IPv4 prefixes in an IPv4 cluster (at most one of these two is set). */
+  ipv4PrefixCount?: number;
+  /** spec.ipPrefixCount, as IPv6 prefixes in an IPv6 cluster. */
+  ipv6PrefixCount?: number;
+  connectionTracking?: ConnectionTracking;
   /** The node class's tags, on the template (instances get them through CreateFleet). */
   tags?: Record<string, string>;
 }
@@ -92,15 +99,39 @@ export function launchTemplateData(o: LaunchTemplateOptions): RequestLaunchTempl
     Monitoring: { Enabled: o.detailedMonitoring ?? false },
   };
   if (o.userData !== undefined) data.UserData = Buffer.from(o.userData, 'utf8').toString('base64');
-  // A public-IP choice is an interface property, and then the groups must sit on the interface too.
-  if (o.associatePublicIPAddress !== undefined) {
-    data.NetworkInterfaces = [
-      { DeviceIndex: 0, AssociatePublicIpAddress: o.associatePublicIPAddress, Groups: o.securityGroupIds },
-    ];
-  } else {
-    data.SecurityGroupIds = o.securityGroupIds;
-  }
+  const nic = primaryInterface(o);
+  // EC2 takes the groups at the top or on an explicit interface, not both. Upstream always writes the interface; for
+  // one plain interface the two mean the same to EC2, so the top-level form stays when no interface setting is
+  // given: templates are named by their options, and one already made under a name keeps matching this data.
+  if (nic) data.NetworkInterfaces = [{ ...nic, Groups: o.securityGroupIds }];
+  else data.SecurityGroupIds = o.securityGroupIds;
   return data;
+}
+
+/** The primary interface's own settings (public IP, prefixes, connection tracking), or undefined when none is set. */
+function primaryInterface(
+  o: LaunchTemplateOptions,
+): LaunchTemplateInstanceNetworkInterfaceSpecificationRequest | undefined {
+  const ct = o.connectionTracking;
+  const settings: LaunchTemplateInstanceNetworkInterfaceSpecificationRequest = {
+    ...(o.associatePublicIPAddress !== undefined
+      ? { AssociatePublicIpAddress: o.associatePublicIPAddress }
+      : {}),
+    ...(o.ipv4PrefixCount !== undefined ? { Ipv4PrefixCount: o.ipv4PrefixCount } : {}),
+    ...(o.ipv6PrefixCount !== undefined ? { Ipv6PrefixCount: o.ipv6PrefixCount } : {}),
+    ...(ct
+      ? {
+          ConnectionTrackingSpecification: {
+            ...(ct.tcpEstablishedTimeout !== undefined
+              ? { TcpEstablishedTimeout: ct.tcpEstablishedTimeout }
+              : {}),
+            ...(ct.udpStreamTimeout !== undefined ? { UdpStreamTimeout: ct.udpStreamTimeout } : {}),
+            ...(ct.udpTimeout !== undefined ? { UdpTimeout: ct.udpTimeout } : {}),
+          },
+        }
+      : {}),
+  };
+  return Object.keys(settings).length > 0 ? { DeviceIndex: 0, ...settings } : undefined;
 }
 
 function canonical(value: unknown): string {
@@ -194,6 +225,8 @@ export function nodeClassTemplateOptions(
   userData: string | undefined,
 ): LaunchTemplateOptions {
   const spec = a.nodeClass.spec;
+  // The cluster's IP family as upstream tells it: IPv6 if the kube-dns ClusterIP is, else IPv4 (no kube-dns too).
+  const ipv6 = a.cluster.clusterDNS !== undefined && isIPv6(a.cluster.clusterDNS);
   return {
     clusterName: a.cluster.clusterName,
     nodePoolName: a.nodePoolName,
@@ -209,6 +242,12 @@ export function nodeClassTemplateOptions(
     ...(spec.associatePublicIPAddress !== undefined
       ? { associatePublicIPAddress: spec.associatePublicIPAddress }
       : {}),
+    ...(spec.ipPrefixCount === undefined
+      ? {}
+      : ipv6
+        ? { ipv6PrefixCount: spec.ipPrefixCount }
+        : { ipv4PrefixCount: spec.ipPrefixCount }),
+    ...(spec.connectionTracking ? { connectionTracking: spec.connectionTracking } : {}),
     ...(spec.tags ? { tags: spec.tags } : {}),
   };
 }

@@ -212,6 +212,42 @@ describe('AwsCloudProvider', () => {
     expect(await launchedUserData(ec2, provider)).toMatch(/clusterDNS:\n\s+- 172\.20\.0\.10\n/);
   });
 
+  it("puts ipPrefixCount (IPv6 in an IPv6 cluster) and connectionTracking on the template's interface", async () => {
+    const { api, ec2, provider } = await setup(
+      testNodeClass({ ipPrefixCount: 2, connectionTracking: { udpTimeout: 45 } }),
+    );
+    await api.create(Kinds.Service, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system' },
+      spec: { clusterIP: 'fd00:10:96::a' },
+    });
+    await launchedUserData(ec2, provider);
+    const data = ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData;
+    expect(data?.SecurityGroupIds).toBeUndefined();
+    expect(data?.NetworkInterfaces).toEqual([
+      {
+        DeviceIndex: 0,
+        Ipv6PrefixCount: 2,
+        ConnectionTrackingSpecification: { UdpTimeout: 45 },
+        Groups: ['sg-1'],
+      },
+    ]);
+  });
+
+  it("asks CreateFleet with the node class's context, but not for a claim whose minValues were relaxed", async () => {
+    const { ec2, provider } = await setup(testNodeClass({ context: 'ctx-123' }));
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateName: 'x' }] });
+    ec2.on(CreateFleetCommand).resolves(launchedC5);
+    await provider.create(claim(['on-demand']));
+    const relaxed = claim(['on-demand']);
+    relaxed.metadata.name = 'general-x2';
+    relaxed.metadata.annotations = { 'karpenter.sh/nodeclaim-min-values-relaxed': 'true' };
+    await provider.create(relaxed);
+    const inputs = ec2.commandCalls(CreateFleetCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => i.Context)).toEqual(['ctx-123', undefined]);
+  });
+
   it('falls back after an ICE answer and keeps the offering out of the next plans', async () => {
     const { ec2, provider } = await setup();
     ec2

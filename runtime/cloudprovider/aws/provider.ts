@@ -23,7 +23,7 @@ import { claimFacts, instanceNetwork, nodeClassResolution, resolvedDrift } from 
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
 import { classifyAwsError, CloudProviderError } from './errors';
-import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
+import { fleetContext, launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
 import { KubeDnsDiscovery } from './kube-dns';
 import { InstanceTypeProvider, typesForClaim } from './instance-types';
 import {
@@ -237,7 +237,7 @@ export class AwsCloudProvider implements CloudProvider {
         `no offering of ${types.length} compatible type(s) has a subnet and an AMI for NodeClaim ${claimName}`,
       );
     const tags = claimInstanceTags(this.s.clusterName, nodeClass, nodePoolName, claimName);
-    const launched = await this.findOrLaunch(nodeClaim, offerings, tags);
+    const launched = await this.findOrLaunch(nodeClaim, offerings, tags, fleetContext(nodeClass, nodeClaim));
     const instanceType = await this.launchedType(claimName, target, launched, types);
     return launchedNodeClaim(nodeClaim, {
       launched,
@@ -278,12 +278,19 @@ export class AwsCloudProvider implements CloudProvider {
     nodeClaim: NodeClaim,
     offerings: FleetOffering[],
     tags: Record<string, string>,
+    context: string | undefined,
   ): Promise<LaunchedInstance> {
     const claimName = nameOf(nodeClaim);
     const token = nodeClaim.metadata.uid ?? claimName;
     const found = await findClaimInstance(this.clients.ec2, this.s.clusterName, claimName);
     if (!found)
-      return launchInstance({ ec2: this.clients.ec2, unavailable: this.unavailable }, offerings, token, tags);
+      return launchInstance(
+        { ec2: this.clients.ec2, unavailable: this.unavailable },
+        offerings,
+        token,
+        tags,
+        context,
+      );
     const launched = launchedInstanceOf(found);
     this.s.logger.info(
       { nodeClaim: claimName, instanceId: launched.instanceId },
