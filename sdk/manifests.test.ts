@@ -93,6 +93,7 @@ metadata:
 spec:
   template:
     spec:
+      requirements: []
       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
 ${extra}`;
 
@@ -147,8 +148,8 @@ describe('parseManifests', () => {
         'bad-requirements',
         '  disruption:\n    budgets:\n      - {nodes: "10%", schedule: "0 9 * * 1-5"}\n',
       ).replace(
-        '      nodeClassRef',
-        '      requirements:\n        - {key: kubernetes.io/hostname, operator: In, values: [a]}\n        - {key: example.com/x, operator: Gt, values: [a, b]}\n      nodeClassRef',
+        '      requirements: []\n',
+        '      requirements:\n        - {key: kubernetes.io/hostname, operator: In, values: [a]}\n        - {key: example.com/x, operator: Gt, values: [a, b]}\n',
       ),
     ].join('---\n');
     const problems = problemsOf(text);
@@ -210,7 +211,7 @@ describe('parseManifests', () => {
   it('reports documents that are not objects, nameless objects and retired APIs', () => {
     const text = [
       '- just\n- a list\n',
-      'apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {}\nspec:\n  template:\n    spec:\n      nodeClassRef: {group: g, kind: k, name: n}\n',
+      'apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {}\nspec:\n  template:\n    spec:\n      requirements: []\n      nodeClassRef: {group: g, kind: k, name: n}\n',
       'apiVersion: karpenter.sh/v1alpha5\nkind: Provisioner\nmetadata: {name: old}\nspec: {}\n',
       'apiVersion: karpenter.k8s.aws/v1beta1\nkind: EC2NodeClass\nmetadata: {name: old}\nspec: {}\n',
     ].join('---\n');

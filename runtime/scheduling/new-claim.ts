@@ -37,6 +37,13 @@ export function openClaim(
   if (taint) return `taint ${formatTaint(taint)} is not tolerated`;
   let lastReason = 'incompatible requirements';
   for (const podReqs of level.alternatives) {
+    // A new node's name is not known before it launches: a pod that names its node (or no node) needs an
+    // existing one, as upstream, which never puts a hostname on a NodeClaim.
+    const host = podReqs.get(Labels.hostname);
+    if (host && !host.complement) {
+      lastReason = `requires ${host.toString()}: a new node's name is not known before it launches`;
+      continue;
+    }
     const conflict = pool.requirements.incompatibility(podReqs, { allowUndefinedWellKnown: true });
     if (conflict) {
       lastReason = `incompatible requirements: ${conflict}`;

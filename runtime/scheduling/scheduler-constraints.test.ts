@@ -273,6 +273,28 @@ describe('topology spread nodeTaintsPolicy', () => {
   });
 });
 
+describe('pods that name their node', () => {
+  it('never get a new claim (its name is unknown before launch); a NotIn on the hostname does', () => {
+    const named = pod('named', { nodeSelector: { [Labels.hostname]: 'node-x' } });
+    const avoiding = pod('avoiding', {
+      affinityTerms: [[{ key: Labels.hostname, operator: 'NotIn', values: ['node-x'] }]],
+    });
+    const result = schedule({
+      pods: [named, avoiding],
+      nodes: [],
+      nodePools: [
+        schedulingPool(nodePool('default', { requirements: [onDemand] }), instanceTypes(['t3a.medium'])),
+      ],
+    });
+    expect(reasonsOf(result, named)?.[0]).toBe(
+      `NodePool "default": requires ${Labels.hostname} In [node-x]: a new node's name is not known before it launches`,
+    );
+    expect(result.newNodeClaims.flatMap((c) => c.pods)).toEqual([avoiding]);
+    // The claim carries no hostname requirement for the NodeClaim to write.
+    expect(result.newNodeClaims[0]?.requirements.get(Labels.hostname)?.complement ?? true).toBe(true);
+  });
+});
+
 describe('per-NodePool reasons', () => {
   it('names the zone a pod is pinned to when no instance type there is large enough', () => {
     const p = pod('p', { cpu: '64', nodeSelector: { [Labels.zone]: 'us-east-1a' } });

@@ -18,12 +18,27 @@ export function oneOf(values: readonly string[]): (issue: { input?: unknown }) =
       : `must be ${list} (got ${JSON.stringify(issue.input)})`;
 }
 
+/** A DNS-1123 subdomain: dot-separated labels of lowercase letters, digits and "-", alphanumeric at both ends. */
+export const DNS_SUBDOMAIN_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS_SUBDOMAIN_MAX_LENGTH = 253;
+const DNS_SUBDOMAIN_HELP =
+  'use at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit (e.g. "general-purpose")';
+
 /**
  * Kubernetes object metadata as the controller reads it (wire form: timestamps are RFC 3339 strings). Loose, so
  * server-set fields this package does not model (managedFields, selfLink...) survive a parse.
  */
 export const objectMetaSchema = z.looseObject({
-  name: z.string().optional(),
+  /** The API server requires a DNS-1123 subdomain for a custom resource's name (NameIsDNSSubdomain). */
+  name: z
+    .string()
+    .max(DNS_SUBDOMAIN_MAX_LENGTH, {
+      error: `is longer than ${DNS_SUBDOMAIN_MAX_LENGTH} characters: ${DNS_SUBDOMAIN_HELP}`,
+    })
+    .regex(DNS_SUBDOMAIN_PATTERN, {
+      error: (issue) => `is not a valid name (got ${JSON.stringify(issue.input)}): ${DNS_SUBDOMAIN_HELP}`,
+    })
+    .optional(),
   generateName: z.string().optional(),
   namespace: z.string().optional(),
   uid: z.string().optional(),
@@ -108,7 +123,7 @@ export type RequirementOperator = (typeof requirementOperators)[number];
 export const nodeSelectorRequirementSchema = z.strictObject({
   key: labelKeySchema,
   operator: z.enum(requirementOperators, { error: oneOf(requirementOperators) }),
-  values: z.array(labelValueSchema).optional(),
+  values: z.array(labelValueSchema).meta({ 'x-kubernetes-list-type': 'atomic' }).optional(),
   /** Karpenter extension: the minimum number of distinct values the launch must keep flexible. */
   minValues: z
     .number()
@@ -153,6 +168,13 @@ export const conditionSchema = z.object({
   observedGeneration: z.number().int().optional(),
 });
 export type Condition = z.infer<typeof conditionSchema>;
+/**
+ * NodePool and NodeClaim status.conditions: a list keyed by type, as upstream's CRDs have it, so the API server
+ * keeps one condition per type. Only the controller writes status, so zod leaves that check to the API server.
+ */
+export const conditionListSchema = z
+  .array(conditionSchema)
+  .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
 
 /** Parse a Go-style duration into milliseconds. */
 export function parseDuration(value: string): number {

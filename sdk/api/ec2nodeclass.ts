@@ -257,6 +257,9 @@ export const kubeletConfigurationSchema = z
 export type KubeletConfiguration = z.infer<typeof kubeletConfigurationSchema>;
 
 const volumeTypes = ['standard', 'io1', 'io2', 'gp2', 'sc1', 'st1', 'gp3'] as const;
+/** 1-59000 Gi, 1-64000 G, 1-58 Ti or 1-64 T, without leading zeros. */
+export const EBS_VOLUME_SIZE_PATTERN =
+  /^(([1-9][0-9]{0,3}|[1-4][0-9]{4}|5[0-8][0-9]{3}|59000)Gi|([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-3][0-9]{3}|64000)G|([1-9]|[1-4][0-9]|5[0-8])Ti|([1-9]|[1-5][0-9]|6[0-4])T)$/;
 const nonNegativeInt = (what: string) =>
   z
     .number()
@@ -277,12 +280,15 @@ export const blockDeviceSchema = z
       .min(100, { error: 'must be at least 100 MiB/s: use 100 to 300' })
       .max(300, { error: 'must be at most 300 MiB/s: use 100 to 300' })
       .optional(),
-    /** EBS sizes are whole gibibytes/gigabytes or tebibytes/terabytes. */
+    /**
+     * A whole number of gibibytes, gigabytes, tebibytes or terabytes, at most 59000Gi, 64000G, 58Ti or 64T (the
+     * bounds of upstream's CRD pattern); EC2 checks each volume type's own limit when it creates the volume.
+     */
     volumeSize: z
       .string({ error: 'must be a string with a unit, e.g. "100Gi"' })
-      .regex(/^[1-9][0-9]*(Gi|G|Ti|T)$/, {
+      .regex(EBS_VOLUME_SIZE_PATTERN, {
         error: (issue) =>
-          `must be a whole size in Gi, G, Ti or T such as "20Gi" or "1Ti" (got ${JSON.stringify(issue.input)})`,
+          `must be a whole size from 1 to 59000Gi, 64000G, 58Ti or 64T, such as "20Gi" or "1Ti" (got ${JSON.stringify(issue.input)})`,
       })
       .optional(),
     volumeType: z.enum(volumeTypes, { error: oneOf(volumeTypes) }).optional(),

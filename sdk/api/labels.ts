@@ -1,9 +1,8 @@
 /**
- * Label key and value syntax, and the label domains a NodePool may not use. Karpenter owns some domains (it
- * sets those labels itself) and the kubelet refuses to self-assign most of `kubernetes.io` / `k8s.io`, so a
- * NodePool that asked for them would launch nodes that never match or never register.
+ * Label key and value syntax, and the label keys a NodePool or NodeClaim may not use: Karpenter and its AWS
+ * provider set the labels of their own domains themselves, so a NodePool that asked for them would fight them.
  */
-import { AwsWellKnownLabels, Labels } from './well-known';
+import { AWS_GROUP, AwsUnmodelledLabels, AwsWellKnownLabels, KARPENTER_GROUP, Labels } from './well-known';
 
 /**
  * A qualified name: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
@@ -40,44 +39,50 @@ export function inDomain(domain: string, parent: string): boolean {
   return domain === parent || domain.endsWith(`.${parent}`);
 }
 
-/** Keys in the `kubernetes.io` domain that Karpenter understands and a NodePool may constrain or set. */
-export const KUBERNETES_IO_ALLOWED_KEYS: readonly string[] = [
-  Labels.arch,
-  Labels.os,
-  Labels.zone,
-  Labels.region,
-  Labels.instanceType,
-  'node.kubernetes.io/windows-build',
-  'beta.kubernetes.io/arch',
-  'beta.kubernetes.io/os',
-  'beta.kubernetes.io/instance-type',
-  'failure-domain.beta.kubernetes.io/zone',
-  'failure-domain.beta.kubernetes.io/region',
-];
-/** Sub-domains of restricted domains that the kubelet may self-assign, so they are open to users. */
-export const OPEN_SUBDOMAINS: readonly string[] = [
-  'node.kubernetes.io',
-  'node-restriction.kubernetes.io',
-  'kops.k8s.io',
-];
-/** Keys in the `karpenter.sh` domain a NodePool may use (karpenter.sh/nodepool is set by Karpenter itself). */
-export const KARPENTER_SH_ALLOWED_KEYS: readonly string[] = [Labels.capacityType];
+/**
+ * Which keys a NodePool or NodeClaim may name, as upstream decides it (core v1.15.0 and AWS provider v1.14.1):
+ * - `kubernetes.io/hostname` is restricted everywhere (labels.go RestrictedLabels, and a CEL rule in both CRDs).
+ * - Two label domains are restricted: `karpenter.sh` (core labels.go RestrictedLabelDomains) and
+ *   `karpenter.k8s.aws` (added by the AWS provider's labels.go init()). The CRDs' CEL rules match a domain by suffix
+ *   of the text before the first "/" (the whole key when it has none), so "mykarpenter.sh/x" and an unprefixed
+ *   "karpenter.sh" are in it too. Of `karpenter.sh`, capacity-type and nodepool pass that rule; of
+ *   `karpenter.k8s.aws`, the AWS well-known labels and ec2nodeclass do.
+ * - A NodePool may not name karpenter.sh/nodepool (CEL, and its controller's validation) nor
+ *   karpenter.k8s.aws/ec2nodeclass: the NodePool CRD admits the latter, but the controller's IsRestrictedLabel
+ *   refuses it (the AWS provider does not register it as well-known), so the NodePool never becomes ready.
+ * - Nothing else is restricted: `kubernetes.io` and `k8s.io` keys (node-role.kubernetes.io/worker, say) are fine.
+ */
+export type LabelKeyOwner = 'NodePool' | 'NodeClaim';
 
-/** Which restricted-label rule a NodePool requirement key or template label key breaks, if any. */
-export type RestrictedLabelViolation =
-  'hostname' | 'nodepool' | 'kubernetes.io' | 'k8s.io' | 'karpenter.sh' | 'karpenter.k8s.aws';
+/** The label domains Karpenter and its AWS provider keep for the labels they set. */
+export const RESTRICTED_LABEL_DOMAINS = [KARPENTER_GROUP, AWS_GROUP] as const;
+export type RestrictedLabelDomain = (typeof RESTRICTED_LABEL_DOMAINS)[number];
 
-export function restrictedLabelViolation(key: string): RestrictedLabelViolation | undefined {
+/** The keys of each restricted domain that pass its domain rule (NodePools are narrowed further: see above). */
+export const RESTRICTED_DOMAIN_ALLOWED_KEYS: Readonly<Record<RestrictedLabelDomain, readonly string[]>> = {
+  [KARPENTER_GROUP]: [Labels.capacityType, Labels.nodePool],
+  [AWS_GROUP]: [...AwsWellKnownLabels, ...AwsUnmodelledLabels],
+};
+
+/** The text a domain rule looks at: the part of the key before the first "/", or the whole key without one. */
+export function keyDomainText(key: string): string {
+  const slash = key.indexOf('/');
+  return slash < 0 ? key : key.slice(0, slash);
+}
+
+/** Which restricted-label rule a key breaks for its owner, if any. */
+export type RestrictedLabelViolation = 'hostname' | 'nodepool' | 'ec2nodeclass' | RestrictedLabelDomain;
+
+export function restrictedLabelViolation(
+  key: string,
+  owner: LabelKeyOwner,
+): RestrictedLabelViolation | undefined {
   if (key === Labels.hostname) return 'hostname';
-  if (key === Labels.nodePool) return 'nodepool';
-  const domain = labelDomain(key);
-  if (OPEN_SUBDOMAINS.some((open) => inDomain(domain, open))) return undefined;
-  if (inDomain(domain, 'kubernetes.io'))
-    return KUBERNETES_IO_ALLOWED_KEYS.includes(key) ? undefined : 'kubernetes.io';
-  if (inDomain(domain, 'k8s.io')) return 'k8s.io';
-  if (inDomain(domain, 'karpenter.sh'))
-    return KARPENTER_SH_ALLOWED_KEYS.includes(key) ? undefined : 'karpenter.sh';
-  if (inDomain(domain, 'karpenter.k8s.aws'))
-    return AwsWellKnownLabels.includes(key) ? undefined : 'karpenter.k8s.aws';
+  if (owner === 'NodePool' && key === Labels.nodePool) return 'nodepool';
+  if (owner === 'NodePool' && key === Labels.ec2NodeClass) return 'ec2nodeclass';
+  const text = keyDomainText(key);
+  for (const domain of RESTRICTED_LABEL_DOMAINS) {
+    if (text.endsWith(domain) && !RESTRICTED_DOMAIN_ALLOWED_KEYS[domain].includes(key)) return domain;
+  }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conditionSchema, objectMetaSchema, resourceListSchema } from './common';
+import { conditionListSchema, objectMetaSchema, resourceListSchema } from './common';
 import { nodeClaimSpecShape } from './nodepool';
 
 /** NodeClaim.spec: the template spec plus the resources the launch must fit. Immutable once created. */
@@ -12,7 +12,7 @@ export const nodeClaimStatusSchema = z.looseObject({
   capacity: resourceListSchema.optional(),
   allocatable: resourceListSchema.optional(),
   lastPodEventTime: z.string().optional(),
-  conditions: z.array(conditionSchema).optional(),
+  conditions: conditionListSchema.optional(),
 });
 
 export const nodeClaimSchema = z.strictObject({

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseBudgetSchedule } from './budget-schedule';
 import {
   BUDGET_DURATION_PATTERN,
-  conditionSchema,
+  conditionListSchema,
   durationOrNeverSchema,
   durationSchema,
   labelValueSchema,
@@ -13,23 +13,27 @@ import {
   taintSchema,
   type NodeSelectorRequirement,
 } from './common';
-import { isQualifiedName, restrictedLabelViolation, type RestrictedLabelViolation } from './labels';
+import {
+  isQualifiedName,
+  restrictedLabelViolation,
+  type LabelKeyOwner,
+  type RestrictedLabelViolation,
+} from './labels';
 import { report, Rules, whenClean, type IssueSink, type Rule } from './rules';
 import { DisruptionReasons } from './well-known';
 
 const RESTRICTED_LABEL_RULES: Record<RestrictedLabelViolation, Rule> = {
   hostname: Rules.labelHostnameRestricted,
   nodepool: Rules.labelNodePoolRestricted,
-  'kubernetes.io': Rules.labelKubernetesIoRestricted,
-  'k8s.io': Rules.labelK8sIoRestricted,
+  ec2nodeclass: Rules.labelNodeClassRestricted,
   'karpenter.sh': Rules.labelKarpenterShRestricted,
   'karpenter.k8s.aws': Rules.labelKarpenterK8sAwsRestricted,
 };
 
 const INTEGER_OPERATORS = new Set(['Gt', 'Lt', 'Gte', 'Lte']);
 
-/** Operator/value rules shared by NodePool and NodeClaim requirements; NodePools also restrict the key. */
-function checkRequirement(req: NodeSelectorRequirement, ctx: IssueSink, restrictKey: boolean): void {
+/** The operator/value rules and the restricted keys (which differ between NodePools and NodeClaims: labels.ts). */
+function checkRequirement(req: NodeSelectorRequirement, ctx: IssueSink, owner: LabelKeyOwner): void {
   const values = req.values ?? [];
   if ((req.operator === 'In' || req.operator === 'NotIn') && values.length === 0) {
     report(ctx, Rules.requirementValuesRequired, ['values'], `operator ${req.operator}`);
@@ -58,22 +62,20 @@ function checkRequirement(req: NodeSelectorRequirement, ctx: IssueSink, restrict
       `minValues ${req.minValues}, ${values.length} values`,
     );
   }
-  if (restrictKey) {
-    const violation = restrictedLabelViolation(req.key);
-    if (violation) report(ctx, RESTRICTED_LABEL_RULES[violation], ['key'], `got "${req.key}"`);
-  }
+  const violation = restrictedLabelViolation(req.key, owner);
+  if (violation) report(ctx, RESTRICTED_LABEL_RULES[violation], ['key'], `got "${req.key}"`);
 }
 
-/** A NodePool requirement: restricted label domains are rejected. */
+/** A NodePool requirement. */
 export const nodePoolRequirementSchema = nodeSelectorRequirementSchema.superRefine((req, ctx) =>
-  checkRequirement(req, ctx, true),
+  checkRequirement(req, ctx, 'NodePool'),
 );
 /**
- * A NodeClaim requirement. Karpenter writes these itself (including karpenter.sh/nodepool and keys copied from
- * pod constraints), so only the operator/value rules apply.
+ * A NodeClaim requirement. Karpenter writes these itself, so fewer keys are restricted than for a NodePool: a
+ * NodeClaim carries karpenter.sh/nodepool and may carry karpenter.k8s.aws/ec2nodeclass.
  */
 export const nodeClaimRequirementSchema = nodeSelectorRequirementSchema.superRefine((req, ctx) =>
-  checkRequirement(req, ctx, false),
+  checkRequirement(req, ctx, 'NodeClaim'),
 );
 
 /** Template labels: qualified keys outside the restricted domains, valid values. */
@@ -83,7 +85,7 @@ export const templateLabelsSchema = z.record(z.string(), labelValueSchema).super
       report(ctx, Rules.labelKeySyntax, [key], `got "${key}"`);
       continue;
     }
-    const violation = restrictedLabelViolation(key);
+    const violation = restrictedLabelViolation(key, 'NodePool');
     if (violation) report(ctx, RESTRICTED_LABEL_RULES[violation], [key]);
   }
   // The bound also keeps the CEL cost of the per-key rules within what the API server accepts.
@@ -129,7 +131,16 @@ export const budgetSchema = z
           `must be a duration in hours and minutes such as "8h", "30m" or "1h30m"; cron has no seconds (got ${JSON.stringify(issue.input)})`,
       })
       .optional(),
-    reasons: z.array(z.enum(DisruptionReasons, { error: oneOf(DisruptionReasons) })).optional(),
+    reasons: z
+      .array(z.enum(DisruptionReasons, { error: oneOf(DisruptionReasons) }))
+      .superRefine((reasons, ctx) => {
+        reasons.forEach((reason, i) => {
+          if (reasons.indexOf(reason) < i)
+            report(ctx, Rules.budgetReasonsDuplicate, [i], `"${reason}" is listed twice`);
+        });
+      })
+      .meta({ 'x-kubernetes-list-type': 'set' })
+      .optional(),
   })
   .superRefine(
     (budget, ctx) => {
@@ -151,15 +162,24 @@ export const budgetSchema = z
   );
 export type Budget = z.infer<typeof budgetSchema>;
 
-const taintsSchema = z.array(taintSchema);
+/** Lists are replaced whole on a merge, as upstream's CRDs say (`x-kubernetes-list-type: atomic`). */
+const ATOMIC_LIST = { 'x-kubernetes-list-type': 'atomic' } as const;
+
+const taintsSchema = z.array(taintSchema).meta(ATOMIC_LIST);
 
 /** Fields of a NodeClaim that a NodePool stamps out, for either kind's requirement rules. */
 function templateSpecShape<R extends z.ZodType<NodeSelectorRequirement>>(requirement: R) {
   return {
+    /** Required, as upstream's CRDs have it; an empty list constrains nothing. */
     requirements: z
-      .array(requirement)
+      .array(requirement, {
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is required: list the node requirements, or write requirements: [] to constrain nothing'
+            : undefined,
+      })
       .max(100, { error: 'has more than 100 requirements: merge or drop some' })
-      .default(() => []),
+      .meta(ATOMIC_LIST),
     taints: taintsSchema.optional(),
     startupTaints: taintsSchema.optional(),
     nodeClassRef: nodeClassReferenceSchema,
@@ -189,6 +209,7 @@ export const disruptionSchema = z.strictObject({
   budgets: z
     .array(budgetSchema)
     .max(50, { error: 'has more than 50 budgets: merge or drop some' })
+    .meta(ATOMIC_LIST)
     .default(() => [{ nodes: '10%' }]),
 });
 
@@ -215,7 +236,7 @@ export const nodePoolSpecSchema = z.strictObject({
 export const nodePoolStatusSchema = z.looseObject({
   resources: resourceListSchema.optional(),
   nodes: z.number().int().optional(),
-  conditions: z.array(conditionSchema).optional(),
+  conditions: conditionListSchema.optional(),
 });
 
 export const nodePoolSchema = z.strictObject({

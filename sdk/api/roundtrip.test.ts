@@ -28,7 +28,10 @@ const wellKnownKey = fc.constantFrom(
   'karpenter.sh/capacity-type',
   'karpenter.k8s.aws/instance-family',
   'karpenter.k8s.aws/instance-cpu',
+  'karpenter.k8s.aws/instance-tenancy',
   'topology.k8s.aws/zone-id',
+  'node-role.kubernetes.io/worker',
+  'k8s.io/team',
 );
 const labelKey = fc.oneof(customKey, wellKnownKey);
 /** Values YAML would read as numbers, booleans or null if they were not quoted on the way out. */
@@ -141,7 +144,7 @@ const templateSpecArb = fc.record(
     expireAfter: durationOrNever,
     terminationGracePeriod: durationArb,
   },
-  { requiredKeys: ['nodeClassRef'] },
+  { requiredKeys: ['requirements', 'nodeClassRef'] },
 );
 const metadataArb = fc.record(
   { name: dnsLabel, labels: fc.dictionary(customKey, labelValue, { maxKeys: 3 }) },

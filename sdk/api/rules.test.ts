@@ -6,6 +6,7 @@ import { ruleList, Rules, type Rule } from './rules';
 import {
   budget,
   ebs,
+  ec2NodeClass,
   kubelet,
   nodeClaim,
   nodeClassSpec,
@@ -111,6 +112,12 @@ const cases: Case[] = [
       'is not a valid label value (got "web team"): use at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
   },
   {
+    name: 'no requirements',
+    input: templateSpec({ requirements: undefined }),
+    path: 'spec.template.spec.requirements',
+    expect: 'is required: list the node requirements, or write requirements: [] to constrain nothing',
+  },
+  {
     name: 'more than 100 requirements',
     input: templateSpec({
       requirements: Array.from({ length: 101 }, (_, i) => ({ key: `example.com/k${i}`, operator: 'Exists' })),
@@ -139,16 +146,16 @@ const cases: Case[] = [
     expect: Rules.templateLabelsTooMany,
   },
   {
-    name: 'template label in kubernetes.io',
-    input: templateLabels({ 'kubernetes.io/role': 'worker' }),
-    path: 'spec.template.metadata.labels["kubernetes.io/role"]',
-    expect: Rules.labelKubernetesIoRestricted,
+    name: 'template label karpenter.k8s.aws/ec2nodeclass',
+    input: templateLabels({ 'karpenter.k8s.aws/ec2nodeclass': 'default' }),
+    path: 'spec.template.metadata.labels["karpenter.k8s.aws/ec2nodeclass"]',
+    expect: Rules.labelNodeClassRestricted,
   },
   {
-    name: 'requirement in a k8s.io subdomain',
-    input: requirement({ key: 'team.k8s.io/owner', operator: 'Exists' }),
+    name: 'requirement in a domain that ends in karpenter.sh',
+    input: requirement({ key: 'mykarpenter.sh/team', operator: 'Exists' }),
     path: `${R}.key`,
-    expect: Rules.labelK8sIoRestricted,
+    expect: Rules.labelKarpenterShRestricted,
   },
   {
     name: 'template label in karpenter.sh',
@@ -315,6 +322,12 @@ const cases: Case[] = [
     expect: 'must be "Underutilized", "Empty" or "Drifted" (got "Expired")',
   },
   {
+    name: 'budget reason listed twice',
+    input: budget({ nodes: '1', reasons: ['Empty', 'Drifted', 'Empty'] }),
+    path: 'spec.disruption.budgets.0.reasons.2',
+    expect: Rules.budgetReasonsDuplicate,
+  },
+  {
     name: 'more than 50 budgets',
     input: nodePool({
       spec: { disruption: { budgets: Array.from({ length: 51 }, () => ({ nodes: '1' })) } },
@@ -350,6 +363,13 @@ const cases: Case[] = [
       'is not a resource quantity (got "lots"): use a number with an optional unit, such as 4, "500m", "16Gi" or "1e3"',
   },
   {
+    name: 'NodePool name with capitals',
+    input: nodePool({ metadata: { name: 'General' } }),
+    path: 'metadata.name',
+    expect:
+      'is not a valid name (got "General"): use at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit (e.g. "general-purpose")',
+  },
+  {
     name: 'wrong apiVersion',
     input: nodePool({ apiVersion: 'karpenter.sh/v2' }),
     path: 'apiVersion',
@@ -362,6 +382,24 @@ const cases: Case[] = [
     input: nodeClaim({ spec: { requirements: [{ key: 'example.com/team', operator: 'In', values: [] }] } }),
     path: 'spec.requirements.0.values',
     expect: Rules.requirementValuesRequired,
+  },
+  {
+    name: 'NodeClaim without requirements',
+    input: nodeClaim({ spec: { requirements: undefined } }),
+    path: 'spec.requirements',
+    expect: 'is required: list the node requirements, or write requirements: [] to constrain nothing',
+  },
+  {
+    name: 'NodeClaim requirement on kubernetes.io/hostname',
+    input: nodeClaim({ spec: { requirements: [{ key: 'kubernetes.io/hostname', operator: 'Exists' }] } }),
+    path: 'spec.requirements.0.key',
+    expect: Rules.labelHostnameRestricted,
+  },
+  {
+    name: 'NodeClaim requirement on an unknown karpenter.k8s.aws key',
+    input: nodeClaim({ spec: { requirements: [{ key: 'karpenter.k8s.aws/ami-id', operator: 'Exists' }] } }),
+    path: 'spec.requirements.0.key',
+    expect: Rules.labelKarpenterK8sAwsRestricted,
   },
   {
     name: 'NodeClaim request that is not a quantity',
@@ -674,7 +712,22 @@ const cases: Case[] = [
     name: 'volume size in GB',
     input: ebs({ volumeSize: '100GB' }),
     path: 'spec.blockDeviceMappings.0.ebs.volumeSize',
-    expect: 'must be a whole size in Gi, G, Ti or T such as "20Gi" or "1Ti" (got "100GB")',
+    expect:
+      'must be a whole size from 1 to 59000Gi, 64000G, 58Ti or 64T, such as "20Gi" or "1Ti" (got "100GB")',
+  },
+  {
+    name: 'volume size above 58Ti',
+    input: ebs({ volumeSize: '64Ti' }),
+    path: 'spec.blockDeviceMappings.0.ebs.volumeSize',
+    expect:
+      'must be a whole size from 1 to 59000Gi, 64000G, 58Ti or 64T, such as "20Gi" or "1Ti" (got "64Ti")',
+  },
+  {
+    name: 'EC2NodeClass name with an underscore',
+    input: ec2NodeClass({ metadata: { name: 'gpu_nodes' } }),
+    path: 'metadata.name',
+    expect:
+      'is not a valid name (got "gpu_nodes"): use at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit (e.g. "general-purpose")',
   },
   {
     name: 'unknown volume type',
@@ -796,19 +849,40 @@ describe('invalid manifests: one case per rule, each naming the field and the fi
 describe('valid edge cases', () => {
   it.each([
     [
-      'a NodeClaim may carry karpenter.sh/nodepool and hostname requirements',
+      'a NodeClaim may carry karpenter.sh/nodepool and karpenter.k8s.aws/ec2nodeclass requirements',
       nodeClaimSchema,
       nodeClaim({
         spec: {
           requirements: [
             { key: 'karpenter.sh/nodepool', operator: 'In', values: ['default'] },
-            { key: 'kubernetes.io/hostname', operator: 'Exists' },
+            { key: 'karpenter.k8s.aws/ec2nodeclass', operator: 'In', values: ['default'] },
           ],
         },
       }),
     ],
+    ['an empty requirements list', nodePoolSchema, templateSpec({ requirements: [] })],
     [
-      'well-known keys in restricted domains',
+      'each disruption reason once',
+      nodePoolSchema,
+      budget({ nodes: '1', reasons: ['Underutilized', 'Empty', 'Drifted'] }),
+    ],
+    [
+      'volume sizes at the upper bound of each unit',
+      ec2NodeClassSchema,
+      nodeClassSpec({
+        blockDeviceMappings: ['59000Gi', '64000G', '58Ti', '64T'].map((volumeSize, i) => ({
+          deviceName: `/dev/xvd${'abcd'[i]}`,
+          ebs: { volumeSize },
+        })),
+      }),
+    ],
+    [
+      'a name with dots and dashes, at the length limit',
+      nodePoolSchema,
+      nodePool({ metadata: { name: `team-a.${'x'.repeat(246)}` } }),
+    ],
+    [
+      'well-known keys in restricted domains, and kubernetes.io / k8s.io keys',
       nodePoolSchema,
       templateSpec({
         requirements: [
@@ -817,6 +891,10 @@ describe('valid edge cases', () => {
           { key: 'node.kubernetes.io/instance-type', operator: 'Exists', minValues: 50 },
           { key: 'node-restriction.kubernetes.io/team', operator: 'Exists' },
           { key: 'kops.k8s.io/instancegroup', operator: 'Exists' },
+          { key: 'node-role.kubernetes.io/worker', operator: 'Exists' },
+          { key: 'k8s.io/owner', operator: 'Exists' },
+          { key: 'karpenter.k8s.aws/instance-tenancy', operator: 'In', values: ['default'] },
+          { key: 'karpenter.k8s.aws/capacity-reservation-id', operator: 'DoesNotExist' },
           {
             key: 'karpenter.sh/capacity-type',
             operator: 'In',

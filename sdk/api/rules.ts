@@ -17,11 +17,12 @@
  * - Each zod issue a refinement raises carries `params.rule` = the rule id, so tests and tools can map an
  *   error back to its rule.
  * Transition rules (immutable nodeClassRef.group/kind, immutable NodeClaim spec) need the old object and so are
- * left to the CRD; they are not here.
+ * left to the CRD; they are not here. List semantics (`x-kubernetes-list-type`) are `.meta()` on the schemas; where
+ * the API server enforces them for user input (a `set` holds no duplicates) a rule without CEL says so to zod.
  */
 
-import { KARPENTER_SH_ALLOWED_KEYS, KUBERNETES_IO_ALLOWED_KEYS } from './labels';
-import { AwsWellKnownLabels } from './well-known';
+import { RESTRICTED_DOMAIN_ALLOWED_KEYS } from './labels';
+import { AWS_GROUP, KARPENTER_GROUP } from './well-known';
 
 export type ManifestKind = 'NodePool' | 'NodeClaim' | 'EC2NodeClass';
 
@@ -46,6 +47,8 @@ const NODEPOOL_LABEL_TARGETS = [
   'NodePool spec.template.spec.requirements[*] (path: key)',
   'NodePool spec.template.metadata.labels (path: <key>)',
 ];
+/** Where upstream's CRDs check label keys: NodePool requirements and template labels, and NodeClaim requirements. */
+const LABEL_KEY_TARGETS = [...NODEPOOL_LABEL_TARGETS, 'NodeClaim spec.requirements[*] (path: key)'];
 const SELECTOR_TAG_TARGETS = [
   'EC2NodeClass spec.subnetSelectorTerms[*].tags',
   'EC2NodeClass spec.securityGroupSelectorTerms[*].tags',
@@ -53,9 +56,9 @@ const SELECTOR_TAG_TARGETS = [
   'EC2NodeClass spec.capacityReservationSelectorTerms[*].tags',
 ];
 const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`;
-/** CEL for "the key's prefix is `domain` or a subdomain of it". */
-const inDomainCel = (v: string, domain: string) =>
-  `(${v}.contains('/') && (${v}.split('/')[0] == '${domain}' || ${v}.split('/')[0].endsWith('.${domain}')))`;
+/** CEL for "the key is outside `domain`, or one of its allowed keys" (see keyDomainText in labels.ts). */
+const domainRuleCel = (domain: keyof typeof RESTRICTED_DOMAIN_ALLOWED_KEYS) =>
+  `!self.key.split('/')[0].endsWith('${domain}') || self.key in ${celList(RESTRICTED_DOMAIN_ALLOWED_KEYS[domain])}`;
 
 export const Rules = defineRules({
   // --- NodePool / NodeClaim requirements -------------------------------------------------------------------
@@ -87,7 +90,7 @@ export const Rules = defineRules({
     cel: "!(self.operator == 'In' && has(self.minValues)) || size(self.values) >= self.minValues",
   },
 
-  // --- NodePool label keys (requirement keys and template labels) ---------------------------------------------
+  // --- Label keys (NodePool requirement keys and template labels, NodeClaim requirement keys; see labels.ts) ----
   labelKeySyntax: {
     targets: ['NodePool spec.template.metadata.labels (path: <key>)'],
     path: '<key>',
@@ -96,7 +99,7 @@ export const Rules = defineRules({
     cel: "self.all(k, k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$'))",
   },
   labelHostnameRestricted: {
-    targets: NODEPOOL_LABEL_TARGETS,
+    targets: LABEL_KEY_TARGETS,
     path: 'key',
     message:
       'label "kubernetes.io/hostname" is restricted: Karpenter gives every node its own hostname; spread or separate pods per node with topologySpreadConstraints or pod anti-affinity instead',
@@ -109,33 +112,27 @@ export const Rules = defineRules({
       'label "karpenter.sh/nodepool" is restricted: Karpenter sets it to the NodePool\'s name; remove it (pods can still select a pool with a nodeSelector on it)',
     cel: "self.key != 'karpenter.sh/nodepool'",
   },
-  labelKubernetesIoRestricted: {
+  labelNodeClassRestricted: {
     targets: NODEPOOL_LABEL_TARGETS,
     path: 'key',
     message:
-      'label domain "kubernetes.io" is restricted: use a well-known key (kubernetes.io/arch, kubernetes.io/os, topology.kubernetes.io/zone, topology.kubernetes.io/region, node.kubernetes.io/instance-type or any node.kubernetes.io/ key) or a key in your own domain',
-    cel: `!${inDomainCel('self.key', 'kubernetes.io')} || ${inDomainCel('self.key', 'node.kubernetes.io')} || ${inDomainCel('self.key', 'node-restriction.kubernetes.io')} || self.key in ${celList(KUBERNETES_IO_ALLOWED_KEYS)}`,
-  },
-  labelK8sIoRestricted: {
-    targets: NODEPOOL_LABEL_TARGETS,
-    path: 'key',
-    message:
-      'label domain "k8s.io" is restricted: use a key in your own domain (kops.k8s.io keys are allowed)',
-    cel: `!${inDomainCel('self.key', 'k8s.io')} || ${inDomainCel('self.key', 'kops.k8s.io')}`,
+      'label "karpenter.k8s.aws/ec2nodeclass" is restricted: Karpenter sets it to the name of the node class; remove it and choose the EC2NodeClass with spec.template.spec.nodeClassRef',
+    // No CEL: upstream's NodePool CRD admits the key and its controller refuses it (IsRestrictedLabel), leaving the
+    // NodePool not ready. The CRD here admits it too; the controller reports ValidationSucceeded=False.
   },
   labelKarpenterShRestricted: {
-    targets: NODEPOOL_LABEL_TARGETS,
+    targets: LABEL_KEY_TARGETS,
     path: 'key',
     message:
-      'label domain "karpenter.sh" is restricted: of its keys only karpenter.sh/capacity-type may be used; use a key in your own domain',
-    cel: `!${inDomainCel('self.key', 'karpenter.sh')} || self.key in ${celList([...KARPENTER_SH_ALLOWED_KEYS, 'karpenter.sh/nodepool'])}`,
+      'label domain "karpenter.sh" (or a domain ending in it) is restricted: Karpenter sets those labels itself; of its keys only karpenter.sh/capacity-type can be required or set, so use a key in your own domain (e.g. "example.com/team")',
+    cel: domainRuleCel(KARPENTER_GROUP),
   },
   labelKarpenterK8sAwsRestricted: {
-    targets: NODEPOOL_LABEL_TARGETS,
+    targets: LABEL_KEY_TARGETS,
     path: 'key',
     message:
-      'label domain "karpenter.k8s.aws" is restricted: use one of its well-known keys (such as karpenter.k8s.aws/instance-family or karpenter.k8s.aws/instance-category) or a key in your own domain',
-    cel: `!${inDomainCel('self.key', 'karpenter.k8s.aws')} || self.key in ${celList(AwsWellKnownLabels)}`,
+      'label domain "karpenter.k8s.aws" (or a domain ending in it) is restricted: use one of its well-known keys (such as karpenter.k8s.aws/instance-family or karpenter.k8s.aws/instance-category) or a key in your own domain',
+    cel: domainRuleCel(AWS_GROUP),
   },
 
   // --- NodePool disruption budgets -----------------------------------------------------------------------------
@@ -162,6 +159,13 @@ export const Rules = defineRules({
     message:
       'a budget with a schedule needs a duration: add duration (e.g. "8h") for how long the budget applies after each scheduled time, or remove schedule',
     cel: '!has(self.schedule) || has(self.duration)',
+  },
+  budgetReasonsDuplicate: {
+    targets: ['NodePool spec.disruption.budgets[*].reasons'],
+    path: '<n>',
+    message: 'reasons lists a disruption reason twice: list each reason once',
+    // No CEL: the CRD marks reasons `x-kubernetes-list-type: set`, as upstream's does, and the API server refuses
+    // duplicates in a set itself.
   },
   budgetDurationNeedsSchedule: {
     targets: ['NodePool spec.disruption.budgets[*]'],

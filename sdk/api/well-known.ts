@@ -39,8 +39,9 @@ export const Labels = {
 } as const;
 
 /**
- * The `karpenter.k8s.aws` labels a NodePool may use in requirements and template labels: every other key in
- * that domain is reserved for the AWS provider.
+ * The `karpenter.k8s.aws` labels the instance types here carry (plus the node class label Karpenter sets), which
+ * scheduling treats as well-known. NodePools may also name the keys in AwsUnmodelledLabels; see labels.ts for
+ * which keys of the domain a NodePool or NodeClaim may use.
  */
 export const AwsWellKnownLabels: readonly string[] = [
   Labels.ec2NodeClass,
@@ -64,6 +65,22 @@ export const AwsWellKnownLabels: readonly string[] = [
   'karpenter.k8s.aws/instance-accelerator-name',
   'karpenter.k8s.aws/instance-accelerator-manufacturer',
   'karpenter.k8s.aws/instance-accelerator-count',
+];
+
+/**
+ * `karpenter.k8s.aws` labels upstream's AWS provider also registers as well-known (v1.14.1 pkg/apis/v1/labels.go):
+ * capacity reservations, tenancy, flex instances and placement groups. Upstream admits them in NodePool and
+ * NodeClaim requirements and template labels, so the schemas here do too; but the instance types here do not carry
+ * them, so scheduling does not treat them as well-known and a requirement on them does not steer launches.
+ */
+export const AwsUnmodelledLabels: readonly string[] = [
+  'karpenter.k8s.aws/capacity-reservation-id',
+  'karpenter.k8s.aws/capacity-reservation-type',
+  'karpenter.k8s.aws/capacity-reservation-interruptible',
+  'karpenter.k8s.aws/instance-tenancy',
+  'karpenter.k8s.aws/instance-capability-flex',
+  'karpenter.k8s.aws/placement-group-id',
+  'karpenter.k8s.aws/placement-group-partition',
 ];
 
 export const Annotations = {

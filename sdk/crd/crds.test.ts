@@ -133,6 +133,65 @@ describe('generated CRDs', () => {
   });
 });
 
+describe("list types, as upstream's CRDs have them", () => {
+  // Every list of upstream's CRDs that carries x-kubernetes-list-type (core v1.15.0 for NodePool and NodeClaim, the
+  // AWS provider v1.14.1 for EC2NodeClass and its copies of the other two): the same list here has the same type.
+  const upstream: [string, string, JSONSchemaProps['x-kubernetes-list-type'], string[]?][] = [
+    ['NodePool', 'spec.disruption.budgets', 'atomic'],
+    ['NodePool', 'spec.disruption.budgets[*].reasons', 'set'],
+    ['NodePool', 'spec.template.spec.requirements', 'atomic'],
+    ['NodePool', 'spec.template.spec.requirements[*].values', 'atomic'],
+    ['NodePool', 'spec.template.spec.taints', 'atomic'],
+    ['NodePool', 'spec.template.spec.startupTaints', 'atomic'],
+    ['NodePool', 'status.conditions', 'map', ['type']],
+    ['NodeClaim', 'spec.requirements', 'atomic'],
+    ['NodeClaim', 'spec.requirements[*].values', 'atomic'],
+    ['NodeClaim', 'spec.taints', 'atomic'],
+    ['NodeClaim', 'spec.startupTaints', 'atomic'],
+    ['NodeClaim', 'status.conditions', 'map', ['type']],
+    ['EC2NodeClass', 'status.amis[*].requirements[*].values', 'atomic'],
+  ];
+
+  // A rest parameter, so jest does not take a fourth parameter for its `done` callback on rows without keys.
+  it.each(upstream)('%s %s is a list of type %s', (kind, path, listType, ...keys) => {
+    expect(at(kind, path)['x-kubernetes-list-type']).toBe(listType);
+    expect(at(kind, path)['x-kubernetes-list-map-keys']).toEqual(keys[0]);
+  });
+
+  it('marks no other list (EC2NodeClass status.conditions stays untyped, as upstream)', () => {
+    const typed: string[] = [];
+    const walk = (kind: string, node: JSONSchemaProps, path: string) => {
+      if (node['x-kubernetes-list-type']) typed.push(`${kind} ${path}`);
+      for (const [name, child] of Object.entries(node.properties ?? {}))
+        walk(kind, child, path ? `${path}.${name}` : name);
+      if (node.items) walk(kind, node.items, `${path}[*]`);
+      if (node.additionalProperties) walk(kind, node.additionalProperties, `${path}{*}`);
+    };
+    for (const g of generated) walk(g.kind, schemaOf(g.kind), '');
+    expect(typed.sort()).toEqual(upstream.map(([kind, path]) => `${kind} ${path}`).sort());
+  });
+
+  it('refuse a reason listed twice and two conditions of one type, as the API server does', () => {
+    const reasons = at('NodePool', 'spec.disruption.budgets[*].reasons');
+    expect(validateValue(reasons, ['Empty', 'Drifted'])).toEqual([]);
+    expect(validateValue(reasons, ['Empty', 'Drifted', 'Empty'])).toEqual([
+      '[2]: duplicate entry in a list of type set',
+    ]);
+    const conditions = at('NodeClaim', 'status.conditions');
+    const condition = (type: string, status: string) => ({ type, status });
+    expect(validateValue(conditions, [condition('Ready', 'True'), condition('Launched', 'True')])).toEqual(
+      [],
+    );
+    expect(validateValue(conditions, [condition('Ready', 'True'), condition('Ready', 'False')])).toEqual([
+      '[1]: duplicate entry in a list of type map',
+    ]);
+    // Atomic lists may repeat items.
+    expect(validateValue(at('NodePool', 'spec.template.spec.requirements[*].values'), ['a', 'a'])).toEqual(
+      [],
+    );
+  });
+});
+
 describe('NodePool CRD', () => {
   const schema = () => schemaOf('NodePool');
 
@@ -252,7 +311,9 @@ describe('NodePool CRD', () => {
     expect(at('NodePool', 'spec.disruption.consolidationPolicy').default).toBe('WhenEmptyOrUnderutilized');
     expect(at('NodePool', 'spec.disruption.consolidateAfter').default).toBe('0s');
     expect(at('NodePool', 'spec.disruption.budgets').default).toEqual([{ nodes: '10%' }]);
-    expect(at('NodePool', 'spec.template.spec.requirements').default).toEqual([]);
+    // requirements has no default: upstream's CRD requires it, and so does this one.
+    expect(at('NodePool', 'spec.template.spec.requirements').default).toBeUndefined();
+    expect(at('NodePool', 'spec.template.spec').required).toEqual(['requirements', 'nodeClassRef']);
     // An empty spec.disruption gets every nested default, as zod's prefault does.
     const defaulted = applyDefaults(at('NodePool', 'spec'), { template: { spec: {} } }) as {
       disruption: unknown;
@@ -332,11 +393,16 @@ describe('NodeClaim CRD', () => {
     ]);
   });
 
-  it('makes the spec immutable and keeps the requirement rules but not the NodePool label restrictions', () => {
+  it('makes the spec immutable and keeps the requirement rules and the key restrictions a NodeClaim has', () => {
     expect(rules('NodeClaim', 'spec')).toContain('self == oldSelf');
     const cel = rules('NodeClaim', 'spec.requirements[*]');
     expect(cel.some((r) => r.includes("'In', 'NotIn'"))).toBe(true);
-    expect(cel.some((r) => r.includes('kubernetes.io/hostname'))).toBe(false);
+    // As upstream's NodeClaim CRD: hostname and the two restricted domains, but not the NodePool-only keys.
+    expect(cel).toContain("self.key != 'kubernetes.io/hostname'");
+    expect(cel.some((r) => r.includes(".endsWith('karpenter.sh')"))).toBe(true);
+    expect(cel.some((r) => r.includes(".endsWith('karpenter.k8s.aws')"))).toBe(true);
+    expect(cel).not.toContain("self.key != 'karpenter.sh/nodepool'");
+    expect(at('NodeClaim', 'spec').required).toEqual(['requirements', 'nodeClassRef']);
     expect(at('NodeClaim', 'spec.resources.requests{*}')['x-kubernetes-int-or-string']).toBe(true);
   });
 });
@@ -410,6 +476,16 @@ describe('EC2NodeClass CRD', () => {
     ]);
     expect(at('EC2NodeClass', 'spec').properties).not.toHaveProperty('enclaveOptions');
     expect(at('EC2NodeClass', 'spec.ipPrefixCount')).toEqual({ type: 'integer', minimum: 0 });
+  });
+
+  it('bounds volumeSize as upstream does, per unit, with the same pattern as zod', () => {
+    const size = at('EC2NodeClass', 'spec.blockDeviceMappings[*].ebs.volumeSize');
+    const admits = (v: string) => validateValue(size, v).length === 0;
+    for (const v of ['1Gi', '59000Gi', '64000G', '58Ti', '18Ti', '64T', '20Gi'])
+      expect({ v, admitted: admits(v) }).toEqual({ v, admitted: true });
+    for (const v of ['59001Gi', '64001G', '59Ti', '64Ti', '65T', '0Gi', '020Gi', 'Ti', 'T', '100GB'])
+      expect({ v, admitted: admits(v) }).toEqual({ v, admitted: false });
+    expect(size.maxLength).toBe(7);
   });
 
   it('turns size rules into maxProperties and key lists into a bound', () => {

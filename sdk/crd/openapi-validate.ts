@@ -3,9 +3,9 @@ import type { JSONSchemaProps } from './types';
 
 /**
  * Validate a value against a structural schema the way the API server's OpenAPI validation and pruning do
- * (types, enums, patterns, bounds, required fields, unknown fields), without CEL. Used to check that defaults
- * are valid (the API server refuses a CRD whose defaults are not) and that manifests zod accepts are accepted by
- * the CRD too. Returns one line per problem, with a field path.
+ * (types, enums, patterns, bounds, required fields, unknown fields, duplicates in set and map lists), without
+ * CEL. Used to check that defaults are valid (the API server refuses a CRD whose defaults are not) and that
+ * manifests zod accepts are accepted by the CRD too. Returns one line per problem, with a field path.
  */
 export function validateValue(schema: JSONSchemaProps, value: unknown, path = ''): string[] {
   const at = path || '(root)';
@@ -50,6 +50,7 @@ export function validateValue(schema: JSONSchemaProps, value: unknown, path = ''
         problems.push(`${at}: has fewer than ${schema.minItems} items`);
       const items = schema.items;
       if (items) value.forEach((item, i) => problems.push(...validateValue(items, item, `${path}[${i}]`)));
+      problems.push(...duplicates(schema, value, path));
       return problems;
     }
     case 'object': {
@@ -71,6 +72,23 @@ export function validateValue(schema: JSONSchemaProps, value: unknown, path = ''
     default:
       return problems;
   }
+}
+
+/** A `set` list may not hold an item twice, nor a `map` list two items with the same keys. */
+function duplicates(schema: JSONSchemaProps, list: unknown[], path: string): string[] {
+  const listType = schema['x-kubernetes-list-type'];
+  if (listType !== 'set' && listType !== 'map') return [];
+  const keys = schema['x-kubernetes-list-map-keys'] ?? [];
+  const identity = (item: unknown): string =>
+    JSON.stringify(listType === 'set' ? item : keys.map((k) => (isJsonObject(item) ? item[k] : undefined)));
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  list.forEach((item, i) => {
+    const id = identity(item);
+    if (seen.has(id)) problems.push(`${path}[${i}]: duplicate entry in a list of type ${listType}`);
+    seen.add(id);
+  });
+  return problems;
 }
 
 function checkString(schema: JSONSchemaProps, value: string, at: string): string[] {

@@ -135,7 +135,7 @@ describe('NodePool', () => {
     expect(
       () =>
         new NodePool('unnamed', {
-          spec: { template: { spec: { nodeClassRef: { ...nodeClassRef, kind: '' } } } },
+          spec: { template: { spec: { requirements: [], nodeClassRef: { ...nodeClassRef, kind: '' } } } },
         }),
     ).toThrow(/invalid NodePool "unnamed":\n {2}- spec\.template\.spec\.nodeClassRef\.kind: /);
   });

@@ -1,5 +1,5 @@
 /** What every AMI family's user data is built from, and the helpers the families share. */
-import { inDomain, labelDomain, OPEN_SUBDOMAINS } from '../../../sdk/api/labels';
+import { inDomain, labelDomain } from '../../../sdk/api/labels';
 import type { KubeletConfiguration } from '../../../sdk/api/ec2nodeclass';
 import type { Taint } from '../../kube/objects';
 
@@ -30,13 +30,16 @@ export const SHELL_SCRIPT = 'text/x-shellscript; charset="us-ascii"';
 /** Where errors about the node class's own user data point. */
 export const USER_DATA_FIELD = 'EC2NodeClass spec.userData';
 
-/** Labels the kubelet may set on itself (NodeRestriction forbids most of kubernetes.io and k8s.io). */
+/**
+ * Labels for the kubelet's own command line: none in the kubernetes.io or k8s.io domains (or their subdomains),
+ * as upstream, since the kubelet refuses most of them and NodeRestriction the node-restriction ones; the lifecycle
+ * controller puts every label on the Node once it registers.
+ */
 export function kubeletLabels(labels: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) {
     const d = labelDomain(k);
-    const restricted = inDomain(d, 'kubernetes.io') || inDomain(d, 'k8s.io');
-    if (!restricted || OPEN_SUBDOMAINS.some((open) => inDomain(d, open))) out[k] = v;
+    if (!inDomain(d, 'kubernetes.io') && !inDomain(d, 'k8s.io')) out[k] = v;
   }
   return out;
 }

@@ -48,12 +48,16 @@ const fullKubelet: UserDataOptions['kubelet'] = {
 };
 
 describe('kubeletLabels', () => {
-  it('drops labels the kubelet may not set on itself', () => {
-    expect(kubeletLabels(opts.labels)).toEqual({
-      'karpenter.sh/nodepool': 'general',
-      team: 'a',
-      'node.kubernetes.io/role': 'w',
-    });
+  it('drops every kubernetes.io and k8s.io label (the lifecycle controller sets them once the node registers)', () => {
+    expect(kubeletLabels(opts.labels)).toEqual({ 'karpenter.sh/nodepool': 'general', team: 'a' });
+    expect(
+      kubeletLabels({
+        'node-restriction.kubernetes.io/pool': 'a',
+        'kops.k8s.io/instancegroup': 'b',
+        'example.com/kubernetes.io': 'c',
+        'notk8s.io/x': 'd',
+      }),
+    ).toEqual({ 'example.com/kubernetes.io': 'c', 'notk8s.io/x': 'd' });
   });
 });
 
@@ -77,7 +81,7 @@ describe('AL2023 user data', () => {
         kubelet: {
           config: { maxPods: 58, clusterDNS: ['10.100.0.10'], systemReserved: { cpu: '100m' } },
           flags: [
-            '--node-labels=karpenter.sh/nodepool=general,node.kubernetes.io/role=w,team=a',
+            '--node-labels=karpenter.sh/nodepool=general,team=a',
             '--register-with-taints=dedicated=ml:NoSchedule,karpenter.sh/unregistered:NoExecute',
           ],
         },
@@ -113,7 +117,7 @@ describe('Bottlerocket user data', () => {
       'cluster-name': 'demo',
       'api-server': 'https://api.demo.example',
       'cluster-certificate': 'Q0E=',
-      'node-labels': { 'karpenter.sh/nodepool': 'general', 'node.kubernetes.io/role': 'w', team: 'a' },
+      'node-labels': { 'karpenter.sh/nodepool': 'general', team: 'a' },
       'node-taints': { dedicated: ['ml:NoSchedule'], 'karpenter.sh/unregistered': [':NoExecute'] },
       'max-pods': 58,
       'cluster-dns-ip': '10.100.0.10',

@@ -8,7 +8,12 @@ function pool(budgets: NonNullable<NodePoolInput['spec']['disruption']>['budgets
     kind: 'NodePool',
     metadata: { name: 'p' },
     spec: {
-      template: { spec: { nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'c' } } },
+      template: {
+        spec: {
+          requirements: [],
+          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'c' },
+        },
+      },
       disruption: { budgets },
     },
   });
@@ -65,7 +70,7 @@ describe('disruption budgets', () => {
       apiVersion: 'karpenter.sh/v1',
       kind: 'NodePool',
       metadata: { name: 'p' },
-      spec: { template: { spec: { nodeClassRef: { group: 'g', kind: 'k', name: 'n' } } } },
+      spec: { template: { spec: { requirements: [], nodeClassRef: { group: 'g', kind: 'k', name: 'n' } } } },
     });
     expect(allowedDisruptions(np, 'Empty', 0, 30, 0)).toBe(3);
   });

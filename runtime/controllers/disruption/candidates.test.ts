@@ -30,7 +30,9 @@ describe('disruption candidates', () => {
       kind: 'NodePool',
       metadata: { name: 'p' },
       spec: {
-        template: { spec: { nodeClassRef: { group: 'g', kind: 'k', name: 'n' }, expireAfter: '100h' } },
+        template: {
+          spec: { requirements: [], nodeClassRef: { group: 'g', kind: 'k', name: 'n' }, expireAfter: '100h' },
+        },
       },
     });
     const created = Date.parse('2026-01-01T00:00:00Z');

@@ -1,3 +1,5 @@
+import { Labels } from '../../../sdk/api/well-known';
+import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { PlannedNodeClaim } from '../../scheduling/scheduler';
 import { instanceTypes, nodePool, plannedClaim } from '../../scheduling/testing';
 import { nodeClaimFor } from './nodeclaim-factory';
@@ -15,6 +17,18 @@ describe('nodeClaimFor', () => {
     expect(types?.values).toEqual(['t3a.medium', 'm5.large']);
     expect(claim.metadata.annotations?.['karpenter.sh/nodepool-hash']).toMatch(/^[0-9a-f]{16}$/);
     expect(claim.metadata.annotations?.['karpenter.sh/nodeclaim-min-values-relaxed']).toBeUndefined();
+  });
+
+  it('never writes a hostname requirement (the NodeClaim CRD refuses it, as upstream)', () => {
+    const base = plan();
+    const requirements = new Requirements([
+      ...base.requirements.values(),
+      Requirement.exists(Labels.hostname),
+      Requirement.in(Labels.zone, ['us-east-1a']),
+    ]);
+    const keys = nodeClaimFor(pool, { ...base, requirements }).spec.requirements.map((r) => r.key);
+    expect(keys).toContain(Labels.zone);
+    expect(keys).not.toContain(Labels.hostname);
   });
 
   it('marks a claim whose minValues were relaxed (MIN_VALUES_POLICY=BestEffort)', () => {

@@ -52,7 +52,10 @@ export function nodeClaimFor(
   podDeletionCost?: number,
 ): NodeClaim {
   const template = nodePool.spec.template;
-  const selectors = requirementsToSelectors(plan.requirements).filter((s) => s.key !== Labels.instanceType);
+  // The instance types are written below; a hostname never is (a NodeClaim may not name its node, as upstream).
+  const selectors = requirementsToSelectors(plan.requirements).filter(
+    (s) => s.key !== Labels.instanceType && s.key !== Labels.hostname,
+  );
   selectors.push({
     key: Labels.instanceType,
     operator: 'In',
