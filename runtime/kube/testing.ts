@@ -1,7 +1,7 @@
 /** Object builders for tests: a valid object with defaults filled in by the same schema the API server applies. */
 import { nodeClaimSchema } from '../../sdk/api/nodeclaim';
 import type { KubeApi } from './api';
-import type { NodeClaim } from './objects';
+import type { NodeClaim, Pod } from './objects';
 
 export interface TestNodeClaimOptions {
   metadata?: Partial<NodeClaim['metadata']>;
@@ -50,4 +50,21 @@ export function withOverrides(inner: KubeApi, overrides: Partial<KubeApi>): Kube
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/** A pod controlled by ReplicaSet `owner` (whose UID is `uid-<owner>`), in namespace `app`. */
+export function replicaSetPod(name: string, owner: string, metadata: Partial<Pod['metadata']> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'app',
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: `uid-${owner}`, controller: true },
+      ],
+      ...metadata,
+    },
+    spec: { containers: [] },
+  };
 }

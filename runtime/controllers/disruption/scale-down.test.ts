@@ -1,3 +1,4 @@
+import { replicaSetPod } from '../../kube/testing';
 import type { NodePool, Pod, ReplicaSet } from '../../kube/objects';
 import type { StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
@@ -12,19 +13,7 @@ const rs = (name: string, replicas: number): ReplicaSet => ({
   spec: { replicas, selector: {}, template: { spec: { containers: [] } } },
 });
 
-const pod = (name: string, owner: string, extra: Partial<Pod['metadata']> = {}): Pod => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: {
-    name,
-    namespace: 'app',
-    ownerReferences: [
-      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: `uid-${owner}`, controller: true },
-    ],
-    ...extra,
-  },
-  spec: { containers: [] },
-});
+const pod = replicaSetPod;
 
 const pods = (owner: string, n: number) => Array.from({ length: n }, (_, i) => pod(`${owner}-${i}`, owner));
 

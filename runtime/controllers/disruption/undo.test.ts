@@ -1,3 +1,4 @@
+import { replicaSetPod } from '../../kube/testing';
 import type { NodePool, Pod } from '../../kube/objects';
 import type { StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
@@ -12,20 +13,7 @@ import {
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
-function pod(name: string, owner: string): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'app',
-      ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: `uid-${owner}`, controller: true },
-      ],
-    },
-    spec: { containers: [] },
-  };
-}
+const pod = (name: string, owner: string) => replicaSetPod(name, owner);
 
 function candidate(node: string, type: string, pods: Pod[]): Candidate {
   return {
