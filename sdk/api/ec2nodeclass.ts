@@ -364,6 +364,13 @@ export const connectionTrackingSchema = z
   });
 export type ConnectionTracking = z.infer<typeof connectionTrackingSchema>;
 
+/** CPU options for the node's instances; an empty object sets nothing, as upstream admits it. */
+export const cpuOptionsSchema = z.strictObject({
+  /** "enabled" also narrows the node class to the types EC2 reports nested virtualization on. */
+  nestedVirtualization: z.enum(enabledDisabled, { error: oneOf(enabledDisabled) }).optional(),
+});
+export type CpuOptions = z.infer<typeof cpuOptionsSchema>;
+
 export const ec2NodeClassSpecSchema = z
   .strictObject({
     subnetSelectorTerms: listOf(
@@ -431,6 +438,7 @@ export const ec2NodeClassSpecSchema = z
     connectionTracking: connectionTrackingSchema.optional(),
     /** EC2's reserved CreateFleet Context; a claim launched with relaxed minValues goes without it, as upstream. */
     context: z.string().optional(),
+    cpuOptions: cpuOptionsSchema.optional(),
     /** @default { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" } */
     metadataOptions: metadataOptionsSchema.prefault({}),
   })

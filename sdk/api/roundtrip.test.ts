@@ -333,6 +333,10 @@ const ec2NodeClassArb: fc.Arbitrary<Obj> = fc
           { requiredKeys: ['udpTimeout'] },
         ),
         context: text,
+        cpuOptions: fc.record(
+          { nestedVirtualization: fc.constantFrom('enabled', 'disabled') },
+          { requiredKeys: [] },
+        ),
         metadataOptions: fc.record(
           {
             httpEndpoint: fc.constantFrom('enabled', 'disabled'),

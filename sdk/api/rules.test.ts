@@ -793,6 +793,19 @@ const cases: Case[] = [
       'unknown field "tcpTimeout": remove it or fix the spelling (known fields: tcpEstablishedTimeout, udpStreamTimeout, udpTimeout)',
   },
   {
+    name: 'nestedVirtualization neither enabled nor disabled',
+    input: nodeClassSpec({ cpuOptions: { nestedVirtualization: 'on' } }),
+    path: 'spec.cpuOptions.nestedVirtualization',
+    expect: 'must be "enabled" or "disabled" (got "on")',
+  },
+  {
+    name: 'misspelt cpuOptions field',
+    input: nodeClassSpec({ cpuOptions: { nestedVirtualisation: 'enabled' } }),
+    path: 'spec.cpuOptions',
+    expect:
+      'unknown field "nestedVirtualisation": remove it or fix the spelling (known fields: nestedVirtualization)',
+  },
+  {
     name: 'negative ipPrefixCount',
     input: nodeClassSpec({ ipPrefixCount: -1 }),
     path: 'spec.ipPrefixCount',
@@ -804,7 +817,7 @@ const cases: Case[] = [
     input: nodeClassSpec({ enclaveOptions: { enabled: true } }),
     path: 'spec',
     expect:
-      'unknown field "enclaveOptions": remove it or fix the spelling (known fields: subnetSelectorTerms, securityGroupSelectorTerms, capacityReservationSelectorTerms, amiSelectorTerms, amiFamily, role, instanceProfile, userData, tags, kubelet, blockDeviceMappings, instanceStorePolicy, associatePublicIPAddress, detailedMonitoring, ipPrefixCount, connectionTracking, context, metadataOptions)',
+      'unknown field "enclaveOptions": remove it or fix the spelling (known fields: subnetSelectorTerms, securityGroupSelectorTerms, capacityReservationSelectorTerms, amiSelectorTerms, amiFamily, role, instanceProfile, userData, tags, kubelet, blockDeviceMappings, instanceStorePolicy, associatePublicIPAddress, detailedMonitoring, ipPrefixCount, connectionTracking, context, cpuOptions, metadataOptions)',
   },
 ];
 
@@ -1009,6 +1022,18 @@ describe('valid edge cases', () => {
       ec2NodeClassSchema,
       nodeClassSpec({ connectionTracking: { udpTimeout: 60 } }),
     ],
+    [
+      'nested virtualization enabled',
+      ec2NodeClassSchema,
+      nodeClassSpec({ cpuOptions: { nestedVirtualization: 'enabled' } }),
+    ],
+    [
+      'nested virtualization disabled',
+      ec2NodeClassSchema,
+      nodeClassSpec({ cpuOptions: { nestedVirtualization: 'disabled' } }),
+    ],
+    // Upstream admits an empty cpuOptions; it sets nothing.
+    ['empty cpuOptions', ec2NodeClassSchema, nodeClassSpec({ cpuOptions: {} })],
     [
       'capacity reservations',
       ec2NodeClassSchema,

@@ -478,6 +478,16 @@ describe('EC2NodeClass CRD', () => {
     expect(at('EC2NodeClass', 'spec.ipPrefixCount')).toEqual({ type: 'integer', minimum: 0 });
   });
 
+  it('admits cpuOptions.nestedVirtualization "enabled" or "disabled" only, as upstream', () => {
+    const cpu = at('EC2NodeClass', 'spec.cpuOptions');
+    expect(cpu.properties).toEqual({
+      nestedVirtualization: { type: 'string', enum: ['enabled', 'disabled'] },
+    });
+    expect(validateValue(cpu, { nestedVirtualization: 'enabled' })).toEqual([]);
+    expect(validateValue(cpu, {})).toEqual([]);
+    expect(validateValue(cpu, { nestedVirtualization: 'on' })).not.toEqual([]);
+  });
+
   it('bounds volumeSize as upstream does, per unit, with the same pattern as zod', () => {
     const size = at('EC2NodeClass', 'spec.blockDeviceMappings[*].ebs.volumeSize');
     const admits = (v: string) => validateValue(size, v).length === 0;

@@ -359,6 +359,61 @@ describeMoto('AWS cloud provider on moto', () => {
     ]);
   }, 60_000);
 
+  it('with nestedVirtualization enabled, offers the types moto reports it on and templates CpuOptions', async () => {
+    await api.create(
+      Kinds.EC2NodeClass,
+      testNodeClass({ ...nodeClass().spec, cpuOptions: { nestedVirtualization: 'enabled' } }, 'nested'),
+    );
+    const pool = testNodePool('nested');
+    pool.spec.template.spec.nodeClassRef.name = 'nested';
+    await api.create(Kinds.NodePool, pool);
+    // moto's DescribeInstanceTypes carries ProcessorInfo.SupportedFeatures (c7i has nested-virtualization, m5 not).
+    const names = new Set((await provider.getInstanceTypes(pool)).map((t) => t.name));
+    expect(names.has('c7i.large')).toBe(true);
+    expect(names.has('m5.large')).toBe(false);
+    expect(names.size).toBeLessThan((await provider.getInstanceTypes(nodePool())).length);
+
+    const templateBodies: string[] = [];
+    provider.clients.ec2.middlewareStack.add(
+      (next) => async (args) => {
+        const body = (args.request as { body?: unknown }).body;
+        if (typeof body === 'string' && body.includes('Action=CreateLaunchTemplate'))
+          templateBodies.push(body);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'recordCreateLaunchTemplate' },
+    );
+    const c = claim('nested-nv001', 'on-demand', ['m5.large', 'c7i.large']);
+    c.metadata.labels = { ...c.metadata.labels, 'karpenter.sh/nodepool': 'nested' };
+    c.spec.nodeClassRef.name = 'nested';
+    let out: NodeClaim;
+    try {
+      out = await provider.create(c);
+    } finally {
+      provider.clients.ec2.middlewareStack.remove('recordCreateLaunchTemplate');
+    }
+    expect(out.metadata.labels?.['node.kubernetes.io/instance-type']).toBe('c7i.large');
+    // The SDK's own serialisation of the request, and what moto kept of it.
+    expect(templateBodies.length).toBeGreaterThan(0);
+    expect(
+      templateBodies.every((b) => b.includes('LaunchTemplateData.CpuOptions.NestedVirtualization=enabled')),
+    ).toBe(true);
+    const templates = await ec2.send(
+      new DescribeLaunchTemplatesCommand({
+        Filters: [{ Name: 'tag:karpenter.k8s.aws/ec2nodeclass', Values: ['nested'] }],
+      }),
+    );
+    const version = await ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({
+        LaunchTemplateName: templates.LaunchTemplates?.[0]?.LaunchTemplateName as string,
+        Versions: ['$Latest'],
+      }),
+    );
+    expect(version.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.CpuOptions).toEqual({
+      NestedVirtualization: 'enabled',
+    });
+  }, 60_000);
+
   it('discovers the endpoint, CA and service CIDR of an EKS cluster with eks:DescribeCluster', async () => {
     const eks = new EKSClient(motoClientConfig(moto.endpoint));
     try {

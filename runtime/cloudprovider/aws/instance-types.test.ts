@@ -7,7 +7,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { mockClient } from 'aws-sdk-client-mock';
-import { InstanceTypeProvider, INSTANCE_TYPES_TTL_MS, specFromEc2 } from './instance-types';
+import {
+  cpuOptionsCompatible,
+  InstanceTypeProvider,
+  INSTANCE_TYPES_TTL_MS,
+  specFromEc2,
+} from './instance-types';
 import type { CapacitySettings, NodeClassShape } from '../../scheduling/allocatable';
 import { PricingProvider } from './pricing';
 import { ManualClock, silentLogger } from './testing';
@@ -32,6 +37,16 @@ const M7G_LARGE: InstanceTypeInfo = {
   ProcessorInfo: { SupportedArchitectures: ['arm64'], Manufacturer: 'AWS' },
   SupportedUsageClasses: ['on-demand'],
 };
+/** EC2 reports nested virtualization on it (as DescribeInstanceTypes does for the 7th-generation Intel types). */
+const C7I_LARGE: InstanceTypeInfo = {
+  ...M5_LARGE,
+  InstanceType: 'c7i.large',
+  ProcessorInfo: {
+    SupportedArchitectures: ['x86_64'],
+    Manufacturer: 'Intel',
+    SupportedFeatures: ['nested-virtualization'],
+  },
+};
 /** Four network cards of 15 ENIs each (60 in all); the VPC CNI only uses the default card's. */
 const P4D_24XLARGE: InstanceTypeInfo = {
   InstanceType: 'p4d.24xlarge',
@@ -51,17 +66,18 @@ const P4D_24XLARGE: InstanceTypeInfo = {
 };
 const MiB = 2 ** 20;
 
-function setup(capacity?: CapacitySettings) {
+function setup(capacity?: CapacitySettings, infos: InstanceTypeInfo[] = [M5_LARGE, M7G_LARGE]) {
   const ec2 = new EC2Client({ region: 'us-east-1' });
   const ec2Mock = mockClient(ec2);
   const clock = new ManualClock();
-  ec2Mock.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [M5_LARGE, M7G_LARGE] });
+  ec2Mock.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: infos });
   ec2Mock.on(DescribeInstanceTypeOfferingsCommand).resolves({
     InstanceTypeOfferings: [
       { InstanceType: 'm5.large', Location: 'us-east-1a', LocationType: 'availability-zone' },
       { InstanceType: 'm5.large', Location: 'us-east-1b', LocationType: 'availability-zone' },
       { InstanceType: 'm5.large', Location: 'us-east-1c', LocationType: 'availability-zone' },
       { InstanceType: 'm7g.large', Location: 'us-east-1a', LocationType: 'availability-zone' },
+      { InstanceType: 'c7i.large', Location: 'us-east-1a', LocationType: 'availability-zone' },
     ],
   });
   ec2Mock.on(DescribeSpotPriceHistoryCommand).resolves({
@@ -80,7 +96,7 @@ function setup(capacity?: CapacitySettings) {
       source: 'test',
       generatedAt: '2026-01-01',
       region: 'us-east-1',
-      onDemand: { 'm5.large': 0.096, 'm7g.large': 0.0816 },
+      onDemand: { 'm5.large': 0.096, 'm7g.large': 0.0816, 'c7i.large': 0.08925 },
     },
   });
   const unavailable = new UnavailableOfferings(clock);
@@ -121,9 +137,29 @@ describe('specFromEc2', () => {
       })?.maxENIs,
     ).toBe(15);
   });
+  it("keeps the processor's supported features, none when EC2 lists none", () => {
+    expect(specFromEc2(C7I_LARGE)?.processorFeatures).toEqual(['nested-virtualization']);
+    expect(specFromEc2(M5_LARGE)?.processorFeatures).toEqual([]);
+  });
   it('skips entries without sizes or a supported architecture', () => {
     expect(specFromEc2({ InstanceType: 'm5.large' })).toBeUndefined();
     expect(specFromEc2({ ...M5_LARGE, ProcessorInfo: { SupportedArchitectures: ['i386'] } })).toBeUndefined();
+  });
+});
+
+describe('cpuOptionsCompatible', () => {
+  const nested = { processorFeatures: ['nested-virtualization'] };
+  const amdOnly = { processorFeatures: ['amd-sev-snp'] };
+  const none = { processorFeatures: [] };
+  it.each([
+    ['no cpuOptions', undefined, none, true],
+    ['empty cpuOptions', {}, none, true],
+    ['nestedVirtualization disabled', { nestedVirtualization: 'disabled' as const }, none, true],
+    ['enabled, feature reported', { nestedVirtualization: 'enabled' as const }, nested, true],
+    ['enabled, no features', { nestedVirtualization: 'enabled' as const }, none, false],
+    ['enabled, another feature only', { nestedVirtualization: 'enabled' as const }, amdOnly, false],
+  ])('%s', (_name, cpuOptions, spec, expected) => {
+    expect(cpuOptionsCompatible(spec, cpuOptions)).toBe(expected);
   });
 });
 
@@ -187,6 +223,18 @@ describe('InstanceTypeProvider', () => {
     expect(await podsOf({ amiFamily: 'AL2023', kubelet: { podsPerCore: 4 } })).toBe(8);
     expect(await podsOf({ amiFamily: 'Bottlerocket', kubelet: { podsPerCore: 4 } })).toBe(29);
     expect(await podsOf({ amiFamily: 'AL2023', kubelet: { maxPods: 110 } })).toBe(110);
+  });
+
+  it('offers only the types EC2 reports nested virtualization on when a node class enables it', async () => {
+    const { ec2Mock, provider } = setup(undefined, [M5_LARGE, M7G_LARGE, C7I_LARGE]);
+    const names = async (cpuOptions?: { nestedVirtualization?: 'enabled' | 'disabled' }) =>
+      (await provider.list(['us-east-1a'], {}, cpuOptions)).map((t) => t.name).sort();
+    expect(await names({ nestedVirtualization: 'enabled' })).toEqual(['c7i.large']);
+    // Cached apart: the narrowed list does not stand in for node classes without the setting.
+    expect(await names()).toEqual(['c7i.large', 'm5.large', 'm7g.large']);
+    expect(await names({ nestedVirtualization: 'disabled' })).toEqual(['c7i.large', 'm5.large', 'm7g.large']);
+    expect(await names({ nestedVirtualization: 'enabled' })).toEqual(['c7i.large']);
+    expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(1);
   });
 
   it('marks offerings unavailable while the ICE cache holds them', async () => {

@@ -10,6 +10,7 @@ import {
   type EC2Client,
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
+import type { CpuOptions } from '../../../sdk/api/ec2nodeclass';
 import type { Clock } from '../../clock/clock';
 import type { NodeClaim } from '../../kube/objects';
 import type { Requirements } from '../../scheduling/requirements';
@@ -38,7 +39,21 @@ const KUBE_ARCH: Record<string, string> = { x86_64: 'amd64', arm64: 'arm64' };
 
 export type Ec2InstanceTypeSpec = Omit<InstanceTypeSpec, 'onDemandPrice' | 'spotPrice' | 'zones'> & {
   supportsSpot: boolean;
+  /** ProcessorInfo.SupportedFeatures, e.g. "nested-virtualization". */
+  processorFeatures: string[];
 };
+
+/**
+ * Whether a node class's cpuOptions let it use the type: with nestedVirtualization "enabled", only types whose
+ * ProcessorInfo.SupportedFeatures lists "nested-virtualization" (upstream's compatibility check).
+ */
+export function cpuOptionsCompatible(
+  spec: Pick<Ec2InstanceTypeSpec, 'processorFeatures'>,
+  cpuOptions: CpuOptions | undefined,
+): boolean {
+  if (cpuOptions?.nestedVirtualization !== 'enabled') return true;
+  return spec.processorFeatures.includes('nested-virtualization');
+}
 
 /** DescribeInstanceTypes output → the spec the label/allocatable code takes; undefined for unusable entries. */
 export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undefined {
@@ -80,6 +95,7 @@ export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undef
         }
       : {}),
     supportsSpot: (info.SupportedUsageClasses ?? []).includes('spot'),
+    processorFeatures: info.ProcessorInfo?.SupportedFeatures ?? [],
   };
 }
 
@@ -118,22 +134,25 @@ export class InstanceTypeProvider {
 
   /**
    * Priced instance types offered in `zones` (the node class's subnet zones), capacity and allocatable computed for
-   * its kubelet settings and AMI family (catalog.ts nodeClassShape). Types without a known on-demand price are left
-   * out (nothing to compare them by).
+   * its kubelet settings and AMI family (catalog.ts nodeClassShape), less the types its cpuOptions rule out. Types
+   * without a known on-demand price are left out (nothing to compare them by).
    */
-  async list(zones: string[], node: NodeClassShape): Promise<InstanceType[]> {
+  async list(zones: string[], node: NodeClassShape, cpuOptions?: CpuOptions): Promise<InstanceType[]> {
     await this.opts.pricing.refreshIfStale();
     const specs = await this.raw.getOrLoad('all', () => this.describeInstanceTypes());
     const offered = await this.offerings.getOrLoad('all', () => this.describeOfferings());
+    const nested = cpuOptions?.nestedVirtualization === 'enabled';
     const key = JSON.stringify([
       [...zones].sort(),
       node.kubelet ?? null,
       node.amiFamily ?? null,
+      nested,
       this.opts.unavailable.stateKey(),
     ]);
     return this.built.getOrLoad(key, async () => {
       const out: InstanceType[] = [];
       for (const spec of specs) {
+        if (!cpuOptionsCompatible(spec, cpuOptions)) continue;
         const onDemandPrice = this.opts.pricing.onDemandPrice(spec.name);
         const typeZones = (offered.get(spec.name) ?? []).filter((z) => zones.includes(z)).sort();
         if (onDemandPrice === undefined || typeZones.length === 0) continue;

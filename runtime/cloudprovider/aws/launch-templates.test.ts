@@ -41,6 +41,8 @@ describe('launch template options', () => {
       launchTemplateName({ ...base, connectionTracking: { udpTimeout: 30 } }),
       launchTemplateName({ ...base, connectionTracking: { udpTimeout: 60 } }),
       launchTemplateName({ ...base, connectionTracking: { udpStreamTimeout: 60 } }),
+      launchTemplateName({ ...base, cpuOptions: { nestedVirtualization: 'enabled' } }),
+      launchTemplateName({ ...base, cpuOptions: { nestedVirtualization: 'disabled' } }),
     ];
     expect(new Set(names).size).toBe(names.length);
   });
@@ -126,6 +128,18 @@ describe('launch template options', () => {
     ]);
   });
 
+  it("sends cpuOptions' nestedVirtualization, either value, as CpuOptions", () => {
+    expect(
+      launchTemplateData({ ...base, cpuOptions: { nestedVirtualization: 'enabled' } }).CpuOptions,
+    ).toEqual({
+      NestedVirtualization: 'enabled',
+    });
+    expect(
+      launchTemplateData({ ...base, cpuOptions: { nestedVirtualization: 'disabled' } }).CpuOptions,
+    ).toEqual({ NestedVirtualization: 'disabled' });
+    expect(launchTemplateData({ ...base, cpuOptions: {} })).not.toHaveProperty('CpuOptions');
+  });
+
   it('gives Bottlerocket its OS and data volumes', () => {
     const data = launchTemplateData({ ...base, amiFamily: 'Bottlerocket' });
     expect(data.BlockDeviceMappings?.map((b) => `${b.DeviceName}:${b.Ebs?.VolumeSize}`)).toEqual([
@@ -166,6 +180,19 @@ describe('nodeClassTemplateOptions', () => {
     for (const key of ['ipv4PrefixCount', 'ipv6PrefixCount', 'connectionTracking'])
       expect(plain).not.toHaveProperty(key);
     expect(launchTemplateData(plain).SecurityGroupIds).toEqual(['sg-1']);
+  });
+
+  it('carries nestedVirtualization, and an empty cpuOptions names the same template as none', () => {
+    const opts = (cpuOptions: { nestedVirtualization?: 'enabled' | 'disabled' } | undefined) =>
+      nodeClassTemplateOptions(args(undefined, cpuOptions ? { cpuOptions } : {}), 'ami-1', undefined);
+    expect(opts({ nestedVirtualization: 'enabled' })).toMatchObject({
+      cpuOptions: { nestedVirtualization: 'enabled' },
+    });
+    expect(launchTemplateData(opts({ nestedVirtualization: 'disabled' })).CpuOptions).toEqual({
+      NestedVirtualization: 'disabled',
+    });
+    expect(opts({})).not.toHaveProperty('cpuOptions');
+    expect(launchTemplateName(opts({}))).toBe(launchTemplateName(opts(undefined)));
   });
 });
 

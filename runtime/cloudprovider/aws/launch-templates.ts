@@ -12,7 +12,7 @@ import {
   type LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
-import type { ConnectionTracking, EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
+import type { ConnectionTracking, CpuOptions, EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
@@ -54,6 +54,8 @@ export interface LaunchTemplateOptions {
   /** spec.ipPrefixCount, as IPv6 prefixes in an IPv6 cluster. */
   ipv6PrefixCount?: number;
   connectionTracking?: ConnectionTracking;
+  /** Set only with nestedVirtualization: an empty cpuOptions must name the same template as none. */
+  cpuOptions?: CpuOptions;
   /** The node class's tags, on the template (instances get them through CreateFleet). */
   tags?: Record<string, string>;
 }
@@ -98,6 +100,9 @@ export function launchTemplateData(o: LaunchTemplateOptions): RequestLaunchTempl
     },
     Monitoring: { Enabled: o.detailedMonitoring ?? false },
   };
+  // Either value is sent, as upstream does; unset leaves the choice to EC2.
+  if (o.cpuOptions?.nestedVirtualization)
+    data.CpuOptions = { NestedVirtualization: o.cpuOptions.nestedVirtualization };
   if (o.userData !== undefined) data.UserData = Buffer.from(o.userData, 'utf8').toString('base64');
   const nic = primaryInterface(o);
   // EC2 takes the groups at the top or on an explicit interface, not both. Upstream always writes the interface; for
@@ -248,6 +253,9 @@ export function nodeClassTemplateOptions(
         ? { ipv6PrefixCount: spec.ipPrefixCount }
         : { ipv4PrefixCount: spec.ipPrefixCount }),
     ...(spec.connectionTracking ? { connectionTracking: spec.connectionTracking } : {}),
+    ...(spec.cpuOptions?.nestedVirtualization
+      ? { cpuOptions: { nestedVirtualization: spec.cpuOptions.nestedVirtualization } }
+      : {}),
     ...(spec.tags ? { tags: spec.tags } : {}),
   };
 }

@@ -26,11 +26,15 @@ import { CloudProviderError } from './errors';
 import { createAwsCloudProvider } from './index';
 import { awsError, ManualClock, silentLogger, testNodeClass } from './testing';
 
-const type = (name: string, arch = 'x86_64'): InstanceTypeInfo => ({
+const type = (name: string, arch = 'x86_64', features: 'nested-virtualization'[] = []): InstanceTypeInfo => ({
   InstanceType: name as 'm5.large',
   VCpuInfo: { DefaultVCpus: 2 },
   MemoryInfo: { SizeInMiB: 8192 },
-  ProcessorInfo: { SupportedArchitectures: [arch as 'x86_64'], Manufacturer: 'Intel' },
+  ProcessorInfo: {
+    SupportedArchitectures: [arch as 'x86_64'],
+    Manufacturer: 'Intel',
+    ...(features.length ? { SupportedFeatures: features } : {}),
+  },
   NetworkInfo: { MaximumNetworkInterfaces: 3, Ipv4AddressesPerInterface: 10 },
   SupportedUsageClasses: ['on-demand', 'spot'],
 });
@@ -246,6 +250,33 @@ describe('AwsCloudProvider', () => {
     await provider.create(relaxed);
     const inputs = ec2.commandCalls(CreateFleetCommand).map((c) => c.args[0].input);
     expect(inputs.map((i) => i.Context)).toEqual(['ctx-123', undefined]);
+  });
+
+  it('with nestedVirtualization enabled, offers and launches only types EC2 reports it on, templated with it', async () => {
+    const { ec2, provider } = await setup(testNodeClass({ cpuOptions: { nestedVirtualization: 'enabled' } }));
+    ec2.on(DescribeInstanceTypesCommand).resolves({
+      InstanceTypes: [type('m5.large'), type('c5.large', 'x86_64', ['nested-virtualization'])],
+    });
+    expect((await provider.getInstanceTypes(pool)).map((t) => t.name)).toEqual(['c5.large']);
+    await launchedUserData(ec2, provider);
+    const data = ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData;
+    expect(data?.CpuOptions).toEqual({ NestedVirtualization: 'enabled' });
+    const overrides =
+      ec2.commandCalls(CreateFleetCommand)[0]?.args[0].input.LaunchTemplateConfigs?.[0]?.Overrides;
+    expect(new Set(overrides?.map((o) => o.InstanceType))).toEqual(new Set(['c5.large']));
+  });
+
+  it('with nestedVirtualization disabled, offers every type and templates it disabled', async () => {
+    const { ec2, provider } = await setup(
+      testNodeClass({ cpuOptions: { nestedVirtualization: 'disabled' } }),
+    );
+    expect((await provider.getInstanceTypes(pool)).map((t) => t.name).sort()).toEqual([
+      'c5.large',
+      'm5.large',
+    ]);
+    await launchedUserData(ec2, provider);
+    const data = ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input.LaunchTemplateData;
+    expect(data?.CpuOptions).toEqual({ NestedVirtualization: 'disabled' });
   });
 
   it('falls back after an ICE answer and keeps the offering out of the next plans', async () => {

@@ -110,6 +110,29 @@ describe('KwokCloudProvider', () => {
     expect(await api.get(Kinds.Node, 'c3')).toBeUndefined();
   });
 
+  it('refuses a node class with nestedVirtualization enabled (its catalog has no processor features), not "disabled"', async () => {
+    const all = await cloud.getInstanceTypes(nodePool);
+    await api.update(Kinds.EC2NodeClass, {
+      ...nodeClass,
+      spec: { ...nodeClass.spec, cpuOptions: { nestedVirtualization: 'disabled' } },
+    });
+    expect(await cloud.getInstanceTypes(nodePool)).toHaveLength(all.length);
+    await api.update(Kinds.EC2NodeClass, {
+      ...nodeClass,
+      spec: { ...nodeClass.spec, cpuOptions: { nestedVirtualization: 'enabled' } },
+    });
+    const refusal = {
+      name: 'CloudProviderError',
+      reason: 'NodeClassNotReady',
+      message: expect.stringContaining(
+        'spec.cpuOptions.nestedVirtualization "enabled" is not supported by the kwok',
+      ),
+    };
+    await expect(cloud.getInstanceTypes(nodePool)).rejects.toMatchObject(refusal);
+    await expect(cloud.create(claim('nv1', ['t3a.medium']))).rejects.toMatchObject(refusal);
+    expect(await api.get(Kinds.Node, 'nv1')).toBeUndefined();
+  });
+
   it('is idempotent when a launch is retried after its node was created', async () => {
     const first = await cloud.create(claim('c4', ['t3a.medium']));
     const again = await cloud.create(claim('c4', ['t3a.medium']));

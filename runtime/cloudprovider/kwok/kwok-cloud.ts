@@ -14,7 +14,13 @@ import { Requirements } from '../../scheduling/requirements';
 import { fromResourceList } from '../../scheduling/resources';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
-import { defaultCatalog, nodeClassShape, toInstanceType, type Catalog } from '../simulated/catalog';
+import {
+  assertCatalogServes,
+  defaultCatalog,
+  nodeClassShape,
+  toInstanceType,
+  type Catalog,
+} from '../simulated/catalog';
 import {
   InsufficientCapacityError,
   NodeClaimNotFoundError,
@@ -54,12 +60,13 @@ export class KwokCloudProvider implements CloudProvider {
   }
 
   async getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]> {
-    // The node class only matters for its kubelet settings and AMI family (capacity, allocatable); kwok nodes need
-    // no class of their own.
+    // The node class only matters for its kubelet settings and AMI family (capacity, allocatable), and for the
+    // settings the catalog cannot serve; kwok nodes need no class of their own.
     const nodeClass = await this.opts.api.get(
       Kinds.EC2NodeClass,
       nodePool.spec.template.spec.nodeClassRef.name,
     );
+    assertCatalogServes(nodeClass, this.name);
     const shape = nodeClassShape(nodeClass);
     const key = JSON.stringify([shape.kubelet ?? null, shape.amiFamily ?? null]);
     let types = this.instanceTypeCache.get(key);

@@ -81,6 +81,26 @@ describe('SimulatedCloud capacity', () => {
     expect(await podsOn('bottlerocket@latest')).toBe(29);
   });
 
+  it('refuses a node class with nestedVirtualization enabled: the catalog cannot tell which types support it', async () => {
+    const refusal = {
+      name: 'CloudProviderError',
+      reason: 'NodeClassNotReady',
+      retryable: false,
+      message: expect.stringContaining(
+        'spec.cpuOptions.nestedVirtualization "enabled" is not supported by the simulated cloud provider',
+      ),
+    };
+    const enabled = await cloudWith({ cpuOptions: { nestedVirtualization: 'enabled' } });
+    await expect(enabled.cloud.getInstanceTypes(nodePool('default'))).rejects.toMatchObject(refusal);
+    await expect(enabled.cloud.create(claim('c1', 'm7i.large'))).rejects.toMatchObject(refusal);
+    expect(enabled.cloud.allInstances()).toEqual([]);
+    // "disabled" asks for nothing the catalog lacks: every type, as without cpuOptions.
+    const disabled = await cloudWith({ cpuOptions: { nestedVirtualization: 'disabled' } });
+    expect(await disabled.cloud.getInstanceTypes(nodePool('default'))).toHaveLength(
+      defaultCatalog.specs.length,
+    );
+  });
+
   it('registers Nodes with the capacity and allocatable it sold', async () => {
     const { clock, api, cloud } = await cloudWith({}, { vmMemoryOverheadPercent: 0.1, reservedENIs: 0 });
     await cloud.create(claim('c1', 'm5.large'));

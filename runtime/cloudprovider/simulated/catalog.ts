@@ -15,6 +15,7 @@ import {
 import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { Resources } from '../../scheduling/resources';
 import type { InstanceType, Offering } from '../../scheduling/instance-types';
+import { CloudProviderError } from '../types';
 import data from './data/instance-types.json';
 
 /** One catalog entry. The data file's precomputed maxPods is not read: pods depend on settings and the node class. */
@@ -92,6 +93,21 @@ export function specLabels(spec: InstanceTypeSpec, region: string): Record<strin
 export function nodeClassShape(nodeClass: EC2NodeClass | undefined): NodeClassShape {
   if (!nodeClass) return {};
   return { kubelet: nodeClass.spec.kubelet, amiFamily: amiFamilyOfSpec(nodeClass.spec) };
+}
+
+/**
+ * Refuses a node class the catalog cannot serve. nestedVirtualization "enabled" narrows the types to those EC2
+ * reports the feature on, and the catalog records no processor features: offering all would ignore the field,
+ * offering a hand-picked few would invent data.
+ */
+export function assertCatalogServes(nodeClass: EC2NodeClass | undefined, provider: string): void {
+  if (nodeClass?.spec.cpuOptions?.nestedVirtualization !== 'enabled') return;
+  throw new CloudProviderError(
+    'NodeClassNotReady',
+    'ec2nodeclass',
+    `EC2NodeClass ${nodeClass.metadata.name}: spec.cpuOptions.nestedVirtualization "enabled" is not supported by the ${provider} cloud provider (its instance catalog has no processor features to tell which types support nested virtualization): remove spec.cpuOptions.nestedVirtualization or set it to "disabled", or use the aws cloud provider`,
+    false,
+  );
 }
 
 /** Capacity the shared formula does not derive: the root volume's ephemeral storage and the GPUs. */

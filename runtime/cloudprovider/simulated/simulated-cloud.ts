@@ -33,7 +33,14 @@ import {
 } from '../../scheduling/instance-types';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
-import { defaultCatalog, nodeClassShape, specLabels, toInstanceType, type Catalog } from './catalog';
+import {
+  assertCatalogServes,
+  defaultCatalog,
+  nodeClassShape,
+  specLabels,
+  toInstanceType,
+  type Catalog,
+} from './catalog';
 
 export interface SimulatedInstance {
   id: string;
@@ -155,6 +162,7 @@ export class SimulatedCloud implements CloudProvider {
 
   async getInstanceTypes(nodePool: NodePool): Promise<InstanceType[]> {
     const nodeClass = await this.nodeClassFor(nodePool);
+    assertCatalogServes(nodeClass, this.name);
     const now = this.opts.clock.now();
     const unavailable = [...this.unavailableUntil].filter(([, until]) => until > now).map(([key]) => key);
     // Every provisioning round and disruption pass asks; the answer only changes with the node class's kubelet

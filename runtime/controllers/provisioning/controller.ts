@@ -70,6 +70,8 @@ export class ProvisioningController implements Controller {
   private readonly batcher: Batcher;
   private running: Promise<void> | undefined;
   private readonly lastWarning = new Map<string, string>();
+  /** The last refusal logged for each NodePool whose node class the cloud refuses (see schedulingNodePools). */
+  private readonly refusedPools = new Map<string, string>();
   private cancelSyncRetry: (() => void) | undefined;
   private cancelFailureRetry: (() => void) | undefined;
   private cancelNominationRecheck: (() => void) | undefined;
@@ -219,7 +221,15 @@ export class ProvisioningController implements Controller {
       this.cancelSyncRetry = this.opts.clock.setTimer(SYNC_RETRY_MS, () => this.trigger());
       return undefined;
     }
-    const nodePools = await schedulingNodePools(state, cloud, this.opts.perNodeCost);
+    const nodePools = await schedulingNodePools(state, cloud, this.opts.perNodeCost, (np, err) => {
+      // Said once per NodePool and message, not every round.
+      if (this.refusedPools.get(nameOf(np)) === err.message) return;
+      this.refusedPools.set(nameOf(np), err.message);
+      logger.warn(
+        { nodePool: nameOf(np), err },
+        'NodePool left out of provisioning: its node class is refused',
+      );
+    });
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
     const volumes = await loadVolumeContext(this.opts.api, pods, warnWithoutVolumes(logger));
     const round = startSchedulingRound('provisioner', () => this.opts.clock.now());

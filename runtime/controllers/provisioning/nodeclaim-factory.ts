@@ -3,7 +3,7 @@
  * provisioning (new capacity) and disruption (replacements), so both launch exactly the same way.
  */
 import { Annotations, Finalizers, Labels } from '../../../sdk/api/well-known';
-import type { CloudProvider } from '../../cloudprovider/types';
+import { CloudProviderError, type CloudProvider } from '../../cloudprovider/types';
 import {
   nameOf,
   type EC2NodeClass,
@@ -18,6 +18,7 @@ import { driftAnnotations } from '../disruption/drift';
 import type { Requirements } from '../../scheduling/requirements';
 import { toResourceList } from '../../scheduling/resources';
 import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
+import type { InstanceType } from '../../scheduling/instance-types';
 import { withNodePrice } from '../../scheduling/node-price';
 import type { ClusterState } from '../../state/cluster-state';
 
@@ -108,17 +109,27 @@ export async function schedulingNodePools(
   state: ClusterState,
   cloud: CloudProvider,
   perNodeCost = 0,
+  onRefused?: (nodePool: NodePool, err: CloudProviderError) => void,
 ): Promise<SchedulingNodePool[]> {
   const out: SchedulingNodePool[] = [];
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
     const usage = state.nodePoolUsage(nameOf(nodePool));
     const remaining = remainingLimits(nodePool, usage.usage, usage.nodes);
+    let types: InstanceType[];
+    let overhead: number;
+    try {
+      types = await cloud.getInstanceTypes(nodePool);
+      overhead = await cloud.nodeOverheadPrice(nodePool);
+    } catch (err) {
+      // A node class the cloud refuses until the user changes it takes its own pools out, not every pool: the
+      // others keep provisioning and consolidating. Anything that may clear up by itself fails the round (retried).
+      if (!(err instanceof CloudProviderError) || err.retryable) throw err;
+      onRefused?.(nodePool, err);
+      continue;
+    }
     out.push({
       nodePool,
-      instanceTypes: withNodePrice(
-        await cloud.getInstanceTypes(nodePool),
-        (await cloud.nodeOverheadPrice(nodePool)) + perNodeCost,
-      ),
+      instanceTypes: withNodePrice(types, overhead + perNodeCost),
       daemonOverhead: state.daemonOverhead(nodePool),
       ...(remaining ? { remaining } : {}),
     });
