@@ -8,7 +8,7 @@ import {
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  cpuOptionsCompatible,
+  nodeClassCompatible,
   InstanceTypeProvider,
   INSTANCE_TYPES_TTL_MS,
   specFromEc2,
@@ -147,19 +147,30 @@ describe('specFromEc2', () => {
   });
 });
 
-describe('cpuOptionsCompatible', () => {
-  const nested = { processorFeatures: ['nested-virtualization'] };
-  const amdOnly = { processorFeatures: ['amd-sev-snp'] };
-  const none = { processorFeatures: [] };
+describe('nodeClassCompatible', () => {
+  const nested = { processorFeatures: ['nested-virtualization'], hypervisor: 'nitro' };
+  const amdOnly = { processorFeatures: ['amd-sev-snp'], hypervisor: 'nitro' };
+  const none = { processorFeatures: [], hypervisor: 'nitro' };
+  const xen = { processorFeatures: ['nested-virtualization'], hypervisor: 'xen' };
+  const enabled = { nestedVirtualization: 'enabled' as const };
+  const tracking = { connectionTracking: { udpTimeout: 45 } };
   it.each([
-    ['no cpuOptions', undefined, none, true],
-    ['empty cpuOptions', {}, none, true],
-    ['nestedVirtualization disabled', { nestedVirtualization: 'disabled' as const }, none, true],
-    ['enabled, feature reported', { nestedVirtualization: 'enabled' as const }, nested, true],
-    ['enabled, no features', { nestedVirtualization: 'enabled' as const }, none, false],
-    ['enabled, another feature only', { nestedVirtualization: 'enabled' as const }, amdOnly, false],
-  ])('%s', (_name, cpuOptions, spec, expected) => {
-    expect(cpuOptionsCompatible(spec, cpuOptions)).toBe(expected);
+    ['no settings', undefined, none, true],
+    ['empty cpuOptions', { cpuOptions: {} }, none, true],
+    [
+      'nestedVirtualization disabled',
+      { cpuOptions: { nestedVirtualization: 'disabled' as const } },
+      none,
+      true,
+    ],
+    ['enabled, feature reported', { cpuOptions: enabled }, nested, true],
+    ['enabled, no features', { cpuOptions: enabled }, none, false],
+    ['enabled, another feature only', { cpuOptions: enabled }, amdOnly, false],
+    ['connectionTracking on a Nitro type', tracking, none, true],
+    ['connectionTracking on a Xen type', tracking, xen, false],
+    ['a Xen type without connectionTracking', { cpuOptions: enabled }, xen, true],
+  ])('%s', (_name, nodeClass, spec, expected) => {
+    expect(nodeClassCompatible(spec, nodeClass)).toBe(expected);
   });
 });
 
@@ -228,13 +239,25 @@ describe('InstanceTypeProvider', () => {
   it('offers only the types EC2 reports nested virtualization on when a node class enables it', async () => {
     const { ec2Mock, provider } = setup(undefined, [M5_LARGE, M7G_LARGE, C7I_LARGE]);
     const names = async (cpuOptions?: { nestedVirtualization?: 'enabled' | 'disabled' }) =>
-      (await provider.list(['us-east-1a'], {}, cpuOptions)).map((t) => t.name).sort();
+      (await provider.list(['us-east-1a'], {}, cpuOptions ? { cpuOptions } : undefined))
+        .map((t) => t.name)
+        .sort();
     expect(await names({ nestedVirtualization: 'enabled' })).toEqual(['c7i.large']);
     // Cached apart: the narrowed list does not stand in for node classes without the setting.
     expect(await names()).toEqual(['c7i.large', 'm5.large', 'm7g.large']);
     expect(await names({ nestedVirtualization: 'disabled' })).toEqual(['c7i.large', 'm5.large', 'm7g.large']);
     expect(await names({ nestedVirtualization: 'enabled' })).toEqual(['c7i.large']);
     expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(1);
+  });
+
+  it('offers only Nitro types to a node class with connectionTracking', async () => {
+    // An older Xen generation under a priced name, so only the hypervisor tells the two apart.
+    const xen: InstanceTypeInfo = { ...M7G_LARGE, Hypervisor: 'xen' };
+    const { provider } = setup(undefined, [M5_LARGE, xen]);
+    const names = async (compat?: { connectionTracking: { tcpEstablishedTimeout: number } }) =>
+      (await provider.list(['us-east-1a'], {}, compat)).map((t) => t.name).sort();
+    expect(await names({ connectionTracking: { tcpEstablishedTimeout: 600 } })).toEqual(['m5.large']);
+    expect(await names()).toEqual(['m5.large', 'm7g.large']);
   });
 
   it('marks offerings unavailable while the ICE cache holds them', async () => {

@@ -10,7 +10,7 @@ import {
   type EC2Client,
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
-import type { CpuOptions } from '../../../sdk/api/ec2nodeclass';
+import type { EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import type { Clock } from '../../clock/clock';
 import type { NodeClaim } from '../../kube/objects';
 import type { Requirements } from '../../scheduling/requirements';
@@ -43,16 +43,24 @@ export type Ec2InstanceTypeSpec = Omit<InstanceTypeSpec, 'onDemandPrice' | 'spot
   processorFeatures: string[];
 };
 
+/** The node class fields that rule instance types out (upstream's compatibility checks). */
+export type NodeClassCompatibility = Pick<EC2NodeClassSpec, 'cpuOptions' | 'connectionTracking'>;
+
 /**
- * Whether a node class's cpuOptions let it use the type: with nestedVirtualization "enabled", only types whose
- * ProcessorInfo.SupportedFeatures lists "nested-virtualization" (upstream's compatibility check).
+ * Whether a node class may use the type: with cpuOptions.nestedVirtualization "enabled", only types whose
+ * ProcessorInfo.SupportedFeatures lists "nested-virtualization"; with connectionTracking, only Nitro types (EC2
+ * takes a connection-tracking specification on Nitro interfaces only).
  */
-export function cpuOptionsCompatible(
-  spec: Pick<Ec2InstanceTypeSpec, 'processorFeatures'>,
-  cpuOptions: CpuOptions | undefined,
+export function nodeClassCompatible(
+  spec: Pick<Ec2InstanceTypeSpec, 'processorFeatures' | 'hypervisor'>,
+  nodeClass: NodeClassCompatibility | undefined,
 ): boolean {
-  if (cpuOptions?.nestedVirtualization !== 'enabled') return true;
-  return spec.processorFeatures.includes('nested-virtualization');
+  if (
+    nodeClass?.cpuOptions?.nestedVirtualization === 'enabled' &&
+    !spec.processorFeatures.includes('nested-virtualization')
+  )
+    return false;
+  return !nodeClass?.connectionTracking || spec.hypervisor === 'nitro';
 }
 
 /** DescribeInstanceTypes output → the spec the label/allocatable code takes; undefined for unusable entries. */
@@ -134,25 +142,32 @@ export class InstanceTypeProvider {
 
   /**
    * Priced instance types offered in `zones` (the node class's subnet zones), capacity and allocatable computed for
-   * its kubelet settings and AMI family (catalog.ts nodeClassShape), less the types its cpuOptions rule out. Types
-   * without a known on-demand price are left out (nothing to compare them by).
+   * its kubelet settings and AMI family (catalog.ts nodeClassShape), less the types its cpuOptions or
+   * connectionTracking rule out (nodeClassCompatible). Types without a known on-demand price are left out (nothing
+   * to compare them by).
    */
-  async list(zones: string[], node: NodeClassShape, cpuOptions?: CpuOptions): Promise<InstanceType[]> {
+  async list(
+    zones: string[],
+    node: NodeClassShape,
+    compat?: NodeClassCompatibility,
+  ): Promise<InstanceType[]> {
     await this.opts.pricing.refreshIfStale();
     const specs = await this.raw.getOrLoad('all', () => this.describeInstanceTypes());
     const offered = await this.offerings.getOrLoad('all', () => this.describeOfferings());
-    const nested = cpuOptions?.nestedVirtualization === 'enabled';
+    const nested = compat?.cpuOptions?.nestedVirtualization === 'enabled';
+    const nitroOnly = compat?.connectionTracking !== undefined;
     const key = JSON.stringify([
       [...zones].sort(),
       node.kubelet ?? null,
       node.amiFamily ?? null,
       nested,
+      nitroOnly,
       this.opts.unavailable.stateKey(),
     ]);
     return this.built.getOrLoad(key, async () => {
       const out: InstanceType[] = [];
       for (const spec of specs) {
-        if (!cpuOptionsCompatible(spec, cpuOptions)) continue;
+        if (!nodeClassCompatible(spec, compat)) continue;
         const onDemandPrice = this.opts.pricing.onDemandPrice(spec.name);
         const typeZones = (offered.get(spec.name) ?? []).filter((z) => zones.includes(z)).sort();
         if (onDemandPrice === undefined || typeZones.length === 0) continue;

@@ -37,6 +37,7 @@ const type = (name: string, arch = 'x86_64', features: 'nested-virtualization'[]
   },
   NetworkInfo: { MaximumNetworkInterfaces: 3, Ipv4AddressesPerInterface: 10 },
   SupportedUsageClasses: ['on-demand', 'spot'],
+  Hypervisor: 'nitro',
 });
 
 const pool: NodePool = nodePool('general');

@@ -187,7 +187,7 @@ export class AwsCloudProvider implements CloudProvider {
     const r = await this.resolveNodeClass(nodeClass);
     const zones = [...new Set(r.subnets.map((s) => s.zone))];
     const arches = new Set(r.amis.map((a) => a.arch));
-    const types = await this.instanceTypes.list(zones, nodeClassShape(nodeClass), nodeClass.spec.cpuOptions);
+    const types = await this.instanceTypes.list(zones, nodeClassShape(nodeClass), nodeClass.spec);
     // Only types some resolved AMI can boot.
     return types.filter((it) => {
       const arch = it.requirements.get(Labels.arch);

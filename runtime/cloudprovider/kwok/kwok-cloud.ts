@@ -16,6 +16,7 @@ import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
 import {
   assertCatalogServes,
+  specsFor,
   defaultCatalog,
   nodeClassShape,
   toInstanceType,
@@ -68,10 +69,11 @@ export class KwokCloudProvider implements CloudProvider {
     );
     assertCatalogServes(nodeClass, this.name);
     const shape = nodeClassShape(nodeClass);
-    const key = JSON.stringify([shape.kubelet ?? null, shape.amiFamily ?? null]);
+    const nitroOnly = nodeClass?.spec.connectionTracking !== undefined;
+    const key = JSON.stringify([shape.kubelet ?? null, shape.amiFamily ?? null, nitroOnly]);
     let types = this.instanceTypeCache.get(key);
     if (!types) {
-      types = this.catalog.specs.map((spec) =>
+      types = specsFor(this.catalog.specs, nodeClass).map((spec) =>
         toInstanceType(spec, this.catalog.region, shape, this.capacity),
       );
       this.instanceTypeCache.set(key, types);

@@ -6,7 +6,7 @@ import { DEFAULT_CAPACITY_SETTINGS } from '../../scheduling/allocatable';
 import { fromResourceList } from '../../scheduling/resources';
 import { catalogSpec, nodePool } from '../../scheduling/testing';
 import { testNodeClass } from '../aws/testing';
-import { defaultCatalog, nodeClassShape, toInstanceType } from './catalog';
+import { defaultCatalog, nodeClassShape, specsFor, toInstanceType } from './catalog';
 import { SimulatedCloud } from './simulated-cloud';
 
 const MiB = 2 ** 20;
@@ -99,6 +99,14 @@ describe('SimulatedCloud capacity', () => {
     expect(await disabled.cloud.getInstanceTypes(nodePool('default'))).toHaveLength(
       defaultCatalog.specs.length,
     );
+  });
+
+  it('offers a node class with connectionTracking only Nitro types, as EC2 does', () => {
+    const nitro = catalogSpec('m5.large');
+    const xen = { ...catalogSpec('t3a.medium'), name: 'm4.large', hypervisor: 'xen' };
+    const tracked = testNodeClass({ connectionTracking: { udpTimeout: 45 } });
+    expect(specsFor([nitro, xen], tracked).map((s) => s.name)).toEqual(['m5.large']);
+    expect(specsFor([nitro, xen], testNodeClass()).map((s) => s.name)).toEqual(['m5.large', 'm4.large']);
   });
 
   it('registers Nodes with the capacity and allocatable it sold', async () => {

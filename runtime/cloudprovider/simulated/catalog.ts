@@ -96,6 +96,14 @@ export function nodeClassShape(nodeClass: EC2NodeClass | undefined): NodeClassSh
 }
 
 /**
+ * The catalog's types a node class may use: with connectionTracking only Nitro ones, as on EC2 (its interfaces take
+ * a connection-tracking specification on Nitro only; aws/instance-types.ts nodeClassCompatible).
+ */
+export function specsFor(specs: InstanceTypeSpec[], nodeClass: EC2NodeClass | undefined): InstanceTypeSpec[] {
+  return nodeClass?.spec.connectionTracking ? specs.filter((s) => s.hypervisor === 'nitro') : specs;
+}
+
+/**
  * Refuses a node class the catalog cannot serve. nestedVirtualization "enabled" narrows the types to those EC2
  * reports the feature on, and the catalog records no processor features: offering all would ignore the field,
  * offering a hand-picked few would invent data.

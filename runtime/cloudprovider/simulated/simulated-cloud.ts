@@ -35,6 +35,7 @@ import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
 import {
   assertCatalogServes,
+  specsFor,
   defaultCatalog,
   nodeClassShape,
   specLabels,
@@ -168,11 +169,17 @@ export class SimulatedCloud implements CloudProvider {
     // Every provisioning round and disruption pass asks; the answer only changes with the node class's kubelet
     // settings and AMI family or the set of offerings out of capacity, so build it once per such state.
     const shape = nodeClassShape(nodeClass);
-    const cacheKey = JSON.stringify([shape.kubelet ?? null, shape.amiFamily ?? null, unavailable.sort()]);
+    const nitroOnly = nodeClass?.spec.connectionTracking !== undefined;
+    const cacheKey = JSON.stringify([
+      shape.kubelet ?? null,
+      shape.amiFamily ?? null,
+      nitroOnly,
+      unavailable.sort(),
+    ]);
     const cached = this.instanceTypeCache.get(cacheKey);
     if (cached) return cached;
     const blocked = new Set(unavailable);
-    const types = this.catalog.specs.map((spec) =>
+    const types = specsFor(this.catalog.specs, nodeClass).map((spec) =>
       toInstanceType(spec, this.catalog.region, shape, this.capacity, (ct, zone) =>
         blocked.has(offeringKey(ct, spec.name, zone)),
       ),
