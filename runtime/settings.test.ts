@@ -188,6 +188,17 @@ describe('controller settings', () => {
     });
   });
 
+  it("lets upstream's PodDeletionCostManagement gate turn pod deletion costs off or on, and refuses a contradiction", () => {
+    expect(loadSettings(aws).podDeletionCost).toBe(true);
+    const off = { ...aws, FEATURE_GATES: 'PodDeletionCostManagement=false' };
+    expect(loadSettings(off).podDeletionCost).toBe(false);
+    const on = { ...aws, POD_DELETION_COST: 'true', FEATURE_GATES: 'PodDeletionCostManagement=true' };
+    expect(loadSettings(on).podDeletionCost).toBe(true);
+    expect(() =>
+      loadSettings({ ...aws, POD_DELETION_COST: 'false', FEATURE_GATES: 'PodDeletionCostManagement=true' }),
+    ).toThrow(/PodDeletionCostManagement=true contradicts POD_DELETION_COST=false: keep one of them/);
+  });
+
   it('reads PER_NODE_COST as USD per hour and names the setting when it is not a price', () => {
     expect(loadSettings({ ...aws, PER_NODE_COST: '0' }).perNodeCost).toBe(0);
     expect(loadSettings({ ...aws }, { PER_NODE_COST: '0.4' }).perNodeCost).toBe(0.4);

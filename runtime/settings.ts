@@ -380,6 +380,25 @@ export class SettingsError extends Error {
 /** Raw values by environment variable name; flags are given by the same names (the CLI maps them). */
 export type RawSettings = Record<string, string | undefined>;
 
+/**
+ * Upstream's PodDeletionCostManagement gate (off by default there) and POD_DELETION_COST (on by default here) turn
+ * on the same feature: a gate given explicitly decides, unless POD_DELETION_COST says the opposite. `podDeletionCost`
+ * is what the controller reads; the gate map keeps what was asked.
+ */
+function reconcileDeletionCostGate(
+  out: Record<string, unknown>,
+  source: Partial<Record<keyof Settings, string>>,
+  gate: boolean | undefined,
+): string[] {
+  if (gate !== undefined && source.podDeletionCost !== undefined && gate !== out.podDeletionCost) {
+    return [
+      `FEATURE_GATES: PodDeletionCostManagement=${gate} contradicts ${source.podDeletionCost}: keep one of them`,
+    ];
+  }
+  if (gate !== undefined) out.podDeletionCost = gate;
+  return [];
+}
+
 /** Read, default and validate settings; throws SettingsError listing every bad value. */
 export function loadSettings(env: RawSettings, flags: RawSettings = {}): Settings {
   const problems: string[] = [];
@@ -401,6 +420,7 @@ export function loadSettings(env: RawSettings, flags: RawSettings = {}): Setting
   const explicitGates = (out.featureGates ?? {}) as Record<string, boolean>;
   problems.push(...featureGateProblems(explicitGates));
   out.featureGates = resolveFeatureGates(explicitGates);
+  problems.push(...reconcileDeletionCostGate(out, source, explicitGates.PodDeletionCostManagement));
   problems.push(...reconcileLeaderElection(out, source));
   const settings = out as unknown as Settings & { clusterName?: string };
   if (settings.cloudProvider === 'aws') {

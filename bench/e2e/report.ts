@@ -1,4 +1,5 @@
 /** The generated e2e section of docs/BENCHMARKS.md: per size, both controllers side by side with ratios. */
+import { DEFAULT_PER_NODE_COST } from '../../runtime/settings';
 import type { Results } from './run';
 import { PHASES } from './phases';
 import type { RunResult } from './scenario';
@@ -19,6 +20,10 @@ const ROWS: Row[] = [
   ['scale-down to 30 %: settled after, s', (r) => r.scaleDownSettledS],
   ['nodes left', (r) => r.scaleDown.nodes],
   ['$/hour left', (r) => r.scaleDown.costPerHour],
+  [
+    `$/hour left, priced as the scheduler prices a node (+ ${DEFAULT_PER_NODE_COST} each)`,
+    (r) => r.scaleDown.costPerHour + r.scaleDown.nodes * DEFAULT_PER_NODE_COST,
+  ],
   ['pods evicted', (r) => r.evictions],
   ['evictions refused (429, PDB)', (r) => r.evictionsRefused],
   ['PDB below desired healthy (1 s samples)', (r) => r.pdbViolationSamples],
@@ -28,6 +33,7 @@ const ROWS: Row[] = [
   ['controller CPU s, whole run', (r) => r.controllerCpuS],
   ['controller peak RSS, MiB', (r) => r.controllerPeakRssMiB],
   ['controller API requests', (r) => sum(r.controllerRequests)],
+  ['of which pod-deletion-cost writes', (r) => r.podDeletionCostWrites],
   ['apiserver requests, all clients', (r) => sum(r.apiserverRequests)],
   ['kube-apiserver CPU s', (r) => r.controlPlaneCpuS['kube-apiserver']],
   ['kube-scheduler CPU s', (r) => r.controlPlaneCpuS['kube-scheduler']],

@@ -81,6 +81,8 @@ export interface RunResult {
   controllerCpuScaleUpS: number;
   controllerCpuS: number;
   controllerPeakRssMiB: number;
+  /** Of those, pod-deletion-cost annotation writes (absent in older results). */
+  podDeletionCostWrites?: number;
   /** The controller's own API requests by method (its client_go_request_total). */
   controllerRequests: Record<string, number>;
   /** Every client's requests to the apiserver by verb, the bench's own polling taken out. */
@@ -435,6 +437,9 @@ export async function runScenario(spec: ControllerSpec, opts: RunOptions): Promi
       controllerCpuS: cpuSeconds(ctl.pid) ?? 0,
       controllerPeakRssMiB: Math.round(peakRssMiB(ctl.pid) ?? 0),
       controllerRequests: sumBy(ctlMetrics, 'client_go_request_total', 'method'),
+      podDeletionCostWrites: sum(
+        sumBy(ctlMetrics, 'karpenter_pod_deletion_cost_pod_annotation_writes_total', 'result'),
+      ),
       apiserverRequests,
       controlPlaneCpuS: diff(cpuOf(cpPids), cpBefore),
       loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),

@@ -41,6 +41,8 @@ export interface WatchOptions {
   resourceVersion: string;
   /** Called when the watch ends for any reason other than stop(): 410 Gone, a dropped connection. */
   onClose?: (err?: Error) => void;
+  /** A BOOKMARK event: the collection has reached this resourceVersion (servers that send none need not). */
+  onBookmark?: (resourceVersion: string) => void;
 }
 
 /** A JSON merge patch (RFC 7386): null deletes a field. */

@@ -58,6 +58,26 @@ describe('CachedReads', () => {
     expect(gets).toEqual(['NodePool', 'NodePool']);
   });
 
+  it('answers a miss for an object the watch saw deleted from the cache, until the name is seen again', async () => {
+    const { server, gets } = countingServer();
+    await server.create(Kinds.Node, node('gone'));
+    const reads = new CachedReads(server);
+    const informer = new Informer(server, Kinds.Node, new SimClock(0));
+    reads.serve(Kinds.Node, informer);
+    await informer.start();
+    await server.delete(Kinds.Node, 'gone');
+    await flushAsync();
+    expect(await reads.get(Kinds.Node, 'gone')).toBeUndefined();
+    expect(await reads.get(Kinds.Node, 'never-seen')).toBeUndefined();
+    expect(gets).toEqual(['Node']);
+    // Made again under the same name: the watch brings it and the cache answers.
+    await server.create(Kinds.Node, node('gone'));
+    await flushAsync();
+    expect((await reads.get(Kinds.Node, 'gone'))?.metadata.name).toBe('gone');
+    expect(gets).toEqual(['Node']);
+    informer.stop();
+  });
+
   it('answers with copies: a caller changing one leaves the cache as it was', async () => {
     const { server } = countingServer();
     await server.create(Kinds.NodePool, nodePool('default'));

@@ -299,14 +299,50 @@ describe('Informer', () => {
     expect(informer.relists).toBe(1);
   });
 
-  it('relists after a watch closes cleanly (no error) without reporting an error', async () => {
+  it('resumes a watch that closes cleanly from its last resourceVersion, at once, without a list or an error', async () => {
+    await server.create(Kinds.Node, node('a'));
     await informer.start();
+    await server.create(Kinds.Node, node('b'));
+    await flushAsync();
     api.closeWatches();
+    // Written while no watch is open: the resumed watch must replay it.
     await server.create(Kinds.Node, node('n1'));
-    await clock.advance(1000);
-    expect(informer.relists).toBe(1);
+    await clock.advance(0);
+    expect(informer.relists).toBe(0);
+    expect(informer.resumes).toBe(1);
+    expect(api.listCalls).toBe(1);
+    expect(api.watchCalls).toEqual(['1', '2']);
     expect(errors).toEqual([]);
+    expect(names()).toEqual(['a', 'b', 'n1']);
+    expect(informer.synced).toBe(true);
+  });
+
+  it('resumes after a dropped connection, 1 s later, missing nothing; relists only when the version is gone', async () => {
+    await informer.start();
+    const reset = new Error('ECONNRESET');
+    api.closeWatches(reset);
+    await server.create(Kinds.Node, node('n1'));
+    expect(informer.synced).toBe(false);
+    await clock.advance(999);
+    expect(api.watchCalls).toHaveLength(1);
+    await clock.advance(1);
+    expect(api.watchCalls).toHaveLength(2);
     expect(names()).toEqual(['n1']);
+    expect(api.listCalls).toBe(1);
+    expect(errors).toEqual([reset]);
+    // The server compacted past the resume point while the watch was down: the resumed watch fails, so relist.
+    api.closeWatches(reset);
+    await server.create(Kinds.Node, node('n2'));
+    server.compact();
+    api.failNextWatches.push(new GoneError('too old resource version'));
+    await clock.advance(1000);
+    expect(api.listCalls).toBe(1);
+    await clock.advance(1000);
+    expect(api.listCalls).toBe(2);
+    expect(names()).toEqual(['n1', 'n2']);
+    expect(informer.relists).toBe(1);
+    expect(informer.resumes).toBe(2);
+    expect(informer.synced).toBe(true);
   });
 
   it('retries when starting the watch itself fails with 410 Gone', async () => {

@@ -5,7 +5,7 @@
  * durations are upstream's, observed when a pod this process saw pending starts or is bound; their provisioning
  * variants measure from when the provisioner first found the pod a place.
  */
-import { Gauge, Histogram, Summary } from 'prom-client';
+import { Counter, Gauge, Histogram, Summary } from 'prom-client';
 import { Labels } from '../../sdk/api/well-known';
 import { hasCondition } from '../kube/conditions';
 import type { Pod } from '../kube/objects';
@@ -29,6 +29,14 @@ export const podsState = new Gauge({
   name: 'karpenter_pods_state',
   help: "Number of pods by state: phase, whether scheduled and ready, and the nodepool, zone, architecture, capacity type and instance type of their node (empty while unbound), and whether that node is Karpenter-managed. Upstream's per-pod labels (name, namespace, owner, node) are not exported.",
   labelNames: POD_STATE_LABELS,
+  registers,
+});
+
+/** Upstream's name (core v1.15); results here: updated, skipped_notfound, error (a merge patch has no conflict). */
+export const podDeletionCostWritesTotal = new Counter({
+  name: 'karpenter_pod_deletion_cost_pod_annotation_writes_total',
+  help: 'Number of pod-deletion-cost annotation write attempts. Labeled by outcome.',
+  labelNames: ['result'] as const,
   registers,
 });
 

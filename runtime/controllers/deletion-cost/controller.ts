@@ -7,6 +7,7 @@ import { isNotFound } from '../../kube/api';
 import { objectKey } from '../../kube/informer';
 import { Kinds } from '../../kube/kinds';
 import { nameOf, type Pod } from '../../kube/objects';
+import { podDeletionCostWritesTotal } from '../../metrics/pods';
 import { reconcileQueue, type ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import { forEachLimited } from '../parallel';
@@ -81,8 +82,13 @@ export class DeletionCostController implements Controller {
           pod.metadata.namespace,
         );
         this.opts.state.pods.observe(patched);
+        podDeletionCostWritesTotal.inc({ result: 'updated' });
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isNotFound(err)) {
+          podDeletionCostWritesTotal.inc({ result: 'skipped_notfound' });
+          return;
+        }
+        podDeletionCostWritesTotal.inc({ result: 'error' });
         this.pending.add(key);
         failed ??= err;
       }

@@ -12,6 +12,7 @@ import { instanceType, plannedClaim } from '../../scheduling/testing';
 import { ClusterState } from '../../state/cluster-state';
 import { DeletionCostController } from './controller';
 import { keepOrder, MIN_COST, nextNodeCost, nodeCostOf, podCostAnnotation } from './costs';
+import { podDeletionCostWritesTotal } from '../../metrics/pods';
 
 function claim(name: string, cost?: string, nodeName?: string): NodeClaim {
   return testNodeClaim(name, {
@@ -128,7 +129,10 @@ describe('DeletionCostController', () => {
     state.stop();
   });
 
-  it('retries a failed write and forgets a pod that is gone', async () => {
+  it('retries a failed write and forgets a pod that is gone, counting each outcome', async () => {
+    const before = Object.fromEntries(
+      (await podDeletionCostWritesTotal.get()).values.map((v) => [String(v.labels.result), v.value]),
+    );
     let failures = 2;
     const patched: string[] = [];
     const holder: { memory?: MemoryApiServer } = {};
@@ -151,6 +155,13 @@ describe('DeletionCostController', () => {
     await clock.advance(10_000);
     expect(await costOf(memory, 'flaky')).toBe('-7');
     expect(patched.filter((n) => n === 'flaky')).toHaveLength(3);
+    const writes = Object.fromEntries(
+      (await podDeletionCostWritesTotal.get()).values.map((v) => [
+        v.labels.result,
+        v.value - (before[String(v.labels.result)] ?? 0),
+      ]),
+    );
+    expect(writes).toEqual({ updated: 1, error: 2 });
     expect(controller.idle).toBe(true);
     controller.stop();
     state.stop();

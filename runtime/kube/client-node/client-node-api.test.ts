@@ -383,7 +383,7 @@ describe('watch', () => {
     };
   }
 
-  it('delivers newline-delimited events in order with plain string timestamps, skipping bookmarks', async () => {
+  it('delivers newline-delimited events in order with plain string timestamps, bookmarks apart', async () => {
     const lines = [
       JSON.stringify({ type: 'ADDED', object: pod('a') }),
       JSON.stringify({
@@ -405,9 +405,10 @@ describe('watch', () => {
     });
     const events: WatchEvent<Pod>[] = [];
     const onClose = jest.fn();
+    const bookmarks: string[] = [];
     const handle = await api.watch(
       Kinds.Pod,
-      { namespace: 'default', resourceVersion: '100', onClose },
+      { namespace: 'default', resourceVersion: '100', onClose, onBookmark: (rv) => bookmarks.push(rv) },
       (e) => events.push(e),
     );
     await waitFor(() => events.length >= 2);
@@ -423,6 +424,7 @@ describe('watch', () => {
       ['ADDED', 'a'],
       ['MODIFIED', 'a'],
     ]);
+    expect(bookmarks).toEqual(['101']);
     expect(events[0].object.metadata.creationTimestamp).toBe('2024-05-01T10:00:00Z');
     expect(typeof events[1].object.metadata.deletionTimestamp).toBe('string');
     expect(events[1].object.metadata.deletionTimestamp).toBe('2024-05-01T11:00:00Z');

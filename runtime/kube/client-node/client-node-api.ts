@@ -235,8 +235,10 @@ export class ClientNodeApi implements KubeApi {
       } else if (phase === 'ERROR') {
         const code = isRecord(obj) && typeof obj.code === 'number' ? obj.code : 500;
         end(apiErrorFor(code, obj, `watch ${path}: error event`));
+      } else if (phase === 'BOOKMARK') {
+        const rv = isRecord(obj) && isRecord(obj.metadata) ? obj.metadata.resourceVersion : undefined;
+        if (typeof rv === 'string' && rv) opts.onBookmark?.(rv);
       }
-      // BOOKMARK: deliberately nothing; callers restart from a fresh list, not from a bookmark.
     };
 
     const onDone = (err: unknown): void => {
