@@ -189,8 +189,50 @@ function resolverArgs(
   };
 }
 
-/** The drift report as an Output, logged once it is known. */
+/**
+ * Which of the named inputs a preview cannot know yet (a value from a resource this update creates). An Output's
+ * `isKnown` is not in the SDK's types but has long been on every Output; without it nothing is reported unknown.
+ */
+export async function unknownInputs(named: [string, pulumi.Input<unknown> | undefined][]): Promise<string[]> {
+  const known = await Promise.all(
+    named.map(([, input]) =>
+      pulumi.Output.isInstance(input)
+        ? ((input as unknown as { isKnown?: Promise<boolean> }).isKnown ?? Promise.resolve(true))
+        : Promise.resolve(true),
+    ),
+  );
+  return named.filter((_, i) => !known[i]).map(([name]) => name);
+}
+
+/** Says, during a preview, that the report could not be made because an input is unknown: silence reads as "no drift". */
+function reportUnknowns(args: DriftPreviewArgs): void {
+  if (!pulumi.runtime.isDryRun()) return;
+  const named: [string, pulumi.Input<unknown> | undefined][] = [
+    ...args.nodePools.flatMap((r, i): [string, pulumi.Input<unknown>][] => [
+      [`nodePools[${i}].spec`, r.spec],
+      [`nodePools[${i}].metadata`, r.metadata],
+    ]),
+    ...args.nodeClasses.flatMap((r, i): [string, pulumi.Input<unknown>][] => [
+      [`nodeClasses[${i}].spec`, r.spec],
+      [`nodeClasses[${i}].metadata`, r.metadata],
+    ]),
+    ['kubeconfig', args.kubeconfig],
+    ['previousHashes', args.previousHashes],
+    ['region', args.region],
+    ['kubernetesVersion', args.kubernetesVersion],
+  ];
+  void unknownInputs(named).then((unknown) => {
+    if (unknown.length === 0) return;
+    void pulumi.log.warn(
+      `drift preview: not run: ${unknown.join(', ')} not known until this update creates what they come from; preview again after \`pulumi up\` to see which nodes a change replaces`,
+      args.logTo,
+    );
+  });
+}
+
+/** The drift report as an Output, logged once it is known (and a warning when it cannot be). */
 export function driftPreview(args: DriftPreviewArgs): pulumi.Output<DriftPreview> {
+  reportUnknowns(args);
   const reader = pulumi
     .output(args.kubeconfig)
     .apply((kc) => args.readNodeClaims ?? (kc ? kubeconfigReader(kc) : undefined));

@@ -12,9 +12,18 @@ import {
   type ControllerPolicyScope,
 } from './controller-policy';
 import { irsaTrust, podIdentityTrust } from './trust';
+import { fitName, IAM_POLICY_NAME_MAX, IAM_ROLE_NAME_MAX } from './names';
 
 export type ControllerIdentity =
-  | { kind: 'podIdentity' }
+  | {
+      kind: 'podIdentity';
+      /**
+       * Install the `eks-pod-identity-agent` add-on, without which Pod Identity hands out no credentials. Leave it
+       * off on a cluster that has the agent already (EKS refuses a second one); KarpenterCluster installs it.
+       * @default false
+       */
+      installAgent?: boolean;
+    }
   | { kind: 'irsa'; oidcProviderArn: pulumi.Input<string>; oidcProviderUrl: pulumi.Input<string> };
 
 export interface ControllerRoleArgs {
@@ -28,7 +37,7 @@ export interface ControllerRoleArgs {
   identity: ControllerIdentity;
   namespace: string;
   serviceAccount: string;
-  /** @default `KarpenterControllerRole-<clusterName>` */
+  /** @default `KarpenterControllerRole-<clusterName>` (cut to 64 characters with a hash when longer) */
   roleName?: pulumi.Input<string>;
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -37,6 +46,7 @@ export interface ControllerRole {
   role: aws.iam.Role;
   policies: Partial<Record<ControllerPolicyGroup, aws.iam.Policy>>;
   podIdentityAssociation?: aws.eks.PodIdentityAssociation;
+  podIdentityAgent?: aws.eks.Addon;
 }
 
 export function createControllerRole(
@@ -65,7 +75,9 @@ export function createControllerRole(
   const role = new aws.iam.Role(
     `${name}-controller`,
     {
-      name: args.roleName ?? pulumi.interpolate`KarpenterControllerRole-${clusterName}`,
+      name:
+        args.roleName ??
+        pulumi.output(clusterName).apply((c) => fitName(`KarpenterControllerRole-${c}`, IAM_ROLE_NAME_MAX)),
       description: pulumi.interpolate`The karpenter-ts controller of cluster ${clusterName}`,
       assumeRolePolicy,
       tags: args.tags,
@@ -87,7 +99,9 @@ export function createControllerRole(
     const policy = new aws.iam.Policy(
       `${name}-controller-${group}`,
       {
-        name: pulumi.interpolate`KarpenterController${group}-${clusterName}`,
+        name: pulumi
+          .output(clusterName)
+          .apply((c) => fitName(`KarpenterController${group}-${c}`, IAM_POLICY_NAME_MAX)),
         policy: documents.apply((docs) => JSON.stringify(docs[group])),
         tags: args.tags,
       },
@@ -100,6 +114,14 @@ export function createControllerRole(
     );
     policies[group] = policy;
   }
+  const podIdentityAgent =
+    identity.kind === 'podIdentity' && identity.installAgent
+      ? new aws.eks.Addon(
+          `${name}-pod-identity-agent`,
+          { clusterName, addonName: 'eks-pod-identity-agent', tags: args.tags },
+          opts,
+        )
+      : undefined;
   const podIdentityAssociation =
     identity.kind === 'podIdentity'
       ? new aws.eks.PodIdentityAssociation(
@@ -114,7 +136,7 @@ export function createControllerRole(
           opts,
         )
       : undefined;
-  return { role, policies, podIdentityAssociation };
+  return { role, policies, podIdentityAssociation, podIdentityAgent };
 }
 
 /** What the controller's credentials are made of: a Deployment depends on these so it never starts without them. */
@@ -123,5 +145,6 @@ export function controllerRoleResources(controllerRole: ControllerRole): pulumi.
     controllerRole.role,
     ...Object.values(controllerRole.policies),
     ...(controllerRole.podIdentityAssociation ? [controllerRole.podIdentityAssociation] : []),
+    ...(controllerRole.podIdentityAgent ? [controllerRole.podIdentityAgent] : []),
   ];
 }

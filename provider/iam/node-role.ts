@@ -5,6 +5,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { ec2Trust } from './trust';
+import { fitName, IAM_ROLE_NAME_MAX } from './names';
 
 export const NODE_MANAGED_POLICIES = [
   'AmazonEKSWorkerNodePolicy',
@@ -17,15 +18,15 @@ export function managedPolicyArn(partition: string, policy: string): string {
   return `arn:${partition}:iam::aws:policy/${policy}`;
 }
 
-/** The upstream naming convention, which EC2NodeClass.spec.role examples use. */
+/** The upstream naming convention, which EC2NodeClass.spec.role examples use; cut to IAM's limit (names.ts). */
 export function defaultNodeRoleName(clusterName: string): string {
-  return `KarpenterNodeRole-${clusterName}`;
+  return fitName(`KarpenterNodeRole-${clusterName}`, IAM_ROLE_NAME_MAX);
 }
 
 export interface NodeRoleArgs {
   clusterName: pulumi.Input<string>;
   partition: pulumi.Input<string>;
-  /** @default `KarpenterNodeRole-<clusterName>` */
+  /** @default `KarpenterNodeRole-<clusterName>` (cut to 64 characters with a hash when longer) */
   roleName?: pulumi.Input<string>;
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }

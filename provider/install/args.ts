@@ -9,6 +9,7 @@ import type { EC2NodeClass, EC2NodeClassArgs, NodePool, NodePoolArgs } from '../
 import type { DriftResolver, NodeClaimReader, PlannedHashes } from '../drift-preview';
 import type { ControllerIdentity } from '../iam/controller-role';
 import type { ImageBuildArgs } from '../image/controller-image';
+import type { ObjectFactory } from './karpenter-objects';
 
 export interface DriftPreviewOptions {
   /** Report, during `pulumi preview`, which NodeClaims the planned change would drift. @default true */
@@ -52,7 +53,10 @@ export interface KarpenterInstallArgs {
   identity?: ControllerIdentity;
   /** Create the SQS interruption queue and its EventBridge rules. @default true */
   interruptionQueue?: boolean;
-  /** The interruption queue's name, which the controller is told. @default the cluster name */
+  /**
+   * The interruption queue's name, which the controller is told.
+   * @default the cluster name (cut to SQS's 80 characters with a hash when longer)
+   */
   interruptionQueueName?: pulumi.Input<string>;
   /**
    * A controller image to run; when unset the image is built from runtime/Dockerfile and pushed to ECR.
@@ -76,16 +80,23 @@ export interface KarpenterInstallArgs {
   controllerNodeSelector?: Record<string, string>;
   /** Tolerations of the controller pods, replacing the default. @default tolerate CriticalAddonsOnly */
   controllerTolerations?: k8s.types.input.core.v1.Toleration[];
-  /** The name of the role Karpenter's nodes run as. @default `KarpenterNodeRole-<clusterName>` */
+  /**
+   * The name of the role Karpenter's nodes run as.
+   * @default `KarpenterNodeRole-<clusterName>` (cut to IAM's 64 characters with a hash when longer)
+   */
   nodeRoleName?: pulumi.Input<string>;
   /** Subnets to tag `karpenter.sh/discovery=<cluster>` (for nodes to launch into). @default [] */
   discoverySubnetIds?: pulumi.Input<string>[];
   /** Security groups to tag `karpenter.sh/discovery=<cluster>`. @default [] */
   discoverySecurityGroupIds?: pulumi.Input<string>[];
-  /** NodePools: existing typed resources, or args to create one alongside (key = resource name). @default {} */
-  nodePools?: Record<string, NodePool | NodePoolArgs>;
-  /** EC2NodeClasses, existing or to create, the same way as `nodePools`. @default {} */
-  nodeClasses?: Record<string, EC2NodeClass | EC2NodeClassArgs>;
+  /**
+   * NodePools the install creates after the CRDs and the controller (and deletes before them): args, or a function
+   * `(opts) => new NodePool(name, args, opts)` for a resource of your own naming (key = object name). A NodePool
+   * built before the install is refused: it could not wait for them. @default {}
+   */
+  nodePools?: Record<string, NodePoolArgs | ObjectFactory<NodePool>>;
+  /** EC2NodeClasses, the same way as `nodePools`. @default {} */
+  nodeClasses?: Record<string, EC2NodeClassArgs | ObjectFactory<EC2NodeClass>>;
   /** Also create a "default" EC2NodeClass (AL2023, discovery selectors) and a "default" NodePool. @default false */
   defaultNodePool?: boolean;
   /** The drift report during `pulumi preview`. @default { enabled: true } */

@@ -10,6 +10,7 @@ import { awsScope } from '../aws-scope';
 import { driftPreview, type DriftPreview } from '../drift-preview';
 import { controllerImage } from '../image/controller-image';
 import { createControllerRole, controllerRoleResources } from '../iam/controller-role';
+import { fitName, SQS_QUEUE_NAME_MAX } from '../iam/names';
 import { createNodeRole } from '../iam/node-role';
 import { createInterruptionQueue } from '../interruption/interruption-queue';
 import {
@@ -44,6 +45,11 @@ export class KarpenterInstall extends pulumi.ComponentResource {
   public readonly driftPreview: pulumi.Output<DriftPreview | undefined>;
   /** The ServiceMonitor, PrometheusRule and dashboard ConfigMap asked for in `monitoring`. */
   public readonly monitoring: Monitoring;
+  /**
+   * What Karpenter objects made outside the install must depend on (the CRDs and the controller), so they are
+   * created after them and deleted before them: `new NodePool(name, args, { dependsOn: install.objectDependencies })`.
+   */
+  public readonly objectDependencies: pulumi.Resource[];
 
   constructor(name: string, args: KarpenterInstallArgs, opts?: pulumi.ComponentResourceOptions) {
     validateInstallArgs(name, args);
@@ -64,7 +70,12 @@ export class KarpenterInstall extends pulumi.ComponentResource {
     const queue = withQueue
       ? createInterruptionQueue(
           name,
-          { queueName: args.interruptionQueueName ?? args.clusterName, tags },
+          {
+            queueName:
+              args.interruptionQueueName ??
+              pulumi.output(args.clusterName).apply((c) => fitName(c, SQS_QUEUE_NAME_MAX)),
+            tags,
+          },
           this,
         )
       : undefined;
@@ -140,6 +151,7 @@ export class KarpenterInstall extends pulumi.ComponentResource {
     );
 
     // Karpenter objects, after the CRDs and the controller (see ./karpenter-objects for why).
+    this.objectDependencies = [...workload.crds, workload.deployment];
     const objects = createKarpenterObjects(
       name,
       {
@@ -149,7 +161,7 @@ export class KarpenterInstall extends pulumi.ComponentResource {
         defaultNodePool: args.defaultNodePool,
         clusterName: args.clusterName,
         nodeRoleName: nodeRole.role.name,
-        dependsOn: [...workload.crds, workload.deployment],
+        dependsOn: this.objectDependencies,
       },
       this,
     );

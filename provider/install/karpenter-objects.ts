@@ -1,19 +1,27 @@
 /**
- * The typed NodePools and EC2NodeClasses an install creates (or adopts, when given as resources), with the optional
- * "default" pair.
+ * The typed NodePools and EC2NodeClasses an install creates, from args or from a function given the install's
+ * resource options, with the optional "default" pair. A resource built before the install is refused (validate.ts):
+ * it could not wait for the CRDs and the controller, so on destroy the controller could go while its nodes drain.
  */
 import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { EC2NodeClass, NodePool, type EC2NodeClassArgs, type NodePoolArgs } from '../../sdk/pulumi';
 import { defaultNodeClassArgs, defaultNodePoolArgs } from './defaults';
 
+/**
+ * Builds a typed object with the options the install gives it (parent, provider, and `dependsOn` the CRDs, the
+ * controller, and for a NodePool every EC2NodeClass), e.g. `(opts) => new NodePool('web', args, opts)`; add your
+ * own options with `{ ...opts, ...yours }`, keeping `opts.dependsOn`.
+ */
+export type ObjectFactory<T> = (opts: pulumi.CustomResourceOptions & { dependsOn: pulumi.Resource[] }) => T;
+
 export interface KarpenterObjectsArgs {
   /** The Kubernetes provider for the cluster. */
   kubernetesProvider: k8s.Provider;
-  /** NodePools: existing resources are kept as they are, args are created (key = resource name). @default {} */
-  nodePools?: Record<string, NodePool | NodePoolArgs>;
+  /** NodePools to create: args, or a function building one with the install's options (key = name). @default {} */
+  nodePools?: Record<string, NodePoolArgs | ObjectFactory<NodePool>>;
   /** EC2NodeClasses, the same way. @default {} */
-  nodeClasses?: Record<string, EC2NodeClass | EC2NodeClassArgs>;
+  nodeClasses?: Record<string, EC2NodeClassArgs | ObjectFactory<EC2NodeClass>>;
   /** Add a "default" EC2NodeClass and NodePool. @default false */
   defaultNodePool?: boolean;
   /** The cluster the default EC2NodeClass discovers subnets and security groups of. */
@@ -45,23 +53,20 @@ export function createKarpenterObjects(
     nodePoolEntries.push(['default', defaultNodePoolArgs()]);
   }
   const nodeClasses = nodeClassEntries.map(([key, value]) =>
-    EC2NodeClass.isInstance(value)
-      ? value
+    typeof value === 'function'
+      ? value({ ...objectOpts })
       : new EC2NodeClass(
           `${name}-${key}`,
           { ...value, metadata: value.metadata ?? { name: key } },
           objectOpts,
         ),
   );
+  // A pool's node class must exist before the pool can launch with it.
+  const poolOpts = { ...objectOpts, dependsOn: [...objectOpts.dependsOn, ...nodeClasses] };
   const nodePools = nodePoolEntries.map(([key, value]) =>
-    NodePool.isInstance(value)
-      ? value
-      : new NodePool(
-          `${name}-${key}`,
-          { ...value, metadata: value.metadata ?? { name: key } },
-          // A pool's node class must exist before the pool can launch with it.
-          { ...objectOpts, dependsOn: [...objectOpts.dependsOn, ...nodeClasses] },
-        ),
+    typeof value === 'function'
+      ? value({ ...poolOpts })
+      : new NodePool(`${name}-${key}`, { ...value, metadata: value.metadata ?? { name: key } }, poolOpts),
   );
   return { nodeClasses, nodePools };
 }

@@ -5,7 +5,7 @@
 import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { Labels } from '../../sdk/api/well-known';
-import { SETTINGS } from '../../runtime/settings';
+import { DEFAULT_LEADER_ELECTION_NAME, SETTINGS } from '../../runtime/settings';
 
 /** Ports and paths of the contract the controller image keeps (runtime/settings.ts defaults). */
 export const METRICS_PORT = 8080;
@@ -234,11 +234,18 @@ export const KUBE_DNS_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], resourceNames: ['kube-dns'], verbs: ['get'] },
 ];
 
-/** The leader-election Lease, only in the controller's namespace. */
+/**
+ * The leader-election Lease, only in the controller's namespace, as upstream's chart grants it: any Lease may be read
+ * and the first one created (RBAC cannot name an object that does not exist yet), but only the controller's own
+ * may be changed, so the controller cannot take over another component's leadership.
+ */
 export const NAMESPACE_RULES: PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'watch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
   {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
-    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
+    resourceNames: [DEFAULT_LEADER_ELECTION_NAME],
+    verbs: ['update', 'patch'],
   },
 ];

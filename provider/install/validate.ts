@@ -1,5 +1,7 @@
 /** Argument checks at construction, so a bad program fails before anything is registered, naming the fix. */
+import * as pulumi from '@pulumi/pulumi';
 import { buildContextProblem } from '../image/controller-image';
+import { IAM_ROLE_NAME_MAX, nameTooLong, SQS_QUEUE_NAME_MAX } from '../iam/names';
 import type { KarpenterInstallArgs } from './args';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -49,6 +51,23 @@ export function installArgProblems(args: KarpenterInstallArgs): string[] {
     problems.push(
       `monitoring.dashboard.namespace: "${dashboardNamespace}" is not a DNS label (the namespace Grafana's sidecar watches, e.g. "monitoring")`,
     );
+  }
+  for (const problem of [
+    nameTooLong('nodeRoleName', args.nodeRoleName, IAM_ROLE_NAME_MAX),
+    nameTooLong('interruptionQueueName', args.interruptionQueueName, SQS_QUEUE_NAME_MAX),
+  ])
+    if (problem) problems.push(problem);
+  for (const [field, entries] of [
+    ['nodePools', args.nodePools],
+    ['nodeClasses', args.nodeClasses],
+  ] as const) {
+    for (const [key, value] of Object.entries(entries ?? {})) {
+      if (value instanceof pulumi.Resource) {
+        problems.push(
+          `${field}.${key}: a resource built before the install cannot wait for its CRDs and controller (and on destroy would outlive them); pass its args, or a function (opts) => new ${field === 'nodePools' ? 'NodePool' : 'EC2NodeClass'}(name, args, opts)`,
+        );
+      }
+    }
   }
   if (args.createNamespace === false && args.namespace === undefined) {
     problems.push('createNamespace: false needs namespace, the existing namespace to install into');

@@ -3,7 +3,9 @@
  * function: offline (id terms and the NodeClaims' image ids), with a resolver standing for AWS, and through the
  * KarpenterInstall component.
  */
+import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
 import { ec2NodeClassSchema } from '../../sdk/api/ec2nodeclass';
 import { nodePoolSchema } from '../../sdk/api/nodepool';
 import { amiRequirements } from '../../runtime/cloudprovider/aws/drift';
@@ -17,6 +19,7 @@ import {
   type PreviewFacts,
 } from '../../provider/drift-preview';
 import { KarpenterInstall, type DriftPreview } from '../../provider';
+import { unknownInputs } from '../../provider/drift-preview';
 import { installMocks, reset, settled, valueOf } from './mocks';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
@@ -245,5 +248,55 @@ describe('KarpenterInstall drift preview with a resolver', () => {
       'SecurityGroupDrift',
       'SecurityGroupDrift',
     ]);
+  });
+});
+
+describe('KarpenterInstall drift preview with inputs a preview cannot know', () => {
+  beforeAll(() => installMocks(true));
+  beforeEach(reset);
+  jest.setTimeout(60_000);
+
+  it('says it could not run, naming the unknown input, instead of reporting nothing', async () => {
+    const warnings: string[] = [];
+    const warn = jest.spyOn(pulumi.log, 'warn').mockImplementation(async (msg: string) => {
+      warnings.push(msg);
+    });
+    try {
+      // A role this update creates: in a preview its uniqueId is not known yet.
+      const role = new aws.iam.Role('fresh', { assumeRolePolicy: '{}' });
+      const component = new KarpenterInstall('unknowns', {
+        clusterName: 'demo',
+        clusterEndpoint: 'https://example.com',
+        kubernetesProvider: new k8s.Provider('unknowns-k8s', { kubeconfig: '{}' }),
+        image: 'example.com/karpenter-ts:1',
+        nodeClasses: {
+          default: {
+            metadata: { name: 'default' },
+            spec: { ...classSpec({}), role: role.uniqueId },
+          },
+        },
+        nodePools: { workshop: { metadata: { name: 'workshop' }, spec: poolSpec('2') } },
+        driftPreview: { readNodeClaims: async () => claims.slice(0, 2), resolver: fakeAws() },
+      });
+      await valueOf(component.urn);
+      await settled();
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^drift preview: not run: nodeClasses\[0\]\.spec not known until this update creates/,
+        ),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('stays quiet about unknowns when every input is known', async () => {
+    expect(
+      await unknownInputs([
+        ['a', pulumi.output('x')],
+        ['b', 'y'],
+        ['c', undefined],
+      ]),
+    ).toEqual([]);
   });
 });

@@ -23,6 +23,10 @@ import {
   settled,
   valueOf,
 } from './mocks';
+import * as pulumi from '@pulumi/pulumi';
+import { fitName } from '../../provider/iam/names';
+import { defaultNodeClassArgs } from '../../provider/install/defaults';
+import { EC2NodeClass, NodePool, type EC2NodeClassArgs, type NodePoolArgs } from '../../sdk/pulumi';
 
 const CLUSTER = 'developers-workshop';
 const ROOT = join(__dirname, '..', '..');
@@ -310,6 +314,16 @@ describe('controller IAM', () => {
       serviceAccount: 'karpenter',
       roleArn: `arn:aws:iam::${ACCOUNT}:role/KarpenterControllerRole-${CLUSTER}`,
     });
+    // The agent add-on only when asked: an existing cluster may have it, and EKS refuses a second.
+    expect(ofType('aws:eks/addon:Addon')).toHaveLength(0);
+  });
+
+  it('installs the Pod Identity agent add-on when asked', async () => {
+    await install({ identity: { kind: 'podIdentity', installAgent: true } });
+    expect(one('aws:eks/addon:Addon').inputs).toMatchObject({
+      clusterName: CLUSTER,
+      addonName: 'eks-pod-identity-agent',
+    });
   });
 
   it('with IRSA trusts only the service account through the OIDC provider and annotates it', async () => {
@@ -369,6 +383,45 @@ describe('node role', () => {
       principalArn: `arn:aws:iam::${ACCOUNT}:role/KarpenterNodeRole-${CLUSTER}`,
       type: 'EC2_LINUX',
     });
+  });
+});
+
+describe('names AWS limits', () => {
+  it('fits every name derived from a 100-character cluster name, the same way each time', async () => {
+    const long = `team-${'x'.repeat(90)}-prod`;
+    await install({ clusterName: long });
+    const names = [
+      ...ofType('aws:iam/role:Role').map((r) => [r.inputs.name as string, 64] as const),
+      ...ofType('aws:iam/policy:Policy').map((p) => [p.inputs.name as string, 128] as const),
+      ...ofType('aws:sqs/queue:Queue').map((q) => [q.inputs.name as string, 80] as const),
+    ];
+    expect(names).toHaveLength(2 + 5 + 1);
+    for (const [name, max] of names) {
+      expect(name.length).toBeLessThanOrEqual(max);
+      expect(name).toMatch(/^[\w+=,.@-]+-[0-9a-f]{8}$/);
+    }
+    expect(one('aws:iam/role:Role', 'kts-node').inputs.name).toBe(fitName(`KarpenterNodeRole-${long}`, 64));
+    // Unique per cluster, though the cut-off prefixes are the same.
+    expect(fitName(`KarpenterNodeRole-${long}`, 64)).not.toBe(fitName(`KarpenterNodeRole-${long}2`, 64));
+    // Short names are left as upstream spells them.
+    expect(fitName(`KarpenterNodeRole-${CLUSTER}`, 64)).toBe(`KarpenterNodeRole-${CLUSTER}`);
+  });
+
+  it('refuses a given role or queue name AWS would refuse, before registering anything', () => {
+    expect(
+      () =>
+        new KarpenterInstall('long', {
+          clusterName: CLUSTER,
+          clusterEndpoint: ENDPOINT,
+          kubernetesProvider: provider(),
+          image: 'x',
+          nodeRoleName: 'r'.repeat(65),
+          interruptionQueueName: 'q'.repeat(81),
+        }),
+    ).toThrow(
+      /- nodeRoleName: "r{65}" is 65 characters; AWS allows at most 64: .*\n {2}- interruptionQueueName: "q{81}" is 81 characters; AWS allows at most 80/,
+    );
+    expect(registered.filter((r) => r.name.startsWith('long'))).toHaveLength(0);
   });
 });
 
@@ -549,9 +602,16 @@ describe('in the cluster', () => {
     ]);
     // Secrets and configmaps are never readable.
     expect(rules.flatMap((r) => r.resources)).not.toEqual(expect.arrayContaining(['secrets']));
-    expect(
-      one('kubernetes:rbac.authorization.k8s.io/v1:Role', 'kts-controller').inputs.rules[0].resources,
-    ).toEqual(['leases']);
+    // Leases: read any, create the first, change only its own (upstream's chart, not every Lease in the namespace).
+    const leaseRules = one('kubernetes:rbac.authorization.k8s.io/v1:Role', 'kts-controller').inputs.rules as {
+      resources: string[];
+      verbs: string[];
+      resourceNames?: string[];
+    }[];
+    expect(leaseRules.every((r) => r.resources.join() === 'leases')).toBe(true);
+    const leaseWriters = leaseRules.filter((r) => r.verbs.some((v) => v === 'update' || v === 'patch'));
+    expect(leaseWriters).toEqual([expect.objectContaining({ resourceNames: ['karpenter-leader-election'] })]);
+    expect(leaseRules.flatMap((r) => r.verbs).sort()).toEqual(['create', 'get', 'patch', 'update', 'watch']);
     // In kube-system, get on the kube-dns Service alone (the cluster DNS nodes are told), as upstream's chart grants.
     const dns = one('kubernetes:rbac.authorization.k8s.io/v1:Role', 'kts-controller-dns').inputs;
     expect(dns.metadata.namespace).toBe('kube-system');
@@ -704,6 +764,22 @@ describe('validation', () => {
 });
 
 describe('NodePools and EC2NodeClasses', () => {
+  const nodeClassArgs = (name: string): EC2NodeClassArgs => ({
+    ...defaultNodeClassArgs(CLUSTER, 'role'),
+    metadata: { name },
+  });
+  const poolArgs = (name: string, nodeClass: string): NodePoolArgs => ({
+    metadata: { name },
+    spec: {
+      template: {
+        spec: {
+          requirements: [{ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] }],
+          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: nodeClass },
+        },
+      },
+    },
+  });
+
   it('creates the optional default pair after the CRDs and the controller, with discovery selectors', async () => {
     const component = await install({ defaultNodePool: true });
     // Created alongside means parented to the component.
@@ -720,5 +796,51 @@ describe('NodePools and EC2NodeClasses', () => {
     expect(pool.spec.disruption.budgets).toEqual([{ nodes: '10%' }]);
     const poolRegistration = one('kubernetes:karpenter.sh/v1:NodePool');
     expect(poolRegistration.name).toBe('kts-default');
+  });
+
+  it("builds a user's own resources with the install's ordering: after the CRDs, the controller and the classes", async () => {
+    const seen: Record<string, pulumi.Resource[]> = {};
+    const component = await install({
+      nodeClasses: {
+        mine: (opts) => (
+          (seen.mine = opts.dependsOn),
+          new EC2NodeClass('my-class', nodeClassArgs('mine'), opts)
+        ),
+      },
+      nodePools: {
+        web: (opts) => ((seen.web = opts.dependsOn), new NodePool('my-web', poolArgs('web', 'mine'), opts)),
+      },
+    });
+    const crds = ofType('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition').map((r) => r.name);
+    const deps = async (rs: pulumi.Resource[]) => (await Promise.all(rs.map((r) => valueOf(r.urn)))).sort();
+    const expected = await deps(component.objectDependencies);
+    expect(expected.filter((u) => u.includes('CustomResourceDefinition'))).toHaveLength(crds.length);
+    expect(expected.some((u) => u.includes('apps/v1:Deployment'))).toBe(true);
+    expect(await deps(seen.mine ?? [])).toEqual(expected);
+    // A pool also waits for the classes it may launch with.
+    expect(await deps(seen.web ?? [])).toEqual(
+      await deps([...component.objectDependencies, ...component.nodeClasses]),
+    );
+    expect(one('kubernetes:karpenter.sh/v1:NodePool').name).toBe('my-web');
+    expect(await valueOf(component.nodePools[0].urn)).toContain(
+      'KarpenterInstall$kubernetes:karpenter.sh/v1:NodePool::my-web',
+    );
+  });
+
+  it('refuses a NodePool or EC2NodeClass built before the install, naming the fix', () => {
+    const early = new NodePool('early', poolArgs('early', 'default'));
+    expect(
+      () =>
+        new KarpenterInstall('pre', {
+          clusterName: CLUSTER,
+          clusterEndpoint: ENDPOINT,
+          kubernetesProvider: provider(),
+          image: 'x',
+          nodePools: { early: early as unknown as NodePoolArgs },
+        }),
+    ).toThrow(
+      /nodePools.early: a resource built before the install cannot wait for its CRDs and controller .*pass its args, or a function \(opts\) => new NodePool\(name, args, opts\)/,
+    );
+    expect(registered.filter((r) => r.name.startsWith('pre'))).toHaveLength(0);
   });
 });
