@@ -47,8 +47,8 @@ export const FEATURE_GATES = [
   {
     name: 'StaticCapacity',
     upstreamDefault: false,
-    supported: false,
-    note: 'karpenter-ts has no static NodePools (spec.replicas)',
+    supported: true,
+    note: 'NodePools that set spec.replicas keep that many nodes whatever the pods need; off, such a pool gets no nodes (a Warning Event says so)',
   },
   {
     name: 'CapacityBuffer',
