@@ -48,7 +48,7 @@ export const FEATURE_GATES = [
     name: 'StaticCapacity',
     upstreamDefault: false,
     supported: true,
-    note: 'NodePools that set spec.replicas keep that many nodes whatever the pods need; off, such a pool gets no nodes (a Warning Event says so)',
+    note: 'NodePools with spec.replicas keep that many nodes; off, they get none and a Warning Event says why',
   },
   {
     name: 'CapacityBuffer',
