@@ -117,6 +117,22 @@ describe('static NodePools', () => {
     sim.stop();
   });
 
+  it('cannot become dynamic, nor a dynamic pool static (the CRD transition rule)', async () => {
+    const sim = await labCluster({ replicas: 0, settings: { staticCapacity: true } });
+    await sim.apply([staticPool(sim, 1)]);
+    const pool = sim.api.peek(Kinds.NodePool, STATIC) as NodePool;
+    delete pool.spec.replicas;
+    await expect(sim.api.update(Kinds.NodePool, pool)).rejects.toThrow(
+      /Cannot transition NodePool between static/,
+    );
+    await expect(
+      sim.api.patch(Kinds.NodePool, 'developers-workshop-pool', { spec: { replicas: 2, limits: null } }),
+    ).rejects.toThrow(/Cannot transition NodePool/);
+    // Scaling, the one change a static pool is meant for, is admitted.
+    await expect(sim.api.patch(Kinds.NodePool, STATIC, { spec: { replicas: 3 } })).resolves.toBeDefined();
+    sim.stop();
+  });
+
   it('stop at limits.nodes', async () => {
     const sim = await labCluster({ replicas: 0, settings: { staticCapacity: true } });
     await sim.apply([staticPool(sim, 5, (p) => (p.spec.limits = { nodes: '3' }))]);

@@ -28,7 +28,7 @@ import { holdingUnderKubeScheduler } from './stability';
 import { expectedRemovals } from './steering';
 import { UndoGuard } from './undo';
 import { scalingDown, waitingForScaleDown, type ScalingDown } from './scale-down';
-import { staticDriftIn } from './static-drift';
+import { dynamicPools, staticDriftIn } from './static-drift';
 import { Orchestrator } from './orchestration';
 import {
   drift,
@@ -248,7 +248,6 @@ export class DisruptionController implements Controller {
         continue;
       }
       if (verdict.candidate.nodePool.spec.replicas !== undefined) {
-        // A static pool is never consolidated; its drifted nodes are replaced one for one (static-drift.ts).
         if (await driftMarker.mark(verdict.candidate)) staticDrifted.push(verdict.candidate);
         else skipped.set(n.name, 'its NodePool is static (spec.replicas): its nodes are not consolidated');
         continue;
@@ -274,9 +273,7 @@ export class DisruptionController implements Controller {
       [...candidates, ...waiting].flatMap((c) => c.reschedulablePods),
       warnWithoutVolumes(this.opts.logger),
     );
-    // Pods land on static nodes that stay, but a static pool never takes a new claim for them.
-    const dynamicPools = pools.filter((p) => p.nodePool.spec.replicas === undefined);
-    const simulate = simulator(dynamicPools, settled, this.opts, volumes);
+    const simulate = simulator(dynamicPools(pools), settled, this.opts, volumes);
     const driftBudgets = this.budgets(stateNodes, nodePools, 'Drifted', now);
     if (!only) setEligibleNodes(candidates, [...staticDrifted, ...drifted]);
     const command =

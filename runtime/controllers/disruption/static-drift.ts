@@ -81,6 +81,11 @@ export function staticDrift(
   return { reason: 'Drifted', candidates: chosen, replacements, savings: 0 };
 }
 
+/** The pools consolidation may add a node to: moved pods may land on a static pool's nodes, never on a new one. */
+export function dynamicPools(pools: readonly SchedulingNodePool[]): SchedulingNodePool[] {
+  return pools.filter((p) => p.nodePool.spec.replicas === undefined);
+}
+
 /** staticDrift over the cluster as the disruption loop sees it: counts from its nodes, plans from its pools. */
 export function staticDriftIn(
   candidates: readonly Candidate[],
