@@ -47,8 +47,8 @@ export const FEATURE_GATES = [
   {
     name: 'StaticCapacity',
     upstreamDefault: false,
-    supported: false,
-    note: 'karpenter-ts has no static NodePools (spec.replicas)',
+    supported: true,
+    note: 'NodePools with spec.replicas keep that many nodes; off, they get none and a Warning Event says why',
   },
   {
     name: 'CapacityBuffer',

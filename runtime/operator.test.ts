@@ -29,6 +29,7 @@ describe('Operator', () => {
       'nodeclaim.garbagecollection',
       'nodeclass.finalizer',
       'interruption',
+      'nodepool.static',
       'provisioner',
       'disruption',
     ]);

@@ -10,6 +10,7 @@ import { DisruptionController } from './controllers/disruption/controller';
 import { DeletionCostController } from './controllers/deletion-cost/controller';
 import { HashController } from './controllers/hash/controller';
 import { NodePoolStatusController } from './controllers/nodepool/status/controller';
+import { StaticCapacityController } from './controllers/nodepool/static/controller';
 import { ExpirationController } from './controllers/expiration/controller';
 import {
   InterruptionController,
@@ -41,6 +42,8 @@ export interface OperatorSettings {
   perNodeCost?: number;
   /** The SpotToSpotConsolidation feature gate. @default false, as upstream */
   spotToSpotConsolidation?: boolean;
+  /** The StaticCapacity feature gate: keep static NodePools at spec.replicas nodes. @default false, as upstream */
+  staticCapacity?: boolean;
   /** Plan for the pods ReplicaSets are still creating (Settings.planDeclaredReplicas). @default false */
   planDeclaredReplicas?: boolean;
   /** Give ReplicaSet pods their node's pod-deletion-cost (Settings.podDeletionCost). @default false */
@@ -72,6 +75,7 @@ export class Operator {
   readonly nodeClassFinalizer: NodeClassFinalizerController | undefined;
   readonly hash: HashController;
   readonly nodePoolStatus: NodePoolStatusController;
+  readonly staticCapacity: StaticCapacityController;
   readonly deletionCost: DeletionCostController | undefined;
 
   constructor(opts: OperatorOptions) {
@@ -97,6 +101,11 @@ export class Operator {
     this.expiration = new ExpirationController(common);
     this.hash = new HashController(common);
     this.nodePoolStatus = new NodePoolStatusController(common);
+    this.staticCapacity = new StaticCapacityController({
+      ...common,
+      enabled: opts.settings?.staticCapacity === true,
+      ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
+    });
     this.deletionCost = opts.settings?.podDeletionCost ? new DeletionCostController(common) : undefined;
     this.garbageCollection = new GarbageCollectionController(common);
     this.nodeClassFinalizer = opts.nodeClassCleanup
@@ -119,7 +128,8 @@ export class Operator {
   /**
    * Every controller, in start order: the lifecycle, termination, expiration, hash, NodePool status, garbage
    * collection and node class controllers first; interruption only once the caches are synced (a notice for a node not yet in them would be
-   * taken as not ours); provisioning and disruption last, so they act on a cluster the others already watch.
+   * taken as not ours); static capacity, provisioning and disruption last, so they act on a cluster the others
+   * already watch.
    */
   get controllers(): Controller[] {
     return [
@@ -132,6 +142,7 @@ export class Operator {
       this.garbageCollection,
       ...(this.nodeClassFinalizer ? [this.nodeClassFinalizer] : []),
       ...(this.interruption ? [this.interruption] : []),
+      this.staticCapacity,
       this.provisioner,
       this.disruption,
     ];

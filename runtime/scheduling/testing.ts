@@ -90,6 +90,8 @@ export interface NodePoolOptions {
   taints?: Taint[];
   weight?: number;
   limits?: Record<string, string>;
+  /** A static NodePool's replicas. */
+  replicas?: number;
 }
 
 /** A NodePool parsed with its schema, so every default applies. */
@@ -109,6 +111,7 @@ export function nodePool(name: string, opts: NodePoolOptions = {}): NodePool {
       },
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.weight !== undefined ? { weight: opts.weight } : {}),
+      ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
     },
   };
   return nodePoolSchema.parse(input);

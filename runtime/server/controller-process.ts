@@ -179,6 +179,7 @@ export class ControllerProcess {
         preferencePolicy: settings.preferencePolicy,
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
+        staticCapacity: settings.featureGates.StaticCapacity,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
       },

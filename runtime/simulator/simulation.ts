@@ -4,6 +4,7 @@
  * until the cluster is quiet, so scenarios that take minutes of cluster time finish in a fraction of a second.
  */
 import { DEFAULT_PER_NODE_COST } from '../settings';
+import { nodePoolTransitionProblem } from '../../sdk/api/nodepool';
 import { Labels } from '../../sdk/api/well-known';
 import { SimClock, flushAsync } from '../clock/sim-clock';
 import {
@@ -14,10 +15,10 @@ import {
   type Catalog,
 } from '../cloudprovider/simulated/catalog';
 import { SimulatedCloud } from '../cloudprovider/simulated/simulated-cloud';
-import { isNotFound } from '../kube/api';
+import { InvalidError, isNotFound } from '../kube/api';
 import { Kinds, type ResourceKind } from '../kube/kinds';
 import { MemoryApiServer } from '../kube/memory/memory-api-server';
-import type { KubeObject, Node, Pod } from '../kube/objects';
+import { nameOf, type KubeObject, type Node, type NodePool, type Pod } from '../kube/objects';
 import { createLogger, type Logger } from '../logging';
 import { validateObject } from '../manifests';
 import { Operator, type OperatorSettings } from '../operator';
@@ -88,7 +89,7 @@ export class Simulation {
     this.logger = opts.logger ?? createLogger('silent');
     this.api = new MemoryApiServer({
       clock: this.clock,
-      admission: [(_kind, obj) => void validateObject(obj)],
+      admission: [(_kind, obj) => void validateObject(obj), nodePoolTransitions],
     });
     this.cloud = new SimulatedCloud({
       api: this.api,
@@ -291,4 +292,11 @@ export class Simulation {
     }
     return { settled: false, elapsedMs: this.clock.now() - start };
   }
+}
+
+/** The NodePool CRD's transition rule on spec, as the API server applies it to an update. */
+function nodePoolTransitions(kind: ResourceKind, obj: KubeObject, old?: KubeObject): void {
+  if (kind !== Kinds.NodePool || !old) return;
+  const problem = nodePoolTransitionProblem((old as NodePool).spec, (obj as NodePool).spec);
+  if (problem) throw new InvalidError(`NodePool.karpenter.sh "${nameOf(obj)}" is invalid: spec: ${problem}`);
 }

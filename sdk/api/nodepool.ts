@@ -213,25 +213,64 @@ export const disruptionSchema = z.strictObject({
     .default(() => [{ nodes: '10%' }]),
 });
 
-export const nodePoolSpecSchema = z.strictObject({
-  template: z.strictObject({
-    metadata: z
-      .strictObject({
-        labels: templateLabelsSchema.optional(),
-        annotations: z.record(z.string(), z.string()).optional(),
-      })
+/**
+ * The static/dynamic switch upstream's CRD refuses (`has(self.replicas) == has(oldSelf.replicas)`): the message of
+ * that transition rule, for the CRD and for any API server stand-in that checks updates.
+ */
+export const STATIC_TRANSITION_MESSAGE =
+  'Cannot transition NodePool between static (replicas set) and dynamic (replicas unset) provisioning modes: create a new NodePool in the other mode and delete this one';
+
+/** Why an update from `before` to `after` is refused by the transition rule on spec, if it is. */
+export function nodePoolTransitionProblem(
+  before: { replicas?: number | undefined },
+  after: { replicas?: number | undefined },
+): string | undefined {
+  return (before.replicas === undefined) === (after.replicas === undefined)
+    ? undefined
+    : STATIC_TRANSITION_MESSAGE;
+}
+
+export const nodePoolSpecSchema = z
+  .strictObject({
+    template: z.strictObject({
+      metadata: z
+        .strictObject({
+          labels: templateLabelsSchema.optional(),
+          annotations: z.record(z.string(), z.string()).optional(),
+        })
+        .optional(),
+      spec: nodeClaimTemplateSpecSchema,
+    }),
+    disruption: disruptionSchema.prefault({}),
+    limits: resourceListSchema.optional(),
+    weight: z
+      .number()
+      .int({ error: 'must be a whole number from 1 to 100' })
+      .min(1, { error: 'must be at least 1: use 1 to 100 (higher is tried first), or remove weight' })
+      .max(100, { error: 'must be at most 100: use 1 to 100 (higher is tried first)' })
       .optional(),
-    spec: nodeClaimTemplateSpecSchema,
-  }),
-  disruption: disruptionSchema.prefault({}),
-  limits: resourceListSchema.optional(),
-  weight: z
-    .number()
-    .int({ error: 'must be a whole number from 1 to 100' })
-    .min(1, { error: 'must be at least 1: use 1 to 100 (higher is tried first), or remove weight' })
-    .max(100, { error: 'must be at most 100: use 1 to 100 (higher is tried first)' })
-    .optional(),
-});
+    /**
+     * A static NodePool (alpha, behind the StaticCapacity feature gate): keep exactly this many nodes whatever the
+     * pods need, instead of provisioning for pending pods. With replicas set, only `limits.nodes` may be given,
+     * `weight` may not, and consolidation (`disruption.consolidationPolicy`, `consolidateAfter`) does not apply;
+     * drift and expiration still replace its nodes. A pool cannot switch between static and dynamic. Scalable with
+     * `kubectl scale nodepool <name> --replicas=N` (the scale subresource).
+     */
+    replicas: z
+      .number()
+      .int({ error: 'must be a whole number of nodes: set replicas to 0 or more' })
+      .min(0, { error: 'must be 0 or more: the number of nodes the static NodePool keeps' })
+      .optional(),
+  })
+  .superRefine(
+    (spec, ctx) => {
+      if (spec.replicas === undefined) return;
+      const others = Object.keys(spec.limits ?? {}).filter((k) => k !== 'nodes');
+      if (others.length > 0) report(ctx, Rules.staticLimitsNodesOnly, ['limits'], `got ${others.join(', ')}`);
+      if (spec.weight !== undefined) report(ctx, Rules.staticWeightUnsupported, ['weight']);
+    },
+    whenClean('replicas', 'limits', 'weight'),
+  );
 
 export const nodePoolStatusSchema = z.looseObject({
   resources: resourceListSchema.optional(),

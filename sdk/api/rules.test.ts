@@ -327,6 +327,31 @@ const cases: Case[] = [
     path: 'spec.disruption.budgets.0.reasons.2',
     expect: Rules.budgetReasonsDuplicate,
   },
+  // --- Static NodePools -----------------------------------------------------------------------------------------
+  {
+    name: 'a static NodePool with a cpu limit',
+    input: nodePool({ spec: { replicas: 3, limits: { cpu: '100', nodes: '5' } } }),
+    path: 'spec.limits',
+    expect: Rules.staticLimitsNodesOnly,
+  },
+  {
+    name: 'a static NodePool with a weight',
+    input: nodePool({ spec: { replicas: 3, weight: 10 } }),
+    path: 'spec.weight',
+    expect: Rules.staticWeightUnsupported,
+  },
+  {
+    name: 'negative replicas',
+    input: nodePool({ spec: { replicas: -1 } }),
+    path: 'spec.replicas',
+    expect: 'must be 0 or more: the number of nodes the static NodePool keeps',
+  },
+  {
+    name: 'fractional replicas',
+    input: nodePool({ spec: { replicas: 1.5 } }),
+    path: 'spec.replicas',
+    expect: 'must be a whole number of nodes: set replicas to 0 or more',
+  },
   {
     name: 'more than 50 budgets',
     input: nodePool({
@@ -874,6 +899,16 @@ describe('valid edge cases', () => {
       }),
     ],
     ['an empty requirements list', nodePoolSchema, templateSpec({ requirements: [] })],
+    [
+      'a static NodePool with only limits.nodes, and one of zero replicas',
+      nodePoolSchema,
+      nodePool({ spec: { replicas: 0, limits: { nodes: '4' } } }),
+    ],
+    [
+      'a dynamic NodePool with cpu limits and a weight',
+      nodePoolSchema,
+      nodePool({ spec: { weight: 5, limits: { cpu: '8' } } }),
+    ],
     [
       'each disruption reason once',
       nodePoolSchema,

@@ -16,9 +16,10 @@
  *     with `k` in place of `self.key`.
  * - Each zod issue a refinement raises carries `params.rule` = the rule id, so tests and tools can map an
  *   error back to its rule.
- * Transition rules (immutable nodeClassRef.group/kind, immutable NodeClaim spec) need the old object and so are
- * left to the CRD; they are not here. List semantics (`x-kubernetes-list-type`) are `.meta()` on the schemas; where
- * the API server enforces them for user input (a `set` holds no duplicates) a rule without CEL says so to zod.
+ * Transition rules (immutable nodeClassRef.group/kind, immutable NodeClaim spec, no static/dynamic switch of a
+ * NodePool) need the old object and so are left to the CRD (sdk/crd/generate.ts); they are not here. List
+ * semantics (`x-kubernetes-list-type`) are `.meta()` on the schemas; where the API server enforces them for user
+ * input (a `set` holds no duplicates) a rule without CEL says so to zod.
  */
 
 import { RESTRICTED_DOMAIN_ALLOWED_KEYS } from './labels';
@@ -173,6 +174,22 @@ export const Rules = defineRules({
     message:
       'a budget with a duration needs a schedule: add a cron schedule (e.g. "0 9 * * 1-5"), or remove duration to make the budget always apply',
     cel: '!has(self.duration) || has(self.schedule)',
+  },
+
+  // --- Static NodePools (spec.replicas) -----------------------------------------------------------------------
+  staticLimitsNodesOnly: {
+    targets: ['NodePool spec'],
+    path: 'limits',
+    message:
+      "only 'limits.nodes' is supported on static NodePools: a static pool keeps spec.replicas nodes whatever they hold, so remove the other limits (or remove replicas for a pool that scales with pods)",
+    cel: "!has(self.replicas) || (!has(self.limits) || size(self.limits) == 0 || (size(self.limits) == 1 && 'nodes' in self.limits))",
+  },
+  staticWeightUnsupported: {
+    targets: ['NodePool spec'],
+    path: 'weight',
+    message:
+      "'weight' is not supported on static NodePools: pods never choose a static pool over another, so remove weight (or remove replicas for a pool that scales with pods)",
+    cel: '!has(self.replicas) || !has(self.weight)',
   },
 
   // --- EC2NodeClass selector terms -----------------------------------------------------------------------------

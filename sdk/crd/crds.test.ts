@@ -278,6 +278,26 @@ describe('NodePool CRD', () => {
     );
   });
 
+  it('has static NodePools as upstream: replicas, its three rules on spec, and the scale subresource', () => {
+    expect(at('NodePool', 'spec.replicas')).toEqual({ type: 'integer', minimum: 0 });
+    // Upstream core v1.15.0 pkg/apis/crds/karpenter.sh_nodepools.yaml, the rules on spec, verbatim.
+    expect(rules('NodePool', 'spec')).toEqual([
+      "!has(self.replicas) || (!has(self.limits) || size(self.limits) == 0 || (size(self.limits) == 1 && 'nodes' in self.limits))",
+      '!has(self.replicas) || !has(self.weight)',
+      'has(self.replicas) == has(oldSelf.replicas)',
+    ]);
+    const transition = (at('NodePool', 'spec')['x-kubernetes-validations'] ?? []).find((r) =>
+      r.rule.includes('oldSelf'),
+    );
+    expect(transition?.message).toMatch(/^Cannot transition NodePool between static .* and dynamic/);
+    expect(crd('NodePool').crd.spec.versions[0]?.subresources).toEqual({
+      status: {},
+      scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.nodes' },
+    });
+    // Only the NodePool scales.
+    expect(crd('NodeClaim').crd.spec.versions[0]?.subresources).toEqual({ status: {} });
+  });
+
   it('has limits as a map of int-or-string quantities', () => {
     const limits = at('NodePool', 'spec.limits');
     expect(limits.type).toBe('object');

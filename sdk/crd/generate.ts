@@ -2,7 +2,7 @@ import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { ec2NodeClassSchema } from '../api/ec2nodeclass';
 import { nodeClaimSchema } from '../api/nodeclaim';
-import { nodePoolSchema } from '../api/nodepool';
+import { nodePoolSchema, STATIC_TRANSITION_MESSAGE } from '../api/nodepool';
 import { ruleList, type Rule } from '../api/rules';
 import { AWS_GROUP, KARPENTER_GROUP } from '../api/well-known';
 import { zodToStructuralSchema } from './convert';
@@ -29,6 +29,8 @@ export interface CrdSource {
   schema: z.ZodType;
   printerColumns: PrinterColumn[];
   transitionRules: TransitionRule[];
+  /** The scale subresource, when the kind has one. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string };
   /** Root description when the zod schema has none. */
   description: string;
 }
@@ -78,7 +80,16 @@ export const CRD_SOURCES: readonly CrdSource[] = [
       { name: 'CPU', type: 'string', jsonPath: '.status.resources.cpu', priority: 1 },
       { name: 'Memory', type: 'string', jsonPath: '.status.resources.memory', priority: 1 },
     ],
-    transitionRules: nodeClassRefImmutable('spec.template.spec.nodeClassRef'),
+    transitionRules: [
+      ...nodeClassRefImmutable('spec.template.spec.nodeClassRef'),
+      // As upstream: a pool is static (replicas set) or dynamic for its whole life.
+      {
+        path: 'spec',
+        rule: { rule: 'has(self.replicas) == has(oldSelf.replicas)', message: STATIC_TRANSITION_MESSAGE },
+      },
+    ],
+    // `kubectl scale nodepool` sets spec.replicas and reads status.nodes, as upstream's CRD declares.
+    scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.nodes' },
   },
   {
     kind: 'NodeClaim',
@@ -186,7 +197,7 @@ export function generateCrd(source: CrdSource, rules: readonly Rule[]): Generate
           served: true,
           storage: true,
           schema: { openAPIV3Schema: root },
-          subresources: { status: {} },
+          subresources: { status: {}, ...(source.scale ? { scale: source.scale } : {}) },
           additionalPrinterColumns: source.printerColumns,
         },
       ],

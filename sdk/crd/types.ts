@@ -77,7 +77,11 @@ export interface CustomResourceDefinition {
       served: boolean;
       storage: boolean;
       schema: { openAPIV3Schema: JSONSchemaProps };
-      subresources: { status: Record<string, never> };
+      subresources: {
+        status: Record<string, never>;
+        /** `kubectl scale` support: which spec field is the desired count and which status field the current. */
+        scale?: { specReplicasPath: string; statusReplicasPath: string };
+      };
       additionalPrinterColumns: PrinterColumn[];
     }[];
   };

@@ -146,6 +146,7 @@ export function isConsolidatable(
 export function mayGoEmpty(c: Candidate, emptyBudgets: ReadonlyMap<string, number>): boolean {
   return (
     c.reschedulablePods.length === 0 &&
+    c.nodePool.spec.replicas === undefined && // a static pool's empty node stays
     c.nodePool.spec.disruption.consolidateAfter !== 'Never' &&
     (emptyBudgets.get(nameOf(c.nodePool)) ?? 0) > 0
   );

@@ -28,6 +28,7 @@ import { holdingUnderKubeScheduler } from './stability';
 import { expectedRemovals } from './steering';
 import { UndoGuard } from './undo';
 import { scalingDown, waitingForScaleDown, type ScalingDown } from './scale-down';
+import { dynamicPools, staticDriftIn } from './static-drift';
 import { Orchestrator } from './orchestration';
 import {
   drift,
@@ -224,6 +225,7 @@ export class DisruptionController implements Controller {
     // Held back by consolidateAfter for now, but likely to go next: where evicted pods should not land.
     const waiting: Candidate[] = [];
     const drifted: Candidate[] = [];
+    const staticDrifted: Candidate[] = [];
     const skipped = new Map<string, string>();
     const driftMarker = new DriftMarker(this.opts);
     // Empty nodes that may go as Empty (now or once consolidateAfter passes): never a destination for moved pods,
@@ -243,6 +245,11 @@ export class DisruptionController implements Controller {
       const verdict = evaluateCandidate(n, ctx);
       if ('reason' in verdict) {
         skipped.set(n.name, verdict.reason);
+        continue;
+      }
+      if (verdict.candidate.nodePool.spec.replicas !== undefined) {
+        if (await driftMarker.mark(verdict.candidate)) staticDrifted.push(verdict.candidate);
+        else skipped.set(n.name, 'its NodePool is static (spec.replicas): its nodes are not consolidated');
         continue;
       }
       noteEmpty(verdict.candidate);
@@ -266,13 +273,13 @@ export class DisruptionController implements Controller {
       [...candidates, ...waiting].flatMap((c) => c.reschedulablePods),
       warnWithoutVolumes(this.opts.logger),
     );
-    const simulate = simulator(pools, settled, this.opts, volumes);
-    if (!only) setEligibleNodes(candidates, drifted);
+    const simulate = simulator(dynamicPools(pools), settled, this.opts, volumes);
+    const driftBudgets = this.budgets(stateNodes, nodePools, 'Drifted', now);
+    if (!only) setEligibleNodes(candidates, [...staticDrifted, ...drifted]);
     const command =
       timed('empty', '', () => emptiness(candidates, emptyBudgets, skipped)) ??
-      timed('drifted', '', () =>
-        drift(drifted, this.budgets(stateNodes, nodePools, 'Drifted', now), simulate, skipped),
-      ) ??
+      timed('drifted', '', () => staticDriftIn(staticDrifted, stateNodes, pools, driftBudgets, skipped)) ??
+      timed('drifted', '', () => drift(drifted, driftBudgets, simulate, skipped)) ??
       this.consolidation(
         candidates,
         holdingUnderKubeScheduler(simulate, settled, this.steering),

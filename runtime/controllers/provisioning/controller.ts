@@ -33,6 +33,7 @@ import { Batcher, type BatcherOptions } from './batcher';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { keepOrder } from '../deletion-cost/costs';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
+import { isStaticNodePool } from '../nodepool/static/replicas';
 import {
   MAX_EXPECTED_PODS,
   boughtKey,
@@ -231,12 +232,14 @@ export class ProvisioningController implements Controller {
       );
     });
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
+    // Pods may land on a static pool's nodes, but only the static capacity controller adds to it, as upstream.
+    const dynamicPools = nodePools.filter((p) => !isStaticNodePool(p.nodePool));
     const volumes = await loadVolumeContext(this.opts.api, pods, warnWithoutVolumes(logger));
     const round = startSchedulingRound('provisioner', () => this.opts.clock.now());
     const result = schedule({
       pods,
       nodes,
-      nodePools,
+      nodePools: dynamicPools,
       ...(volumes ? { volumeTopology: volumes.topology, volumeLimits: volumes.limitsFor(nodes) } : {}),
       ...(this.opts.minValuesPolicy ? { minValuesPolicy: this.opts.minValuesPolicy } : {}),
       ...(this.opts.preferencePolicy ? { preferencePolicy: this.opts.preferencePolicy } : {}),

@@ -115,11 +115,9 @@ export async function schedulingNodePools(
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
     const usage = state.nodePoolUsage(nameOf(nodePool));
     const remaining = remainingLimits(nodePool, usage.usage, usage.nodes);
-    let types: InstanceType[];
-    let overhead: number;
+    let instanceTypes: InstanceType[];
     try {
-      types = await cloud.getInstanceTypes(nodePool);
-      overhead = await cloud.nodeOverheadPrice(nodePool);
+      instanceTypes = await pricedInstanceTypes(cloud, nodePool, perNodeCost);
     } catch (err) {
       // A node class the cloud refuses until the user changes it takes its own pools out, not every pool: the
       // others keep provisioning and consolidating. Anything that may clear up by itself fails the round (retried).
@@ -129,12 +127,23 @@ export async function schedulingNodePools(
     }
     out.push({
       nodePool,
-      instanceTypes: withNodePrice(types, overhead + perNodeCost),
+      instanceTypes,
       daemonOverhead: state.daemonOverhead(nodePool),
       ...(remaining ? { remaining } : {}),
     });
   }
   return out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
+}
+
+/** A NodePool's instance types from the cloud, their offerings priced per node (see withNodePrice). */
+export async function pricedInstanceTypes(
+  cloud: CloudProvider,
+  nodePool: NodePool,
+  perNodeCost = 0,
+): Promise<InstanceType[]> {
+  const types = await cloud.getInstanceTypes(nodePool);
+  const overhead = await cloud.nodeOverheadPrice(nodePool);
+  return withNodePrice(types, overhead + perNodeCost);
 }
 
 /** The lowest pod-deletion cost each cluster view's claims were given, so concurrent creations never share one. */

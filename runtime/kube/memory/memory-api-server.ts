@@ -50,8 +50,11 @@ export type WriteListener = (
   obj: KubeObject,
 ) => void;
 
-/** Validates an object before it is stored, like an admission webhook or CRD schema; throws InvalidError. */
-export type Admission = (kind: ResourceKind, obj: KubeObject) => void;
+/**
+ * Validates an object before it is stored, like an admission webhook or CRD schema (with `old`, the stored object,
+ * on an update, for transition rules); throws InvalidError.
+ */
+export type Admission = (kind: ResourceKind, obj: KubeObject, old?: KubeObject) => void;
 
 export interface MemoryApiServerOptions {
   clock: Clock;
@@ -344,7 +347,7 @@ export class MemoryApiServer implements KubeApi {
         );
       }
     }
-    this.admit(kind, next);
+    this.admit(kind, next, current);
     const specChanged =
       JSON.stringify((next as { spec?: unknown }).spec) !==
       JSON.stringify((current as { spec?: unknown }).spec);
@@ -366,8 +369,8 @@ export class MemoryApiServer implements KubeApi {
     this.emit(kind, 'DELETED', gone);
   }
 
-  private admit(kind: ResourceKind, obj: KubeObject): void {
-    for (const check of this.admission) check(kind, obj);
+  private admit(kind: ResourceKind, obj: KubeObject, old?: KubeObject): void {
+    for (const check of this.admission) check(kind, obj, old);
   }
 
   /** Listen to every write; returns a function that stops listening. */

@@ -1,0 +1,81 @@
+import type { PlannedNodeClaim } from '../../scheduling/scheduler';
+import { nodePool, plannedClaim } from '../../scheduling/testing';
+import type { NodePool } from '../../kube/objects';
+import type { StateNode } from '../../state/cluster-state';
+import type { Candidate } from './candidates';
+import { STATIC_AT_LIMIT, staticCounts, staticDrift } from './static-drift';
+
+function candidate(name: string, pool: NodePool, opts: { pods?: number; created?: string } = {}): Candidate {
+  const stateNode = {
+    name,
+    nodeClaim: { metadata: { name, creationTimestamp: opts.created ?? '2024-01-01T00:00:00Z' } },
+  } as unknown as StateNode;
+  const pods = Array.from({ length: opts.pods ?? 0 }, () => ({}) as never);
+  return { stateNode, nodePool: pool, price: 0.1, reschedulablePods: pods, disruptionCost: 1 };
+}
+
+const plan = plannedClaim([]);
+const planFor = (): PlannedNodeClaim => plan;
+const at =
+  (active: number, pendingDisruption = 0, deleting = 0) =>
+  () => ({ active, pendingDisruption, deleting });
+
+describe('staticDrift', () => {
+  const pool = nodePool('s', { replicas: 3 });
+
+  it('replaces each drifted node with one claim of the pool, within the Drifted budget, empty then oldest first', () => {
+    const skipped = new Map<string, string>();
+    const cs = [
+      candidate('busy-old', pool, { pods: 2, created: '2024-01-01T00:00:00Z' }),
+      candidate('empty', pool, { created: '2024-03-01T00:00:00Z' }),
+      candidate('busy-new', pool, { pods: 1, created: '2024-02-01T00:00:00Z' }),
+    ];
+    const command = staticDrift(cs, new Map([['s', 2]]), at(3), planFor, skipped);
+    expect(command?.reason).toBe('Drifted');
+    expect(command?.candidates.map((c) => c.stateNode.name)).toEqual(['empty', 'busy-old']);
+    expect(command?.replacements).toHaveLength(2);
+    expect(skipped.get('busy-new')).toMatch(/disruption budget of NodePool "s" allows no more/);
+  });
+
+  it('waits while the pool is scaling down', () => {
+    const skipped = new Map<string, string>();
+    expect(staticDrift([candidate('a', pool)], new Map([['s', 5]]), at(4), planFor, skipped)).toBeUndefined();
+    expect(skipped.get('a')).toMatch(/scaling down to 3 replicas/);
+  });
+
+  it('stages no more replacements than limits.nodes leaves room for, and says so', () => {
+    const limited = nodePool('s', { replicas: 3, limits: { nodes: '4' } });
+    const skipped = new Map<string, string>();
+    const cs = [candidate('a', limited), candidate('b', limited)];
+    const command = staticDrift(cs, new Map([['s', 5]]), at(3), planFor, skipped);
+    expect(command?.candidates).toHaveLength(1);
+    expect([...skipped.values()]).toEqual([`drifted, but ${STATIC_AT_LIMIT}`]);
+    // At the limit (a deleting claim holds the last slot): nothing.
+    const none = new Map<string, string>();
+    expect(staticDrift(cs, new Map([['s', 5]]), at(3, 0, 1), planFor, none)).toBeUndefined();
+    expect(none.size).toBe(2);
+  });
+
+  it('does nothing with a budget of zero, or without a plan', () => {
+    const skipped = new Map<string, string>();
+    expect(staticDrift([candidate('a', pool)], new Map([['s', 0]]), at(3), planFor, skipped)).toBeUndefined();
+    expect(
+      staticDrift([candidate('a', pool)], new Map([['s', 1]]), at(3), () => 'no types', skipped),
+    ).toBeUndefined();
+    expect(skipped.get('a')).toMatch(/no types/);
+  });
+});
+
+describe('staticCounts', () => {
+  it('splits a pool’s claims into active, pending disruption and deleting', () => {
+    const n = (pool: string, o: Partial<StateNode>) =>
+      ({ nodePoolName: pool, nodeClaim: {}, deleting: false, markedForDisruption: false, ...o }) as StateNode;
+    const nodes = [
+      n('s', {}),
+      n('s', { markedForDisruption: true }),
+      n('s', { deleting: true, markedForDisruption: true }),
+      n('other', {}),
+    ];
+    expect(staticCounts(nodes, 's')).toEqual({ active: 1, pendingDisruption: 1, deleting: 1 });
+  });
+});
