@@ -250,7 +250,7 @@ const cases: Case[] = [
     name: 'unknown consolidationPolicy',
     input: nodePool({ spec: { disruption: { consolidationPolicy: 'WhenIdle' } } }),
     path: 'spec.disruption.consolidationPolicy',
-    expect: 'must be "WhenEmpty" or "WhenEmptyOrUnderutilized" (got "WhenIdle")',
+    expect: 'must be "WhenEmpty", "WhenEmptyOrUnderutilized" or "Balanced" (got "WhenIdle")',
   },
   {
     name: 'consolidateAfter that is not a duration',
