@@ -3,6 +3,7 @@
  * in a real cluster (client-node + AWS, wall clock) and in the embedded simulator (in-memory API + simulated
  * cloud, simulated clock).
  */
+import { NodeHealthController } from './controllers/node/health/controller';
 import type { Clock } from './clock/clock';
 import type { Controller } from './controllers/controller';
 import type { CloudProvider } from './cloudprovider/types';
@@ -41,6 +42,8 @@ export interface OperatorSettings {
   perNodeCost?: number;
   /** The SpotToSpotConsolidation feature gate. @default false, as upstream */
   spotToSpotConsolidation?: boolean;
+  /** The NodeRepair feature gate: replace nodes whose conditions match the cloud's repair policies. @default false */
+  nodeRepair?: boolean;
   /** Plan for the pods ReplicaSets are still creating (Settings.planDeclaredReplicas). @default false */
   planDeclaredReplicas?: boolean;
   /** Give ReplicaSet pods their node's pod-deletion-cost (Settings.podDeletionCost). @default false */
@@ -73,6 +76,7 @@ export class Operator {
   readonly hash: HashController;
   readonly nodePoolStatus: NodePoolStatusController;
   readonly deletionCost: DeletionCostController | undefined;
+  readonly nodeHealth: NodeHealthController | undefined;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -99,6 +103,7 @@ export class Operator {
     this.nodePoolStatus = new NodePoolStatusController(common);
     this.deletionCost = opts.settings?.podDeletionCost ? new DeletionCostController(common) : undefined;
     this.garbageCollection = new GarbageCollectionController(common);
+    this.nodeHealth = opts.settings?.nodeRepair ? new NodeHealthController(common) : undefined;
     this.nodeClassFinalizer = opts.nodeClassCleanup
       ? new NodeClassFinalizerController({ ...common, cleanup: opts.nodeClassCleanup })
       : undefined;
@@ -134,6 +139,7 @@ export class Operator {
       ...(this.interruption ? [this.interruption] : []),
       this.provisioner,
       this.disruption,
+      ...(this.nodeHealth ? [this.nodeHealth] : []),
     ];
   }
 

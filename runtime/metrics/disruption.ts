@@ -64,6 +64,13 @@ export const consolidationMovesTotal = new Counter({
   registers,
 });
 
+export const nodeClaimsUnhealthyDisruptedTotal = new Counter({
+  name: 'karpenter_nodeclaims_unhealthy_disrupted_total',
+  help: 'Number of unhealthy nodeclaims disrupted in total by node repair. Labeled by the condition the node was disrupted on, the owning nodepool, the capacity type, the image ID, and the termination mode.',
+  labelNames: ['condition', 'nodepool', 'capacity_type', 'image_id', 'termination_mode'] as const,
+  registers,
+});
+
 /** Upstream's termination_mode: whether (and how) the NodeClaim's terminationGracePeriod bounds its drain. */
 export function terminationMode(claim: NodeClaim): 'graceful' | 'eventual' | 'forceful' {
   const period = claim.spec.terminationGracePeriod;

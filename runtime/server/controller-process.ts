@@ -179,6 +179,7 @@ export class ControllerProcess {
         preferencePolicy: settings.preferencePolicy,
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
+        nodeRepair: settings.featureGates.NodeRepair,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
       },
