@@ -319,7 +319,7 @@ const cases: Case[] = [
     name: 'budget reason that is not a consolidation reason',
     input: budget({ nodes: '1', reasons: ['Expired'] }),
     path: 'spec.disruption.budgets.0.reasons.0',
-    expect: 'must be "Underutilized", "Empty" or "Drifted" (got "Expired")',
+    expect: 'must be "Underutilized", "Empty", "Drifted" or "Unhealthy" (got "Expired")',
   },
   {
     name: 'budget reason listed twice',
