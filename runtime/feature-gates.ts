@@ -23,8 +23,8 @@ export const FEATURE_GATES = [
   {
     name: 'NodeRepair',
     upstreamDefault: false,
-    supported: false,
-    note: 'karpenter-ts has no node repair (replacing nodes with unhealthy conditions)',
+    supported: true,
+    note: "replaces a node whose condition matches the cloud provider's repair policies past their toleration, within the Unhealthy budget, unless more than 20% of its NodePool is unhealthy",
   },
   {
     name: 'ReservedCapacity',
@@ -66,7 +66,7 @@ export const FEATURE_GATES = [
     name: 'TerminateFirstRepair',
     upstreamDefault: false,
     supported: false,
-    note: 'karpenter-ts has no node repair',
+    note: 'node repair always deletes the unhealthy node first and the provisioner replaces it as its pods go pending; choosing between that and launching the replacement first is not implemented',
   },
   {
     name: 'PodDeletionCostManagement',

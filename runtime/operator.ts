@@ -3,6 +3,7 @@
  * in a real cluster (client-node + AWS, wall clock) and in the embedded simulator (in-memory API + simulated
  * cloud, simulated clock).
  */
+import { NodeHealthController } from './controllers/node/health/controller';
 import type { Clock } from './clock/clock';
 import type { Controller } from './controllers/controller';
 import type { CloudProvider } from './cloudprovider/types';
@@ -44,6 +45,8 @@ export interface OperatorSettings {
   spotToSpotConsolidation?: boolean;
   /** The StaticCapacity feature gate: keep static NodePools at spec.replicas nodes. @default false, as upstream */
   staticCapacity?: boolean;
+  /** The NodeRepair feature gate: replace nodes whose conditions match the cloud's repair policies. @default false */
+  nodeRepair?: boolean;
   /** Plan for the pods ReplicaSets are still creating (Settings.planDeclaredReplicas). @default false */
   planDeclaredReplicas?: boolean;
   /** Give ReplicaSet pods their node's pod-deletion-cost (Settings.podDeletionCost). @default false */
@@ -77,6 +80,7 @@ export class Operator {
   readonly nodePoolStatus: NodePoolStatusController;
   readonly staticCapacity: StaticCapacityController;
   readonly deletionCost: DeletionCostController | undefined;
+  readonly nodeHealth: NodeHealthController | undefined;
 
   constructor(opts: OperatorOptions) {
     const { api, cloud, clock, logger } = opts;
@@ -108,6 +112,7 @@ export class Operator {
     });
     this.deletionCost = opts.settings?.podDeletionCost ? new DeletionCostController(common) : undefined;
     this.garbageCollection = new GarbageCollectionController(common);
+    this.nodeHealth = opts.settings?.nodeRepair ? new NodeHealthController(common) : undefined;
     this.nodeClassFinalizer = opts.nodeClassCleanup
       ? new NodeClassFinalizerController({ ...common, cleanup: opts.nodeClassCleanup })
       : undefined;
@@ -145,6 +150,7 @@ export class Operator {
       this.staticCapacity,
       this.provisioner,
       this.disruption,
+      ...(this.nodeHealth ? [this.nodeHealth] : []),
     ];
   }
 

@@ -181,9 +181,9 @@ describe('controller settings', () => {
     });
 
     it('refuses unknown gates, listing the known ones, and enabling an absent default-off feature', () => {
-      expect(problems({ ...aws, FEATURE_GATES: 'Drift=true,NodeRepair=true,NodeOverlay=false' })).toEqual([
+      expect(problems({ ...aws, FEATURE_GATES: 'Drift=true,NodeOverlay=true,NodeRepair=true' })).toEqual([
         'FEATURE_GATES: unknown gate "Drift"; known gates: NodeRepair, ReservedCapacity, SpotToSpotConsolidation, NodeOverlay, StaticCapacity, CapacityBuffer, TerminateFirstDrift, TerminateFirstRepair, PodDeletionCostManagement',
-        'FEATURE_GATES: NodeRepair=true cannot be honoured: karpenter-ts has no node repair (replacing nodes with unhealthy conditions); remove it or set it to false',
+        'FEATURE_GATES: NodeOverlay=true cannot be honoured: karpenter-ts has no NodeOverlay API; remove it or set it to false',
       ]);
     });
   });

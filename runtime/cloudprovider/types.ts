@@ -43,6 +43,41 @@ export class CloudProviderError extends Error {
   }
 }
 
+/**
+ * When node repair replaces an unhealthy node (upstream's cloudprovider.RepairPolicy): a Node condition of this type
+ * and status, held for `tolerationMs` since its last transition. Only ReplaceNode exists here (no in-place reboot).
+ */
+export interface RepairPolicy {
+  conditionType: string;
+  conditionStatus: 'True' | 'False' | 'Unknown';
+  /** Matched against the condition's reason; absent: any reason. */
+  reasonRegex?: string;
+  tolerationMs: number;
+  /**
+   * Bound on the drain of a node repaired for this condition: min(this, the NodeClaim's terminationGracePeriod); 0
+   * skips the drain. @default undefined (the NodeClaim's own terminationGracePeriod applies)
+   */
+  terminationGracePeriodMs?: number;
+  /** 0–100; higher repairs first. @default 0 */
+  priority?: number;
+}
+
+/** The kubelet's Ready condition false or unknown for 30 min (the AWS provider's, v1.14). */
+export const KUBELET_READY_POLICIES: readonly RepairPolicy[] = [
+  { conditionType: 'Ready', conditionStatus: 'False', tolerationMs: 30 * 60_000 },
+  { conditionType: 'Ready', conditionStatus: 'Unknown', tolerationMs: 30 * 60_000 },
+];
+
+/** The AWS provider's repair policies (v1.14): kubelet Ready, and the EKS node monitoring agent's conditions. */
+export const AWS_REPAIR_POLICIES: readonly RepairPolicy[] = [
+  ...KUBELET_READY_POLICIES,
+  { conditionType: 'AcceleratedHardwareReady', conditionStatus: 'False', tolerationMs: 10 * 60_000 },
+  { conditionType: 'StorageReady', conditionStatus: 'False', tolerationMs: 30 * 60_000 },
+  { conditionType: 'NetworkingReady', conditionStatus: 'False', tolerationMs: 30 * 60_000 },
+  { conditionType: 'KernelReady', conditionStatus: 'False', tolerationMs: 30 * 60_000 },
+  { conditionType: 'ContainerRuntimeReady', conditionStatus: 'False', tolerationMs: 30 * 60_000 },
+];
+
 export interface CloudProvider {
   readonly name: string;
   /** It writes EC2NodeClass status (Ready and its parts); NodePools then follow the node class's Ready. */
@@ -61,4 +96,6 @@ export interface CloudProvider {
    * it. The scheduler adds it to each offering's price, so fewer, larger nodes win when they save volumes.
    */
   nodeOverheadPrice(nodePool: NodePool): Promise<number>;
+  /** The unhealthy Node conditions node repair (the NodeRepair gate) replaces nodes for. */
+  repairPolicies(): readonly RepairPolicy[];
 }

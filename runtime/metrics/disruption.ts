@@ -49,6 +49,28 @@ export const voluntaryDisruptionQueueFailuresTotal = new Counter({
   registers,
 });
 
+export const consolidationScore = new Histogram({
+  name: 'karpenter_consolidation_score',
+  help: 'Score of balanced consolidation moves. Labeled by decision, NodePool, and policy.',
+  labelNames: ['decision', 'nodepool', 'policy'] as const,
+  buckets: [0.1, 0.25, 0.33, 0.5, 1.0, 2.0, 5.0, 10.0],
+  registers,
+});
+
+export const consolidationMovesTotal = new Counter({
+  name: 'karpenter_consolidation_moves_total',
+  help: 'Number of balanced consolidation moves. Labeled by decision, NodePool, and policy.',
+  labelNames: ['decision', 'nodepool', 'policy'] as const,
+  registers,
+});
+
+export const nodeClaimsUnhealthyDisruptedTotal = new Counter({
+  name: 'karpenter_nodeclaims_unhealthy_disrupted_total',
+  help: 'Number of unhealthy nodeclaims disrupted in total by node repair. Labeled by the condition the node was disrupted on, the owning nodepool, the capacity type, the image ID, and the termination mode.',
+  labelNames: ['condition', 'nodepool', 'capacity_type', 'image_id', 'termination_mode'] as const,
+  registers,
+});
+
 /** Upstream's termination_mode: whether (and how) the NodeClaim's terminationGracePeriod bounds its drain. */
 export function terminationMode(claim: NodeClaim): 'graceful' | 'eventual' | 'forceful' {
   const period = claim.spec.terminationGracePeriod;

@@ -46,6 +46,9 @@ class FakeCloud implements CloudProvider {
   nodeOverheadPrice() {
     return Promise.resolve(0);
   }
+  repairPolicies() {
+    return [];
+  }
   markUnavailable(it: string): void {
     this.marked.push(it);
   }

@@ -180,6 +180,7 @@ export class ControllerProcess {
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
         staticCapacity: settings.featureGates.StaticCapacity,
+        nodeRepair: settings.featureGates.NodeRepair,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
       },

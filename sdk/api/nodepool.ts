@@ -197,11 +197,20 @@ export const nodeClaimSpecShape = {
 /** NodePool.spec.template.spec. */
 export const nodeClaimTemplateSpecSchema = z.strictObject(nodeClaimTemplateSpecShape);
 
-const consolidationPolicies = ['WhenEmpty', 'WhenEmptyOrUnderutilized'] as const;
+export const ConsolidationPolicies = ['WhenEmpty', 'WhenEmptyOrUnderutilized', 'Balanced'] as const;
+/**
+ * Balanced takes a consolidation move only when its share of the pool's cost saved, over its share of the pool's
+ * disruption cost, is at least 1/BALANCED_K (upstream's `BalancedK`, pkg/apis/v1/nodepool.go).
+ */
+export const BALANCED_K = 2;
 export const disruptionSchema = z.strictObject({
-  /** @default "WhenEmptyOrUnderutilized" */
+  /**
+   * WhenEmpty removes only empty nodes; WhenEmptyOrUnderutilized also consolidates any move that saves money;
+   * Balanced consolidates only moves whose saving is worth their disruption (see BALANCED_K).
+   * @default "WhenEmptyOrUnderutilized"
+   */
   consolidationPolicy: z
-    .enum(consolidationPolicies, { error: oneOf(consolidationPolicies) })
+    .enum(ConsolidationPolicies, { error: oneOf(ConsolidationPolicies) })
     .default('WhenEmptyOrUnderutilized'),
   /** @default "0s" */
   consolidateAfter: durationOrNeverSchema.default('0s'),

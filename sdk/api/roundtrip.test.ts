@@ -172,7 +172,7 @@ const nodePoolArb: fc.Arbitrary<Obj> = fc.record({
       ),
       disruption: fc.record(
         {
-          consolidationPolicy: fc.constantFrom('WhenEmpty', 'WhenEmptyOrUnderutilized'),
+          consolidationPolicy: fc.constantFrom('WhenEmpty', 'WhenEmptyOrUnderutilized', 'Balanced'),
           consolidateAfter: durationOrNever,
           budgets: fc.array(budgetArb, { maxLength: 4 }),
         },

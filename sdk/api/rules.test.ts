@@ -250,7 +250,7 @@ const cases: Case[] = [
     name: 'unknown consolidationPolicy',
     input: nodePool({ spec: { disruption: { consolidationPolicy: 'WhenIdle' } } }),
     path: 'spec.disruption.consolidationPolicy',
-    expect: 'must be "WhenEmpty" or "WhenEmptyOrUnderutilized" (got "WhenIdle")',
+    expect: 'must be "WhenEmpty", "WhenEmptyOrUnderutilized" or "Balanced" (got "WhenIdle")',
   },
   {
     name: 'consolidateAfter that is not a duration',
@@ -319,7 +319,7 @@ const cases: Case[] = [
     name: 'budget reason that is not a consolidation reason',
     input: budget({ nodes: '1', reasons: ['Expired'] }),
     path: 'spec.disruption.budgets.0.reasons.0',
-    expect: 'must be "Underutilized", "Empty" or "Drifted" (got "Expired")',
+    expect: 'must be "Underutilized", "Empty", "Drifted" or "Unhealthy" (got "Expired")',
   },
   {
     name: 'budget reason listed twice',

@@ -85,6 +85,13 @@ export const AwsUnmodelledLabels: readonly string[] = [
 
 export const Annotations = {
   doNotDisrupt: 'karpenter.sh/do-not-disrupt',
+  /** On a Node or NodeClaim: node repair leaves it alone ("true"). */
+  doNotRepair: 'karpenter.sh/do-not-repair',
+  /**
+   * On a NodeClaim: the RFC 3339 time its drain ends at the latest, whatever its terminationGracePeriod says (node
+   * repair sets it from its policy's drain bound).
+   */
+  nodeClaimTerminationTimestamp: 'karpenter.sh/nodeclaim-termination-timestamp',
   nodePoolHash: 'karpenter.sh/nodepool-hash',
   nodePoolHashVersion: 'karpenter.sh/nodepool-hash-version',
   ec2NodeClassHash: 'karpenter.k8s.aws/ec2nodeclass-hash',
@@ -162,7 +169,7 @@ export const ConditionTypes = {
 } as const;
 
 /** Reasons a node is disrupted; the budget `reasons` field uses the first three. */
-export const DisruptionReasons = ['Underutilized', 'Empty', 'Drifted'] as const;
+export const DisruptionReasons = ['Underutilized', 'Empty', 'Drifted', 'Unhealthy'] as const;
 export type DisruptionReason = (typeof DisruptionReasons)[number] | 'Expired' | 'Interrupted';
 
 /** EC2NodeClass `amiFamily` values. */

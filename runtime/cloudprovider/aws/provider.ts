@@ -16,6 +16,8 @@ import {
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
+  AWS_REPAIR_POLICIES,
+  type RepairPolicy,
 } from '../types';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, amiPerArch } from './amis';
@@ -174,6 +176,10 @@ export class AwsCloudProvider implements CloudProvider {
       { clusterName: this.s.clusterName, region: this.s.region },
       nodeClass,
     );
+  }
+
+  repairPolicies(): readonly RepairPolicy[] {
+    return AWS_REPAIR_POLICIES;
   }
 
   async nodeOverheadPrice(nodePool: NodePool): Promise<number> {

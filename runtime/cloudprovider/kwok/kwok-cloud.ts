@@ -27,6 +27,7 @@ import {
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
+  type RepairPolicy,
 } from '../types';
 import type { InstanceType } from '../../scheduling/instance-types';
 import {
@@ -48,6 +49,21 @@ export interface KwokCloudProviderOptions {
   /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS. @default upstream's (DEFAULT_CAPACITY_SETTINGS) */
   capacity?: CapacitySettings;
 }
+
+const KWOK_REPAIR_POLICIES: readonly RepairPolicy[] = [
+  {
+    conditionType: 'Ready',
+    conditionStatus: 'False',
+    tolerationMs: 10 * 60_000,
+    terminationGracePeriodMs: 0,
+  },
+  {
+    conditionType: 'Ready',
+    conditionStatus: 'Unknown',
+    tolerationMs: 10 * 60_000,
+    terminationGracePeriodMs: 0,
+  },
+];
 
 export class KwokCloudProvider implements CloudProvider {
   readonly name = 'kwok';
@@ -79,6 +95,14 @@ export class KwokCloudProvider implements CloudProvider {
       this.instanceTypeCache.set(key, types);
     }
     return types;
+  }
+
+  /**
+   * Upstream's kwok provider's: Ready false or unknown for 10 min, replaced without a drain (a kwok node runs
+   * nothing that could be drained).
+   */
+  repairPolicies(): readonly RepairPolicy[] {
+    return KWOK_REPAIR_POLICIES;
   }
 
   async nodeOverheadPrice(nodePool: NodePool): Promise<number> {

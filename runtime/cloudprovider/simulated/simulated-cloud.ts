@@ -24,6 +24,8 @@ import {
   NodeClaimNotFoundError,
   type CloudProvider,
   type DriftReason,
+  AWS_REPAIR_POLICIES,
+  type RepairPolicy,
 } from '../types';
 import {
   compatibleOfferings,
@@ -154,6 +156,11 @@ export class SimulatedCloud implements CloudProvider {
 
   allInstances(): SimulatedInstance[] {
     return [...this.instances.values()];
+  }
+
+  /** The AWS provider's, since this cloud stands in for EC2 and its nodes for EKS nodes. */
+  repairPolicies(): readonly RepairPolicy[] {
+    return AWS_REPAIR_POLICIES;
   }
 
   async nodeOverheadPrice(nodePool: NodePool): Promise<number> {
@@ -352,6 +359,34 @@ export class SimulatedCloud implements CloudProvider {
     this.opts.clock.setTimer(this.readyDelayMs, () => {
       this.markReady(instance).catch(() => undefined);
     });
+  }
+
+  /**
+   * Make a node unhealthy (or healthy again), as a failing kubelet or the EKS node monitoring agent would: set one
+   * of its conditions, its transition time now when the status changes.
+   */
+  async setNodeCondition(
+    nodeName: string,
+    type: string,
+    status: 'True' | 'False' | 'Unknown',
+    reason = '',
+  ): Promise<void> {
+    const node = await this.opts.api.get(Kinds.Node, nodeName);
+    if (!node) throw new Error(`no Node ${nodeName}`);
+    const conditions = node.status?.conditions ?? [];
+    const prior = conditions.find((c) => c.type === type);
+    const lastTransitionTime =
+      prior?.status === status && prior.lastTransitionTime
+        ? prior.lastTransitionTime
+        : new Date(this.opts.clock.now()).toISOString();
+    node.status = {
+      ...node.status,
+      conditions: [
+        ...conditions.filter((c) => c.type !== type),
+        { type, status, reason, lastTransitionTime },
+      ],
+    };
+    await this.opts.api.updateStatus(Kinds.Node, node);
   }
 
   private async markReady(instance: SimulatedInstance): Promise<void> {

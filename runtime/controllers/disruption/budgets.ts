@@ -11,7 +11,7 @@ import { parseDuration } from '../../../sdk/api/common';
 import type { NodePool } from '../../kube/objects';
 import type { StateNode } from '../../state/cluster-state';
 
-export type BudgetReason = 'Empty' | 'Underutilized' | 'Drifted';
+export type BudgetReason = 'Empty' | 'Underutilized' | 'Drifted' | 'Unhealthy';
 
 export type BudgetState = 'active' | 'inactive' | 'invalid';
 

@@ -16,7 +16,8 @@ import {
   voluntaryDisruptionDecisionsTotal,
   voluntaryDisruptionFailedValidationsTotal,
 } from '../../metrics';
-import { decisionLabels, setEligibleNodes, timed } from './metrics';
+import { decisionLabels, recordConsolidationMove, setEligibleNodes, timed } from './metrics';
+import { balancedApproval, evaluateBalanced, poolTotals } from './balanced';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
@@ -287,6 +288,7 @@ export class DisruptionController implements Controller {
         nodePools,
         now,
         skipped,
+        { priceOf: ctx.priceOf, record: !only },
       );
     if (only) {
       if (command?.reason === 'Underutilized') this.steerTo = this.steeringFor(command, simulate, settled);
@@ -332,6 +334,7 @@ export class DisruptionController implements Controller {
     nodePools: Map<string, NodePool>,
     now: number,
     skipped: Map<string, string>,
+    scoring: { priceOf: (n: StateNode) => number | undefined; record: boolean },
   ): Command | undefined {
     const scaling = this.replicaSetsScalingDown(now);
     const withPods = candidates.filter((c) => {
@@ -342,12 +345,20 @@ export class DisruptionController implements Controller {
     });
     if (withPods.length === 0) return undefined;
     const budgets = this.budgets(stateNodes, nodePools, 'Underutilized', now);
+    const totals = poolTotals(stateNodes, scoring.priceOf);
+    // Single-node moves are counted as scored; a multi-node search scores many prefixes, so only its result counts.
+    const approval = balancedApproval(totals, (cmd, perPool, approved) => {
+      if (scoring.record && cmd.candidates.length === 1) recordConsolidationMove(cmd, perPool, approved);
+    });
+    const multi = timed('underutilized', 'multi', () =>
+      multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation, approval),
+    );
+    if (multi && scoring.record)
+      recordConsolidationMove(multi, evaluateBalanced(multi, totals).perPool, true);
     return (
-      timed('underutilized', 'multi', () =>
-        multiNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation),
-      ) ??
+      multi ??
       timed('underutilized', 'single', () =>
-        singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation),
+        singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation, approval),
       )
     );
   }

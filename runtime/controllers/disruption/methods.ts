@@ -7,6 +7,7 @@ import { CapacityType, Labels } from '../../../sdk/api/well-known';
 import { cheapestOffering, type InstanceType } from '../../scheduling/instance-types';
 import { nameOf } from '../../kube/objects';
 import type { PlannedNodeClaim, SchedulingResult } from '../../scheduling/scheduler';
+import type { MoveApproval } from './balanced';
 import type { BudgetReason } from './budgets';
 import type { Candidate } from './candidates';
 
@@ -189,7 +190,7 @@ export function consolidationFor(
 /** Candidates a pool lets consolidation consider, cheapest to disrupt first. */
 function consolidationOrder(candidates: Candidate[], skipped: Map<string, string>): Candidate[] {
   const eligible = candidates.filter((c) => {
-    if (c.nodePool.spec.disruption.consolidationPolicy === 'WhenEmptyOrUnderutilized') return true;
+    if (c.nodePool.spec.disruption.consolidationPolicy !== 'WhenEmpty') return true;
     note(skipped, c.stateNode.name, `NodePool "${poolName(c)}" only consolidates empty nodes (WhenEmpty)`);
     return false;
   });
@@ -198,13 +199,17 @@ function consolidationOrder(candidates: Candidate[], skipped: Map<string, string
   );
 }
 
+export const BALANCED_NOT_WORTH_IT =
+  "NodePool is Balanced and even deleting this node would save too little of the pool's cost for its disruption";
+
 /** Upper bound of candidates one multi-node pass considers, as upstream. */
 export const MULTI_NODE_MAX_CANDIDATES = 100;
 
 /**
  * Multi-node consolidation: the largest prefix (two or more) of the cheapest-to-disrupt candidates, within the
  * Underutilized budgets, whose pods all fit on the remaining nodes plus at most one cheaper replacement. Found by
- * binary search over the prefix length, as Karpenter does.
+ * binary search over the prefix length, as Karpenter does. A move `approval` (Balanced) refuses counts as one that
+ * does not work.
  */
 export function multiNodeConsolidation(
   candidates: Candidate[],
@@ -212,6 +217,7 @@ export function multiNodeConsolidation(
   simulate: Simulate,
   skipped: Map<string, string>,
   opts: ConsolidationOptions = {},
+  approval?: MoveApproval,
 ): Command | undefined {
   const ordered = consolidationOrder(candidates, new Map(skipped));
   // The prefix may not take more nodes from a pool than its budget allows.
@@ -231,7 +237,7 @@ export function multiNodeConsolidation(
   while (lo <= hi && now() < stopAt) {
     const mid = Math.floor((lo + hi) / 2);
     const outcome = consolidationFor(within.slice(0, mid), simulate, opts);
-    if (typeof outcome === 'string') hi = mid - 1;
+    if (typeof outcome === 'string' || approval?.reject(outcome) !== undefined) hi = mid - 1;
     else {
       best = outcome;
       lo = mid + 1;
@@ -242,7 +248,7 @@ export function multiNodeConsolidation(
 
 /**
  * Single-node consolidation: candidates cheapest-to-disrupt first; the first that can go (within its pool's
- * Underutilized budget) becomes the command.
+ * Underutilized budget, and that `approval`, if given, takes) becomes the command.
  */
 export function singleNodeConsolidation(
   candidates: Candidate[],
@@ -250,6 +256,7 @@ export function singleNodeConsolidation(
   simulate: Simulate,
   skipped: Map<string, string>,
   opts: ConsolidationOptions = {},
+  approval?: MoveApproval,
 ): Command | undefined {
   const now = opts.elapsedMs ?? (() => performance.now());
   const stopAt = now() + (opts.singleNodeTimeLimitMs ?? SINGLE_NODE_TIME_LIMIT_MS);
@@ -259,12 +266,17 @@ export function singleNodeConsolidation(
       continue;
     }
     if (!budgetLeft(budgets, c, 'Underutilized', '', skipped)) continue;
-    const outcome = consolidationFor([c], simulate, opts);
-    if (typeof outcome === 'string') {
-      note(skipped, c.stateNode.name, outcome);
+    if (approval && !approval.canPass(c)) {
+      note(skipped, c.stateNode.name, BALANCED_NOT_WORTH_IT);
       continue;
     }
-    return outcome;
+    const outcome = consolidationFor([c], simulate, opts);
+    const refused = typeof outcome === 'string' ? outcome : approval?.reject(outcome);
+    if (refused !== undefined) {
+      note(skipped, c.stateNode.name, refused);
+      continue;
+    }
+    return outcome as Command;
   }
   return undefined;
 }

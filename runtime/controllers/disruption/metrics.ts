@@ -1,8 +1,11 @@
 /** The disruption controller's metric labels and observations, kept apart from its decisions. */
 import {
+  consolidationMovesTotal,
+  consolidationScore,
   voluntaryDisruptionDecisionEvaluationDurationSeconds,
   voluntaryDisruptionEligibleNodes,
 } from '../../metrics';
+import type { MoveScore } from './balanced';
 import type { Candidate } from './candidates';
 import type { Command } from './methods';
 
@@ -20,12 +23,12 @@ export function timed<T>(reason: string, consolidationType: string, fn: () => T)
 }
 
 /**
- * Nodes each method could act on this pass, before budgets: empty ones and (under WhenEmptyOrUnderutilized) all
+ * Nodes each method could act on this pass, before budgets: empty ones and (under WhenEmptyOrUnderutilized or Balanced) all
  * consolidatable ones whose consolidateAfter has passed, and drifted ones.
  */
 export function setEligibleNodes(candidates: Candidate[], drifted: Candidate[]): void {
   const underutilized = candidates.filter(
-    (c) => c.nodePool.spec.disruption.consolidationPolicy === 'WhenEmptyOrUnderutilized',
+    (c) => c.nodePool.spec.disruption.consolidationPolicy !== 'WhenEmpty',
   );
   voluntaryDisruptionEligibleNodes.set(
     { reason: 'empty' },
@@ -55,4 +58,27 @@ function consolidationType(command: Command): string {
   if (command.reason === 'Empty') return 'empty';
   if (command.reason !== 'Underutilized') return '';
   return command.candidates.length > 1 ? 'multi' : 'single';
+}
+
+/**
+ * A consolidation move scored under Balanced, as upstream counts it: one move per pool of the command (any policy),
+ * and the score of each Balanced pool.
+ */
+export function recordConsolidationMove(
+  command: Command,
+  perPool: ReadonlyMap<string, MoveScore>,
+  approved: boolean,
+): void {
+  const policies = new Map(command.candidates.map((c) => [c.nodePool.metadata.name ?? '', c.nodePool]));
+  for (const [nodepool, np] of policies) {
+    // The policy as the NodePool spells it ("Balanced"), as upstream labels these two metrics.
+    const policy = np.spec.disruption.consolidationPolicy;
+    consolidationMovesTotal.inc({ decision: approved ? 'approved' : 'rejected', nodepool, policy });
+    const score = perPool.get(nodepool);
+    if (!score) continue;
+    consolidationScore.observe(
+      { decision: score.approved ? 'approved' : 'rejected', nodepool, policy },
+      Number.isFinite(score.score) ? score.score : Number.MAX_VALUE,
+    );
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { parseDuration } from '../../../sdk/api/common';
 import type { NodeClaim, Pod } from '../../kube/objects';
-import { Taints } from '../../../sdk/api/well-known';
+import { Annotations, Taints } from '../../../sdk/api/well-known';
 import { isDaemonSetPod } from '../../scheduling/pod-requirements';
 import { tolerates } from '../../scheduling/taints';
 import { isTerminalPod } from '../../state/cluster-state';
@@ -56,14 +56,19 @@ export function drainReason(claim: NodeClaim): string {
 export const DEFAULT_POD_GRACE_SECONDS = 30;
 
 /**
- * When a deleting NodeClaim's terminationGracePeriod runs out (deletion time + the period), in epoch ms; undefined
+ * When a deleting NodeClaim's drain must end (deletion time + terminationGracePeriod, or an earlier stamped
+ * nodeclaim-termination-timestamp), in epoch ms; undefined
  * when it has none, in which case a drain may wait on PodDisruptionBudgets indefinitely.
  */
 export function terminationDeadline(claim: NodeClaim): number | undefined {
   const period = claim.spec.terminationGracePeriod;
   const deleted = claim.metadata.deletionTimestamp;
-  if (!period || !deleted) return undefined;
-  return Date.parse(deleted) + parseDuration(period);
+  if (!deleted) return undefined;
+  const fromPeriod = period ? Date.parse(deleted) + parseDuration(period) : undefined;
+  // A tighter deadline stamped by whoever deleted it (node repair's drain bound); an unreadable one is ignored.
+  const stamped = Date.parse(claim.metadata.annotations?.[Annotations.nodeClaimTerminationTimestamp] ?? '');
+  if (Number.isNaN(stamped)) return fromPeriod;
+  return fromPeriod === undefined ? stamped : Math.min(fromPeriod, stamped);
 }
 
 export interface ForcedDeletion {
