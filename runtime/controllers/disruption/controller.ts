@@ -10,13 +10,11 @@ import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import {
   initDisruptionCounters,
-  nodePoolsAllowedDisruptions,
-  nodePoolsNodesConsumingBudgets,
   voluntaryDisruptionDecisionsByNodePoolTotal,
   voluntaryDisruptionDecisionsTotal,
   voluntaryDisruptionFailedValidationsTotal,
 } from '../../metrics';
-import { decisionLabels, recordConsolidationMove, setEligibleNodes, timed } from './metrics';
+import { decisionLabels, publishBudgets, recordConsolidationMove, setEligibleNodes, timed } from './metrics';
 import { balancedApproval, evaluateBalanced, poolTotals } from './balanced';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
@@ -24,6 +22,7 @@ import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { poolBudgets, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, mayGoEmpty, reschedulable, type Candidate } from './candidates';
 import { DriftMarker } from './drift-marker';
+import { ANOTHER_FIRST, Explanations, PAUSED_PREFIX } from './explanations';
 import { pricing, simulator, withinCommand } from './simulation';
 import { holdingUnderKubeScheduler } from './stability';
 import { expectedRemovals } from './steering';
@@ -46,7 +45,6 @@ import {
 export { REPLACEMENT_TIMEOUT_MS } from './orchestration';
 
 export const POLL_INTERVAL_MS = 10_000;
-const ANOTHER_FIRST = 'another node was disrupted first';
 export const VALIDATION_DELAY_MS = 15_000;
 /** How long a node that is still launching pauses disruption: the registration timeout. */
 export const LAUNCHING_PAUSE_MAX_MS = REGISTRATION_TIMEOUT_MS;
@@ -64,15 +62,14 @@ export interface DisruptionOptions extends ControllerContext {
   perNodeCost?: number;
 }
 
-const PAUSED_PREFIX = 'disruption paused: ';
-
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
   private cancel: (() => void) | undefined;
   private acting = false;
   private stopped = false;
-  /** Why each node was last passed over: the answer to "why wasn't this node consolidated?". */
-  readonly explanations = new Map<string, string>();
+  private readonly board: Explanations;
+  /** Why each node was last passed over (./explanations). */
+  readonly explanations: ReadonlyMap<string, string>;
   /** Consolidations undone by a launch for their pods, so they are not decided again at once. */
   private readonly undo = new UndoGuard();
   /** When each ReplicaSet was first seen over its replicas (see scale-down.ts). */
@@ -87,6 +84,8 @@ export class DisruptionController implements Controller {
 
   constructor(private readonly opts: DisruptionOptions) {
     initDisruptionCounters();
+    this.board = new Explanations(opts.recorder);
+    this.explanations = this.board.byNode;
     this.orchestrator = new Orchestrator({
       ...opts,
       stopped: () => this.stopped,
@@ -208,7 +207,7 @@ export class DisruptionController implements Controller {
       if (only) return undefined;
       const paused = new Map<string, string>();
       for (const n of stateNodes) if (n.managed) paused.set(n.name, `${PAUSED_PREFIX}${blocked}`);
-      this.publishExplanations(paused, stateNodes);
+      this.board.publish(paused, stateNodes);
       return undefined;
     }
     const nodePools = new Map(state.nodePools.list().map((np) => [nameOf(np), np]));
@@ -304,27 +303,8 @@ export class DisruptionController implements Controller {
         next.set(c.stateNode.name, ANOTHER_FIRST);
       }
     }
-    this.publishExplanations(next, stateNodes);
+    this.board.publish(next, stateNodes);
     return command;
-  }
-
-  /**
-   * Replace the explanations, and tell each node whose reason changed with a `DisruptionBlocked` Event, so
-   * `kubectl describe node` answers "why wasn't this node consolidated?" without flooding on every poll.
-   */
-  private publishExplanations(next: Map<string, string>, stateNodes: StateNode[]): void {
-    for (const n of stateNodes) {
-      const reason = next.get(n.name);
-      // Losing the turn to another node blocks nothing: an Event for it would only add noise.
-      if (reason === undefined || reason === ANOTHER_FIRST || !n.node) continue;
-      // A pause of all disruption is not about this node (explain still shows it), and the pause comes and goes
-      // with every provisioning round: an Event per node for it is a write per node per round.
-      if (reason.startsWith(PAUSED_PREFIX)) continue;
-      if (reason === this.explanations.get(n.name)) continue;
-      this.opts.recorder.normal(n.node, 'DisruptionBlocked', `Not disrupted: ${reason}`);
-    }
-    this.explanations.clear();
-    for (const [name, reason] of next) this.explanations.set(name, reason);
   }
 
   private consolidation(
@@ -398,13 +378,6 @@ export class DisruptionController implements Controller {
     reason: BudgetReason,
     now: number,
   ): Budgets {
-    const out: Budgets = new Map();
-    for (const [name, { allowed, disrupting }] of poolBudgets(stateNodes, nodePools, reason, now)) {
-      out.set(name, allowed);
-      const labels = { nodepool: name, reason: reason.toLowerCase() };
-      nodePoolsAllowedDisruptions.set(labels, allowed);
-      nodePoolsNodesConsumingBudgets.set(labels, disrupting);
-    }
-    return out;
+    return publishBudgets(poolBudgets(stateNodes, nodePools, reason, now), reason);
   }
 }

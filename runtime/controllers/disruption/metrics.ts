@@ -1,6 +1,8 @@
 /** The disruption controller's metric labels and observations, kept apart from its decisions. */
 import {
   consolidationMovesTotal,
+  nodePoolsAllowedDisruptions,
+  nodePoolsNodesConsumingBudgets,
   consolidationScore,
   voluntaryDisruptionDecisionEvaluationDurationSeconds,
   voluntaryDisruptionEligibleNodes,
@@ -8,6 +10,21 @@ import {
 import type { MoveScore } from './balanced';
 import type { Candidate } from './candidates';
 import type { Command } from './methods';
+
+/** Export each pool's budget for a reason (allowed and in use) and return what may go: pool → allowed. */
+export function publishBudgets(
+  budgets: Map<string, { allowed: number; disrupting: number }>,
+  reason: string,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, { allowed, disrupting }] of budgets) {
+    out.set(name, allowed);
+    const labels = { nodepool: name, reason: reason.toLowerCase() };
+    nodePoolsAllowedDisruptions.set(labels, allowed);
+    nodePoolsNodesConsumingBudgets.set(labels, disrupting);
+  }
+  return out;
+}
 
 /** Time one disruption method's evaluation. */
 export function timed<T>(reason: string, consolidationType: string, fn: () => T): T {
