@@ -179,6 +179,7 @@ export class ControllerProcess {
         preferencePolicy: settings.preferencePolicy,
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
+        nodeOverlay: settings.featureGates.NodeOverlay,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
       },
@@ -193,7 +194,10 @@ export class ControllerProcess {
       if (this.shuttingDown) return;
       await operator.start();
       this.acting = true;
-      this.stops.push(bindClusterState(operator.state, { now: () => clock.now(), cloud }));
+      // The offering price gauges show the overlaid prices, as upstream's do.
+      this.stops.push(
+        bindClusterState(operator.state, { now: () => clock.now(), cloud: operator.overlaid(cloud) }),
+      );
       this.stops.push(bindStatusConditions(operator.state, { now: () => clock.now() }));
       if (provider.refreshNodeClasses)
         this.stops.push(this.refreshNodeClasses(provider.refreshNodeClasses, clock));

@@ -59,5 +59,6 @@ export function faultyCloud(
     getInstanceTypes: (pool) => call('getInstanceTypes', () => inner.getInstanceTypes(pool)),
     isDrifted: (claim) => inner.isDrifted(claim),
     nodeOverheadPrice: (pool) => inner.nodeOverheadPrice(pool),
+    ...(inner.useNodeOverlays ? { useNodeOverlays: (apply) => inner.useNodeOverlays?.(apply) } : {}),
   };
 }
