@@ -41,8 +41,8 @@ export const FEATURE_GATES = [
   {
     name: 'NodeOverlay',
     upstreamDefault: false,
-    supported: false,
-    note: 'karpenter-ts has no NodeOverlay API',
+    supported: true,
+    note: 'NodeOverlays (karpenter.sh/v1alpha1) change the price and extended resources of the instance types they select, for provisioning, consolidation, launches and the price metrics',
   },
   {
     name: 'StaticCapacity',

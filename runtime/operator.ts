@@ -22,6 +22,9 @@ import { NodeClassFinalizerController } from './controllers/nodeclass/controller
 import { GarbageCollectionController } from './controllers/nodeclaim/garbagecollection/controller';
 import type { EC2NodeClass } from './kube/objects';
 import { NodeClaimLifecycleController } from './controllers/nodeclaim/lifecycle/controller';
+import { withNodeOverlays } from './controllers/nodeoverlay/cloud';
+import { NodeOverlayController } from './controllers/nodeoverlay/controller';
+import { OverlayStore, UnevaluatedNodePoolError } from './controllers/nodeoverlay/overlays';
 import { ProvisioningController } from './controllers/provisioning/controller';
 import { TerminationController } from './controllers/termination/controller';
 import { EventRecorder } from './events/recorder';
@@ -51,6 +54,8 @@ export interface OperatorSettings {
   planDeclaredReplicas?: boolean;
   /** Give ReplicaSet pods their node's pod-deletion-cost (Settings.podDeletionCost). @default false */
   podDeletionCost?: boolean;
+  /** The NodeOverlay feature gate: apply NodeOverlays to instance types. @default false, as upstream */
+  nodeOverlay?: boolean;
 }
 
 export interface OperatorOptions {
@@ -81,15 +86,32 @@ export class Operator {
   readonly staticCapacity: StaticCapacityController;
   readonly deletionCost: DeletionCostController | undefined;
   readonly nodeHealth: NodeHealthController | undefined;
+  readonly nodeOverlay: NodeOverlayController | undefined;
+  /** The cloud as the controllers see it: with the NodeOverlays applied when the gate is on. */
+  readonly cloud: CloudProvider;
 
   constructor(opts: OperatorOptions) {
-    const { api, cloud, clock, logger } = opts;
+    const { api, clock, logger } = opts;
     const onError = (err: unknown) => logger.warn({ err }, 'api error');
+    const overlays = opts.settings?.nodeOverlay === true;
     this.state = new ClusterState(api, clock, onError, {
       replicaSets: opts.settings?.planDeclaredReplicas === true,
+      nodeOverlays: overlays,
     });
     this.recorder = new EventRecorder(api, clock, onError);
+    const cloud = this.overlaid(opts.cloud);
+    this.cloud = cloud;
     const common = { api, cloud, clock, state: this.state, recorder: this.recorder, logger };
+    this.nodeOverlay = overlays
+      ? new NodeOverlayController({
+          ...common,
+          baseCloud: opts.cloud,
+          // Pods held back while their pool was unevaluated get another round.
+          onEvaluated: () => this.provisioner.trigger(),
+        })
+      : undefined;
+    // Launches choose among a claim's offerings by the overlaid prices too (see CloudProvider.useNodeOverlays).
+    if (overlays) opts.cloud.useNodeOverlays?.((pool, types) => this.applyOverlays(pool, types));
     this.provisioner = new ProvisioningController({
       ...common,
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
@@ -130,6 +152,21 @@ export class Operator {
     });
   }
 
+  /** `cloud` with this Operator's NodeOverlays applied to its instance types (gate on), else `cloud` itself. */
+  overlaid(cloud: CloudProvider): CloudProvider {
+    if (this.state.nodeOverlays === undefined) return cloud;
+    return withNodeOverlays(cloud, () => this.nodeOverlay?.store ?? new OverlayStore());
+  }
+
+  private applyOverlays(nodePoolName: string, types: Parameters<OverlayStore['apply']>[1]) {
+    try {
+      return this.nodeOverlay?.store.apply(nodePoolName, types) ?? types;
+    } catch (err) {
+      if (err instanceof UnevaluatedNodePoolError) return types;
+      throw err;
+    }
+  }
+
   /**
    * Every controller, in start order: the lifecycle, termination, expiration, hash, NodePool status, garbage
    * collection and node class controllers first; interruption only once the caches are synced (a notice for a node not yet in them would be
@@ -148,6 +185,8 @@ export class Operator {
       ...(this.nodeClassFinalizer ? [this.nodeClassFinalizer] : []),
       ...(this.interruption ? [this.interruption] : []),
       this.staticCapacity,
+      // Before provisioning, whose pools it holds back until their overlays are known.
+      ...(this.nodeOverlay ? [this.nodeOverlay] : []),
       this.provisioner,
       this.disruption,
       ...(this.nodeHealth ? [this.nodeHealth] : []),

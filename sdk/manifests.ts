@@ -1,6 +1,6 @@
 /**
- * YAML manifests to typed objects: every karpenter.sh/v1 NodePool and NodeClaim and karpenter.k8s.aws/v1
- * EC2NodeClass is validated and defaulted by its schema; other kinds come back as they were written. All
+ * YAML manifests to typed objects: every karpenter.sh/v1 NodePool and NodeClaim, karpenter.k8s.aws/v1
+ * EC2NodeClass and karpenter.sh/v1alpha1 NodeOverlay is validated and defaulted by its schema; other kinds come back as they were written. All
  * documents are checked before anything is thrown, so one run reports every problem in the file.
  */
 import yaml from 'js-yaml';
@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { ObjectMeta } from './api/common';
 import { ec2NodeClassSchema, type EC2NodeClass } from './api/ec2nodeclass';
 import { nodeClaimSchema, type NodeClaim } from './api/nodeclaim';
+import { nodeOverlaySchema, type NodeOverlay } from './api/nodeoverlay';
 import { nodePoolSchema, type NodePool } from './api/nodepool';
 import { validate } from './api/validate';
 
@@ -19,7 +20,7 @@ export interface GenericObject {
   [field: string]: unknown;
 }
 
-export type KarpenterObject = NodePool | NodeClaim | EC2NodeClass | GenericObject;
+export type KarpenterObject = NodePool | NodeClaim | EC2NodeClass | NodeOverlay | GenericObject;
 
 export interface ManifestProblem {
   /** 0-based position of the document in the YAML stream (empty documents count). */
@@ -62,6 +63,7 @@ const SCHEMAS: Record<string, z.ZodType<KarpenterObject>> = {
   'karpenter.sh/v1 NodePool': nodePoolSchema,
   'karpenter.sh/v1 NodeClaim': nodeClaimSchema,
   'karpenter.k8s.aws/v1 EC2NodeClass': ec2NodeClassSchema,
+  'karpenter.sh/v1alpha1 NodeOverlay': nodeOverlaySchema,
 };
 
 /** The schema that validates objects of this apiVersion and kind, when this package owns the kind. */
@@ -182,4 +184,7 @@ export function isNodeClaim(obj: KarpenterObject): obj is NodeClaim {
 }
 export function isEC2NodeClass(obj: KarpenterObject): obj is EC2NodeClass {
   return obj.apiVersion === 'karpenter.k8s.aws/v1' && obj.kind === 'EC2NodeClass';
+}
+export function isNodeOverlay(obj: KarpenterObject): obj is NodeOverlay {
+  return obj.apiVersion === 'karpenter.sh/v1alpha1' && obj.kind === 'NodeOverlay';
 }

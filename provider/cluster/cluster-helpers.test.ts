@@ -34,10 +34,11 @@ describe('clusterAccessFromKubeconfig', () => {
 });
 
 describe('loadCrds', () => {
-  it('loads the three generated CRDs from sdk/crds', () => {
+  it('loads the four generated CRDs from sdk/crds', () => {
     expect(loadCrds().map((c) => c.metadata.name)).toEqual([
       'ec2nodeclasses.karpenter.k8s.aws',
       'nodeclaims.karpenter.sh',
+      'nodeoverlays.karpenter.sh',
       'nodepools.karpenter.sh',
     ]);
   });

@@ -194,6 +194,9 @@ export const CLUSTER_RULES: PolicyRule[] = [
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
   { apiGroups: ['karpenter.sh'], resources: ['nodeclaims/status'], verbs: ['update', 'patch'] },
+  // NodeOverlays (NodeOverlay feature gate): read, and their ValidationSucceeded / Ready conditions written.
+  { apiGroups: ['karpenter.sh'], resources: ['nodeoverlays'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['karpenter.sh'], resources: ['nodeoverlays/status'], verbs: ['update', 'patch'] },
   // patch: the termination finalizer that holds a node class until its cloud resources are deleted, and its drift
   // hash annotations.
   {

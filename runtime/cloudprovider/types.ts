@@ -98,4 +98,13 @@ export interface CloudProvider {
   nodeOverheadPrice(nodePool: NodePool): Promise<number>;
   /** The unhealthy Node conditions node repair (the NodeRepair gate) replaces nodes for. */
   repairPolicies(): readonly RepairPolicy[];
+  /**
+   * With the NodeOverlay gate on, how to overlay a NodePool's instance types (controllers/nodeoverlay), so a launch
+   * chooses among the claim's offerings by the prices the scheduler saw, as upstream's AWS provider does (CreateFleet
+   * "prioritized" by the overlaid prices). Without it, launches go by the cloud's own prices.
+   */
+  useNodeOverlays?(apply: OverlayInstanceTypes): void;
 }
+
+/** A NodePool's instance types with the NodeOverlays applied (the pool's own when it is not yet evaluated). */
+export type OverlayInstanceTypes = (nodePoolName: string, types: InstanceType[]) => InstanceType[];

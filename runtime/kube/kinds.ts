@@ -9,6 +9,7 @@ import type {
   Namespace,
   Node,
   NodeClaim,
+  NodeOverlay,
   NodePool,
   PersistentVolume,
   PersistentVolumeClaim,
@@ -60,6 +61,7 @@ export const Kinds = {
   ),
   NodePool: kind<NodePool>('karpenter.sh', 'v1', 'NodePool', 'nodepools', false),
   NodeClaim: kind<NodeClaim>('karpenter.sh', 'v1', 'NodeClaim', 'nodeclaims', false),
+  NodeOverlay: kind<NodeOverlay>('karpenter.sh', 'v1alpha1', 'NodeOverlay', 'nodeoverlays', false),
   EC2NodeClass: kind<EC2NodeClass>('karpenter.k8s.aws', 'v1', 'EC2NodeClass', 'ec2nodeclasses', false),
   PersistentVolumeClaim: kind<PersistentVolumeClaim>(
     '',

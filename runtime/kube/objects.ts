@@ -6,13 +6,14 @@
 import type {
   EC2NodeClass,
   NodeClaim,
+  NodeOverlay,
   NodePool,
   ObjectMeta,
   Taint,
   NodeSelectorRequirement,
 } from '../../sdk';
 
-export type { ObjectMeta, Taint, NodeSelectorRequirement, NodePool, NodeClaim, EC2NodeClass };
+export type { ObjectMeta, Taint, NodeSelectorRequirement, NodePool, NodeClaim, EC2NodeClass, NodeOverlay };
 
 export interface KubeObject {
   apiVersion: string;

@@ -14,6 +14,8 @@ export interface Offering {
   /** USD per hour. */
   price: number;
   available: boolean;
+  /** A NodeOverlay set this price (controllers/nodeoverlay). @default false */
+  priceOverlaid?: boolean;
 }
 
 export interface InstanceType {
@@ -27,6 +29,8 @@ export interface InstanceType {
   /** capacity − overhead: what pods can request. */
   allocatable: Resources;
   offerings: Offering[];
+  /** A NodeOverlay added extended resources to capacity (controllers/nodeoverlay). @default false */
+  capacityOverlaid?: boolean;
 }
 
 /** The cheapest available offering that satisfies the requirements, if any. */

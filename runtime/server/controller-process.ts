@@ -181,6 +181,7 @@ export class ControllerProcess {
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
         staticCapacity: settings.featureGates.StaticCapacity,
         nodeRepair: settings.featureGates.NodeRepair,
+        nodeOverlay: settings.featureGates.NodeOverlay,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
       },
@@ -195,7 +196,10 @@ export class ControllerProcess {
       if (this.shuttingDown) return;
       await operator.start();
       this.acting = true;
-      this.stops.push(bindClusterState(operator.state, { now: () => clock.now(), cloud }));
+      // The offering price gauges show the overlaid prices, as upstream's do.
+      this.stops.push(
+        bindClusterState(operator.state, { now: () => clock.now(), cloud: operator.overlaid(cloud) }),
+      );
       this.stops.push(bindStatusConditions(operator.state, { now: () => clock.now() }));
       if (provider.refreshNodeClasses)
         this.stops.push(this.refreshNodeClasses(provider.refreshNodeClasses, clock));

@@ -17,6 +17,7 @@ import {
   type EC2NodeClass,
   type Node,
   type NodeClaim,
+  type NodeOverlay,
   type NodePool,
   type Pod,
   type PodDisruptionBudget,
@@ -78,6 +79,8 @@ const CONTROLLER_INDEX = 'controller-uid';
 export interface ClusterStateOptions {
   /** Watch ReplicaSets, for the pods they are still to create (Settings.planDeclaredReplicas). @default false */
   replicaSets?: boolean;
+  /** Watch NodeOverlays (the NodeOverlay feature gate). @default false */
+  nodeOverlays?: boolean;
 }
 
 export class ClusterState {
@@ -92,6 +95,8 @@ export class ClusterState {
   readonly volumeAttachments: Informer<VolumeAttachment>;
   /** Only when asked for: the provisioner plans for the pods they are still to create. */
   readonly replicaSets: Informer<ReplicaSet> | undefined;
+  /** NodeOverlays, read only with the NodeOverlay feature gate on (the CRD may not be installed otherwise). */
+  readonly nodeOverlays: Informer<NodeOverlay> | undefined;
   private readonly nominations = new Map<string, number>();
   /** The provisioner's first sighting, decision and placement of each pending pod, for the pod metrics. */
   readonly podScheduling = new PodSchedulingTimes();
@@ -123,6 +128,7 @@ export class ClusterState {
       this.replicaSets = new Informer(api, Kinds.ReplicaSet, clock, onError);
       this.pods.addIndex(CONTROLLER_INDEX, (p) => controllerRef(p)?.uid);
     }
+    if (opts.nodeOverlays) this.nodeOverlays = new Informer(api, Kinds.NodeOverlay, clock, onError);
     // Every change to what stateNodes() joins makes its last answer stale.
     for (const informer of [this.pods, this.nodes, this.nodeClaims] as const)
       informer.onChange(() => (this.joined = undefined));
@@ -148,6 +154,7 @@ export class ClusterState {
       this.daemonSets,
       this.volumeAttachments,
       ...(this.replicaSets ? [this.replicaSets] : []),
+      ...(this.nodeOverlays ? [this.nodeOverlays] : []),
     ];
   }
 

@@ -50,9 +50,11 @@ export function inDomain(domain: string, parent: string): boolean {
  * - A NodePool may not name karpenter.sh/nodepool (CEL, and its controller's validation) nor
  *   karpenter.k8s.aws/ec2nodeclass: the NodePool CRD admits the latter, but the controller's IsRestrictedLabel
  *   refuses it (the AWS provider does not register it as well-known), so the NodePool never becomes ready.
+ * - A NodeOverlay (v1alpha1) may name karpenter.sh/nodepool (its CRD's CEL allows it, so overlays can select a
+ *   pool) but not karpenter.k8s.aws/ec2nodeclass (its controller's runtime validation runs IsRestrictedLabel).
  * - Nothing else is restricted: `kubernetes.io` and `k8s.io` keys (node-role.kubernetes.io/worker, say) are fine.
  */
-export type LabelKeyOwner = 'NodePool' | 'NodeClaim';
+export type LabelKeyOwner = 'NodePool' | 'NodeClaim' | 'NodeOverlay';
 
 /** The label domains Karpenter and its AWS provider keep for the labels they set. */
 export const RESTRICTED_LABEL_DOMAINS = [KARPENTER_GROUP, AWS_GROUP] as const;
@@ -79,7 +81,7 @@ export function restrictedLabelViolation(
 ): RestrictedLabelViolation | undefined {
   if (key === Labels.hostname) return 'hostname';
   if (owner === 'NodePool' && key === Labels.nodePool) return 'nodepool';
-  if (owner === 'NodePool' && key === Labels.ec2NodeClass) return 'ec2nodeclass';
+  if (owner !== 'NodeClaim' && key === Labels.ec2NodeClass) return 'ec2nodeclass';
   const text = keyDomainText(key);
   for (const domain of RESTRICTED_LABEL_DOMAINS) {
     if (text.endsWith(domain) && !RESTRICTED_DOMAIN_ALLOWED_KEYS[domain].includes(key)) return domain;

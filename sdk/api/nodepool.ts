@@ -33,7 +33,7 @@ const RESTRICTED_LABEL_RULES: Record<RestrictedLabelViolation, Rule> = {
 const INTEGER_OPERATORS = new Set(['Gt', 'Lt', 'Gte', 'Lte']);
 
 /** The operator/value rules and the restricted keys (which differ between NodePools and NodeClaims: labels.ts). */
-function checkRequirement(req: NodeSelectorRequirement, ctx: IssueSink, owner: LabelKeyOwner): void {
+export function checkRequirement(req: NodeSelectorRequirement, ctx: IssueSink, owner: LabelKeyOwner): void {
   const values = req.values ?? [];
   if ((req.operator === 'In' || req.operator === 'NotIn') && values.length === 0) {
     report(ctx, Rules.requirementValuesRequired, ['values'], `operator ${req.operator}`);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ec2NodeClassSchema } from './ec2nodeclass';
 import { nodeClaimSchema } from './nodeclaim';
+import { nodeOverlaySchema } from './nodeoverlay';
 import { nodePoolSchema } from './nodepool';
 import { ruleList, Rules, type Rule } from './rules';
 import {
@@ -10,6 +11,7 @@ import {
   kubelet,
   nodeClaim,
   nodeClassSpec,
+  nodeOverlay,
   nodePool,
   requirement,
   templateLabels,
@@ -30,6 +32,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   NodePool: nodePoolSchema,
   NodeClaim: nodeClaimSchema,
   EC2NodeClass: ec2NodeClassSchema,
+  NodeOverlay: nodeOverlaySchema,
 };
 
 const R = 'spec.template.spec.requirements.0';
@@ -124,6 +127,28 @@ const cases: Case[] = [
     }),
     path: 'spec.template.spec.requirements',
     expect: 'has more than 100 requirements: merge or drop some',
+  },
+
+  // --- NodeOverlay ----------------------------------------------------------------------------------------------
+  {
+    name: 'a NodeOverlay setting both price and priceAdjustment',
+    input: nodeOverlay({ price: '0.1', priceAdjustment: '-10%' }),
+    path: 'spec.priceAdjustment',
+    expect: Rules.overlayPriceExclusive,
+  },
+  {
+    name: 'a NodeOverlay adding cpu',
+    input: nodeOverlay({ capacity: { cpu: '4' } }),
+    path: 'spec.capacity.cpu',
+    expect: Rules.overlayCapacityRestricted,
+  },
+  {
+    name: 'a NodeOverlay requirement on karpenter.k8s.aws/ec2nodeclass',
+    input: nodeOverlay({
+      requirements: [{ key: 'karpenter.k8s.aws/ec2nodeclass', operator: 'In', values: ['default'] }],
+    }),
+    path: 'spec.requirements.0.key',
+    expect: Rules.labelNodeClassRestricted,
   },
 
   // --- NodePool restricted label domains -----------------------------------------------------------------------
@@ -874,7 +899,9 @@ describe('invalid manifests: one case per rule, each naming the field and the fi
   it('names every target as "<Kind> <schema path>", optionally with "(path: ...)"', () => {
     for (const rule of ruleList) {
       for (const target of rule.targets) {
-        expect(target).toMatch(/^(NodePool|NodeClaim|EC2NodeClass) [A-Za-z.[\]*]+( \(path: [^)]+\))?$/);
+        expect(target).toMatch(
+          /^(NodePool|NodeClaim|EC2NodeClass|NodeOverlay) [A-Za-z.[\]*]+( \(path: [^)]+\))?$/,
+        );
       }
     }
   });

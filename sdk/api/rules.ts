@@ -25,7 +25,7 @@
 import { RESTRICTED_DOMAIN_ALLOWED_KEYS } from './labels';
 import { AWS_GROUP, KARPENTER_GROUP } from './well-known';
 
-export type ManifestKind = 'NodePool' | 'NodeClaim' | 'EC2NodeClass';
+export type ManifestKind = 'NodePool' | 'NodeClaim' | 'EC2NodeClass' | 'NodeOverlay';
 
 export interface Rule {
   readonly id: string;
@@ -43,13 +43,22 @@ function defineRules<T extends Record<string, RuleBody>>(rules: T): { readonly [
   };
 }
 
-const REQUIREMENT_TARGETS = ['NodePool spec.template.spec.requirements[*]', 'NodeClaim spec.requirements[*]'];
+const REQUIREMENT_TARGETS = [
+  'NodePool spec.template.spec.requirements[*]',
+  'NodeClaim spec.requirements[*]',
+  'NodeOverlay spec.requirements[*]',
+];
 const NODEPOOL_LABEL_TARGETS = [
   'NodePool spec.template.spec.requirements[*] (path: key)',
   'NodePool spec.template.metadata.labels (path: <key>)',
 ];
-/** Where upstream's CRDs check label keys: NodePool requirements and template labels, and NodeClaim requirements. */
-const LABEL_KEY_TARGETS = [...NODEPOOL_LABEL_TARGETS, 'NodeClaim spec.requirements[*] (path: key)'];
+const OVERLAY_KEY_TARGET = 'NodeOverlay spec.requirements[*] (path: key)';
+/** Where upstream's CRDs check label keys: NodePool requirements and template labels, NodeClaim and NodeOverlay requirements. */
+const LABEL_KEY_TARGETS = [
+  ...NODEPOOL_LABEL_TARGETS,
+  'NodeClaim spec.requirements[*] (path: key)',
+  OVERLAY_KEY_TARGET,
+];
 const SELECTOR_TAG_TARGETS = [
   'EC2NodeClass spec.subnetSelectorTerms[*].tags',
   'EC2NodeClass spec.securityGroupSelectorTerms[*].tags',
@@ -85,7 +94,8 @@ export const Rules = defineRules({
     cel: "!(self.operator in ['Gt', 'Lt', 'Gte', 'Lte']) || (has(self.values) && size(self.values) == 1 && self.values[0].matches('^[0-9]+$'))",
   },
   requirementMinValues: {
-    targets: REQUIREMENT_TARGETS,
+    // A NodeOverlay requirement has no minValues.
+    targets: REQUIREMENT_TARGETS.filter((t) => !t.startsWith('NodeOverlay')),
     path: 'minValues',
     message: 'minValues is larger than the number of values: add values or lower minValues',
     cel: "!(self.operator == 'In' && has(self.minValues)) || size(self.values) >= self.minValues",
@@ -114,7 +124,7 @@ export const Rules = defineRules({
     cel: "self.key != 'karpenter.sh/nodepool'",
   },
   labelNodeClassRestricted: {
-    targets: NODEPOOL_LABEL_TARGETS,
+    targets: [...NODEPOOL_LABEL_TARGETS, OVERLAY_KEY_TARGET],
     path: 'key',
     message:
       'label "karpenter.k8s.aws/ec2nodeclass" is restricted: Karpenter sets it to the name of the node class; remove it and choose the EC2NodeClass with spec.template.spec.nodeClassRef',
@@ -134,6 +144,22 @@ export const Rules = defineRules({
     message:
       'label domain "karpenter.k8s.aws" (or a domain ending in it) is restricted: use one of its well-known keys (such as karpenter.k8s.aws/instance-family or karpenter.k8s.aws/instance-category) or a key in your own domain',
     cel: domainRuleCel(AWS_GROUP),
+  },
+
+  // --- NodeOverlay (karpenter.sh/v1alpha1) ------------------------------------------------------------------------
+  overlayPriceExclusive: {
+    targets: ['NodeOverlay spec'],
+    path: 'priceAdjustment',
+    message:
+      "cannot set both 'price' and 'priceAdjustment': keep price to replace the offerings' price, or priceAdjustment to change it (e.g. \"-10%\" or \"+0.05\")",
+    cel: '!has(self.price) || !has(self.priceAdjustment)',
+  },
+  overlayCapacityRestricted: {
+    targets: ['NodeOverlay spec.capacity'],
+    path: '<key>',
+    message:
+      'capacity adds extended resources only: cpu, memory, ephemeral-storage and pods come from the instance type; remove them and name an extended resource (e.g. "example.com/device")',
+    cel: "self.all(x, !(x in ['cpu', 'memory', 'ephemeral-storage', 'pods']))",
   },
 
   // --- NodePool disruption budgets -----------------------------------------------------------------------------

@@ -61,7 +61,18 @@ export const BASE_EC2NODECLASS: Obj = {
   },
 };
 
+export const BASE_NODEOVERLAY: Obj = {
+  apiVersion: 'karpenter.sh/v1alpha1',
+  kind: 'NodeOverlay',
+  metadata: { name: 'discount' },
+  spec: {
+    requirements: [{ key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: ['m5'] }],
+    priceAdjustment: '-10%',
+  },
+};
+
 export const nodePool = (overrides: Obj = {}): Obj => merge(BASE_NODEPOOL, overrides);
+export const nodeOverlay = (spec: Obj = {}): Obj => merge(BASE_NODEOVERLAY, { spec });
 export const nodeClaim = (overrides: Obj = {}): Obj => merge(BASE_NODECLAIM, overrides);
 export const ec2NodeClass = (overrides: Obj = {}): Obj => merge(BASE_EC2NODECLASS, overrides);
 

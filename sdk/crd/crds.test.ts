@@ -150,6 +150,9 @@ describe("list types, as upstream's CRDs have them", () => {
     ['NodeClaim', 'spec.startupTaints', 'atomic'],
     ['NodeClaim', 'status.conditions', 'map', ['type']],
     ['EC2NodeClass', 'status.amis[*].requirements[*].values', 'atomic'],
+    ['NodeOverlay', 'spec.requirements', 'atomic'],
+    ['NodeOverlay', 'spec.requirements[*].values', 'atomic'],
+    ['NodeOverlay', 'status.conditions', 'map', ['type']],
   ];
 
   // A rest parameter, so jest does not take a fourth parameter for its `done` callback on rows without keys.
@@ -424,6 +427,68 @@ describe('NodeClaim CRD', () => {
     expect(cel).not.toContain("self.key != 'karpenter.sh/nodepool'");
     expect(at('NodeClaim', 'spec').required).toEqual(['requirements', 'nodeClassRef']);
     expect(at('NodeClaim', 'spec.resources.requests{*}')['x-kubernetes-int-or-string']).toBe(true);
+  });
+});
+
+describe('NodeOverlay CRD', () => {
+  // Facts of upstream's karpenter.sh_nodeoverlays.yaml (core v1.15.0), written out here.
+  const UPSTREAM_PRICE = /^\d+(\.\d+)?$/;
+  const UPSTREAM_ADJUSTMENT = /^(([+-]{1}(\d*\.?\d+))|(\+{1}\d*\.?\d+%)|(^(-\d{1,2}(\.\d+)?%)$)|(-100%))$/;
+
+  it('has upstream names, group, version v1alpha1, scope and printer columns', () => {
+    const { spec, metadata } = crd('NodeOverlay').crd;
+    expect(metadata.name).toBe('nodeoverlays.karpenter.sh');
+    expect(spec.names).toMatchObject({
+      kind: 'NodeOverlay',
+      listKind: 'NodeOverlayList',
+      plural: 'nodeoverlays',
+      singular: 'nodeoverlay',
+      shortNames: ['overlays'],
+      categories: ['karpenter'],
+    });
+    expect(spec.scope).toBe('Cluster');
+    expect(spec.versions.map((v) => [v.name, v.served, v.storage, v.subresources])).toEqual([
+      ['v1alpha1', true, true, { status: {} }],
+    ]);
+    expect(
+      spec.versions[0]?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath, c.priority ?? 0]),
+    ).toEqual([
+      ['Ready', 'string', '.status.conditions[?(@.type=="Ready")].status', 0],
+      ['Age', 'date', '.metadata.creationTimestamp', 0],
+      ['Weight', 'integer', '.spec.weight', 1],
+    ]);
+  });
+
+  it('requires spec.requirements (at most 100), bounds weight to 1..10000, and keeps price and priceAdjustment apart', () => {
+    expect(at('NodeOverlay', 'spec').required).toEqual(['requirements']);
+    expect(at('NodeOverlay', 'spec.requirements').maxItems).toBe(100);
+    expect(at('NodeOverlay', 'spec.weight')).toMatchObject({ type: 'integer', minimum: 1, maximum: 10000 });
+    expect(rules('NodeOverlay', 'spec')).toEqual(['!has(self.price) || !has(self.priceAdjustment)']);
+    expect(rules('NodeOverlay', 'spec.capacity')).toEqual([
+      "self.all(x, !(x in ['cpu', 'memory', 'ephemeral-storage', 'pods']))",
+    ]);
+    expect(at('NodeOverlay', 'spec.requirements[*]').properties?.minValues).toBeUndefined();
+  });
+
+  it('admits the same prices and adjustments as upstream’s patterns', () => {
+    const inputs = ['0', '0.25', '12', '1.', '.5', '-1', '+1', '1e3', '0.1.2', ''];
+    const adjustments = [
+      ...['-10%', '+10%', '+150%', '-100%', '-99.5%', '-0.5', '+0.05', '-.5', '+5', '-1.25'],
+      ...['10%', '-101%', '-150%', '0.5', '+', '-', '%', '+10 %', '--1', '-100.5%', '+10%%'],
+    ];
+    const price = at('NodeOverlay', 'spec.price');
+    const adjustment = at('NodeOverlay', 'spec.priceAdjustment');
+    for (const v of inputs)
+      expect([v, validateValue(price, v).length === 0]).toEqual([v, UPSTREAM_PRICE.test(v)]);
+    for (const v of adjustments)
+      expect([v, validateValue(adjustment, v).length === 0]).toEqual([v, UPSTREAM_ADJUSTMENT.test(v)]);
+  });
+
+  it('checks requirement keys as upstream: hostname and karpenter.sh restricted, karpenter.sh/nodepool allowed', () => {
+    const cel = rules('NodeOverlay', 'spec.requirements[*]');
+    expect(cel).toContain("self.key != 'kubernetes.io/hostname'");
+    expect(cel).not.toContain("self.key != 'karpenter.sh/nodepool'");
+    expect(cel.find((r) => r.includes(".endsWith('karpenter.sh')"))).toContain("'karpenter.sh/nodepool'");
   });
 });
 

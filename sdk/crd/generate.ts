@@ -2,6 +2,7 @@ import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { ec2NodeClassSchema } from '../api/ec2nodeclass';
 import { nodeClaimSchema } from '../api/nodeclaim';
+import { nodeOverlaySchema } from '../api/nodeoverlay';
 import { nodePoolSchema, STATIC_TRANSITION_MESSAGE } from '../api/nodepool';
 import { ruleList, type Rule } from '../api/rules';
 import { AWS_GROUP, KARPENTER_GROUP } from '../api/well-known';
@@ -23,6 +24,8 @@ interface TransitionRule {
 export interface CrdSource {
   kind: string;
   group: string;
+  /** @default "v1" */
+  version?: string;
   plural: string;
   singular: string;
   shortNames: string[];
@@ -141,6 +144,19 @@ export const CRD_SOURCES: readonly CrdSource[] = [
     printerColumns: [ready, age, { name: 'Role', type: 'string', jsonPath: '.spec.role', priority: 1 }],
     transitionRules: [],
   },
+  {
+    kind: 'NodeOverlay',
+    group: KARPENTER_GROUP,
+    version: 'v1alpha1',
+    plural: 'nodeoverlays',
+    singular: 'nodeoverlay',
+    shortNames: ['overlays'],
+    schema: nodeOverlaySchema,
+    description:
+      'NodeOverlay changes the price and extended resources the scheduler sees for the instance types and offerings it selects.',
+    printerColumns: [ready, age, { name: 'Weight', type: 'integer', jsonPath: '.spec.weight', priority: 1 }],
+    transitionRules: [],
+  },
 ];
 
 export interface GeneratedCrd {
@@ -161,7 +177,7 @@ export interface AppliedRule {
   as: 'cel' | 'maxProperties' | 'maxItems' | 'maxLength' | 'pattern';
 }
 
-/** Build the three CRDs from the zod schemas and the rules in sdk/api/rules.ts. Pure: no file system access. */
+/** Build the CRDs from the zod schemas and the rules in sdk/api/rules.ts. Pure: no file system access. */
 export function generateCrds(): GeneratedCrd[] {
   return CRD_SOURCES.map((source) => generateCrd(source, ruleList));
 }
@@ -193,7 +209,7 @@ export function generateCrd(source: CrdSource, rules: readonly Rule[]): Generate
       scope: 'Cluster',
       versions: [
         {
-          name: 'v1',
+          name: source.version ?? 'v1',
           served: true,
           storage: true,
           schema: { openAPIV3Schema: root },
@@ -222,7 +238,7 @@ function shapeRoot(schema: JSONSchemaProps, source: CrdSource): JSONSchemaProps 
   if (!properties.spec) throw new Error(`${source.kind}: the zod schema has no spec`);
   properties.apiVersion = {
     type: 'string',
-    description: `The versioned schema of this object: ${source.group}/v1.`,
+    description: `The versioned schema of this object: ${source.group}/${source.version ?? 'v1'}.`,
   };
   properties.kind = { type: 'string', description: 'The REST resource this object represents.' };
   properties.metadata = { type: 'object' };

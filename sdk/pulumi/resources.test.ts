@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { ValidationError } from '../api/validate';
-import { EC2NodeClass, NodePool, type NodePoolArgs } from './index';
+import { EC2NodeClass, NodeOverlay, NodePool, type NodePoolArgs } from './index';
 import { containsUnresolved } from './inputs';
 
 /** What the engine was asked to register, as the mocks saw it (inputs already resolved and serialized). */
@@ -267,6 +267,35 @@ describe('EC2NodeClass', () => {
     await settle(nodeClass.urn);
     expect(registration('kubernetes:karpenter.k8s.aws/v1:EC2NodeClass', 'from-role').inputs.spec.role).toBe(
       'KarpenterNodeRole-abc',
+    );
+  });
+});
+
+describe('NodeOverlay', () => {
+  const requirements = [
+    { key: 'karpenter.k8s.aws/instance-family', operator: 'In' as const, values: ['m5'] },
+  ];
+
+  it('registers with its v1alpha1 type token and the spec as written', async () => {
+    const overlay = new NodeOverlay('m5-discount', {
+      metadata: { name: 'm5-discount' },
+      spec: { requirements, priceAdjustment: '-10%', weight: 10 },
+    });
+    await settle(overlay.urn);
+    const { inputs } = registration('kubernetes:karpenter.sh/v1alpha1:NodeOverlay', 'm5-discount');
+    expect(inputs.apiVersion).toBe('karpenter.sh/v1alpha1');
+    expect(inputs.kind).toBe('NodeOverlay');
+    expect(inputs.spec).toEqual({ requirements, priceAdjustment: '-10%', weight: 10 });
+    expect(NodeOverlay.isInstance(overlay)).toBe(true);
+    expect(NodePool.isInstance(overlay)).toBe(false);
+  });
+
+  it('throws at construction with the field path and the fix', () => {
+    expect(
+      () => new NodeOverlay('both', { spec: { requirements, price: '0.1', priceAdjustment: '-10%' } }),
+    ).toThrow(/spec\.priceAdjustment: cannot set both 'price' and 'priceAdjustment'/);
+    expect(() => new NodeOverlay('cpu', { spec: { requirements, capacity: { cpu: '2' } } })).toThrow(
+      /spec\.capacity\.cpu: capacity adds extended resources only/,
     );
   });
 });

@@ -490,7 +490,7 @@ describe('interruption queue', () => {
 });
 
 describe('in the cluster', () => {
-  it('installs the three generated CRDs', async () => {
+  it('installs the four generated CRDs', async () => {
     await install();
     const names = ofType('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition').map(
       (r) => r.inputs.metadata.name,
@@ -498,6 +498,7 @@ describe('in the cluster', () => {
     expect(names.sort()).toEqual([
       'ec2nodeclasses.karpenter.k8s.aws',
       'nodeclaims.karpenter.sh',
+      'nodeoverlays.karpenter.sh',
       'nodepools.karpenter.sh',
     ]);
     const nodePools = ofType('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition').find(
@@ -587,6 +588,7 @@ describe('in the cluster', () => {
         'events',
         'nodeclaims',
         'nodeclaims/status',
+        'nodeoverlays/status',
         // The drift hash annotations only.
         'nodepools',
         'nodepools/status',

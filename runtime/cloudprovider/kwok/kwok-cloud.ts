@@ -28,6 +28,7 @@ import {
   type CloudProvider,
   type DriftReason,
   type RepairPolicy,
+  type OverlayInstanceTypes,
 } from '../types';
 import type { InstanceType } from '../../scheduling/instance-types';
 import {
@@ -113,13 +114,21 @@ export class KwokCloudProvider implements CloudProvider {
     return nodeClass ? nodeClassVolumesHourlyPrice(nodeClass) : 0;
   }
 
+  /** NodeOverlays to choose launches by (NodeOverlay gate). */
+  private overlays: OverlayInstanceTypes | undefined;
+
+  useNodeOverlays(apply: OverlayInstanceTypes): void {
+    this.overlays = apply;
+  }
+
   async create(nodeClaim: NodeClaim): Promise<NodeClaim> {
     const name = nameOf(nodeClaim);
     const nodePoolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
     const nodePool = await this.opts.api.get(Kinds.NodePool, nodePoolName);
     if (!nodePool) throw new Error(`NodeClaim ${name}: NodePool "${nodePoolName}" not found`);
+    const own = await this.getInstanceTypes(nodePool);
     const choice = chooseOffering(
-      await this.getInstanceTypes(nodePool),
+      this.overlays ? this.overlays(nodePoolName, own) : own,
       Requirements.fromSelectors(nodeClaim.spec.requirements),
       fromResourceList(nodeClaim.spec.resources?.requests),
     );

@@ -26,6 +26,7 @@ import {
   type DriftReason,
   AWS_REPAIR_POLICIES,
   type RepairPolicy,
+  type OverlayInstanceTypes,
 } from '../types';
 import {
   compatibleOfferings,
@@ -91,6 +92,8 @@ export class SimulatedCloud implements CloudProvider {
   private readonly unavailableUntil = new Map<string, number>();
   private readonly instanceTypeCache = new Map<string, InstanceType[]>();
   private nextInstance: bigint;
+  /** NodeOverlays to choose launches by (NodeOverlay gate); the instance's own price stays the catalog's. */
+  private overlays: OverlayInstanceTypes | undefined;
   private readonly bootDelayMs: number;
   private readonly readyDelayMs: number;
   /** Interruption notices for simulated instances: the interruption controller's message source. */
@@ -202,6 +205,10 @@ export class SimulatedCloud implements CloudProvider {
    * Idempotent on the NodeClaim, as CreateFleet's client token makes EC2: a claim that already has a live
    * instance (a retry after a lost answer or a failed status write) gets that instance back, not a second one.
    */
+  useNodeOverlays(apply: OverlayInstanceTypes): void {
+    this.overlays = apply;
+  }
+
   async create(nodeClaim: NodeClaim): Promise<NodeClaim> {
     const nodePoolName = nodeClaim.metadata.labels?.[Labels.nodePool] ?? '';
     const nodePool = await this.opts.api.get(Kinds.NodePool, nodePoolName);
@@ -214,7 +221,8 @@ export class SimulatedCloud implements CloudProvider {
     }
     const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
     const requests = fromResourceList(nodeClaim.spec.resources?.requests);
-    const types = (await this.getInstanceTypes(nodePool)).filter(
+    const own = await this.getInstanceTypes(nodePool);
+    const types = (this.overlays ? this.overlays(nodePoolName, own) : own).filter(
       (it) => instanceTypeCompatible(it, reqs) && fits(requests, it.allocatable),
     );
     let choice: { it: InstanceType; offering: Offering } | undefined;
@@ -244,7 +252,12 @@ export class SimulatedCloud implements CloudProvider {
       instanceType: it.name,
       zone: offering.zone,
       capacityType: offering.capacityType,
-      price: offering.price,
+      // What the cloud charges, not what an overlay told the scheduler.
+      price:
+        own
+          .find((t) => t.name === it.name)
+          ?.offerings.find((o) => o.zone === offering.zone && o.capacityType === offering.capacityType)
+          ?.price ?? offering.price,
       nodeClaimName: nameOf(nodeClaim),
       nodeClaimUid: nodeClaim.metadata.uid ?? '',
       nodePoolName,

@@ -2,6 +2,7 @@
  * Turning a planned NodeClaim into the object we create, and gathering the scheduler's NodePool inputs. Shared by
  * provisioning (new capacity) and disruption (replacements), so both launch exactly the same way.
  */
+import { NodeOverlayAnnotations } from '../../../sdk/api/nodeoverlay';
 import { Annotations, Finalizers, Labels } from '../../../sdk/api/well-known';
 import { CloudProviderError, type CloudProvider } from '../../cloudprovider/types';
 import {
@@ -20,6 +21,7 @@ import { toResourceList } from '../../scheduling/resources';
 import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { withNodePrice } from '../../scheduling/node-price';
+import { UnevaluatedNodePoolError } from '../nodeoverlay/overlays';
 import type { ClusterState } from '../../state/cluster-state';
 
 /** Upper bound of instance types passed to the cloud per NodeClaim (the CreateFleet override limit). */
@@ -57,11 +59,8 @@ export function nodeClaimFor(
   const selectors = requirementsToSelectors(plan.requirements).filter(
     (s) => s.key !== Labels.instanceType && s.key !== Labels.hostname,
   );
-  selectors.push({
-    key: Labels.instanceType,
-    operator: 'In',
-    values: plan.instanceTypeOptions.slice(0, MAX_INSTANCE_TYPES).map((it) => it.name),
-  });
+  const options = plan.instanceTypeOptions.slice(0, MAX_INSTANCE_TYPES);
+  selectors.push({ key: Labels.instanceType, operator: 'In', values: options.map((it) => it.name) });
   return {
     apiVersion: 'karpenter.sh/v1',
     kind: 'NodeClaim',
@@ -72,6 +71,13 @@ export function nodeClaimFor(
         ...template.metadata?.annotations,
         ...driftAnnotations(nodePool, nodeClass),
         ...(plan.minValuesRelaxed ? { [Annotations.minValuesRelaxed]: 'true' } : {}),
+        // As upstream's nodeclaimtemplate: a NodeOverlay priced or sized some of the options.
+        ...(options.some((it) => it.offerings.some((o) => o.priceOverlaid))
+          ? { [NodeOverlayAnnotations.priceOverlayApplied]: 'true' }
+          : {}),
+        ...(options.some((it) => it.capacityOverlaid)
+          ? { [NodeOverlayAnnotations.capacityOverlayApplied]: 'true' }
+          : {}),
         ...(podDeletionCost !== undefined
           ? { [Annotations.nodePodDeletionCost]: String(podDeletionCost) }
           : {}),
@@ -119,6 +125,8 @@ export async function schedulingNodePools(
     try {
       instanceTypes = await pricedInstanceTypes(cloud, nodePool, perNodeCost);
     } catch (err) {
+      // Awaiting its NodeOverlays (controllers/nodeoverlay): left out until they are known, as upstream.
+      if (err instanceof UnevaluatedNodePoolError) continue;
       // A node class the cloud refuses until the user changes it takes its own pools out, not every pool: the
       // others keep provisioning and consolidating. Anything that may clear up by itself fails the round (retried).
       if (!(err instanceof CloudProviderError) || err.retryable) throw err;

@@ -60,5 +60,6 @@ export function faultyCloud(
     isDrifted: (claim) => inner.isDrifted(claim),
     nodeOverheadPrice: (pool) => inner.nodeOverheadPrice(pool),
     repairPolicies: () => inner.repairPolicies(),
+    ...(inner.useNodeOverlays ? { useNodeOverlays: (apply) => inner.useNodeOverlays?.(apply) } : {}),
   };
 }
