@@ -510,7 +510,7 @@ export const ec2NodeClassStatusSchema = z.looseObject({
         id: z.string(),
         name: z.string().optional(),
         deprecated: z.boolean().optional(),
-        requirements: z.array(nodeSelectorRequirementSchema).optional(),
+        requirements: z.array(nodeSelectorRequirementSchema.omit({ minValues: true })).optional(),
       }),
     )
     .optional(),
