@@ -18,6 +18,6 @@ describe('docs/SETTINGS.md', () => {
       expect(table).toContain(`| \`${s.env}\` |`);
     expect(table).toMatch(/\| `SpotToSpotConsolidation` \| false \| decides:/);
     expect(table).toMatch(/\| `ReservedCapacity` \| true \| feature absent; `=true` warns/);
-    expect(table).toMatch(/\| `NodeOverlay` \| false \| feature absent; `=true` stops start-up/);
+    expect(table).toMatch(/\| `CapacityBuffer` \| false \| feature absent; `=true` stops start-up/);
   });
 });
