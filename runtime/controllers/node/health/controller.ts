@@ -20,6 +20,7 @@ import {
 import type { StateNode } from '../../../state/cluster-state';
 import type { ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
+import { Poller } from '../../poller';
 import { poolBudgets } from '../../disruption/budgets';
 import { podDoNotDisrupt, reschedulable } from '../../disruption/candidates';
 import { decideRepair, type RepairDecision, type RepairNode, type RepairVerdict } from './repair';
@@ -28,14 +29,19 @@ export const REPAIR_POLL_INTERVAL_MS = 10_000;
 
 export class NodeHealthController implements Controller {
   readonly name = 'node.health';
-  private cancel: (() => void) | undefined;
+  private readonly poller: Poller;
   private acting = false;
-  private stopped = false;
   private readonly policies: readonly RepairPolicy[];
   /** What each held node was last told, so an Event goes out only when it changes. */
   private readonly told = new Map<string, string>();
 
   constructor(private readonly opts: ControllerContext) {
+    this.poller = new Poller(
+      opts.clock,
+      REPAIR_POLL_INTERVAL_MS,
+      () => this.poll(),
+      (err) => opts.logger.error({ err }, 'node repair failed'),
+    );
     this.policies = opts.cloud.repairPolicies();
     if (this.policies.length === 0) {
       throw new Error(
@@ -45,26 +51,15 @@ export class NodeHealthController implements Controller {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.poller.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.cancel?.();
+    this.poller.stop();
   }
 
   get idle(): boolean {
     return !this.acting;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.cancel = this.opts.clock.setTimer(REPAIR_POLL_INTERVAL_MS, () => {
-      this.poll()
-        .catch((err) => this.opts.logger.error({ err }, 'node repair failed'))
-        .finally(() => this.schedule());
-    });
   }
 
   /** The decision over the cluster as it is now, without acting. */

@@ -12,6 +12,7 @@ import type { Controller } from '../../controller';
 import { NodeClaimNotFoundError } from '../../../cloudprovider/types';
 import { recordNodeClaimDisrupted } from '../../../metrics';
 import { reschedulable } from '../../disruption/candidates';
+import { Poller } from '../../poller';
 
 /** How often the cloud is listed, as upstream. */
 export const GC_INTERVAL_MS = 2 * 60_000;
@@ -53,37 +54,27 @@ export function findGarbage(cloud: NodeClaim[], claims: NodeClaim[], now: number
 
 export class GarbageCollectionController implements Controller {
   readonly name = 'nodeclaim.garbagecollection';
-  private cancel: (() => void) | undefined;
-  private stopped = true;
-  private collecting = false;
+  private readonly poller: Poller;
 
-  constructor(private readonly opts: ControllerContext) {}
+  constructor(private readonly opts: ControllerContext) {
+    this.poller = new Poller(
+      opts.clock,
+      GC_INTERVAL_MS,
+      () => this.collect(),
+      (err) => opts.logger.error({ err }, 'garbage collection failed'),
+    );
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.poller.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.cancel?.();
+    this.poller.stop();
   }
 
   get idle(): boolean {
-    return !this.collecting;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.cancel = this.opts.clock.setTimer(GC_INTERVAL_MS, () => {
-      this.collecting = true;
-      this.collect()
-        .catch((err) => this.opts.logger.error({ err }, 'garbage collection failed'))
-        .finally(() => {
-          this.collecting = false;
-          this.schedule();
-        });
-    });
+    return !this.poller.busy;
   }
 
   /** One pass; exposed for tests. */
