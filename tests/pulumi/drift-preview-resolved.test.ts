@@ -20,6 +20,7 @@ import {
 } from '../../provider/drift-preview';
 import { KarpenterInstall, type DriftPreview } from '../../provider';
 import { unknownInputs } from '../../provider/drift-preview';
+import type { EC2NodeClassArgs } from '../../sdk/pulumi';
 import { installMocks, reset, settled, valueOf } from './mocks';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
@@ -220,26 +221,29 @@ describe('drift preview of resolved values', () => {
   });
 });
 
+/** An install with one node class and the "workshop" pool, reading two of the claims through the fake AWS. */
+function workshopInstall(name: string, spec: EC2NodeClassArgs['spec']): KarpenterInstall {
+  return new KarpenterInstall(name, {
+    clusterName: 'demo',
+    clusterEndpoint: 'https://example.com',
+    kubernetesProvider: new k8s.Provider(`${name}-k8s`, { kubeconfig: '{}' }),
+    image: 'example.com/karpenter-ts:1',
+    nodeClasses: { default: { metadata: { name: 'default' }, spec } },
+    nodePools: { workshop: { metadata: { name: 'workshop' }, spec: poolSpec('2') } },
+    driftPreview: { readNodeClaims: async () => claims.slice(0, 2), resolver: fakeAws() },
+  });
+}
+
 describe('KarpenterInstall drift preview with a resolver', () => {
   beforeAll(() => installMocks(true));
   beforeEach(reset);
   jest.setTimeout(60_000);
 
   it('passes driftPreview.resolver through and reports resolved drift', async () => {
-    const component = new KarpenterInstall('resolved', {
-      clusterName: 'demo',
-      clusterEndpoint: 'https://example.com',
-      kubernetesProvider: new k8s.Provider('resolved-k8s', { kubeconfig: '{}' }),
-      image: 'example.com/karpenter-ts:1',
-      nodeClasses: {
-        default: {
-          metadata: { name: 'default' },
-          spec: classSpec({ securityGroupSelectorTerms: [{ id: 'sg-2' }] }),
-        },
-      },
-      nodePools: { workshop: { metadata: { name: 'workshop' }, spec: poolSpec('2') } },
-      driftPreview: { readNodeClaims: async () => claims.slice(0, 2), resolver: fakeAws() },
-    });
+    const component = workshopInstall(
+      'resolved',
+      classSpec({ securityGroupSelectorTerms: [{ id: 'sg-2' }] }),
+    );
     const report = (await valueOf(component.driftPreview)) as DriftPreview;
     await settled();
     if (report.mode !== 'live') throw new Error('expected a live report');
@@ -264,20 +268,7 @@ describe('KarpenterInstall drift preview with inputs a preview cannot know', () 
     try {
       // A role this update creates: in a preview its uniqueId is not known yet.
       const role = new aws.iam.Role('fresh', { assumeRolePolicy: '{}' });
-      const component = new KarpenterInstall('unknowns', {
-        clusterName: 'demo',
-        clusterEndpoint: 'https://example.com',
-        kubernetesProvider: new k8s.Provider('unknowns-k8s', { kubeconfig: '{}' }),
-        image: 'example.com/karpenter-ts:1',
-        nodeClasses: {
-          default: {
-            metadata: { name: 'default' },
-            spec: { ...classSpec({}), role: role.uniqueId },
-          },
-        },
-        nodePools: { workshop: { metadata: { name: 'workshop' }, spec: poolSpec('2') } },
-        driftPreview: { readNodeClaims: async () => claims.slice(0, 2), resolver: fakeAws() },
-      });
+      const component = workshopInstall('unknowns', { ...classSpec({}), role: role.uniqueId });
       await valueOf(component.urn);
       await settled();
       expect(warnings).toEqual([
