@@ -55,6 +55,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       ...(settings.interruptionQueue ? { interruptionQueue: settings.interruptionQueue } : {}),
       ...(settings.isolatedVpc ? { isolatedVpc: true } : {}),
       capacity: capacitySettingsOf(settings),
+      reservedCapacity: settings.featureGates.ReservedCapacity,
       // AMI aliases resolve to images built for the cluster's own Kubernetes minor version.
       ...(api.serverVersion ? { kubernetesVersion: await api.serverVersion() } : {}),
     });
