@@ -79,6 +79,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
         clock,
         catalog: defaultCatalog,
         capacity: capacitySettingsOf(settings),
+        reservedCapacity: settings.featureGates.ReservedCapacity,
       }),
     }),
 };

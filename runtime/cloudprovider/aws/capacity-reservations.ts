@@ -14,7 +14,7 @@ import type { CapacityReservationStatus } from '../../../sdk/api/ec2nodeclass';
 import { Labels } from '../../../sdk/api/well-known';
 import type { EC2NodeClass } from '../../kube/objects';
 import { Requirement, Requirements } from '../../scheduling/requirements';
-import type { InstanceType, Offering } from '../../scheduling/instance-types';
+import type { InstanceType, Offering, OfferingReservation } from '../../scheduling/instance-types';
 
 export type CapacityReservationTerm = NonNullable<
   EC2NodeClass['spec']['capacityReservationSelectorTerms']
@@ -165,4 +165,17 @@ export function withReservedOfferings(
     ).add(Requirement.in(Labels.capacityType, [...capacityTypes]));
     return { ...it, requirements, offerings: [...it.offerings, ...reserved] };
   });
+}
+
+/** The capacity reservation labels of a node launched into one (upstream's). */
+export function reservationLabels(
+  r: Omit<OfferingReservation, 'capacity'> | undefined,
+): Record<string, string> {
+  return r
+    ? {
+        [Labels.capacityReservationId]: r.id,
+        [Labels.capacityReservationType]: r.type,
+        [Labels.capacityReservationInterruptible]: String(r.interruptible),
+      }
+    : {};
 }

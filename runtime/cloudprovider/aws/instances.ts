@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
 import type { ReservationAvailability } from './capacity-reservation-provider';
 import type { UnavailableOfferings } from './unavailable-offerings';
+import { reservationLabels } from './capacity-reservations';
 import type { Ec2InstanceTypeSpec } from './instance-types';
 
 export const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
@@ -84,17 +85,6 @@ export function instanceReservation(
     type: lifecycle === 'capacity-block' ? 'capacity-block' : 'default',
     interruptible: lifecycle === 'interruptible-capacity-reservation',
   };
-}
-
-/** The capacity reservation labels of a node launched into one (upstream's). */
-export function reservationLabels(r: LaunchedInstance['reservation']): Record<string, string> {
-  return r
-    ? {
-        [Labels.capacityReservationId]: r.id,
-        [Labels.capacityReservationType]: r.type,
-        [Labels.capacityReservationInterruptible]: String(r.interruptible),
-      }
-    : {};
 }
 
 /** An instance found already launched for a claim, as CreateFleet would have reported it. */
