@@ -11,6 +11,7 @@ import { DeletionCostController } from './controllers/deletion-cost/controller';
 import { HashController } from './controllers/hash/controller';
 import { NodePoolStatusController } from './controllers/nodepool/status/controller';
 import { ExpirationController } from './controllers/expiration/controller';
+import { CapacityReservationExpirationController } from './controllers/capacity-reservation/expiration/controller';
 import {
   InterruptionController,
   type InterruptionSettings,
@@ -67,6 +68,8 @@ export class Operator {
   readonly termination: TerminationController;
   readonly disruption: DisruptionController;
   readonly expiration: ExpirationController;
+  /** Deletes nodes in capacity blocks about to end; only for clouds with reservations. */
+  readonly reservationExpiration: CapacityReservationExpirationController | undefined;
   readonly garbageCollection: GarbageCollectionController;
   readonly interruption: InterruptionController | undefined;
   readonly nodeClassFinalizer: NodeClassFinalizerController | undefined;
@@ -95,6 +98,9 @@ export class Operator {
     this.lifecycle = new NodeClaimLifecycleController(common);
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
+    this.reservationExpiration = opts.cloud.expiringReservations
+      ? new CapacityReservationExpirationController(common)
+      : undefined;
     this.hash = new HashController(common);
     this.nodePoolStatus = new NodePoolStatusController(common);
     this.deletionCost = opts.settings?.podDeletionCost ? new DeletionCostController(common) : undefined;
@@ -126,6 +132,7 @@ export class Operator {
       this.lifecycle,
       this.termination,
       this.expiration,
+      ...(this.reservationExpiration ? [this.reservationExpiration] : []),
       this.hash,
       this.nodePoolStatus,
       ...(this.deletionCost ? [this.deletionCost] : []),

@@ -96,3 +96,41 @@ describe('reserved capacity', () => {
     sim.stop();
   });
 });
+
+describe('capacity blocks', () => {
+  it('deletes nodes in a capacity block 40 minutes before it ends, and their pods move to on-demand', async () => {
+    const start = Date.UTC(2026, 0, 1);
+    const block: CapacityReservation = {
+      ...reservation,
+      CapacityReservationId: 'cr-0b10c',
+      ReservationType: 'capacity-block',
+      TotalInstanceCount: 1,
+      EndDate: new Date(start + 2 * 3_600_000),
+    };
+    const sim = await labCluster({
+      replicas: 1,
+      catalog: { ...defaultCatalog, reservations: [block] },
+      editPool: reservedOrOnDemand,
+      editNodeClass: (nc) => {
+        nc.spec.capacityReservationSelectorTerms = [{ id: 'cr-0b10c' }];
+      },
+    });
+    const [first] = workshopNodes(sim);
+    expect(first?.metadata.labels).toMatchObject({
+      [Labels.capacityType]: 'reserved',
+      [Labels.capacityReservationType]: 'capacity-block',
+    });
+    // Not yet: an hour before the end is outside EC2's 40-minute reclaim window.
+    await sim.clock.advance(3_600_000 - (sim.clock.now() - start));
+    expect(workshopNodes(sim).map((n) => n.metadata.name)).toEqual([first?.metadata.name]);
+    // Within it: the node goes, and its pod lands on an on-demand node (the block is no longer offered).
+    await sim.clock.advance(25 * 60_000);
+    await sim.settle();
+    const nodes = workshopNodes(sim);
+    expect(nodes.map((n) => n.metadata.name)).not.toContain(first?.metadata.name);
+    expect(nodes.map((n) => n.metadata.labels?.[Labels.capacityType])).toEqual(['on-demand']);
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    expect(sim.api.peekAll(Kinds.Event).some((e) => e.reason === 'CapacityBlockExpiring')).toBe(true);
+    sim.stop();
+  });
+});

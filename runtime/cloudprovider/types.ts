@@ -61,4 +61,9 @@ export interface CloudProvider {
    * it. The scheduler adds it to each offering's price, so fewer, larger nodes win when they save volumes.
    */
   nodeOverheadPrice(nodePool: NodePool): Promise<number>;
+  /**
+   * Which of these capacity reservations are capacity blocks in EC2's reclaim window (from 40 minutes before their
+   * end), whose instances EC2 is about to take back. Clouds without reservations leave it out.
+   */
+  expiringReservations?(ids: readonly string[]): Promise<Set<string>>;
 }

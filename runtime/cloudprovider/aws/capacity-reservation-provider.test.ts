@@ -218,4 +218,23 @@ describe('AwsCloudProvider with capacity reservations', () => {
     ec2.on(DescribeCapacityReservationsCommand).resolves({ CapacityReservations: [] });
     expect(await provider.isDrifted(launched)).toBe('CapacityReservationDrift');
   });
+
+  it('names the capacity blocks EC2 is about to reclaim, asking by id; none with the gate off', async () => {
+    const { clock, ec2, provider } = await reservedSetup();
+    const block = {
+      ...RESERVATION,
+      CapacityReservationId: 'cr-0b10c',
+      ReservationType: 'capacity-block' as const,
+      EndDate: new Date(clock.now() + 30 * 60_000),
+    };
+    ec2.on(DescribeCapacityReservationsCommand, { CapacityReservationIds: ['cr-0b10c'] }).resolves({
+      CapacityReservations: [block],
+    });
+    expect(await provider.expiringReservations(['cr-0b10c', 'cr-0aaa', 'cr-0b10c'])).toEqual(
+      new Set(['cr-0b10c']),
+    );
+    const off = await reservedSetup(false);
+    expect(await off.provider.expiringReservations(['cr-0b10c'])).toEqual(new Set());
+    expect(off.ec2.commandCalls(DescribeCapacityReservationsCommand)).toHaveLength(0);
+  });
 });

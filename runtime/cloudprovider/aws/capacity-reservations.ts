@@ -179,3 +179,12 @@ export function reservationLabels(
       }
     : {};
 }
+
+/** The ids among the reservations that are capacity blocks in their reclaim window (state `expiring`). */
+export function expiringIds(list: CapacityReservation[], now: number): Set<string> {
+  return new Set(
+    reservationStatuses(list, now)
+      .reservations.filter((r) => r.state === 'expiring')
+      .map((r) => r.id),
+  );
+}

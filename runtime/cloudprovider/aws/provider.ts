@@ -20,7 +20,7 @@ import {
 import type { InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, amiPerArch } from './amis';
 import { CapacityReservationProvider } from './capacity-reservation-provider';
-import { withReservedOfferings } from './capacity-reservations';
+import { expiringIds, withReservedOfferings } from './capacity-reservations';
 import { claimFacts, instanceNetwork, nodeClassResolution, resolvedDrift } from './drift';
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
@@ -378,6 +378,13 @@ export class AwsCloudProvider implements CloudProvider {
       imageId: nodeClaim.status?.imageID ?? instance.ImageId,
       ...instanceNetwork(instance),
     }).reason;
+  }
+
+  /** Capacity blocks among these reservations that EC2 is about to reclaim (by id, so any node class's). */
+  async expiringReservations(ids: readonly string[]): Promise<Set<string>> {
+    if (!this.reservedCapacity || ids.length === 0) return new Set();
+    const found = await this.reservations.list([...new Set(ids)].map((id) => ({ id })));
+    return expiringIds(found, this.s.clock.now());
   }
 
   private async nodeClassOf(nodePool: NodePool): Promise<EC2NodeClass | undefined> {

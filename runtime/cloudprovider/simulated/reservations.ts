@@ -7,6 +7,7 @@ import type { CapacityReservationStatus } from '../../../sdk/api/ec2nodeclass';
 import type { EC2NodeClass } from '../../kube/objects';
 import type { OfferingReservation } from '../../scheduling/instance-types';
 import {
+  expiringIds,
   filterReservations,
   matchesQuery,
   queriesFromTerms,
@@ -28,6 +29,13 @@ export class SimulatedReservations {
     if (all.length === 0 || queries.length === 0) return [];
     const matched = all.filter((r) => queries.some((q) => matchesQuery(r, q)));
     return reservationStatuses(filterReservations(matched, now), now).reservations;
+  }
+
+  /** Capacity blocks among these reservations in their reclaim window. */
+  expiring(ids: readonly string[], now: number): Set<string> {
+    const wanted = new Set(ids);
+    const list = (this.catalog.reservations ?? []).filter((r) => wanted.has(r.CapacityReservationId ?? ''));
+    return expiringIds(filterReservations(list, now), now);
   }
 
   /** Instances the reservation has room for: its size less the instances in it. */

@@ -304,6 +304,11 @@ export class SimulatedCloud implements CloudProvider {
     return selected.some((r) => r.id === reservation.id) ? undefined : 'CapacityReservationDrift';
   }
 
+  async expiringReservations(ids: readonly string[]): Promise<Set<string>> {
+    if (this.opts.reservedCapacity === false) return new Set();
+    return this.reservations.expiring(ids, this.opts.clock.now());
+  }
+
   private async nodeClassFor(nodePool: NodePool): Promise<EC2NodeClass | undefined> {
     const ref = nodePool.spec.template.spec.nodeClassRef;
     return this.opts.api.get(Kinds.EC2NodeClass, ref.name);
