@@ -59,8 +59,6 @@ export function faultyCloud(
     getInstanceTypes: (pool) => call('getInstanceTypes', () => inner.getInstanceTypes(pool)),
     isDrifted: (claim) => inner.isDrifted(claim),
     nodeOverheadPrice: (pool) => inner.nodeOverheadPrice(pool),
-    ...(inner.expiringReservations
-      ? { expiringReservations: inner.expiringReservations.bind(inner) }
-      : {}),
+    ...(inner.expiringReservations ? { expiringReservations: inner.expiringReservations.bind(inner) } : {}),
   };
 }
