@@ -72,7 +72,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       cloud: await createKwokCloudProvider({ api, clock, logger, capacity: capacitySettingsOf(settings) }),
     };
   },
-  simulated: ({ api, clock, settings }) =>
+  simulated: ({ api, clock, logger, settings }) =>
     Promise.resolve({
       cloud: new SimulatedCloud({
         api,
@@ -80,6 +80,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
         catalog: defaultCatalog,
         capacity: capacitySettingsOf(settings),
         reservedCapacity: settings.featureGates.ReservedCapacity,
+        warn: (message) => logger.warn(message),
       }),
     }),
 };

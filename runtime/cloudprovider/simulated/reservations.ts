@@ -5,17 +5,20 @@
  */
 import type { CapacityReservationStatus } from '../../../sdk/api/ec2nodeclass';
 import type { EC2NodeClass } from '../../kube/objects';
-import type { OfferingReservation } from '../../scheduling/instance-types';
+import type { InstanceType, OfferingReservation } from '../../scheduling/instance-types';
 import {
   expiringIds,
   filterReservations,
   matchesQuery,
   queriesFromTerms,
   reservationStatuses,
+  withReservedOfferings,
 } from '../aws/capacity-reservations';
 import type { Catalog } from './catalog';
 
 export class SimulatedReservations {
+  private readonly warned = new Set<string>();
+
   constructor(
     private readonly catalog: Catalog,
     /** Live instances per reservation id. */
@@ -29,6 +32,31 @@ export class SimulatedReservations {
     if (all.length === 0 || queries.length === 0) return [];
     const matched = all.filter((r) => queries.some((q) => matchesQuery(r, q)));
     return reservationStatuses(filterReservations(matched, now), now).reservations;
+  }
+
+  /** The types with reserved offerings of the reservations the node class selects (the gate on). */
+  offer(
+    types: InstanceType[],
+    nodeClass: EC2NodeClass | undefined,
+    now: number,
+    enabled: boolean,
+    warn?: (message: string) => void,
+  ): InstanceType[] {
+    if (!enabled) {
+      this.ignored(nodeClass, warn);
+      return types;
+    }
+    return withReservedOfferings(types, this.selected(nodeClass, now), (id) => this.available(id));
+  }
+
+  /** With the ReservedCapacity gate off the terms are ignored, as upstream does: said once per node class. */
+  ignored(nodeClass: EC2NodeClass | undefined, warn: ((message: string) => void) | undefined): void {
+    const name = nodeClass?.metadata.name ?? '';
+    if (!nodeClass?.spec.capacityReservationSelectorTerms?.length || this.warned.has(name)) return;
+    this.warned.add(name);
+    warn?.(
+      `EC2NodeClass ${name}: spec.capacityReservationSelectorTerms is ignored while FEATURE_GATES has ReservedCapacity=false: remove the terms, or enable the gate to launch into the reservations`,
+    );
   }
 
   /** Capacity blocks among these reservations in their reclaim window. */

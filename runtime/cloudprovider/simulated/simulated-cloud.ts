@@ -32,7 +32,7 @@ import {
   type Offering,
   type OfferingReservation,
 } from '../../scheduling/instance-types';
-import { reservationLabels, withReservedOfferings } from '../aws/capacity-reservations';
+import { reservationLabels } from '../aws/capacity-reservations';
 import { SimulatedReservations } from './reservations';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
@@ -77,6 +77,8 @@ export interface SimulatedCloudOptions {
   firstInstance?: bigint;
   /** FEATURE_GATES ReservedCapacity: offer and launch into the catalog's reservations. @default true */
   reservedCapacity?: boolean;
+  /** Told once per node class whose capacityReservationSelectorTerms the gate being off leaves unused. */
+  warn?: (message: string) => void;
 }
 
 const FIRST_INSTANCE = 0x0123456789abcdef0n;
@@ -205,11 +207,10 @@ export class SimulatedCloud implements CloudProvider {
     return this.withReservations(types, nodeClass);
   }
 
-  /** Reserved offerings of the reservations the node class selects, counted afresh (launches move the counts). */
+  /** Reserved offerings, counted afresh (launches move the counts); none with the gate off. */
   private withReservations(types: InstanceType[], nodeClass: EC2NodeClass | undefined): InstanceType[] {
-    if (this.opts.reservedCapacity === false) return types;
-    const selected = this.reservations.selected(nodeClass, this.opts.clock.now());
-    return withReservedOfferings(types, selected, (id) => this.reservations.available(id));
+    const { reservedCapacity, warn, clock } = this.opts;
+    return this.reservations.offer(types, nodeClass, clock.now(), reservedCapacity !== false, warn);
   }
 
   /**
