@@ -22,8 +22,6 @@ export const NOT_SUPPORTED: Record<string, string> = {
   'EC2NodeClass spec.networkInterfaces':
     'not modelled: nodes launch with one primary interface (EFA and multi-card interfaces are not offered)',
   'EC2NodeClass spec.placementGroupSelector': 'placement groups are not modelled; no launch targets one',
-  'EC2NodeClass status.capacityReservations[]':
-    'capacity reservations are not resolved (see the ReservedCapacity gate in SETTINGS.md)',
 };
 
 export interface FieldRow {

@@ -29,8 +29,8 @@ export const FEATURE_GATES = [
   {
     name: 'ReservedCapacity',
     upstreamDefault: true,
-    supported: false,
-    note: 'karpenter-ts does not launch into capacity reservations',
+    supported: true,
+    note: 'EC2NodeClass capacityReservationSelectorTerms are resolved, offered as capacity type reserved and launched into (off: the terms are ignored, with a warning)',
   },
   {
     name: 'SpotToSpotConsolidation',

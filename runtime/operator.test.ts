@@ -24,6 +24,7 @@ describe('Operator', () => {
       'nodeclaim.lifecycle',
       'termination',
       'expiration',
+      'capacityreservation.expiration',
       'hash',
       'nodepool.status',
       'nodeclaim.garbagecollection',

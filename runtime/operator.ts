@@ -13,6 +13,7 @@ import { HashController } from './controllers/hash/controller';
 import { NodePoolStatusController } from './controllers/nodepool/status/controller';
 import { StaticCapacityController } from './controllers/nodepool/static/controller';
 import { ExpirationController } from './controllers/expiration/controller';
+import { CapacityReservationExpirationController } from './controllers/capacity-reservation/expiration/controller';
 import {
   InterruptionController,
   type InterruptionSettings,
@@ -78,6 +79,8 @@ export class Operator {
   readonly termination: TerminationController;
   readonly disruption: DisruptionController;
   readonly expiration: ExpirationController;
+  /** Deletes nodes in capacity blocks about to end; only for clouds with reservations. */
+  readonly reservationExpiration: CapacityReservationExpirationController | undefined;
   readonly garbageCollection: GarbageCollectionController;
   readonly interruption: InterruptionController | undefined;
   readonly nodeClassFinalizer: NodeClassFinalizerController | undefined;
@@ -125,6 +128,9 @@ export class Operator {
     this.lifecycle = new NodeClaimLifecycleController(common);
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
+    this.reservationExpiration = opts.cloud.expiringReservations
+      ? new CapacityReservationExpirationController(common)
+      : undefined;
     this.hash = new HashController(common);
     this.nodePoolStatus = new NodePoolStatusController(common);
     this.staticCapacity = new StaticCapacityController({
@@ -178,6 +184,7 @@ export class Operator {
       this.lifecycle,
       this.termination,
       this.expiration,
+      ...(this.reservationExpiration ? [this.reservationExpiration] : []),
       this.hash,
       this.nodePoolStatus,
       ...(this.deletionCost ? [this.deletionCost] : []),

@@ -17,7 +17,7 @@ describe('docs/SETTINGS.md', () => {
     for (const s of [...Object.values(SETTINGS), ...UNAPPLIED_SETTINGS])
       expect(table).toContain(`| \`${s.env}\` |`);
     expect(table).toMatch(/\| `SpotToSpotConsolidation` \| false \| decides:/);
-    expect(table).toMatch(/\| `ReservedCapacity` \| true \| feature absent; `=true` warns/);
+    expect(table).toMatch(/\| `ReservedCapacity` \| true \| decides: /);
     expect(table).toMatch(/\| `CapacityBuffer` \| false \| feature absent; `=true` stops start-up/);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_GATES } from './feature-gates';
+import { FEATURE_GATES, type FeatureGateSpec } from './feature-gates';
 import { SETTINGS } from './settings';
 import { REMOVED_SETTINGS, UNAPPLIED_SETTINGS } from './settings-upstream';
 
@@ -44,7 +44,7 @@ export function renderSettingsTable(): string {
   const gates = [
     '| Feature gate | Upstream default | What karpenter-ts does |',
     '| --- | --- | --- |',
-    ...FEATURE_GATES.map((g) => {
+    ...FEATURE_GATES.map((g: FeatureGateSpec) => {
       const what = g.supported
         ? `decides: ${g.note}`
         : g.upstreamDefault

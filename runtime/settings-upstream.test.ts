@@ -49,7 +49,7 @@ describe('upstream settings karpenter-ts does not apply', () => {
     );
   });
 
-  it('warns about removed settings and default-on gates whose feature is absent', () => {
+  it('warns about removed settings, not about a default-on gate whose feature is there', () => {
     expect(
       unappliedSettingNotices({
         ASSUME_ROLE_ARN: 'arn:aws:iam::1:role/x',
@@ -57,7 +57,6 @@ describe('upstream settings karpenter-ts does not apply', () => {
       }).map((n) => n.message),
     ).toEqual([
       'ASSUME_ROLE_ARN has no effect: removed upstream in v1.0; the controller uses the default AWS credential chain (IRSA, Pod Identity)',
-      'FEATURE_GATES: ReservedCapacity=true has no effect: karpenter-ts does not launch into capacity reservations',
     ]);
   });
 });

@@ -94,6 +94,7 @@ const CHECK_NAMES: Record<DriftCheck, string> = {
   amis: 'AMIs',
   securityGroups: 'security groups',
   subnets: 'subnets',
+  capacityReservations: 'capacity reservations',
 };
 
 type Verdict =

@@ -55,6 +55,7 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       ...(settings.interruptionQueue ? { interruptionQueue: settings.interruptionQueue } : {}),
       ...(settings.isolatedVpc ? { isolatedVpc: true } : {}),
       capacity: capacitySettingsOf(settings),
+      reservedCapacity: settings.featureGates.ReservedCapacity,
       // AMI aliases resolve to images built for the cluster's own Kubernetes minor version.
       ...(api.serverVersion ? { kubernetesVersion: await api.serverVersion() } : {}),
     });
@@ -71,13 +72,15 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       cloud: await createKwokCloudProvider({ api, clock, logger, capacity: capacitySettingsOf(settings) }),
     };
   },
-  simulated: ({ api, clock, settings }) =>
+  simulated: ({ api, clock, logger, settings }) =>
     Promise.resolve({
       cloud: new SimulatedCloud({
         api,
         clock,
         catalog: defaultCatalog,
         capacity: capacitySettingsOf(settings),
+        reservedCapacity: settings.featureGates.ReservedCapacity,
+        warn: (message) => logger.warn(message),
       }),
     }),
 };

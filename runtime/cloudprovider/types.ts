@@ -104,6 +104,11 @@ export interface CloudProvider {
    * "prioritized" by the overlaid prices). Without it, launches go by the cloud's own prices.
    */
   useNodeOverlays?(apply: OverlayInstanceTypes): void;
+  /**
+   * Which of these capacity reservations are capacity blocks in EC2's reclaim window (from 40 minutes before their
+   * end), whose instances EC2 is about to take back. Clouds without reservations leave it out.
+   */
+  expiringReservations?(ids: readonly string[]): Promise<Set<string>>;
 }
 
 /** A NodePool's instance types with the NodeOverlays applied (the pool's own when it is not yet evaluated). */

@@ -4,8 +4,8 @@
  * scheduler only reads them, so the types live here and runtime/cloudprovider depends on runtime/scheduling,
  * never the other way.
  */
-import type { CapacityType } from '../../sdk/api/well-known';
-import type { Requirements } from './requirements';
+import { Labels, type CapacityType } from '../../sdk/api/well-known';
+import type { Requirement, Requirements } from './requirements';
 import type { Resources } from './resources';
 
 export interface Offering {
@@ -16,6 +16,17 @@ export interface Offering {
   available: boolean;
   /** A NodeOverlay set this price (controllers/nodeoverlay). @default false */
   priceOverlaid?: boolean;
+  /** Set on a `reserved` offering: the capacity reservation it launches into. */
+  reservation?: OfferingReservation;
+}
+
+export interface OfferingReservation {
+  id: string;
+  /** `default` (an On-Demand Capacity Reservation) or `capacity-block`. */
+  type: 'default' | 'capacity-block';
+  interruptible: boolean;
+  /** Instances the reservation has room for, as the cloud last counted them. */
+  capacity: number;
 }
 
 export interface InstanceType {
@@ -43,9 +54,28 @@ export function cheapestOffering(it: InstanceType, reqs: Requirements): Offering
 export function compatibleOfferings(it: InstanceType, reqs: Requirements): Offering[] {
   const zone = reqs.get('topology.kubernetes.io/zone');
   const ct = reqs.get('karpenter.sh/capacity-type');
+  const rid = reqs.get(Labels.capacityReservationId);
+  const rtype = reqs.get(Labels.capacityReservationType);
+  const rint = reqs.get(Labels.capacityReservationInterruptible);
   return it.offerings.filter(
-    (o) => o.available && (!zone || zone.has(o.zone)) && (!ct || ct.has(o.capacityType)),
+    (o) =>
+      o.available &&
+      (!zone || zone.has(o.zone)) &&
+      (!ct || ct.has(o.capacityType)) &&
+      (!(rid || rtype || rint) || reservationMatches(o.reservation, rid, rtype, rint)),
   );
+}
+
+/** An offering's reservation labels (absent on spot and on-demand offerings) against requirements on them. */
+function reservationMatches(
+  r: OfferingReservation | undefined,
+  ...reqs: [Requirement | undefined, Requirement | undefined, Requirement | undefined]
+): boolean {
+  const values = r ? [r.id, r.type, String(r.interruptible)] : [undefined, undefined, undefined];
+  return reqs.every((req, i) => {
+    const v = values[i];
+    return !req || (v === undefined ? req.allowsAbsent() : req.has(v));
+  });
 }
 
 /** The instance type's labels agree with every requirement on keys it defines, and an offering matches. */

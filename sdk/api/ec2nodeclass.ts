@@ -499,6 +499,27 @@ export const ec2NodeClassSpecSchema = z
     whenClean('amiSelectorTerms', 'amiFamily'),
   );
 
+export const CapacityReservationTypes = ['default', 'capacity-block'] as const;
+export type CapacityReservationType = (typeof CapacityReservationTypes)[number];
+
+/** A capacity reservation the node class's capacityReservationSelectorTerms resolved to (upstream's fields). */
+export const capacityReservationStatusSchema = z.looseObject({
+  availabilityZone: z.string(),
+  /** When the reservation ends; none for an open-ended one. */
+  endTime: z.string().optional(),
+  id: z.string().regex(/^cr-[0-9a-z]+$/),
+  instanceMatchCriteria: z.enum(instanceMatchCriteria),
+  instanceType: z.string(),
+  ownerID: z.string().regex(/^[0-9]{12}$/),
+  /** @default "default" */
+  reservationType: z.enum(CapacityReservationTypes).default('default'),
+  /** @default false */
+  interruptible: z.boolean().optional(),
+  /** `expiring` within EC2's reclaim window before a capacity block ends. @default "active" */
+  state: z.enum(['active', 'expiring']).default('active'),
+});
+export type CapacityReservationStatus = z.infer<typeof capacityReservationStatusSchema>;
+
 export const ec2NodeClassStatusSchema = z.looseObject({
   subnets: z
     .array(z.looseObject({ id: z.string(), zone: z.string(), zoneID: z.string().optional() }))
@@ -514,7 +535,7 @@ export const ec2NodeClassStatusSchema = z.looseObject({
       }),
     )
     .optional(),
-  capacityReservations: z.array(z.looseObject({ id: z.string() })).optional(),
+  capacityReservations: z.array(capacityReservationStatusSchema).optional(),
   instanceProfile: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
 });

@@ -36,6 +36,12 @@ export const Labels = {
   instanceEbsBandwidth: 'karpenter.k8s.aws/instance-ebs-bandwidth',
   instanceLocalNvme: 'karpenter.k8s.aws/instance-local-nvme',
   excludeFromExternalLoadBalancers: 'node.kubernetes.io/exclude-from-external-load-balancers',
+  /** On nodes launched into a capacity reservation (capacity type `reserved`), as upstream. */
+  capacityReservationId: 'karpenter.k8s.aws/capacity-reservation-id',
+  /** `default` or `capacity-block`. */
+  capacityReservationType: 'karpenter.k8s.aws/capacity-reservation-type',
+  /** `true` or `false`. */
+  capacityReservationInterruptible: 'karpenter.k8s.aws/capacity-reservation-interruptible',
 } as const;
 
 /**
@@ -70,13 +76,14 @@ export const AwsWellKnownLabels: readonly string[] = [
 /**
  * `karpenter.k8s.aws` labels upstream's AWS provider also registers as well-known (v1.14.1 pkg/apis/v1/labels.go):
  * capacity reservations, tenancy, flex instances and placement groups. Upstream admits them in NodePool and
- * NodeClaim requirements and template labels, so the schemas here do too; but the instance types here do not carry
- * them, so scheduling does not treat them as well-known and a requirement on them does not steer launches.
+ * NodeClaim requirements and template labels, so the schemas here do too. The instance types here do not carry
+ * them, so scheduling does not treat them as well-known; the capacity reservation ones are offering labels, which a
+ * NodePool's or NodeClaim's requirements on them do steer (runtime/scheduling/instance-types.ts compatibleOfferings).
  */
 export const AwsUnmodelledLabels: readonly string[] = [
-  'karpenter.k8s.aws/capacity-reservation-id',
-  'karpenter.k8s.aws/capacity-reservation-type',
-  'karpenter.k8s.aws/capacity-reservation-interruptible',
+  Labels.capacityReservationId,
+  Labels.capacityReservationType,
+  Labels.capacityReservationInterruptible,
   'karpenter.k8s.aws/instance-tenancy',
   'karpenter.k8s.aws/instance-capability-flex',
   'karpenter.k8s.aws/placement-group-id',

@@ -1,7 +1,8 @@
 /** Builders for scenario tests on the embedded simulator. */
 import { Kinds } from '../../runtime/kube/kinds';
 import { loadLabManifests } from '../../runtime/lab/seed-lab';
-import type { Deployment, NodePool, PodDisruptionBudget } from '../../runtime/kube/objects';
+import type { Deployment, EC2NodeClass, NodePool, PodDisruptionBudget } from '../../runtime/kube/objects';
+import type { Catalog } from '../../runtime/cloudprovider/simulated/catalog';
 import type { OperatorSettings } from '../../runtime/operator';
 import type { FaultProfile } from '../../runtime/simulator/faults';
 import { Simulation } from '../../runtime/simulator/simulation';
@@ -14,6 +15,8 @@ export async function labCluster(
   opts: {
     replicas?: number;
     editPool?: (pool: NodePool) => void;
+    editNodeClass?: (nodeClass: EC2NodeClass) => void;
+    catalog?: Catalog;
     appCpu?: string;
     faults?: FaultProfile;
     settings?: OperatorSettings;
@@ -28,13 +31,17 @@ export async function labCluster(
   if (opts.appCpu && requests) requests.cpu = opts.appCpu;
   // Scenarios built on the lab are about consolidating what its scale-downs leave, as upstream's ReplicaSets leave
   // it: without pod deletion costs unless a test asks for them.
+  const nodeClass = structuredClone(manifests.nodeClass[0]) as EC2NodeClass;
+  opts.editNodeClass?.(nodeClass);
   const sim = new Simulation({
     ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.catalog ? { catalog: opts.catalog } : {}),
     settings: { podDeletionCost: false, ...opts.settings },
   });
   await sim.start();
   await sim.apply([
-    ...manifests.nodeClass,
+    nodeClass,
+    ...manifests.nodeClass.slice(1),
     pool,
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP_NS } },
     app,

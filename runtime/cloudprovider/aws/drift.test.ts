@@ -201,3 +201,57 @@ describe('nodeClassResolution', () => {
     });
   });
 });
+
+describe('CapacityReservationDrift', () => {
+  it('drifts a node in a reservation the node class no longer selects, after the network checks', () => {
+    const selected = { capacityReservationIds: ['cr-1'] };
+    expect(reasonOf(selected, { capacityReservationId: 'cr-1' })).toBeUndefined();
+    expect(reasonOf(selected, { capacityReservationId: 'cr-2' })).toBe('CapacityReservationDrift');
+    expect(reasonOf({ capacityReservationIds: [] }, { capacityReservationId: 'cr-1' })).toBe(
+      'CapacityReservationDrift',
+    );
+    // Subnet drift is named first (upstream's order).
+    expect(reasonOf(selected, { capacityReservationId: 'cr-2', subnetId: 'subnet-z' })).toBe('SubnetDrift');
+  });
+
+  it('leaves nodes outside reservations, and every node with the gate off (nothing resolved), alone', () => {
+    expect(reasonOf({ capacityReservationIds: ['cr-1'] }, {})).toBeUndefined();
+    expect(reasonOf({}, { capacityReservationId: 'cr-9' })).toBeUndefined();
+  });
+
+  it('reads the reservation from the claim label and the selected ones from the resolution', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const facts = claimFacts(
+      {
+        apiVersion: 'karpenter.sh/v1',
+        kind: 'NodeClaim',
+        metadata: { name: 'c', labels: { [Labels.capacityReservationId]: 'cr-7' } },
+        spec: {
+          requirements: [],
+          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+          expireAfter: '720h',
+        },
+      },
+      [],
+      now,
+    );
+    expect(facts.capacityReservationId).toBe('cr-7');
+    const base = { subnets: [], securityGroups: [], amis: [], problems: {} };
+    expect(nodeClassResolution(base).capacityReservationIds).toBeUndefined();
+    const withReservations = nodeClassResolution({
+      ...base,
+      capacityReservations: [
+        {
+          id: 'cr-7',
+          availabilityZone: 'us-east-1a',
+          instanceMatchCriteria: 'targeted',
+          instanceType: 'm5.large',
+          ownerID: '123456789012',
+          reservationType: 'default',
+          state: 'active',
+        },
+      ],
+    });
+    expect(withReservations.capacityReservationIds).toEqual(['cr-7']);
+  });
+});

@@ -11,6 +11,9 @@
  *    preference order (non-deprecated, newest), whose requirements the type meets.
  * 3. SecurityGroupDrift: the instance's groups differ, as a set, from the resolved ones.
  * 4. SubnetDrift: the instance's subnet is not among the resolved ones.
+ * 5. CapacityReservationDrift: a node launched into a capacity reservation the node class no longer selects
+ *    (status.capacityReservations). Judged on the node, not on the offerings, as a reserved node may fall back to
+ *    on-demand. Checked with the ReservedCapacity gate on only (a node is never reserved otherwise).
  * A part that resolved to nothing (the node class is not ready) or a node without an image id leaves upstream
  * without an answer, so no drift is reported ("halted"); for security groups and subnets that holds even when the
  * other of the two drifted, since upstream computes both before choosing.
@@ -31,7 +34,8 @@ import type { ResolvedNodeClass } from './nodeclass-status';
  */
 export const INSTANCE_TYPE_DRIFT_AFTER_MS = 3_600_000;
 
-export type ResolvedDriftReason = 'InstanceTypeNotFound' | 'AMIDrift' | 'SecurityGroupDrift' | 'SubnetDrift';
+export type ResolvedDriftReason =
+  'InstanceTypeNotFound' | 'AMIDrift' | 'SecurityGroupDrift' | 'SubnetDrift' | 'CapacityReservationDrift';
 
 /** A fact the caller could not learn, and why (for the preview's "subnets not checked: …"). */
 export interface Unknown {
@@ -59,6 +63,8 @@ export interface NodeClassResolution {
   amis: Maybe<readonly DriftAmi[]>;
   subnetIds: Maybe<readonly string[]>;
   securityGroupIds: Maybe<readonly string[]>;
+  /** The reservations the node class selects; undefined with the ReservedCapacity gate off (not checked). */
+  capacityReservationIds?: Maybe<readonly string[]>;
 }
 
 export interface InstanceFacts {
@@ -70,9 +76,11 @@ export interface InstanceFacts {
   imageId: Maybe<string | undefined>;
   subnetId: Maybe<string | undefined>;
   securityGroupIds: Maybe<readonly string[]>;
+  /** The reservation a reserved node launched into; undefined for any other node. */
+  capacityReservationId?: Maybe<string | undefined>;
 }
 
-export type DriftCheck = 'instanceType' | 'amis' | 'securityGroups' | 'subnets';
+export type DriftCheck = 'instanceType' | 'amis' | 'securityGroups' | 'subnets' | 'capacityReservations';
 
 export interface ResolvedDriftVerdict {
   reason?: ResolvedDriftReason;
@@ -137,6 +145,15 @@ function subnetOutcome(n: NodeClassResolution, i: InstanceFacts): Outcome {
     : { kind: 'drift', reason: 'SubnetDrift' };
 }
 
+function capacityReservationOutcome(n: NodeClassResolution, i: InstanceFacts): Outcome {
+  const want = n.capacityReservationIds;
+  const have = i.capacityReservationId;
+  if (want === undefined || have === undefined) return OK;
+  if (isUnknown(want)) return { kind: 'unknown', why: want.unknown };
+  if (isUnknown(have)) return { kind: 'unknown', why: have.unknown };
+  return want.includes(have) ? OK : { kind: 'drift', reason: 'CapacityReservationDrift' };
+}
+
 function instanceTypeOutcome(i: InstanceFacts): Outcome {
   if (isUnknown(i.instanceTypeOffered)) return { kind: 'unknown', why: i.instanceTypeOffered.unknown };
   return i.instanceTypeOffered ? OK : { kind: 'drift', reason: 'InstanceTypeNotFound' };
@@ -152,6 +169,7 @@ export function resolvedDrift(nodeClass: NodeClassResolution, instance: Instance
     [
       ['securityGroups', () => securityGroupOutcome(nodeClass, instance)],
       ['subnets', () => subnetOutcome(nodeClass, instance)],
+      ['capacityReservations', () => capacityReservationOutcome(nodeClass, instance)],
     ],
   ];
   for (const stage of stages) {
@@ -207,6 +225,9 @@ export function claimFacts(claim: NodeClaim, types: readonly InstanceType[], now
     imageId: claim.status?.imageID ?? fromInstance,
     subnetId: fromInstance,
     securityGroupIds: fromInstance,
+    ...(labels[Labels.capacityReservationId]
+      ? { capacityReservationId: labels[Labels.capacityReservationId] }
+      : {}),
   };
 }
 
@@ -218,6 +239,8 @@ export function nodeClassResolution(r: ResolvedNodeClass): NodeClassResolution {
       : r.amis.map((a) => ({ id: a.id, requirements: amiRequirements(a.arch) })),
     subnetIds: r.problems.SubnetsReady ? [] : r.subnets.map((s) => s.id),
     securityGroupIds: r.problems.SecurityGroupsReady ? [] : r.securityGroups.map((g) => g.id),
+    // A failed reservation query keeps nodes where they are (upstream reads the last status).
+    ...(r.capacityReservations ? { capacityReservationIds: r.capacityReservations.map((c) => c.id) } : {}),
   };
 }
 

@@ -2,7 +2,8 @@
  * Launching one instance with CreateFleet `instant`: overrides are every (instance type × subnet) offering of one
  * capacity type, with Priority = price; spot uses price-capacity-optimized, on-demand lowest-price. Offerings EC2
  * answers with an insufficient-capacity error are marked unavailable for 3 minutes and the launch falls back to
- * the remaining ones (spot to on-demand when no spot offering is left).
+ * the remaining ones (reserved to spot to on-demand, as far as the claim allows). A reserved launch targets one
+ * kind of reservation (./reserved-launch.ts); an insufficient-capacity answer empties that reservation instead.
  */
 import {
   type _InstanceType,
@@ -16,9 +17,11 @@ import type { EC2NodeClass, NodeClaim } from '../../kube/objects';
 import { InsufficientCapacityError } from '../types';
 import { awsCall, classifyAwsError } from './errors';
 import { ICE_ERROR_CODES, type UnavailableOfferings } from './unavailable-offerings';
+import type { OfferingReservation } from '../../scheduling/instance-types';
+import { reservedFleetOptions, reservedLaunchOfferings } from './reserved-launch';
 
-/** The capacity types CreateFleet launches (reserved capacity is not supported here). */
-export type LaunchCapacityType = 'spot' | 'on-demand';
+/** The capacity types CreateFleet launches. */
+export type LaunchCapacityType = 'spot' | 'on-demand' | 'reserved';
 
 /** One launchable choice: a type in a subnet (its zone) with a capacity type, price and launch template. */
 export interface FleetOffering {
@@ -27,7 +30,9 @@ export interface FleetOffering {
   subnetId: string;
   capacityType: LaunchCapacityType;
   price: number;
+  /** A reserved offering's launch template targets this reservation. */
   launchTemplateName: string;
+  reservation?: OfferingReservation;
 }
 
 export interface LaunchedInstance {
@@ -36,6 +41,8 @@ export interface LaunchedInstance {
   zone: string;
   subnetId?: string;
   capacityType: LaunchCapacityType;
+  /** The reservation a reserved instance launched into. */
+  reservation?: Omit<OfferingReservation, 'capacity'>;
 }
 
 export interface FleetError {
@@ -46,8 +53,12 @@ export interface FleetError {
   capacityType?: string;
 }
 
-/** Spot when any spot offering is left (it is cheaper), else on-demand; undefined when nothing is left. */
+/**
+ * Reserved when a reserved offering is left (capacity already paid for), else spot when any spot offering is left
+ * (it is cheaper), else on-demand; undefined when nothing is left. Upstream's order.
+ */
 export function chooseCapacityType(offerings: FleetOffering[]): LaunchCapacityType | undefined {
+  if (offerings.some((o) => o.capacityType === 'reserved')) return 'reserved';
   if (offerings.some((o) => o.capacityType === 'spot')) return 'spot';
   if (offerings.some((o) => o.capacityType === 'on-demand')) return 'on-demand';
   return undefined;
@@ -70,7 +81,11 @@ export function createFleetInput(
   context?: string,
 ): CreateFleetCommandInput {
   const byTemplate = new Map<string, FleetOffering[]>();
-  for (const o of offerings.filter((x) => x.capacityType === capacityType)) {
+  const chosen =
+    capacityType === 'reserved'
+      ? reservedLaunchOfferings(offerings)
+      : offerings.filter((x) => x.capacityType === capacityType);
+  for (const o of chosen) {
     byTemplate.set(o.launchTemplateName, [...(byTemplate.get(o.launchTemplateName) ?? []), o]);
   }
   const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -78,10 +93,14 @@ export function createFleetInput(
     Type: 'instant',
     ClientToken: clientToken,
     ...(context !== undefined ? { Context: context } : {}),
-    TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: capacityType },
-    ...(capacityType === 'spot'
-      ? { SpotOptions: { AllocationStrategy: 'price-capacity-optimized' } }
-      : { OnDemandOptions: { AllocationStrategy: 'lowest-price' } }),
+    ...(capacityType === 'reserved'
+      ? reservedFleetOptions(chosen)
+      : {
+          TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: capacityType },
+          ...(capacityType === 'spot'
+            ? { SpotOptions: { AllocationStrategy: 'price-capacity-optimized' as const } }
+            : { OnDemandOptions: { AllocationStrategy: 'lowest-price' as const } }),
+        }),
     LaunchTemplateConfigs: [...byTemplate].map(([name, list]) => ({
       LaunchTemplateSpecification: { LaunchTemplateName: name, Version: '$Latest' },
       Overrides: list
@@ -104,6 +123,7 @@ export function parseFleetOutput(
   out: CreateFleetCommandOutput,
   capacityType: LaunchCapacityType,
   subnetZones: Map<string, string>,
+  offerings: FleetOffering[] = [],
 ): { instance?: LaunchedInstance; errors: FleetError[] } {
   const errors: FleetError[] = (out.Errors ?? []).map((e) => {
     const ov = e.LaunchTemplateAndOverrides?.Overrides;
@@ -123,6 +143,32 @@ export function parseFleetOutput(
     const zone = ov?.AvailabilityZone ?? (subnetId ? subnetZones.get(subnetId) : undefined);
     const instanceType = i.InstanceType ?? ov?.InstanceType;
     if (!id || !zone || !instanceType) continue;
+    if (capacityType === 'reserved') {
+      // The launch asked for one reservation per type and zone: the instance is in that one.
+      const o = offerings.find(
+        (x) => x.capacityType === 'reserved' && x.instanceType === instanceType && x.zone === zone,
+      );
+      const reservation = o?.reservation;
+      return {
+        instance: {
+          instanceId: id,
+          instanceType,
+          zone,
+          capacityType: reservation ? 'reserved' : 'on-demand',
+          ...(reservation
+            ? {
+                reservation: {
+                  id: reservation.id,
+                  type: reservation.type,
+                  interruptible: reservation.interruptible,
+                },
+              }
+            : {}),
+          ...(subnetId ? { subnetId } : {}),
+        },
+        errors,
+      };
+    }
     const lifecycle = i.Lifecycle === 'spot' || i.Lifecycle === 'on-demand' ? i.Lifecycle : capacityType;
     return {
       instance: {
@@ -141,8 +187,18 @@ export function parseFleetOutput(
 export interface FleetLaunchOptions {
   ec2: EC2Client;
   unavailable: UnavailableOfferings;
+  /** Instances a reservation has room for now; a reserved offering is tried only while this is above 0. */
+  reservationCount?: (id: string) => number;
+  /** EC2 answered insufficient capacity for a reservation. */
+  markReservationUnavailable?: (id: string) => void;
   /** @default 3 */
   maxAttempts?: number;
+}
+
+/** An offering out of capacity: a reservation is emptied (upstream), any other offering skipped for 3 minutes. */
+function markOut(opts: FleetLaunchOptions, o: FleetOffering): void {
+  if (o.reservation) opts.markReservationUnavailable?.(o.reservation.id);
+  else opts.unavailable.mark(o.capacityType, o.instanceType, o.zone);
 }
 
 /** Launches one instance from the offerings, falling back past offerings that are out of capacity. */
@@ -156,8 +212,10 @@ export async function launchInstance(
   const subnetZones = new Map(offerings.map((o) => [o.subnetId, o.zone]));
   const iceSeen: FleetError[] = [];
   for (let attempt = 0; attempt < (opts.maxAttempts ?? 3); attempt++) {
-    const left = offerings.filter(
-      (o) => !opts.unavailable.isUnavailable(o.capacityType, o.instanceType, o.zone),
+    const left = offerings.filter((o) =>
+      o.reservation
+        ? (opts.reservationCount?.(o.reservation.id) ?? 0) > 0
+        : !opts.unavailable.isUnavailable(o.capacityType, o.instanceType, o.zone),
     );
     const capacityType = chooseCapacityType(left);
     if (!capacityType) break;
@@ -166,7 +224,7 @@ export async function launchInstance(
     const out = await awsCall('ec2:CreateFleet', () =>
       opts.ec2.send(new CreateFleetCommand(createFleetInput(left, capacityType, token, tags, context))),
     );
-    const { instance, errors } = parseFleetOutput(out, capacityType, subnetZones);
+    const { instance, errors } = parseFleetOutput(out, capacityType, subnetZones, left);
     for (const e of errors) {
       if (!ICE_ERROR_CODES.has(e.code)) continue;
       iceSeen.push(e);
@@ -177,7 +235,7 @@ export async function launchInstance(
           (!e.instanceType || o.instanceType === e.instanceType) &&
           (!e.zone || o.zone === e.zone),
       );
-      for (const o of hit) opts.unavailable.mark(o.capacityType, o.instanceType, o.zone);
+      for (const o of hit) markOut(opts, o);
     }
     if (instance) return instance;
     const fatal = errors.find((e) => !ICE_ERROR_CODES.has(e.code));
@@ -187,8 +245,7 @@ export async function launchInstance(
     }
     if (errors.length === 0) {
       // No instance and no reason: treat every offering of this capacity type as unavailable for now.
-      for (const o of left.filter((x) => x.capacityType === capacityType))
-        opts.unavailable.mark(o.capacityType, o.instanceType, o.zone);
+      for (const o of left.filter((x) => x.capacityType === capacityType)) markOut(opts, o);
     }
   }
   const codes = [...new Set(iceSeen.map((e) => e.code))].join(', ') || 'no offering left';

@@ -15,7 +15,11 @@ import { specLabels } from '../simulated/catalog';
 import type { InstanceType } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
-import type { LaunchedInstance } from './fleet';
+import type { Logger } from 'pino';
+import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
+import type { ReservationAvailability } from './capacity-reservation-provider';
+import type { UnavailableOfferings } from './unavailable-offerings';
+import { reservationLabels } from './capacity-reservations';
 import type { Ec2InstanceTypeSpec } from './instance-types';
 
 export const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
@@ -63,13 +67,35 @@ export function claimInstanceTags(
   };
 }
 
+/**
+ * The reservation an instance runs in, when it counts as reserved: with the ReservedCapacity gate on, launched into a
+ * reservation it targets alone (capacity-reservations-only), as upstream. An instance that landed in an open
+ * reservation by itself stays on-demand: calling it reserved would make it drift.
+ */
+export function instanceReservation(
+  i: Instance,
+  reservedCapacity: boolean,
+): LaunchedInstance['reservation'] | undefined {
+  if (!reservedCapacity || !i.CapacityReservationId) return undefined;
+  if (i.CapacityReservationSpecification?.CapacityReservationPreference !== 'capacity-reservations-only')
+    return undefined;
+  const lifecycle = String(i.InstanceLifecycle ?? '');
+  return {
+    id: i.CapacityReservationId,
+    type: lifecycle === 'capacity-block' ? 'capacity-block' : 'default',
+    interruptible: lifecycle === 'interruptible-capacity-reservation',
+  };
+}
+
 /** An instance found already launched for a claim, as CreateFleet would have reported it. */
-export function launchedInstanceOf(i: Instance): LaunchedInstance {
+export function launchedInstanceOf(i: Instance, reservedCapacity = false): LaunchedInstance {
+  const reservation = instanceReservation(i, reservedCapacity);
   return {
     instanceId: i.InstanceId as string,
     instanceType: i.InstanceType as string,
     zone: i.Placement?.AvailabilityZone ?? '',
-    capacityType: i.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+    capacityType: reservation ? 'reserved' : i.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+    ...(reservation ? { reservation } : {}),
   };
 }
 
@@ -95,6 +121,7 @@ export function launchedNodeClaim(nodeClaim: NodeClaim, r: LaunchResult): NodeCl
     [Labels.instanceType]: launched.instanceType,
     [Labels.zone]: launched.zone,
     [Labels.capacityType]: launched.capacityType,
+    ...reservationLabels(launched.reservation),
     [Labels.nodePool]: r.nodePoolName,
   };
   out.status = {
@@ -108,11 +135,13 @@ export function launchedNodeClaim(nodeClaim: NodeClaim, r: LaunchResult): NodeCl
 }
 
 /** What the cloud knows of a claim: its name, labels, provider ID, image and launch time. */
-export function instanceToNodeClaim(i: Instance): NodeClaim {
+export function instanceToNodeClaim(i: Instance, reservedCapacity = false): NodeClaim {
   const zone = i.Placement?.AvailabilityZone ?? '';
+  const reservation = instanceReservation(i, reservedCapacity);
   const labels: Record<string, string> = {
-    [Labels.capacityType]: i.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+    [Labels.capacityType]: reservation ? 'reserved' : i.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
     [Labels.zone]: zone,
+    ...reservationLabels(reservation),
   };
   if (i.InstanceType) labels[Labels.instanceType] = i.InstanceType;
   const pool = tag(i, Labels.nodePool);
@@ -193,4 +222,48 @@ export async function terminateInstance(ec2: EC2Client, instanceId: string): Pro
   await awsCall('ec2:TerminateInstances', () =>
     ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })),
   );
+}
+
+/**
+ * The instance already launched for the claim, else a new one from CreateFleet. Idempotent on the claim: a retry
+ * after a lost CreateFleet answer or a failed status write gets the instance that launch made. The client token
+ * alone does not cover it: EC2 refuses a reused token whose parameters changed (an offering marked unavailable
+ * since), and remembers tokens only for a while. A launch into a reservation takes one of its slots, once.
+ */
+export async function findOrLaunch(
+  deps: { ec2: EC2Client; clusterName: string; logger: Logger; unavailable: UnavailableOfferings },
+  reserved: { availability: ReservationAvailability; reservedCapacity: boolean },
+  launch: {
+    nodeClaim: NodeClaim;
+    offerings: FleetOffering[];
+    tags: Record<string, string>;
+    context?: string;
+  },
+): Promise<LaunchedInstance> {
+  const claimName = nameOf(launch.nodeClaim);
+  const token = launch.nodeClaim.metadata.uid ?? claimName;
+  const found = await findClaimInstance(deps.ec2, deps.clusterName, claimName);
+  if (!found) {
+    const { availability } = reserved;
+    const fresh = await launchInstance(
+      {
+        ec2: deps.ec2,
+        unavailable: deps.unavailable,
+        reservationCount: (id) => availability.count(id),
+        markReservationUnavailable: (id) => availability.markUnavailable(id),
+      },
+      launch.offerings,
+      token,
+      launch.tags,
+      launch.context,
+    );
+    if (fresh.reservation) availability.markLaunched(fresh.reservation.id);
+    return fresh;
+  }
+  const launched = launchedInstanceOf(found, reserved.reservedCapacity);
+  deps.logger.info(
+    { nodeClaim: claimName, instanceId: launched.instanceId },
+    'found the instance already launched for the nodeclaim',
+  );
+  return launched;
 }

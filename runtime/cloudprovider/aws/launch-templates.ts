@@ -16,7 +16,7 @@ import type { ConnectionTracking, CpuOptions, EC2NodeClassSpec } from '../../../
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
-import type { InstanceType } from '../../scheduling/instance-types';
+import type { InstanceType, OfferingReservation } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
 import {
   amiFamilyOf,
@@ -58,6 +58,11 @@ export interface LaunchTemplateOptions {
   cpuOptions?: CpuOptions;
   /** The node class's tags, on the template (instances get them through CreateFleet). */
   tags?: Record<string, string>;
+  /**
+   * Set with the ReservedCapacity gate on (upstream's "targeted" launch mode): a template for a reservation targets
+   * it alone; any other opts out of open reservations, so only reserved launches use reserved capacity.
+   */
+  capacityReservation?: { target?: Omit<OfferingReservation, 'capacity'> };
 }
 
 export function blockDeviceMappingsRequest(
@@ -104,6 +109,17 @@ export function launchTemplateData(o: LaunchTemplateOptions): RequestLaunchTempl
   if (o.cpuOptions?.nestedVirtualization)
     data.CpuOptions = { NestedVirtualization: o.cpuOptions.nestedVirtualization };
   if (o.userData !== undefined) data.UserData = Buffer.from(o.userData, 'utf8').toString('base64');
+  const target = o.capacityReservation?.target;
+  if (o.capacityReservation)
+    data.CapacityReservationSpecification = target
+      ? {
+          CapacityReservationPreference: 'capacity-reservations-only',
+          CapacityReservationTarget: { CapacityReservationId: target.id },
+        }
+      : { CapacityReservationPreference: 'none' };
+  if (target?.type === 'capacity-block') data.InstanceMarketOptions = { MarketType: 'capacity-block' };
+  else if (target?.interruptible)
+    data.InstanceMarketOptions = { MarketType: 'interruptible-capacity-reservation' };
   const nic = primaryInterface(o);
   // EC2 takes the groups at the top or on an explicit interface, not both. Upstream always writes the interface; for
   // one plain interface the two mean the same to EC2, so the top-level form stays when no interface setting is
@@ -221,6 +237,8 @@ export interface ClaimLaunchTemplateArgs {
   /** The node class's resolved security groups and instance profile. */
   resolved: ResolvedNodeClass;
   nodeClaim: NodeClaim;
+  /** The ReservedCapacity gate: templates say which reservation, if any, they launch into. @default false */
+  reservedCapacity?: boolean;
 }
 
 /** The template options for one AMI and user data under a node class. */
@@ -267,15 +285,28 @@ export function nodeClassTemplateOptions(
 export function claimLaunchTemplates(
   templates: LaunchTemplateProvider,
   a: ClaimLaunchTemplateArgs,
-): (it: InstanceType, ami: ResolvedAmi) => Promise<string> {
+): (it: InstanceType, ami: ResolvedAmi, reservation?: OfferingReservation) => Promise<string> {
   const byKey = new Map<string, Promise<string>>();
-  return (it, ami) => {
+  return (it, ami, reservation) => {
     const maxPods = fixedMaxPods(it);
-    const key = `${ami.id}:${maxPods ?? ''}`;
+    const key = `${ami.id}:${maxPods ?? ''}:${reservation?.id ?? ''}`;
     let name = byKey.get(key);
     if (!name) {
+      const capacityReservation = a.reservedCapacity
+        ? {
+            capacityReservation: reservation
+              ? {
+                  target: {
+                    id: reservation.id,
+                    type: reservation.type,
+                    interruptible: reservation.interruptible,
+                  },
+                }
+              : {},
+          }
+        : {};
       name = claimUserData(a.cluster, a.nodeClass, a.nodeClaim, maxPods).then((userData) =>
-        templates.ensure(nodeClassTemplateOptions(a, ami.id, userData)),
+        templates.ensure({ ...nodeClassTemplateOptions(a, ami.id, userData), ...capacityReservation }),
       );
       byKey.set(key, name);
     }

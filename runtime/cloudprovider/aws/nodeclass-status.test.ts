@@ -67,3 +67,46 @@ describe('writeNodeClassStatus', () => {
     expect((await api.get(Kinds.EC2NodeClass, 'default'))?.status?.subnets).toHaveLength(1);
   });
 });
+
+describe('nodeClassStatus with capacity reservations', () => {
+  const cr = {
+    id: 'cr-1',
+    availabilityZone: 'us-east-1a',
+    instanceMatchCriteria: 'targeted' as const,
+    instanceType: 'm5.large',
+    ownerID: '123456789012',
+    reservationType: 'default' as const,
+    state: 'active' as const,
+  };
+  const now = Date.UTC(2026, 0, 1);
+  const types = (s: ReturnType<typeof nodeClassStatus>) => s.conditions?.map((c) => `${c.type}=${c.status}`);
+
+  it('lists them and reports CapacityReservationsReady (gate on), also when none is selected', () => {
+    const s = nodeClassStatus(undefined, { ...ok, capacityReservations: [cr] }, now);
+    expect(s.capacityReservations).toEqual([cr]);
+    expect(types(s)).toContain('CapacityReservationsReady=True');
+    expect(types(s)).toContain('Ready=True');
+    const none = nodeClassStatus(s, { ...ok, capacityReservations: [] }, now);
+    expect(none.capacityReservations).toBeUndefined();
+    expect(types(none)).toContain('CapacityReservationsReady=True');
+  });
+
+  it('keeps the last list when the query fails, and is not Ready', () => {
+    const before = nodeClassStatus(undefined, { ...ok, capacityReservations: [cr] }, now);
+    const failed = nodeClassStatus(
+      before,
+      { ...ok, problems: { CapacityReservationsReady: 'throttled' } },
+      now,
+    );
+    expect(failed.capacityReservations).toEqual([cr]);
+    expect(types(failed)).toContain('CapacityReservationsReady=False');
+    expect(types(failed)).toContain('Ready=False');
+  });
+
+  it('has neither the list nor the condition with the gate off', () => {
+    const before = nodeClassStatus(undefined, { ...ok, capacityReservations: [cr] }, now);
+    const off = nodeClassStatus(before, ok, now);
+    expect(off.capacityReservations).toBeUndefined();
+    expect(types(off)?.some((t) => t.startsWith('CapacityReservationsReady'))).toBe(false);
+  });
+});

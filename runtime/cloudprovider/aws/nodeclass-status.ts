@@ -12,7 +12,10 @@ import type { KubeApi } from '../../kube/api';
 import { setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
 import type { EC2NodeClass } from '../../kube/objects';
+import type { CapacityReservationStatus } from '../../../sdk/api/ec2nodeclass';
 import { resolveAmis, type ResolvedAmi } from './amis';
+import type { CapacityReservationProvider } from './capacity-reservation-provider';
+import { reservationStatuses } from './capacity-reservations';
 import { CloudProviderError } from './errors';
 import { ensureInstanceProfile } from './instance-profiles';
 import { resolveSecurityGroups, type ResolvedSecurityGroup } from './security-groups';
@@ -20,6 +23,11 @@ import { resolveSubnets, type ResolvedSubnet } from './subnets';
 
 export interface ResolvedNodeClass {
   subnets: ResolvedSubnet[];
+  /**
+   * The reservations capacityReservationSelectorTerms select, for status.capacityReservations; undefined while the
+   * ReservedCapacity gate is off (upstream then neither resolves the terms nor reports the condition).
+   */
+  capacityReservations?: CapacityReservationStatus[];
   securityGroups: ResolvedSecurityGroup[];
   amis: ResolvedAmi[];
   instanceProfile?: string;
@@ -27,7 +35,8 @@ export interface ResolvedNodeClass {
   problems: Partial<Record<NodeClassPart, string>>;
 }
 
-export type NodeClassPart = 'SubnetsReady' | 'SecurityGroupsReady' | 'AMIsReady' | 'InstanceProfileReady';
+export type NodeClassPart =
+  'SubnetsReady' | 'SecurityGroupsReady' | 'AMIsReady' | 'InstanceProfileReady' | 'CapacityReservationsReady';
 
 export interface NodeClassResolverOptions {
   ec2: EC2Client;
@@ -36,6 +45,12 @@ export interface NodeClassResolverOptions {
   clusterName: string;
   region: string;
   kubernetesVersion: string;
+  /** Set with the ReservedCapacity gate on: resolves capacityReservationSelectorTerms. */
+  capacityReservations?: CapacityReservationProvider;
+  /** For a capacity block's expiring state. */
+  now: number;
+  /** Reservations EC2 answered with fields Karpenter does not know are left out and reported here. */
+  onSkipped?: (errors: Error[]) => void;
 }
 
 async function part<T>(
@@ -59,7 +74,8 @@ export async function resolveNodeClass(
   nodeClass: EC2NodeClass,
 ): Promise<ResolvedNodeClass> {
   const problems: ResolvedNodeClass['problems'] = {};
-  const [subnets, securityGroups, amis, instanceProfile] = await Promise.all([
+  const reservations = o.capacityReservations;
+  const [subnets, securityGroups, amis, instanceProfile, capacityReservations] = await Promise.all([
     part(problems, 'SubnetsReady', 'no subnet matches subnetSelectorTerms: check the tags or ids', () =>
       resolveSubnets(o.ec2, nodeClass),
     ),
@@ -78,12 +94,26 @@ export async function resolveNodeClass(
     part(problems, 'InstanceProfileReady', '', () =>
       ensureInstanceProfile(o.iam, { clusterName: o.clusterName, region: o.region }, nodeClass),
     ),
+    reservations
+      ? part(problems, 'CapacityReservationsReady', '', async () => {
+          const { reservations: found, errors } = reservationStatuses(
+            await reservations.list(nodeClass.spec.capacityReservationSelectorTerms),
+            o.now,
+          );
+          if (errors.length) o.onSkipped?.(errors);
+          // No reservation selected is not a problem (upstream: Ready), so not an empty array either.
+          return found.length ? found : undefined;
+        })
+      : Promise.resolve(undefined),
   ]);
   return {
     subnets: subnets ?? [],
     securityGroups: securityGroups ?? [],
     amis: amis ?? [],
     ...(instanceProfile ? { instanceProfile } : {}),
+    ...(reservations && !problems.CapacityReservationsReady
+      ? { capacityReservations: capacityReservations ?? [] }
+      : {}),
     problems,
   };
 }
@@ -109,6 +139,10 @@ export function nodeClassStatus(
 ): NonNullable<EC2NodeClass['status']> {
   let conditions = prior?.conditions;
   const parts: NodeClassPart[] = ['SubnetsReady', 'SecurityGroupsReady', 'AMIsReady', 'InstanceProfileReady'];
+  // Reported only with the ReservedCapacity gate on, as upstream; a failed query leaves the last known list.
+  const reservationsOn = r.capacityReservations !== undefined || r.problems.CapacityReservationsReady;
+  if (reservationsOn) parts.push('CapacityReservationsReady');
+  else conditions = conditions?.filter((c) => c.type !== 'CapacityReservationsReady');
   for (const p of parts) {
     const problem = r.problems[p];
     conditions = problem
@@ -128,8 +162,11 @@ export function nodeClassStatus(
     : setCondition(conditions, 'Ready', 'True', now, 'Ready');
   if (generation !== undefined)
     conditions = conditions.map((c) => ({ ...c, observedGeneration: generation }));
+  const { capacityReservations: priorReservations, ...rest } = prior ?? {};
+  const reservations = r.capacityReservations ?? (reservationsOn ? priorReservations : undefined);
   return {
-    ...prior,
+    ...rest,
+    ...(reservations?.length ? { capacityReservations: reservations } : {}),
     subnets: r.subnets.map((s) => ({ id: s.id, zone: s.zone, ...(s.zoneID ? { zoneID: s.zoneID } : {}) })),
     securityGroups: r.securityGroups.map((g) => ({ id: g.id, ...(g.name ? { name: g.name } : {}) })),
     amis: r.amis.map((a) => ({

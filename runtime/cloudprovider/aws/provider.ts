@@ -21,20 +21,21 @@ import {
 } from '../types';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, amiPerArch } from './amis';
+import { CapacityReservationProvider } from './capacity-reservation-provider';
+import { expiringIds, withReservedOfferings } from './capacity-reservations';
 import { claimFacts, instanceNetwork, nodeClassResolution, resolvedDrift } from './drift';
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
 import { classifyAwsError, CloudProviderError } from './errors';
-import { fleetContext, launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
+import { fleetContext, type FleetOffering, type LaunchedInstance } from './fleet';
 import { KubeDnsDiscovery } from './kube-dns';
 import { InstanceTypeProvider, typesForClaim } from './instance-types';
 import {
   claimInstanceTags,
   describeInstance,
-  findClaimInstance,
+  findOrLaunch,
   instanceIdOf,
   instanceToNodeClaim,
-  launchedInstanceOf,
   launchedNodeClaim,
   LIVE_STATES,
   listClusterInstances,
@@ -80,6 +81,11 @@ export interface AwsProviderSettings {
   isolatedVpc?: boolean;
   /** VM_MEMORY_OVERHEAD_PERCENT and RESERVED_ENIS. @default upstream's */
   capacity?: CapacitySettings;
+  /**
+   * FEATURE_GATES ReservedCapacity: resolve capacityReservationSelectorTerms, offer and launch into the reservations.
+   * Off, the terms are ignored (with a warning), as upstream. @default true (upstream's default)
+   */
+  reservedCapacity?: boolean;
 }
 
 /** Where a claim launches: its NodePool (named by its label) and that pool's resolved, ready EC2NodeClass. */
@@ -100,6 +106,8 @@ export class AwsCloudProvider implements CloudProvider {
   private readonly kubeDns: KubeDnsDiscovery;
   private readonly resolved: TtlCache<ResolvedNodeClass>;
   private readonly k8s: string;
+  readonly reservations: CapacityReservationProvider;
+  private readonly reservedCapacity: boolean;
 
   constructor(
     private readonly s: AwsProviderSettings,
@@ -126,6 +134,8 @@ export class AwsCloudProvider implements CloudProvider {
     this.launchTemplates = new LaunchTemplateProvider(clients.ec2, s.clock);
     this.kubeDns = new KubeDnsDiscovery(s.api, s.clock, s.logger);
     this.resolved = new TtlCache(s.clock, NODECLASS_TTL_MS);
+    this.reservations = new CapacityReservationProvider(clients.ec2, s.clock, s.logger);
+    this.reservedCapacity = s.reservedCapacity ?? true;
   }
 
   /** For the interruption controller: a spot offering just reclaimed is not offered for 3 minutes. */
@@ -143,6 +153,8 @@ export class AwsCloudProvider implements CloudProvider {
           clusterName: this.s.clusterName,
           region: this.s.region,
           kubernetesVersion: this.k8s,
+          now: this.s.clock.now(),
+          ...this.reservations.resolverOptions(nodeClass, this.reservedCapacity),
         },
         nodeClass,
       );
@@ -193,7 +205,11 @@ export class AwsCloudProvider implements CloudProvider {
     const r = await this.resolveNodeClass(nodeClass);
     const zones = [...new Set(r.subnets.map((s) => s.zone))];
     const arches = new Set(r.amis.map((a) => a.arch));
-    const types = await this.instanceTypes.list(zones, nodeClassShape(nodeClass), nodeClass.spec);
+    const listed = await this.instanceTypes.list(zones, nodeClassShape(nodeClass), nodeClass.spec);
+    // Reserved offerings are added per call: their counts move with every launch and termination.
+    const types = withReservedOfferings(listed, r.capacityReservations ?? [], (id) =>
+      this.reservations.availability.count(id),
+    );
     // Only types some resolved AMI can boot.
     return types.filter((it) => {
       const arch = it.requirements.get(Labels.arch);
@@ -236,6 +252,7 @@ export class AwsCloudProvider implements CloudProvider {
         nodeClass,
         resolved,
         nodeClaim,
+        reservedCapacity: this.reservedCapacity,
       }),
     });
     if (offerings.length === 0)
@@ -274,35 +291,19 @@ export class AwsCloudProvider implements CloudProvider {
     return { nodePool, nodePoolName, nodeClass, resolved };
   }
 
-  /**
-   * The instance already launched for the claim, else a new one from CreateFleet. Idempotent on the claim: a retry
-   * after a lost CreateFleet answer or a failed status write gets the instance that launch made. The client token
-   * alone does not cover it: EC2 refuses a reused token whose parameters changed (an offering marked unavailable
-   * since), and remembers tokens only for a while.
-   */
-  private async findOrLaunch(
+  /** The instance already launched for the claim, else a new one (./instances.ts findOrLaunch). */
+  private findOrLaunch(
     nodeClaim: NodeClaim,
     offerings: FleetOffering[],
     tags: Record<string, string>,
     context: string | undefined,
   ): Promise<LaunchedInstance> {
-    const claimName = nameOf(nodeClaim);
-    const token = nodeClaim.metadata.uid ?? claimName;
-    const found = await findClaimInstance(this.clients.ec2, this.s.clusterName, claimName);
-    if (!found)
-      return launchInstance(
-        { ec2: this.clients.ec2, unavailable: this.unavailable },
-        offerings,
-        token,
-        tags,
-        context,
-      );
-    const launched = launchedInstanceOf(found);
-    this.s.logger.info(
-      { nodeClaim: claimName, instanceId: launched.instanceId },
-      'found the instance already launched for the nodeclaim',
+    const { clients, unavailable, reservations, reservedCapacity } = this;
+    return findOrLaunch(
+      { ec2: clients.ec2, clusterName: this.s.clusterName, logger: this.s.logger, unavailable },
+      { availability: reservations.availability, reservedCapacity },
+      { nodeClaim, offerings, tags, context },
     );
-    return launched;
   }
 
   /** The launched instance's type as the NodePool offers it; one found from an earlier launch may be any of them. */
@@ -342,24 +343,29 @@ export class AwsCloudProvider implements CloudProvider {
     if (!id || !instance || !LIVE_STATES.includes(instance.State?.Name ?? ''))
       throw new NodeClaimNotFoundError(`instance ${providerID || '(none)'} not found`);
     await terminateInstance(this.clients.ec2, id);
+    // Its reservation has room for one more (upstream's MarkTerminated).
+    const reservation = nodeClaim.metadata.labels?.[Labels.capacityReservationId];
+    if (reservation) this.reservations.availability.markTerminated(reservation);
   }
 
   async get(providerID: string): Promise<NodeClaim> {
     const id = instanceIdOf(providerID);
     const instance = id ? await describeInstance(this.clients.ec2, id) : undefined;
     if (!instance) throw new NodeClaimNotFoundError(`instance ${providerID} not found`);
-    return instanceToNodeClaim(instance);
+    return instanceToNodeClaim(instance, this.reservedCapacity);
   }
 
   /** Every live instance this cluster's Karpenter launched, for the leaked-instance garbage collector. */
   async list(): Promise<NodeClaim[]> {
     const instances = await listClusterInstances(this.clients.ec2, this.s.clusterName);
-    return instances.filter((i) => LIVE_STATES.includes(i.State?.Name ?? '')).map(instanceToNodeClaim);
+    return instances
+      .filter((i) => LIVE_STATES.includes(i.State?.Name ?? ''))
+      .map((i) => instanceToNodeClaim(i, this.reservedCapacity));
   }
 
   /**
    * Whether the instance still matches its node class as resolved now: ./drift.ts decides (InstanceTypeNotFound,
-   * AMIDrift, SecurityGroupDrift, SubnetDrift); this gathers the facts. As upstream, the instance is read only when
+   * AMIDrift, SecurityGroupDrift, SubnetDrift, CapacityReservationDrift); this gathers the facts. As upstream, the instance is read only when
    * the checks before its network find nothing, and the instance type only once the claim is an hour old.
    */
   async isDrifted(nodeClaim: NodeClaim): Promise<DriftReason> {
@@ -378,6 +384,13 @@ export class AwsCloudProvider implements CloudProvider {
       imageId: nodeClaim.status?.imageID ?? instance.ImageId,
       ...instanceNetwork(instance),
     }).reason;
+  }
+
+  /** Capacity blocks among these reservations that EC2 is about to reclaim (by id, so any node class's). */
+  async expiringReservations(ids: readonly string[]): Promise<Set<string>> {
+    if (!this.reservedCapacity || ids.length === 0) return new Set();
+    const found = await this.reservations.list([...new Set(ids)].map((id) => ({ id })));
+    return expiringIds(found, this.s.clock.now());
   }
 
   private async nodeClassOf(nodePool: NodePool): Promise<EC2NodeClass | undefined> {

@@ -3,6 +3,7 @@
  * generated data file, turned into InstanceTypes with capacity and allocatable computed by the shared formula
  * (runtime/scheduling/allocatable.ts) for a node class and the capacity settings.
  */
+import type { CapacityReservation } from '@aws-sdk/client-ec2';
 import { Labels } from '../../../sdk/api/well-known';
 import { amiFamilyOfSpec } from '../../../sdk/api/ec2nodeclass';
 import type { EC2NodeClass } from '../../kube/objects';
@@ -16,6 +17,7 @@ import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { Resources } from '../../scheduling/resources';
 import type { InstanceType, Offering } from '../../scheduling/instance-types';
 import { CloudProviderError } from '../types';
+import { RESERVED_PRICE_DIVISOR } from '../aws/capacity-reservations';
 import data from './data/instance-types.json';
 
 /** One catalog entry. The data file's precomputed maxPods is not read: pods depend on settings and the node class. */
@@ -41,6 +43,12 @@ export interface Catalog {
   region: string;
   pricesAsOf: string;
   specs: InstanceTypeSpec[];
+  /**
+   * Capacity reservations in the simulated account, as DescribeCapacityReservations describes them
+   * (TotalInstanceCount is the size; what is available is worked out from the instances running in them).
+   * Node classes select them with capacityReservationSelectorTerms. @default none
+   */
+  reservations?: CapacityReservation[];
 }
 
 export const defaultCatalog: Catalog = {
@@ -58,6 +66,8 @@ export function priceOf(
 ): number | undefined {
   const spec = catalog.specs.find((s) => s.name === instanceType);
   if (!spec) return undefined;
+  // A reservation is paid for whether used or not: a node in one costs nothing more (upstream prices it near 0).
+  if (capacityType === 'reserved') return spec.onDemandPrice / RESERVED_PRICE_DIVISOR;
   if (capacityType !== 'spot') return spec.onDemandPrice;
   if (zone && spec.spotPrice[zone] !== undefined) return spec.spotPrice[zone];
   return Math.min(...Object.values(spec.spotPrice));

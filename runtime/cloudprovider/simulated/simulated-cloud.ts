@@ -33,7 +33,10 @@ import {
   instanceTypeCompatible,
   type InstanceType,
   type Offering,
+  type OfferingReservation,
 } from '../../scheduling/instance-types';
+import { reservationLabels } from '../aws/capacity-reservations';
+import { SimulatedReservations } from './reservations';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
 import {
@@ -59,6 +62,8 @@ export interface SimulatedInstance {
   nodePoolName: string;
   launchedAt: number;
   state: 'pending' | 'running' | 'terminated';
+  /** The capacity reservation it runs in (capacity type `reserved`). */
+  reservation?: Omit<OfferingReservation, 'capacity'>;
 }
 
 export interface SimulatedCloudOptions {
@@ -73,6 +78,10 @@ export interface SimulatedCloudOptions {
   readyDelayMs?: number;
   /** First instance number; ids count up from here in hex. */
   firstInstance?: bigint;
+  /** FEATURE_GATES ReservedCapacity: offer and launch into the catalog's reservations. @default true */
+  reservedCapacity?: boolean;
+  /** Told once per node class whose capacityReservationSelectorTerms the gate being off leaves unused. */
+  warn?: (message: string) => void;
 }
 
 const FIRST_INSTANCE = 0x0123456789abcdef0n;
@@ -98,6 +107,7 @@ export class SimulatedCloud implements CloudProvider {
   private readonly readyDelayMs: number;
   /** Interruption notices for simulated instances: the interruption controller's message source. */
   readonly interruptions = new InMemoryMessageSource();
+  readonly reservations: SimulatedReservations;
 
   constructor(private readonly opts: SimulatedCloudOptions) {
     this.catalog = opts.catalog ?? defaultCatalog;
@@ -105,6 +115,12 @@ export class SimulatedCloud implements CloudProvider {
     this.bootDelayMs = opts.bootDelayMs ?? 30_000;
     this.readyDelayMs = opts.readyDelayMs ?? 10_000;
     this.nextInstance = opts.firstInstance ?? FIRST_INSTANCE;
+    this.reservations = new SimulatedReservations(
+      this.catalog,
+      (id) =>
+        [...this.instances.values()].filter((i) => i.state !== 'terminated' && i.reservation?.id === id)
+          .length,
+    );
   }
 
   /** Make an offering fail with insufficient capacity until restored. */
@@ -187,7 +203,7 @@ export class SimulatedCloud implements CloudProvider {
       unavailable.sort(),
     ]);
     const cached = this.instanceTypeCache.get(cacheKey);
-    if (cached) return cached;
+    if (cached) return this.withReservations(cached, nodeClass);
     const blocked = new Set(unavailable);
     const types = specsFor(this.catalog.specs, nodeClass).map((spec) =>
       toInstanceType(spec, this.catalog.region, shape, this.capacity, (ct, zone) =>
@@ -198,7 +214,13 @@ export class SimulatedCloud implements CloudProvider {
     if (this.instanceTypeCache.size >= 16)
       this.instanceTypeCache.delete(this.instanceTypeCache.keys().next().value as string);
     this.instanceTypeCache.set(cacheKey, types);
-    return types;
+    return this.withReservations(types, nodeClass);
+  }
+
+  /** Reserved offerings, counted afresh (launches move the counts); none with the gate off. */
+  private withReservations(types: InstanceType[], nodeClass: EC2NodeClass | undefined): InstanceType[] {
+    const { reservedCapacity, warn, clock } = this.opts;
+    return this.reservations.offer(types, nodeClass, clock.now(), reservedCapacity !== false, warn);
   }
 
   /**
@@ -263,6 +285,7 @@ export class SimulatedCloud implements CloudProvider {
       nodePoolName,
       launchedAt: this.opts.clock.now(),
       state: 'pending',
+      ...(offering.reservation ? { reservation: SimulatedReservations.launched(offering.reservation) } : {}),
     };
     this.instances.set(instance.providerID, instance);
     const launched = this.describe(instance, it, nodeClaim);
@@ -294,7 +317,17 @@ export class SimulatedCloud implements CloudProvider {
   async isDrifted(nodeClaim: NodeClaim): Promise<DriftReason> {
     const type = nodeClaim.metadata.labels?.[Labels.instanceType];
     if (type && !this.catalog.specs.some((s) => s.name === type)) return 'InstanceTypeNotFound';
-    return undefined;
+    // In a reservation its node class no longer selects (upstream's CapacityReservationDrift).
+    const reservation = this.instances.get(nodeClaim.status?.providerID ?? '')?.reservation;
+    if (!reservation || this.opts.reservedCapacity === false) return undefined;
+    const nodeClass = await this.opts.api.get(Kinds.EC2NodeClass, nodeClaim.spec.nodeClassRef.name);
+    const selected = this.reservations.selected(nodeClass, this.opts.clock.now());
+    return selected.some((r) => r.id === reservation.id) ? undefined : 'CapacityReservationDrift';
+  }
+
+  async expiringReservations(ids: readonly string[]): Promise<Set<string>> {
+    if (this.opts.reservedCapacity === false) return new Set();
+    return this.reservations.expiring(ids, this.opts.clock.now());
   }
 
   private async nodeClassFor(nodePool: NodePool): Promise<EC2NodeClass | undefined> {
@@ -308,6 +341,7 @@ export class SimulatedCloud implements CloudProvider {
       ...(spec ? specLabels(spec, this.catalog.region) : {}),
       [Labels.zone]: instance.zone,
       [Labels.capacityType]: instance.capacityType,
+      ...reservationLabels(instance.reservation),
       [Labels.nodePool]: instance.nodePoolName,
     };
   }

@@ -18,6 +18,7 @@ import {
 } from '../../metrics';
 import type { ControllerContext } from '../context';
 import { createNodeClaim } from '../provisioning/nodeclaim-factory';
+import { assignReservations } from '../../scheduling/reservations';
 import type { Candidate } from './candidates';
 import type { Command } from './methods';
 import { decisionLabels } from './metrics';
@@ -141,7 +142,7 @@ export class Orchestrator {
     }
     // Replacements first, all at once; the candidates go only when every replacement is ready.
     const launched: NodeClaim[] = [];
-    for (const plan of command.replacements) {
+    for (const plan of assignReservations(command.replacements)) {
       const replacement = await createNodeClaim(this.opts, plan);
       this.opts.state.nodeClaims.observe(replacement);
       recorder.normal(replacement, 'DisruptionLaunching', `Launching NodeClaim: ${command.reason}`);

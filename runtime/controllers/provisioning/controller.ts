@@ -34,6 +34,7 @@ import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { keepOrder } from '../deletion-cost/costs';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 import { isStaticNodePool } from '../nodepool/static/replicas';
+import { assignReservations } from '../../scheduling/reservations';
 import {
   MAX_EXPECTED_PODS,
   boughtKey,
@@ -269,7 +270,10 @@ export class ProvisioningController implements Controller {
     }
     // Created a few at a time: every claim that was created is observed before a failure fails the round.
     // In keepOrder: the claims a scale-down should empty last get the higher pod-deletion costs.
-    const toBuy = keepOrder(balanceZones(plansToBuy(result.newNodeClaims, boughtFor), cpuByZone(nodes)));
+    // Reservations are shared out before zones are balanced: a claim left without one launches anywhere.
+    const toBuy = keepOrder(
+      balanceZones(assignReservations(plansToBuy(result.newNodeClaims, boughtFor)), cpuByZone(nodes)),
+    );
     await forEachLimited(toBuy, CREATE_CONCURRENCY, async (plan) => {
       const created = await createNodeClaim(this.opts, plan);
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.

@@ -61,5 +61,6 @@ export function faultyCloud(
     nodeOverheadPrice: (pool) => inner.nodeOverheadPrice(pool),
     repairPolicies: () => inner.repairPolicies(),
     ...(inner.useNodeOverlays ? { useNodeOverlays: (apply) => inner.useNodeOverlays?.(apply) } : {}),
+    ...(inner.expiringReservations ? { expiringReservations: inner.expiringReservations.bind(inner) } : {}),
   };
 }
