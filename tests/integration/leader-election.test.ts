@@ -61,7 +61,8 @@ describeWithCluster('leader election on the real API', () => {
     expect(await holder()).toBe('a');
 
     await a.elector.stop();
-    expect(await holder()).toBe('');
+    // Released: empty, unless b, retrying meanwhile, has already taken it (a loaded machine gives it the time).
+    expect(['', 'b']).toContain(await holder());
     await waitFor('b to take over', async () => (b.elector.isLeader ? true : undefined), 2_000);
 
     const c = replica('c');
