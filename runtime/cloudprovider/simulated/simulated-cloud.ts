@@ -1,24 +1,16 @@
 /**
- * A simulated EC2: launches "instances" from the real catalog after a boot delay, and registers each one as a
- * Node the way an EKS node's kubelet would (labels, capacity, allocatable, providerID, the unregistered taint),
- * then marks it Ready. Capacity can be withheld per offering to exercise insufficient-capacity fallbacks.
+ * A simulated EC2: launches "instances" from the real catalog after a boot delay, each joining the cluster through
+ * its kubelet (./kubelet.ts). Capacity can be withheld per offering to exercise insufficient-capacity fallbacks.
  */
-import { Labels, Taints } from '../../../sdk/api/well-known';
+import { Labels } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { InMemoryMessageSource, noticeFor } from '../interruption/memory-source';
 import type { ActionableKind, ActionableMessage } from '../interruption/messages';
 import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
-import {
-  nameOf,
-  type EC2NodeClass,
-  type Node,
-  type NodeClaim,
-  type NodePool,
-  type Taint,
-} from '../../kube/objects';
+import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool } from '../../kube/objects';
 import { Requirements } from '../../scheduling/requirements';
-import { fits, fromResourceList, stringifyResourceList, toResourceList } from '../../scheduling/resources';
+import { fits, fromResourceList, toResourceList } from '../../scheduling/resources';
 import {
   InsufficientCapacityError,
   NodeClaimNotFoundError,
@@ -37,6 +29,7 @@ import {
 } from '../../scheduling/instance-types';
 import { reservationLabels } from '../aws/capacity-reservations';
 import { SimulatedReservations } from './reservations';
+import { SimulatedKubelet } from './kubelet';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
 import {
@@ -104,7 +97,7 @@ export class SimulatedCloud implements CloudProvider {
   /** NodeOverlays to choose launches by (NodeOverlay gate); the instance's own price stays the catalog's. */
   private overlays: OverlayInstanceTypes | undefined;
   private readonly bootDelayMs: number;
-  private readonly readyDelayMs: number;
+  private readonly kubelet: SimulatedKubelet;
   /** Interruption notices for simulated instances: the interruption controller's message source. */
   readonly interruptions = new InMemoryMessageSource();
   readonly reservations: SimulatedReservations;
@@ -113,7 +106,7 @@ export class SimulatedCloud implements CloudProvider {
     this.catalog = opts.catalog ?? defaultCatalog;
     this.capacity = opts.capacity ?? DEFAULT_CAPACITY_SETTINGS;
     this.bootDelayMs = opts.bootDelayMs ?? 30_000;
-    this.readyDelayMs = opts.readyDelayMs ?? 10_000;
+    this.kubelet = new SimulatedKubelet(opts.api, opts.clock, opts.readyDelayMs ?? 10_000);
     this.nextInstance = opts.firstInstance ?? FIRST_INSTANCE;
     this.reservations = new SimulatedReservations(
       this.catalog,
@@ -290,7 +283,7 @@ export class SimulatedCloud implements CloudProvider {
     this.instances.set(instance.providerID, instance);
     const launched = this.describe(instance, it, nodeClaim);
     this.opts.clock.setTimer(this.bootDelayMs, () => {
-      this.register(instance, launched).catch(() => undefined);
+      this.kubelet.join(instance, launched).catch(() => undefined);
     });
     return launched;
   }
@@ -377,70 +370,13 @@ export class SimulatedCloud implements CloudProvider {
     };
   }
 
-  /** The kubelet joins the cluster: create the Node, then report Ready a little later. */
-  private async register(instance: SimulatedInstance, launched: NodeClaim): Promise<void> {
-    if (instance.state === 'terminated') return;
-    instance.state = 'running';
-    const taints: Taint[] = [
-      { key: Taints.unregistered.key, effect: Taints.unregistered.effect },
-      ...(launched.spec.taints ?? []),
-      ...(launched.spec.startupTaints ?? []),
-    ];
-    const node: Node = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: instance.id,
-        labels: { ...launched.metadata.labels, [Labels.hostname]: instance.id },
-      },
-      spec: { providerID: instance.providerID, taints },
-      status: {
-        capacity: stringifyResourceList(launched.status?.capacity),
-        allocatable: stringifyResourceList(launched.status?.allocatable),
-        conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }],
-      },
-    };
-    delete node.metadata.labels?.[Labels.registered];
-    delete node.metadata.labels?.[Labels.initialized];
-    await this.opts.api.create(Kinds.Node, node);
-    this.opts.clock.setTimer(this.readyDelayMs, () => {
-      this.markReady(instance).catch(() => undefined);
-    });
-  }
-
-  /**
-   * Make a node unhealthy (or healthy again), as a failing kubelet or the EKS node monitoring agent would: set one
-   * of its conditions, its transition time now when the status changes.
-   */
-  async setNodeCondition(
+  /** Make a node unhealthy (or healthy again): see SimulatedKubelet.setNodeCondition. */
+  setNodeCondition(
     nodeName: string,
     type: string,
     status: 'True' | 'False' | 'Unknown',
     reason = '',
   ): Promise<void> {
-    const node = await this.opts.api.get(Kinds.Node, nodeName);
-    if (!node) throw new Error(`no Node ${nodeName}`);
-    const conditions = node.status?.conditions ?? [];
-    const prior = conditions.find((c) => c.type === type);
-    const lastTransitionTime =
-      prior?.status === status && prior.lastTransitionTime
-        ? prior.lastTransitionTime
-        : new Date(this.opts.clock.now()).toISOString();
-    node.status = {
-      ...node.status,
-      conditions: [
-        ...conditions.filter((c) => c.type !== type),
-        { type, status, reason, lastTransitionTime },
-      ],
-    };
-    await this.opts.api.updateStatus(Kinds.Node, node);
-  }
-
-  private async markReady(instance: SimulatedInstance): Promise<void> {
-    if (instance.state === 'terminated') return;
-    const node = await this.opts.api.get(Kinds.Node, instance.id);
-    if (!node) return;
-    node.status = { ...node.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] };
-    await this.opts.api.updateStatus(Kinds.Node, node);
+    return this.kubelet.setNodeCondition(nodeName, type, status, reason);
   }
 }
