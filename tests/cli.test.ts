@@ -101,3 +101,37 @@ describe('karpenter-ts lab (CLI)', () => {
     expect(run.stderr).toContain('spec.disruption.consolidateAfter');
   }, 60_000);
 });
+
+describe('karpenter-ts cost (CLI)', () => {
+  it('reports, after each lab step, the pool at the price the lab shows and above its lower bound', () => {
+    const lab = execFileSync(tsx, ['runtime/cli.ts', 'lab', '--json'], { cwd: root, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { nodes: { nodePool: string }[]; pricePerHour: number });
+    const out = execFileSync(tsx, ['runtime/cli.ts', 'cost', '--simulated', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    type Row = {
+      nodePool: string;
+      nodes: number;
+      dollarsPerHour: number;
+      bound?: { dollarsPerHour: number };
+    };
+    const reports = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { title: string; pools: Row[]; dollarsPerHour: number });
+    expect(reports).toHaveLength(5);
+    reports.forEach((r, i) => {
+      const pool = r.pools.find((p) => p.nodePool === 'developers-workshop-pool');
+      const labPool = (lab[i]?.nodes ?? []).filter((n) => n.nodePool === 'developers-workshop-pool');
+      expect(pool?.nodes).toBe(labPool.length);
+      // The lab's price is the workshop pool's.
+      expect(pool?.dollarsPerHour).toBeCloseTo(lab[i]?.pricePerHour ?? NaN, 4);
+      expect(pool?.bound?.dollarsPerHour).toBeGreaterThan(0);
+      expect(pool?.bound?.dollarsPerHour).toBeLessThanOrEqual(pool?.dollarsPerHour ?? 0);
+    });
+    expect(reports[0]?.title).toMatch(/^── deploy: kubectl apply/);
+  }, 90_000);
+});

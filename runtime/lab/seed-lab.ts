@@ -17,6 +17,8 @@ import { buildViewerModel, type ViewerModel } from '../viewer/model';
 import { totalPrice } from '../viewer/render';
 import type { Logger } from '../logging';
 import { packageRoot } from '../package-root';
+import { gatherCost } from '../cost/gather';
+import type { CostReport } from '../cost/report';
 
 export const LAB_NODE_SELECTOR = 'workload-type=developers-workshop';
 export const DEFAULT_LAB_DIR = join(packageRoot(), 'examples', 'lab');
@@ -70,6 +72,8 @@ export interface LabFrame {
   /** Faults injected so far, by `seam.call.fault`, when a fault profile was given. */
   faultsInjected?: Record<string, number>;
   model: ViewerModel;
+  /** $/hour per NodePool against the least the same pods could cost (runtime/cost). */
+  cost: CostReport;
 }
 
 const APP = { namespace: 'my-cool-app', name: 'fastapi-deployment' };
@@ -204,6 +208,13 @@ export async function runLab(opts: RunLabOptions = {}): Promise<LabFrame[]> {
         convergence: sim.convergence(),
         ...(sim.faults ? { faultsInjected: sim.faults.snapshot() } : {}),
         model,
+        cost: await gatherCost({
+          api: sim.api,
+          cloud: sim.cloud,
+          priceOf: sim.priceOf,
+          nodes: sim.nodes(),
+          pods: sim.pods(),
+        }),
       };
       frames.push(frame);
       opts.onFrame?.(frame);
