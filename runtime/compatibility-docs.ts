@@ -21,7 +21,6 @@ export const NOT_SUPPORTED: Record<string, string> = {
     "upstream's NodeRegistrationHealthy condition (reset when the node class changes) is not kept, so neither is the generation it was observed at",
   'EC2NodeClass spec.networkInterfaces':
     'not modelled: nodes launch with one primary interface (EFA and multi-card interfaces are not offered)',
-  'EC2NodeClass spec.placementGroupSelector': 'placement groups are not modelled; no launch targets one',
 };
 
 export interface FieldRow {

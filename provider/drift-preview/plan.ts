@@ -95,6 +95,7 @@ const CHECK_NAMES: Record<DriftCheck, string> = {
   securityGroups: 'security groups',
   subnets: 'subnets',
   capacityReservations: 'capacity reservations',
+  placementGroup: 'placement group',
 };
 
 type Verdict =

@@ -78,11 +78,21 @@ function reservationMatches(
   });
 }
 
+/**
+ * Labels only some instance types carry (those of a node class with a placement group): a type without one meets a
+ * requirement on it only if the requirement accepts the label being absent.
+ */
+const OPTIONAL_TYPE_LABELS = [Labels.placementGroupId, Labels.placementGroupPartition];
+
 /** The instance type's labels agree with every requirement on keys it defines, and an offering matches. */
 export function instanceTypeCompatible(it: InstanceType, reqs: Requirements): boolean {
   for (const r of it.requirements.values()) {
     const want = reqs.get(r.key);
     if (want && !want.intersects(r)) return false;
+  }
+  for (const key of OPTIONAL_TYPE_LABELS) {
+    const want = reqs.get(key);
+    if (want && !it.requirements.has(key) && !want.allowsAbsent()) return false;
   }
   return compatibleOfferings(it, reqs).length > 0;
 }

@@ -371,6 +371,31 @@ export const cpuOptionsSchema = z.strictObject({
 });
 export type CpuOptions = z.infer<typeof cpuOptionsSchema>;
 
+/**
+ * The placement group the node class's instances launch into, by name or by id (exactly one). Resolved to the
+ * group EC2 reports `available`; nodes carry karpenter.k8s.aws/placement-group-id (and -partition in a partition
+ * group), and drift (PlacementGroupDrift) when the group resolved changes.
+ */
+export const placementGroupSelectorSchema = z
+  .strictObject({
+    name: z.string().min(1, { error: 'is empty: set the placement group name, or use id' }).optional(),
+    id: z
+      .string()
+      .regex(/^pg-[0-9a-z]+$/, {
+        error: 'must be a placement group id ("pg-" then lowercase letters and digits)',
+      })
+      .optional(),
+  })
+  .superRefine(
+    (s, ctx) => {
+      if (s.name === undefined && s.id === undefined) report(ctx, Rules.placementGroupSelectorEmpty, []);
+      if (s.name !== undefined && s.id !== undefined)
+        report(ctx, Rules.placementGroupSelectorExclusive, ['id']);
+    },
+    whenClean('name', 'id'),
+  );
+export type PlacementGroupSelector = z.infer<typeof placementGroupSelectorSchema>;
+
 export const ec2NodeClassSpecSchema = z
   .strictObject({
     subnetSelectorTerms: listOf(
@@ -396,6 +421,7 @@ export const ec2NodeClassSpecSchema = z
       .array(capacityReservationSelectorTermSchema)
       .max(30, { error: 'has more than 30 terms: merge or drop some' })
       .optional(),
+    placementGroupSelector: placementGroupSelectorSchema.optional(),
     amiSelectorTerms: amiSelectorTermsSchema,
     /** Required unless an alias selects the AMI (the alias implies the family). */
     amiFamily: z.enum(AmiFamilies, { error: oneOf(AmiFamilies) }).optional(),

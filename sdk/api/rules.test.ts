@@ -804,6 +804,32 @@ const cases: Case[] = [
     expect: 'must be "RAID0", or remove instanceStorePolicy',
   },
 
+  // --- EC2NodeClass placement group ----------------------------------------------------------------------------
+  {
+    name: 'placementGroupSelector with neither name nor id',
+    input: nodeClassSpec({ placementGroupSelector: {} }),
+    path: 'spec.placementGroupSelector',
+    expect: Rules.placementGroupSelectorEmpty,
+  },
+  {
+    name: 'placementGroupSelector with both name and id',
+    input: nodeClassSpec({ placementGroupSelector: { name: 'training', id: 'pg-0123abcd' } }),
+    path: 'spec.placementGroupSelector.id',
+    expect: Rules.placementGroupSelectorExclusive,
+  },
+  {
+    name: 'placementGroupSelector id not a placement group id',
+    input: nodeClassSpec({ placementGroupSelector: { id: 'sg-0123abcd' } }),
+    path: 'spec.placementGroupSelector.id',
+    expect: 'must be a placement group id ("pg-" then lowercase letters and digits)',
+  },
+  {
+    name: 'placementGroupSelector with an empty name',
+    input: nodeClassSpec({ placementGroupSelector: { name: '' } }),
+    path: 'spec.placementGroupSelector.name',
+    expect: 'is empty: set the placement group name, or use id',
+  },
+
   // --- EC2NodeClass network interface --------------------------------------------------------------------------
   {
     name: 'connectionTracking without a timeout',
@@ -867,7 +893,7 @@ const cases: Case[] = [
     input: nodeClassSpec({ enclaveOptions: { enabled: true } }),
     path: 'spec',
     expect:
-      'unknown field "enclaveOptions": remove it or fix the spelling (known fields: subnetSelectorTerms, securityGroupSelectorTerms, capacityReservationSelectorTerms, amiSelectorTerms, amiFamily, role, instanceProfile, userData, tags, kubelet, blockDeviceMappings, instanceStorePolicy, associatePublicIPAddress, detailedMonitoring, ipPrefixCount, connectionTracking, context, cpuOptions, metadataOptions)',
+      'unknown field "enclaveOptions": remove it or fix the spelling (known fields: subnetSelectorTerms, securityGroupSelectorTerms, capacityReservationSelectorTerms, placementGroupSelector, amiSelectorTerms, amiFamily, role, instanceProfile, userData, tags, kubelet, blockDeviceMappings, instanceStorePolicy, associatePublicIPAddress, detailedMonitoring, ipPrefixCount, connectionTracking, context, cpuOptions, metadataOptions)',
   },
 ];
 

@@ -268,6 +268,18 @@ export const Rules = defineRules({
       'id cannot be combined with tags, ownerID or instanceMatchCriteria in one capacity reservation selector term: keep the id alone, or move the other fields to a separate term',
     cel: '!(has(self.id) && (has(self.tags) || has(self.ownerID) || has(self.instanceMatchCriteria)))',
   },
+  placementGroupSelectorEmpty: {
+    targets: ['EC2NodeClass spec.placementGroupSelector'],
+    path: '',
+    message: 'placementGroupSelector needs name or id: set the placement group name, or its id ("pg-...")',
+    cel: 'has(self.name) || has(self.id)',
+  },
+  placementGroupSelectorExclusive: {
+    targets: ['EC2NodeClass spec.placementGroupSelector'],
+    path: 'id',
+    message: "placementGroupSelector's name and id are mutually exclusive: keep one of them",
+    cel: '!(has(self.name) && has(self.id))',
+  },
   selectorTagsEmpty: {
     targets: SELECTOR_TAG_TARGETS,
     path: '<key>',

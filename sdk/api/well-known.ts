@@ -42,6 +42,10 @@ export const Labels = {
   capacityReservationType: 'karpenter.k8s.aws/capacity-reservation-type',
   /** `true` or `false`. */
   capacityReservationInterruptible: 'karpenter.k8s.aws/capacity-reservation-interruptible',
+  /** The placement group a node class with placementGroupSelector launches into (upstream's). */
+  placementGroupId: 'karpenter.k8s.aws/placement-group-id',
+  /** The partition, 1 to the group's count, of a node in a partition placement group. */
+  placementGroupPartition: 'karpenter.k8s.aws/placement-group-partition',
 } as const;
 
 /**
@@ -71,11 +75,14 @@ export const AwsWellKnownLabels: readonly string[] = [
   'karpenter.k8s.aws/instance-accelerator-name',
   'karpenter.k8s.aws/instance-accelerator-manufacturer',
   'karpenter.k8s.aws/instance-accelerator-count',
+  // Carried by the instance types of a node class with a placementGroupSelector (absent otherwise).
+  Labels.placementGroupId,
+  Labels.placementGroupPartition,
 ];
 
 /**
  * `karpenter.k8s.aws` labels upstream's AWS provider also registers as well-known (v1.14.1 pkg/apis/v1/labels.go):
- * capacity reservations, tenancy, flex instances and placement groups. Upstream admits them in NodePool and
+ * capacity reservations, tenancy and flex instances. Upstream admits them in NodePool and
  * NodeClaim requirements and template labels, so the schemas here do too. The instance types here do not carry
  * them, so scheduling does not treat them as well-known; the capacity reservation ones are offering labels, which a
  * NodePool's or NodeClaim's requirements on them do steer (runtime/scheduling/instance-types.ts compatibleOfferings).
@@ -86,8 +93,6 @@ export const AwsUnmodelledLabels: readonly string[] = [
   Labels.capacityReservationInterruptible,
   'karpenter.k8s.aws/instance-tenancy',
   'karpenter.k8s.aws/instance-capability-flex',
-  'karpenter.k8s.aws/placement-group-id',
-  'karpenter.k8s.aws/placement-group-partition',
 ];
 
 export const Annotations = {

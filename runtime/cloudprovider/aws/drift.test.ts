@@ -175,6 +175,8 @@ describe('claimFacts', () => {
       imageId: unknown('read from the instance'),
       subnetId: unknown('read from the instance'),
       securityGroupIds: unknown('read from the instance'),
+      // From the claim's label: a node outside any group has "".
+      placementGroupId: '',
     });
     expect(claimFacts(claim(0, 'ami-1'), [], now).imageId).toBe('ami-1');
   });
@@ -198,6 +200,7 @@ describe('nodeClassResolution', () => {
       ],
       subnetIds: ['subnet-a'],
       securityGroupIds: [],
+      placementGroupId: '',
     });
   });
 });

@@ -14,6 +14,9 @@
  * 5. CapacityReservationDrift: a node launched into a capacity reservation the node class no longer selects
  *    (status.capacityReservations). Judged on the node, not on the offerings, as a reserved node may fall back to
  *    on-demand. Checked with the ReservedCapacity gate on only (a node is never reserved otherwise).
+ * 6. PlacementGroupDrift: the node's karpenter.k8s.aws/placement-group-id label is not the group the node class
+ *    resolves to now (none counts as ""), so adding, removing or changing placementGroupSelector drifts it. Not
+ *    checked while the group cannot be resolved (upstream answers from its last resolution then).
  * A part that resolved to nothing (the node class is not ready) or a node without an image id leaves upstream
  * without an answer, so no drift is reported ("halted"); for security groups and subnets that holds even when the
  * other of the two drifted, since upstream computes both before choosing.
@@ -35,7 +38,12 @@ import type { ResolvedNodeClass } from './nodeclass-status';
 export const INSTANCE_TYPE_DRIFT_AFTER_MS = 3_600_000;
 
 export type ResolvedDriftReason =
-  'InstanceTypeNotFound' | 'AMIDrift' | 'SecurityGroupDrift' | 'SubnetDrift' | 'CapacityReservationDrift';
+  | 'InstanceTypeNotFound'
+  | 'AMIDrift'
+  | 'SecurityGroupDrift'
+  | 'SubnetDrift'
+  | 'CapacityReservationDrift'
+  | 'PlacementGroupDrift';
 
 /** A fact the caller could not learn, and why (for the preview's "subnets not checked: …"). */
 export interface Unknown {
@@ -65,6 +73,8 @@ export interface NodeClassResolution {
   securityGroupIds: Maybe<readonly string[]>;
   /** The reservations the node class selects; undefined with the ReservedCapacity gate off (not checked). */
   capacityReservationIds?: Maybe<readonly string[]>;
+  /** The placement group's id, "" without placementGroupSelector; undefined when not known (not checked). */
+  placementGroupId?: string;
 }
 
 export interface InstanceFacts {
@@ -78,9 +88,12 @@ export interface InstanceFacts {
   securityGroupIds: Maybe<readonly string[]>;
   /** The reservation a reserved node launched into; undefined for any other node. */
   capacityReservationId?: Maybe<string | undefined>;
+  /** The node's placement-group-id label ("" when it has none). */
+  placementGroupId?: string;
 }
 
-export type DriftCheck = 'instanceType' | 'amis' | 'securityGroups' | 'subnets' | 'capacityReservations';
+export type DriftCheck =
+  'instanceType' | 'amis' | 'securityGroups' | 'subnets' | 'capacityReservations' | 'placementGroup';
 
 export interface ResolvedDriftVerdict {
   reason?: ResolvedDriftReason;
@@ -154,6 +167,13 @@ function capacityReservationOutcome(n: NodeClassResolution, i: InstanceFacts): O
   return want.includes(have) ? OK : { kind: 'drift', reason: 'CapacityReservationDrift' };
 }
 
+function placementGroupOutcome(n: NodeClassResolution, i: InstanceFacts): Outcome {
+  if (n.placementGroupId === undefined) return OK;
+  return (i.placementGroupId ?? '') === n.placementGroupId
+    ? OK
+    : { kind: 'drift', reason: 'PlacementGroupDrift' };
+}
+
 function instanceTypeOutcome(i: InstanceFacts): Outcome {
   if (isUnknown(i.instanceTypeOffered)) return { kind: 'unknown', why: i.instanceTypeOffered.unknown };
   return i.instanceTypeOffered ? OK : { kind: 'drift', reason: 'InstanceTypeNotFound' };
@@ -170,6 +190,7 @@ export function resolvedDrift(nodeClass: NodeClassResolution, instance: Instance
       ['securityGroups', () => securityGroupOutcome(nodeClass, instance)],
       ['subnets', () => subnetOutcome(nodeClass, instance)],
       ['capacityReservations', () => capacityReservationOutcome(nodeClass, instance)],
+      ['placementGroup', () => placementGroupOutcome(nodeClass, instance)],
     ],
   ];
   for (const stage of stages) {
@@ -228,6 +249,7 @@ export function claimFacts(claim: NodeClaim, types: readonly InstanceType[], now
     ...(labels[Labels.capacityReservationId]
       ? { capacityReservationId: labels[Labels.capacityReservationId] }
       : {}),
+    placementGroupId: labels[Labels.placementGroupId] ?? '',
   };
 }
 
@@ -241,6 +263,8 @@ export function nodeClassResolution(r: ResolvedNodeClass): NodeClassResolution {
     securityGroupIds: r.problems.SecurityGroupsReady ? [] : r.securityGroups.map((g) => g.id),
     // A failed reservation query keeps nodes where they are (upstream reads the last status).
     ...(r.capacityReservations ? { capacityReservationIds: r.capacityReservations.map((c) => c.id) } : {}),
+    // An unresolved group is not judged: every node in it would otherwise drift at once.
+    ...(r.problems.PlacementGroupReady ? {} : { placementGroupId: r.placementGroup?.id ?? '' }),
   };
 }
 

@@ -41,6 +41,8 @@ export type Ec2InstanceTypeSpec = Omit<InstanceTypeSpec, 'onDemandPrice' | 'spot
   supportsSpot: boolean;
   /** ProcessorInfo.SupportedFeatures, e.g. "nested-virtualization". */
   processorFeatures: string[];
+  /** PlacementGroupInfo.SupportedStrategies: "cluster", "partition", "spread". */
+  placementStrategies: string[];
 };
 
 /** The node class fields that rule instance types out (upstream's compatibility checks). */
@@ -104,6 +106,7 @@ export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undef
       : {}),
     supportsSpot: (info.SupportedUsageClasses ?? []).includes('spot'),
     processorFeatures: info.ProcessorInfo?.SupportedFeatures ?? [],
+    placementStrategies: info.PlacementGroupInfo?.SupportedStrategies ?? [],
   };
 }
 
@@ -191,6 +194,13 @@ export class InstanceTypeProvider {
   async spec(name: string): Promise<Ec2InstanceTypeSpec | undefined> {
     const specs = await this.raw.getOrLoad('all', () => this.describeInstanceTypes());
     return specs.find((s) => s.name === name);
+  }
+
+  /** Each type's supported placement group strategies (placement-groups.ts withPlacementGroup). */
+  async placementStrategies(): Promise<(typeName: string) => readonly string[]> {
+    const specs = await this.raw.getOrLoad('all', () => this.describeInstanceTypes());
+    const byName = new Map(specs.map((s) => [s.name, s.placementStrategies]));
+    return (name) => byName.get(name) ?? [];
   }
 
   private async describeInstanceTypes(): Promise<Ec2InstanceTypeSpec[]> {

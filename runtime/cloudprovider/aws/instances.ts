@@ -109,6 +109,8 @@ export interface LaunchResult {
   ami: ResolvedAmi | undefined;
   region: string;
   nodePoolName: string;
+  /** The placement group labels (placement-groups.ts placementGroupLabels); none outside a group. */
+  placementLabels?: Record<string, string>;
 }
 
 /** The claim as launched: the type's labels and where it landed, its provider ID, image and resources. */
@@ -122,6 +124,7 @@ export function launchedNodeClaim(nodeClaim: NodeClaim, r: LaunchResult): NodeCl
     [Labels.zone]: launched.zone,
     [Labels.capacityType]: launched.capacityType,
     ...reservationLabels(launched.reservation),
+    ...r.placementLabels,
     [Labels.nodePool]: r.nodePoolName,
   };
   out.status = {

@@ -26,6 +26,7 @@ import {
 } from './block-devices';
 import { awsErrorCode, classifyAwsError } from './errors';
 import type { ResolvedNodeClass } from './nodeclass-status';
+import { launchPlacement } from './placement-groups';
 import { TtlCache } from './ttl-cache';
 import { claimUserData, fixedMaxPods, type ClusterBootstrap } from './user-data';
 
@@ -63,6 +64,8 @@ export interface LaunchTemplateOptions {
    * it alone; any other opts out of open reservations, so only reserved launches use reserved capacity.
    */
   capacityReservation?: { target?: Omit<OfferingReservation, 'capacity'> };
+  /** The node class's placement group, and the partition when the claim narrows it (placement-groups.ts). */
+  placement?: { groupId: string; partitionNumber?: number };
 }
 
 export function blockDeviceMappingsRequest(
@@ -117,6 +120,11 @@ export function launchTemplateData(o: LaunchTemplateOptions): RequestLaunchTempl
           CapacityReservationTarget: { CapacityReservationId: target.id },
         }
       : { CapacityReservationPreference: 'none' };
+  if (o.placement)
+    data.Placement = {
+      GroupId: o.placement.groupId,
+      ...(o.placement.partitionNumber !== undefined ? { PartitionNumber: o.placement.partitionNumber } : {}),
+    };
   if (target?.type === 'capacity-block') data.InstanceMarketOptions = { MarketType: 'capacity-block' };
   else if (target?.interruptible)
     data.InstanceMarketOptions = { MarketType: 'interruptible-capacity-reservation' };
@@ -305,8 +313,14 @@ export function claimLaunchTemplates(
               : {},
           }
         : {};
+      const pg = a.resolved.placementGroup;
+      const placement = pg ? { placement: launchPlacement(pg, a.nodeClaim) } : {};
       name = claimUserData(a.cluster, a.nodeClass, a.nodeClaim, maxPods).then((userData) =>
-        templates.ensure({ ...nodeClassTemplateOptions(a, ami.id, userData), ...capacityReservation }),
+        templates.ensure({
+          ...nodeClassTemplateOptions(a, ami.id, userData),
+          ...capacityReservation,
+          ...placement,
+        }),
       );
       byKey.set(key, name);
     }

@@ -31,6 +31,8 @@ describe('nodeClassStatus', () => {
       'SecurityGroupsReady=True',
       'AMIsReady=True',
       'InstanceProfileReady=True',
+      // Reported without a placementGroupSelector too, as upstream.
+      'PlacementGroupReady=True',
       'Ready=True',
     ]);
     expect(s.conditions?.every((c) => c.observedGeneration === 3)).toBe(true);

@@ -18,6 +18,7 @@ import type { CapacityReservationProvider } from './capacity-reservation-provide
 import { reservationStatuses } from './capacity-reservations';
 import { CloudProviderError } from './errors';
 import { ensureInstanceProfile } from './instance-profiles';
+import { resolvePlacementGroup, selectorText, type ResolvedPlacementGroup } from './placement-groups';
 import { resolveSecurityGroups, type ResolvedSecurityGroup } from './security-groups';
 import { resolveSubnets, type ResolvedSubnet } from './subnets';
 
@@ -31,12 +32,21 @@ export interface ResolvedNodeClass {
   securityGroups: ResolvedSecurityGroup[];
   amis: ResolvedAmi[];
   instanceProfile?: string;
+  /** The group placementGroupSelector names, when it has one and EC2 has that group available. */
+  placementGroup?: ResolvedPlacementGroup;
   /** Part → why it failed (empty when ready). */
   problems: Partial<Record<NodeClassPart, string>>;
+  /** Part → its False condition's reason, where it is not `<Part>NotFound`. */
+  reasons?: Partial<Record<NodeClassPart, string>>;
 }
 
 export type NodeClassPart =
-  'SubnetsReady' | 'SecurityGroupsReady' | 'AMIsReady' | 'InstanceProfileReady' | 'CapacityReservationsReady';
+  | 'SubnetsReady'
+  | 'SecurityGroupsReady'
+  | 'AMIsReady'
+  | 'InstanceProfileReady'
+  | 'PlacementGroupReady'
+  | 'CapacityReservationsReady';
 
 export interface NodeClassResolverOptions {
   ec2: EC2Client;
@@ -74,43 +84,62 @@ export async function resolveNodeClass(
   nodeClass: EC2NodeClass,
 ): Promise<ResolvedNodeClass> {
   const problems: ResolvedNodeClass['problems'] = {};
+  const reasons: NonNullable<ResolvedNodeClass['reasons']> = {};
   const reservations = o.capacityReservations;
-  const [subnets, securityGroups, amis, instanceProfile, capacityReservations] = await Promise.all([
-    part(problems, 'SubnetsReady', 'no subnet matches subnetSelectorTerms: check the tags or ids', () =>
-      resolveSubnets(o.ec2, nodeClass),
-    ),
-    part(
-      problems,
-      'SecurityGroupsReady',
-      'no security group matches securityGroupSelectorTerms: check the tags, ids or names',
-      () => resolveSecurityGroups(o.ec2, nodeClass),
-    ),
-    part(
-      problems,
-      'AMIsReady',
-      `no AMI matches amiSelectorTerms (Kubernetes ${o.kubernetesVersion}): check the alias version, ids, tags or names`,
-      () => resolveAmis(o.ec2, o.ssm, nodeClass, o.kubernetesVersion),
-    ),
-    part(problems, 'InstanceProfileReady', '', () =>
-      ensureInstanceProfile(o.iam, { clusterName: o.clusterName, region: o.region }, nodeClass),
-    ),
-    reservations
-      ? part(problems, 'CapacityReservationsReady', '', async () => {
-          const { reservations: found, errors } = reservationStatuses(
-            await reservations.list(nodeClass.spec.capacityReservationSelectorTerms),
-            o.now,
-          );
-          if (errors.length) o.onSkipped?.(errors);
-          // No reservation selected is not a problem (upstream: Ready), so not an empty array either.
-          return found.length ? found : undefined;
-        })
-      : Promise.resolve(undefined),
-  ]);
+  const selector = nodeClass.spec.placementGroupSelector;
+  const [subnets, securityGroups, amis, instanceProfile, capacityReservations, placementGroup] =
+    await Promise.all([
+      part(problems, 'SubnetsReady', 'no subnet matches subnetSelectorTerms: check the tags or ids', () =>
+        resolveSubnets(o.ec2, nodeClass),
+      ),
+      part(
+        problems,
+        'SecurityGroupsReady',
+        'no security group matches securityGroupSelectorTerms: check the tags, ids or names',
+        () => resolveSecurityGroups(o.ec2, nodeClass),
+      ),
+      part(
+        problems,
+        'AMIsReady',
+        `no AMI matches amiSelectorTerms (Kubernetes ${o.kubernetesVersion}): check the alias version, ids, tags or names`,
+        () => resolveAmis(o.ec2, o.ssm, nodeClass, o.kubernetesVersion),
+      ),
+      part(problems, 'InstanceProfileReady', '', () =>
+        ensureInstanceProfile(o.iam, { clusterName: o.clusterName, region: o.region }, nodeClass),
+      ),
+      reservations
+        ? part(problems, 'CapacityReservationsReady', '', async () => {
+            const { reservations: found, errors } = reservationStatuses(
+              await reservations.list(nodeClass.spec.capacityReservationSelectorTerms),
+              o.now,
+            );
+            if (errors.length) o.onSkipped?.(errors);
+            // No reservation selected is not a problem (upstream: Ready), so not an empty array either.
+            return found.length ? found : undefined;
+          })
+        : Promise.resolve(undefined),
+      // Upstream's PlacementGroupReady: NotFound when EC2 has no available group so named, ResolutionFailed on an error.
+      selector
+        ? resolvePlacementGroup(o.ec2, selector).then(
+            (pg) => {
+              if (!pg) problems.PlacementGroupReady = `Placement group "${selectorText(selector)}" not found`;
+              return pg;
+            },
+            (err: Error) => {
+              problems.PlacementGroupReady = `Failed to resolve placement group "${selectorText(selector)}": ${err.message}`;
+              reasons.PlacementGroupReady = 'PlacementGroupResolutionFailed';
+              return undefined;
+            },
+          )
+        : Promise.resolve(undefined),
+    ]);
   return {
     subnets: subnets ?? [],
     securityGroups: securityGroups ?? [],
     amis: amis ?? [],
     ...(instanceProfile ? { instanceProfile } : {}),
+    ...(placementGroup ? { placementGroup } : {}),
+    ...(Object.keys(reasons).length ? { reasons } : {}),
     ...(reservations && !problems.CapacityReservationsReady
       ? { capacityReservations: capacityReservations ?? [] }
       : {}),
@@ -138,7 +167,13 @@ export function nodeClassStatus(
   generation?: number,
 ): NonNullable<EC2NodeClass['status']> {
   let conditions = prior?.conditions;
-  const parts: NodeClassPart[] = ['SubnetsReady', 'SecurityGroupsReady', 'AMIsReady', 'InstanceProfileReady'];
+  const parts: NodeClassPart[] = [
+    'SubnetsReady',
+    'SecurityGroupsReady',
+    'AMIsReady',
+    'InstanceProfileReady',
+    'PlacementGroupReady',
+  ];
   // Reported only with the ReservedCapacity gate on, as upstream; a failed query leaves the last known list.
   const reservationsOn = r.capacityReservations !== undefined || r.problems.CapacityReservationsReady;
   if (reservationsOn) parts.push('CapacityReservationsReady');
@@ -146,7 +181,14 @@ export function nodeClassStatus(
   for (const p of parts) {
     const problem = r.problems[p];
     conditions = problem
-      ? setCondition(conditions, p, 'False', now, `${p.replace(/Ready$/, '')}NotFound`, problem)
+      ? setCondition(
+          conditions,
+          p,
+          'False',
+          now,
+          r.reasons?.[p] ?? `${p.replace(/Ready$/, '')}NotFound`,
+          problem,
+        )
       : setCondition(conditions, p, 'True', now, p);
   }
   const failed = parts.filter((p) => r.problems[p]);

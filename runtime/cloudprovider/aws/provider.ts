@@ -50,6 +50,7 @@ import {
   type ResolvedNodeClass,
 } from './nodeclass-status';
 import { fleetOfferings } from './offerings';
+import { launchedPlacementLabels, withPlacementGroup } from './placement-groups';
 import { PricingProvider } from './pricing';
 import { subnetPerZone } from './subnets';
 import { TtlCache } from './ttl-cache';
@@ -207,9 +208,11 @@ export class AwsCloudProvider implements CloudProvider {
     const arches = new Set(r.amis.map((a) => a.arch));
     const listed = await this.instanceTypes.list(zones, nodeClassShape(nodeClass), nodeClass.spec);
     // Reserved offerings are added per call: their counts move with every launch and termination.
-    const types = withReservedOfferings(listed, r.capacityReservations ?? [], (id) =>
+    const reserved = withReservedOfferings(listed, r.capacityReservations ?? [], (id) =>
       this.reservations.availability.count(id),
     );
+    const strategies = await this.instanceTypes.placementStrategies();
+    const types = withPlacementGroup(reserved, r.placementGroup, strategies);
     // Only types some resolved AMI can boot.
     return types.filter((it) => {
       const arch = it.requirements.get(Labels.arch);
@@ -269,6 +272,7 @@ export class AwsCloudProvider implements CloudProvider {
       ami: amiForInstanceType(amis, instanceType),
       region: this.s.region,
       nodePoolName,
+      placementLabels: await launchedPlacementLabels(this.clients.ec2, resolved, nodeClaim, launched),
     });
   }
 
@@ -364,9 +368,9 @@ export class AwsCloudProvider implements CloudProvider {
   }
 
   /**
-   * Whether the instance still matches its node class as resolved now: ./drift.ts decides (InstanceTypeNotFound,
-   * AMIDrift, SecurityGroupDrift, SubnetDrift, CapacityReservationDrift); this gathers the facts. As upstream, the instance is read only when
-   * the checks before its network find nothing, and the instance type only once the claim is an hour old.
+   * Whether the instance still matches its node class as resolved now: ./drift.ts decides, in upstream's order; this
+   * gathers the facts. The instance is read only when the checks before its network find nothing, and the instance
+   * type only once the claim is an hour old.
    */
   async isDrifted(nodeClaim: NodeClaim): Promise<DriftReason> {
     const nodePool = await this.s.api.get(Kinds.NodePool, nodeClaim.metadata.labels?.[Labels.nodePool] ?? '');

@@ -133,6 +133,21 @@ describe('KwokCloudProvider', () => {
     expect(await api.get(Kinds.Node, 'nv1')).toBeUndefined();
   });
 
+  it('refuses a node class with a placementGroupSelector (kwok has no placement groups)', async () => {
+    await api.update(Kinds.EC2NodeClass, {
+      ...nodeClass,
+      spec: { ...nodeClass.spec, placementGroupSelector: { id: 'pg-0123abcd' } },
+    });
+    const refusal = {
+      name: 'CloudProviderError',
+      reason: 'NodeClassNotReady',
+      message: expect.stringContaining('spec.placementGroupSelector is not supported by the kwok'),
+    };
+    await expect(cloud.getInstanceTypes(nodePool)).rejects.toMatchObject(refusal);
+    await expect(cloud.create(claim('pg1', ['t3a.medium']))).rejects.toMatchObject(refusal);
+    expect(await api.get(Kinds.Node, 'pg1')).toBeUndefined();
+  });
+
   it('is idempotent when a launch is retried after its node was created', async () => {
     const first = await cloud.create(claim('c4', ['t3a.medium']));
     const again = await cloud.create(claim('c4', ['t3a.medium']));

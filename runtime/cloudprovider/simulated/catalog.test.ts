@@ -101,6 +101,21 @@ describe('SimulatedCloud capacity', () => {
     );
   });
 
+  it('refuses a node class with a placementGroupSelector: the simulated cloud has no placement groups', async () => {
+    const refusal = {
+      name: 'CloudProviderError',
+      reason: 'NodeClassNotReady',
+      retryable: false,
+      message: expect.stringContaining(
+        'spec.placementGroupSelector is not supported by the simulated cloud provider',
+      ),
+    };
+    const grouped = await cloudWith({ placementGroupSelector: { name: 'training' } });
+    await expect(grouped.cloud.getInstanceTypes(nodePool('default'))).rejects.toMatchObject(refusal);
+    await expect(grouped.cloud.create(claim('c1', 'm7i.large'))).rejects.toMatchObject(refusal);
+    expect(grouped.cloud.allInstances()).toEqual([]);
+  });
+
   it('offers a node class with connectionTracking only Nitro types, as EC2 does', () => {
     const nitro = catalogSpec('m5.large');
     const xen = { ...catalogSpec('t3a.medium'), name: 'm4.large', hypervisor: 'xen' };

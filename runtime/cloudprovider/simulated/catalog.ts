@@ -116,16 +116,29 @@ export function specsFor(specs: InstanceTypeSpec[], nodeClass: EC2NodeClass | un
 /**
  * Refuses a node class the catalog cannot serve. nestedVirtualization "enabled" narrows the types to those EC2
  * reports the feature on, and the catalog records no processor features: offering all would ignore the field,
- * offering a hand-picked few would invent data.
+ * offering a hand-picked few would invent data. A placementGroupSelector names an EC2 placement group, which this
+ * cloud has none of: launching without it would ignore the field.
  */
 export function assertCatalogServes(nodeClass: EC2NodeClass | undefined, provider: string): void {
-  if (nodeClass?.spec.cpuOptions?.nestedVirtualization !== 'enabled') return;
-  throw new CloudProviderError(
-    'NodeClassNotReady',
-    'ec2nodeclass',
-    `EC2NodeClass ${nodeClass.metadata.name}: spec.cpuOptions.nestedVirtualization "enabled" is not supported by the ${provider} cloud provider (its instance catalog has no processor features to tell which types support nested virtualization): remove spec.cpuOptions.nestedVirtualization or set it to "disabled", or use the aws cloud provider`,
-    false,
-  );
+  if (!nodeClass) return;
+  const refuse = (what: string, fix: string) => {
+    throw new CloudProviderError(
+      'NodeClassNotReady',
+      'ec2nodeclass',
+      `EC2NodeClass ${nodeClass.metadata.name}: ${what} is not supported by the ${provider} cloud provider ${fix}, or use the aws cloud provider`,
+      false,
+    );
+  };
+  if (nodeClass.spec.cpuOptions?.nestedVirtualization === 'enabled')
+    refuse(
+      'spec.cpuOptions.nestedVirtualization "enabled"',
+      '(its instance catalog has no processor features to tell which types support nested virtualization): remove spec.cpuOptions.nestedVirtualization or set it to "disabled"',
+    );
+  if (nodeClass.spec.placementGroupSelector)
+    refuse(
+      'spec.placementGroupSelector',
+      '(it has no EC2 placement groups to launch into): remove spec.placementGroupSelector',
+    );
 }
 
 /** Capacity the shared formula does not derive: the root volume's ephemeral storage and the GPUs. */
