@@ -2,9 +2,10 @@
  * NodePool limits in a scheduling round: what a pool may still add, whether an instance type fits in it, and why
  * not when none does.
  */
+import { CostPerHourLimit } from '../../sdk/api/well-known';
 import type { InstanceType } from './instance-types';
 import type { NodePool } from '../kube/objects';
-import { formatCpu, fromResourceList, type Resources } from './resources';
+import { formatCpu, fromResourceList, parseQuantity, type Resources } from './resources';
 
 /** "cpu=2, memory=512Mi": requests or capacity as users write them, for explanations. */
 export function describeResources(r: Resources): string {
@@ -15,7 +16,9 @@ export function describeResources(r: Resources): string {
   return parts.join(', ');
 }
 
+/** What launching the type takes from a limit; the spend cap is priced per claim instead (spend.ts). */
 function limitNeed(it: InstanceType, key: string): number {
+  if (key === CostPerHourLimit) return 0;
   return key === 'nodes' ? 1 : (it.capacity[key] ?? 0);
 }
 
@@ -25,8 +28,8 @@ function limitNeed(it: InstanceType, key: string): number {
  */
 export function limitReason(nodePool: NodePool, remaining: Resources, fitting: InstanceType[]): string {
   const limits = nodePool.spec.limits ?? {};
-  const blocking = Object.entries(remaining).filter(([k, left]) =>
-    fitting.every((it) => limitNeed(it, k) > left),
+  const blocking = Object.entries(remaining).filter(
+    ([k, left]) => k !== CostPerHourLimit && fitting.every((it) => limitNeed(it, k) > left),
   );
   if (blocking.length === 0) return `NodePool limits reached (remaining ${describeResources(remaining)})`;
   return blocking
@@ -48,16 +51,23 @@ export function withinLimits(it: InstanceType, remaining: Resources | undefined)
   return true;
 }
 
-/** Remaining capacity under a NodePool's limits given what its nodes already hold. */
+/**
+ * Remaining capacity under a NodePool's limits given what its nodes already hold, and under its spend cap (USD/hour
+ * left, keyed CostPerHourLimit) given what they cost (`spend`, see spend.ts).
+ */
 export function remainingLimits(
   nodePool: NodePool,
   usage: Resources,
   nodeCount: number,
+  spend = 0,
 ): Resources | undefined {
   const limits = nodePool.spec.limits;
   if (!limits) return undefined;
-  const parsed = fromResourceList(limits);
+  const { [CostPerHourLimit]: cap, ...resources } = limits;
+  const parsed = fromResourceList(resources);
   const out: Resources = {};
   for (const [k, v] of Object.entries(parsed)) out[k] = v - (k === 'nodes' ? nodeCount : (usage[k] ?? 0));
+  // Dollars are not rounded to whole units as resource quantities are.
+  if (cap !== undefined) out[CostPerHourLimit] = parseQuantity(cap) - spend;
   return out;
 }

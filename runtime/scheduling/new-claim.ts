@@ -7,6 +7,7 @@ import { Labels } from '../../sdk/api/well-known';
 import type { InstanceType } from './instance-types';
 import { usedHostPorts } from './host-ports';
 import { describeResources, limitReason, withinLimits } from './limits';
+import { affordableOptions, claimReservation, CostPerHourLimit, spendReason } from './spend';
 import { minValuesShortfall, relaxMinValues } from './min-values';
 import type { ClaimContext, ClaimSlot } from './planned-claim';
 import type { PodConstraints } from './pod-constraints';
@@ -78,11 +79,20 @@ export function openClaim(
         `short of ${exceeded(total, largest.allocatable).join(', ')})`;
       continue;
     }
-    const options = pool.remaining
+    const withinResources = pool.remaining
       ? filterOptions(fitting, 0, (it) => withinLimits(it, pool.remaining))
       : fitting;
-    if (options.types.length === 0) {
+    if (withinResources.types.length === 0) {
       lastReason = limitReason(pool.input.nodePool, pool.remaining ?? {}, fitting.types);
+      continue;
+    }
+    const spendLeft = pool.remaining?.[CostPerHourLimit];
+    const unbilled = pool.input.unbilledPerNode ?? 0;
+    const options =
+      spendLeft === undefined ? withinResources : affordableOptions(withinResources, spendLeft, unbilled);
+    if (options.types.length === 0) {
+      const cheapest = withinResources.prices[0] as number;
+      lastReason = spendReason(pool.input.nodePool, spendLeft ?? 0, cheapest, unbilled);
       continue;
     }
     const shortfall = minValuesShortfall(options.types, merged, lazy ? fitsTotal : undefined);
@@ -102,6 +112,9 @@ export function openClaim(
         pool.remaining[k] = (pool.remaining[k] as number) - need;
       }
     }
+    const spendReserved = spendLeft === undefined ? undefined : claimReservation(options, unbilled);
+    if (pool.remaining && spendReserved !== undefined)
+      pool.remaining[CostPerHourLimit] = (spendLeft ?? 0) - spendReserved;
     ctx.topology.open(hostname, true);
     ctx.topology.record(level.pod, { kind: 'claim', hostname, requirements: merged });
     return {
@@ -112,6 +125,7 @@ export function openClaim(
       zone: merged.get(Labels.zone)?.single,
       hostPorts: usedHostPorts([level.pod]),
       refused: new Set(),
+      ...(spendReserved !== undefined ? { spendReserved } : {}),
       plan: {
         nodePoolName: pool.name,
         requirements: merged,

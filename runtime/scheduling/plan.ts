@@ -9,6 +9,9 @@ import type { Resources } from './resources';
 import type { VolumeTopologyResolver } from './volume-topology';
 import type { VolumeLimits } from './volume-limits';
 
+/** Upper bound of instance types passed to the cloud per NodeClaim (the CreateFleet override limit). */
+export const MAX_INSTANCE_TYPES = 60;
+
 /** A node the pods may land on: a registered node or a NodeClaim still launching. */
 export interface SchedulableNode {
   name: string;
@@ -28,8 +31,17 @@ export interface SchedulingNodePool {
   instanceTypes: InstanceType[];
   /** Requests of the DaemonSet pods that will run on every node of this pool. */
   daemonOverhead: Resources;
-  /** Capacity the pool may still add before its limits; absent means unlimited. */
+  /**
+   * Capacity the pool may still add before its limits; absent means unlimited. The spend cap's key
+   * (CostPerHourLimit) holds the USD/hour the pool may still add (see spend.ts).
+   */
   remaining?: Resources;
+  /**
+   * USD/hour included in every offering price that the cloud does not bill (PER_NODE_COST): taken off before a
+   * price counts against the spend cap.
+   * @default 0
+   */
+  unbilledPerNode?: number;
 }
 
 export interface PlannedNodeClaim {

@@ -21,11 +21,12 @@ import { toResourceList } from '../../scheduling/resources';
 import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { withNodePrice } from '../../scheduling/node-price';
+import { MAX_INSTANCE_TYPES } from '../../scheduling/plan';
+import { cappedOptions, poolSpend, spendCap } from '../../scheduling/spend';
 import { UnevaluatedNodePoolError } from '../nodeoverlay/overlays';
 import type { ClusterState } from '../../state/cluster-state';
 
-/** Upper bound of instance types passed to the cloud per NodeClaim (the CreateFleet override limit). */
-export const MAX_INSTANCE_TYPES = 60;
+export { MAX_INSTANCE_TYPES } from '../../scheduling/plan';
 
 export function requirementsToSelectors(reqs: Requirements): NodeSelectorRequirement[] {
   return reqs.values().map((r) => {
@@ -59,7 +60,12 @@ export function nodeClaimFor(
   const selectors = requirementsToSelectors(plan.requirements).filter(
     (s) => s.key !== Labels.instanceType && s.key !== Labels.hostname,
   );
-  const options = plan.instanceTypeOptions.slice(0, MAX_INSTANCE_TYPES);
+  // A spend-capped pool counted the claim at its cheapest option: it offers the cloud nothing dearer.
+  const offered =
+    spendCap(nodePool) === undefined
+      ? plan.instanceTypeOptions
+      : cappedOptions(plan.instanceTypeOptions, plan.requirements);
+  const options = offered.slice(0, MAX_INSTANCE_TYPES);
   selectors.push({ key: Labels.instanceType, operator: 'In', values: options.map((it) => it.name) });
   return {
     apiVersion: 'karpenter.sh/v1',
@@ -120,7 +126,6 @@ export async function schedulingNodePools(
   const out: SchedulingNodePool[] = [];
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
     const usage = state.nodePoolUsage(nameOf(nodePool));
-    const remaining = remainingLimits(nodePool, usage.usage, usage.nodes);
     let instanceTypes: InstanceType[];
     try {
       instanceTypes = await pricedInstanceTypes(cloud, nodePool, perNodeCost);
@@ -133,9 +138,15 @@ export async function schedulingNodePools(
       onRefused?.(nodePool, err);
       continue;
     }
+    const spend =
+      spendCap(nodePool) === undefined
+        ? 0
+        : poolSpend(state.stateNodes(), nameOf(nodePool), instanceTypes, perNodeCost);
+    const remaining = remainingLimits(nodePool, usage.usage, usage.nodes, spend);
     out.push({
       nodePool,
       instanceTypes,
+      ...(perNodeCost !== 0 ? { unbilledPerNode: perNodeCost } : {}),
       daemonOverhead: state.daemonOverhead(nodePool),
       ...(remaining ? { remaining } : {}),
     });
