@@ -5,6 +5,7 @@
 import { CostPerHourLimit } from '../../sdk/api/well-known';
 import type { InstanceType } from './instance-types';
 import type { NodePool } from '../kube/objects';
+import type { SchedulingNodePool } from './plan';
 import { formatCpu, fromResourceList, parseQuantity, type Resources } from './resources';
 
 /** "cpu=2, memory=512Mi": requests or capacity as users write them, for explanations. */
@@ -22,26 +23,59 @@ function limitNeed(it: InstanceType, key: string): number {
   return key === 'nodes' ? 1 : (it.capacity[key] ?? 0);
 }
 
+/** The environment variable of each cluster-wide cap (runtime/settings.ts), by its key in `remaining`. */
+export const CLUSTER_LIMIT_SETTINGS: Readonly<Record<string, string>> = {
+  nodes: 'CLUSTER_MAX_NODES',
+  cpu: 'CLUSTER_MAX_CPU',
+  memory: 'CLUSTER_MAX_MEMORY',
+  [CostPerHourLimit]: 'CLUSTER_MAX_COST_PER_HOUR',
+};
+
 /**
- * Which NodePool limit stops every instance type that fits: "NodePool limit cpu=3 reached (remaining cpu=1; the
- * smallest fitting instance type needs cpu=2)". Limits that only bind together are listed with what remains.
+ * Which limit stops every instance type that fits: "NodePool limit cpu=3 reached (remaining cpu=1; the smallest
+ * fitting instance type needs cpu=2)". Limits that only bind together are listed with what remains.
  */
-export function limitReason(nodePool: NodePool, remaining: Resources, fitting: InstanceType[]): string {
-  const limits = nodePool.spec.limits ?? {};
-  const blocking = Object.entries(remaining).filter(
-    ([k, left]) => k !== CostPerHourLimit && fitting.every((it) => limitNeed(it, k) > left),
+function reasonFor(what: (key: string) => string, remaining: Resources, fitting: InstanceType[]): string {
+  const resources = Object.fromEntries(Object.entries(remaining).filter(([k]) => k !== CostPerHourLimit));
+  const blocking = Object.entries(resources).filter(([k, left]) =>
+    fitting.every((it) => limitNeed(it, k) > left),
   );
-  if (blocking.length === 0) return `NodePool limits reached (remaining ${describeResources(remaining)})`;
+  if (blocking.length === 0) return `${what('')} reached (remaining ${describeResources(resources)})`;
   return blocking
     .map(([k, left]) => {
-      const limit = limits[k] !== undefined ? `${k}=${limits[k]}` : k;
       const need = Math.min(...fitting.map((it) => limitNeed(it, k)));
       return (
-        `NodePool limit ${limit} reached (remaining ${describeResources({ [k]: left })}; ` +
+        `${what(k)} reached (remaining ${describeResources({ [k]: left })}; ` +
         `the smallest fitting instance type needs ${describeResources({ [k]: need })})`
       );
     })
     .join('; ');
+}
+
+/** Which NodePool limit stops every instance type that fits (see reasonFor). */
+export function limitReason(nodePool: NodePool, remaining: Resources, fitting: InstanceType[]): string {
+  const limits = nodePool.spec.limits ?? {};
+  return reasonFor(
+    (k) =>
+      k === '' ? 'NodePool limits' : `NodePool limit ${limits[k] !== undefined ? `${k}=${limits[k]}` : k}`,
+    remaining,
+    fitting,
+  );
+}
+
+/** Which cluster-wide cap stops every instance type that fits: "cluster limit CLUSTER_MAX_CPU reached (...)". */
+export function clusterLimitReason(remaining: Resources, fitting: InstanceType[]): string {
+  return reasonFor(
+    (k) => (k === '' ? 'cluster limits' : `cluster limit ${CLUSTER_LIMIT_SETTINGS[k] ?? k}`),
+    remaining,
+    fitting,
+  );
+}
+
+/** This round's copy of the cluster-wide remaining caps the pools share (see SchedulingNodePool.cluster). */
+export function clusterRemaining(pools: readonly SchedulingNodePool[]): Resources | undefined {
+  const shared = pools.find((p) => p.cluster)?.cluster;
+  return shared ? { ...shared } : undefined;
 }
 
 /** Launching this type keeps the pool within what its limits leave (no limits: always). */

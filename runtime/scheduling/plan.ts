@@ -37,6 +37,12 @@ export interface SchedulingNodePool {
    */
   remaining?: Resources;
   /**
+   * What the cluster-wide caps (CLUSTER_MAX_NODES, _CPU, _MEMORY, _COST_PER_HOUR) still allow across every
+   * NodePool, keyed as `remaining`: the same object on every pool of a round, read, never changed (each round
+   * works on its own copy). Absent means no cluster caps.
+   */
+  cluster?: Resources;
+  /**
    * USD/hour included in every offering price that the cloud does not bill (PER_NODE_COST): taken off before a
    * price counts against the spend cap.
    * @default 0
@@ -53,6 +59,12 @@ export interface PlannedNodeClaim {
   requests: Resources;
   /** Instance types that can still host every pod, cheapest first. */
   instanceTypeOptions: InstanceType[];
+  /**
+   * A spend cap (the pool's or the cluster's) counted this claim at its cheapest option: it offers the cloud only
+   * options of that price (spend.ts cappedOptions).
+   * @default false
+   */
+  spendCapped?: boolean;
   /** minValues BestEffort lowered a minValues the options could not meet (requirements carry the lower value). */
   minValuesRelaxed?: boolean;
 }

@@ -18,7 +18,7 @@ import {
 } from './priced-options';
 import type { OptionPricing, PoolState } from './pricing';
 import { Requirements } from './requirements';
-import { affordableOptions, claimReservation, CostPerHourLimit } from './spend';
+import { affordableOptions, chargeSpend, claimReservation, spendLeft } from './spend';
 import { add as addResources, fits, type Resources } from './resources';
 import type { Domain, Topology } from './topology';
 
@@ -47,6 +47,8 @@ export interface ClaimContext {
   topology: Topology;
   pricing: OptionPricing;
   minValuesPolicy: MinValuesPolicy | undefined;
+  /** This round's copy of what the cluster-wide caps still allow (limits.ts clusterRemaining). */
+  cluster?: Resources | undefined;
 }
 
 /** What the claim becomes with the pod: canAdd's yes, applied by add. */
@@ -109,7 +111,7 @@ export function canAdd(
   let first: number;
   let minValuesRelaxed = false;
   let spendReserved: number | undefined;
-  if (!claim.pool.remaining) {
+  if (!claim.pool.remaining && !ctx.cluster) {
     // The claim's options are the pool's types compatible with its requirements (a cached, price-ordered list
     // when they just narrowed), of which the cheapest that fits decides the budget test, and those that fit the
     // minValues count (entries before `first` fit no more).
@@ -135,7 +137,7 @@ export function canAdd(
     if (claim.spendReserved !== undefined) {
       // Only what the reservation and the pool's spend left cover; the claim then reserves its new dearest.
       const unbilled = claim.pool.input.unbilledPerNode ?? 0;
-      const left = claim.spendReserved + (claim.pool.remaining?.[CostPerHourLimit] ?? 0);
+      const left = claim.spendReserved + (spendLeft(claim.pool, ctx.cluster) ?? 0);
       sorted = affordableOptions(sorted, left, unbilled);
       if (sorted.types.length === 0) return REFUSED;
       spendReserved = claimReservation(sorted, unbilled);
@@ -171,9 +173,8 @@ export function add(ctx: ClaimContext, claim: ClaimSlot, level: PodConstraints, 
   for (const port of hostPorts(level.pod)) claim.hostPorts.add(port);
   claim.options = fit.options;
   claim.first = fit.first;
-  if (fit.spendReserved !== undefined && claim.spendReserved !== undefined && claim.pool.remaining) {
-    const left = claim.pool.remaining[CostPerHourLimit] ?? 0;
-    claim.pool.remaining[CostPerHourLimit] = left - (fit.spendReserved - claim.spendReserved);
+  if (fit.spendReserved !== undefined && claim.spendReserved !== undefined) {
+    chargeSpend(claim.pool, ctx.cluster, fit.spendReserved - claim.spendReserved);
     claim.spendReserved = fit.spendReserved;
   }
   claim.refused.clear();

@@ -3,7 +3,6 @@ import type { NodeSelectorRequirement } from '../kube/objects';
 import { cheapestOffering, type InstanceType } from './instance-types';
 import { remainingLimits } from './limits';
 import { withNodePrice } from './node-price';
-import { MAX_INSTANCE_TYPES } from './plan';
 import { Requirements } from './requirements';
 import { schedule, type SchedulingResult } from './scheduler';
 import {
@@ -157,5 +156,48 @@ describe('spend caps in the scheduler', () => {
     first.nodePool.spec.weight = 10;
     const result = schedule({ pods: [pod('p')], nodes: [], nodePools: [first, second] });
     expect(result.newNodeClaims.map((c) => c.nodePoolName)).toEqual(['fallback']);
+  });
+});
+
+describe('cluster-wide caps in the scheduler', () => {
+  const medium = onDemandPrice(instanceType('t3a.medium'));
+  const zoned = (prefix: string, n: number) =>
+    ['a', 'b', 'c', 'd', 'f']
+      .slice(0, n)
+      .map((z) => pod(`${prefix}-${z}`, { cpu: '1500m', nodeSelector: { [Labels.zone]: `us-east-1${z}` } }));
+  const pools = (cluster: Record<string, number>) => {
+    const a = nodePool('a', { requirements: [onDemand], weight: 10 });
+    const b = nodePool('b', { requirements: [onDemand] });
+    return [a, b].map((np) => ({ ...schedulingPool(np, [instanceType('t3a.medium')]), cluster }));
+  };
+
+  it('holds a USD/hour cap across two NodePools, naming the setting', () => {
+    // b-only (first by name) opens a claim on b; one p pod fits on a; the cap leaves nothing for the other.
+    const onlyB = pod('b-only', { cpu: '1500m', nodeSelector: { [Labels.nodePool]: 'b' } });
+    const cluster = { [CostPerHourLimit]: 2.5 * medium };
+    const result = schedule({ pods: [...zoned('p', 2), onlyB], nodes: [], nodePools: pools(cluster) });
+    expect(result.newNodeClaims.map((c) => c.nodePoolName).sort()).toEqual(['a', 'b']);
+    const [pending] = [...result.unschedulable.values()];
+    expect(result.unschedulable.size).toBe(1);
+    expect(pending?.reasons.join()).toContain(
+      'cluster limit CLUSTER_MAX_COST_PER_HOUR reached (remaining $0.0188/h',
+    );
+    // The round worked on a copy: the shared input is untouched for the next round.
+    expect(cluster[CostPerHourLimit]).toBeCloseTo(2.5 * medium, 9);
+    expect(result.newNodeClaims.every((c) => c.spendCapped)).toBe(true);
+  });
+
+  it('holds node and cpu caps across pools too', () => {
+    const byNodes = schedule({ pods: zoned('p', 3), nodes: [], nodePools: pools({ nodes: 2 }) });
+    expect(byNodes.newNodeClaims).toHaveLength(2);
+    expect(reasonsOf(byNodes, 'default/p-c')?.join()).toContain(
+      'cluster limit CLUSTER_MAX_NODES reached (remaining nodes=0',
+    );
+    const byCpu = schedule({ pods: zoned('p', 3), nodes: [], nodePools: pools({ cpu: 5000 }) });
+    expect(byCpu.newNodeClaims).toHaveLength(2);
+    expect(reasonsOf(byCpu, 'default/p-c')?.join()).toContain('cluster limit CLUSTER_MAX_CPU reached');
+    // Without caps every pod gets a node.
+    const free = schedule({ pods: zoned('p', 3), nodes: [], nodePools: pools({}) });
+    expect(free.newNodeClaims).toHaveLength(3);
   });
 });

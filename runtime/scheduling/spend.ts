@@ -18,9 +18,11 @@
 import { CostPerHourLimit, Labels } from '../../sdk/api/well-known';
 import type { NodeClaim, NodePool } from '../kube/objects';
 import { cheapestOffering, instanceTypeCompatible, type InstanceType } from './instance-types';
+import { CLUSTER_LIMIT_SETTINGS } from './limits';
 import type { PricedOptions } from './priced-options';
+import type { PoolState } from './pricing';
 import { Requirements } from './requirements';
-import { parseQuantity } from './resources';
+import { parseQuantity, type Resources } from './resources';
 
 export { CostPerHourLimit };
 
@@ -110,11 +112,38 @@ export function cappedOptions(types: InstanceType[], reqs: Requirements): Instan
   return types.filter((it) => priceOf(it) <= cheapest + 1e-9);
 }
 
-/** Why no option of a claim fits under the pool's spend cap. */
-export function spendReason(nodePool: NodePool, left: number, cheapest: number, unbilled: number): string {
-  const cap = nodePool.spec.limits?.[CostPerHourLimit];
+/** USD/hour a claim may still take: the least the pool's and the cluster's caps leave; undefined with neither. */
+export function spendLeft(pool: PoolState, cluster: Resources | undefined): number | undefined {
+  const own = pool.remaining?.[CostPerHourLimit];
+  const all = cluster?.[CostPerHourLimit];
+  if (own === undefined) return all;
+  return all === undefined ? own : Math.min(own, all);
+}
+
+/** Take `usd` from whichever of the pool's and the cluster's caps are set (a negative amount gives it back). */
+export function chargeSpend(pool: PoolState, cluster: Resources | undefined, usd: number): void {
+  for (const left of [pool.remaining, cluster]) {
+    const now = left?.[CostPerHourLimit];
+    if (left && now !== undefined) left[CostPerHourLimit] = now - usd;
+  }
+}
+
+/** Why no option of a claim fits under the spend caps: the pool's, or else the cluster's. */
+export function spendReason(
+  pool: PoolState,
+  cluster: Resources | undefined,
+  cheapest: number,
+  unbilled: number,
+): string {
+  const own = pool.remaining?.[CostPerHourLimit];
+  const left = spendLeft(pool, cluster) ?? 0;
+  const cap = pool.input.nodePool.spec.limits?.[CostPerHourLimit];
+  const which =
+    own !== undefined && own <= left
+      ? `NodePool limit ${CostPerHourLimit}=${String(cap)}`
+      : `cluster limit ${CLUSTER_LIMIT_SETTINGS[CostPerHourLimit]}`;
   return (
-    `NodePool limit ${CostPerHourLimit}=${String(cap)} reached (remaining ${formatUsd(Math.max(0, left))}; ` +
+    `${which} reached (remaining ${formatUsd(Math.max(0, left))}; ` +
     `the cheapest fitting instance type costs ${formatUsd(cheapest - unbilled)})`
   );
 }

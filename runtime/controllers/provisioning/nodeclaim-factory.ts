@@ -18,7 +18,8 @@ import { nextNodeCost } from '../deletion-cost/costs';
 import { driftAnnotations } from '../disruption/drift';
 import type { Requirements } from '../../scheduling/requirements';
 import { toResourceList } from '../../scheduling/resources';
-import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
+import { remainingLimits } from '../../scheduling/limits';
+import type { PlannedNodeClaim, SchedulingNodePool } from '../../scheduling/scheduler';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { withNodePrice } from '../../scheduling/node-price';
 import { MAX_INSTANCE_TYPES } from '../../scheduling/plan';
@@ -60,11 +61,10 @@ export function nodeClaimFor(
   const selectors = requirementsToSelectors(plan.requirements).filter(
     (s) => s.key !== Labels.instanceType && s.key !== Labels.hostname,
   );
-  // A spend-capped pool counted the claim at its cheapest option: it offers the cloud nothing dearer.
-  const offered =
-    spendCap(nodePool) === undefined
-      ? plan.instanceTypeOptions
-      : cappedOptions(plan.instanceTypeOptions, plan.requirements);
+  // A spend cap counted the claim at its cheapest option: it offers the cloud nothing dearer.
+  const offered = plan.spendCapped
+    ? cappedOptions(plan.instanceTypeOptions, plan.requirements)
+    : plan.instanceTypeOptions;
   const options = offered.slice(0, MAX_INSTANCE_TYPES);
   selectors.push({ key: Labels.instanceType, operator: 'In', values: options.map((it) => it.name) });
   return {
