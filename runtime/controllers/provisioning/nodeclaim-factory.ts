@@ -17,13 +17,14 @@ import type { ControllerContext } from '../context';
 import { nextNodeCost } from '../deletion-cost/costs';
 import { driftAnnotations } from '../disruption/drift';
 import type { Requirements } from '../../scheduling/requirements';
-import { toResourceList } from '../../scheduling/resources';
+import { toResourceList, type Resources } from '../../scheduling/resources';
 import { remainingLimits } from '../../scheduling/limits';
 import type { PlannedNodeClaim, SchedulingNodePool } from '../../scheduling/scheduler';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { withNodePrice } from '../../scheduling/node-price';
 import { MAX_INSTANCE_TYPES } from '../../scheduling/plan';
 import { cappedOptions, poolSpend, spendCap } from '../../scheduling/spend';
+import { clusterCapsLeft } from './spend';
 import { UnevaluatedNodePoolError } from '../nodeoverlay/overlays';
 import type { ClusterState } from '../../state/cluster-state';
 
@@ -114,7 +115,8 @@ export function nodeClaimFor(
 }
 
 /**
- * Every live NodePool with its instance types, DaemonSet overhead and remaining limits. The types' offering prices
+ * Every live NodePool with its instance types, DaemonSet overhead and remaining limits (its own, spend cap
+ * included, and the cluster-wide `clusterCaps` in `remaining`'s units). The types' offering prices
  * are per node: the instance, the volumes its node class gives it, and `perNodeCost` (see withNodePrice).
  */
 export async function schedulingNodePools(
@@ -122,6 +124,7 @@ export async function schedulingNodePools(
   cloud: CloudProvider,
   perNodeCost = 0,
   onRefused?: (nodePool: NodePool, err: CloudProviderError) => void,
+  clusterCaps?: Resources,
 ): Promise<SchedulingNodePool[]> {
   const out: SchedulingNodePool[] = [];
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
@@ -151,7 +154,11 @@ export async function schedulingNodePools(
       ...(remaining ? { remaining } : {}),
     });
   }
-  return out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
+  out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
+  if (!clusterCaps || Object.keys(clusterCaps).length === 0) return out;
+  // One object shared by every pool: the scheduler works on a copy per round (limits.ts clusterRemaining).
+  const cluster = clusterCapsLeft(clusterCaps, state.stateNodes(), out, perNodeCost);
+  return out.map((p) => ({ ...p, cluster }));
 }
 
 /** A NodePool's instance types from the cloud, their offerings priced per node (see withNodePrice). */
