@@ -1,0 +1,92 @@
+/** Spend caps on the embedded simulator (issue 22): a NodePool's own, and the cluster-wide caps across pools. */
+import { CostPerHourLimit, Labels } from '../sdk/api/well-known';
+import { Kinds } from '../runtime/kube/kinds';
+import { nameOf, type NodePool } from '../runtime/kube/objects';
+import type { Simulation } from '../runtime/simulator/simulation';
+import { APP, APP_NS, labCluster, workshopNodes } from './support/cluster';
+
+/** What one lab node (an on-demand t3a.medium with the lab node class's volumes) bills per hour. */
+async function nodePrice(sim: Simulation): Promise<number> {
+  const pool = sim.api.peekAll(Kinds.NodePool)[0] as NodePool;
+  const types = await sim.cloud.getInstanceTypes(pool);
+  const medium = types.find((t) => t.name === 't3a.medium');
+  const offering = medium?.offerings.find((o) => o.capacityType === 'on-demand');
+  return (offering?.price as number) + (await sim.cloud.nodeOverheadPrice(pool));
+}
+
+const pending = (sim: Simulation) =>
+  sim.pods().filter((p) => !p.spec.nodeName && p.metadata.namespace === APP_NS);
+const events = (sim: Simulation, reason: string) =>
+  sim.api.peekAll(Kinds.Event).filter((e) => e.reason === reason);
+
+describe('spend caps', () => {
+  it('stops a NodePool at its USD/hour limit: pods stay pending with the reason, the pool gets an Event', async () => {
+    const probe = await labCluster({ replicas: 1 });
+    const price = await nodePrice(probe);
+    probe.stop();
+    // Room for two and a half nodes: the second node fits, a third would pass the cap.
+    const cap = (2.5 * price).toFixed(4);
+    const sim = await labCluster({
+      replicas: 1,
+      editPool: (pool) => {
+        pool.spec.limits = { ...pool.spec.limits, [CostPerHourLimit]: cap };
+      },
+    });
+    await sim.scale('Deployment', APP_NS, APP, 30);
+    await sim.settle();
+    expect(workshopNodes(sim)).toHaveLength(2);
+    const overhead = await sim.cloud.nodeOverheadPrice(sim.api.peekAll(Kinds.NodePool)[0] as NodePool);
+    const billed = sim.cloud.allInstances().reduce((sum, i) => sum + i.price + overhead, 0);
+    expect(billed).toBeLessThanOrEqual(Number(cap));
+    expect(pending(sim).length).toBeGreaterThan(0);
+    const failed = events(sim, 'FailedScheduling').map((e) => e.message);
+    expect(failed.some((m) => m?.includes(`NodePool limit ${CostPerHourLimit}=${cap} reached`))).toBe(true);
+    const [capped] = events(sim, 'SpendLimitReached');
+    expect(capped?.involvedObject).toMatchObject({ kind: 'NodePool', name: 'developers-workshop-pool' });
+    expect(capped?.message).toMatch(/left pending$/);
+
+    // Raising the cap lets the pods in.
+    const pool = sim.api.peekAll(Kinds.NodePool)[0] as NodePool;
+    await sim.apply([
+      { ...pool, spec: { ...pool.spec, limits: { ...pool.spec.limits, [CostPerHourLimit]: '100' } } },
+    ]);
+    await sim.settle();
+    expect(pending(sim)).toHaveLength(0);
+    expect(workshopNodes(sim).length).toBeGreaterThan(2);
+    sim.stop();
+  });
+
+  it('holds the cluster-wide USD/hour cap across two NodePools', async () => {
+    const probe = await labCluster({ replicas: 1 });
+    const price = await nodePrice(probe);
+    probe.stop();
+    const sim = await labCluster({
+      replicas: 1,
+      // The lab pool takes two nodes; the rest spills over to a second pool until the cluster cap.
+      editPool: (pool) => {
+        pool.spec.limits = { nodes: '2' };
+        pool.spec.weight = 10;
+      },
+      settings: { clusterMaxCostPerHour: 3.5 * price },
+    });
+    const lab = sim.api.peekAll(Kinds.NodePool)[0] as NodePool;
+    const second: NodePool = structuredClone(lab);
+    second.metadata = { name: 'overflow' };
+    second.spec.limits = {};
+    delete second.spec.weight;
+    delete second.status;
+    await sim.apply([second]);
+    await sim.scale('Deployment', APP_NS, APP, 40);
+    await sim.settle();
+    const byPool = (name: string) =>
+      sim.api.peekAll(Kinds.Node).filter((n) => n.metadata.labels?.[Labels.nodePool] === name).length;
+    // 3.5 node prices allow three nodes: two in the lab pool (its own limit), one in the overflow pool.
+    expect(byPool(nameOf(lab))).toBe(2);
+    expect(byPool('overflow')).toBe(1);
+    expect(pending(sim).length).toBeGreaterThan(0);
+    const failed = events(sim, 'FailedScheduling').map((e) => e.message);
+    expect(failed.some((m) => m?.includes('cluster limit CLUSTER_MAX_COST_PER_HOUR reached'))).toBe(true);
+    expect(events(sim, 'ClusterLimitReached').map((e) => e.involvedObject.name)).toContain('overflow');
+    sim.stop();
+  });
+});
