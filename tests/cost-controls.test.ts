@@ -2,6 +2,7 @@
 import { CostPerHourLimit, Labels } from '../sdk/api/well-known';
 import { Kinds } from '../runtime/kube/kinds';
 import { nameOf, type NodePool } from '../runtime/kube/objects';
+import { bindClusterState, scrape } from '../runtime/metrics';
 import type { Simulation } from '../runtime/simulator/simulation';
 import { APP, APP_NS, labCluster, workshopNodes } from './support/cluster';
 
@@ -45,11 +46,22 @@ describe('spend caps', () => {
     expect(capped?.involvedObject).toMatchObject({ kind: 'NodePool', name: 'developers-workshop-pool' });
     expect(capped?.message).toMatch(/left pending$/);
 
-    // Raising the cap lets the pods in.
+    // The status shows what the cap counts: the two nodes.
     const pool = sim.api.peekAll(Kinds.NodePool)[0] as NodePool;
-    await sim.apply([
-      { ...pool, spec: { ...pool.spec, limits: { ...pool.spec.limits, [CostPerHourLimit]: '100' } } },
-    ]);
+    expect(Number(pool.status?.resources?.[CostPerHourLimit])).toBeCloseTo(billed, 4);
+    // And the metrics: the cap and the spend, without the dollars among the resource limits.
+    const unbind = bindClusterState(sim.operator.state, { now: () => sim.clock.now(), cloud: sim.cloud });
+    const text = await scrape();
+    unbind();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}\\{nodepool="developers-workshop-pool"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('karpenter_nodepools_cost_limit')).toBeCloseTo(Number(cap), 6);
+    expect(value('karpenter_nodepools_cost_per_hour')).toBeCloseTo(billed, 6);
+    expect(text).not.toMatch(/karpenter_nodepools_limit\{[^}]*cost/);
+    // Raising the cap lets the pods in.
+    const raised: NodePool = structuredClone(pool);
+    raised.spec.limits = { ...raised.spec.limits, [CostPerHourLimit]: '100' };
+    await sim.apply([raised]);
     await sim.settle();
     expect(pending(sim)).toHaveLength(0);
     expect(workshopNodes(sim).length).toBeGreaterThan(2);
