@@ -17,6 +17,8 @@ export async function labCluster(
     appCpu?: string;
     faults?: FaultProfile;
     settings?: OperatorSettings;
+    /** When the simulated clock starts (ms since the epoch). @default the Simulation's */
+    startTime?: number;
   } = {},
 ): Promise<Simulation> {
   const manifests = loadLabManifests();
@@ -30,6 +32,7 @@ export async function labCluster(
   // it: without pod deletion costs unless a test asks for them.
   const sim = new Simulation({
     ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}),
     settings: { podDeletionCost: false, ...opts.settings },
   });
   await sim.start();
