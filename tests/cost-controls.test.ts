@@ -1,18 +1,25 @@
 /** Spend caps on the embedded simulator (issue 22): a NodePool's own, and the cluster-wide caps across pools. */
 import { CostPerHourLimit, Labels } from '../sdk/api/well-known';
 import { Kinds } from '../runtime/kube/kinds';
-import { nameOf, type NodePool } from '../runtime/kube/objects';
+import { nameOf, type Deployment, type NodePool } from '../runtime/kube/objects';
 import { bindClusterState, scrape } from '../runtime/metrics';
 import type { Simulation } from '../runtime/simulator/simulation';
-import { APP, APP_NS, labCluster, workshopNodes } from './support/cluster';
+import { APP, APP_NS, applySiblingDeployment, labCluster, workshopNodes } from './support/cluster';
+
+/** What a lab node of each size (on-demand, with the lab node class's volumes) bills per hour. */
+async function nodePrices(sim: Simulation): Promise<{ medium: number; large: number }> {
+  const pool = sim.api.peekAll(Kinds.NodePool)[0] as NodePool;
+  const types = await sim.cloud.getInstanceTypes(pool);
+  const overhead = await sim.cloud.nodeOverheadPrice(pool);
+  const price = (name: string) =>
+    (types.find((t) => t.name === name)?.offerings.find((o) => o.capacityType === 'on-demand')
+      ?.price as number) + overhead;
+  return { medium: price('t3a.medium'), large: price('t3a.large') };
+}
 
 /** What one lab node (an on-demand t3a.medium with the lab node class's volumes) bills per hour. */
 async function nodePrice(sim: Simulation): Promise<number> {
-  const pool = sim.api.peekAll(Kinds.NodePool)[0] as NodePool;
-  const types = await sim.cloud.getInstanceTypes(pool);
-  const medium = types.find((t) => t.name === 't3a.medium');
-  const offering = medium?.offerings.find((o) => o.capacityType === 'on-demand');
-  return (offering?.price as number) + (await sim.cloud.nodeOverheadPrice(pool));
+  return (await nodePrices(sim)).medium;
 }
 
 const pending = (sim: Simulation) =>
@@ -101,4 +108,41 @@ describe('spend caps', () => {
     expect(events(sim, 'ClusterLimitReached').map((e) => e.involvedObject.name)).toContain('overflow');
     sim.stop();
   });
+
+  it('never replaces a node into a pool at its cap: consolidation only deletes there', async () => {
+    // One memory-heavy pod needs a t3a.large; once it goes, a small pod alone on that node is cheaper on a
+    // t3a.medium. Uncapped, consolidation replaces the node; capped at what the t3a.large costs, it may not.
+    const run = async (capped: boolean) => {
+      const sim = await labCluster({
+        replicas: 0,
+        editPool: (pool) => {
+          const types = pool.spec.template.spec.requirements.find((r) => r.key === Labels.instanceType);
+          if (types) types.values = ['t3a.medium', 't3a.large'];
+        },
+      });
+      const memory = (m: string) => (d: Deployment) => {
+        const requests = d.spec.template.spec.containers[0]?.resources?.requests;
+        if (requests) requests.memory = m;
+      };
+      await applySiblingDeployment(sim, 'big', 1, '100m', memory('4Gi'));
+      await sim.settle();
+      await applySiblingDeployment(sim, 'small', 1, '100m', memory('512Mi'));
+      await sim.settle();
+      const typeOf = () => workshopNodes(sim).map((n) => n.metadata.labels?.[Labels.instanceType]);
+      expect(typeOf()).toEqual(['t3a.large']);
+      if (capped) {
+        const pool = structuredClone(sim.api.peekAll(Kinds.NodePool)[0] as NodePool);
+        const spend = Number((await nodePrices(sim)).large.toFixed(4)) + 0.0001;
+        pool.spec.limits = { ...pool.spec.limits, [CostPerHourLimit]: String(spend) };
+        await sim.apply([pool]);
+      }
+      await sim.scale('Deployment', APP_NS, 'big', 0);
+      await sim.settle();
+      const types = typeOf();
+      sim.stop();
+      return types;
+    };
+    expect(await run(false)).toEqual(['t3a.medium']);
+    expect(await run(true)).toEqual(['t3a.large']);
+  }, 60_000);
 });
