@@ -29,7 +29,9 @@ describe('the spend cap key in spec.limits', () => {
     expect(validate(nodePoolSchema, pool({ [CostPerHourLimit]: '12.5' })).success).toBe(true);
     const bad = validate(nodePoolSchema, pool({ [CostPerHourLimit]: '$50' }));
     expect(bad.success).toBe(false);
-    expect(bad.success ? [] : bad.problems.map((p) => p.path)).toEqual([`spec.limits["${CostPerHourLimit}"]`]);
+    expect(bad.success ? [] : bad.problems.map((p) => p.path)).toEqual([
+      `spec.limits["${CostPerHourLimit}"]`,
+    ]);
   });
 
   it('is accepted by upstream CRD too: spec.limits takes any key whose value is a quantity', () => {
