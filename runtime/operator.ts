@@ -32,9 +32,10 @@ import { EventRecorder } from './events/recorder';
 import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
 import type { MinValuesPolicy, PreferencePolicy } from './scheduling/scheduler';
+import { clusterCaps, type ClusterCapSettings } from './settings-caps';
 import { ClusterState } from './state/cluster-state';
 
-export interface OperatorSettings {
+export interface OperatorSettings extends ClusterCapSettings {
   /** @default 1000 */
   batchIdleMs?: number;
   /** @default 10000 */
@@ -115,6 +116,7 @@ export class Operator {
       : undefined;
     // Launches choose among a claim's offerings by the overlaid prices too (see CloudProvider.useNodeOverlays).
     if (overlays) opts.cloud.useNodeOverlays?.((pool, types) => this.applyOverlays(pool, types));
+    const caps = opts.settings ? clusterCaps(opts.settings) : undefined;
     this.provisioner = new ProvisioningController({
       ...common,
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
@@ -122,6 +124,7 @@ export class Operator {
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
       ...(opts.settings?.preferencePolicy ? { preferencePolicy: opts.settings.preferencePolicy } : {}),
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
+      ...(caps ? { clusterCaps: caps } : {}),
       // Disruption learns of launches that undo one of its consolidations.
       onLaunched: (nodeClaim, pods) => this.disruption.noteProvisioned(nodeClaim, pods),
     });
@@ -154,6 +157,7 @@ export class Operator {
       ...(opts.settings?.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
       ...(opts.settings?.preferencePolicy ? { preferencePolicy: opts.settings.preferencePolicy } : {}),
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
+      ...(caps ? { clusterCaps: caps } : {}),
       consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
     });
   }

@@ -21,6 +21,10 @@ const OWN = new Set([
   'PER_NODE_COST',
   'PLAN_DECLARED_REPLICAS',
   'LEADER_ELECT',
+  'CLUSTER_MAX_NODES',
+  'CLUSTER_MAX_CPU',
+  'CLUSTER_MAX_MEMORY',
+  'CLUSTER_MAX_COST_PER_HOUR',
 ]);
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');

@@ -12,6 +12,7 @@ import {
   resolveFeatureGates,
   type FeatureGates,
 } from './feature-gates';
+import { CLUSTER_CAP_SETTINGS, type ClusterCapSettings } from './settings-caps';
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export const CLOUD_PROVIDERS = ['aws', 'kwok', 'simulated'] as const;
@@ -20,7 +21,7 @@ export const PREFERENCE_POLICIES = ['Respect', 'Ignore'] as const;
 /** Upstream's Lease name (the leader elector's DEFAULT_LEASE_NAME; not imported, to keep this module light). */
 export const DEFAULT_LEADER_ELECTION_NAME = 'karpenter-leader-election';
 
-export interface Settings {
+export interface Settings extends ClusterCapSettings {
   /** CLUSTER_NAME: the EKS cluster's name, used to discover and tag resources. Required for aws. */
   clusterName: string;
   /** CLUSTER_ENDPOINT: the API server URL nodes join; discovered with eks:DescribeCluster when unset. */
@@ -110,7 +111,7 @@ export interface Settings {
 export const DEFAULT_PER_NODE_COST = 0.15;
 
 /** One setting: its environment variable, its flag, and how to read and check it. */
-interface SettingSpec {
+export interface SettingSpec {
   env: string;
   flag: string;
   description: string;
@@ -348,6 +349,7 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: bool,
     expected: 'true or false',
   },
+  ...CLUSTER_CAP_SETTINGS,
 };
 
 const DEFAULTS = {

@@ -32,6 +32,21 @@ export interface DriftPreviewOptions {
   resolver?: DriftResolver;
 }
 
+/** KarpenterInstall's `clusterCaps`: each one unset means no cap. */
+export interface ClusterCapsArgs {
+  /** CLUSTER_MAX_NODES: nodes across all NodePools, e.g. 200. @default no cap */
+  nodes?: number;
+  /** CLUSTER_MAX_CPU: vCPU capacity across all NodePools, a quantity, e.g. "1000". @default no cap */
+  cpu?: string;
+  /** CLUSTER_MAX_MEMORY: memory capacity across all NodePools, a quantity, e.g. "4Ti". @default no cap */
+  memory?: string;
+  /**
+   * CLUSTER_MAX_COST_PER_HOUR: USD/hour across all NodePools (instance and volumes, without PER_NODE_COST),
+   * e.g. 250. @default no cap
+   */
+  costPerHour?: number;
+}
+
 export interface KarpenterInstallArgs {
   /** The EKS cluster's name: scopes IAM, tags discovery resources and names the queue. */
   clusterName: pulumi.Input<string>;
@@ -76,6 +91,12 @@ export interface KarpenterInstallArgs {
   logLevel?: string;
   /** Feature gates for the controller, e.g. "SpotToSpotConsolidation=true". @default unset */
   featureGates?: string;
+  /**
+   * Cluster-wide caps across every NodePool (the controller's CLUSTER_MAX_* settings, karpenter-ts only): pods
+   * past one stay pending with the cap as their FailedScheduling reason, as for a NodePool's limits.
+   * @default {} (no caps)
+   */
+  clusterCaps?: ClusterCapsArgs;
   /** Node selector for the controller pods (e.g. the system node group's labels). @default {} */
   controllerNodeSelector?: Record<string, string>;
   /** Tolerations of the controller pods, replacing the default. @default tolerate CriticalAddonsOnly */

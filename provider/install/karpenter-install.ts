@@ -133,6 +133,7 @@ export class KarpenterInstall extends pulumi.ComponentResource {
             region: scope.region,
             logLevel: args.logLevel ?? DEFAULT_LOG_LEVEL,
             featureGates: args.featureGates,
+            ...(args.clusterCaps ? { clusterCaps: args.clusterCaps } : {}),
           },
         },
       },

@@ -6,6 +6,7 @@ import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { Labels } from '../../sdk/api/well-known';
 import { DEFAULT_LEADER_ELECTION_NAME, SETTINGS } from '../../runtime/settings';
+import type { ClusterCapsArgs } from './args';
 
 /** Ports and paths of the contract the controller image keeps (runtime/settings.ts defaults). */
 export const METRICS_PORT = 8080;
@@ -26,6 +27,8 @@ export interface ControllerSettings {
   featureGates?: string;
   batchIdleDuration?: string;
   batchMaxDuration?: string;
+  /** CLUSTER_MAX_* values as the controller reads them (see clusterCapsEnv). */
+  clusterCaps?: ClusterCapsArgs;
 }
 
 export interface ControllerSpec {
@@ -52,6 +55,21 @@ function env(name: string, value: pulumi.Input<string> | undefined): k8s.types.i
   return value === undefined ? [] : [{ name, value }];
 }
 
+/** Which controller setting each of KarpenterInstall's `clusterCaps` sets. */
+export const CLUSTER_CAP_ARGS = {
+  nodes: SETTINGS.clusterMaxNodes,
+  cpu: SETTINGS.clusterMaxCpu,
+  memory: SETTINGS.clusterMaxMemory,
+  costPerHour: SETTINGS.clusterMaxCostPerHour,
+} as const satisfies Record<keyof ClusterCapsArgs, unknown>;
+
+/** The cluster caps that are set, as the controller's environment. */
+export function clusterCapsEnv(caps: ClusterCapsArgs = {}): k8s.types.input.core.v1.EnvVar[] {
+  return (Object.keys(CLUSTER_CAP_ARGS) as (keyof ClusterCapsArgs)[]).flatMap((k) =>
+    env(CLUSTER_CAP_ARGS[k].env, caps[k] === undefined ? undefined : String(caps[k])),
+  );
+}
+
 /** Settings as the environment the controller reads (names from runtime/settings.ts). */
 export function controllerEnv(settings: ControllerSettings): k8s.types.input.core.v1.EnvVar[] {
   return [
@@ -65,6 +83,7 @@ export function controllerEnv(settings: ControllerSettings): k8s.types.input.cor
     ...env(SETTINGS.featureGates.env, settings.featureGates),
     ...env(SETTINGS.batchIdleMs.env, settings.batchIdleDuration),
     ...env(SETTINGS.batchMaxMs.env, settings.batchMaxDuration),
+    ...clusterCapsEnv(settings.clusterCaps),
     ...env(SETTINGS.metricsPort.env, String(METRICS_PORT)),
     ...env(SETTINGS.healthProbePort.env, String(HEALTH_PROBE_PORT)),
     ...env(SETTINGS.disableLeaderElection.env, 'false'),

@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { buildContextProblem } from '../image/controller-image';
 import { IAM_ROLE_NAME_MAX, nameTooLong, SQS_QUEUE_NAME_MAX } from '../iam/names';
 import type { KarpenterInstallArgs } from './args';
+import { CLUSTER_CAP_ARGS } from './manifests';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -67,6 +68,15 @@ export function installArgProblems(args: KarpenterInstallArgs): string[] {
           `${field}.${key}: a resource built before the install cannot wait for its CRDs and controller (and on destroy would outlive them); pass its args, or a function (opts) => new ${field === 'nodePools' ? 'NodePool' : 'EC2NodeClass'}(name, args, opts)`,
         );
       }
+    }
+  }
+  // The controller's own checks, so a bad cap fails the program, not the controller's start.
+  for (const [k, setting] of Object.entries(CLUSTER_CAP_ARGS)) {
+    const value = args.clusterCaps?.[k as keyof typeof CLUSTER_CAP_ARGS];
+    if (value !== undefined && !setting.schema.safeParse(String(value)).success) {
+      problems.push(
+        `clusterCaps.${k}: ${JSON.stringify(value)} is invalid (${setting.env}): expected ${setting.expected}`,
+      );
     }
   }
   if (args.createNamespace === false && args.namespace === undefined) {

@@ -10,6 +10,7 @@ import {
   multiZoneSubnets,
   nodeClassImdsV2,
   nodePoolBudgets,
+  nodePoolCpuOrSpendLimit,
   nodePoolLimits,
   nodePoolMultiZone,
   spotFlexibility,
@@ -58,9 +59,31 @@ describe('karpenterKind', () => {
 
 describe('the common-mistake rules', () => {
   it('a well-configured NodePool passes every NodePool rule', () => {
-    for (const rule of [nodePoolLimits, nodePoolBudgets, nodePoolMultiZone, gpuTaints, spotFlexibility]) {
+    for (const rule of [
+      nodePoolLimits,
+      nodePoolCpuOrSpendLimit,
+      nodePoolBudgets,
+      nodePoolMultiZone,
+      gpuTaints,
+      spotFlexibility,
+    ]) {
       expect(problems(rule, nodePool(good))).toEqual([]);
     }
+  });
+
+  it('NodePool with neither a CPU limit nor a spend cap fails; either alone passes', () => {
+    const cap = 'karpenter-ts.sh/cost-per-hour';
+    expect(problems(nodePoolCpuOrSpendLimit, nodePool({ ...good, limits: undefined }))).toEqual([
+      'NodePool p has neither a CPU limit nor a spend cap: nothing bounds what its nodes cost. ' +
+        `Fix: set spec.limits.cpu, or a spend cap in USD/hour: spec.limits["${cap}"], e.g. "50".`,
+    ]);
+    expect(problems(nodePoolCpuOrSpendLimit, nodePool({ ...good, limits: { memory: '1000Gi' } }))[0]).toMatch(
+      /has a memory limit but neither a CPU limit nor a spend cap/,
+    );
+    expect(problems(nodePoolCpuOrSpendLimit, nodePool({ ...good, limits: { [cap]: '50' } }))).toEqual([]);
+    expect(problems(nodePoolCpuOrSpendLimit, nodePool({ ...good, limits: { cpu: '10' } }))).toEqual([]);
+    // A spend cap also satisfies the older limits rule: it bounds the pool.
+    expect(problems(nodePoolLimits, nodePool({ ...good, limits: { [cap]: '50' } }))).toEqual([]);
   });
 
   it('NodePool without limits fails (the seed graviton pool has none); cpu or memory alone passes', () => {
@@ -195,6 +218,7 @@ describe('the policy pack policies', () => {
     expect(karpenterPolicies('mandatory').every((p) => p.enforcementLevel === 'mandatory')).toBe(true);
     // The seed high-memory pool: no limits, no budgets.
     expect(Object.keys(run(seed('002-high-memory-nodepool.yaml'))).sort()).toEqual([
+      'nodepool-has-cpu-or-spend-limit',
       'nodepool-has-disruption-budgets',
       'nodepool-has-limits',
     ]);

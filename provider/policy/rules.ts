@@ -3,7 +3,7 @@
  * plain function from a resource (its Pulumi type and properties) to the problems found, so it is testable without
  * a policy engine; ./pack wraps them for @pulumi/policy.
  */
-import { Labels } from '../../sdk/api/well-known';
+import { CostPerHourLimit, Labels } from '../../sdk/api/well-known';
 
 export interface CheckedResource {
   /** The Pulumi type token, e.g. kubernetes:karpenter.sh/v1:NodePool. */
@@ -76,9 +76,26 @@ export const nodePoolLimits: MistakeRule = {
   applies: 'NodePool',
   check(spec) {
     const limits = record(spec.limits);
-    return limits.cpu === undefined && limits.memory === undefined
+    // A spend cap bounds the pool too (the next rule asks for one of CPU or spend).
+    return limits.cpu === undefined && limits.memory === undefined && limits[CostPerHourLimit] === undefined
       ? ['has no CPU or memory limits: a runaway workload (an HPA bug) scales nodes and cost without bound']
       : [];
+  },
+};
+
+export const nodePoolCpuOrSpendLimit: MistakeRule = {
+  name: 'nodepool-has-cpu-or-spend-limit',
+  description: 'A NodePool with neither a CPU limit nor a spend cap can run up cost without bound',
+  remedy: `set spec.limits.cpu, or a spend cap in USD/hour: spec.limits["${CostPerHourLimit}"], e.g. "50"`,
+  applies: 'NodePool',
+  check(spec) {
+    const limits = record(spec.limits);
+    if (limits.cpu !== undefined || limits[CostPerHourLimit] !== undefined) return [];
+    return [
+      limits.memory === undefined
+        ? 'has neither a CPU limit nor a spend cap: nothing bounds what its nodes cost'
+        : 'has a memory limit but neither a CPU limit nor a spend cap: memory alone does not bound what it costs (one large instance type can hold it all)',
+    ];
   },
 };
 
@@ -199,6 +216,7 @@ export const spotFlexibility: MistakeRule = {
 
 export const MISTAKE_RULES: readonly MistakeRule[] = [
   nodePoolLimits,
+  nodePoolCpuOrSpendLimit,
   nodePoolBudgets,
   nodeClassImdsV2,
   multiZoneSubnets,

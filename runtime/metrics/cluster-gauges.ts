@@ -4,6 +4,8 @@
  * from the cloud provider's catalog, and the pod startup tracker fed by the pod cache's events.
  */
 import type { CloudProvider } from '../cloudprovider/types';
+import type { InstanceType } from '../scheduling/instance-types';
+import { withNodePrice } from '../scheduling/node-price';
 import type { NodePool, Pod } from '../kube/objects';
 import type { StateNode } from '../state/cluster-state';
 import { refreshOfferingGauges, priceLookup } from './cloudprovider';
@@ -13,7 +15,12 @@ import {
   clusterStateUnsyncedTimeSeconds,
   refreshNodeGauges,
 } from './nodes';
-import { refreshNodePoolCosts, refreshNodePoolGauges, type PriceLookup } from './nodepools';
+import {
+  refreshNodePoolCosts,
+  refreshNodePoolGauges,
+  refreshNodePoolSpend,
+  type PriceLookup,
+} from './nodepools';
 import { PodStartupTracker, refreshPodGauges, type SchedulableTimes } from './pods';
 import { onScrape } from './registry';
 
@@ -47,7 +54,7 @@ export function bindClusterState(state: ClusterStateSource, opts: BindOptions = 
     if (bound) tracker.onPod(type, pod);
   });
   let unsyncedSince: number | undefined;
-  let prices: { at: number; lookup: PriceLookup } | undefined;
+  let prices: { at: number; lookup: PriceLookup; typesOf: Map<string, InstanceType[]> } | undefined;
   const off = onScrape(async () => {
     refreshClusterGauges(state, now());
     const t = now();
@@ -57,9 +64,11 @@ export function bindClusterState(state: ClusterStateSource, opts: BindOptions = 
     if (!opts.cloud || !state.nodePools) return;
     const nodePools = state.nodePools.list();
     if (!prices || t - prices.at >= (opts.catalogRefreshMs ?? 60_000)) {
-      prices = { at: t, lookup: priceLookup(await refreshOfferingGauges(opts.cloud, nodePools)) };
+      const lookup = priceLookup(await refreshOfferingGauges(opts.cloud, nodePools));
+      prices = { at: t, lookup, typesOf: await spendCatalog(opts.cloud, nodePools) };
     }
     refreshNodePoolCosts(nodePools, state.stateNodes(), prices.lookup);
+    refreshNodePoolSpend(nodePools, state.stateNodes(), prices.typesOf);
   });
   return () => {
     bound = false;
@@ -79,4 +88,23 @@ export function refreshClusterGauges(state: ClusterStateSource | undefined, now:
   if (!state) return;
   clusterStateNodeCount.set(nodes.filter((n) => n.node).length);
   clusterStateSynced.set(state.synced === false ? 0 : 1);
+}
+
+/** Each pool's instance types priced per node as its spend cap counts them (volumes, no PER_NODE_COST). */
+async function spendCatalog(
+  cloud: CloudProvider,
+  nodePools: NodePool[],
+): Promise<Map<string, InstanceType[]>> {
+  const out = new Map<string, InstanceType[]>();
+  for (const np of nodePools) {
+    try {
+      out.set(
+        np.metadata.name ?? '',
+        withNodePrice(await cloud.getInstanceTypes(np), await cloud.nodeOverheadPrice(np)),
+      );
+    } catch {
+      // As for the offering gauges: counted in karpenter_cloudprovider_errors_total; the pool has no series.
+    }
+  }
+  return out;
 }

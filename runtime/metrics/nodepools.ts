@@ -4,7 +4,9 @@
  * series per pool and resource.
  */
 import { Gauge } from 'prom-client';
-import { Labels } from '../../sdk/api/well-known';
+import { CostPerHourLimit, Labels } from '../../sdk/api/well-known';
+import type { InstanceType } from '../scheduling/instance-types';
+import { poolSpend, spendCap } from '../scheduling/spend';
 import type { NodePool } from '../kube/objects';
 import { nameOf } from '../kube/objects';
 import { fromResourceList } from '../scheduling/resources';
@@ -33,6 +35,20 @@ export const nodePoolsCostTotal = new Gauge({
   registers,
 });
 
+export const nodePoolsCostPerHour = new Gauge({
+  name: 'karpenter_nodepools_cost_per_hour',
+  help: "USD per hour of the nodepool's nodes and NodeClaims as its spend cap counts them (karpenter-ts): instance and volumes as the scheduler prices them, without PER_NODE_COST. Labeled by nodepool.",
+  labelNames: ['nodepool'] as const,
+  registers,
+});
+
+export const nodePoolsCostLimit = new Gauge({
+  name: 'karpenter_nodepools_cost_limit',
+  help: 'The nodepool\'s spend cap in USD per hour, spec.limits["karpenter-ts.sh/cost-per-hour"] (karpenter-ts); no series without one. Labeled by nodepool.',
+  labelNames: ['nodepool'] as const,
+  registers,
+});
+
 export const nodePoolsAllowedDisruptions = new Gauge({
   name: 'karpenter_nodepools_allowed_disruptions',
   help: 'The number of nodes for a given NodePool that can be concurrently disrupting at a point in time. Labeled by NodePool. Note that allowed disruptions can change very rapidly, as new nodes may be created and others may be deleted at any point.',
@@ -54,7 +70,9 @@ export interface NodePoolSample {
 }
 
 function samples(nodePool: NodePool, list: Record<string, string | number> | undefined): NodePoolSample[] {
-  return Object.entries(fromResourceList(list)).map(([resource, v]) => ({
+  // The spend cap's key is dollars, not a resource: karpenter_nodepools_cost_limit / _cost_per_hour carry it.
+  const resources = Object.fromEntries(Object.entries(list ?? {}).filter(([k]) => k !== CostPerHourLimit));
+  return Object.entries(fromResourceList(resources)).map(([resource, v]) => ({
     nodepool: nameOf(nodePool),
     resource_type: resourceTypeLabel(resource),
     value: toBaseUnit(resource, v),
@@ -94,6 +112,11 @@ export function nodePoolCosts(
 export function refreshNodePoolGauges(nodePools: NodePool[]): void {
   nodePoolsLimit.reset();
   nodePoolsUsage.reset();
+  nodePoolsCostLimit.reset();
+  for (const np of nodePools) {
+    const cap = spendCap(np);
+    if (cap !== undefined) nodePoolsCostLimit.set({ nodepool: nameOf(np) }, cap);
+  }
   const { limit, usage } = nodePoolSamples(nodePools);
   for (const { value, ...labels } of limit) nodePoolsLimit.set(labels, value);
   for (const { value, ...labels } of usage) nodePoolsUsage.set(labels, value);
@@ -103,4 +126,17 @@ export function refreshNodePoolCosts(nodePools: NodePool[], nodes: StateNode[], 
   nodePoolsCostTotal.reset();
   for (const [nodepool, cost] of nodePoolCosts(nodePools, nodes, price))
     nodePoolsCostTotal.set({ nodepool }, cost);
+}
+
+/** karpenter_nodepools_cost_per_hour: each pool's nodes priced by its own (overlaid, per-node) instance types. */
+export function refreshNodePoolSpend(
+  nodePools: NodePool[],
+  nodes: StateNode[],
+  typesOf: ReadonlyMap<string, readonly InstanceType[]>,
+): void {
+  nodePoolsCostPerHour.reset();
+  for (const np of nodePools) {
+    const types = typesOf.get(nameOf(np));
+    if (types) nodePoolsCostPerHour.set({ nodepool: nameOf(np) }, poolSpend(nodes, nameOf(np), types));
+  }
 }

@@ -46,7 +46,7 @@ export function repackClaims(
     !ctx.topology.countedPerHostname(pod);
   const buckets = new Map<string, ClaimSlot[]>();
   for (const claim of claims) {
-    if (claim.pool.remaining || claim.plan.minValuesRelaxed) continue;
+    if (claim.pool.remaining || ctx.cluster || claim.plan.minValuesRelaxed) continue;
     if (!claim.plan.pods.every((pod) => movable(pod, claim.plan.requirements))) continue;
     const key = `${claim.pool.name}|${claim.plan.requirements.toString()}`;
     const bucket = buckets.get(key);

@@ -6,7 +6,18 @@
 import { Labels } from '../../sdk/api/well-known';
 import type { InstanceType } from './instance-types';
 import { usedHostPorts } from './host-ports';
-import { describeResources, limitReason, withinLimits } from './limits';
+import { clusterLimitReason, describeResources, limitReason, withinLimits } from './limits';
+
+/** New claims draw on the cluster-wide caps: the scheduler takes its round's copy from here. */
+export { clusterRemaining } from './limits';
+import {
+  affordableOptions,
+  chargeSpend,
+  claimReservation,
+  CostPerHourLimit,
+  spendLeft,
+  spendReason,
+} from './spend';
 import { minValuesShortfall, relaxMinValues } from './min-values';
 import type { ClaimContext, ClaimSlot } from './planned-claim';
 import type { PodConstraints } from './pod-constraints';
@@ -63,7 +74,7 @@ export function openClaim(
       continue;
     }
     // Without limits the options stay the shared compatible list (see ClaimSlot.first).
-    const lazy = !pool.remaining;
+    const lazy = !pool.remaining && !ctx.cluster;
     const fitsTotal = (it: InstanceType) => fits(total, it.allocatable);
     const first = firstFitting(compatible, 0, total);
     const fitting =
@@ -78,11 +89,25 @@ export function openClaim(
         `short of ${exceeded(total, largest.allocatable).join(', ')})`;
       continue;
     }
-    const options = pool.remaining
+    const withinPool = pool.remaining
       ? filterOptions(fitting, 0, (it) => withinLimits(it, pool.remaining))
       : fitting;
-    if (options.types.length === 0) {
+    if (withinPool.types.length === 0) {
       lastReason = limitReason(pool.input.nodePool, pool.remaining ?? {}, fitting.types);
+      continue;
+    }
+    const withinResources = ctx.cluster
+      ? filterOptions(withinPool, 0, (it) => withinLimits(it, ctx.cluster))
+      : withinPool;
+    if (withinResources.types.length === 0) {
+      lastReason = clusterLimitReason(ctx.cluster ?? {}, withinPool.types);
+      continue;
+    }
+    const left = spendLeft(pool, ctx.cluster);
+    const unbilled = pool.input.unbilledPerNode ?? 0;
+    const options = left === undefined ? withinResources : affordableOptions(withinResources, left, unbilled);
+    if (options.types.length === 0) {
+      lastReason = spendReason(pool, ctx.cluster, withinResources.prices[0] as number, unbilled);
       continue;
     }
     const shortfall = minValuesShortfall(options.types, merged, lazy ? fitsTotal : undefined);
@@ -95,13 +120,17 @@ export function openClaim(
       merged = relaxMinValues(options.types, merged, lazy ? fitsTotal : undefined);
       relaxed = true;
     }
-    if (pool.remaining) {
-      // Reserve the largest capacity this claim might launch, so the pool never overshoots its limits.
-      for (const k of Object.keys(pool.remaining)) {
+    // Reserve the largest capacity this claim might launch, so neither the pool nor the cluster overshoots its
+    // limits; the spend caps, the claim's price (see spend.ts).
+    for (const remaining of [pool.remaining, ctx.cluster]) {
+      for (const k of Object.keys(remaining ?? {})) {
+        if (!remaining || k === CostPerHourLimit) continue;
         const need = k === 'nodes' ? 1 : Math.max(...options.types.map((it) => it.capacity[k] ?? 0));
-        pool.remaining[k] = (pool.remaining[k] as number) - need;
+        remaining[k] = (remaining[k] as number) - need;
       }
     }
+    const spendReserved = left === undefined ? undefined : claimReservation(options, unbilled);
+    if (spendReserved !== undefined) chargeSpend(pool, ctx.cluster, spendReserved);
     ctx.topology.open(hostname, true);
     ctx.topology.record(level.pod, { kind: 'claim', hostname, requirements: merged });
     return {
@@ -112,6 +141,7 @@ export function openClaim(
       zone: merged.get(Labels.zone)?.single,
       hostPorts: usedHostPorts([level.pod]),
       refused: new Set(),
+      ...(spendReserved !== undefined ? { spendReserved } : {}),
       plan: {
         nodePoolName: pool.name,
         requirements: merged,
@@ -119,6 +149,7 @@ export function openClaim(
         pods: [level.pod],
         requests: total,
         instanceTypeOptions: lazy ? [] : options.types,
+        ...(spendReserved !== undefined ? { spendCapped: true } : {}),
         ...(relaxed ? { minValuesRelaxed: true } : {}),
       },
     };

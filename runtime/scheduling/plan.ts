@@ -9,6 +9,9 @@ import type { Resources } from './resources';
 import type { VolumeTopologyResolver } from './volume-topology';
 import type { VolumeLimits } from './volume-limits';
 
+/** Upper bound of instance types passed to the cloud per NodeClaim (the CreateFleet override limit). */
+export const MAX_INSTANCE_TYPES = 60;
+
 /** A node the pods may land on: a registered node or a NodeClaim still launching. */
 export interface SchedulableNode {
   name: string;
@@ -28,8 +31,23 @@ export interface SchedulingNodePool {
   instanceTypes: InstanceType[];
   /** Requests of the DaemonSet pods that will run on every node of this pool. */
   daemonOverhead: Resources;
-  /** Capacity the pool may still add before its limits; absent means unlimited. */
+  /**
+   * Capacity the pool may still add before its limits; absent means unlimited. The spend cap's key
+   * (CostPerHourLimit) holds the USD/hour the pool may still add (see spend.ts).
+   */
   remaining?: Resources;
+  /**
+   * What the cluster-wide caps (CLUSTER_MAX_NODES, _CPU, _MEMORY, _COST_PER_HOUR) still allow across every
+   * NodePool, keyed as `remaining`: the same object on every pool of a round, read, never changed (each round
+   * works on its own copy). Absent means no cluster caps.
+   */
+  cluster?: Resources;
+  /**
+   * USD/hour included in every offering price that the cloud does not bill (PER_NODE_COST): taken off before a
+   * price counts against the spend cap.
+   * @default 0
+   */
+  unbilledPerNode?: number;
 }
 
 export interface PlannedNodeClaim {
@@ -41,6 +59,12 @@ export interface PlannedNodeClaim {
   requests: Resources;
   /** Instance types that can still host every pod, cheapest first. */
   instanceTypeOptions: InstanceType[];
+  /**
+   * A spend cap (the pool's or the cluster's) counted this claim at its cheapest option: it offers the cloud only
+   * options of that price (spend.ts cappedOptions).
+   * @default false
+   */
+  spendCapped?: boolean;
   /** minValues BestEffort lowered a minValues the options could not meet (requirements carry the lower value). */
   minValuesRelaxed?: boolean;
 }

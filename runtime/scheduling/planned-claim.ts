@@ -18,6 +18,7 @@ import {
 } from './priced-options';
 import type { OptionPricing, PoolState } from './pricing';
 import { Requirements } from './requirements';
+import { affordableOptions, chargeSpend, claimReservation, spendLeft } from './spend';
 import { add as addResources, fits, type Resources } from './resources';
 import type { Domain, Topology } from './topology';
 
@@ -36,6 +37,8 @@ export interface ClaimSlot {
   /** The zone the claim is pinned to, if one: the common topology test reads it without a requirements lookup. */
   zone: string | undefined;
   hostPorts: Set<string>;
+  /** USD/hour this claim holds of its pool's spend cap (see spend.ts); absent without a cap. */
+  spendReserved?: number;
   /** Pod shapes (see Scheduler.shapeId) this claim refused for good reasons since it last changed: no affordable room, or a hostname topology term. */
   refused: Set<number>;
 }
@@ -44,6 +47,8 @@ export interface ClaimContext {
   topology: Topology;
   pricing: OptionPricing;
   minValuesPolicy: MinValuesPolicy | undefined;
+  /** This round's copy of what the cluster-wide caps still allow (limits.ts clusterRemaining). */
+  cluster?: Resources | undefined;
 }
 
 /** What the claim becomes with the pod: canAdd's yes, applied by add. */
@@ -53,6 +58,8 @@ export interface ClaimFit {
   first: number;
   total: Resources;
   minValuesRelaxed: boolean;
+  /** The claim's new spend reservation, when its pool has a spend cap. */
+  spendReserved?: number;
 }
 
 /** canAdd's no: a stable refusal holds for pods of the same shape until the claim changes. */
@@ -103,7 +110,8 @@ export function canAdd(
   let sorted = claim.options;
   let first: number;
   let minValuesRelaxed = false;
-  if (!claim.pool.remaining) {
+  let spendReserved: number | undefined;
+  if (!claim.pool.remaining && !ctx.cluster) {
     // The claim's options are the pool's types compatible with its requirements (a cached, price-ordered list
     // when they just narrowed), of which the cheapest that fits decides the budget test, and those that fit the
     // minValues count (entries before `first` fit no more).
@@ -118,13 +126,22 @@ export function canAdd(
         minValuesRelaxed = true;
       }
     }
-  } else if (narrowed || hasMinValues(merged)) {
-    // Limits fixed the options at creation, and a minValues count needs the exact remaining options.
+  } else if (narrowed || hasMinValues(merged) || claim.spendReserved !== undefined) {
+    // Limits fixed the options at creation, and a minValues count or a spend reservation needs the exact
+    // remaining options.
     const priceOf = narrowed ? ctx.pricing.priceUnder(merged) : undefined;
     const keep = (it: InstanceType) => fits(total, it.allocatable) && (!priceOf || priceOf(it) !== null);
     const kept = filterOptions(claim.options, claim.first, keep);
     if (kept.types.length === 0) return REFUSED;
     sorted = priceOf ? sortByPrice(kept.types, priceOf) : kept;
+    if (claim.spendReserved !== undefined) {
+      // Only what the reservation and the pool's spend left cover; the claim then reserves its new dearest.
+      const unbilled = claim.pool.input.unbilledPerNode ?? 0;
+      const left = claim.spendReserved + (spendLeft(claim.pool, ctx.cluster) ?? 0);
+      sorted = affordableOptions(sorted, left, unbilled);
+      if (sorted.types.length === 0) return REFUSED;
+      spendReserved = claimReservation(sorted, unbilled);
+    }
     first = 0;
     if ((sorted.prices[0] ?? Infinity) > budget) return REFUSED;
     if (minValuesShortfall(sorted.types, merged)) {
@@ -136,7 +153,14 @@ export function canAdd(
     first = firstFitting(claim.options, claim.first, total);
     if (first < 0 || (claim.options.prices[first] as number) > budget) return REFUSED;
   }
-  return { requirements: merged, options: sorted, first, total, minValuesRelaxed };
+  return {
+    requirements: merged,
+    options: sorted,
+    first,
+    total,
+    minValuesRelaxed,
+    ...(spendReserved !== undefined ? { spendReserved } : {}),
+  };
 }
 
 /** Put the pod on the claim as canAdd found it would fit. */
@@ -149,6 +173,10 @@ export function add(ctx: ClaimContext, claim: ClaimSlot, level: PodConstraints, 
   for (const port of hostPorts(level.pod)) claim.hostPorts.add(port);
   claim.options = fit.options;
   claim.first = fit.first;
+  if (fit.spendReserved !== undefined && claim.spendReserved !== undefined) {
+    chargeSpend(claim.pool, ctx.cluster, fit.spendReserved - claim.spendReserved);
+    claim.spendReserved = fit.spendReserved;
+  }
   claim.refused.clear();
   ctx.topology.record(level.pod, { kind: 'claim', hostname: claim.hostname, requirements: fit.requirements });
 }

@@ -8,15 +8,10 @@ import {
   type InstanceType,
 } from './instance-types';
 import type { NodeSelectorRequirement, Pod } from '../kube/objects';
+import { remainingLimits } from './limits';
 import { Requirements } from './requirements';
 import { fits } from './resources';
-import {
-  nodePoolRequirements,
-  remainingLimits,
-  schedule,
-  sortPodsForPacking,
-  type SchedulingResult,
-} from './scheduler';
+import { nodePoolRequirements, schedule, sortPodsForPacking, type SchedulingResult } from './scheduler';
 import {
   GiB,
   MiB,

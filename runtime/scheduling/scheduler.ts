@@ -31,7 +31,7 @@ import {
 } from './existing-node';
 import { pendingByEffectiveZone } from './effective-zone';
 import { hostPorts } from './host-ports';
-import { openClaim } from './new-claim';
+import { clusterRemaining, openClaim } from './new-claim';
 import type { SchedulingInput, SchedulingResult } from './plan';
 import {
   add as addToClaim,
@@ -62,7 +62,6 @@ export type {
   SchedulingNodePool,
   SchedulingResult,
 } from './plan';
-export { remainingLimits } from './limits';
 export { minValuesShortfall, relaxMinValues } from './min-values';
 
 /** Pods sorted the way Karpenter packs them: CPU descending, then memory descending, then name for stability. */
@@ -119,6 +118,7 @@ export class Scheduler {
       topology: this.topology,
       pricing: new OptionPricing(),
       minValuesPolicy: input.minValuesPolicy,
+      cluster: clusterRemaining(input.nodePools),
     };
   }
 

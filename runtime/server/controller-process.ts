@@ -32,6 +32,7 @@ import { RealClock, type Clock } from '../clock/clock';
 import { SimulatedCluster } from './simulated-cluster';
 import { packageVersion } from '../version';
 import { injectFaults, type FaultProfile } from '../simulator/faults';
+import { clusterCapSettings } from '../settings-caps';
 
 /** How often node class status is re-resolved. */
 export const NODE_CLASS_REFRESH_MS = 60_000;
@@ -184,6 +185,7 @@ export class ControllerProcess {
         nodeOverlay: settings.featureGates.NodeOverlay,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
+        ...clusterCapSettings(settings),
       },
       ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
     });

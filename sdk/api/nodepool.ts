@@ -251,6 +251,12 @@ export const nodePoolSpecSchema = z
       spec: nodeClaimTemplateSpecSchema,
     }),
     disruption: disruptionSchema.prefault({}),
+    /**
+     * Bounds on what the pool's nodes hold (cpu, memory, nodes, any resource) and, with the key
+     * `karpenter-ts.sh/cost-per-hour` (karpenter-ts only), on what they cost in USD/hour, e.g. "50": a key of
+     * upstream's map, so the manifest still applies on upstream's CRDs (where it never binds).
+     * @default no limits
+     */
     limits: resourceListSchema.optional(),
     weight: z
       .number()

@@ -127,6 +127,14 @@ export const Annotations = {
   nodePodDeletionCost: 'karpenter-ts.sh/pod-deletion-cost',
 } as const;
 
+/**
+ * The spend cap of a NodePool (karpenter-ts only): a key of `spec.limits`, in USD per hour, e.g.
+ * `karpenter-ts.sh/cost-per-hour: "50"`. A key of upstream's `spec.limits` map, which takes any key with a quantity:
+ * the manifest still applies on upstream's CRDs, where no node carries the key and the limit never binds. See
+ * runtime/scheduling/spend.ts.
+ */
+export const CostPerHourLimit = 'karpenter-ts.sh/cost-per-hour';
+
 export const Taints = {
   disrupted: { key: 'karpenter.sh/disrupted', effect: 'NoSchedule' },
   unregistered: { key: 'karpenter.sh/unregistered', effect: 'NoExecute' },

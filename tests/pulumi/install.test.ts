@@ -765,6 +765,51 @@ describe('validation', () => {
   });
 });
 
+describe('cluster-wide caps', () => {
+  const envOf = () =>
+    Object.fromEntries(
+      (
+        one('kubernetes:apps/v1:Deployment').inputs.spec.template.spec.containers[0].env as {
+          name: string;
+          value?: string;
+        }[]
+      ).map((e) => [e.name, e.value]),
+    );
+
+  it('passes clusterCaps to the controller as its CLUSTER_MAX_* settings, and none when unset', async () => {
+    await install({ clusterCaps: { nodes: 200, cpu: '1000', memory: '4Ti', costPerHour: 250.5 } });
+    expect(envOf()).toMatchObject({
+      CLUSTER_MAX_NODES: '200',
+      CLUSTER_MAX_CPU: '1000',
+      CLUSTER_MAX_MEMORY: '4Ti',
+      CLUSTER_MAX_COST_PER_HOUR: '250.5',
+    });
+    registered.length = 0;
+    await install({ clusterCaps: { costPerHour: 10 } });
+    const env = envOf();
+    expect(env.CLUSTER_MAX_COST_PER_HOUR).toBe('10');
+    expect(Object.keys(env).filter((k) => k.startsWith('CLUSTER_MAX_'))).toEqual([
+      'CLUSTER_MAX_COST_PER_HOUR',
+    ]);
+  });
+
+  it('refuses a cap the controller would refuse, naming the argument, the setting and the fix', () => {
+    expect(
+      () =>
+        new KarpenterInstall('badcaps', {
+          clusterName: CLUSTER,
+          clusterEndpoint: ENDPOINT,
+          kubernetesProvider: provider(),
+          image: 'x',
+          clusterCaps: { nodes: 1.5, memory: '4TB', costPerHour: -1 },
+        }),
+    ).toThrow(
+      /- clusterCaps\.nodes: 1\.5 is invalid \(CLUSTER_MAX_NODES\): expected a whole number of nodes.*\n {2}- clusterCaps\.memory: "4TB" is invalid \(CLUSTER_MAX_MEMORY\): expected a memory quantity.*\n {2}- clusterCaps\.costPerHour: -1 is invalid \(CLUSTER_MAX_COST_PER_HOUR\)/,
+    );
+    expect(registered.filter((r) => r.name.startsWith('badcaps'))).toHaveLength(0);
+  });
+});
+
 describe('NodePools and EC2NodeClasses', () => {
   const nodeClassArgs = (name: string): EC2NodeClassArgs => ({
     ...defaultNodeClassArgs(CLUSTER, 'role'),

@@ -20,6 +20,8 @@ export async function labCluster(
     appCpu?: string;
     faults?: FaultProfile;
     settings?: OperatorSettings;
+    /** When the simulated clock starts (ms since the epoch). @default the Simulation's */
+    startTime?: number;
   } = {},
 ): Promise<Simulation> {
   const manifests = loadLabManifests();
@@ -36,6 +38,7 @@ export async function labCluster(
   const sim = new Simulation({
     ...(opts.faults ? { faults: opts.faults } : {}),
     ...(opts.catalog ? { catalog: opts.catalog } : {}),
+    ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}),
     settings: { podDeletionCost: false, ...opts.settings },
   });
   await sim.start();

@@ -3,6 +3,7 @@
  * multi-node, then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then
  * hand it to the Orchestrator (./orchestration) to carry out.
  */
+import type { Resources } from '../../scheduling/resources';
 import { nameOf, type NodePool, type Pod } from '../../kube/objects';
 import type { MinValuesPolicy, PreferencePolicy, SchedulableNode } from '../../scheduling/scheduler';
 import type { StateNode } from '../../state/cluster-state';
@@ -60,6 +61,8 @@ export interface DisruptionOptions extends ControllerContext {
   preferencePolicy?: PreferencePolicy;
   /** As for provisioning: USD/hour added to every node's price. @default 0 */
   perNodeCost?: number;
+  /** As for provisioning: the cluster-wide caps replacements must stay within. @default none */
+  clusterCaps?: Resources;
 }
 
 export class DisruptionController implements Controller {
@@ -212,7 +215,8 @@ export class DisruptionController implements Controller {
     }
     const nodePools = new Map(state.nodePools.list().map((np) => [nameOf(np), np]));
     // One read of the instance types serves both pricing the candidates and simulating their consolidation.
-    const pools = await schedulingNodePools(state, this.opts.cloud, this.opts.perNodeCost);
+    const caps = this.opts.clusterCaps;
+    const pools = await schedulingNodePools(state, this.opts.cloud, this.opts.perNodeCost, undefined, caps);
     const ctx = {
       now,
       nodePools,

@@ -18,7 +18,6 @@ import {
 } from '../../scheduling/scheduler';
 import { isProvisionable } from '../../state/cluster-state';
 import { podKey } from '../../scheduling/pod-requirements';
-import { formatTaint } from '../../scheduling/taints';
 import { balanceZones } from '../../scheduling/zone-balance';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
@@ -33,6 +32,8 @@ import { Batcher, type BatcherOptions } from './batcher';
 import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { keepOrder } from '../deletion-cost/costs';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
+import { roundSummary } from './round-summary';
+import { capEvents } from './spend';
 import { isStaticNodePool } from '../nodepool/static/replicas';
 import { assignReservations } from '../../scheduling/reservations';
 import {
@@ -63,6 +64,8 @@ export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   preferencePolicy?: PreferencePolicy;
   /** USD/hour added to every node's price (Settings.perNodeCost). @default 0 */
   perNodeCost?: number;
+  /** Cluster-wide caps (Settings CLUSTER_MAX_*), keyed as NodePool limits. @default none */
+  clusterCaps?: Resources;
   /** Told of every NodeClaim created and the pods planned onto it. */
   onLaunched?: (nodeClaim: string, pods: Pod[]) => void;
 }
@@ -223,15 +226,21 @@ export class ProvisioningController implements Controller {
       this.cancelSyncRetry = this.opts.clock.setTimer(SYNC_RETRY_MS, () => this.trigger());
       return undefined;
     }
-    const nodePools = await schedulingNodePools(state, cloud, this.opts.perNodeCost, (np, err) => {
-      // Said once per NodePool and message, not every round.
-      if (this.refusedPools.get(nameOf(np)) === err.message) return;
-      this.refusedPools.set(nameOf(np), err.message);
-      logger.warn(
-        { nodePool: nameOf(np), err },
-        'NodePool left out of provisioning: its node class is refused',
-      );
-    });
+    const nodePools = await schedulingNodePools(
+      state,
+      cloud,
+      this.opts.perNodeCost,
+      (np, err) => {
+        // Said once per NodePool and message, not every round.
+        if (this.refusedPools.get(nameOf(np)) === err.message) return;
+        this.refusedPools.set(nameOf(np), err.message);
+        logger.warn(
+          { nodePool: nameOf(np), err },
+          'NodePool left out of provisioning: its node class is refused',
+        );
+      },
+      this.opts.clusterCaps,
+    );
     const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
     // Pods may land on a static pool's nodes, but only the static capacity controller adds to it, as upstream.
     const dynamicPools = nodePools.filter((p) => !isStaticNodePool(p.nodePool));
@@ -311,6 +320,8 @@ export class ProvisioningController implements Controller {
     // Warnings are remembered only for pods still waiting, so the map does not grow with every pod ever seen.
     const stillWaiting = new Set(waiting.map((p) => p.metadata.uid as string));
     for (const uid of this.lastWarning.keys()) if (!stillWaiting.has(uid)) this.lastWarning.delete(uid);
+    for (const e of capEvents(unschedulable, (name) => state.nodePools.get(name)))
+      this.opts.recorder.warning(e.nodePool, e.reason, e.message, { dedupe: [nameOf(e.nodePool)] });
     for (const { pod, reasons } of unschedulable) {
       const message = `Failed to schedule pod, ${reasons.join('; ')}`;
       if (this.lastWarning.get(pod.metadata.uid as string) === message) continue;
@@ -374,27 +385,4 @@ function cpuByZone(nodes: SchedulableNode[]): Map<string, number> {
     if (zone) out.set(zone, (out.get(zone) ?? 0) + (n.allocatable.cpu ?? 0));
   }
   return out;
-}
-
-/** What a round saw and decided, for debugging a launch: the nodes still starting are the usual suspects. */
-function roundSummary(
-  pods: number,
-  nodes: SchedulableNode[],
-  result: SchedulingResult,
-): Record<string, unknown> {
-  const reasons = new Map<string, number>();
-  for (const { reasons: r } of result.unschedulable.values()) {
-    const key = r.join('; ');
-    reasons.set(key, (reasons.get(key) ?? 0) + 1);
-  }
-  return {
-    pods,
-    nodes: nodes.length,
-    inFlight: nodes
-      .filter((n) => n.inFlight)
-      .map((n) => `${n.name} taints=[${n.taints.map(formatTaint).join(',')}]`),
-    newNodeClaims: result.newNodeClaims.length,
-    nominated: [...result.existing.values()].reduce((sum, placed) => sum + placed.length, 0),
-    unschedulable: Object.fromEntries(reasons),
-  };
 }

@@ -17,15 +17,18 @@ import type { ControllerContext } from '../context';
 import { nextNodeCost } from '../deletion-cost/costs';
 import { driftAnnotations } from '../disruption/drift';
 import type { Requirements } from '../../scheduling/requirements';
-import { toResourceList } from '../../scheduling/resources';
-import { remainingLimits, type PlannedNodeClaim, type SchedulingNodePool } from '../../scheduling/scheduler';
+import { toResourceList, type Resources } from '../../scheduling/resources';
+import { remainingLimits } from '../../scheduling/limits';
+import type { PlannedNodeClaim, SchedulingNodePool } from '../../scheduling/scheduler';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { withNodePrice } from '../../scheduling/node-price';
+import { MAX_INSTANCE_TYPES } from '../../scheduling/plan';
+import { cappedOptions, poolSpend, spendCap } from '../../scheduling/spend';
+import { clusterCapsLeft } from './spend';
 import { UnevaluatedNodePoolError } from '../nodeoverlay/overlays';
 import type { ClusterState } from '../../state/cluster-state';
 
-/** Upper bound of instance types passed to the cloud per NodeClaim (the CreateFleet override limit). */
-export const MAX_INSTANCE_TYPES = 60;
+export { MAX_INSTANCE_TYPES } from '../../scheduling/plan';
 
 export function requirementsToSelectors(reqs: Requirements): NodeSelectorRequirement[] {
   return reqs.values().map((r) => {
@@ -59,7 +62,11 @@ export function nodeClaimFor(
   const selectors = requirementsToSelectors(plan.requirements).filter(
     (s) => s.key !== Labels.instanceType && s.key !== Labels.hostname,
   );
-  const options = plan.instanceTypeOptions.slice(0, MAX_INSTANCE_TYPES);
+  // A spend cap counted the claim at its cheapest option: it offers the cloud nothing dearer.
+  const offered = plan.spendCapped
+    ? cappedOptions(plan.instanceTypeOptions, plan.requirements)
+    : plan.instanceTypeOptions;
+  const options = offered.slice(0, MAX_INSTANCE_TYPES);
   selectors.push({ key: Labels.instanceType, operator: 'In', values: options.map((it) => it.name) });
   return {
     apiVersion: 'karpenter.sh/v1',
@@ -108,7 +115,8 @@ export function nodeClaimFor(
 }
 
 /**
- * Every live NodePool with its instance types, DaemonSet overhead and remaining limits. The types' offering prices
+ * Every live NodePool with its instance types, DaemonSet overhead and remaining limits (its own, spend cap
+ * included, and the cluster-wide `clusterCaps` in `remaining`'s units). The types' offering prices
  * are per node: the instance, the volumes its node class gives it, and `perNodeCost` (see withNodePrice).
  */
 export async function schedulingNodePools(
@@ -116,11 +124,11 @@ export async function schedulingNodePools(
   cloud: CloudProvider,
   perNodeCost = 0,
   onRefused?: (nodePool: NodePool, err: CloudProviderError) => void,
+  clusterCaps?: Resources,
 ): Promise<SchedulingNodePool[]> {
   const out: SchedulingNodePool[] = [];
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
     const usage = state.nodePoolUsage(nameOf(nodePool));
-    const remaining = remainingLimits(nodePool, usage.usage, usage.nodes);
     let instanceTypes: InstanceType[];
     try {
       instanceTypes = await pricedInstanceTypes(cloud, nodePool, perNodeCost);
@@ -133,14 +141,24 @@ export async function schedulingNodePools(
       onRefused?.(nodePool, err);
       continue;
     }
+    const spend =
+      spendCap(nodePool) === undefined
+        ? 0
+        : poolSpend(state.stateNodes(), nameOf(nodePool), instanceTypes, perNodeCost);
+    const remaining = remainingLimits(nodePool, usage.usage, usage.nodes, spend);
     out.push({
       nodePool,
       instanceTypes,
+      ...(perNodeCost !== 0 ? { unbilledPerNode: perNodeCost } : {}),
       daemonOverhead: state.daemonOverhead(nodePool),
       ...(remaining ? { remaining } : {}),
     });
   }
-  return out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
+  out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
+  if (!clusterCaps || Object.keys(clusterCaps).length === 0) return out;
+  // One object shared by every pool: the scheduler works on a copy per round (limits.ts clusterRemaining).
+  const cluster = clusterCapsLeft(clusterCaps, state.stateNodes(), out, perNodeCost);
+  return out.map((p) => ({ ...p, cluster }));
 }
 
 /** A NodePool's instance types from the cloud, their offerings priced per node (see withNodePrice). */

@@ -14,6 +14,8 @@ import { reconcileQueue, type ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import type { WorkQueue } from '../../work-queue';
 import { nodePoolStatus, statusChanged } from './status';
+import { pricedInstanceTypes } from '../../provisioning/nodeclaim-factory';
+import { poolSpend, spendCap } from '../../../scheduling/spend';
 
 /** Two versions of a node or claim count the same toward their pool's status. */
 function sameCount(a: NodeClaim | Node, b: NodeClaim | Node): boolean {
@@ -72,6 +74,17 @@ export class NodePoolStatusController implements Controller {
     }
   }
 
+  /** USD/hour of a spend-capped pool's nodes, as its cap counts them; undefined without a cap or a catalog. */
+  private async costPerHour(pool: NodePool): Promise<number | undefined> {
+    if (spendCap(pool) === undefined) return undefined;
+    try {
+      const types = await pricedInstanceTypes(this.opts.cloud, pool);
+      return poolSpend(this.opts.state.stateNodes(), nameOf(pool), types);
+    } catch {
+      return undefined; // the provisioner reports a pool whose instance types cannot be read
+    }
+  }
+
   private async reconcile(name: string): Promise<void> {
     const { state, api, clock, cloud } = this.opts;
     const pool = state.nodePools.get(name);
@@ -80,7 +93,9 @@ export class NodePoolStatusController implements Controller {
       .stateNodes()
       .filter((n) => n.nodePoolName === name && n.nodeClaim && !n.deleting)
       .map((n) => fromResourceList(n.nodeClaim?.status?.capacity ?? n.node?.status?.capacity));
+    const costPerHour = await this.costPerHour(pool);
     const input = {
+      ...(costPerHour !== undefined ? { costPerHour } : {}),
       nodePool: pool,
       capacities,
       nodeClass: state.nodeClasses.get(pool.spec.template.spec.nodeClassRef.name),

@@ -19,6 +19,14 @@ const conditionOf = (p: { status?: NodePool['status'] }, type: string) =>
 describe('nodePoolStatus', () => {
   const base = { nodePool: pool, capacities: [], nodeClassStatusManaged: true, now: 0 };
 
+  it('shows the USD/hour its spend cap counts under the cap key, only when given', () => {
+    const withCost = nodePoolStatus({ ...base, nodeClass: undefined, costPerHour: 1.23456 });
+    expect(withCost.resources?.['karpenter-ts.sh/cost-per-hour']).toBe('1.2346');
+    expect(nodePoolStatus({ ...base, nodeClass: undefined }).resources).not.toHaveProperty(
+      'karpenter-ts.sh/cost-per-hour',
+    );
+  });
+
   it('sums the capacity of the pool nodes, with the base resources and the node count', () => {
     const status = nodePoolStatus({
       ...base,

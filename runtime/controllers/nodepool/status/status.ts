@@ -3,12 +3,15 @@
  * status controller beside it applies it):
  * - `resources`: the capacity of the pool's nodes (launched or launching, not being deleted), with cpu, memory,
  *   pods, ephemeral-storage and `nodes` always present; `nodes`: their count.
+ * - `resources["karpenter-ts.sh/cost-per-hour"]`, only on a pool with that spend cap: USD/hour of its nodes as the
+ *   cap counts them (runtime/scheduling/spend.ts, deleting nodes included), to 4 decimals.
  * - `ValidationSucceeded`: the spec passes the schema (what CEL cannot check), else False/NodePoolValidationFailed.
  * - `NodeClassReady`: the node class exists, is not being deleted, and its own Ready is True (a cloud that keeps
  *   no node class status, kwok or the simulator, counts an existing one as ready).
  * - `Ready`: True when both are; else False/UnhealthyDependents naming the ones that are not.
  */
 import type { Condition } from '../../../../sdk';
+import { CostPerHourLimit } from '../../../../sdk/api/well-known';
 import { nodePoolSchema } from '../../../../sdk/api/nodepool';
 import { validate } from '../../../../sdk/api/validate';
 import { setCondition } from '../../../kube/conditions';
@@ -28,6 +31,8 @@ export interface NodePoolStatusInput {
   /** The cloud writes node class status (AWS); otherwise an existing node class counts as ready. */
   nodeClassStatusManaged: boolean;
   now: number;
+  /** USD/hour of the pool's nodes, on a pool with a spend cap; unknown (the catalog unreadable): left out. */
+  costPerHour?: number;
 }
 
 function nodeClassReadiness(i: NodePoolStatusInput): [Condition['status'], string, string] {
@@ -68,7 +73,9 @@ export function nodePoolStatus(i: NodePoolStatusInput): NodePoolStatus {
   conditions = unhealthy.length
     ? setCondition(conditions, 'Ready', 'False', i.now, 'UnhealthyDependents', unhealthy.join(', '))
     : setCondition(conditions, 'Ready', 'True', i.now);
-  return { ...i.nodePool.status, resources: toResourceList(total), nodes: i.capacities.length, conditions };
+  const resources: Record<string, string> = toResourceList(total);
+  if (i.costPerHour !== undefined) resources[CostPerHourLimit] = i.costPerHour.toFixed(4);
+  return { ...i.nodePool.status, resources, nodes: i.capacities.length, conditions };
 }
 
 /** JSON with object keys sorted: the same value whatever order the API server or this code wrote keys in. */
