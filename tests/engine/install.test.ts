@@ -167,6 +167,11 @@ describeWithEngine('KarpenterInstall under pulumi, AWS resources given', () => {
   };
 
   beforeAll(async () => {
+    // A fresh cluster: one kept from an earlier run holds objects no stack of this run knows.
+    execFileSync(CLUSTER_DOWN, {
+      env: { ...process.env, KARPENTER_TS_CLUSTER: CLUSTER },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     kubeconfigFile = execFileSync(CLUSTER_UP, {
       env: { ...process.env, KARPENTER_TS_CLUSTER: CLUSTER },
       encoding: 'utf8',
@@ -259,7 +264,7 @@ describeWithEngine('KarpenterInstall under pulumi, AWS resources given', () => {
     expect(same.output).toMatch(/drift preview: NodePool workshop: none of its 3 nodes drift/);
 
     project.program(program('m5.xlarge'));
-    const preview = await project.ok(['preview', '--diff']);
+    const preview = await project.ok(['preview']);
     expect(preview.output).toMatch(
       /drift preview: NodePool workshop: 3 of 3 nodes drift: ip-10-0-0-a\.ec2\.internal \(RequirementsDrifted\), ip-10-0-0-b\.ec2\.internal \(RequirementsDrifted\), ip-10-0-0-c\.ec2\.internal \(RequirementsDrifted\); 3 disruption rounds at 1 node per round/,
     );

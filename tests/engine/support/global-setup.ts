@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CLUSTER_UP, controlPlane } from '../../integration/support/control-plane';
+import { CLUSTER_DOWN, CLUSTER_UP, controlPlane } from '../../integration/support/control-plane';
 import {
   ENGINE_BUILD,
   ENGINE_CLUSTER,
@@ -46,6 +46,11 @@ export default function globalSetup(): void {
     );
     return;
   }
+  // A fresh cluster each run: one kept from an earlier run holds objects no stack of this run knows.
+  execFileSync(CLUSTER_DOWN, {
+    env: { ...process.env, KARPENTER_TS_CLUSTER: ENGINE_CLUSTER },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const kubeconfig = execFileSync(CLUSTER_UP, {
     env: { ...process.env, KARPENTER_TS_CLUSTER: ENGINE_CLUSTER },
     encoding: 'utf8',
