@@ -56,9 +56,10 @@ new NodePool('engine-pool', {
 }
 
 describeWithEngine('typed NodePool and EC2NodeClass under pulumi', () => {
-  const project = new PulumiProject('typed-objects');
+  let project: PulumiProject;
 
   beforeAll(async () => {
+    project = new PulumiProject('typed-objects');
     await installCrds(api());
     await project.init();
   });

@@ -56,10 +56,11 @@ const VIOLATIONS = [
 ];
 
 describeWithEngine('the policy pack under pulumi preview --policy-pack', () => {
-  const project = new PulumiProject('policy');
+  let project: PulumiProject;
   const pack = path.join(workdir ?? '', 'node_modules', 'karpenter-ts', 'dist', 'provider', 'policy', 'pack');
 
   beforeAll(async () => {
+    project = new PulumiProject('policy');
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath ?? '');
     await installCrds(new ClientNodeApi(kc));
