@@ -37,7 +37,12 @@ module.exports = {
         '<rootDir>/tests',
         '<rootDir>/bench',
       ],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/integration/', '<rootDir>/tests/package/'],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/tests/integration/',
+        '<rootDir>/tests/package/',
+        '<rootDir>/tests/engine/',
+      ],
     },
     {
       // What users install: npm pack, the tarball installed into a fresh project outside the repo, and the bin,
@@ -54,6 +59,16 @@ module.exports = {
       roots: ['<rootDir>/tests/integration'],
       globalSetup: '<rootDir>/tests/integration/support/global-setup.ts',
       globalTeardown: '<rootDir>/tests/integration/support/global-teardown.ts',
+    },
+    {
+      // The real Pulumi CLI, language host and kubernetes plugin (scripts/pulumi-engine/build.sh) on the packed
+      // package, against a real control plane; skipped with a message when either is not built.
+      // `npm run test:engine` builds both first. See docs/TESTING.md.
+      ...shared,
+      displayName: 'engine',
+      roots: ['<rootDir>/tests/engine'],
+      globalSetup: '<rootDir>/tests/engine/support/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/engine/support/global-teardown.ts',
     },
   ],
 };

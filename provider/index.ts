@@ -6,6 +6,7 @@ export { KarpenterCluster, CLUSTER_TYPE } from './cluster/karpenter-cluster';
 export type { KarpenterClusterArgs, ExistingVpc, SystemNodeGroupArgs } from './cluster/karpenter-cluster';
 export { KarpenterInstall, INSTALL_TYPE } from './install/karpenter-install';
 export type { ClusterCapsArgs, KarpenterInstallArgs, DriftPreviewOptions } from './install/args';
+export type { ExistingAwsResources } from './install/aws-side';
 export type { MonitoringArgs, Monitoring } from './monitoring/monitoring';
 export { defaultNodeClassArgs, defaultNodePoolArgs, DISCOVERY_TAG } from './install/defaults';
 export { controllerPolicyStatements, controllerPolicies } from './iam/controller-policy';

@@ -8,6 +8,7 @@ import type * as pulumi from '@pulumi/pulumi';
 import type { EC2NodeClass, EC2NodeClassArgs, NodePool, NodePoolArgs } from '../../sdk/pulumi';
 import type { DriftResolver, NodeClaimReader, PlannedHashes } from '../drift-preview';
 import type { ControllerIdentity } from '../iam/controller-role';
+import type { ExistingAwsResources } from './aws-side';
 import type { ImageBuildArgs } from '../image/controller-image';
 import type { ObjectFactory } from './karpenter-objects';
 
@@ -56,6 +57,13 @@ export interface KarpenterInstallArgs {
   clusterCertificateAuthority?: pulumi.Input<string>;
   /** The Kubernetes provider for the cluster. */
   kubernetesProvider: k8s.Provider;
+  /**
+   * AWS resources made outside the install (node role, controller role, interruption queue, region and account):
+   * with it the install creates no AWS resource and makes no AWS call, only the cluster half. It then needs
+   * `image`, and refuses the arguments that shape AWS resources (`nodeRoleName`, `identity`, `interruptionQueue*`,
+   * `discovery*`, `tags`, `imageBuild`). @default unset: the install creates them
+   */
+  existingAws?: ExistingAwsResources;
   /** The cluster's kubeconfig, used only by the drift preview to read live NodeClaims. @default unset */
   kubeconfig?: pulumi.Input<string>;
   /** The namespace the controller runs in. @default "karpenter" */

@@ -6,13 +6,8 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { EC2NodeClass, NodePool } from '../../sdk/pulumi';
-import { awsScope } from '../aws-scope';
 import { driftPreview, type DriftPreview } from '../drift-preview';
 import { controllerImage } from '../image/controller-image';
-import { createControllerRole, controllerRoleResources } from '../iam/controller-role';
-import { fitName, SQS_QUEUE_NAME_MAX } from '../iam/names';
-import { createNodeRole } from '../iam/node-role';
-import { createInterruptionQueue } from '../interruption/interruption-queue';
 import {
   DEFAULT_LOG_LEVEL,
   DEFAULT_NAMESPACE,
@@ -24,7 +19,7 @@ import {
 import { createMonitoring, type Monitoring } from '../monitoring/monitoring';
 import { createControllerWorkload } from './controller-workload';
 import { METRICS_PORT_NAME, selectorLabels } from './manifests';
-import { createDiscoveryTags } from './discovery-tags';
+import { createdAwsSide, existingAwsSide } from './aws-side';
 import { createKarpenterObjects } from './karpenter-objects';
 import { validateInstallArgs } from './validate';
 
@@ -36,7 +31,8 @@ export class KarpenterInstall extends pulumi.ComponentResource {
   public readonly controllerRoleArn: pulumi.Output<string>;
   public readonly nodeRoleName: pulumi.Output<string>;
   public readonly nodeRoleArn: pulumi.Output<string>;
-  public readonly instanceProfileName: pulumi.Output<string>;
+  /** The node role's instance profile; undefined with `existingAws` (the controller makes its own). */
+  public readonly instanceProfileName: pulumi.Output<string | undefined>;
   public readonly interruptionQueueName: pulumi.Output<string | undefined>;
   public readonly imageRef: pulumi.Output<string>;
   public readonly nodePools: NodePool[];
@@ -56,57 +52,12 @@ export class KarpenterInstall extends pulumi.ComponentResource {
     super(INSTALL_TYPE, name, {}, opts);
     const namespace = args.namespace ?? DEFAULT_NAMESPACE;
     const serviceAccountName = args.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT;
-    const identity = args.identity ?? { kind: 'podIdentity' };
-    const withQueue = args.interruptionQueue ?? true;
     const tags = { 'app.kubernetes.io/managed-by': 'karpenter-ts', ...args.tags };
-    const scope = awsScope({ parent: this });
 
-    // AWS side.
-    const nodeRole = createNodeRole(
-      name,
-      { clusterName: args.clusterName, partition: scope.partition, roleName: args.nodeRoleName, tags },
-      this,
-    );
-    const queue = withQueue
-      ? createInterruptionQueue(
-          name,
-          {
-            queueName:
-              args.interruptionQueueName ??
-              pulumi.output(args.clusterName).apply((c) => fitName(c, SQS_QUEUE_NAME_MAX)),
-            tags,
-          },
-          this,
-        )
-      : undefined;
-    const controllerRole = createControllerRole(
-      name,
-      {
-        scope: {
-          partition: scope.partition,
-          region: scope.region,
-          accountId: scope.accountId,
-          clusterName: args.clusterName,
-          nodeRoleArn: nodeRole.role.arn,
-          interruptionQueueArn: queue?.queue.arn,
-        },
-        withInterruptionQueue: withQueue,
-        identity,
-        namespace,
-        serviceAccount: serviceAccountName,
-        tags,
-      },
-      this,
-    );
-    createDiscoveryTags(
-      name,
-      {
-        clusterName: args.clusterName,
-        subnetIds: args.discoverySubnetIds,
-        securityGroupIds: args.discoverySecurityGroupIds,
-      },
-      this,
-    );
+    // AWS side: created, or taken as given (existingAws) with no AWS resource or invoke.
+    const aws = args.existingAws
+      ? existingAwsSide(args.existingAws)
+      : createdAwsSide(name, args, { tags, namespace, serviceAccountName }, this);
     const image = controllerImage(name, args.image, args.imageBuild ?? {}, this);
 
     // Cluster side.
@@ -117,8 +68,8 @@ export class KarpenterInstall extends pulumi.ComponentResource {
         namespace,
         createNamespace: args.createNamespace !== false,
         serviceAccountName,
-        irsaRoleArn: identity.kind === 'irsa' ? controllerRole.role.arn : undefined,
-        awsDependencies: controllerRoleResources(controllerRole),
+        irsaRoleArn: aws.irsaRoleArn,
+        awsDependencies: aws.dependencies,
         controller: {
           image: image.ref,
           replicas: args.replicas ?? DEFAULT_REPLICAS,
@@ -129,8 +80,8 @@ export class KarpenterInstall extends pulumi.ComponentResource {
             clusterName: args.clusterName,
             clusterEndpoint: args.clusterEndpoint,
             clusterCABundle: args.clusterCertificateAuthority,
-            interruptionQueue: queue?.queue.name,
-            region: scope.region,
+            interruptionQueue: aws.interruptionQueueName,
+            region: aws.region,
             logLevel: args.logLevel ?? DEFAULT_LOG_LEVEL,
             featureGates: args.featureGates,
             ...(args.clusterCaps ? { clusterCaps: args.clusterCaps } : {}),
@@ -161,7 +112,7 @@ export class KarpenterInstall extends pulumi.ComponentResource {
         nodeClasses: args.nodeClasses,
         defaultNodePool: args.defaultNodePool,
         clusterName: args.clusterName,
-        nodeRoleName: nodeRole.role.name,
+        nodeRoleName: aws.nodeRoleName,
         dependsOn: this.objectDependencies,
       },
       this,
@@ -187,11 +138,11 @@ export class KarpenterInstall extends pulumi.ComponentResource {
 
     this.namespace = pulumi.output(namespace);
     this.serviceAccountName = pulumi.output(serviceAccountName);
-    this.controllerRoleArn = controllerRole.role.arn;
-    this.nodeRoleName = nodeRole.role.name;
-    this.nodeRoleArn = nodeRole.role.arn;
-    this.instanceProfileName = nodeRole.instanceProfile.name;
-    this.interruptionQueueName = queue ? queue.queue.name : pulumi.output(undefined);
+    this.controllerRoleArn = aws.controllerRoleArn;
+    this.nodeRoleName = aws.nodeRoleName;
+    this.nodeRoleArn = aws.nodeRoleArn;
+    this.instanceProfileName = aws.instanceProfileName;
+    this.interruptionQueueName = pulumi.output(aws.interruptionQueueName);
     this.imageRef = image.ref;
     this.registerOutputs({
       namespace: this.namespace,

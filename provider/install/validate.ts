@@ -4,6 +4,7 @@ import { buildContextProblem } from '../image/controller-image';
 import { IAM_ROLE_NAME_MAX, nameTooLong, SQS_QUEUE_NAME_MAX } from '../iam/names';
 import type { KarpenterInstallArgs } from './args';
 import { CLUSTER_CAP_ARGS } from './manifests';
+import { existingAwsProblems } from './aws-side';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -24,10 +25,11 @@ export function installArgProblems(args: KarpenterInstallArgs): string[] {
       );
     }
   }
-  if (args.image !== undefined && args.imageBuild !== undefined) {
+  if (args.image !== undefined && args.imageBuild !== undefined && args.existingAws === undefined) {
     problems.push('image and imageBuild are both set: give a prebuilt image or build options, not both');
   }
-  if (args.image === undefined) {
+  problems.push(...existingAwsProblems(args));
+  if (args.image === undefined && args.existingAws === undefined) {
     const problem = buildContextProblem(args.imageBuild ?? {});
     if (problem) problems.push(problem);
   }
