@@ -299,14 +299,16 @@ describe('Informer', () => {
     expect(informer.relists).toBe(1);
   });
 
-  it('resumes a watch that closes cleanly from its last resourceVersion, at once, without a list or an error', async () => {
+  it('resumes a watch that closes cleanly from its last resourceVersion, without a list or an error', async () => {
     await server.create(Kinds.Node, node('a'));
     await informer.start();
     await server.create(Kinds.Node, node('b'));
     await flushAsync();
+    await clock.advance(5000);
     api.closeWatches();
     // Written while no watch is open: the resumed watch must replay it.
     await server.create(Kinds.Node, node('n1'));
+    // The watch had lived 5 s and delivered an event: resumed at once.
     await clock.advance(0);
     expect(informer.relists).toBe(0);
     expect(informer.resumes).toBe(1);
@@ -315,6 +317,16 @@ describe('Informer', () => {
     expect(errors).toEqual([]);
     expect(names()).toEqual(['a', 'b', 'n1']);
     expect(informer.synced).toBe(true);
+    // That watch delivered n1, so its close resumes at once too; the next one, closed at once with nothing
+    // delivered, is a server turning watches away: retried 1 s later, not looped.
+    api.closeWatches();
+    await clock.advance(0);
+    expect(api.watchCalls).toHaveLength(3);
+    api.closeWatches();
+    await clock.advance(999);
+    expect(api.watchCalls).toHaveLength(3);
+    await clock.advance(1);
+    expect(api.watchCalls).toHaveLength(4);
   });
 
   it('resumes after a dropped connection, 1 s later, missing nothing; relists only when the version is gone', async () => {

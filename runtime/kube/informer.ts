@@ -47,6 +47,9 @@ export class Informer<T extends KubeObject> {
   relists = 0;
   /** How many times a watch was resumed from the last resourceVersion, without a list. */
   resumes = 0;
+  /** When the current watch opened, and how many events it has delivered (a "very short watch" backs off). */
+  private watchStarted = 0;
+  private watchEvents = 0;
   /** The server said 410 Gone: the last resourceVersion is useless until a list replaces it. */
   private mustRelist = false;
   /** The cache reflects a completed list and a live watch; false while it relists after a dropped watch. */
@@ -198,6 +201,8 @@ export class Informer<T extends KubeObject> {
 
   private async watchFrom(resourceVersion: string): Promise<void> {
     if (this.stopped) return;
+    this.watchStarted = this.clock.now();
+    this.watchEvents = 0;
     try {
       this.handle = await this.api.watch(
         this.kind,
@@ -232,8 +237,11 @@ export class Informer<T extends KubeObject> {
     const relist = this.mustRelist || this.lastResourceVersion === '';
     if (relist) this.relists++;
     else this.resumes++;
-    // The clock makes the backoff instant in simulation.
-    this.cancelRetry = this.clock.setTimer(err ? 1000 : 0, () => {
+    // A clean close right after opening, with nothing delivered, is a server turning watches away: back off as for
+    // an error (client-go's "very short watch"), or the resume would loop at full speed. The clock makes the
+    // backoff instant in simulation.
+    const short = this.clock.now() - this.watchStarted < 1000 && this.watchEvents === 0;
+    this.cancelRetry = this.clock.setTimer(err || short ? 1000 : 0, () => {
       this.cancelRetry = undefined;
       (relist ? this.relist() : this.resume()).catch((e) => {
         this.onError(e);
@@ -243,6 +251,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(type: WatchEventType, object: T): void {
+    this.watchEvents++;
     forCache(object);
     const key = objectKey(object);
     const old = this.cache.get(key);
