@@ -18,7 +18,7 @@ import { Operator } from '../../runtime/operator';
 import { toResourceList } from '../../runtime/scheduling/resources';
 import { kindOf } from '../../runtime/simulator/simulation';
 import { DisposableClock } from './support/clock';
-import { clusterApi, describeWithCluster, installCrds, waitFor } from './support/kube';
+import { clusterApi, describeWithCluster, installCrds, waitFor, waitForOrExplain } from './support/kube';
 
 const manifests = loadLabManifests();
 const POOL = manifests.nodePool[0]?.metadata.name as string;
@@ -76,12 +76,13 @@ async function allRunning(namespace: string, labelSelector: string): Promise<boo
 async function settledWorkshopNodes(replicas: number): Promise<number> {
   let last = '';
   let since = Date.now();
-  return waitFor(
+  return waitForOrExplain(
+    api,
     `the workshop pool to settle with ${replicas} app pods running`,
     async () => {
       const [nodes, claims, pods] = await Promise.all([
         api.list(Kinds.Node, { labelSelector: `karpenter.sh/nodepool=${POOL}` }),
-        api.list(Kinds.NodeClaim),
+        api.list(Kinds.NodeClaim, { labelSelector: `karpenter.sh/nodepool=${POOL}` }),
         api.list(Kinds.Pod, { namespace: APP_NS, labelSelector: 'app=fastapi-app' }),
       ]);
       const live = pods.items.filter((p) => !p.metadata.deletionTimestamp);
@@ -130,9 +131,12 @@ describeWithCluster('the seed lab on a real control plane (kwok nodes)', () => {
     // The app and its pool first, so the running operator terminates the nodes it launched.
     await api.delete(Kinds.Namespace, APP_NS).catch(() => undefined);
     await api.delete(Kinds.NodePool, POOL).catch(() => undefined);
-    await waitFor(
+    await waitForOrExplain(
+      api,
       'the lab NodeClaims to be gone',
-      async () => (await api.list(Kinds.NodeClaim)).items.length === 0,
+      async () =>
+        (await api.list(Kinds.NodeClaim, { labelSelector: `karpenter.sh/nodepool=${POOL}` })).items.length ===
+        0,
       90_000,
     ).catch((err: unknown) => console.warn(String(err)));
     operator.stop();
@@ -147,7 +151,12 @@ describeWithCluster('the seed lab on a real control plane (kwok nodes)', () => {
     for (const step of LAB_STEPS) {
       if (step.name === 'deploy') {
         await apply(manifests.db);
-        await waitFor('the database to run', () => allRunning(APP_NS, 'app=fastapi-postgres'), 120_000);
+        await waitForOrExplain(
+          api,
+          'the database to run',
+          () => allRunning(APP_NS, 'app=fastapi-postgres'),
+          120_000,
+        );
         await apply(manifests.app);
       } else {
         await api.patch(Kinds.Deployment, APP, { spec: { replicas: step.appReplicas } }, APP_NS);

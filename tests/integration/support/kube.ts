@@ -6,7 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { AlreadyExistsError, type KubeApi } from '../../../runtime/kube/api';
 import { ClientNodeApi } from '../../../runtime/kube/client-node';
-import type { ResourceKind } from '../../../runtime/kube/kinds';
+import { Kinds, type ResourceKind } from '../../../runtime/kube/kinds';
 import { nameOf, type KubeObject } from '../../../runtime/kube/objects';
 import { KUBECONFIG_ENV, REPO_ROOT, controlPlane } from './control-plane';
 
@@ -99,6 +99,74 @@ export async function installCrds(api: KubeApi): Promise<Crd[]> {
     60_000,
   );
   return crds;
+}
+
+/**
+ * What a failed wait needs to be understood from a CI log alone: every pod, node and NodeClaim in one line each,
+ * and the last lines of the control plane's own logs (a stalled controller-manager or kwok shows there).
+ */
+export async function clusterDiagnostics(api: KubeApi, logLines = 12): Promise<string> {
+  const out: string[] = [];
+  const line = (o: KubeObject, extra: string): string =>
+    `  ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${nameOf(o)}${o.metadata.deletionTimestamp ? ' (deleting)' : ''} ${extra}`;
+  try {
+    const [pods, nodes, claims] = await Promise.all([
+      api.list(Kinds.Pod),
+      api.list(Kinds.Node),
+      api.list(Kinds.NodeClaim),
+    ]);
+    out.push(
+      'pods:',
+      ...pods.items.map((p) => line(p, `${p.status?.phase ?? '?'} on ${p.spec.nodeName ?? '-'}`)),
+    );
+    out.push(
+      'nodes:',
+      ...nodes.items.map((n) =>
+        line(n, `taints=${(n.spec?.taints ?? []).map((t) => t.key).join(',') || '-'}`),
+      ),
+    );
+    out.push(
+      'nodeclaims:',
+      ...claims.items.map((c) =>
+        line(
+          c,
+          `conditions=${(c.status?.conditions ?? []).map((k) => `${k.type}=${k.status}`).join(',')} finalizers=${(c.metadata.finalizers ?? []).join(',')}`,
+        ),
+      ),
+    );
+  } catch (err) {
+    out.push(`listing failed: ${String(err)}`);
+  }
+  const logs = path.join(controlPlane().clusterWorkdir, 'logs');
+  for (const file of ['kube-controller-manager.log', 'kube-scheduler.log', 'kwok-controller.log']) {
+    try {
+      const lines = readFileSync(path.join(logs, file), 'utf8').trimEnd().split('\n');
+      out.push(
+        `${file} (last ${logLines} of ${lines.length} lines):`,
+        ...lines.slice(-logLines).map((l) => `  ${l.slice(0, 300)}`),
+      );
+    } catch (err) {
+      out.push(`${file}: ${String(err)}`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** `waitFor`, and on a timeout the cluster's state appended to the error (see clusterDiagnostics). */
+export async function waitForOrExplain<T>(
+  api: KubeApi,
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  intervalMs = 500,
+): Promise<T> {
+  try {
+    return await waitFor(what, check, timeoutMs, intervalMs);
+  } catch (err) {
+    throw new Error(`${String(err instanceof Error ? err.message : err)}\n${await clusterDiagnostics(api)}`, {
+      cause: err,
+    });
+  }
 }
 
 /** Poll until `check` returns a truthy value; fail with `what` and the last error after `timeoutMs`. */
