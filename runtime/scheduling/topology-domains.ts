@@ -45,15 +45,21 @@ export function topologyDomains(nodes: SchedulableNode[], pools: PoolState[]): D
     );
     for (const pool of pools) {
       const allowed = pool.requirements.get(key);
+      // A zone under a zonal shift can get no node: counted as an empty domain, a spread would send pods there.
+      const shifted = new Set<string>();
       for (const it of compatible.get(pool) ?? []) {
         if (key === Labels.zone) {
-          for (const o of it.offerings) if (allowed?.has(o.zone) ?? true) add(o.zone, pool.taints);
+          for (const o of it.offerings) {
+            if (o.zonalShift) shifted.add(o.zone);
+            else if (allowed?.has(o.zone) ?? true) add(o.zone, pool.taints);
+          }
           continue;
         }
         const r = it.requirements.get(key);
         if (r && !r.complement) for (const v of r.values) if (allowed?.has(v) ?? true) add(v, pool.taints);
       }
-      if (allowed && !allowed.complement) for (const v of allowed.values) add(v, pool.taints);
+      if (allowed && !allowed.complement)
+        for (const v of allowed.values) if (!shifted.has(v)) add(v, pool.taints);
     }
     const out = { domains, sources };
     known.set(key, out);
