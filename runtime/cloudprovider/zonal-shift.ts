@@ -57,8 +57,8 @@ export class ZonalShiftOfferings {
       if (!it.offerings.some((o) => zones.has(o.zone))) return it;
       const seen = this.memo.get(it);
       if (seen?.key === key) return seen.out;
-      const offerings = it.offerings.map(
-        (o): Offering => (zones.has(o.zone) ? { ...o, available: false, zonalShift: true } : o),
+      const offerings = it.offerings.map((o): Offering =>
+        zones.has(o.zone) ? { ...o, available: false, zonalShift: true } : o,
       );
       const out = { ...it, offerings };
       this.memo.set(it, { key, out });

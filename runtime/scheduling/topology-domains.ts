@@ -1,5 +1,6 @@
 import { Labels } from '../../sdk/api/well-known';
 import { instanceTypeCompatible, type InstanceType } from './instance-types';
+import { Requirement, type Requirements } from './requirements';
 import type { Taint } from '../kube/objects';
 import type { SchedulableNode } from './plan';
 import type { PoolState } from './pricing';
@@ -65,4 +66,23 @@ export function topologyDomains(nodes: SchedulableNode[], pools: PoolState[]): D
     known.set(key, out);
     return out;
   };
+}
+
+/** The zones where the types offer something and every such offering is under a zonal shift. */
+export function shiftedZonesOf(types: readonly InstanceType[]): string[] {
+  const shifted = new Set<string>();
+  const open = new Set<string>();
+  for (const it of types) for (const o of it.offerings) (o.zonalShift ? shifted : open).add(o.zone);
+  return [...shifted].filter((z) => !open.has(z)).sort();
+}
+
+/**
+ * A NodePool's requirements for one round without its zones under a zonal shift, so a new claim is never pinned
+ * there: a spread whose smallest domain is such a zone (it still has nodes) would otherwise choose it and find no
+ * offering. Unchanged when no zone is shifted.
+ */
+export function avoidShiftedZones(reqs: Requirements, types: readonly InstanceType[]): Requirements {
+  const shifted = shiftedZonesOf(types);
+  if (shifted.length === 0) return reqs;
+  return reqs.add(Requirement.fromSelector({ key: Labels.zone, operator: 'NotIn', values: shifted }));
 }

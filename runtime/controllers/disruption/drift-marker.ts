@@ -39,9 +39,7 @@ export class DriftMarker {
     // A node in a zone under a zonal shift is replaced like a drifted one: within the Drifted budget, its
     // replacement launched (elsewhere) first; the condition clears if the shift ends before that.
     const reason =
-      memo.check(claim) ??
-      zonalShiftDrift(claim, this.shifted) ??
-      (await this.opts.cloud.isDrifted(claim));
+      memo.check(claim) ?? zonalShiftDrift(claim, this.shifted) ?? (await this.opts.cloud.isDrifted(claim));
     const current = claim.status?.conditions?.find((c) => c.type === 'Drifted');
     const wanted = reason ? 'True' : undefined;
     if ((current?.status === 'True' ? 'True' : undefined) !== wanted) {

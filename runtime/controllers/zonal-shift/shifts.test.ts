@@ -75,7 +75,7 @@ describe('zonalShiftEvents', () => {
     expect(zonalShiftEvents(shifted, new Map(shifted), pools)).toEqual([]);
   });
 
-  it("leaves out NodePools whose node class has no subnet in the zone", () => {
+  it('leaves out NodePools whose node class has no subnet in the zone', () => {
     const nodeClass = { status: { subnets: [{ id: 'subnet-b', zone: 'us-east-1b' }] } } as EC2NodeClass;
     const zones = nodeClassZones(nodeClass);
     expect(poolReachesZone(everywhere, zones, 'us-east-1a', 'use1-az1')).toBe(false);
