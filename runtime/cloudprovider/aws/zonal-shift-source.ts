@@ -76,6 +76,7 @@ export async function createArcZonalShiftSource(o: {
     throw new Error(
       `ENABLE_ZONAL_SHIFT=true: eks:DescribeCluster for cluster "${o.clusterName}" failed (${(err as Error).message}): ` +
         'check CLUSTER_NAME and allow the controller eks:DescribeCluster, or unset ENABLE_ZONAL_SHIFT',
+      { cause: err },
     );
   }
   if (!arn)
@@ -89,6 +90,7 @@ export async function createArcZonalShiftSource(o: {
     const why = err instanceof ArcZonalShiftError ? err.message : (err as Error).message;
     throw new Error(
       `ENABLE_ZONAL_SHIFT=true: cluster ${arn} not registered to Zonal Shift or not readable: arc-zonal-shift:GetManagedResource failed (${why}): ${FIX}`,
+      { cause: err },
     );
   }
   return source;
