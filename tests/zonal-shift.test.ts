@@ -136,7 +136,7 @@ describe('zonal shift', () => {
     expect(zoneCounts(sim)['us-east-1a']).toBe(2);
     expect(webPods(sim).filter((p) => !p.spec.nodeName)).toEqual([]);
     sim.stop();
-  });
+  }, 30_000);
 
   it('clears the drift of nodes not yet replaced when the shift is cancelled', async () => {
     const sim = await spreadCluster(true);
