@@ -28,6 +28,8 @@ import { NodeOverlayController } from './controllers/nodeoverlay/controller';
 import { OverlayStore, UnevaluatedNodePoolError } from './controllers/nodeoverlay/overlays';
 import { ProvisioningController } from './controllers/provisioning/controller';
 import { TerminationController } from './controllers/termination/controller';
+import { ZonalShiftController } from './controllers/zonal-shift/controller';
+import type { ZonalShiftSource } from './cloudprovider/zonal-shift';
 import { EventRecorder } from './events/recorder';
 import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
@@ -58,6 +60,11 @@ export interface OperatorSettings extends ClusterCapSettings {
   podDeletionCost?: boolean;
   /** The NodeOverlay feature gate: apply NodeOverlays to instance types. @default false, as upstream */
   nodeOverlay?: boolean;
+  /**
+   * ENABLE_ZONAL_SHIFT: follow the cloud's zonal shifts (OperatorOptions.zonalShifts): no launches in shifted
+   * zones, their nodes replaced within the Drifted budget. @default false, as upstream
+   */
+  enableZonalShift?: boolean;
 }
 
 export interface OperatorOptions {
@@ -70,6 +77,8 @@ export interface OperatorOptions {
   interruption?: InterruptionSettings & InterruptionSourceOptions;
   /** Deletes what the cloud made for a node class; given, node classes hold a finalizer until it has run. */
   nodeClassCleanup?: (nodeClass: EC2NodeClass) => Promise<void>;
+  /** Where zonal shifts come from (ARC, the simulated cloud); followed only with settings.enableZonalShift. */
+  zonalShifts?: ZonalShiftSource;
 }
 
 export class Operator {
@@ -91,6 +100,8 @@ export class Operator {
   readonly deletionCost: DeletionCostController | undefined;
   readonly nodeHealth: NodeHealthController | undefined;
   readonly nodeOverlay: NodeOverlayController | undefined;
+  /** Follows zonal shifts (ENABLE_ZONAL_SHIFT). */
+  readonly zonalShift: ZonalShiftController | undefined;
   /** The cloud as the controllers see it: with the NodeOverlays applied when the gate is on. */
   readonly cloud: CloudProvider;
 
@@ -117,6 +128,21 @@ export class Operator {
     // Launches choose among a claim's offerings by the overlaid prices too (see CloudProvider.useNodeOverlays).
     if (overlays) opts.cloud.useNodeOverlays?.((pool, types) => this.applyOverlays(pool, types));
     const caps = opts.settings ? clusterCaps(opts.settings) : undefined;
+    if (opts.settings?.enableZonalShift && !opts.zonalShifts)
+      throw new Error(
+        `ENABLE_ZONAL_SHIFT=true: the ${opts.cloud.name} cloud provider has no zonal shifts to follow: unset ENABLE_ZONAL_SHIFT or use CLOUD_PROVIDER=aws or simulated`,
+      );
+    this.zonalShift =
+      opts.settings?.enableZonalShift && opts.zonalShifts
+        ? new ZonalShiftController({
+            ...common,
+            source: opts.zonalShifts,
+            onChange: () => this.provisioner.trigger(),
+          })
+        : undefined;
+    const shiftedZones = this.zonalShift?.shiftedZones;
+    // Offerings in shifted zones are unavailable for planning and for launches alike.
+    if (shiftedZones) opts.cloud.useZonalShift?.(shiftedZones);
     this.provisioner = new ProvisioningController({
       ...common,
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
@@ -159,6 +185,7 @@ export class Operator {
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
       ...(caps ? { clusterCaps: caps } : {}),
       consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
+      ...(shiftedZones ? { shiftedZones } : {}),
     });
   }
 
@@ -196,6 +223,8 @@ export class Operator {
       ...(this.nodeClassFinalizer ? [this.nodeClassFinalizer] : []),
       ...(this.interruption ? [this.interruption] : []),
       this.staticCapacity,
+      // Before provisioning, so the first round already knows the shifted zones.
+      ...(this.zonalShift ? [this.zonalShift] : []),
       // Before provisioning, whose pools it holds back until their overlays are known.
       ...(this.nodeOverlay ? [this.nodeOverlay] : []),
       this.provisioner,

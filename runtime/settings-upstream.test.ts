@@ -44,8 +44,8 @@ describe('upstream settings karpenter-ts does not apply', () => {
   });
 
   it('names the flag when the value came from one', () => {
-    expect(unappliedSettingNotices({}, { ENABLE_ZONAL_SHIFT: 'true' })[0]?.message).toMatch(
-      /^--enable-zonal-shift="true" has no effect: /,
+    expect(unappliedSettingNotices({}, { EKS_CONTROL_PLANE: 'true' })[0]?.message).toMatch(
+      /^--eks-control-plane="true" has no effect: /,
     );
   });
 

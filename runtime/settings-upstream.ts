@@ -119,13 +119,6 @@ export const UNAPPLIED_SETTINGS: readonly UnappliedSetting[] = [
     inert: isTrue,
   },
   {
-    env: 'ENABLE_ZONAL_SHIFT',
-    flag: 'enable-zonal-shift',
-    upstreamDefault: 'false',
-    reason: 'karpenter-ts does not follow ARC zonal shifts',
-    inert: isFalse,
-  },
-  {
     env: 'AMI_REFRESH_INTERVAL',
     flag: 'ami-refresh-interval',
     upstreamDefault: '1m',

@@ -48,6 +48,7 @@ describe('controller settings', () => {
       kubeClientQps: 200,
       kubeClientBurst: 300,
       isolatedVpc: false,
+      enableZonalShift: false,
       perNodeCost: DEFAULT_PER_NODE_COST,
       // karpenter-ts's own: plans for the pods ReplicaSets are still creating.
       planDeclaredReplicas: true,
@@ -163,6 +164,14 @@ describe('controller settings', () => {
     ]);
     expect(problems({ ...aws, KUBE_CLIENT_QPS: '400' })).toEqual([
       'KUBE_CLIENT_BURST (300) is below KUBE_CLIENT_QPS (400): make the burst at least the rate',
+    ]);
+  });
+
+  it('reads ENABLE_ZONAL_SHIFT (env or --enable-zonal-shift) and refuses anything but a boolean', () => {
+    expect(loadSettings({ ...aws, ENABLE_ZONAL_SHIFT: 'true' }).enableZonalShift).toBe(true);
+    expect(loadSettings(aws, { ENABLE_ZONAL_SHIFT: 'true' }).enableZonalShift).toBe(true);
+    expect(problems({ ...aws, ENABLE_ZONAL_SHIFT: 'yes please' })).toEqual([
+      'ENABLE_ZONAL_SHIFT="yes please" is invalid: expected true or false',
     ]);
   });
 

@@ -82,6 +82,13 @@ export interface Settings extends ClusterCapSettings {
    */
   isolatedVpc: boolean;
   /**
+   * ENABLE_ZONAL_SHIFT: follow the cluster's zonal shifts (ARC on AWS; the simulated cloud's impaired zones): no
+   * launches in a shifted zone, which topology spread no longer counts, and its nodes replaced elsewhere within the
+   * Drifted budget. On AWS the cluster must be registered with ARC zonal shift and the controller allowed
+   * arc-zonal-shift:GetManagedResource, checked at start. @default false
+   */
+  enableZonalShift: boolean;
+  /**
    * PER_NODE_COST: USD per hour added to the price of every node the scheduler and consolidation compare, for what
    * a node costs beyond its instance and volumes: per-host agent licences, its IPv4 address, the control-plane
    * and API work every node brings, the pods each one can hold. Higher packs fewer, larger nodes.
@@ -311,6 +318,14 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: bool,
     expected: 'true or false',
   },
+  enableZonalShift: {
+    env: 'ENABLE_ZONAL_SHIFT',
+    flag: 'enable-zonal-shift',
+    description:
+      'no launches in zones under an ARC zonal shift, whose nodes are replaced within the Drifted budget; needs arc-zonal-shift:GetManagedResource and the cluster registered with zonal shift (default false)',
+    schema: bool,
+    expected: 'true or false',
+  },
   vmMemoryOverheadPercent: {
     env: 'VM_MEMORY_OVERHEAD_PERCENT',
     flag: 'vm-memory-overhead-percent',
@@ -365,6 +380,7 @@ const DEFAULTS = {
   kubeClientQps: 200,
   kubeClientBurst: 300,
   isolatedVpc: false,
+  enableZonalShift: false,
   perNodeCost: DEFAULT_PER_NODE_COST,
   planDeclaredReplicas: true,
   podDeletionCost: true,

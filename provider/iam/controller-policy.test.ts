@@ -35,6 +35,16 @@ describe('controller policy', () => {
     expect(Object.keys(controllerPolicies(scope))).toContain('Interruption');
   });
 
+  it("allows reading only this cluster's zonal shifts (ENABLE_ZONAL_SHIFT), and the zone IDs' names", () => {
+    const statements = controllerPolicyStatements(scope);
+    const arc = statements.find((s) => s.Action === 'arc-zonal-shift:GetManagedResource');
+    expect(arc?.Condition).toEqual({
+      StringEquals: { 'arc-zonal-shift:ResourceIdentifier': 'arn:aws:eks:eu-west-1:123456789012:cluster/c' },
+    });
+    expect(Object.keys(controllerPolicies(scope))).toContain('ZonalShift');
+    expect(JSON.stringify(statements)).toContain('ec2:DescribeAvailabilityZones');
+  });
+
   it('uses the partition in every ARN and the China partition service name for PassRole', () => {
     const cn = controllerPolicyStatements({ ...scope, partition: 'aws-cn', region: 'cn-north-1' });
     const arns = cn.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource ?? '']));

@@ -26,6 +26,8 @@ export const LAUNCH_ACTIONS = ['RunInstances', 'CreateFleet', 'CreateLaunchTempl
 export const POST_LAUNCH_TAG_KEYS = [OwnershipTags.eksClusterName, OwnershipTags.nodeClaim, 'Name'] as const;
 
 export const REGIONAL_READ_ACTIONS = [
+  // ENABLE_ZONAL_SHIFT: ARC names zones by ID; this maps them to the account's zone names.
+  'ec2:DescribeAvailabilityZones',
   'ec2:DescribeCapacityReservations',
   'ec2:DescribeImages',
   'ec2:DescribeInstances',
@@ -217,6 +219,18 @@ export function controllerPolicyStatements(scope: ControllerPolicyScope): Policy
       Resource: `arn:${partition}:eks:${region}:${accountId}:cluster/${clusterName}`,
       Action: 'eks:DescribeCluster',
     },
+    {
+      // ENABLE_ZONAL_SHIFT reads the cluster's zonal shifts; granted always, as upstream's ZonalShift policy is.
+      Sid: 'AllowZonalShiftStatusReadOnly',
+      Effect: 'Allow',
+      Resource: '*',
+      Action: 'arc-zonal-shift:GetManagedResource',
+      Condition: {
+        StringEquals: {
+          'arc-zonal-shift:ResourceIdentifier': `arn:${partition}:eks:${region}:${accountId}:cluster/${clusterName}`,
+        },
+      },
+    },
   ];
   if (scope.interruptionQueueArn !== undefined) {
     statements.push({
@@ -252,6 +266,7 @@ export const CONTROLLER_POLICY_GROUPS = {
     'AllowUnscopedInstanceProfileListAction',
   ],
   EKSIntegration: ['AllowAPIServerEndpointDiscovery'],
+  ZonalShift: ['AllowZonalShiftStatusReadOnly'],
   Interruption: ['AllowInterruptionQueueActions'],
 } as const;
 

@@ -105,6 +105,12 @@ export interface KarpenterInstallArgs {
    * @default {} (no caps)
    */
   clusterCaps?: ClusterCapsArgs;
+  /**
+   * ENABLE_ZONAL_SHIFT: avoid zones under an ARC zonal shift (no launches there, their nodes replaced within the
+   * Drifted budget). The cluster must be registered with zonal shift, or the controller stops at start; the
+   * controller role is always allowed arc-zonal-shift:GetManagedResource on this cluster. @default false
+   */
+  enableZonalShift?: boolean;
   /** Node selector for the controller pods (e.g. the system node group's labels). @default {} */
   controllerNodeSelector?: Record<string, string>;
   /** Tolerations of the controller pods, replacing the default. @default tolerate CriticalAddonsOnly */

@@ -29,6 +29,8 @@ export interface ControllerSettings {
   batchMaxDuration?: string;
   /** CLUSTER_MAX_* values as the controller reads them (see clusterCapsEnv). */
   clusterCaps?: ClusterCapsArgs;
+  /** ENABLE_ZONAL_SHIFT. @default false */
+  enableZonalShift?: boolean;
 }
 
 export interface ControllerSpec {
@@ -84,6 +86,7 @@ export function controllerEnv(settings: ControllerSettings): k8s.types.input.cor
     ...env(SETTINGS.batchIdleMs.env, settings.batchIdleDuration),
     ...env(SETTINGS.batchMaxMs.env, settings.batchMaxDuration),
     ...clusterCapsEnv(settings.clusterCaps),
+    ...env(SETTINGS.enableZonalShift.env, settings.enableZonalShift ? 'true' : undefined),
     ...env(SETTINGS.metricsPort.env, String(METRICS_PORT)),
     ...env(SETTINGS.healthProbePort.env, String(HEALTH_PROBE_PORT)),
     ...env(SETTINGS.disableLeaderElection.env, 'false'),

@@ -11,6 +11,7 @@ import type { Settings } from '../settings';
 import { defaultCatalog } from './simulated/catalog';
 import { SimulatedCloud } from './simulated/simulated-cloud';
 import type { CloudProvider } from './types';
+import type { ZonalShiftSource } from './zonal-shift';
 
 export interface CloudProviderContext {
   api: KubeApi;
@@ -29,6 +30,8 @@ export interface ProviderHandle {
   refreshNodeClasses?: () => Promise<void>;
   /** Delete what was created for a node class (launch templates, instance profile) once it is deleted. */
   deleteNodeClassResources?: (nodeClass: EC2NodeClass) => Promise<void>;
+  /** Where zonal shifts come from, with ENABLE_ZONAL_SHIFT (ARC on AWS, checked at start; the simulated ARC). */
+  zonalShifts?: ZonalShiftSource;
 }
 
 type Factory = (ctx: CloudProviderContext) => Promise<ProviderHandle>;
@@ -40,7 +43,8 @@ export function capacitySettingsOf(settings: Settings): CapacitySettings {
 
 export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory> = {
   aws: async ({ api, clock, logger, settings, kubeCABundle }) => {
-    const { createAwsCloudProvider } = await import('./aws/index.js');
+    const { createAwsCloudProvider, ArcZonalShiftClient, createArcZonalShiftSource } =
+      await import('./aws/index.js');
     // The endpoint, CA and service CIDR nodes need: from the settings, else discovered (aws/cluster-discovery.ts).
     const cloud = await createAwsCloudProvider({
       api,
@@ -59,8 +63,22 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       // AMI aliases resolve to images built for the cluster's own Kubernetes minor version.
       ...(api.serverVersion ? { kubernetesVersion: await api.serverVersion() } : {}),
     });
+    // As upstream, a cluster ARC does not know (or a controller that may not ask) stops the start.
+    const zonalShifts = settings.enableZonalShift
+      ? await createArcZonalShiftSource({
+          arc: new ArcZonalShiftClient({
+            region: settings.awsRegion as string,
+            ...(settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {}),
+          }),
+          ec2: cloud.clients.ec2,
+          eks: cloud.clients.eks,
+          clusterName: settings.clusterName,
+          logger,
+        })
+      : undefined;
     return {
       cloud,
+      ...(zonalShifts ? { zonalShifts } : {}),
       markUnavailable: (it, zone, ct) => cloud.markUnavailable(it, zone, ct),
       refreshNodeClasses: () => cloud.refreshNodeClasses(),
       deleteNodeClassResources: (nc) => cloud.deleteNodeClassResources(nc),
@@ -72,17 +90,17 @@ export const CLOUD_PROVIDER_FACTORIES: Record<Settings['cloudProvider'], Factory
       cloud: await createKwokCloudProvider({ api, clock, logger, capacity: capacitySettingsOf(settings) }),
     };
   },
-  simulated: ({ api, clock, logger, settings }) =>
-    Promise.resolve({
-      cloud: new SimulatedCloud({
-        api,
-        clock,
-        catalog: defaultCatalog,
-        capacity: capacitySettingsOf(settings),
-        reservedCapacity: settings.featureGates.ReservedCapacity,
-        warn: (message) => logger.warn(message),
-      }),
-    }),
+  simulated: ({ api, clock, logger, settings }) => {
+    const cloud = new SimulatedCloud({
+      api,
+      clock,
+      catalog: defaultCatalog,
+      capacity: capacitySettingsOf(settings),
+      reservedCapacity: settings.featureGates.ReservedCapacity,
+      warn: (message) => logger.warn(message),
+    });
+    return Promise.resolve({ cloud, zonalShifts: cloud.arc });
+  },
 };
 
 export function createCloudProvider(ctx: CloudProviderContext): Promise<ProviderHandle> {

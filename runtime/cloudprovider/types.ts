@@ -4,6 +4,7 @@
  */
 import type { NodeClaim, NodePool } from '../kube/objects';
 import type { InstanceType } from '../scheduling/instance-types';
+import type { ShiftedZones } from './zonal-shift';
 
 /** Why a NodeClaim no longer matches its cloud configuration, or undefined when it does. */
 export type DriftReason = string | undefined;
@@ -104,6 +105,11 @@ export interface CloudProvider {
    * "prioritized" by the overlaid prices). Without it, launches go by the cloud's own prices.
    */
   useNodeOverlays?(apply: OverlayInstanceTypes): void;
+  /**
+   * With ENABLE_ZONAL_SHIFT, the zones under a zonal shift: their offerings are unavailable (`zonalShift: true`) in
+   * getInstanceTypes, so neither plans nor launches use them. A cloud without it cannot follow zonal shifts.
+   */
+  useZonalShift?(shiftedZones: ShiftedZones): void;
   /**
    * Which of these capacity reservations are capacity blocks in EC2's reclaim window (from 40 minutes before their
    * end), whose instances EC2 is about to take back. Clouds without reservations leave it out.

@@ -18,6 +18,11 @@ export interface Offering {
   priceOverlaid?: boolean;
   /** Set on a `reserved` offering: the capacity reservation it launches into. */
   reservation?: OfferingReservation;
+  /**
+   * In a zone under an active zonal shift (ENABLE_ZONAL_SHIFT): unavailable, and not a topology domain, since no
+   * node can be launched there until the shift ends. @default false
+   */
+  zonalShift?: boolean;
 }
 
 export interface OfferingReservation {

@@ -51,7 +51,7 @@ import { Requirement, Requirements } from './requirements';
 import { fits, podRequests, smallestRequests, type Resources } from './resources';
 import { untoleratedTaint } from './taints';
 import { Topology } from './topology';
-import { topologyDomains } from './topology-domains';
+import { avoidShiftedZones, topologyDomains } from './topology-domains';
 
 export type {
   MinValuesPolicy,
@@ -109,7 +109,7 @@ export class Scheduler {
       .map((p) => ({
         input: p,
         name: nameOf(p.nodePool),
-        requirements: nodePoolRequirements(p.nodePool),
+        requirements: avoidShiftedZones(nodePoolRequirements(p.nodePool), p.instanceTypes),
         taints: p.nodePool.spec.template.spec.taints ?? [],
         remaining: p.remaining ? { ...p.remaining } : undefined,
       }));

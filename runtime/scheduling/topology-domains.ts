@@ -1,5 +1,6 @@
 import { Labels } from '../../sdk/api/well-known';
 import { instanceTypeCompatible, type InstanceType } from './instance-types';
+import { Requirement, type Requirements } from './requirements';
 import type { Taint } from '../kube/objects';
 import type { SchedulableNode } from './plan';
 import type { PoolState } from './pricing';
@@ -45,18 +46,43 @@ export function topologyDomains(nodes: SchedulableNode[], pools: PoolState[]): D
     );
     for (const pool of pools) {
       const allowed = pool.requirements.get(key);
+      // A zone under a zonal shift can get no node: counted as an empty domain, a spread would send pods there.
+      const shifted = new Set<string>();
       for (const it of compatible.get(pool) ?? []) {
         if (key === Labels.zone) {
-          for (const o of it.offerings) if (allowed?.has(o.zone) ?? true) add(o.zone, pool.taints);
+          for (const o of it.offerings) {
+            if (o.zonalShift) shifted.add(o.zone);
+            else if (allowed?.has(o.zone) ?? true) add(o.zone, pool.taints);
+          }
           continue;
         }
         const r = it.requirements.get(key);
         if (r && !r.complement) for (const v of r.values) if (allowed?.has(v) ?? true) add(v, pool.taints);
       }
-      if (allowed && !allowed.complement) for (const v of allowed.values) add(v, pool.taints);
+      if (allowed && !allowed.complement)
+        for (const v of allowed.values) if (!shifted.has(v)) add(v, pool.taints);
     }
     const out = { domains, sources };
     known.set(key, out);
     return out;
   };
+}
+
+/** The zones where the types offer something and every such offering is under a zonal shift. */
+export function shiftedZonesOf(types: readonly InstanceType[]): string[] {
+  const shifted = new Set<string>();
+  const open = new Set<string>();
+  for (const it of types) for (const o of it.offerings) (o.zonalShift ? shifted : open).add(o.zone);
+  return [...shifted].filter((z) => !open.has(z)).sort();
+}
+
+/**
+ * A NodePool's requirements for one round without its zones under a zonal shift, so a new claim is never pinned
+ * there: a spread whose smallest domain is such a zone (it still has nodes) would otherwise choose it and find no
+ * offering. Unchanged when no zone is shifted.
+ */
+export function avoidShiftedZones(reqs: Requirements, types: readonly InstanceType[]): Requirements {
+  const shifted = shiftedZonesOf(types);
+  if (shifted.length === 0) return reqs;
+  return reqs.add(Requirement.fromSelector({ key: Labels.zone, operator: 'NotIn', values: shifted }));
 }

@@ -185,9 +185,11 @@ export class ControllerProcess {
         nodeOverlay: settings.featureGates.NodeOverlay,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
+        enableZonalShift: settings.enableZonalShift,
         ...clusterCapSettings(settings),
       },
       ...(provider.deleteNodeClassResources ? { nodeClassCleanup: provider.deleteNodeClassResources } : {}),
+      ...(provider.zonalShifts ? { zonalShifts: provider.zonalShifts } : {}),
     });
     this.operator = operator;
     reads.serve(Kinds.NodePool, operator.state.nodePools);

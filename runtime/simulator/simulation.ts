@@ -116,6 +116,8 @@ export class Simulation {
         source: this.cloud.interruptions,
         unavailable: (type, zone, capacityType) => this.cloud.markUnavailable(type, zone, capacityType),
       },
+      // Followed only with settings.enableZonalShift; impair a zone with `cloud.arc.shiftZone`.
+      zonalShifts: this.cloud.arc,
     });
     const onError = (err: unknown, where: string) => this.logger.warn({ err, where }, 'simulator error');
     this.scheduler = new SimKubeScheduler({ api: this.api, clock: this.clock, onError });

@@ -7,6 +7,8 @@ export { AwsCloudProvider, DEFAULT_KUBERNETES_VERSION } from './provider';
 export { CloudProviderError, type CloudProviderErrorReason } from './errors';
 export { ICE_ERROR_CODES } from './unavailable-offerings';
 export { createAwsClients, type AwsClients } from './clients';
+export { ArcZonalShiftClient } from './arc-zonal-shift';
+export { createArcZonalShiftSource } from './zonal-shift-source';
 
 export interface AwsCloudProviderOptions extends Omit<
   AwsProviderSettings,

@@ -55,6 +55,7 @@ import { PricingProvider } from './pricing';
 import { subnetPerZone } from './subnets';
 import { TtlCache } from './ttl-cache';
 import { UnavailableOfferings } from './unavailable-offerings';
+import { ZonalShiftOfferings, type ShiftedZones } from '../zonal-shift';
 import type { ClusterBootstrap } from './user-data';
 import type { CapacitySettings } from '../../scheduling/allocatable';
 import { nodeClassShape } from '../simulated/catalog';
@@ -109,6 +110,7 @@ export class AwsCloudProvider implements CloudProvider {
   private readonly k8s: string;
   readonly reservations: CapacityReservationProvider;
   private readonly reservedCapacity: boolean;
+  private readonly shiftedOfferings = new ZonalShiftOfferings();
 
   constructor(
     private readonly s: AwsProviderSettings,
@@ -195,6 +197,11 @@ export class AwsCloudProvider implements CloudProvider {
     return AWS_REPAIR_POLICIES;
   }
 
+  /** ENABLE_ZONAL_SHIFT: offerings in zones ARC shifted away from are unavailable (upstream's offering resolvers). */
+  useZonalShift(shiftedZones: ShiftedZones): void {
+    this.shiftedOfferings.use(shiftedZones);
+  }
+
   async nodeOverheadPrice(nodePool: NodePool): Promise<number> {
     const nodeClass = await this.nodeClassOf(nodePool);
     return nodeClass ? nodeClassVolumesHourlyPrice(nodeClass) : 0;
@@ -214,10 +221,11 @@ export class AwsCloudProvider implements CloudProvider {
     const strategies = await this.instanceTypes.placementStrategies();
     const types = withPlacementGroup(reserved, r.placementGroup, strategies);
     // Only types some resolved AMI can boot.
-    return types.filter((it) => {
+    const bootable = types.filter((it) => {
       const arch = it.requirements.get(Labels.arch);
       return !arch || [...arches].some((a) => arch.has(a));
     });
+    return this.shiftedOfferings.apply(bootable);
   }
 
   /**

@@ -29,6 +29,8 @@ import {
 } from '../../scheduling/instance-types';
 import { reservationLabels } from '../aws/capacity-reservations';
 import { SimulatedReservations } from './reservations';
+import { ZonalShiftOfferings, type ShiftedZones } from '../zonal-shift';
+import { SimulatedZonalShifts } from './zonal-shifts';
 import { SimulatedKubelet } from './kubelet';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
@@ -101,6 +103,9 @@ export class SimulatedCloud implements CloudProvider {
   /** Interruption notices for simulated instances: the interruption controller's message source. */
   readonly interruptions = new InMemoryMessageSource();
   readonly reservations: SimulatedReservations;
+  /** The simulated ARC: impair a zone with `arc.shiftZone`; the zonal shift controller's source. */
+  readonly arc: SimulatedZonalShifts;
+  private readonly shiftedOfferings = new ZonalShiftOfferings();
 
   constructor(private readonly opts: SimulatedCloudOptions) {
     this.catalog = opts.catalog ?? defaultCatalog;
@@ -108,6 +113,7 @@ export class SimulatedCloud implements CloudProvider {
     this.bootDelayMs = opts.bootDelayMs ?? 30_000;
     this.kubelet = new SimulatedKubelet(opts.api, opts.clock, opts.readyDelayMs ?? 10_000);
     this.nextInstance = opts.firstInstance ?? FIRST_INSTANCE;
+    this.arc = new SimulatedZonalShifts(this.catalog);
     this.reservations = new SimulatedReservations(
       this.catalog,
       (id) =>
@@ -142,6 +148,10 @@ export class SimulatedCloud implements CloudProvider {
     const notice = noticeFor(kind, instance.id, { time: this.opts.clock.now(), region: this.catalog.region });
     this.interruptions.push(notice);
     return notice;
+  }
+
+  useZonalShift(shiftedZones: ShiftedZones): void {
+    this.shiftedOfferings.use(shiftedZones);
   }
 
   /** Skip an offering for launches for the insufficient-capacity TTL (after a spot interruption, for instance). */
@@ -213,7 +223,10 @@ export class SimulatedCloud implements CloudProvider {
   /** Reserved offerings, counted afresh (launches move the counts); none with the gate off. */
   private withReservations(types: InstanceType[], nodeClass: EC2NodeClass | undefined): InstanceType[] {
     const { reservedCapacity, warn, clock } = this.opts;
-    return this.reservations.offer(types, nodeClass, clock.now(), reservedCapacity !== false, warn);
+    // Zonal shift last, so reserved offerings in a shifted zone are unavailable too.
+    return this.shiftedOfferings.apply(
+      this.reservations.offer(types, nodeClass, clock.now(), reservedCapacity !== false, warn),
+    );
   }
 
   /**

@@ -23,6 +23,7 @@ import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { poolBudgets, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, mayGoEmpty, reschedulable, type Candidate } from './candidates';
 import { DriftMarker } from './drift-marker';
+import type { ShiftedZones } from '../../cloudprovider/zonal-shift';
 import { ANOTHER_FIRST, Explanations, PAUSED_PREFIX } from './explanations';
 import { pricing, simulator, withinCommand } from './simulation';
 import { holdingUnderKubeScheduler } from './stability';
@@ -63,6 +64,8 @@ export interface DisruptionOptions extends ControllerContext {
   perNodeCost?: number;
   /** As for provisioning: the cluster-wide caps replacements must stay within. @default none */
   clusterCaps?: Resources;
+  /** ENABLE_ZONAL_SHIFT: the zones under a zonal shift, whose nodes drift (ZonalShift). @default none */
+  shiftedZones?: ShiftedZones;
 }
 
 export class DisruptionController implements Controller {

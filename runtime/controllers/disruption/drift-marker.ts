@@ -10,6 +10,8 @@ import { updateStatusFromCache } from '../../kube/retry';
 import type { ControllerContext } from '../context';
 import type { Candidate } from './candidates';
 import { driftCheck } from './drift';
+import type { ShiftedZones } from '../../cloudprovider/zonal-shift';
+import { zonalShiftDrift } from '../zonal-shift/shifts';
 
 export class DriftMarker {
   private readonly checks = new Map<
@@ -17,7 +19,10 @@ export class DriftMarker {
     { nodeClass: EC2NodeClass | undefined; check: ReturnType<typeof driftCheck> }
   >();
 
-  constructor(private readonly opts: ControllerContext) {}
+  /** Read once per decision: every candidate is judged against the same shifted zones. */
+  private shifted: ReadonlySet<string> | undefined;
+
+  constructor(private readonly opts: ControllerContext & { shiftedZones?: ShiftedZones }) {}
 
   /** Whether the candidate drifted; writes or clears its Drifted condition when that changed. */
   async mark(candidate: Candidate): Promise<boolean> {
@@ -30,7 +35,11 @@ export class DriftMarker {
       memo = { nodeClass, check: driftCheck(candidate.nodePool, nodeClass) };
       this.checks.set(candidate.nodePool, memo);
     }
-    const reason = memo.check(claim) ?? (await this.opts.cloud.isDrifted(claim));
+    this.shifted ??= this.opts.shiftedZones?.() ?? new Set();
+    // A node in a zone under a zonal shift is replaced like a drifted one: within the Drifted budget, its
+    // replacement launched (elsewhere) first; the condition clears if the shift ends before that.
+    const reason =
+      memo.check(claim) ?? zonalShiftDrift(claim, this.shifted) ?? (await this.opts.cloud.isDrifted(claim));
     const current = claim.status?.conditions?.find((c) => c.type === 'Drifted');
     const wanted = reason ? 'True' : undefined;
     if ((current?.status === 'True' ? 'True' : undefined) !== wanted) {

@@ -61,6 +61,7 @@ export function faultyCloud(
     nodeOverheadPrice: (pool) => inner.nodeOverheadPrice(pool),
     repairPolicies: () => inner.repairPolicies(),
     ...(inner.useNodeOverlays ? { useNodeOverlays: (apply) => inner.useNodeOverlays?.(apply) } : {}),
+    ...(inner.useZonalShift ? { useZonalShift: (shifted) => inner.useZonalShift?.(shifted) } : {}),
     ...(inner.expiringReservations ? { expiringReservations: inner.expiringReservations.bind(inner) } : {}),
   };
 }
