@@ -9,6 +9,7 @@ import { SimClock } from '../clock/sim-clock';
 import { simulateCommand, registerSimulate, type SimulateCommandOptions } from './command';
 import { simulateReportSchema } from './report';
 import { loadSnapshot } from './snapshot';
+import { kindOf } from '../simulator/simulation';
 
 const base: SimulateCommandOptions = {
   duration: '30m',
@@ -64,7 +65,6 @@ describe('karpenter-ts simulate (command)', () => {
     // A cluster holding the snapshot's objects, standing in for the kubeconfig's: every call is recorded.
     const snap = loadSnapshot(file, 0);
     const server = new MemoryApiServer({ clock: new SimClock(Date.parse(snap.takenAt)) });
-    const { kindOf } = await import('../simulator/simulation');
     for (const o of snap.objects) server.restore(kindOf(o), o);
     const calls = new Set<string>();
     const api = new Proxy(server, {

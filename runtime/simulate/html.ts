@@ -9,7 +9,7 @@ const esc = (s: string) =>
 
 const W = 760;
 const H = 220;
-const PAD = { left: 64, right: 16, top: 28, bottom: 40 };
+const PAD = { left: 64, right: 16, top: 36, bottom: 40 };
 
 /** Round tick values for 0..max: 1, 2 or 5 times a power of ten, about five of them. */
 function ticks(max: number): number[] {
@@ -68,7 +68,7 @@ function chart(c: Chart, minutes: number[], steps: SimulateStep[]): string {
     .join('');
   return `<figure>
 <svg id="${c.id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(c.title)}">
-<text x="${PAD.left}" y="18" class="title">${esc(c.title)}</text>
+<text x="${PAD.left}" y="16" class="title">${esc(c.title)}</text>
 ${grid}${markers}
 <line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + plotH}" class="axis"/>
 <line x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}" class="axis"/>
