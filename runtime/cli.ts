@@ -2,7 +2,7 @@
 /**
  * The karpenter-ts command line. `lab` (the default) replays the seed lab on the embedded simulator; `viewer`
  * renders any cluster reachable through a kubeconfig (or the embedded simulator) the way eks-node-viewer does;
- * `controller` runs the controller process, as the container image does.
+ * `controller` runs the controller process, as the container image does; `simulate` lives in ./simulate/.
  */
 import { Command, Option } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { buildViewerModel } from './viewer/model';
 import { renderViewer } from './viewer/render';
 import { packageVersion } from './version';
 import { loadFaultProfile, type FaultProfile } from './simulator/faults';
+import { registerSimulate } from './simulate/command';
 
 const NOTABLE = new Set([
   'Launched',
@@ -385,6 +386,7 @@ export function buildProgram(): Command {
       const lines = await explainNode(ClientNodeApi.fromDefault(), name, Date.now());
       process.stdout.write(lines.join('\n') + '\n');
     });
+  registerSimulate(program);
   return program;
 }
 

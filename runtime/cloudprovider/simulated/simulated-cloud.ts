@@ -39,6 +39,7 @@ import {
   specsFor,
   defaultCatalog,
   nodeClassShape,
+  priceOf,
   specLabels,
   toInstanceType,
   type Catalog,
@@ -299,6 +300,32 @@ export class SimulatedCloud implements CloudProvider {
       this.kubelet.join(instance, launched).catch(() => undefined);
     });
     return launched;
+  }
+
+  /**
+   * Take over an instance already running (a cluster snapshot's node), owned by its NodeClaim, so garbage
+   * collection finds it and nothing launches it again; with `join` (a claim whose Node has not registered yet) its
+   * kubelet joins after the boot delay. Charged at the catalog's price.
+   */
+  adopt(instance: Omit<SimulatedInstance, 'id' | 'price' | 'state'>, join?: NodeClaim): SimulatedInstance {
+    const id = instance.providerID.split('/').pop() ?? instance.providerID;
+    const price = priceOf(this.catalog, instance.instanceType, instance.capacityType, instance.zone);
+    const adopted: SimulatedInstance = {
+      ...instance,
+      id,
+      price: price ?? 0,
+      state: join ? 'pending' : 'running',
+    };
+    this.instances.set(adopted.providerID, adopted);
+    // New launches take ids after every adopted one, so they never collide.
+    const n = /^i-([0-9a-f]+)$/.exec(id)?.[1];
+    if (n !== undefined && BigInt(`0x${n}`) >= this.nextInstance) this.nextInstance = BigInt(`0x${n}`) + 1n;
+    if (join)
+      this.opts.clock.setTimer(
+        this.bootDelayMs,
+        () => void this.kubelet.join(adopted, join).catch(() => undefined),
+      );
+    return adopted;
   }
 
   async delete(nodeClaim: NodeClaim): Promise<void> {

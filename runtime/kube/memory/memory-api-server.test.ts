@@ -710,3 +710,28 @@ describe('admission', () => {
     expect(seen).toEqual(['nodes:n1:Node', 'pods:p1:Pod']);
   });
 });
+
+describe('restore', () => {
+  it("keeps another cluster's uid, times and status, admits the object, and emits ADDED", async () => {
+    const events: string[] = [];
+    await api.watch(Kinds.Pod, { resourceVersion: '0' }, (e) => events.push(`${e.type}:${nameOf(e.object)}`));
+    const p = pod('old');
+    p.metadata.uid = 'uid-from-cluster';
+    p.metadata.creationTimestamp = '2025-06-01T00:00:00Z';
+    const stored = api.restore(Kinds.Pod, p);
+    expect(stored.metadata).toMatchObject({
+      uid: 'uid-from-cluster',
+      creationTimestamp: '2025-06-01T00:00:00Z',
+      resourceVersion: api.resourceVersion,
+    });
+    expect((await api.get(Kinds.Pod, 'old'))?.status?.phase).toBe('Running');
+    expect(() => api.restore(Kinds.Pod, p)).toThrow(AlreadyExistsError);
+    const refuse: Admission = () => {
+      throw new InvalidError('no');
+    };
+    const strict = new MemoryApiServer({ clock, admission: [refuse] });
+    expect(() => strict.restore(Kinds.Pod, pod('x'))).toThrow('no');
+    await flushAsync();
+    expect(events).toEqual(['ADDED:old']);
+  });
+});

@@ -156,6 +156,29 @@ export class MemoryApiServer implements KubeApi {
     return clone(obj);
   }
 
+  /**
+   * Store an object as another cluster held it (a snapshot): its uid (owner references name it), creation and
+   * deletion times and status are kept; only the resourceVersion is this server's. Admission still applies.
+   */
+  restore<T extends KubeObject>(kind: ResourceKind<T>, input: T): T {
+    const obj = clone(input);
+    obj.apiVersion = apiVersionOf(kind);
+    obj.kind = kind.kind;
+    if (kind.namespaced) obj.metadata.namespace ??= 'default';
+    else delete obj.metadata.namespace;
+    const key = this.key(kind, nameOf(obj), obj.metadata.namespace);
+    if (this.store(kind).has(key))
+      throw new AlreadyExistsError(`${kind.plural} "${nameOf(obj)}" already exists`);
+    this.admit(kind, obj);
+    obj.metadata.uid ??= randomUUID();
+    obj.metadata.creationTimestamp ??= toIso(this.clock.now());
+    obj.metadata.generation ??= 1;
+    obj.metadata.resourceVersion = String(++this.rv);
+    this.store(kind).set(key, obj);
+    this.emit(kind, 'ADDED', obj);
+    return clone(obj);
+  }
+
   async update<T extends KubeObject>(kind: ResourceKind<T>, input: T): Promise<T> {
     return this.replace(kind, input, 'spec');
   }

@@ -45,7 +45,10 @@ export class DeploymentController extends QueuedController {
     const name = `${d.metadata.name}-${hash}`;
     const replicas = d.spec.replicas ?? 1;
     const owned = this.ctx.replicaSets.list((rs) => isControlledBy(rs, d));
-    const current = owned.find((rs) => rs.metadata.name === name);
+    // Kubernetes finds the new ReplicaSet by template, not name: one created elsewhere (a snapshot of a real
+    // cluster, with the controller-manager's hash) is adopted rather than rolled over.
+    const current =
+      owned.find((rs) => rs.metadata.name === name) ?? owned.find((rs) => sameTemplate(rs.spec.template, d));
     if (!current) {
       await createToleratingExisting(this.ctx.api, Kinds.ReplicaSet, replicaSetFor(d, name, hash, replicas));
     } else if ((current.spec.replicas ?? 1) !== replicas) {
@@ -82,6 +85,19 @@ function replicaSetFor(d: Deployment, name: string, hash: string, replicas: numb
       },
     },
   };
+}
+
+/** The ReplicaSet's template is the Deployment's, the pod-template-hash label aside (EqualIgnoreHash). */
+function sameTemplate(template: PodTemplate | undefined, d: Deployment): boolean {
+  if (!template) return false;
+  const labels = { ...template.metadata?.labels };
+  delete labels[POD_TEMPLATE_HASH_LABEL];
+  const bare = { ...template, metadata: { ...template.metadata, labels } };
+  const own = {
+    ...d.spec.template,
+    metadata: { ...d.spec.template.metadata, labels: { ...d.spec.template.metadata?.labels } },
+  };
+  return canonicalJson(bare) === canonicalJson(own);
 }
 
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
