@@ -45,7 +45,7 @@ describe('karpenter-ts controller (CLI)', () => {
         METRICS_PORT: '0',
         HEALTH_PROBE_PORT: '0',
         DISABLE_LEADER_ELECTION: 'true',
-        ENABLE_ZONAL_SHIFT: 'true',
+        ENABLE_PROFILING: 'true',
         FEATURE_GATES: 'ReservedCapacity=true',
         BATCH_IDLE_DURATON: '2s',
       },
@@ -73,7 +73,7 @@ describe('karpenter-ts controller (CLI)', () => {
       .filter((l) => l.level === 40)
       .map((l) => l.msg);
     expect(warnings).toEqual([
-      'ENABLE_ZONAL_SHIFT="true" has no effect: karpenter-ts does not follow ARC zonal shifts',
+      'ENABLE_PROFILING="true" has no effect: karpenter-ts serves no pprof endpoints; use node --inspect or --cpu-prof instead',
       'BATCH_IDLE_DURATON is not a setting and has no effect: did you mean BATCH_IDLE_DURATION?',
     ]);
     // An applied upstream setting is not reported: DISABLE_LEADER_ELECTION=true is what this run did.

@@ -100,6 +100,7 @@ describe('controller IAM', () => {
         'AllowInstanceProfileReadActions',
         'AllowUnscopedInstanceProfileListAction',
         'AllowAPIServerEndpointDiscovery',
+        'AllowZonalShiftStatusReadOnly',
         'AllowInterruptionQueueActions',
       ].sort(),
     );
@@ -180,6 +181,8 @@ describe('controller IAM', () => {
     expect(s.get('AllowRegionalReadActions')).toMatchObject({
       Resource: '*',
       Action: [
+        // Not in upstream's list: zonal shift names zones by ID, and this maps them to names.
+        'ec2:DescribeAvailabilityZones',
         'ec2:DescribeCapacityReservations',
         'ec2:DescribeImages',
         'ec2:DescribeInstances',
@@ -263,6 +266,15 @@ describe('controller IAM', () => {
       Action: 'eks:DescribeCluster',
       Resource: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`,
     });
+    // Upstream grants it whatever ENABLE_ZONAL_SHIFT says, scoped to this cluster's ARN.
+    expect(s.get('AllowZonalShiftStatusReadOnly')).toMatchObject({
+      Action: 'arc-zonal-shift:GetManagedResource',
+      Condition: {
+        StringEquals: {
+          'arc-zonal-shift:ResourceIdentifier': `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`,
+        },
+      },
+    });
     expect(s.get('AllowInterruptionQueueActions')).toMatchObject({
       Action: ['sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
       Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:${CLUSTER}`,
@@ -285,12 +297,12 @@ describe('controller IAM', () => {
   it('keeps every managed policy within IAM size limits and attaches each to the controller role', async () => {
     await install();
     const policies = ofType('aws:iam/policy:Policy');
-    expect(policies).toHaveLength(5);
+    expect(policies).toHaveLength(6);
     for (const p of policies) expect(p.inputs.policy.length).toBeLessThanOrEqual(6144);
     const attachments = ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) =>
       a.name.startsWith('kts-controller-'),
     );
-    expect(attachments).toHaveLength(5);
+    expect(attachments).toHaveLength(6);
     for (const a of attachments) expect(a.inputs.role).toBe(`KarpenterControllerRole-${CLUSTER}`);
   });
 
@@ -395,7 +407,7 @@ describe('names AWS limits', () => {
       ...ofType('aws:iam/policy:Policy').map((p) => [p.inputs.name as string, 128] as const),
       ...ofType('aws:sqs/queue:Queue').map((q) => [q.inputs.name as string, 80] as const),
     ];
-    expect(names).toHaveLength(2 + 5 + 1);
+    expect(names).toHaveLength(2 + 6 + 1);
     for (const [name, max] of names) {
       expect(name.length).toBeLessThanOrEqual(max);
       expect(name).toMatch(/^[\w+=,.@-]+-[0-9a-f]{8}$/);
