@@ -36,6 +36,21 @@ describe('renderHtml', () => {
     expect(html).toContain('>$/hour</text>');
   });
 
+  it('keeps every series inside its plot: the axis reaches at least the highest value', () => {
+    const html = renderHtml(report);
+    expect(Math.max(...report.samples.map((s) => s.pendingPods))).toBeGreaterThan(0);
+    for (const id of ['nodes', 'cost', 'pending']) {
+      const svg = new RegExp(`<svg id="${id}"[\\s\\S]*?</svg>`).exec(html)?.[0] ?? '';
+      const d = /<path d="([^"]+)" class="series"/.exec(svg)?.[1] ?? '';
+      const ys = [...d.matchAll(/V([\d.]+)/g)].map((m) => Number(m[1]));
+      const top = Math.min(
+        ...[...svg.matchAll(/<line[^>]*y1="([\d.]+)"[^>]*class="grid/g)].map((m) => Number(m[1])),
+      );
+      expect(ys.length).toBeGreaterThan(0);
+      for (const y of ys) expect(y).toBeGreaterThanOrEqual(top - 0.05);
+    }
+  });
+
   it('escapes what comes from the cluster', () => {
     const evil = { ...report, snapshot: { ...report.snapshot, source: '<b onload=x>' } };
     expect(renderHtml(evil)).toContain('&lt;b onload=x&gt;');

@@ -11,14 +11,16 @@ const W = 760;
 const H = 220;
 const PAD = { left: 64, right: 16, top: 36, bottom: 40 };
 
-/** Round tick values for 0..max: 1, 2 or 5 times a power of ten, about five of them. */
+/** Round tick values from 0 to at least max: 1, 2 or 5 times a power of ten, about five of them. */
 function ticks(max: number): number[] {
   if (max <= 0) return [0];
   const raw = max / 5;
   const pow = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? raw;
-  const out: number[] = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  // Up to the first tick at or above max, so the axis always covers the data.
+  const out: number[] = [0];
+  while ((out[out.length - 1] as number) < max - step * 1e-9)
+    out.push(Number((out.length * step).toPrecision(12)));
   return out;
 }
 
