@@ -14,6 +14,7 @@ import { NodePoolStatusController } from './controllers/nodepool/status/controll
 import { StaticCapacityController } from './controllers/nodepool/static/controller';
 import { ExpirationController } from './controllers/expiration/controller';
 import { CapacityReservationExpirationController } from './controllers/capacity-reservation/expiration/controller';
+import { CapacityBufferController } from './controllers/capacity-buffer/controller';
 import {
   InterruptionController,
   type InterruptionSettings,
@@ -31,7 +32,7 @@ import { TerminationController } from './controllers/termination/controller';
 import { EventRecorder } from './events/recorder';
 import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
-import type { MinValuesPolicy, PreferencePolicy } from './scheduling/scheduler';
+import type { MinValuesPolicy, PreferencePolicy, SchedulingResult } from './scheduling/scheduler';
 import { clusterCaps, type ClusterCapSettings } from './settings-caps';
 import { ClusterState } from './state/cluster-state';
 
@@ -58,6 +59,8 @@ export interface OperatorSettings extends ClusterCapSettings {
   podDeletionCost?: boolean;
   /** The NodeOverlay feature gate: apply NodeOverlays to instance types. @default false, as upstream */
   nodeOverlay?: boolean;
+  /** The CapacityBuffer feature gate: keep the spare capacity CapacityBuffers ask for. @default false, as upstream */
+  capacityBuffer?: boolean;
 }
 
 export interface OperatorOptions {
@@ -91,6 +94,8 @@ export class Operator {
   readonly deletionCost: DeletionCostController | undefined;
   readonly nodeHealth: NodeHealthController | undefined;
   readonly nodeOverlay: NodeOverlayController | undefined;
+  /** Resolves CapacityBuffers into virtual pods (gate on), or warns about each buffer (gate off). */
+  readonly capacityBuffers: CapacityBufferController;
   /** The cloud as the controllers see it: with the NodeOverlays applied when the gate is on. */
   readonly cloud: CloudProvider;
 
@@ -98,9 +103,11 @@ export class Operator {
     const { api, clock, logger } = opts;
     const onError = (err: unknown) => logger.warn({ err }, 'api error');
     const overlays = opts.settings?.nodeOverlay === true;
+    const buffers = opts.settings?.capacityBuffer === true;
     this.state = new ClusterState(api, clock, onError, {
       replicaSets: opts.settings?.planDeclaredReplicas === true,
       nodeOverlays: overlays,
+      capacityBuffers: buffers,
     });
     this.recorder = new EventRecorder(api, clock, onError);
     const cloud = this.overlaid(opts.cloud);
@@ -117,6 +124,12 @@ export class Operator {
     // Launches choose among a claim's offerings by the overlaid prices too (see CloudProvider.useNodeOverlays).
     if (overlays) opts.cloud.useNodeOverlays?.((pool, types) => this.applyOverlays(pool, types));
     const caps = opts.settings ? clusterCaps(opts.settings) : undefined;
+    this.capacityBuffers = new CapacityBufferController({
+      ...common,
+      enabled: buffers,
+      onResolved: () => this.provisioner.trigger(),
+    });
+    const virtualPods = buffers ? () => this.capacityBuffers.virtualPods() : undefined;
     this.provisioner = new ProvisioningController({
       ...common,
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
@@ -127,6 +140,14 @@ export class Operator {
       ...(caps ? { clusterCaps: caps } : {}),
       // Disruption learns of launches that undo one of its consolidations.
       onLaunched: (nodeClaim, pods) => this.disruption.noteProvisioned(nodeClaim, pods),
+      ...(virtualPods
+        ? {
+            capacityBuffers: {
+              virtualPods,
+              noteRound: (r: SchedulingResult) => this.capacityBuffers.noteRound(r),
+            },
+          }
+        : {}),
     });
     this.lifecycle = new NodeClaimLifecycleController(common);
     this.termination = new TerminationController(common);
@@ -159,6 +180,7 @@ export class Operator {
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
       ...(caps ? { clusterCaps: caps } : {}),
       consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
+      ...(virtualPods ? { virtualPods } : {}),
     });
   }
 
@@ -198,6 +220,8 @@ export class Operator {
       this.staticCapacity,
       // Before provisioning, whose pools it holds back until their overlays are known.
       ...(this.nodeOverlay ? [this.nodeOverlay] : []),
+      // Before provisioning, which plans the buffers' virtual pods.
+      this.capacityBuffers,
       this.provisioner,
       this.disruption,
       ...(this.nodeHealth ? [this.nodeHealth] : []),
