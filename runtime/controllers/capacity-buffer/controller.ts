@@ -3,7 +3,8 @@
  * PodTemplate or a workload changes, and every 30 s, resolve each buffer's chunk shape and count (buffers.ts),
  * write its status (ReadyForProvisioning, replicas, podTemplateRef/Generation, provisioningStrategy, and the
  * Provisioning condition from the provisioner's last round), keep its virtual pods (virtual-pods.ts) for
- * provisioning and disruption, and wake the provisioner, which buys the headroom again once real pods used it.
+ * provisioning and disruption, and wake the provisioner when they change. The provisioner also plans them each
+ * time a pod is bound (it may have taken headroom), so used headroom is bought again at once.
  *
  * With the gate off, buffers are not acted on: each one gets a Warning Event (CapacityBufferDisabled) and the log
  * a warning, so a buffer is never ignored silently.
@@ -34,14 +35,17 @@ import {
   type BufferPlacement,
 } from './virtual-pods';
 
-/** Upstream requeues every buffer after 30 s: headroom used by real pods is bought again within that. */
+/** Upstream requeues every buffer after 30 s (a workload's replicas, hence a percentage, may have moved). */
 export const RESYNC_MS = 30_000;
 /** With the gate off: how often buffers are looked for, to warn about new ones. */
 export const DISABLED_CHECK_MS = 5 * 60_000;
 export const CAPACITY_BUFFER_DISABLED =
   'the CapacityBuffer feature gate is off, so this buffer keeps no spare capacity: set FEATURE_GATES=CapacityBuffer=true on the controller, or delete the buffer';
 
-const KEY = 'buffers';
+/** Buffers or what they name changed, or the periodic pass: resolve, and wake the provisioner. */
+const RESYNC = 'resync';
+/** A round placed the virtual pods differently: the Provisioning conditions follow, no new round is asked. */
+const STATUS = 'status';
 
 export interface CapacityBufferControllerOptions extends ControllerContext {
   /** The CapacityBuffer feature gate. @default false, as upstream */
@@ -62,7 +66,7 @@ export class CapacityBufferController implements Controller {
   private cancelResync: (() => void) | undefined;
 
   constructor(private readonly opts: CapacityBufferControllerOptions) {
-    this.queue = reconcileQueue('capacitybuffer', opts, () => this.reconcile());
+    this.queue = reconcileQueue('capacitybuffer', opts, (key) => this.reconcile(key === RESYNC));
     this.disabledCheck = new Poller(
       opts.clock,
       DISABLED_CHECK_MS,
@@ -79,8 +83,10 @@ export class CapacityBufferController implements Controller {
   /** The provisioner's round placed the virtual pods so: the buffers' Provisioning conditions follow. */
   noteRound(result: SchedulingResult): void {
     if (!this.opts.enabled) return;
-    this.lastRound = placements(result);
-    this.queue.add(KEY);
+    const next = placements(result);
+    if (JSON.stringify([...next]) === JSON.stringify([...this.lastRound])) return;
+    this.lastRound = next;
+    this.queue.add(STATUS);
   }
 
   start(): void {
@@ -90,7 +96,7 @@ export class CapacityBufferController implements Controller {
       this.disabledCheck.start();
       return;
     }
-    const enqueue = () => this.queue.add(KEY);
+    const enqueue = () => this.queue.add(RESYNC);
     const specChanged = <T extends { spec?: unknown }>(type: string, obj: T, old?: T) =>
       type !== 'MODIFIED' || JSON.stringify(obj.spec) !== JSON.stringify(old?.spec);
     informers.buffers.onChange((type, b, old) => specChanged(type, b, old) && enqueue());
@@ -125,7 +131,7 @@ export class CapacityBufferController implements Controller {
     };
   }
 
-  private async reconcile(): Promise<void> {
+  private async reconcile(resync: boolean): Promise<void> {
     const informers = this.opts.state.capacityBuffers;
     if (!informers) return;
     const now = this.opts.clock.now();
@@ -160,10 +166,13 @@ export class CapacityBufferController implements Controller {
         { buffers: next.size, virtualPods: this.virtualPods().length },
         'capacity buffers resolved',
       );
-    // Every pass, as upstream triggers on every reconcile: headroom real pods took is bought again.
-    if (next.size > 0 || changed) this.opts.onResolved?.();
+    if (retry) this.queue.addAfter(STATUS, 1000);
+    // Headroom real pods take is bought again on the provisioner's own trigger (a pod bound); here only what the
+    // buffers ask for changed.
+    if (changed) this.opts.onResolved?.();
+    if (!resync) return;
     this.cancelResync?.();
-    this.cancelResync = this.opts.clock.setTimer(retry ? 1000 : RESYNC_MS, () => this.queue.add(KEY));
+    this.cancelResync = this.opts.clock.setTimer(RESYNC_MS, () => this.queue.add(RESYNC));
   }
 
   /** Gate off: say once per buffer (and per process) that it keeps nothing. */

@@ -103,9 +103,11 @@ export class ProvisioningController implements Controller {
   }
 
   start(): void {
-    this.opts.state.pods.onChange((type, pod) => {
+    this.opts.state.pods.onChange((type, pod, old) => {
       // A ReplicaSet creating pods may have more to come: plan for them before they exist.
       if (type === 'ADDED' && this.opts.state.replicaSets) this.triggerIfExpecting(pod);
+      // A pod bound may have taken a buffer's headroom: buy it again.
+      if (pod.spec.nodeName && !old?.spec.nodeName && this.virtualPods().length > 0) this.batcher.trigger();
       if (type === 'DELETED' || !isProvisionable(pod)) return;
       // First seen waiting: what pods_scheduling_decision_duration_seconds measures from.
       this.opts.state.podScheduling.ack(pod, this.opts.clock.now());
