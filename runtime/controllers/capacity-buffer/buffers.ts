@@ -157,7 +157,10 @@ export function resolvedStatus(
       ),
     });
   }
-  const { podTemplateRef: _ref, podTemplateGeneration: _gen, ...rest } = prior;
+  // The template reference is the resolution's: dropped when the buffer moved to a scalableRef.
+  const rest = { ...prior };
+  delete rest.podTemplateRef;
+  delete rest.podTemplateGeneration;
   return withGeneration(buffer, {
     ...rest,
     ...(resolution.podTemplate

@@ -38,8 +38,8 @@ function sanitized(spec: PodSpec): PodSpec {
   const dropped = new Set(
     (spec.volumes ?? []).filter((v) => v.persistentVolumeClaim || v.ephemeral).map((v) => v.name),
   );
-  const { nodeName: _nodeName, ...rest } = spec;
-  const out: PodSpec = { ...rest, priority: VIRTUAL_POD_PRIORITY };
+  const out: PodSpec = { ...spec, priority: VIRTUAL_POD_PRIORITY };
+  delete out.nodeName;
   if (dropped.size === 0) return out;
   const keepMounts = <C extends { volumeMounts?: { name: string }[] }>(c: C): C =>
     c.volumeMounts ? { ...c, volumeMounts: c.volumeMounts.filter((m) => !dropped.has(m.name)) } : c;
