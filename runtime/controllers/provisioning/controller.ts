@@ -294,7 +294,7 @@ export class ProvisioningController implements Controller {
       // free to disrupt (drift, expiry); consolidation keeps their room instead.
       if (placed.every(isVirtualPod)) continue;
       state.nominate(nodeName, until);
-      for (const pod of placed.filter((p) => !isExpectedPod(p)))
+      for (const pod of placed.filter(isReal))
         this.opts.recorder.normal(pod, 'Nominated', `Pod should schedule on: ${nodeName}`, {
           rateLimit: this.nominations,
         });
