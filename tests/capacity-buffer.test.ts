@@ -5,7 +5,9 @@
  * the buffer exists; deleting the buffer gives the room back.
  */
 import type { CapacityBufferInput } from '../sdk/api/capacitybuffer';
+import { join } from 'node:path';
 import { Kinds } from '../runtime/kube/kinds';
+import { loadManifestFile } from '../runtime/manifests';
 import type { CapacityBuffer, Pod } from '../runtime/kube/objects';
 import { fromResourceList, podRequests } from '../runtime/scheduling/resources';
 import type { Simulation } from '../runtime/simulator/simulation';
@@ -23,7 +25,11 @@ function buffer(spec: CapacityBufferInput['spec']): CapacityBuffer {
     spec,
   } as CapacityBuffer;
 }
-const appBuffer = (replicas = 4) => buffer({ scalableRef: { kind: 'Deployment', name: APP }, replicas });
+/** The example manifest: room for four of the lab app's pods. */
+const appBuffer = () =>
+  loadManifestFile(
+    join(__dirname, '..', 'examples', 'headroom', 'capacity-buffer.yaml'),
+  )[0] as CapacityBuffer;
 
 const condition = (sim: Simulation, type: string) =>
   sim.api.peek(Kinds.CapacityBuffer, BUFFER, APP_NS)?.status?.conditions?.find((c) => c.type === type);
