@@ -155,6 +155,19 @@ describe('CapacityBuffer', () => {
     sim.stop();
   });
 
+  it('still consolidates what a scale-down leaves, down to the nodes the app and its headroom need', async () => {
+    const sim = await withBuffer();
+    const settledNodes = workshopNodes(sim).length;
+    await sim.scale('Deployment', APP_NS, APP, 16);
+    await sim.settle();
+    expect(workshopNodes(sim).length).toBeGreaterThan(settledNodes);
+    await sim.scale('Deployment', APP_NS, APP, 8);
+    await sim.settle();
+    expect(workshopNodes(sim)).toHaveLength(settledNodes);
+    expect(roomForAppPods(sim)).toBeGreaterThanOrEqual(4);
+    sim.stop();
+  });
+
   it('keeps no headroom with the gate off, and says so on the buffer', async () => {
     const sim = await labCluster({ replicas: 8 });
     const nodes = workshopNodes(sim).length;
