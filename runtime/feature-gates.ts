@@ -53,8 +53,8 @@ export const FEATURE_GATES = [
   {
     name: 'CapacityBuffer',
     upstreamDefault: false,
-    supported: false,
-    note: 'karpenter-ts has no CapacityBuffer API',
+    supported: true,
+    note: 'CapacityBuffers (autoscaling.x-k8s.io/v1beta1) keep spare capacity ready: planned after real pods, bought again once used, kept by consolidation (off: a Warning Event per buffer)',
   },
   {
     name: 'TerminateFirstDrift',

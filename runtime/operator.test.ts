@@ -31,6 +31,7 @@ describe('Operator', () => {
       'nodeclass.finalizer',
       'interruption',
       'nodepool.static',
+      'capacitybuffer',
       'provisioner',
       'disruption',
     ]);

@@ -14,6 +14,7 @@ import { NodePoolStatusController } from './controllers/nodepool/status/controll
 import { StaticCapacityController } from './controllers/nodepool/static/controller';
 import { ExpirationController } from './controllers/expiration/controller';
 import { CapacityReservationExpirationController } from './controllers/capacity-reservation/expiration/controller';
+import { CapacityBufferController } from './controllers/capacity-buffer/controller';
 import {
   InterruptionController,
   type InterruptionSettings,
@@ -33,7 +34,7 @@ import type { ZonalShiftSource } from './cloudprovider/zonal-shift';
 import { EventRecorder } from './events/recorder';
 import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
-import type { MinValuesPolicy, PreferencePolicy } from './scheduling/scheduler';
+import type { MinValuesPolicy, PreferencePolicy, SchedulingResult } from './scheduling/scheduler';
 import { clusterCaps, type ClusterCapSettings } from './settings-caps';
 import { ClusterState } from './state/cluster-state';
 
@@ -65,6 +66,8 @@ export interface OperatorSettings extends ClusterCapSettings {
    * zones, their nodes replaced within the Drifted budget. @default false, as upstream
    */
   enableZonalShift?: boolean;
+  /** The CapacityBuffer feature gate: keep the spare capacity CapacityBuffers ask for. @default false, as upstream */
+  capacityBuffer?: boolean;
 }
 
 export interface OperatorOptions {
@@ -102,6 +105,8 @@ export class Operator {
   readonly nodeOverlay: NodeOverlayController | undefined;
   /** Follows zonal shifts (ENABLE_ZONAL_SHIFT). */
   readonly zonalShift: ZonalShiftController | undefined;
+  /** Resolves CapacityBuffers into virtual pods (gate on), or warns about each buffer (gate off). */
+  readonly capacityBuffers: CapacityBufferController;
   /** The cloud as the controllers see it: with the NodeOverlays applied when the gate is on. */
   readonly cloud: CloudProvider;
 
@@ -109,9 +114,11 @@ export class Operator {
     const { api, clock, logger } = opts;
     const onError = (err: unknown) => logger.warn({ err }, 'api error');
     const overlays = opts.settings?.nodeOverlay === true;
+    const buffers = opts.settings?.capacityBuffer === true;
     this.state = new ClusterState(api, clock, onError, {
       replicaSets: opts.settings?.planDeclaredReplicas === true,
       nodeOverlays: overlays,
+      capacityBuffers: buffers,
     });
     this.recorder = new EventRecorder(api, clock, onError);
     const cloud = this.overlaid(opts.cloud);
@@ -143,6 +150,12 @@ export class Operator {
     const shiftedZones = this.zonalShift?.shiftedZones;
     // Offerings in shifted zones are unavailable for planning and for launches alike.
     if (shiftedZones) opts.cloud.useZonalShift?.(shiftedZones);
+    this.capacityBuffers = new CapacityBufferController({
+      ...common,
+      enabled: buffers,
+      onResolved: () => this.provisioner.trigger(),
+    });
+    const virtualPods = buffers ? () => this.capacityBuffers.virtualPods() : undefined;
     this.provisioner = new ProvisioningController({
       ...common,
       ...(opts.settings?.batchIdleMs !== undefined ? { idleMs: opts.settings.batchIdleMs } : {}),
@@ -153,6 +166,14 @@ export class Operator {
       ...(caps ? { clusterCaps: caps } : {}),
       // Disruption learns of launches that undo one of its consolidations.
       onLaunched: (nodeClaim, pods) => this.disruption.noteProvisioned(nodeClaim, pods),
+      ...(virtualPods
+        ? {
+            capacityBuffers: {
+              virtualPods,
+              noteRound: (r: SchedulingResult) => this.capacityBuffers.noteRound(r),
+            },
+          }
+        : {}),
     });
     this.lifecycle = new NodeClaimLifecycleController(common);
     this.termination = new TerminationController(common);
@@ -186,6 +207,7 @@ export class Operator {
       ...(caps ? { clusterCaps: caps } : {}),
       consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
       ...(shiftedZones ? { shiftedZones } : {}),
+      ...(virtualPods ? { virtualPods } : {}),
     });
   }
 
@@ -227,6 +249,8 @@ export class Operator {
       ...(this.zonalShift ? [this.zonalShift] : []),
       // Before provisioning, whose pools it holds back until their overlays are known.
       ...(this.nodeOverlay ? [this.nodeOverlay] : []),
+      // Before provisioning, which plans the buffers' virtual pods.
+      this.capacityBuffers,
       this.provisioner,
       this.disruption,
       ...(this.nodeHealth ? [this.nodeHealth] : []),

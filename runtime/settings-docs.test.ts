@@ -18,6 +18,7 @@ describe('docs/SETTINGS.md', () => {
       expect(table).toContain(`| \`${s.env}\` |`);
     expect(table).toMatch(/\| `SpotToSpotConsolidation` \| false \| decides:/);
     expect(table).toMatch(/\| `ReservedCapacity` \| true \| decides: /);
-    expect(table).toMatch(/\| `CapacityBuffer` \| false \| feature absent; `=true` stops start-up/);
+    expect(table).toMatch(/\| `CapacityBuffer` \| false \| decides: /);
+    expect(table).toMatch(/\| `TerminateFirstDrift` \| false \| feature absent; `=true` stops start-up/);
   });
 });

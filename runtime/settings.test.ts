@@ -190,9 +190,11 @@ describe('controller settings', () => {
     });
 
     it('refuses unknown gates, listing the known ones, and enabling an absent default-off feature', () => {
-      expect(problems({ ...aws, FEATURE_GATES: 'Drift=true,CapacityBuffer=true,NodeRepair=true' })).toEqual([
+      expect(
+        problems({ ...aws, FEATURE_GATES: 'Drift=true,TerminateFirstDrift=true,NodeRepair=true' }),
+      ).toEqual([
         'FEATURE_GATES: unknown gate "Drift"; known gates: NodeRepair, ReservedCapacity, SpotToSpotConsolidation, NodeOverlay, StaticCapacity, CapacityBuffer, TerminateFirstDrift, TerminateFirstRepair, PodDeletionCostManagement',
-        'FEATURE_GATES: CapacityBuffer=true cannot be honoured: karpenter-ts has no CapacityBuffer API; remove it or set it to false',
+        'FEATURE_GATES: TerminateFirstDrift=true cannot be honoured: karpenter-ts always launches a drifted node’s replacement first; remove it or set it to false',
       ]);
     });
   });

@@ -17,6 +17,7 @@ const CRDS: [keyof typeof MODULES, string][] = [
   ['core', 'pkg/apis/crds/karpenter.sh_nodepools.yaml'],
   ['core', 'pkg/apis/crds/karpenter.sh_nodeclaims.yaml'],
   ['core', 'pkg/apis/crds/karpenter.sh_nodeoverlays.yaml'],
+  ['core', 'pkg/apis/crds/autoscaling.x-k8s.io_capacitybuffers.yaml'],
   ['aws', 'pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml'],
 ];
 

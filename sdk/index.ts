@@ -7,6 +7,7 @@ export * from './api/budget-schedule';
 export * from './api/nodeclaim';
 export * from './api/ec2nodeclass';
 export * from './api/nodeoverlay';
+export * from './api/capacitybuffer';
 export * from './api/validate';
 export * from './manifests';
 export { generateCrds, renderCrdYaml, type GeneratedCrd } from './crd/generate';

@@ -1,6 +1,6 @@
 /**
  * YAML manifests to typed objects: every karpenter.sh/v1 NodePool and NodeClaim, karpenter.k8s.aws/v1
- * EC2NodeClass and karpenter.sh/v1alpha1 NodeOverlay is validated and defaulted by its schema; other kinds come back as they were written. All
+ * EC2NodeClass, karpenter.sh/v1alpha1 NodeOverlay and autoscaling.x-k8s.io/v1beta1 CapacityBuffer is validated and defaulted by its schema; other kinds come back as they were written. All
  * documents are checked before anything is thrown, so one run reports every problem in the file.
  */
 import yaml from 'js-yaml';
@@ -9,6 +9,7 @@ import type { ObjectMeta } from './api/common';
 import { ec2NodeClassSchema, type EC2NodeClass } from './api/ec2nodeclass';
 import { nodeClaimSchema, type NodeClaim } from './api/nodeclaim';
 import { nodeOverlaySchema, type NodeOverlay } from './api/nodeoverlay';
+import { capacityBufferSchema, type CapacityBuffer } from './api/capacitybuffer';
 import { nodePoolSchema, type NodePool } from './api/nodepool';
 import { validate } from './api/validate';
 
@@ -20,7 +21,8 @@ export interface GenericObject {
   [field: string]: unknown;
 }
 
-export type KarpenterObject = NodePool | NodeClaim | EC2NodeClass | NodeOverlay | GenericObject;
+export type KarpenterObject =
+  NodePool | NodeClaim | EC2NodeClass | NodeOverlay | CapacityBuffer | GenericObject;
 
 export interface ManifestProblem {
   /** 0-based position of the document in the YAML stream (empty documents count). */
@@ -64,6 +66,7 @@ const SCHEMAS: Record<string, z.ZodType<KarpenterObject>> = {
   'karpenter.sh/v1 NodeClaim': nodeClaimSchema,
   'karpenter.k8s.aws/v1 EC2NodeClass': ec2NodeClassSchema,
   'karpenter.sh/v1alpha1 NodeOverlay': nodeOverlaySchema,
+  'autoscaling.x-k8s.io/v1beta1 CapacityBuffer': capacityBufferSchema,
 };
 
 /** The schema that validates objects of this apiVersion and kind, when this package owns the kind. */
@@ -187,4 +190,7 @@ export function isEC2NodeClass(obj: KarpenterObject): obj is EC2NodeClass {
 }
 export function isNodeOverlay(obj: KarpenterObject): obj is NodeOverlay {
   return obj.apiVersion === 'karpenter.sh/v1alpha1' && obj.kind === 'NodeOverlay';
+}
+export function isCapacityBuffer(obj: KarpenterObject): obj is CapacityBuffer {
+  return obj.apiVersion === 'autoscaling.x-k8s.io/v1beta1' && obj.kind === 'CapacityBuffer';
 }

@@ -34,8 +34,9 @@ describe('clusterAccessFromKubeconfig', () => {
 });
 
 describe('loadCrds', () => {
-  it('loads the four generated CRDs from sdk/crds', () => {
+  it('loads the five generated CRDs from sdk/crds', () => {
     expect(loadCrds().map((c) => c.metadata.name)).toEqual([
+      'capacitybuffers.autoscaling.x-k8s.io',
       'ec2nodeclasses.karpenter.k8s.aws',
       'nodeclaims.karpenter.sh',
       'nodeoverlays.karpenter.sh',

@@ -219,6 +219,11 @@ export const CLUSTER_RULES: PolicyRule[] = [
   // NodeOverlays (NodeOverlay feature gate): read, and their ValidationSucceeded / Ready conditions written.
   { apiGroups: ['karpenter.sh'], resources: ['nodeoverlays'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['karpenter.sh'], resources: ['nodeoverlays/status'], verbs: ['update', 'patch'] },
+  // CapacityBuffers (CapacityBuffer feature gate): read (listed with the gate off, to warn), and their status written;
+  // what they name read: PodTemplates here, Deployments, StatefulSets and ReplicaSets below.
+  { apiGroups: ['autoscaling.x-k8s.io'], resources: ['capacitybuffers'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['autoscaling.x-k8s.io'], resources: ['capacitybuffers/status'], verbs: ['update', 'patch'] },
+  { apiGroups: [''], resources: ['podtemplates'], verbs: ['get', 'list', 'watch'] },
   // patch: the termination finalizer that holds a node class until its cloud resources are deleted, and its drift
   // hash annotations.
   {
@@ -233,7 +238,12 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   // DaemonSets: per-node overhead. ReplicaSets: the pods they are still creating (PLAN_DECLARED_REPLICAS).
-  { apiGroups: ['apps'], resources: ['daemonsets', 'replicasets'], verbs: ['get', 'list', 'watch'] },
+  // Deployments, StatefulSets and ReplicaSets: a CapacityBuffer's scalableRef.
+  {
+    apiGroups: ['apps'],
+    resources: ['daemonsets', 'replicasets', 'deployments', 'statefulsets'],
+    verbs: ['get', 'list', 'watch'],
+  },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch'] },
   // Termination waits for volumes to detach before it lets the instance go.
   { apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get', 'list', 'watch'] },

@@ -1,4 +1,5 @@
 import type {
+  CapacityBuffer,
   CSINode,
   DaemonSet,
   Deployment,
@@ -15,6 +16,7 @@ import type {
   PersistentVolumeClaim,
   Pod,
   PodDisruptionBudget,
+  PodTemplateObject,
   ReplicaSet,
   Service,
   StatefulSet,
@@ -62,6 +64,14 @@ export const Kinds = {
   NodePool: kind<NodePool>('karpenter.sh', 'v1', 'NodePool', 'nodepools', false),
   NodeClaim: kind<NodeClaim>('karpenter.sh', 'v1', 'NodeClaim', 'nodeclaims', false),
   NodeOverlay: kind<NodeOverlay>('karpenter.sh', 'v1alpha1', 'NodeOverlay', 'nodeoverlays', false),
+  CapacityBuffer: kind<CapacityBuffer>(
+    'autoscaling.x-k8s.io',
+    'v1beta1',
+    'CapacityBuffer',
+    'capacitybuffers',
+    true,
+  ),
+  PodTemplate: kind<PodTemplateObject>('', 'v1', 'PodTemplate', 'podtemplates', true),
   EC2NodeClass: kind<EC2NodeClass>('karpenter.k8s.aws', 'v1', 'EC2NodeClass', 'ec2nodeclasses', false),
   PersistentVolumeClaim: kind<PersistentVolumeClaim>(
     '',

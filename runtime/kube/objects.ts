@@ -4,6 +4,7 @@
  * everything else round-trips untouched.
  */
 import type {
+  CapacityBuffer,
   EC2NodeClass,
   NodeClaim,
   NodeOverlay,
@@ -13,7 +14,16 @@ import type {
   NodeSelectorRequirement,
 } from '../../sdk';
 
-export type { ObjectMeta, Taint, NodeSelectorRequirement, NodePool, NodeClaim, EC2NodeClass, NodeOverlay };
+export type {
+  ObjectMeta,
+  Taint,
+  NodeSelectorRequirement,
+  NodePool,
+  NodeClaim,
+  EC2NodeClass,
+  NodeOverlay,
+  CapacityBuffer,
+};
 
 export interface KubeObject {
   apiVersion: string;
@@ -102,6 +112,7 @@ export interface Container {
   image?: string;
   resources?: { requests?: ResourceList; limits?: ResourceList };
   ports?: { containerPort: number; hostPort?: number; protocol?: string }[];
+  volumeMounts?: { name: string; mountPath?: string }[];
 }
 
 /** A pod volume: only the sources that tie a pod to a zone (claims, generic ephemeral volumes) are typed. */
@@ -169,6 +180,12 @@ export interface Node extends KubeObject {
 export interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: PodSpec;
+}
+
+/** A core/v1 PodTemplate object: a pod template stored on its own (a CapacityBuffer's podTemplateRef). */
+export interface PodTemplateObject extends KubeObject {
+  kind: 'PodTemplate';
+  template: PodTemplate;
 }
 
 export interface Deployment extends KubeObject {

@@ -45,7 +45,8 @@ import {
 } from './planned-claim';
 import { constraintLevels, withNodeRequirements, type PodConstraints } from './pod-constraints';
 import { podKey } from './pod-requirements';
-import { affordableFit, compareText, filterOptions } from './priced-options';
+import { sortPodsForPacking } from './pod-order';
+import { affordableFit, filterOptions } from './priced-options';
 import { OptionPricing, type PoolState } from './pricing';
 import { Requirement, Requirements } from './requirements';
 import { fits, podRequests, smallestRequests, type Resources } from './resources';
@@ -63,18 +64,7 @@ export type {
   SchedulingResult,
 } from './plan';
 export { minValuesShortfall, relaxMinValues } from './min-values';
-
-/** Pods sorted the way Karpenter packs them: CPU descending, then memory descending, then name for stability. */
-export function sortPodsForPacking(pods: Pod[], requestsOf: (pod: Pod) => Resources = podRequests): Pod[] {
-  const withReq = pods.map((pod) => ({ pod, req: requestsOf(pod), key: podKey(pod) }));
-  withReq.sort(
-    (a, b) =>
-      (b.req.cpu ?? 0) - (a.req.cpu ?? 0) ||
-      (b.req.memory ?? 0) - (a.req.memory ?? 0) ||
-      compareText(a.key, b.key),
-  );
-  return withReq.map((x) => x.pod);
-}
+export { sortPodsForPacking } from './pod-order';
 
 /** The requirements a NodePool's claims carry: its requirements, its template labels and its own name. */
 export function nodePoolRequirements(nodePool: NodePool): Requirements {

@@ -183,6 +183,7 @@ export class ControllerProcess {
         staticCapacity: settings.featureGates.StaticCapacity,
         nodeRepair: settings.featureGates.NodeRepair,
         nodeOverlay: settings.featureGates.NodeOverlay,
+        capacityBuffer: settings.featureGates.CapacityBuffer,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
         enableZonalShift: settings.enableZonalShift,

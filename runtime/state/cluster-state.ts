@@ -13,7 +13,9 @@ import { Kinds } from '../kube/kinds';
 import {
   controllerRef,
   nameOf,
+  type CapacityBuffer,
   type DaemonSet,
+  type Deployment,
   type EC2NodeClass,
   type Node,
   type NodeClaim,
@@ -21,7 +23,9 @@ import {
   type NodePool,
   type Pod,
   type PodDisruptionBudget,
+  type PodTemplateObject,
   type ReplicaSet,
+  type StatefulSet,
   type Taint,
   type VolumeAttachment,
 } from '../kube/objects';
@@ -81,6 +85,20 @@ export interface ClusterStateOptions {
   replicaSets?: boolean;
   /** Watch NodeOverlays (the NodeOverlay feature gate). @default false */
   nodeOverlays?: boolean;
+  /**
+   * Watch CapacityBuffers and what they refer to: PodTemplates, Deployments, StatefulSets and ReplicaSets (the
+   * CapacityBuffer feature gate). @default false
+   */
+  capacityBuffers?: boolean;
+}
+
+/** The caches a CapacityBuffer is resolved from. */
+export interface BufferInformers {
+  buffers: Informer<CapacityBuffer>;
+  podTemplates: Informer<PodTemplateObject>;
+  deployments: Informer<Deployment>;
+  statefulSets: Informer<StatefulSet>;
+  replicaSets: Informer<ReplicaSet>;
 }
 
 export class ClusterState {
@@ -97,6 +115,8 @@ export class ClusterState {
   readonly replicaSets: Informer<ReplicaSet> | undefined;
   /** NodeOverlays, read only with the NodeOverlay feature gate on (the CRD may not be installed otherwise). */
   readonly nodeOverlays: Informer<NodeOverlay> | undefined;
+  /** CapacityBuffers and their referents, only with the CapacityBuffer feature gate on (ReplicaSets: above). */
+  readonly capacityBuffers: BufferInformers | undefined;
   private readonly nominations = new Map<string, number>();
   /** The provisioner's first sighting, decision and placement of each pending pod, for the pod metrics. */
   readonly podScheduling = new PodSchedulingTimes();
@@ -128,6 +148,15 @@ export class ClusterState {
       this.replicaSets = new Informer(api, Kinds.ReplicaSet, clock, onError);
       this.pods.addIndex(CONTROLLER_INDEX, (p) => controllerRef(p)?.uid);
     }
+    if (opts.capacityBuffers)
+      this.capacityBuffers = {
+        buffers: new Informer(api, Kinds.CapacityBuffer, clock, onError),
+        podTemplates: new Informer(api, Kinds.PodTemplate, clock, onError),
+        deployments: new Informer(api, Kinds.Deployment, clock, onError),
+        statefulSets: new Informer(api, Kinds.StatefulSet, clock, onError),
+        // One ReplicaSet cache when the provisioner watches them too.
+        replicaSets: this.replicaSets ?? new Informer(api, Kinds.ReplicaSet, clock, onError),
+      };
     if (opts.nodeOverlays) this.nodeOverlays = new Informer(api, Kinds.NodeOverlay, clock, onError);
     // Every change to what stateNodes() joins makes its last answer stale.
     for (const informer of [this.pods, this.nodes, this.nodeClaims] as const)
@@ -155,6 +184,9 @@ export class ClusterState {
       this.volumeAttachments,
       ...(this.replicaSets ? [this.replicaSets] : []),
       ...(this.nodeOverlays ? [this.nodeOverlays] : []),
+      ...(this.capacityBuffers
+        ? Object.values(this.capacityBuffers).filter((i) => i !== this.replicaSets)
+        : []),
     ];
   }
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { capacityBufferSchema } from './capacitybuffer';
 import { ec2NodeClassSchema } from './ec2nodeclass';
 import { nodeClaimSchema } from './nodeclaim';
 import { nodeOverlaySchema } from './nodeoverlay';
@@ -33,9 +34,16 @@ const SCHEMAS: Record<string, z.ZodType> = {
   NodeClaim: nodeClaimSchema,
   EC2NodeClass: ec2NodeClassSchema,
   NodeOverlay: nodeOverlaySchema,
+  CapacityBuffer: capacityBufferSchema,
 };
 
 const R = 'spec.template.spec.requirements.0';
+const capacityBuffer = (spec: Record<string, unknown>): Obj => ({
+  apiVersion: 'autoscaling.x-k8s.io/v1beta1',
+  kind: 'CapacityBuffer',
+  metadata: { name: 'headroom', namespace: 'default' },
+  spec,
+});
 const disc = { 'karpenter.sh/discovery': 'test' };
 const manyTags = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`tag-${i}`, 'x']));
 
@@ -135,6 +143,28 @@ const cases: Case[] = [
     input: nodeOverlay({ price: '0.1', priceAdjustment: '-10%' }),
     path: 'spec.priceAdjustment',
     expect: Rules.overlayPriceExclusive,
+  },
+  {
+    name: 'a CapacityBuffer with podTemplateRef and no size',
+    input: capacityBuffer({ podTemplateRef: { name: 'app' } }),
+    path: 'spec.replicas',
+    expect: Rules.bufferTemplateNeedsSize,
+  },
+  {
+    name: 'a CapacityBuffer naming both a PodTemplate and a workload',
+    input: capacityBuffer({
+      podTemplateRef: { name: 'app' },
+      scalableRef: { kind: 'Deployment', name: 'web' },
+      replicas: 1,
+    }),
+    path: 'spec.scalableRef',
+    expect: Rules.bufferOneRef,
+  },
+  {
+    name: 'a CapacityBuffer with a percentage of no workload',
+    input: capacityBuffer({ podTemplateRef: { name: 'app' }, replicas: 1, percentage: 10 }),
+    path: 'spec.percentage',
+    expect: Rules.bufferPercentageNeedsScalable,
   },
   {
     name: 'a NodeOverlay adding cpu',
@@ -926,7 +956,7 @@ describe('invalid manifests: one case per rule, each naming the field and the fi
     for (const rule of ruleList) {
       for (const target of rule.targets) {
         expect(target).toMatch(
-          /^(NodePool|NodeClaim|EC2NodeClass|NodeOverlay) [A-Za-z.[\]*]+( \(path: [^)]+\))?$/,
+          /^(NodePool|NodeClaim|EC2NodeClass|NodeOverlay|CapacityBuffer) [A-Za-z.[\]*]+( \(path: [^)]+\))?$/,
         );
       }
     }

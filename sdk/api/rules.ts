@@ -25,7 +25,7 @@
 import { RESTRICTED_DOMAIN_ALLOWED_KEYS } from './labels';
 import { AWS_GROUP, KARPENTER_GROUP } from './well-known';
 
-export type ManifestKind = 'NodePool' | 'NodeClaim' | 'EC2NodeClass' | 'NodeOverlay';
+export type ManifestKind = 'NodePool' | 'NodeClaim' | 'EC2NodeClass' | 'NodeOverlay' | 'CapacityBuffer';
 
 export interface Rule {
   readonly id: string;
@@ -160,6 +160,31 @@ export const Rules = defineRules({
     message:
       'capacity adds extended resources only: cpu, memory, ephemeral-storage and pods come from the instance type; remove them and name an extended resource (e.g. "example.com/device")',
     cel: "self.all(x, !(x in ['cpu', 'memory', 'ephemeral-storage', 'pods']))",
+  },
+
+  // --- CapacityBuffer (autoscaling.x-k8s.io/v1beta1) -----------------------------------------------------------
+  // The first two are upstream's CRD rules (core v1.15.0 autoscaling.x-k8s.io_capacitybuffers.yaml), with a fix.
+  bufferTemplateNeedsSize: {
+    targets: ['CapacityBuffer spec'],
+    path: 'replicas',
+    message:
+      'a buffer with podTemplateRef needs replicas or limits to size it: set replicas (how many pods of the template to keep room for) or limits (as many as fit in them)',
+    cel: '!has(self.podTemplateRef) || has(self.replicas) || has(self.limits)',
+  },
+  bufferOneRef: {
+    targets: ['CapacityBuffer spec'],
+    path: 'scalableRef',
+    message:
+      'set either podTemplateRef or scalableRef, not both: keep podTemplateRef for a PodTemplate, or scalableRef for a Deployment, StatefulSet or ReplicaSet',
+    cel: '!(has(self.podTemplateRef) && has(self.scalableRef))',
+  },
+  // Upstream ignores percentage without scalableRef; karpenter-ts refuses it rather than ignore it.
+  bufferPercentageNeedsScalable: {
+    targets: ['CapacityBuffer spec'],
+    path: 'percentage',
+    message:
+      "percentage is a share of the scalableRef's replicas: set scalableRef, or size a podTemplateRef buffer with replicas",
+    cel: '!has(self.percentage) || has(self.scalableRef)',
   },
 
   // --- NodePool disruption budgets -----------------------------------------------------------------------------

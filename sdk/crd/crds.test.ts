@@ -153,6 +153,7 @@ describe("list types, as upstream's CRDs have them", () => {
     ['NodeOverlay', 'spec.requirements', 'atomic'],
     ['NodeOverlay', 'spec.requirements[*].values', 'atomic'],
     ['NodeOverlay', 'status.conditions', 'map', ['type']],
+    ['CapacityBuffer', 'status.conditions', 'map', ['type']],
   ];
 
   // A rest parameter, so jest does not take a fourth parameter for its `done` callback on rows without keys.
@@ -489,6 +490,82 @@ describe('NodeOverlay CRD', () => {
     expect(cel).toContain("self.key != 'kubernetes.io/hostname'");
     expect(cel).not.toContain("self.key != 'karpenter.sh/nodepool'");
     expect(cel.find((r) => r.includes(".endsWith('karpenter.sh')"))).toContain("'karpenter.sh/nodepool'");
+  });
+});
+
+describe('CapacityBuffer CRD', () => {
+  // Facts of upstream's autoscaling.x-k8s.io_capacitybuffers.yaml (core v1.15.0), written out here.
+  it('has upstream names, group, version v1beta1, namespaced scope and printer columns', () => {
+    const { spec, metadata } = crd('CapacityBuffer').crd;
+    expect(metadata.name).toBe('capacitybuffers.autoscaling.x-k8s.io');
+    expect(spec.group).toBe('autoscaling.x-k8s.io');
+    expect(spec.names).toEqual({
+      kind: 'CapacityBuffer',
+      listKind: 'CapacityBufferList',
+      plural: 'capacitybuffers',
+      singular: 'capacitybuffer',
+      shortNames: ['cb'],
+      categories: ['autoscaling'],
+    });
+    expect(spec.scope).toBe('Namespaced');
+    expect(spec.versions.map((v) => [v.name, v.served, v.storage, v.subresources])).toEqual([
+      ['v1beta1', true, true, { status: {} }],
+    ]);
+    expect(spec.versions[0]?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath])).toEqual([
+      ['Strategy', 'string', '.spec.provisioningStrategy'],
+      ['PodTemplate', 'string', '.status.podTemplateRef.name'],
+      ['Replicas', 'integer', '.status.replicas'],
+      ['ConditionsType', 'string', '.status.conditions[*].type'],
+      ['ConditionsStatus', 'string', '.status.conditions[*].status'],
+      ['ConditionsReason', 'string', '.status.conditions[*].reason'],
+      ['Age', 'date', '.metadata.creationTimestamp'],
+    ]);
+  });
+
+  it("has the upstream spec fields, bounds and default, and upstream's two rules on spec", () => {
+    expect(Object.keys(at('CapacityBuffer', 'spec').properties ?? {}).sort()).toEqual([
+      'limits',
+      'percentage',
+      'podTemplateRef',
+      'provisioningStrategy',
+      'replicas',
+      'scalableRef',
+    ]);
+    expect(at('CapacityBuffer', 'spec.replicas')).toMatchObject({ type: 'integer', minimum: 0 });
+    expect(at('CapacityBuffer', 'spec.percentage')).toMatchObject({ type: 'integer', minimum: 0 });
+    expect(at('CapacityBuffer', 'spec.provisioningStrategy').default).toBe('buffer.x-k8s.io/active-capacity');
+    expect(at('CapacityBuffer', 'spec.podTemplateRef').required).toEqual(['name']);
+    expect(at('CapacityBuffer', 'spec.podTemplateRef.name').minLength).toBe(1);
+    expect(at('CapacityBuffer', 'spec.scalableRef').required).toEqual(['kind', 'name']);
+    expect(at('CapacityBuffer', 'spec.limits').additionalProperties).toMatchObject({
+      'x-kubernetes-int-or-string': true,
+    });
+    const cel = rules('CapacityBuffer', 'spec');
+    expect(cel.slice(0, 2)).toEqual([
+      '!has(self.podTemplateRef) || has(self.replicas) || has(self.limits)',
+      '!(has(self.podTemplateRef) && has(self.scalableRef))',
+    ]);
+    // percentage without scalableRef, which upstream ignores, is refused here.
+    expect(cel[2]).toBe('!has(self.percentage) || has(self.scalableRef)');
+    expect(Object.keys(at('CapacityBuffer', 'status').properties ?? {}).sort()).toEqual([
+      'conditions',
+      'podTemplateGeneration',
+      'podTemplateRef',
+      'provisioningStrategy',
+      'replicas',
+    ]);
+  });
+
+  it('applies the default strategy and refuses another one', () => {
+    const spec = at('CapacityBuffer', 'spec');
+    expect(applyDefaults(spec, { podTemplateRef: { name: 'app' }, replicas: 2 })).toEqual({
+      podTemplateRef: { name: 'app' },
+      replicas: 2,
+      provisioningStrategy: 'buffer.x-k8s.io/active-capacity',
+    });
+    expect(validateValue(at('CapacityBuffer', 'spec.provisioningStrategy'), 'example.com/other')).not.toEqual(
+      [],
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import yaml from 'js-yaml';
 import type { z } from 'zod';
+import { capacityBufferSchema } from '../api/capacitybuffer';
 import { ec2NodeClassSchema } from '../api/ec2nodeclass';
 import { nodeClaimSchema } from '../api/nodeclaim';
 import { nodeOverlaySchema } from '../api/nodeoverlay';
@@ -36,6 +37,10 @@ export interface CrdSource {
   scale?: { specReplicasPath: string; statusReplicasPath: string };
   /** Root description when the zod schema has none. */
   description: string;
+  /** @default "Cluster" */
+  scope?: 'Cluster' | 'Namespaced';
+  /** @default ["karpenter"] */
+  categories?: string[];
 }
 
 const ready: PrinterColumn = {
@@ -157,6 +162,30 @@ export const CRD_SOURCES: readonly CrdSource[] = [
     printerColumns: [ready, age, { name: 'Weight', type: 'integer', jsonPath: '.spec.weight', priority: 1 }],
     transitionRules: [],
   },
+  {
+    // Names, scope and printer columns as upstream's autoscaling.x-k8s.io_capacitybuffers.yaml (core v1.15.0).
+    kind: 'CapacityBuffer',
+    group: 'autoscaling.x-k8s.io',
+    version: 'v1beta1',
+    plural: 'capacitybuffers',
+    singular: 'capacitybuffer',
+    shortNames: ['cb'],
+    scope: 'Namespaced',
+    categories: ['autoscaling'],
+    schema: capacityBufferSchema,
+    description:
+      'CapacityBuffer keeps spare capacity ready: room for a number of pods of a given shape, provisioned ahead of demand.',
+    printerColumns: [
+      { name: 'Strategy', type: 'string', jsonPath: '.spec.provisioningStrategy' },
+      { name: 'PodTemplate', type: 'string', jsonPath: '.status.podTemplateRef.name' },
+      { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas' },
+      { name: 'ConditionsType', type: 'string', jsonPath: '.status.conditions[*].type' },
+      { name: 'ConditionsStatus', type: 'string', jsonPath: '.status.conditions[*].status' },
+      { name: 'ConditionsReason', type: 'string', jsonPath: '.status.conditions[*].reason' },
+      age,
+    ],
+    transitionRules: [],
+  },
 ];
 
 export interface GeneratedCrd {
@@ -204,9 +233,9 @@ export function generateCrd(source: CrdSource, rules: readonly Rule[]): Generate
         plural: source.plural,
         singular: source.singular,
         shortNames: source.shortNames,
-        categories: ['karpenter'],
+        categories: source.categories ?? ['karpenter'],
       },
-      scope: 'Cluster',
+      scope: source.scope ?? 'Cluster',
       versions: [
         {
           name: source.version ?? 'v1',

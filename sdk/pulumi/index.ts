@@ -6,3 +6,4 @@ export { NodePool, type NodePoolArgs, type NodePoolSpecArgs } from './node-pool'
 export { EC2NodeClass, type EC2NodeClassArgs, type EC2NodeClassSpecArgs } from './ec2-node-class';
 export type { DeepInput } from './inputs';
 export { NodeOverlay, type NodeOverlayArgs, type NodeOverlaySpecArgs } from './node-overlay';
+export { CapacityBuffer, type CapacityBufferArgs, type CapacityBufferSpecArgs } from './capacity-buffer';

@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { ValidationError } from '../api/validate';
-import { EC2NodeClass, NodeOverlay, NodePool, type NodePoolArgs } from './index';
+import { CapacityBuffer, EC2NodeClass, NodeOverlay, NodePool, type NodePoolArgs } from './index';
 import { containsUnresolved } from './inputs';
 
 /** What the engine was asked to register, as the mocks saw it (inputs already resolved and serialized). */
@@ -296,6 +296,29 @@ describe('NodeOverlay', () => {
     ).toThrow(/spec\.priceAdjustment: cannot set both 'price' and 'priceAdjustment'/);
     expect(() => new NodeOverlay('cpu', { spec: { requirements, capacity: { cpu: '2' } } })).toThrow(
       /spec\.capacity\.cpu: capacity adds extended resources only/,
+    );
+  });
+});
+
+describe('CapacityBuffer', () => {
+  it('registers with its v1beta1 type token and the spec as written', async () => {
+    const buffer = new CapacityBuffer('web-headroom', {
+      metadata: { name: 'web-headroom', namespace: 'web' },
+      spec: { scalableRef: { kind: 'Deployment', name: 'web' }, replicas: 4 },
+    });
+    await settle(buffer.urn);
+    const { inputs } = registration('kubernetes:autoscaling.x-k8s.io/v1beta1:CapacityBuffer', 'web-headroom');
+    expect(inputs.apiVersion).toBe('autoscaling.x-k8s.io/v1beta1');
+    expect(inputs.kind).toBe('CapacityBuffer');
+    expect(inputs.metadata).toEqual({ name: 'web-headroom', namespace: 'web' });
+    expect(inputs.spec).toMatchObject({ scalableRef: { kind: 'Deployment', name: 'web' }, replicas: 4 });
+    expect(CapacityBuffer.isInstance(buffer)).toBe(true);
+    expect(NodeOverlay.isInstance(buffer)).toBe(false);
+  });
+
+  it('throws at construction with the field path and the fix', () => {
+    expect(() => new CapacityBuffer('unsized', { spec: { podTemplateRef: { name: 'chunk' } } })).toThrow(
+      /spec\.replicas: a buffer with podTemplateRef needs replicas or limits/,
     );
   });
 });

@@ -502,12 +502,13 @@ describe('interruption queue', () => {
 });
 
 describe('in the cluster', () => {
-  it('installs the four generated CRDs', async () => {
+  it('installs the five generated CRDs', async () => {
     await install();
     const names = ofType('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition').map(
       (r) => r.inputs.metadata.name,
     );
     expect(names.sort()).toEqual([
+      'capacitybuffers.autoscaling.x-k8s.io',
       'ec2nodeclasses.karpenter.k8s.aws',
       'nodeclaims.karpenter.sh',
       'nodeoverlays.karpenter.sh',
@@ -594,6 +595,7 @@ describe('in the cluster', () => {
     const writers = rules.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
     expect(writers.flatMap((r) => r.resources).sort()).toEqual(
       [
+        'capacitybuffers/status',
         // Its termination finalizer and drift hash annotations only: the spec stays the user's.
         'ec2nodeclasses',
         'ec2nodeclasses/status',

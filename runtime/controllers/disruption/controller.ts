@@ -27,6 +27,7 @@ import type { ShiftedZones } from '../../cloudprovider/zonal-shift';
 import { ANOTHER_FIRST, Explanations, PAUSED_PREFIX } from './explanations';
 import { pricing, simulator, withinCommand } from './simulation';
 import { holdingUnderKubeScheduler } from './stability';
+import { headroomOn, headroomReason } from './headroom';
 import { expectedRemovals } from './steering';
 import { UndoGuard } from './undo';
 import { scalingDown, waitingForScaleDown, type ScalingDown } from './scale-down';
@@ -66,6 +67,8 @@ export interface DisruptionOptions extends ControllerContext {
   clusterCaps?: Resources;
   /** ENABLE_ZONAL_SHIFT: the zones under a zonal shift, whose nodes drift (ZonalShift). @default none */
   shiftedZones?: ShiftedZones;
+  /** The CapacityBuffers' virtual pods, whose room is kept (see headroom.ts). @default none */
+  virtualPods?: () => Pod[];
 }
 
 export class DisruptionController implements Controller {
@@ -239,8 +242,15 @@ export class DisruptionController implements Controller {
     // or a scale-down's untouched full node is "consolidated" onto the nodes it just emptied, which then go too.
     const emptyBudgets = this.budgets(stateNodes, nodePools, 'Empty', now);
     const empties = new Set<string>();
+    const headroom = headroomOn(
+      this.opts.virtualPods?.() ?? [],
+      state.schedulableNodes().filter((n) => !n.inFlight),
+    );
+    // A node holding a buffer's room and no pod of its own is not Empty; drift may still replace it.
+    const holdsOnly = (c: Candidate) =>
+      c.reschedulablePods.length === 0 && headroom.byNode.has(c.stateNode.name);
     const noteEmpty = (c: Candidate): void => {
-      if (mayGoEmpty(c, emptyBudgets)) empties.add(c.stateNode.name);
+      if (!holdsOnly(c) && mayGoEmpty(c, emptyBudgets)) empties.add(c.stateNode.name);
     };
     for (const n of stateNodes) {
       if (!n.managed) continue;
@@ -252,6 +262,11 @@ export class DisruptionController implements Controller {
       const verdict = evaluateCandidate(n, ctx);
       if ('reason' in verdict) {
         skipped.set(n.name, verdict.reason);
+        continue;
+      }
+      if (holdsOnly(verdict.candidate) && verdict.candidate.nodePool.spec.replicas === undefined) {
+        if (await driftMarker.mark(verdict.candidate)) drifted.push(verdict.candidate);
+        else skipped.set(n.name, headroomReason(headroom.byNode.get(n.name) ?? []));
         continue;
       }
       if (verdict.candidate.nodePool.spec.replicas !== undefined) {
@@ -280,7 +295,7 @@ export class DisruptionController implements Controller {
       [...candidates, ...waiting].flatMap((c) => c.reschedulablePods),
       warnWithoutVolumes(this.opts.logger),
     );
-    const simulate = simulator(dynamicPools(pools), settled, this.opts, volumes);
+    const simulate = simulator(dynamicPools(pools), settled, this.opts, volumes, headroom.pods);
     const driftBudgets = this.budgets(stateNodes, nodePools, 'Drifted', now);
     if (!only) setEligibleNodes(candidates, [...staticDrifted, ...drifted]);
     const command =

@@ -3,7 +3,7 @@
  * the price of each running node, and the rule for what a validation may still carry out. Pure.
  */
 import { Labels } from '../../../sdk/api/well-known';
-import { nameOf } from '../../kube/objects';
+import { nameOf, type Pod } from '../../kube/objects';
 import type { InstanceType } from '../../scheduling/instance-types';
 import {
   schedule,
@@ -25,12 +25,14 @@ export function simulator(
     preferencePolicy,
   }: { minValuesPolicy?: MinValuesPolicy; preferencePolicy?: PreferencePolicy },
   volumes: VolumeContext | undefined,
+  headroom: Pod[] = [],
 ): Simulate {
   const volumeLimits = volumes?.limitsFor(nodes);
   return (removed) => {
     const gone = new Set(removed.map((c) => c.stateNode.name));
     return schedule({
-      pods: removed.flatMap((c) => c.reschedulablePods),
+      // The CapacityBuffer headroom the cluster holds must still fit (see headroom.ts); it is placed last.
+      pods: [...removed.flatMap((c) => c.reschedulablePods), ...headroom],
       nodes: nodes.filter((n) => !gone.has(n.name)),
       nodePools: pools,
       ...(minValuesPolicy ? { minValuesPolicy } : {}),

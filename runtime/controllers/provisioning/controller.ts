@@ -5,15 +5,12 @@
  */
 import { TokenBucket } from '../../events/recorder';
 import { forEachLimited } from '../parallel';
-import { Labels } from '../../../sdk/api/well-known';
 import { controllerRef, nameOf, type Pod, type ReplicaSet } from '../../kube/objects';
 import type { Resources } from '../../scheduling/resources';
 import {
   schedule,
   type MinValuesPolicy,
   type PreferencePolicy,
-  type SchedulableNode,
-  type SchedulingNodePool,
   type SchedulingResult,
 } from '../../scheduling/scheduler';
 import { isProvisionable } from '../../state/cluster-state';
@@ -33,6 +30,8 @@ import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { keepOrder } from '../deletion-cost/costs';
 import { createNodeClaim, schedulingNodePools } from './nodeclaim-factory';
 import { roundSummary } from './round-summary';
+import { cpuByZone, withLaunchEstimate } from './launch-estimate';
+import { isVirtualPod } from '../../scheduling/pod-order';
 import { capEvents } from './spend';
 import { isStaticNodePool } from '../nodepool/static/replicas';
 import { assignReservations } from '../../scheduling/reservations';
@@ -68,6 +67,16 @@ export interface ProvisionerOptions extends BatcherOptions, ControllerContext {
   clusterCaps?: Resources;
   /** Told of every NodeClaim created and the pods planned onto it. */
   onLaunched?: (nodeClaim: string, pods: Pod[]) => void;
+  /**
+   * CapacityBuffers (the CapacityBuffer gate): their virtual pods are planned with every round, after the real
+   * ones, and told what the round did with them. @default none
+   */
+  capacityBuffers?: { virtualPods(): Pod[]; noteRound(result: SchedulingResult): void };
+}
+
+/** A pod of the round that exists: not planned ahead for a ReplicaSet, not a CapacityBuffer's placeholder. */
+function isReal(pod: Pod): boolean {
+  return !isExpectedPod(pod) && !isVirtualPod(pod);
 }
 
 export class ProvisioningController implements Controller {
@@ -94,9 +103,11 @@ export class ProvisioningController implements Controller {
   }
 
   start(): void {
-    this.opts.state.pods.onChange((type, pod) => {
+    this.opts.state.pods.onChange((type, pod, old) => {
       // A ReplicaSet creating pods may have more to come: plan for them before they exist.
       if (type === 'ADDED' && this.opts.state.replicaSets) this.triggerIfExpecting(pod);
+      // A pod bound may have taken a buffer's headroom: buy it again.
+      if (pod.spec.nodeName && !old?.spec.nodeName && this.virtualPods().length > 0) this.batcher.trigger();
       if (type === 'DELETED' || !isProvisionable(pod)) return;
       // First seen waiting: what pods_scheduling_decision_duration_seconds measures from.
       this.opts.state.podScheduling.ack(pod, this.opts.clock.now());
@@ -120,9 +131,14 @@ export class ProvisioningController implements Controller {
     this.cancelNominationRecheck?.();
   }
 
-  /** Open (or extend) a batch if any pod is waiting, or is still to be created by a ReplicaSet. */
+  /** Open (or extend) a batch if any pod is waiting, is still to be created by a ReplicaSet, or is a buffer's. */
   trigger(): void {
-    if (this.opts.state.provisionablePods().length > 0 || this.hasExpectedPods()) this.batcher.trigger();
+    const waiting = this.opts.state.provisionablePods().length > 0 || this.hasExpectedPods();
+    if (waiting || this.virtualPods().length > 0) this.batcher.trigger();
+  }
+
+  private virtualPods(): Pod[] {
+    return this.opts.capacityBuffers?.virtualPods() ?? [];
   }
 
   /**
@@ -215,9 +231,11 @@ export class ProvisioningController implements Controller {
         .filter((c) => this.bought.has(boughtKey(c.replicaSet)))
         .map((c) => c.replicaSet.metadata.uid ?? ''),
     );
-    if (waiting.length === 0 && expected.length === 0) return undefined;
+    const virtual = this.virtualPods();
+    if (waiting.length === 0 && expected.length === 0 && virtual.length === 0) return undefined;
     // Real pods first: where capacity runs short (limits), they are placed before pods that do not exist yet.
-    const pods = [...waiting, ...expected];
+    // The buffers' pods come last whatever their size (pod-order.ts): headroom is the room real pods leave.
+    const pods = [...waiting, ...expected, ...virtual];
     // Pods cached before this controller started were never announced to it.
     for (const pod of waiting) state.podScheduling.ack(pod, this.opts.clock.now());
     if (!state.synced) {
@@ -241,7 +259,7 @@ export class ProvisioningController implements Controller {
       },
       this.opts.clusterCaps,
     );
-    const nodes = state.schedulableNodes().map((n) => this.withLaunchEstimate(n, nodePools));
+    const nodes = state.schedulableNodes().map((n) => withLaunchEstimate(state, n, nodePools));
     // Pods may land on a static pool's nodes, but only the static capacity controller adds to it, as upstream.
     const dynamicPools = nodePools.filter((p) => !isStaticNodePool(p.nodePool));
     const volumes = await loadVolumeContext(this.opts.api, pods, warnWithoutVolumes(logger));
@@ -258,7 +276,7 @@ export class ProvisioningController implements Controller {
     });
     // Ignored pods are counted apart from the unschedulable ones, as upstream (which never simulates them).
     const ignored = result.ignored ?? 0;
-    const unschedulable = [...result.unschedulable.values()].filter((u) => !isExpectedPod(u.pod));
+    const unschedulable = [...result.unschedulable.values()].filter((u) => isReal(u.pod));
     round.finish(unschedulable.length - ignored, result.pendingByZone);
     schedulerIgnoredPodsCount.set(ignored);
     this.markDecisions(result);
@@ -268,11 +286,15 @@ export class ProvisioningController implements Controller {
         'provisioning round',
       );
     this.lastResult = result;
+    this.opts.capacityBuffers?.noteRound(result);
     this.recheckNominated(result);
     const until = this.opts.clock.now() + NOMINATION_WINDOW_MS;
     for (const [nodeName, placed] of result.existing) {
+      // Never for a buffer's pods alone, as upstream: they come back every round, so the node would never be
+      // free to disrupt (drift, expiry); consolidation keeps their room instead.
+      if (placed.every(isVirtualPod)) continue;
       state.nominate(nodeName, until);
-      for (const pod of placed.filter((p) => !isExpectedPod(p)))
+      for (const pod of placed.filter(isReal))
         this.opts.recorder.normal(pod, 'Nominated', `Pod should schedule on: ${nodeName}`, {
           rateLimit: this.nominations,
         });
@@ -288,7 +310,7 @@ export class ProvisioningController implements Controller {
       // Seen at once by the next round, whatever the watch is doing: never plan the same pods twice.
       state.nodeClaims.observe(created);
       state.nominate(nameOf(created), until);
-      const real = plan.pods.filter((p) => !isExpectedPod(p));
+      const real = plan.pods.filter(isReal);
       if (real.length > 0) this.opts.onLaunched?.(nameOf(created), real);
       nodeClaimsCreatedTotal.inc({
         reason: PROVISIONED_REASON,
@@ -300,7 +322,8 @@ export class ProvisioningController implements Controller {
           nodeClaim: created.metadata.name,
           nodePool: plan.nodePoolName,
           pods: real.length,
-          expectedPods: plan.pods.length - real.length,
+          expectedPods: plan.pods.filter(isExpectedPod).length,
+          bufferPods: plan.pods.filter(isVirtualPod).length,
           instanceTypes: plan.instanceTypeOptions.slice(0, 5).map((it) => it.name),
         },
         'created nodeclaim',
@@ -340,8 +363,8 @@ export class ProvisioningController implements Controller {
     const placed = [
       ...[...result.existing.values()].flat(),
       ...result.newNodeClaims.flatMap((p) => p.pods),
-    ].filter((p) => !isExpectedPod(p));
-    const failed = [...result.unschedulable.values()].map((u) => u.pod).filter((p) => !isExpectedPod(p));
+    ].filter(isReal);
+    const failed = [...result.unschedulable.values()].map((u) => u.pod).filter(isReal);
     for (const waitedMs of this.opts.state.podScheduling.decide(placed, failed, this.opts.clock.now()))
       podsSchedulingDecisionDurationSeconds.observe(waitedMs / 1000);
   }
@@ -353,36 +376,9 @@ export class ProvisioningController implements Controller {
    * is still pending.
    */
   private recheckNominated(result: SchedulingResult): void {
-    if (result.existing.size === 0 && result.newNodeClaims.length === 0) return;
+    const placed = [...result.existing.values(), ...result.newNodeClaims.map((c) => c.pods)];
+    if (!placed.some((pods) => pods.some((p) => !isVirtualPod(p)))) return;
     this.cancelNominationRecheck?.();
     this.cancelNominationRecheck = this.opts.clock.setTimer(NOMINATION_WINDOW_MS, () => this.trigger());
   }
-
-  /**
-   * A NodeClaim that has not launched yet has no allocatable of its own. It will become one of its instance type
-   * options, so plan with the smallest allocatable among them: pending pods fill it instead of a second launch.
-   */
-  private withLaunchEstimate(node: SchedulableNode, nodePools: SchedulingNodePool[]): SchedulableNode {
-    const claim = this.opts.state.nodeClaims.get(node.name);
-    if (!claim || claim.status?.providerID) return node;
-    const names = new Set(claim.spec.requirements.find((r) => r.key === Labels.instanceType)?.values ?? []);
-    const pool = nodePools.find((p) => p.nodePool.metadata.name === claim.metadata.labels?.[Labels.nodePool]);
-    const options = pool?.instanceTypes.filter((it) => names.has(it.name)) ?? [];
-    if (options.length === 0) return node;
-    const allocatable: Resources = {};
-    for (const key of new Set(options.flatMap((it) => Object.keys(it.allocatable)))) {
-      allocatable[key] = Math.min(...options.map((it) => it.allocatable[key] ?? 0));
-    }
-    return { ...node, allocatable, requested: { ...node.requested, ...pool?.daemonOverhead } };
-  }
-}
-
-/** Allocatable CPU of the nodes in each zone (claims still launching have no zone label yet). */
-function cpuByZone(nodes: SchedulableNode[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const n of nodes) {
-    const zone = n.labels[Labels.zone];
-    if (zone) out.set(zone, (out.get(zone) ?? 0) + (n.allocatable.cpu ?? 0));
-  }
-  return out;
 }
