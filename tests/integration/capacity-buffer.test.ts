@@ -4,15 +4,11 @@
  * the headroom is launched ahead of demand, a scale-up within it is bound by the real kube-scheduler on nodes
  * that were already there, and the used room is bought again.
  */
-import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
 import type { CapacityBuffer, Pod } from '../../runtime/kube/objects';
-import { createLogger } from '../../runtime/logging';
-import { Operator } from '../../runtime/operator';
-import { DisposableClock } from './support/clock';
 import { clusterApi, describeWithCluster, waitForOrExplain } from './support/kube';
-import { createRun, tearDownRun, type Run } from './support/run';
+import { createRun, startKwokOperator, tearDownRun, type KwokOperator, type Run } from './support/run';
 import { runDeployment } from './support/workload';
 
 const RUN = `buf${Date.now().toString(36)}`;
@@ -20,8 +16,7 @@ const APP = 'inflate';
 const BUFFER = 'inflate-headroom';
 
 let api: ClientNodeApi;
-let operator: Operator;
-let clock: DisposableClock;
+let operator: KwokOperator;
 let run: Run;
 
 const appPods = async (): Promise<Pod[]> =>
@@ -32,23 +27,13 @@ describeWithCluster('a CapacityBuffer on a real control plane (kwok nodes)', () 
   beforeAll(async () => {
     api = clusterApi();
     run = await createRun(api, RUN);
-    clock = new DisposableClock();
-    const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
-    const cloud = await createKwokCloudProvider({ api, clock, logger });
-    operator = new Operator({
-      api,
-      cloud,
-      clock,
-      logger,
-      settings: { capacityBuffer: true, batchIdleMs: 1000, batchMaxMs: 5000 },
-    });
-    await operator.start();
+    operator = await startKwokOperator(api, { capacityBuffer: true, batchIdleMs: 1000, batchMaxMs: 5000 });
   }, 120_000);
 
   afterAll(async () => {
     if (!operator) return;
     await api.delete(Kinds.CapacityBuffer, BUFFER, RUN).catch(() => undefined);
-    await tearDownRun(api, run, APP, () => (operator.stop(), clock.dispose()));
+    await tearDownRun(api, run, APP, operator.stop);
   }, 120_000);
 
   it('launches the headroom ahead of demand, a scale-up within it binds on nodes already up, and the room is bought again', async () => {

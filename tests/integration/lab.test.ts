@@ -4,7 +4,6 @@
  * production Operator with the kwok cloud provider. The app is scaled 1 → 9 → 1 → 9 → 8 as in the seed, and the
  * workshop pool must show 1, 2, 1, 2, 1 nodes after each step, with every pod running, as the simulator does.
  */
-import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
 import { KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from '../../runtime/cloudprovider/kwok/kwok-node';
 import { defaultCatalog, specLabels, toInstanceType } from '../../runtime/cloudprovider/simulated/catalog';
 import { DEFAULT_CAPACITY_SETTINGS } from '../../runtime/scheduling/allocatable';
@@ -13,12 +12,10 @@ import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
 import { nameOf, type KubeObject, type Node } from '../../runtime/kube/objects';
 import { LAB_STEPS, loadLabManifests } from '../../runtime/lab/seed-lab';
-import { createLogger } from '../../runtime/logging';
-import { Operator } from '../../runtime/operator';
 import { toResourceList } from '../../runtime/scheduling/resources';
 import { kindOf } from '../../runtime/simulator/simulation';
-import { DisposableClock } from './support/clock';
 import { clusterApi, describeWithCluster, installCrds, waitFor, waitForOrExplain } from './support/kube';
+import { startKwokOperator, type KwokOperator } from './support/run';
 
 const manifests = loadLabManifests();
 const POOL = manifests.nodePool[0]?.metadata.name as string;
@@ -26,8 +23,7 @@ const APP_NS = 'my-cool-app';
 const APP = 'fastapi-deployment';
 
 let api: ClientNodeApi;
-let operator: Operator | undefined;
-let clock: DisposableClock;
+let operator: KwokOperator | undefined;
 const created: KubeObject[] = [];
 
 async function apply(objects: KubeObject[]): Promise<void> {
@@ -119,11 +115,7 @@ describeWithCluster('the seed lab on a real control plane (kwok nodes)', () => {
       120_000,
     );
     await apply([...manifests.nodeClass, ...manifests.nodePool]);
-    clock = new DisposableClock();
-    const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
-    const cloud = await createKwokCloudProvider({ api, clock, logger });
-    operator = new Operator({ api, cloud, clock, logger });
-    await operator.start();
+    operator = await startKwokOperator(api);
   }, 120_000);
 
   afterAll(async () => {
@@ -140,7 +132,6 @@ describeWithCluster('the seed lab on a real control plane (kwok nodes)', () => {
       90_000,
     ).catch((err: unknown) => console.warn(String(err)));
     operator.stop();
-    clock.dispose();
     for (const obj of created.reverse()) {
       await api.delete(kindOf(obj), nameOf(obj), obj.metadata.namespace).catch(() => undefined);
     }

@@ -7,26 +7,21 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
 import type { KubeApi } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
-import { createLogger } from '../../runtime/logging';
-import { Operator } from '../../runtime/operator';
 import { simulateCommand } from '../../runtime/simulate/command';
 import { simulateReportSchema } from '../../runtime/simulate/report';
 import { loadSnapshot } from '../../runtime/simulate/snapshot';
-import { DisposableClock } from './support/clock';
 import { clusterApi, describeWithCluster, waitFor } from './support/kube';
-import { createRun, tearDownRun, type Run } from './support/run';
+import { createRun, startKwokOperator, tearDownRun, type KwokOperator, type Run } from './support/run';
 import { runDeployment } from './support/workload';
 
 const RUN = `sim${Date.now().toString(36)}`;
 const APP = 'inflate';
 
 let api: ClientNodeApi;
-let operator: Operator;
-let clock: DisposableClock;
+let operator: KwokOperator;
 let run: Run;
 
 /** A second client for the snapshot, counting every call that is not a list. */
@@ -48,16 +43,12 @@ describeWithCluster('simulate on a real control plane (kwok nodes)', () => {
   beforeAll(async () => {
     api = clusterApi();
     run = await createRun(api, RUN);
-    clock = new DisposableClock();
-    const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
-    const cloud = await createKwokCloudProvider({ api, clock, logger });
-    operator = new Operator({ api, cloud, clock, logger, settings: { batchIdleMs: 1000, batchMaxMs: 5000 } });
-    await operator.start();
+    operator = await startKwokOperator(api, { batchIdleMs: 1000, batchMaxMs: 5000 });
   }, 120_000);
 
   afterAll(async () => {
     if (!operator) return;
-    await tearDownRun(api, run, APP, () => (operator.stop(), clock.dispose()));
+    await tearDownRun(api, run, APP, operator.stop);
   }, 120_000);
 
   it('snapshots with list calls only and reports the consolidation a scale-down would bring', async () => {

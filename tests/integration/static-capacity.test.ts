@@ -4,16 +4,12 @@
  * server's own CEL refuses switching the pool to dynamic.
  */
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { createKwokCloudProvider } from '../../runtime/cloudprovider/kwok';
 import { InvalidError } from '../../runtime/kube/api';
 import type { ClientNodeApi } from '../../runtime/kube/client-node';
 import { Kinds } from '../../runtime/kube/kinds';
 import { nameOf, type NodePool } from '../../runtime/kube/objects';
-import { createLogger } from '../../runtime/logging';
-import { Operator } from '../../runtime/operator';
-import { DisposableClock } from './support/clock';
 import { clusterApi, describeWithCluster, kubeconfigPath, waitFor } from './support/kube';
-import { createRun, tearDownRun, type Run } from './support/run';
+import { createRun, startKwokOperator, tearDownRun, type KwokOperator, type Run } from './support/run';
 import { runNodePool } from './support/workload';
 
 const RUN = `st${Date.now().toString(36)}`;
@@ -22,8 +18,7 @@ const SCALE = { group: 'karpenter.sh', version: 'v1', plural: 'nodepools', name:
 
 let api: ClientNodeApi;
 let custom: CustomObjectsApi;
-let operator: Operator;
-let clock: DisposableClock;
+let operator: KwokOperator;
 let run: Run;
 
 async function staticClaims(): Promise<string[]> {
@@ -60,11 +55,7 @@ describeWithCluster('a static NodePool on a real control plane (kwok nodes)', ()
     kc.loadFromFile(kubeconfigPath as string);
     custom = kc.makeApiClient(CustomObjectsApi);
     run = await createRun(api, RUN);
-    clock = new DisposableClock();
-    const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
-    const cloud = await createKwokCloudProvider({ api, clock, logger });
-    operator = new Operator({ api, cloud, clock, logger, settings: { staticCapacity: true } });
-    await operator.start();
+    operator = await startKwokOperator(api, { staticCapacity: true });
     const pool: NodePool = runNodePool(RUN);
     pool.metadata = { name: STATIC };
     delete pool.spec.limits;
@@ -84,7 +75,7 @@ describeWithCluster('a static NodePool on a real control plane (kwok nodes)', ()
       async () => (await staticClaims()).length === 0,
       60_000,
     ).catch((err: unknown) => console.warn(String(err)));
-    await tearDownRun(api, run, 'none', () => (operator.stop(), clock.dispose()));
+    await tearDownRun(api, run, 'none', operator.stop);
   }, 120_000);
 
   it('launches replicas nodes, and no dynamic ones', async () => {

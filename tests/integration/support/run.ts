@@ -3,9 +3,13 @@
  * run), the listings tests check, and the teardown that lets the still-running operator terminate what it
  * launched before anything else goes, so no finalizer is left behind.
  */
+import { createKwokCloudProvider } from '../../../runtime/cloudprovider/kwok';
 import type { KubeApi } from '../../../runtime/kube/api';
 import { Kinds } from '../../../runtime/kube/kinds';
 import { nameOf, type EC2NodeClass, type Node, type NodeClaim } from '../../../runtime/kube/objects';
+import { createLogger } from '../../../runtime/logging';
+import { Operator, type OperatorSettings } from '../../../runtime/operator';
+import { DisposableClock } from './clock';
 import { installCrds, waitFor } from './kube';
 import { runNodeClass, runNodePool } from './workload';
 
@@ -58,4 +62,25 @@ export async function tearDownRun(
   await stopOperator();
   await api.delete(Kinds.EC2NodeClass, r.run).catch(() => undefined);
   await api.delete(Kinds.Namespace, r.namespace).catch(() => undefined);
+}
+
+/** The production Operator on the test cluster with the kwok cloud provider, started, and its clock. */
+export interface KwokOperator {
+  operator: Operator;
+  /** Disposed after the operator stops, so no controller timer keeps jest alive. */
+  clock: DisposableClock;
+  /** Stop the operator and dispose of its clock (tearDownRun's stopOperator). */
+  stop(): void;
+}
+
+export async function startKwokOperator(
+  api: KubeApi,
+  settings: OperatorSettings = {},
+): Promise<KwokOperator> {
+  const clock = new DisposableClock();
+  const logger = createLogger(process.env.IT_LOG_LEVEL ?? 'error');
+  const cloud = await createKwokCloudProvider({ api, clock, logger });
+  const operator = new Operator({ api, cloud, clock, logger, settings });
+  await operator.start();
+  return { operator, clock, stop: () => (operator.stop(), clock.dispose()) };
 }
