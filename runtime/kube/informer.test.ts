@@ -477,7 +477,10 @@ describe('Informer', () => {
 
     const other = new Informer(api, Kinds.Node, clock);
     api.failNextLists.push(new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
-    await expect(other.start()).rejects.toThrow(/could not find/);
+    await expect(other.start()).rejects.toThrow(
+      /^the API server does not serve Node \(v1, nodes\): install its CRD .*could not find/,
+    );
+    expect(api.listCalls).toBe(4);
     other.stop();
   });
 

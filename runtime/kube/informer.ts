@@ -6,7 +6,14 @@
  * relisting on every watch end was most of this controller's GETs at scale.
  */
 import type { Clock } from '../clock/clock';
-import { GoneError, isTransient, type KubeApi, type WatchEventType, type WatchHandle } from './api';
+import {
+  GoneError,
+  isNotFound,
+  isTransient,
+  type KubeApi,
+  type WatchEventType,
+  type WatchHandle,
+} from './api';
 import type { ResourceKind } from './kinds';
 import { nameOf, type KubeObject } from './objects';
 
@@ -14,6 +21,17 @@ import { nameOf, type KubeObject } from './objects';
 const START_ATTEMPTS = 15;
 
 export type InformerHandler<T> = (type: WatchEventType, obj: T, old: T | undefined) => void;
+
+function notServed(kind: ResourceKind, err: unknown): Error {
+  const apiVersion = kind.group ? `${kind.group}/${kind.version}` : kind.version;
+  return new Error(
+    `the API server does not serve ${kind.kind} (${apiVersion}, ${kind.plural}): install its CRD (the karpenter-ts ` +
+      `install does; the files are in sdk/crds/), or turn off the feature gate that watches it (${String(
+        err instanceof Error ? err.message : err,
+      )})`,
+    { cause: err },
+  );
+}
 
 export function objectKey(obj: KubeObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : nameOf(obj);
@@ -127,6 +145,8 @@ export class Informer<T extends KubeObject> {
         await this.relist();
         return;
       } catch (err) {
+        // A kind the server does not serve is a CRD not installed (or a gate on before its CRD): say which.
+        if (isNotFound(err)) throw notServed(this.kind, err);
         if (this.stopped || attempt >= START_ATTEMPTS || !isTransient(err)) throw err;
         this.onError(err);
         await this.clock.sleep(Math.min(1000 * attempt, 5000));
