@@ -9,6 +9,7 @@ import { nameOf, type KubeObject, type NodeClaim } from '../../../kube/objects';
 import { createLogger } from '../../../logging';
 import { nodeClaimsDisruptedTotal, podsDisruptionInitiatedTotal, registry } from '../../../metrics';
 import { ClusterState } from '../../../state/cluster-state';
+import { RegistrationHealth } from '../../nodepool/status/registration-health';
 import { NodeClaimLifecycleController, REGISTRATION_TIMEOUT_MS } from './controller';
 
 /**
@@ -71,6 +72,7 @@ describe('NodeClaimLifecycleController launch', () => {
       clock,
       logger,
       recorder: new EventRecorder(api, clock),
+      registrationHealth: new RegistrationHealth(),
     });
     lifecycle.start();
 
@@ -118,6 +120,7 @@ describe('NodeClaimLifecycleController launch', () => {
       clock,
       logger: createLogger('silent'),
       recorder: new EventRecorder(api, clock),
+      registrationHealth: new RegistrationHealth(),
     });
     lifecycle.start();
     await memory.create(Kinds.NodeClaim, testNodeClaim('fresh'));
@@ -144,6 +147,7 @@ describe('NodeClaimLifecycleController giving up on a claim', () => {
       clock,
       logger: createLogger('silent'),
       recorder: new EventRecorder(api, clock),
+      registrationHealth: new RegistrationHealth(),
     });
     lifecycle.start();
     await api.create(
