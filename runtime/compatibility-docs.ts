@@ -17,8 +17,6 @@ export const END = '<!-- end of field table -->';
 
 /** Upstream fields karpenter-ts's CRDs lack ("Kind path" → why). A field and everything under it. */
 export const NOT_SUPPORTED: Record<string, string> = {
-  'NodePool status.nodeClassObservedGeneration':
-    "upstream's NodeRegistrationHealthy condition (reset when the node class changes) is not kept, so neither is the generation it was observed at",
   'EC2NodeClass spec.networkInterfaces':
     'not modelled: nodes launch with one primary interface (EFA and multi-card interfaces are not offered)',
 };

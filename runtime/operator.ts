@@ -11,6 +11,7 @@ import { DisruptionController } from './controllers/disruption/controller';
 import { DeletionCostController } from './controllers/deletion-cost/controller';
 import { HashController } from './controllers/hash/controller';
 import { NodePoolStatusController } from './controllers/nodepool/status/controller';
+import { RegistrationHealth } from './controllers/nodepool/status/registration-health';
 import { StaticCapacityController } from './controllers/nodepool/static/controller';
 import { ExpirationController } from './controllers/expiration/controller';
 import { CapacityReservationExpirationController } from './controllers/capacity-reservation/expiration/controller';
@@ -175,14 +176,16 @@ export class Operator {
           }
         : {}),
     });
-    this.lifecycle = new NodeClaimLifecycleController(common);
+    // Launch outcomes the lifecycle records and the NodePool status turns into NodeRegistrationHealthy.
+    const registrationHealth = new RegistrationHealth();
+    this.lifecycle = new NodeClaimLifecycleController({ ...common, registrationHealth });
     this.termination = new TerminationController(common);
     this.expiration = new ExpirationController(common);
     this.reservationExpiration = opts.cloud.expiringReservations
       ? new CapacityReservationExpirationController(common)
       : undefined;
     this.hash = new HashController(common);
-    this.nodePoolStatus = new NodePoolStatusController(common);
+    this.nodePoolStatus = new NodePoolStatusController({ ...common, registrationHealth });
     this.staticCapacity = new StaticCapacityController({
       ...common,
       enabled: opts.settings?.staticCapacity === true,

@@ -290,6 +290,11 @@ export const nodePoolSpecSchema = z
 export const nodePoolStatusSchema = z.looseObject({
   resources: resourceListSchema.optional(),
   nodes: z.number().int().optional(),
+  /**
+   * The node class generation last observed; when the node class's differs, NodeRegistrationHealthy resets to
+   * Unknown. Written by the controller.
+   */
+  nodeClassObservedGeneration: z.number().int().optional(),
   conditions: conditionListSchema.optional(),
 });
 

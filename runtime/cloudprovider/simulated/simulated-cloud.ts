@@ -29,6 +29,7 @@ import {
 } from '../../scheduling/instance-types';
 import { reservationLabels } from '../aws/capacity-reservations';
 import { SimulatedReservations } from './reservations';
+import { NodeClassFaults } from './node-class-faults';
 import { ZonalShiftOfferings, type ShiftedZones } from '../zonal-shift';
 import { SimulatedZonalShifts } from './zonal-shifts';
 import { SimulatedKubelet } from './kubelet';
@@ -107,6 +108,8 @@ export class SimulatedCloud implements CloudProvider {
   /** The simulated ARC: impair a zone with `arc.shiftZone`; the zonal shift controller's source. */
   readonly arc: SimulatedZonalShifts;
   private readonly shiftedOfferings = new ZonalShiftOfferings();
+  /** Node classes whose launches fail or whose nodes never join (scenario tests). */
+  readonly nodeClassFaults = new NodeClassFaults();
 
   constructor(private readonly opts: SimulatedCloudOptions) {
     this.catalog = opts.catalog ?? defaultCatalog;
@@ -248,6 +251,8 @@ export class SimulatedCloud implements CloudProvider {
       const it = (await this.getInstanceTypes(nodePool)).find((t) => t.name === existing.instanceType);
       if (it) return this.describe(existing, it, nodeClaim);
     }
+    const fault = this.nodeClassFaults.of(nodePool);
+    if (fault?.kind === 'launch') throw fault.error;
     const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
     const requests = fromResourceList(nodeClaim.spec.resources?.requests);
     const own = await this.getInstanceTypes(nodePool);
@@ -297,6 +302,7 @@ export class SimulatedCloud implements CloudProvider {
     this.instances.set(instance.providerID, instance);
     const launched = this.describe(instance, it, nodeClaim);
     this.opts.clock.setTimer(this.bootDelayMs, () => {
+      if (fault?.kind === 'register') return;
       this.kubelet.join(instance, launched).catch(() => undefined);
     });
     return launched;

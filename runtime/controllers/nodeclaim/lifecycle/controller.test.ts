@@ -9,6 +9,8 @@ import { nameOf, type KubeObject, type NodeClaim } from '../../../kube/objects';
 import { createLogger } from '../../../logging';
 import { nodeClaimsDisruptedTotal, podsDisruptionInitiatedTotal, registry } from '../../../metrics';
 import { ClusterState } from '../../../state/cluster-state';
+import { nodePool } from '../../../scheduling/testing';
+import { RegistrationHealth } from '../../nodepool/status/registration-health';
 import { NodeClaimLifecycleController, REGISTRATION_TIMEOUT_MS } from './controller';
 
 /**
@@ -71,6 +73,7 @@ describe('NodeClaimLifecycleController launch', () => {
       clock,
       logger,
       recorder: new EventRecorder(api, clock),
+      registrationHealth: new RegistrationHealth(),
     });
     lifecycle.start();
 
@@ -118,6 +121,7 @@ describe('NodeClaimLifecycleController launch', () => {
       clock,
       logger: createLogger('silent'),
       recorder: new EventRecorder(api, clock),
+      registrationHealth: new RegistrationHealth(),
     });
     lifecycle.start();
     await memory.create(Kinds.NodeClaim, testNodeClaim('fresh'));
@@ -144,6 +148,7 @@ describe('NodeClaimLifecycleController giving up on a claim', () => {
       clock,
       logger: createLogger('silent'),
       recorder: new EventRecorder(api, clock),
+      registrationHealth: new RegistrationHealth(),
     });
     lifecycle.start();
     await api.create(
@@ -189,5 +194,55 @@ describe('NodeClaimLifecycleController giving up on a claim', () => {
     ]);
     // Upstream counts no pods for these: the claim never had a node.
     expect((await podsDisruptionInitiatedTotal.get()).values).toEqual([]);
+  });
+});
+
+describe('NodeClaimLifecycleController registration outcomes', () => {
+  it('counts registration timeouts of claims the pool owns, not lost capacity nor claims of another pool uid', async () => {
+    const clock = new SimClock();
+    const api = new MemoryApiServer({ clock });
+    const pool = await api.create(Kinds.NodePool, nodePool('default'));
+    const state = new ClusterState(api, clock);
+    await state.start();
+    const health = new RegistrationHealth();
+    const lifecycle = new NodeClaimLifecycleController({
+      api,
+      cloud: {
+        create: (claim: NodeClaim) =>
+          claim.metadata.name === 'no-capacity'
+            ? Promise.reject(new InsufficientCapacityError('no spot capacity'))
+            : Promise.resolve({ ...claim, status: { providerID: `test://${claim.metadata.name}` } }),
+      } as unknown as CloudProvider,
+      state,
+      clock,
+      logger: createLogger('silent'),
+      recorder: new EventRecorder(api, clock),
+      registrationHealth: health,
+    });
+    lifecycle.start();
+    const claim = (name: string, uid: string | undefined) =>
+      testNodeClaim(name, {
+        metadata: {
+          labels: { 'karpenter.sh/nodepool': 'default' },
+          ...(uid
+            ? { ownerReferences: [{ apiVersion: 'karpenter.sh/v1', kind: 'NodePool', name: 'default', uid }] }
+            : {}),
+        },
+        spec: { terminationGracePeriod: '0s' },
+      });
+    const uid = pool.metadata.uid as string;
+    await api.create(Kinds.NodeClaim, claim('owned-1', uid));
+    await api.create(Kinds.NodeClaim, claim('owned-2', uid));
+    await api.create(Kinds.NodeClaim, claim('no-capacity', uid));
+    await api.create(Kinds.NodeClaim, claim('old-pool', 'another-uid'));
+    await clock.advance(REGISTRATION_TIMEOUT_MS + 60_000);
+    lifecycle.stop();
+    state.stop();
+    expect(health.outcomes(uid)).toEqual([false, false]);
+    expect(health.verdict(uid)).toEqual({
+      status: 'False',
+      reason: 'RegistrationFailed',
+      message: 'Failed to register node',
+    });
   });
 });

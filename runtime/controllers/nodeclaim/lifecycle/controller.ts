@@ -2,6 +2,9 @@
  * NodeClaim lifecycle: Launched (the cloud created an instance) → Registered (its Node joined; we label it, lift
  * the unregistered taint and add our finalizer) → Initialized (the Node is Ready and its startup taints are gone).
  * Claims that fail to launch for lack of capacity, or never register, are deleted so their pods get a new plan.
+ * Each claim's end (registered, or given up on at the launch or registration timeout) feeds its NodePool's
+ * NodeRegistrationHealthy (nodepool/status/registration-health.ts); running out of capacity is not counted, as
+ * upstream deletes such a claim before its liveness check.
  */
 import { Finalizers, Labels, Taints } from '../../../../sdk/api/well-known';
 import { CloudProviderError, InsufficientCapacityError } from '../../../cloudprovider/types';
@@ -15,13 +18,22 @@ import type { Controller } from '../../controller';
 import type { WorkQueue } from '../../work-queue';
 import { nodesCreatedTotal, recordNodeClaimDisrupted } from '../../../metrics';
 import { taintsAfterInitialization } from '../../../scheduling/taints';
+import {
+  REGISTRATION_FAILED_MESSAGE,
+  REGISTRATION_FAILED_REASON,
+  type Outcome,
+  type RegistrationHealth,
+} from '../../nodepool/status/registration-health';
 
 export const LAUNCH_TIMEOUT_MS = 5 * 60_000;
 export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
 /** Pause before retrying a launch the cloud refused (tripled when the error will not clear by itself). */
 export const LAUNCH_RETRY_MS = 10_000;
 
-export type LifecycleOptions = ControllerContext;
+export interface LifecycleOptions extends ControllerContext {
+  /** Where launch outcomes go, shared with the NodePool status controller that writes the condition. */
+  registrationHealth: RegistrationHealth;
+}
 
 export class NodeClaimLifecycleController implements Controller {
   readonly name = 'nodeclaim.lifecycle';
@@ -97,6 +109,13 @@ export class NodeClaimLifecycleController implements Controller {
       }
       if (clock.now() - Date.parse(claim.metadata.creationTimestamp ?? '') > LAUNCH_TIMEOUT_MS) {
         recorder.warning(claim, 'LaunchTimeout', `launch did not succeed within 5m: ${String(err)}`);
+        // What the Launched condition says (launchFailed writes it so), as upstream reports the failure.
+        this.recordOutcome(
+          claim,
+          err instanceof CloudProviderError
+            ? { registered: false, reason: err.reason, message: `${err.action}: ${err.message}` }
+            : { registered: false, reason: 'LaunchFailed', message: String(err) },
+        );
         await this.deleteClaim(claim, 'launch_timeout');
         return;
       }
@@ -172,6 +191,11 @@ export class NodeClaimLifecycleController implements Controller {
           'RegistrationTimeout',
           'node did not register within 15m; deleting the NodeClaim',
         );
+        this.recordOutcome(claim, {
+          registered: false,
+          reason: REGISTRATION_FAILED_REASON,
+          message: REGISTRATION_FAILED_MESSAGE,
+        });
         await this.deleteClaim(claim, 'registration_timeout');
         return;
       }
@@ -197,6 +221,7 @@ export class NodeClaimLifecycleController implements Controller {
     );
     if (!written) return;
     state.nodeClaims.observe(written);
+    this.recordOutcome(claim, { registered: true });
     nodesCreatedTotal.inc({
       nodepool: claim.metadata.labels?.[Labels.nodePool] ?? '',
       zone: claim.metadata.labels?.[Labels.zone] ?? '',
@@ -235,6 +260,15 @@ export class NodeClaimLifecycleController implements Controller {
     if (!hasCondition(node, 'Ready')) return false;
     const taints = node.spec?.taints ?? [];
     return taintsAfterInitialization(taints, claim.spec.startupTaints).length === taints.length;
+  }
+
+  /** Count a claim's end toward its NodePool's registration health: only a claim that pool (this uid) owns. */
+  private recordOutcome(claim: NodeClaim, outcome: Outcome): void {
+    const pool = this.opts.state.nodePools.get(claim.metadata.labels?.[Labels.nodePool] ?? '');
+    const uid = pool?.metadata.uid;
+    if (!pool || !uid) return;
+    const owned = claim.metadata.ownerReferences?.some((o) => o.kind === 'NodePool' && o.uid === uid);
+    if (owned) this.opts.registrationHealth.record({ name: nameOf(pool), uid }, outcome);
   }
 
   /** Give up on a claim, counted under upstream's reason for it. */

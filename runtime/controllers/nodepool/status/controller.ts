@@ -1,7 +1,9 @@
 /**
  * NodePool status: resources, node count and the ValidationSucceeded / NodeClassReady / Ready conditions
- * (status.ts decides them), so `kubectl get nodepools` shows what it shows under upstream Karpenter. Recomputed
- * when the pool, its node class, or any of its nodes or claims change; written only when something differs.
+ * (status.ts decides them), so `kubectl get nodepools` shows what it shows under upstream Karpenter, and
+ * NodeRegistrationHealthy with nodeClassObservedGeneration (registration-health.ts: reset here when the pool's or its
+ * node class's generation moves, fed by the lifecycle controller). Recomputed when the pool, its node class, its
+ * launches' verdict, or any of its nodes or claims change; written only when something differs.
  */
 import { Labels } from '../../../../sdk/api/well-known';
 import { isNotFound } from '../../../kube/api';
@@ -14,6 +16,7 @@ import { reconcileQueue, type ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import type { WorkQueue } from '../../work-queue';
 import { nodePoolStatus, statusChanged } from './status';
+import { needsReset, REGISTRATION_HEALTHY, type RegistrationHealth } from './registration-health';
 import { pricedInstanceTypes } from '../../provisioning/nodeclaim-factory';
 import { poolSpend, spendCap } from '../../../scheduling/spend';
 
@@ -26,11 +29,16 @@ function sameCount(a: NodeClaim | Node, b: NodeClaim | Node): boolean {
   );
 }
 
+export interface NodePoolStatusOptions extends ControllerContext {
+  /** Recent launch outcomes per pool, shared with the NodeClaim lifecycle controller that records them. */
+  registrationHealth: RegistrationHealth;
+}
+
 export class NodePoolStatusController implements Controller {
   readonly name = 'nodepool.status';
   readonly queue: WorkQueue;
 
-  constructor(private readonly opts: ControllerContext) {
+  constructor(private readonly opts: NodePoolStatusOptions) {
     this.queue = reconcileQueue('nodepool.status', opts, (key) => this.reconcile(key));
   }
 
@@ -42,7 +50,9 @@ export class NodePoolStatusController implements Controller {
     };
     state.nodePools.onChange((type, pool) => {
       if (type !== 'DELETED') this.queue.add(nameOf(pool));
+      else this.opts.registrationHealth.forget(pool.metadata.uid ?? nameOf(pool));
     });
+    this.opts.registrationHealth.onChange((pool) => this.queue.add(pool));
     state.nodeClasses.onChange((_type, nodeClass) => this.poolsOf(nodeClass));
     // Only what the status counts: a node or claim coming, going, being deleted, or changing capacity or pool. A
     // Node's heartbeats (status conditions every few seconds) are not worth a recount.
@@ -94,11 +104,21 @@ export class NodePoolStatusController implements Controller {
       .filter((n) => n.nodePoolName === name && n.nodeClaim && !n.deleting)
       .map((n) => fromResourceList(n.nodeClaim?.status?.capacity ?? n.node?.status?.capacity));
     const costPerHour = await this.costPerHour(pool);
+    const nodeClass = state.nodeClasses.get(pool.spec.template.spec.nodeClassRef.name);
+    const health = this.opts.registrationHealth;
+    const uid = pool.metadata.uid ?? name;
+    // After a restart, carry on from the condition the pool shows; a changed spec starts the count afresh.
+    health.hydrate(
+      uid,
+      pool.status?.conditions?.find((c) => c.type === REGISTRATION_HEALTHY),
+    );
+    if (nodeClass && needsReset(pool, nodeClass)) health.reset(uid);
     const input = {
       ...(costPerHour !== undefined ? { costPerHour } : {}),
       nodePool: pool,
       capacities,
-      nodeClass: state.nodeClasses.get(pool.spec.template.spec.nodeClassRef.name),
+      nodeClass,
+      registration: health.verdict(uid),
       nodeClassStatusManaged: cloud.reportsNodeClassStatus === true,
       now: clock.now(),
     };

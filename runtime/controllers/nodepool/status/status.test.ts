@@ -10,6 +10,7 @@ import { nodePool } from '../../../scheduling/testing';
 import { testNodeClass } from '../../../cloudprovider/aws/testing';
 import { ClusterState } from '../../../state/cluster-state';
 import { NodePoolStatusController } from './controller';
+import { RegistrationHealth } from './registration-health';
 import { nodePoolStatus, statusChanged } from './status';
 
 const pool = nodePool('default');
@@ -17,7 +18,13 @@ const conditionOf = (p: { status?: NodePool['status'] }, type: string) =>
   p.status?.conditions?.find((c) => c.type === type);
 
 describe('nodePoolStatus', () => {
-  const base = { nodePool: pool, capacities: [], nodeClassStatusManaged: true, now: 0 };
+  const base = {
+    nodePool: pool,
+    capacities: [],
+    nodeClassStatusManaged: true,
+    now: 0,
+    registration: { status: 'Unknown' as const },
+  };
 
   it('shows the USD/hour its spend cap counts under the cap key, only when given', () => {
     const withCost = nodePoolStatus({ ...base, nodeClass: undefined, costPerHour: 1.23456 });
@@ -51,6 +58,29 @@ describe('nodePoolStatus', () => {
       'ephemeral-storage': '0',
       nodes: '0',
     });
+  });
+
+  it('writes NodeRegistrationHealthy from the verdict and the node class generation, without touching Ready', () => {
+    const nodeClass = { ...testNodeClass(), metadata: { ...testNodeClass().metadata, generation: 7 } };
+    const failing = nodePoolStatus({
+      ...base,
+      nodePool: { ...pool, metadata: { ...pool.metadata, generation: 2 } },
+      nodeClass,
+      nodeClassStatusManaged: false,
+      registration: { status: 'False', reason: 'AccessDenied', message: 'CreateFleet: denied' },
+    });
+    expect(failing.nodeClassObservedGeneration).toBe(7);
+    expect(conditionOf({ status: failing }, 'NodeRegistrationHealthy')).toMatchObject({
+      status: 'False',
+      reason: 'AccessDenied',
+      message: 'CreateFleet: denied',
+      observedGeneration: 2,
+    });
+    // Upstream's Ready depends on ValidationSucceeded and NodeClassReady only.
+    expect(conditionOf({ status: failing }, 'Ready')?.status).toBe('True');
+    // With the node class gone, the generation last observed stays.
+    const gone = nodePoolStatus({ ...base, nodePool: { ...pool, status: failing }, nodeClass: undefined });
+    expect(gone.nodeClassObservedGeneration).toBe(7);
   });
 
   it('is Ready only when it validates and its node class is Ready, naming what is not', () => {
@@ -147,6 +177,7 @@ describe('NodePoolStatusController', () => {
       clock,
       recorder: new EventRecorder(api, clock),
       logger: createLogger('silent'),
+      registrationHealth: new RegistrationHealth(),
     });
     controller.start();
     await clock.advance(1_000);

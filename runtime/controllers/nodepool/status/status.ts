@@ -9,6 +9,8 @@
  * - `NodeClassReady`: the node class exists, is not being deleted, and its own Ready is True (a cloud that keeps
  *   no node class status, kwok or the simulator, counts an existing one as ready).
  * - `Ready`: True when both are; else False/UnhealthyDependents naming the ones that are not.
+ * - `NodeRegistrationHealthy`: the verdict of recent launches (registration-health.ts), at the pool's generation,
+ *   and `nodeClassObservedGeneration`: the node class generation it was judged under (kept while the class is gone).
  */
 import type { Condition } from '../../../../sdk';
 import { CostPerHourLimit } from '../../../../sdk/api/well-known';
@@ -17,6 +19,7 @@ import { validate } from '../../../../sdk/api/validate';
 import { setCondition } from '../../../kube/conditions';
 import type { EC2NodeClass, NodePool } from '../../../kube/objects';
 import { addInto, toResourceList, type Resources } from '../../../scheduling/resources';
+import { registrationCondition, type Verdict } from './registration-health';
 
 export type NodePoolStatus = NonNullable<NodePool['status']>;
 
@@ -33,6 +36,8 @@ export interface NodePoolStatusInput {
   now: number;
   /** USD/hour of the pool's nodes, on a pool with a spend cap; unknown (the catalog unreadable): left out. */
   costPerHour?: number;
+  /** NodeRegistrationHealthy as the pool's recent launches have it (reset already applied). */
+  registration: Verdict;
 }
 
 function nodeClassReadiness(i: NodePoolStatusInput): [Condition['status'], string, string] {
@@ -73,9 +78,11 @@ export function nodePoolStatus(i: NodePoolStatusInput): NodePoolStatus {
   conditions = unhealthy.length
     ? setCondition(conditions, 'Ready', 'False', i.now, 'UnhealthyDependents', unhealthy.join(', '))
     : setCondition(conditions, 'Ready', 'True', i.now);
+  conditions = registrationCondition(conditions, i.registration, i.nodePool.metadata.generation ?? 0, i.now);
   const resources: Record<string, string> = toResourceList(total);
   if (i.costPerHour !== undefined) resources[CostPerHourLimit] = i.costPerHour.toFixed(4);
-  return { ...i.nodePool.status, resources, nodes: i.capacities.length, conditions };
+  const observed = i.nodeClass ? { nodeClassObservedGeneration: i.nodeClass.metadata.generation ?? 0 } : {};
+  return { ...i.nodePool.status, resources, nodes: i.capacities.length, ...observed, conditions };
 }
 
 /** JSON with object keys sorted: the same value whatever order the API server or this code wrote keys in. */
