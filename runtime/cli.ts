@@ -13,9 +13,6 @@ import { Kinds } from './kube/kinds';
 import type { KubeObject } from './kube/objects';
 import { createLogger } from './logging';
 import { explainNode } from './explain/explain-node';
-import { KwokCloudProvider } from './cloudprovider/kwok/kwok-cloud';
-import { gatherCost } from './cost/gather';
-import { renderCostReport, type CostReport } from './cost/report';
 import { DEFAULT_LAB_DIR, LAB_STEPS, loadLabManifests, runLab, type LabFrame } from './lab/seed-lab';
 import { ControllerProcess } from './server/controller-process';
 import { RealClock } from './clock/clock';
@@ -27,6 +24,7 @@ import { renderViewer } from './viewer/render';
 import { packageVersion } from './version';
 import { loadFaultProfile, type FaultProfile } from './simulator/faults';
 import { registerSimulate } from './simulate/command';
+import { registerCost } from './cost/command';
 
 const NOTABLE = new Set([
   'Launched',
@@ -266,32 +264,6 @@ async function controllerCommand(opts: Record<string, string | boolean | undefin
   return 0;
 }
 
-async function costCommand(opts: {
-  json?: boolean;
-  simulated?: boolean;
-  manifests: string;
-}): Promise<number> {
-  const print = (title: string, report: CostReport) =>
-    process.stdout.write(
-      opts.json ? JSON.stringify({ title, ...report }) + '\n' : `${title}\n${renderCostReport(report)}\n\n`,
-    );
-  if (opts.simulated) {
-    await runLab({
-      manifests: loadLabManifests(opts.manifests),
-      logger: createLogger('silent'),
-      onFrame: (frame) => print(`── ${frame.step}: ${frame.command}`, frame.cost),
-    });
-    return 0;
-  }
-  const { ClientNodeApi } = await import('./kube/client-node/client-node-api.js');
-  const api = ClientNodeApi.fromDefault();
-  // Prices and instance types from the bundled catalog, the viewer's.
-  const cloud = new KwokCloudProvider({ api, clock: new RealClock(), logger: createLogger('silent') });
-  const price = (t: string, c: string, z: string) => priceOf(defaultCatalog, t, c, z);
-  print('cluster (prices from the bundled catalog)', await gatherCost({ api, cloud, priceOf: price }));
-  return 0;
-}
-
 export function buildProgram(): Command {
   const program = new Command()
     .name('karpenter-ts')
@@ -361,17 +333,7 @@ export function buildProgram(): Command {
   controller.action(async (opts: Record<string, string | boolean | undefined>) => {
     process.exitCode = await controllerCommand(opts);
   });
-  program
-    .command('cost')
-    .description(
-      "what each NodePool costs per hour against the least its pods could cost (the scheduler's lower bound)",
-    )
-    .option('--json', 'print the report as JSON')
-    .option('--simulated', 'replay the seed lab on the embedded simulator and report after each step')
-    .option('--manifests <dir>', 'with --simulated: directory with the lab manifests', DEFAULT_LAB_DIR)
-    .action(async (opts: { json?: boolean; simulated?: boolean; manifests: string }) => {
-      process.exitCode = await costCommand(opts);
-    });
+  registerCost(program);
   program
     .command('explain')
     .description(

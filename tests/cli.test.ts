@@ -121,8 +121,24 @@ describe('karpenter-ts cost (CLI)', () => {
     const reports = out
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { title: string; pools: Row[]; dollarsPerHour: number });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            title: string;
+            pools: Row[];
+            dollarsPerHour: number;
+            savingsPerHour: Record<string, number>;
+          },
+      );
     expect(reports).toHaveLength(5);
+    // Consolidation saved a node's price exactly in the steps where the lab loses a workshop node.
+    reports.forEach((r, i) => {
+      const saved = r.savingsPerHour['developers-workshop-pool'] ?? 0;
+      const prev = reports[i - 1]?.pools.find((p) => p.nodePool === 'developers-workshop-pool')?.nodes ?? 0;
+      const now = r.pools.find((p) => p.nodePool === 'developers-workshop-pool')?.nodes ?? 0;
+      if (now < prev) expect(saved).toBeGreaterThan(0);
+      else expect(saved).toBe(0);
+    });
     reports.forEach((r, i) => {
       const pool = r.pools.find((p) => p.nodePool === 'developers-workshop-pool');
       const labPool = (lab[i]?.nodes ?? []).filter((n) => n.nodePool === 'developers-workshop-pool');

@@ -3,10 +3,12 @@
  * node gets. Termination (the drain and what follows) is tests/termination.test.ts.
  */
 import { LAUNCHING_PAUSE_MAX_MS } from '../runtime/controllers/disruption/controller';
+import { defaultCatalog, priceOf } from '../runtime/cloudprovider/simulated/catalog';
 import { Kinds } from '../runtime/kube/kinds';
 import { testNodeClaim } from '../runtime/kube/testing';
 import { nameOf, type NodePool } from '../runtime/kube/objects';
 import {
+  consolidationSavingsPerHourTotal,
   nodeClaimsDisruptedTotal,
   podsDisruptionInitiatedTotal,
   podsDrainedTotal,
@@ -61,6 +63,17 @@ describe('consolidation', () => {
     expect(await series(nodeClaimsDisruptedTotal)).toEqual([{ labels, value: 1 }]);
     expect(await series(podsDisruptionInitiatedTotal)).toEqual([{ labels, value: 1 }]);
     expect(await series(podsDrainedTotal)).toEqual([{ labels: { reason: 'Underutilized' }, value: 1 }]);
+    // What it took off the pool's price, in real dollars: the removed node's offering and its volumes (the
+    // decision's own price of a node adds PER_NODE_COST, which no one pays).
+    const [saved] = await series(consolidationSavingsPerHourTotal);
+    expect(saved?.labels).toEqual({ nodepool: 'developers-workshop-pool', reason: 'underutilized' });
+    const pool = sim.api.peek(Kinds.NodePool, 'developers-workshop-pool') as NodePool;
+    const zone = small?.metadata.labels?.['topology.kubernetes.io/zone'] ?? '';
+    expect(saved?.value).toBeCloseTo(
+      (priceOf(defaultCatalog, 't3a.medium', 'on-demand', zone) ?? NaN) +
+        (await sim.cloud.nodeOverheadPrice(pool)),
+      9,
+    );
     sim.stop();
   });
 

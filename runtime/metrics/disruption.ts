@@ -42,6 +42,17 @@ export const voluntaryDisruptionDecisionsByNodePoolTotal = new Counter({
   registers,
 });
 
+/**
+ * karpenter-ts's: what consolidation took off each pool's price, so `increase(...[7d])` is the savings it made in a
+ * window (issue 22's cost visibility). Drift is left out: its replacements may cost more.
+ */
+export const consolidationSavingsPerHourTotal = new Counter({
+  name: 'karpenter_nodepools_consolidation_savings_per_hour_total',
+  help: "USD/hour taken off the price of the NodePool's nodes by the consolidation decisions carried out (Empty and Underutilized), as each decision priced them. Labeled by nodepool and reason.",
+  labelNames: ['nodepool', 'reason'] as const,
+  registers,
+});
+
 export const voluntaryDisruptionQueueFailuresTotal = new Counter({
   name: 'karpenter_voluntary_disruption_queue_failures_total',
   help: 'The number of times that an enqueued disruption decision failed. Labeled by disruption method.',

@@ -9,13 +9,15 @@ import type { MinValuesPolicy, PreferencePolicy, SchedulableNode } from '../../s
 import type { StateNode } from '../../state/cluster-state';
 import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
+import { initDisruptionCounters, voluntaryDisruptionFailedValidationsTotal } from '../../metrics';
 import {
-  initDisruptionCounters,
-  voluntaryDisruptionDecisionsByNodePoolTotal,
-  voluntaryDisruptionDecisionsTotal,
-  voluntaryDisruptionFailedValidationsTotal,
-} from '../../metrics';
-import { decisionLabels, publishBudgets, recordConsolidationMove, setEligibleNodes, timed } from './metrics';
+  countDecision,
+  decisionLabels,
+  publishBudgets,
+  recordConsolidationMove,
+  setEligibleNodes,
+  timed,
+} from './metrics';
 import { balancedApproval, evaluateBalanced, poolTotals } from './balanced';
 import { REGISTRATION_TIMEOUT_MS } from '../nodeclaim/lifecycle/controller';
 import { schedulingNodePools } from '../provisioning/nodeclaim-factory';
@@ -171,11 +173,7 @@ export class DisruptionController implements Controller {
         );
         return undefined;
       }
-      const labels = decisionLabels(again);
-      voluntaryDisruptionDecisionsTotal.inc(labels);
-      for (const nodepool of new Set(again.candidates.map((c) => nameOf(c.nodePool)))) {
-        voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
-      }
+      countDecision(again, this.opts.perNodeCost);
       if (again.reason === 'Underutilized') {
         await this.steer(this.steerTo, new Set(again.candidates.map((c) => c.stateNode.name)));
       }

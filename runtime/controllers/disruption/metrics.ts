@@ -1,6 +1,9 @@
 /** The disruption controller's metric labels and observations, kept apart from its decisions. */
 import {
   consolidationMovesTotal,
+  consolidationSavingsPerHourTotal,
+  voluntaryDisruptionDecisionsByNodePoolTotal,
+  voluntaryDisruptionDecisionsTotal,
   nodePoolsAllowedDisruptions,
   nodePoolsNodesConsumingBudgets,
   consolidationScore,
@@ -9,6 +12,7 @@ import {
 } from '../../metrics';
 import type { MoveScore } from './balanced';
 import type { Candidate } from './candidates';
+import { nameOf } from '../../kube/objects';
 import type { Command } from './methods';
 
 /** Export each pool's budget for a reason (allowed and in use) and return what may go: pool → allowed. */
@@ -97,5 +101,30 @@ export function recordConsolidationMove(
       { decision: score.approved ? 'approved' : 'rejected', nodepool, policy },
       Number.isFinite(score.score) ? score.score : Number.MAX_VALUE,
     );
+  }
+}
+
+/**
+ * Count a decision about to be carried out: the decision counters, and for a consolidation its savings in real
+ * prices (the decision's own include PER_NODE_COST per node, `perNodeCost`), shared among the pools of its
+ * candidates by their price (a multi-node command may span pools).
+ */
+export function countDecision(command: Command, perNodeCost = 0): void {
+  const labels = decisionLabels(command);
+  voluntaryDisruptionDecisionsTotal.inc(labels);
+  const byPool = new Map<string, number>();
+  for (const c of command.candidates) {
+    const pool = nameOf(c.nodePool);
+    byPool.set(pool, (byPool.get(pool) ?? 0) + c.price);
+  }
+  for (const nodepool of byPool.keys())
+    voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
+  if (command.reason !== 'Empty' && command.reason !== 'Underutilized') return;
+  const savings = command.savings - perNodeCost * (command.candidates.length - command.replacements.length);
+  if (!(savings > 0)) return;
+  const total = [...byPool.values()].reduce((a, b) => a + b, 0);
+  for (const [nodepool, price] of byPool) {
+    const share = total > 0 ? price / total : 1 / byPool.size;
+    consolidationSavingsPerHourTotal.inc({ nodepool, reason: labels.reason }, savings * share);
   }
 }
