@@ -59,8 +59,8 @@ export const FEATURE_GATES = [
   {
     name: 'TerminateFirstDrift',
     upstreamDefault: false,
-    supported: false,
-    note: 'karpenter-ts always launches a drifted node’s replacement first',
+    supported: true,
+    note: 'a drifted node on reserved capacity whose pods fit nowhere but the slot it holds in its full capacity reservation is deleted first, within the Drifted budget, and the provisioner refills the slot; off, it waits. Static NodePools still always replace first',
   },
   {
     name: 'TerminateFirstRepair',

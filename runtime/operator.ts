@@ -51,6 +51,8 @@ export interface OperatorSettings extends ClusterCapSettings {
   perNodeCost?: number;
   /** The SpotToSpotConsolidation feature gate. @default false, as upstream */
   spotToSpotConsolidation?: boolean;
+  /** The TerminateFirstDrift feature gate: delete a drifted node in a full reservation first. @default false */
+  terminateFirstDrift?: boolean;
   /** The StaticCapacity feature gate: keep static NodePools at spec.replicas nodes. @default false, as upstream */
   staticCapacity?: boolean;
   /** The NodeRepair feature gate: replace nodes whose conditions match the cloud's repair policies. @default false */
@@ -206,6 +208,7 @@ export class Operator {
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
       ...(caps ? { clusterCaps: caps } : {}),
       consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
+      terminateFirstDrift: opts.settings?.terminateFirstDrift === true,
       ...(shiftedZones ? { shiftedZones } : {}),
       ...(virtualPods ? { virtualPods } : {}),
     });

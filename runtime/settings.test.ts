@@ -191,10 +191,10 @@ describe('controller settings', () => {
 
     it('refuses unknown gates, listing the known ones, and enabling an absent default-off feature', () => {
       expect(
-        problems({ ...aws, FEATURE_GATES: 'Drift=true,TerminateFirstDrift=true,NodeRepair=true' }),
+        problems({ ...aws, FEATURE_GATES: 'Drift=true,TerminateFirstRepair=true,NodeRepair=true' }),
       ).toEqual([
         'FEATURE_GATES: unknown gate "Drift"; known gates: NodeRepair, ReservedCapacity, SpotToSpotConsolidation, NodeOverlay, StaticCapacity, CapacityBuffer, TerminateFirstDrift, TerminateFirstRepair, PodDeletionCostManagement',
-        'FEATURE_GATES: TerminateFirstDrift=true cannot be honoured: karpenter-ts always launches a drifted node’s replacement first; remove it or set it to false',
+        'FEATURE_GATES: TerminateFirstRepair=true cannot be honoured: node repair always deletes the unhealthy node first and the provisioner replaces it as its pods go pending; choosing between that and launching the replacement first is not implemented; remove it or set it to false',
       ]);
     });
   });

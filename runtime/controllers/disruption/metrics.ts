@@ -5,8 +5,12 @@ import {
   nodePoolsNodesConsumingBudgets,
   consolidationScore,
   voluntaryDisruptionDecisionEvaluationDurationSeconds,
+  voluntaryDisruptionDecisionsByNodePoolTotal,
+  voluntaryDisruptionDecisionsTotal,
   voluntaryDisruptionEligibleNodes,
+  voluntaryDisruptionTerminateFirstDecisionsTotal,
 } from '../../metrics';
+import { nameOf } from '../../kube/objects';
 import type { MoveScore } from './balanced';
 import type { Candidate } from './candidates';
 import type { Command } from './methods';
@@ -56,8 +60,9 @@ export function setEligibleNodes(candidates: Candidate[], drifted: Candidate[]):
 }
 
 /**
- * Karpenter's decision labels: "replace" or "delete", the reason in lower case, and the consolidation type
- * ("empty", "single" or "multi"; none for drift, which is not a consolidation).
+ * Karpenter's decision labels: "replace", "delete" or "terminate-first" (a delete before the replacement can
+ * launch), the reason in lower case, and the consolidation type ("empty", "single" or "multi"; none for drift,
+ * which is not a consolidation).
  */
 export function decisionLabels(command: Command): {
   decision: string;
@@ -65,10 +70,27 @@ export function decisionLabels(command: Command): {
   consolidation_type: string;
 } {
   return {
-    decision: command.replacements.length > 0 ? 'replace' : 'delete',
+    decision:
+      command.replacements.length > 0 ? 'replace' : command.terminateFirst ? 'terminate-first' : 'delete',
     reason: command.reason.toLowerCase(),
     consolidation_type: consolidationType(command),
   };
+}
+
+/** Count a decision carried out: in total, per NodePool and, for terminate-first, why it could not replace first. */
+export function recordDecision(command: Command): void {
+  const labels = decisionLabels(command);
+  voluntaryDisruptionDecisionsTotal.inc(labels);
+  for (const nodepool of new Set(command.candidates.map((c) => nameOf(c.nodePool)))) {
+    voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
+    if (command.terminateFirst) {
+      voluntaryDisruptionTerminateFirstDecisionsTotal.inc({
+        nodepool,
+        reason: labels.reason,
+        terminate_first_reason: command.terminateFirst,
+      });
+    }
+  }
 }
 
 function consolidationType(command: Command): string {

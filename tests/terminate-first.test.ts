@@ -1,0 +1,122 @@
+/**
+ * Terminate-first drift on the embedded simulator (TerminateFirstDrift): a drifted node in a full capacity
+ * reservation, in a NodePool that only launches into the reservation, can only be replaced once it frees its slot.
+ */
+import type { CapacityReservation } from '@aws-sdk/client-ec2';
+import { Labels } from '../sdk/api/well-known';
+import { defaultCatalog } from '../runtime/cloudprovider/simulated/catalog';
+import { Kinds } from '../runtime/kube/kinds';
+import { nameOf, type NodePool } from '../runtime/kube/objects';
+import { registry } from '../runtime/metrics/registry';
+import type { OperatorSettings } from '../runtime/operator';
+import type { Simulation } from '../runtime/simulator/simulation';
+import { APP, APP_NS, labCluster, workshopNodes } from './support/cluster';
+
+const CR = 'cr-0123456789abcdef0';
+
+/** A cluster whose pool launches only into a reservation of `slots` t3a.medium, with the app filling every slot. */
+async function fullReservation(slots: number, settings: OperatorSettings): Promise<Simulation> {
+  const reservation: CapacityReservation = {
+    CapacityReservationId: CR,
+    OwnerId: '123456789012',
+    InstanceType: 't3a.medium',
+    AvailabilityZone: 'us-east-1b',
+    TotalInstanceCount: slots,
+    State: 'active',
+    InstanceMatchCriteria: 'targeted',
+    ReservationType: 'default',
+    Tags: [{ Key: 'team', Value: 'workshop' }],
+  };
+  const sim = await labCluster({
+    replicas: 1,
+    settings,
+    catalog: { ...defaultCatalog, reservations: [reservation] },
+    editPool: (pool) => {
+      const ct = pool.spec.template.spec.requirements.find((r) => r.key === Labels.capacityType);
+      if (ct) ct.values = ['reserved'];
+      pool.spec.disruption.budgets = [{ nodes: '1' }];
+    },
+    editNodeClass: (nc) => {
+      nc.spec.capacityReservationSelectorTerms = [{ tags: { team: 'workshop' } }];
+    },
+  });
+  // Scale until every slot holds a node (pods past the reservation stay pending), then back to what fits.
+  for (let replicas = 2; workshopNodes(sim).length < slots; replicas += 2) {
+    await sim.scale('Deployment', APP_NS, APP, replicas);
+    await sim.settle();
+  }
+  expect(sim.cloud.reservations.available(CR)).toBe(0);
+  const running = sim.pods().filter((p) => p.spec.nodeName).length;
+  await sim.scale('Deployment', APP_NS, APP, running);
+  await sim.settle();
+  expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+  return sim;
+}
+
+async function drift(sim: Simulation): Promise<void> {
+  const pool = sim.api.peek(Kinds.NodePool, 'developers-workshop-pool') as NodePool;
+  pool.spec.template.metadata = { labels: { ...pool.spec.template.metadata?.labels, team: 'web' } };
+  await sim.api.update(Kinds.NodePool, pool);
+  await sim.settle();
+}
+
+const names = (sim: Simulation) => workshopNodes(sim).map((n) => nameOf(n));
+
+describe('terminate-first drift (reserved capacity)', () => {
+  it('gate off: the drifted node in the full reservation stays, and says its pods have nowhere to go', async () => {
+    const sim = await fullReservation(1, {});
+    const before = names(sim);
+    await drift(sim);
+    expect(names(sim)).toEqual(before);
+    expect(sim.operator.disruption.explanations.get(before[0] as string)).toMatch(
+      /drifted, but its pods could not be rescheduled/,
+    );
+    expect(sim.api.peekAll(Kinds.Event).filter((e) => e.reason === 'DisruptionTerminating')).toEqual([]);
+    sim.stop();
+  });
+
+  it('gate on: each drifted node is deleted first, within the Drifted budget, and its replacement takes the freed slot', async () => {
+    const sim = await fullReservation(2, { terminateFirstDrift: true });
+    const before = names(sim);
+    const pods = sim.pods().length;
+    expect(before).toHaveLength(2);
+    await drift(sim);
+    const after = workshopNodes(sim);
+    expect(after.map((n) => nameOf(n)).filter((n) => before.includes(n))).toEqual([]);
+    expect(after).toHaveLength(2);
+    for (const n of after) {
+      expect(n.metadata.labels).toMatchObject({
+        team: 'web',
+        [Labels.capacityType]: 'reserved',
+        [Labels.capacityReservationId]: CR,
+      });
+    }
+    expect(sim.pods()).toHaveLength(pods);
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    // Never more instances in the reservation than it holds: nothing was launched beside the old nodes.
+    expect(
+      sim.cloud.allInstances().filter((i) => i.state !== 'terminated' && i.reservation?.id === CR),
+    ).toHaveLength(2);
+    expect(sim.api.peekAll(Kinds.Event).filter((e) => e.reason === 'LaunchFailed')).toEqual([]);
+    const disrupted = sim.api
+      .peekAll(Kinds.Event)
+      .filter(
+        (e) => e.reason === 'DisruptionTerminating' && e.message.startsWith('Disrupting Node: Drifted'),
+      );
+    expect(disrupted.map((e) => e.involvedObject.name).sort()).toEqual([...before].sort());
+    // The budget of one node: two decisions, one at a time.
+    expect(new Set(disrupted.map((e) => e.firstTimestamp)).size).toBe(2);
+    const metric = await registry
+      .getSingleMetric('karpenter_voluntary_disruption_terminate_first_decisions_total')
+      ?.get();
+    expect(
+      metric?.values.find(
+        (v) =>
+          v.labels.nodepool === 'developers-workshop-pool' &&
+          v.labels.reason === 'drifted' &&
+          v.labels.terminate_first_reason === 'no-reserved-capacity',
+      )?.value,
+    ).toBeGreaterThanOrEqual(2);
+    sim.stop();
+  });
+});
