@@ -20,6 +20,6 @@ describe('docs/SETTINGS.md', () => {
     expect(table).toMatch(/\| `ReservedCapacity` \| true \| decides: /);
     expect(table).toMatch(/\| `CapacityBuffer` \| false \| decides: /);
     expect(table).toMatch(/\| `TerminateFirstDrift` \| false \| decides: /);
-    expect(table).toMatch(/\| `TerminateFirstRepair` \| false \| feature absent; `=true` stops start-up/);
+    expect(table).toMatch(/\| `TerminateFirstRepair` \| false \| decides: /);
   });
 });

@@ -62,6 +62,25 @@ async function drift(sim: Simulation): Promise<void> {
 
 const names = (sim: Simulation) => workshopNodes(sim).map((n) => nameOf(n));
 
+const MIN = 60_000;
+
+/** Make the node's kubelet report NotReady past the AWS repair policy's 30 min toleration. */
+async function sicken(sim: Simulation, node: string): Promise<void> {
+  await sim.cloud.setNodeCondition(node, 'Ready', 'False', 'KubeletNotReady');
+  await sim.clock.advance(31 * MIN);
+  await sim.settle();
+}
+
+const terminateFirstCount = async (reason: string) =>
+  (
+    await registry.getSingleMetric('karpenter_voluntary_disruption_terminate_first_decisions_total')?.get()
+  )?.values.find(
+    (v) =>
+      v.labels.nodepool === 'developers-workshop-pool' &&
+      v.labels.reason === reason &&
+      v.labels.terminate_first_reason === 'no-reserved-capacity',
+  )?.value ?? 0;
+
 describe('terminate-first drift (reserved capacity)', () => {
   it('gate off: the drifted node in the full reservation stays, and says its pods have nowhere to go', async () => {
     const sim = await fullReservation(1, {});
@@ -117,6 +136,43 @@ describe('terminate-first drift (reserved capacity)', () => {
           v.labels.terminate_first_reason === 'no-reserved-capacity',
       )?.value,
     ).toBeGreaterThanOrEqual(2);
+    sim.stop();
+  });
+});
+
+describe('terminate-first repair (reserved capacity)', () => {
+  it('gate off: an unhealthy node in the full reservation is not deleted, since no replacement can launch first', async () => {
+    const sim = await fullReservation(2, { nodeRepair: true });
+    const before = names(sim);
+    await sicken(sim, before[0] as string);
+    expect(names(sim)).toEqual(before);
+    const blocked = sim.api
+      .peekAll(Kinds.Event)
+      .filter((e) => e.involvedObject.name === before[0] && e.reason === 'DisruptionBlocked')
+      .filter((e) => e.message.startsWith('repair'));
+    // Said once, not every poll.
+    expect(blocked.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /^repair cannot launch a replacement first: \d+ pod\(s\) could not be rescheduled/,
+      ),
+    ]);
+    sim.stop();
+  });
+
+  it('gate on: the unhealthy node is deleted first and its replacement takes the freed slot', async () => {
+    const sim = await fullReservation(2, { nodeRepair: true, terminateFirstRepair: true });
+    const before = names(sim);
+    const pods = sim.pods().length;
+    const counted = await terminateFirstCount('unhealthy');
+    await sicken(sim, before[0] as string);
+    const after = workshopNodes(sim);
+    expect(after.map((n) => nameOf(n))).not.toContain(before[0]);
+    expect(after.map((n) => nameOf(n))).toContain(before[1]);
+    expect(after).toHaveLength(2);
+    for (const n of after) expect(n.metadata.labels?.[Labels.capacityReservationId]).toBe(CR);
+    expect(sim.pods()).toHaveLength(pods);
+    expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    expect(await terminateFirstCount('unhealthy')).toBe(counted + 1);
     sim.stop();
   });
 });

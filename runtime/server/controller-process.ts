@@ -181,6 +181,7 @@ export class ControllerProcess {
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
         terminateFirstDrift: settings.featureGates.TerminateFirstDrift,
+        terminateFirstRepair: settings.featureGates.TerminateFirstRepair,
         staticCapacity: settings.featureGates.StaticCapacity,
         nodeRepair: settings.featureGates.NodeRepair,
         nodeOverlay: settings.featureGates.NodeOverlay,

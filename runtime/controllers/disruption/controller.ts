@@ -117,6 +117,19 @@ export class DisruptionController implements Controller {
     });
   }
 
+  /** Carry out another controller's command (node repair's) through this queue; false while it is busy. */
+  async carryOut(command: Command): Promise<boolean> {
+    if (this.acting) return false;
+    this.acting = true;
+    try {
+      recordDecision(command);
+      await this.orchestrator.execute(command);
+      return true;
+    } finally {
+      this.acting = false;
+    }
+  }
+
   /** One pass of the loop; returns the command carried out, if any. Public so tests can drive it. */
   async poll(): Promise<Command | undefined> {
     if (this.acting) return undefined;

@@ -29,6 +29,8 @@ export interface Command {
    * gate): why the replacement could not be staged first. @default undefined (replace first)
    */
   terminateFirst?: TerminateFirstReason;
+  /** Node repair's drain bound, ms: stamped as each NodeClaim's termination deadline just before its delete. */
+  drainBoundMs?: number;
 }
 
 /** The nodes a simulation placed pods on. */
