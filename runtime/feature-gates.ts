@@ -60,7 +60,7 @@ export const FEATURE_GATES = [
     name: 'TerminateFirstDrift',
     upstreamDefault: false,
     supported: true,
-    note: 'a drifted node on reserved capacity whose pods fit nowhere but the slot it holds in its full capacity reservation is deleted first, within the Drifted budget, and the provisioner refills the slot; off, it waits. Static NodePools still always replace first',
+    note: 'a drifted node that cannot be replaced first is deleted first, within the Drifted budget, where upstream does: its pods fit only into the slot it holds in a full capacity reservation (the provisioner refills it), or its static NodePool is Ready at its node limit (the pool refills it); off, it waits',
   },
   {
     name: 'TerminateFirstRepair',

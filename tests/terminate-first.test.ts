@@ -176,3 +176,61 @@ describe('terminate-first repair (reserved capacity)', () => {
     sim.stop();
   });
 });
+
+describe('terminate-first drift (static NodePool at its node limit)', () => {
+  async function atLimit(terminateFirstDrift: boolean) {
+    const sim = await labCluster({ replicas: 0, settings: { staticCapacity: true, terminateFirstDrift } });
+    const lab = sim.api.peek(Kinds.NodePool, 'developers-workshop-pool') as NodePool;
+    const pool: NodePool = {
+      apiVersion: 'karpenter.sh/v1',
+      kind: 'NodePool',
+      metadata: { name: 'static-pool' },
+      spec: {
+        ...structuredClone(lab.spec),
+        template: { metadata: { labels: { tier: 'static' } }, spec: structuredClone(lab.spec.template.spec) },
+        replicas: 2,
+        limits: { nodes: '2' },
+      },
+    };
+    pool.spec.disruption.budgets = [{ nodes: '1' }];
+    await sim.apply([pool]);
+    await sim.settle();
+    let most = 0;
+    sim.api.onWrite(() => {
+      const live = sim.api
+        .peekAll(Kinds.NodeClaim)
+        .filter(
+          (c) => c.metadata.labels?.[Labels.nodePool] === 'static-pool' && !c.metadata.deletionTimestamp,
+        );
+      most = Math.max(most, live.length);
+    });
+    const before = staticNames(sim);
+    expect(before).toHaveLength(2);
+    const current = sim.api.peek(Kinds.NodePool, 'static-pool') as NodePool;
+    current.spec.template.metadata = { labels: { tier: 'static', team: 'web' } };
+    await sim.api.update(Kinds.NodePool, current);
+    await sim.settle();
+    return { sim, before, most: () => most };
+  }
+  const staticNames = (sim: Simulation) =>
+    sim
+      .nodes()
+      .filter((n) => n.metadata.labels?.[Labels.nodePool] === 'static-pool')
+      .map((n) => nameOf(n));
+
+  it('gate off: the drifted static nodes wait at the limit', async () => {
+    const { sim, before } = await atLimit(false);
+    expect(staticNames(sim)).toEqual(before);
+    expect(sim.operator.disruption.explanations.get(before[0] as string)).toMatch(/at its node limit/);
+    sim.stop();
+  });
+
+  it('gate on: they are deleted first within the budget, and the pool refills without passing its limit', async () => {
+    const { sim, before, most } = await atLimit(true);
+    const after = staticNames(sim);
+    expect(after).toHaveLength(2);
+    expect(after.filter((n) => before.includes(n))).toEqual([]);
+    expect(most()).toBe(2);
+    sim.stop();
+  });
+});

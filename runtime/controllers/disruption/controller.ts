@@ -294,7 +294,9 @@ export class DisruptionController implements Controller {
     if (!only) setEligibleNodes(candidates, [...staticDrifted, ...drifted]);
     const command =
       timed('empty', '', () => emptiness(candidates, emptyBudgets, skipped)) ??
-      timed('drifted', '', () => staticDriftIn(staticDrifted, stateNodes, pools, driftBudgets, skipped)) ??
+      timed('drifted', '', () =>
+        staticDriftIn(staticDrifted, stateNodes, pools, driftBudgets, skipped, this.opts.terminateFirstDrift),
+      ) ??
       timed('drifted', '', () => drift(drifted, driftBudgets, simulate, skipped)) ??
       timed('drifted', '', () =>
         tf ? terminateFirstDrift(drifted, driftBudgets, tf, skipped) : undefined,

@@ -14,7 +14,7 @@
  * Within the Drifted budget, as many at once as it allows, as drift does. Without the gate the node waits, saying why.
  */
 import { Labels } from '../../../sdk/api/well-known';
-import { nameOf, type Pod } from '../../kube/objects';
+import { nameOf, type NodePool, type Pod } from '../../kube/objects';
 import { compatibleOfferings, type InstanceType } from '../../scheduling/instance-types';
 import type { PlannedNodeClaim } from '../../scheduling/plan';
 import { assignReservations } from '../../scheduling/reservations';
@@ -37,6 +37,12 @@ export type TerminateFirstReason = 'no-reserved-capacity' | 'static-at-limit';
 
 export const NO_SLOT_FREED =
   'drifted, but its pods could not be rescheduled even into the reservation slot it would free';
+
+/** The NodePool is Ready and not being deleted, so a static pool refills a node deleted first. */
+export function refillable(nodePool: NodePool): boolean {
+  const ready = nodePool.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  return ready && !nodePool.metadata.deletionTimestamp;
+}
 
 /** The capacity reservation whose slot the candidate's node holds, when it runs on reserved capacity. */
 export function heldReservation(c: Candidate): string | undefined {

@@ -162,6 +162,7 @@ export class NodeHealthController implements Controller {
     const pool = pools.find((p) => nameOf(p.nodePool) === stateNode.nodePoolName);
     const fixed = candidate.nodePool.spec.replicas !== undefined;
     let room = 0;
+    let scalingDown = false;
     if (fixed) {
       const { active, pendingDisruption, deleting } = staticCounts(
         state.stateNodes(),
@@ -169,6 +170,7 @@ export class NodeHealthController implements Controller {
       );
       const limit = nodeLimit(candidate.nodePool);
       room = limit === undefined ? 1 : limit - active - pendingDisruption - deleting;
+      scalingDown = active + pendingDisruption > (candidate.nodePool.spec.replicas ?? 0);
     }
     return repairPlan({
       candidate,
@@ -176,7 +178,13 @@ export class NodeHealthController implements Controller {
       terminateFirst: this.opts.terminateFirst === true,
       credited: creditedSimulator(dynamic, settled, {}, undefined),
       ...(fixed
-        ? { static: { room, plan: pool ? staticClaimPlan(pool) : 'its instance types are unknown' } }
+        ? {
+            static: {
+              scalingDown,
+              room,
+              plan: pool ? staticClaimPlan(pool) : 'its instance types are unknown',
+            },
+          }
         : {}),
     });
   }

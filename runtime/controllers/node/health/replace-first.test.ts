@@ -6,7 +6,8 @@ import type { StateNode } from '../../../state/cluster-state';
 import type { Candidate } from '../../disruption/candidates';
 import type { Simulate } from '../../disruption/methods';
 import { STATIC_AT_LIMIT } from '../../disruption/static-drift';
-import { refillable, repairPlan } from './replace-first';
+import { refillable } from '../../disruption/terminate-first';
+import { repairPlan } from './replace-first';
 
 const CR = 'cr-0123456789abcdef0';
 const plan = plannedClaim([instanceType('m5.large')], { capacityTypes: ['reserved'] });
@@ -79,13 +80,18 @@ describe('repairPlan', () => {
     const base = { simulate: nowhere, credited: nowhere };
     const ready = candidate('on-demand', readyPool(true));
     expect(
-      repairPlan({ ...base, candidate: ready, terminateFirst: false, static: { room: 1, plan } }),
+      repairPlan({
+        ...base,
+        candidate: ready,
+        terminateFirst: false,
+        static: { scalingDown: false, room: 1, plan },
+      }),
     ).toEqual({
       kind: 'replace',
       replacements: [plan],
       destinations: [],
     });
-    const atLimit = { room: 0, plan };
+    const atLimit = { scalingDown: false, room: 0, plan };
     expect(repairPlan({ ...base, candidate: ready, terminateFirst: false, static: atLimit })).toEqual({
       kind: 'blocked',
       message: STATIC_AT_LIMIT,
@@ -94,6 +100,14 @@ describe('repairPlan', () => {
       kind: 'terminate-first',
       reason: 'static-at-limit',
     });
+    expect(
+      repairPlan({
+        ...base,
+        candidate: ready,
+        terminateFirst: true,
+        static: { ...atLimit, scalingDown: true },
+      }),
+    ).toEqual({ kind: 'blocked', message: 'its static NodePool is scaling down first' });
     const notReady = candidate('on-demand', readyPool(false));
     expect(repairPlan({ ...base, candidate: notReady, terminateFirst: true, static: atLimit }).kind).toBe(
       'blocked',

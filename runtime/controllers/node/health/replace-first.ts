@@ -10,13 +10,13 @@
  *   being deleted, so the static controller refills it (`static-at-limit`), and waits otherwise;
  * - any other node waits, saying why its pods have nowhere to go.
  */
-import type { NodePool } from '../../../kube/objects';
 import type { PlannedNodeClaim } from '../../../scheduling/plan';
 import type { Candidate } from '../../disruption/candidates';
 import { destinationsOf, type Simulate } from '../../disruption/methods';
 import { STATIC_AT_LIMIT } from '../../disruption/static-drift';
 import {
   heldReservation,
+  refillable,
   reservedSlotsSuffice,
   type TerminateFirstReason,
 } from '../../disruption/terminate-first';
@@ -28,6 +28,8 @@ export type RepairPlan =
 
 /** A static pool's side of the decision: the room its node limit leaves, and the replacement its template makes. */
 export interface StaticRoom {
+  /** More active and pending nodes than replicas: a replacement would only be scaled away. */
+  scalingDown: boolean;
   room: number;
   plan: PlannedNodeClaim | string;
 }
@@ -44,12 +46,6 @@ export interface RepairPlanInput {
   static?: StaticRoom;
 }
 
-/** The NodePool is Ready and not being deleted, so a static pool will refill a node deleted first. */
-export function refillable(nodePool: NodePool): boolean {
-  const ready = nodePool.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-  return ready && !nodePool.metadata.deletionTimestamp;
-}
-
 export function repairPlan({
   candidate,
   simulate,
@@ -58,6 +54,7 @@ export function repairPlan({
   static: fixed,
 }: RepairPlanInput): RepairPlan {
   if (fixed) {
+    if (fixed.scalingDown) return { kind: 'blocked', message: 'its static NodePool is scaling down first' };
     if (typeof fixed.plan === 'string')
       return { kind: 'blocked', message: `its replacement cannot be planned (${fixed.plan})` };
     if (fixed.room > 0) return { kind: 'replace', replacements: [fixed.plan], destinations: [] };
