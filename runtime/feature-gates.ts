@@ -24,7 +24,7 @@ export const FEATURE_GATES = [
     name: 'NodeRepair',
     upstreamDefault: false,
     supported: true,
-    note: "replaces a node whose condition matches the cloud provider's repair policies past their toleration, within the Unhealthy budget, unless more than 20% of its NodePool is unhealthy",
+    note: "replaces a node whose condition matches the cloud provider's repair policies past their toleration, replacement first, within the Unhealthy budget, unless more than 20% of its NodePool is unhealthy",
   },
   {
     name: 'ReservedCapacity',
@@ -59,14 +59,14 @@ export const FEATURE_GATES = [
   {
     name: 'TerminateFirstDrift',
     upstreamDefault: false,
-    supported: false,
-    note: 'karpenter-ts always launches a drifted node’s replacement first',
+    supported: true,
+    note: 'a drifted node that cannot be replaced first is deleted first, within the Drifted budget, where upstream does: its pods fit only into the slot it holds in a full capacity reservation (the provisioner refills it), or its static NodePool is Ready at its node limit (the pool refills it); off, it waits',
   },
   {
     name: 'TerminateFirstRepair',
     upstreamDefault: false,
-    supported: false,
-    note: 'node repair always deletes the unhealthy node first and the provisioner replaces it as its pods go pending; choosing between that and launching the replacement first is not implemented',
+    supported: true,
+    note: 'node repair launches the replacement first; where it cannot (a node whose pods fit only into the slot it holds in a full capacity reservation, or a static NodePool at its node limit), the unhealthy node is deleted first and the slot refilled; off, it waits',
   },
   {
     name: 'PodDeletionCostManagement',

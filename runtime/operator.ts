@@ -52,6 +52,10 @@ export interface OperatorSettings extends ClusterCapSettings {
   perNodeCost?: number;
   /** The SpotToSpotConsolidation feature gate. @default false, as upstream */
   spotToSpotConsolidation?: boolean;
+  /** The TerminateFirstDrift feature gate: delete a drifted node in a full reservation first. @default false */
+  terminateFirstDrift?: boolean;
+  /** The TerminateFirstRepair feature gate: delete an unhealthy node first where it cannot be replaced first. @default false */
+  terminateFirstRepair?: boolean;
   /** The StaticCapacity feature gate: keep static NodePools at spec.replicas nodes. @default false, as upstream */
   staticCapacity?: boolean;
   /** The NodeRepair feature gate: replace nodes whose conditions match the cloud's repair policies. @default false */
@@ -193,7 +197,14 @@ export class Operator {
     });
     this.deletionCost = opts.settings?.podDeletionCost ? new DeletionCostController(common) : undefined;
     this.garbageCollection = new GarbageCollectionController(common);
-    this.nodeHealth = opts.settings?.nodeRepair ? new NodeHealthController(common) : undefined;
+    this.nodeHealth = opts.settings?.nodeRepair
+      ? new NodeHealthController({
+          ...common,
+          replaceFirst: (command) => this.disruption.carryOut(command),
+          terminateFirst: opts.settings.terminateFirstRepair === true,
+          ...(opts.settings.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
+        })
+      : undefined;
     this.nodeClassFinalizer = opts.nodeClassCleanup
       ? new NodeClassFinalizerController({ ...common, cleanup: opts.nodeClassCleanup })
       : undefined;
@@ -209,6 +220,7 @@ export class Operator {
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
       ...(caps ? { clusterCaps: caps } : {}),
       consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
+      terminateFirstDrift: opts.settings?.terminateFirstDrift === true,
       ...(shiftedZones ? { shiftedZones } : {}),
       ...(virtualPods ? { virtualPods } : {}),
     });

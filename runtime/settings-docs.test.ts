@@ -19,6 +19,7 @@ describe('docs/SETTINGS.md', () => {
     expect(table).toMatch(/\| `SpotToSpotConsolidation` \| false \| decides:/);
     expect(table).toMatch(/\| `ReservedCapacity` \| true \| decides: /);
     expect(table).toMatch(/\| `CapacityBuffer` \| false \| decides: /);
-    expect(table).toMatch(/\| `TerminateFirstDrift` \| false \| feature absent; `=true` stops start-up/);
+    expect(table).toMatch(/\| `TerminateFirstDrift` \| false \| decides: /);
+    expect(table).toMatch(/\| `TerminateFirstRepair` \| false \| decides: /);
   });
 });

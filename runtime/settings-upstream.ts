@@ -93,7 +93,8 @@ export const UNAPPLIED_SETTINGS: readonly UnappliedSetting[] = [
     env: 'LEGACY_NODE_REPAIR',
     flag: 'legacy-node-repair',
     upstreamDefault: 'false',
-    reason: 'karpenter-ts has no node repair',
+    reason:
+      "karpenter-ts's node repair is upstream's repair method (replacement first, TerminateFirstRepair); the legacy controller is not kept",
     inert: isFalse,
   },
   {

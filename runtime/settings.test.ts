@@ -1,4 +1,4 @@
-import { DEFAULT_FEATURE_GATES } from './feature-gates';
+import { DEFAULT_FEATURE_GATES, FEATURE_GATES } from './feature-gates';
 import { DEFAULT_LEASE_NAME } from './leader';
 import { DEFAULT_PER_NODE_COST, loadSettings, SettingsError } from './settings';
 
@@ -189,13 +189,16 @@ describe('controller settings', () => {
       expect(loadSettings({ ...aws, FEATURE_GATES: chart }).featureGates).toEqual(DEFAULT_FEATURE_GATES);
     });
 
-    it('refuses unknown gates, listing the known ones, and enabling an absent default-off feature', () => {
+    it('refuses unknown gates, listing the known ones; every default-off gate is a feature here', () => {
       expect(
-        problems({ ...aws, FEATURE_GATES: 'Drift=true,TerminateFirstDrift=true,NodeRepair=true' }),
+        problems({
+          ...aws,
+          FEATURE_GATES: 'Drift=true,TerminateFirstRepair=true,TerminateFirstDrift=true,NodeRepair=true',
+        }),
       ).toEqual([
         'FEATURE_GATES: unknown gate "Drift"; known gates: NodeRepair, ReservedCapacity, SpotToSpotConsolidation, NodeOverlay, StaticCapacity, CapacityBuffer, TerminateFirstDrift, TerminateFirstRepair, PodDeletionCostManagement',
-        'FEATURE_GATES: TerminateFirstDrift=true cannot be honoured: karpenter-ts always launches a drifted node’s replacement first; remove it or set it to false',
       ]);
+      expect(FEATURE_GATES.filter((g) => !g.supported && !g.upstreamDefault)).toEqual([]);
     });
   });
 

@@ -35,6 +35,14 @@ describe('node repair', () => {
     expect(names(sim)).not.toContain(sick);
     expect(workshopNodes(sim)).toHaveLength(3);
     expect(sim.pods().filter((p) => !p.spec.nodeName)).toHaveLength(0);
+    // Its pods fit nowhere else, so its replacement launched first, as upstream's repair method does.
+    const events = sim.api.peekAll(Kinds.Event);
+    expect(
+      events.find((e) => e.involvedObject.name === sick && e.reason === 'DisruptionTerminating')?.message,
+    ).toMatch(/^Disrupting Node: Unhealthy\/replacing with /);
+    expect(events.filter((e) => e.reason === 'DisruptionLaunching').map((e) => e.message)).toEqual([
+      'Launching NodeClaim: Unhealthy',
+    ]);
     expect(await series(nodeClaimsDisruptedTotal)).toEqual([
       expect.objectContaining({ labels: expect.objectContaining({ reason: 'unhealthy' }), value: 1 }),
     ]);

@@ -53,6 +53,13 @@ export const consolidationSavingsPerHourTotal = new Counter({
   registers,
 });
 
+export const voluntaryDisruptionTerminateFirstDecisionsTotal = new Counter({
+  name: 'karpenter_voluntary_disruption_terminate_first_decisions_total',
+  help: "Number of terminate-first disruption decisions performed. Labeled by nodepool name, reason, and why the replacement couldn't be staged first.",
+  labelNames: ['nodepool', 'reason', 'terminate_first_reason'] as const,
+  registers,
+});
+
 export const voluntaryDisruptionQueueFailuresTotal = new Counter({
   name: 'karpenter_voluntary_disruption_queue_failures_total',
   help: 'The number of times that an enqueued disruption decision failed. Labeled by disruption method.',

@@ -180,6 +180,8 @@ export class ControllerProcess {
         preferencePolicy: settings.preferencePolicy,
         perNodeCost: settings.perNodeCost,
         spotToSpotConsolidation: settings.featureGates.SpotToSpotConsolidation,
+        terminateFirstDrift: settings.featureGates.TerminateFirstDrift,
+        terminateFirstRepair: settings.featureGates.TerminateFirstRepair,
         staticCapacity: settings.featureGates.StaticCapacity,
         nodeRepair: settings.featureGates.NodeRepair,
         nodeOverlay: settings.featureGates.NodeOverlay,

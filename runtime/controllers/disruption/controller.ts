@@ -3,18 +3,16 @@
  * multi-node, then single-node consolidation) produce one command, wait 15 s and re-check that it still holds, then
  * hand it to the Orchestrator (./orchestration) to carry out.
  */
-import type { Resources } from '../../scheduling/resources';
 import { nameOf, type NodePool, type Pod } from '../../kube/objects';
-import type { MinValuesPolicy, PreferencePolicy, SchedulableNode } from '../../scheduling/scheduler';
+import type { SchedulableNode } from '../../scheduling/scheduler';
 import type { StateNode } from '../../state/cluster-state';
-import type { ControllerContext } from '../context';
 import type { Controller } from '../controller';
 import { initDisruptionCounters, voluntaryDisruptionFailedValidationsTotal } from '../../metrics';
 import {
-  countDecision,
   decisionLabels,
   publishBudgets,
   recordConsolidationMove,
+  recordDecision,
   setEligibleNodes,
   timed,
 } from './metrics';
@@ -25,7 +23,6 @@ import { loadVolumeContext, warnWithoutVolumes } from '../volume-loader';
 import { poolBudgets, type BudgetReason } from './budgets';
 import { evaluateCandidate, isConsolidatable, mayGoEmpty, reschedulable, type Candidate } from './candidates';
 import { DriftMarker } from './drift-marker';
-import type { ShiftedZones } from '../../cloudprovider/zonal-shift';
 import { ANOTHER_FIRST, Explanations, PAUSED_PREFIX } from './explanations';
 import { pricing, simulator, withinCommand } from './simulation';
 import { holdingUnderKubeScheduler } from './stability';
@@ -35,6 +32,8 @@ import { UndoGuard } from './undo';
 import { scalingDown, waitingForScaleDown, type ScalingDown } from './scale-down';
 import { dynamicPools, staticDriftIn } from './static-drift';
 import { Orchestrator } from './orchestration';
+import type { DisruptionOptions } from './options';
+import { creditedSimulator, terminateFirstDrift } from './terminate-first';
 import {
   drift,
   emptiness,
@@ -43,35 +42,16 @@ import {
   singleNodeConsolidation,
   type Budgets,
   type Command,
-  type ConsolidationOptions,
   type Simulate,
 } from './methods';
 
 export { REPLACEMENT_TIMEOUT_MS } from './orchestration';
+export type { DisruptionOptions } from './options';
 
 export const POLL_INTERVAL_MS = 10_000;
 export const VALIDATION_DELAY_MS = 15_000;
 /** How long a node that is still launching pauses disruption: the registration timeout. */
 export const LAUNCHING_PAUSE_MAX_MS = REGISTRATION_TIMEOUT_MS;
-
-export interface DisruptionOptions extends ControllerContext {
-  /** Provisioning has a batch open, a round running, or pods it has yet to decide on. */
-  provisioningBusy: () => boolean;
-  /** Anti-churn settings for replacements. */
-  consolidation?: ConsolidationOptions;
-  /** As for provisioning, so replacements are planned the way a launch would be. @default "Strict" */
-  minValuesPolicy?: MinValuesPolicy;
-  /** As for provisioning. @default "Respect" */
-  preferencePolicy?: PreferencePolicy;
-  /** As for provisioning: USD/hour added to every node's price. @default 0 */
-  perNodeCost?: number;
-  /** As for provisioning: the cluster-wide caps replacements must stay within. @default none */
-  clusterCaps?: Resources;
-  /** ENABLE_ZONAL_SHIFT: the zones under a zonal shift, whose nodes drift (ZonalShift). @default none */
-  shiftedZones?: ShiftedZones;
-  /** The CapacityBuffers' virtual pods, whose room is kept (see headroom.ts). @default none */
-  virtualPods?: () => Pod[];
-}
 
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
@@ -137,6 +117,19 @@ export class DisruptionController implements Controller {
     });
   }
 
+  /** Carry out another controller's command (node repair's) through this queue; false while it is busy. */
+  async carryOut(command: Command): Promise<boolean> {
+    if (this.acting) return false;
+    this.acting = true;
+    try {
+      recordDecision(command, this.opts.perNodeCost);
+      await this.orchestrator.execute(command);
+      return true;
+    } finally {
+      this.acting = false;
+    }
+  }
+
   /** One pass of the loop; returns the command carried out, if any. Public so tests can drive it. */
   async poll(): Promise<Command | undefined> {
     if (this.acting) return undefined;
@@ -173,7 +166,7 @@ export class DisruptionController implements Controller {
         );
         return undefined;
       }
-      countDecision(again, this.opts.perNodeCost);
+      recordDecision(again, this.opts.perNodeCost);
       if (again.reason === 'Underutilized') {
         await this.steer(this.steerTo, new Set(again.candidates.map((c) => c.stateNode.name)));
       }
@@ -294,12 +287,20 @@ export class DisruptionController implements Controller {
       warnWithoutVolumes(this.opts.logger),
     );
     const simulate = simulator(dynamicPools(pools), settled, this.opts, volumes, headroom.pods);
+    const tf =
+      this.opts.terminateFirstDrift &&
+      creditedSimulator(dynamicPools(pools), settled, this.opts, volumes, headroom.pods);
     const driftBudgets = this.budgets(stateNodes, nodePools, 'Drifted', now);
     if (!only) setEligibleNodes(candidates, [...staticDrifted, ...drifted]);
     const command =
       timed('empty', '', () => emptiness(candidates, emptyBudgets, skipped)) ??
-      timed('drifted', '', () => staticDriftIn(staticDrifted, stateNodes, pools, driftBudgets, skipped)) ??
+      timed('drifted', '', () =>
+        staticDriftIn(staticDrifted, stateNodes, pools, driftBudgets, skipped, this.opts.terminateFirstDrift),
+      ) ??
       timed('drifted', '', () => drift(drifted, driftBudgets, simulate, skipped)) ??
+      timed('drifted', '', () =>
+        tf ? terminateFirstDrift(drifted, driftBudgets, tf, skipped) : undefined,
+      ) ??
       this.consolidation(
         candidates,
         holdingUnderKubeScheduler(simulate, settled, this.steering),

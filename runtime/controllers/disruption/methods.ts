@@ -10,6 +10,7 @@ import type { PlannedNodeClaim, SchedulingResult } from '../../scheduling/schedu
 import type { MoveApproval } from './balanced';
 import type { BudgetReason } from './budgets';
 import type { Candidate } from './candidates';
+import type { TerminateFirstReason } from './terminate-first';
 
 export interface Command {
   reason: BudgetReason;
@@ -23,10 +24,17 @@ export interface Command {
    * so a later decision does not remove the room those pods were counted on (an empty destination looks Empty).
    */
   destinations?: string[];
+  /**
+   * Set on a delete-only command whose candidates go before their replacements can launch (the TerminateFirstDrift
+   * gate): why the replacement could not be staged first. @default undefined (replace first)
+   */
+  terminateFirst?: TerminateFirstReason;
+  /** Node repair's drain bound, ms: stamped as each NodeClaim's termination deadline just before its delete. */
+  drainBoundMs?: number;
 }
 
 /** The nodes a simulation placed pods on. */
-function destinationsOf(result: SchedulingResult): string[] {
+export function destinationsOf(result: SchedulingResult): string[] {
   return [...result.existing].filter(([, pods]) => pods.length > 0).map(([node]) => node);
 }
 
@@ -43,7 +51,7 @@ function poolName(c: Candidate): string {
 }
 
 /** True when the candidate's pool may still lose a node for `reason`; otherwise notes why it was kept. */
-function budgetLeft(
+export function budgetLeft(
   budgets: Budgets,
   c: Candidate,
   reason: BudgetReason,
@@ -281,6 +289,17 @@ export function singleNodeConsolidation(
   return undefined;
 }
 
+/** The order drift takes candidates in: empty ones first, then the oldest. */
+export function driftOrder(candidates: readonly Candidate[]): Candidate[] {
+  const created = (c: Candidate) => Date.parse(c.stateNode.nodeClaim?.metadata.creationTimestamp ?? '') || 0;
+  return [...candidates].sort(
+    (a, b) =>
+      Number(a.reschedulablePods.length > 0) - Number(b.reschedulablePods.length > 0) ||
+      created(a) - created(b) ||
+      a.stateNode.name.localeCompare(b.stateNode.name),
+  );
+}
+
 /**
  * Drift: replace drifted candidates, as many at once as each pool's Drifted budget allows (not one at a time),
  * empty ones first, then the oldest. A candidate joins the command only if, together with those already chosen,
@@ -292,13 +311,7 @@ export function drift(
   simulate: Simulate,
   skipped: Map<string, string>,
 ): Command | undefined {
-  const created = (c: Candidate) => Date.parse(c.stateNode.nodeClaim?.metadata.creationTimestamp ?? '') || 0;
-  const ordered = [...candidates].sort(
-    (a, b) =>
-      Number(a.reschedulablePods.length > 0) - Number(b.reschedulablePods.length > 0) ||
-      created(a) - created(b) ||
-      a.stateNode.name.localeCompare(b.stateNode.name),
-  );
+  const ordered = driftOrder(candidates);
   const remaining = new Map(budgets);
   let chosen: Candidate[] = [];
   let plan: ReturnType<Simulate> | undefined;

@@ -2,17 +2,18 @@
 import {
   consolidationMovesTotal,
   consolidationSavingsPerHourTotal,
-  voluntaryDisruptionDecisionsByNodePoolTotal,
-  voluntaryDisruptionDecisionsTotal,
   nodePoolsAllowedDisruptions,
   nodePoolsNodesConsumingBudgets,
   consolidationScore,
   voluntaryDisruptionDecisionEvaluationDurationSeconds,
+  voluntaryDisruptionDecisionsByNodePoolTotal,
+  voluntaryDisruptionDecisionsTotal,
   voluntaryDisruptionEligibleNodes,
+  voluntaryDisruptionTerminateFirstDecisionsTotal,
 } from '../../metrics';
+import { nameOf } from '../../kube/objects';
 import type { MoveScore } from './balanced';
 import type { Candidate } from './candidates';
-import { nameOf } from '../../kube/objects';
 import type { Command } from './methods';
 
 /** Export each pool's budget for a reason (allowed and in use) and return what may go: pool → allowed. */
@@ -60,8 +61,9 @@ export function setEligibleNodes(candidates: Candidate[], drifted: Candidate[]):
 }
 
 /**
- * Karpenter's decision labels: "replace" or "delete", the reason in lower case, and the consolidation type
- * ("empty", "single" or "multi"; none for drift, which is not a consolidation).
+ * Karpenter's decision labels: "replace", "delete" or "terminate-first" (a delete before the replacement can
+ * launch), the reason in lower case, and the consolidation type ("empty", "single" or "multi"; none for drift,
+ * which is not a consolidation).
  */
 export function decisionLabels(command: Command): {
   decision: string;
@@ -69,10 +71,28 @@ export function decisionLabels(command: Command): {
   consolidation_type: string;
 } {
   return {
-    decision: command.replacements.length > 0 ? 'replace' : 'delete',
+    decision:
+      command.replacements.length > 0 ? 'replace' : command.terminateFirst ? 'terminate-first' : 'delete',
     reason: command.reason.toLowerCase(),
     consolidation_type: consolidationType(command),
   };
+}
+
+/** Count a decision carried out: in total, per NodePool and, for terminate-first, why it could not replace first. */
+export function recordDecision(command: Command, perNodeCost = 0): void {
+  const labels = decisionLabels(command);
+  voluntaryDisruptionDecisionsTotal.inc(labels);
+  recordSavings(command, labels.reason, perNodeCost);
+  for (const nodepool of new Set(command.candidates.map((c) => nameOf(c.nodePool)))) {
+    voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
+    if (command.terminateFirst) {
+      voluntaryDisruptionTerminateFirstDecisionsTotal.inc({
+        nodepool,
+        reason: labels.reason,
+        terminate_first_reason: command.terminateFirst,
+      });
+    }
+  }
 }
 
 function consolidationType(command: Command): string {
@@ -105,26 +125,21 @@ export function recordConsolidationMove(
 }
 
 /**
- * Count a decision about to be carried out: the decision counters, and for a consolidation its savings in real
- * prices (the decision's own include PER_NODE_COST per node, `perNodeCost`), shared among the pools of its
- * candidates by their price (a multi-node command may span pools).
+ * A consolidation's savings in real prices (the decision's own include PER_NODE_COST per node, `perNodeCost`),
+ * shared among the pools of its candidates by their price (a multi-node command may span pools).
  */
-export function countDecision(command: Command, perNodeCost = 0): void {
-  const labels = decisionLabels(command);
-  voluntaryDisruptionDecisionsTotal.inc(labels);
+function recordSavings(command: Command, reason: string, perNodeCost: number): void {
+  if (command.reason !== 'Empty' && command.reason !== 'Underutilized') return;
+  const savings = command.savings - perNodeCost * (command.candidates.length - command.replacements.length);
+  if (!(savings > 0)) return;
   const byPool = new Map<string, number>();
   for (const c of command.candidates) {
     const pool = nameOf(c.nodePool);
     byPool.set(pool, (byPool.get(pool) ?? 0) + c.price);
   }
-  for (const nodepool of byPool.keys())
-    voluntaryDisruptionDecisionsByNodePoolTotal.inc({ ...labels, nodepool });
-  if (command.reason !== 'Empty' && command.reason !== 'Underutilized') return;
-  const savings = command.savings - perNodeCost * (command.candidates.length - command.replacements.length);
-  if (!(savings > 0)) return;
   const total = [...byPool.values()].reduce((a, b) => a + b, 0);
   for (const [nodepool, price] of byPool) {
     const share = total > 0 ? price / total : 1 / byPool.size;
-    consolidationSavingsPerHourTotal.inc({ nodepool, reason: labels.reason }, savings * share);
+    consolidationSavingsPerHourTotal.inc({ nodepool, reason }, savings * share);
   }
 }

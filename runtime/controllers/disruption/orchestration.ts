@@ -4,7 +4,7 @@
  * candidates' NodeClaims (termination drains them). Every step survives transient API faults, and a command that
  * fails part-way never leaves a node tainted for good.
  */
-import { Taints } from '../../../sdk/api/well-known';
+import { Annotations, Taints } from '../../../sdk/api/well-known';
 import { isNotFound } from '../../kube/api';
 import { hasCondition, setCondition } from '../../kube/conditions';
 import { Kinds } from '../../kube/kinds';
@@ -28,6 +28,22 @@ export const REPLACEMENT_TIMEOUT_MS = 10 * 60_000;
 
 /** A command's destinations stay nominated this long past the last poll that found a candidate still there. */
 export const DESTINATION_HOLD_MS = 20_000;
+
+/** Stamp a drain deadline `boundMs` from now on the NodeClaim, only ever tightening one already there. */
+export async function stampDrainBound(
+  ctx: Pick<ControllerContext, 'api' | 'clock'>,
+  claim: NodeClaim,
+  boundMs: number,
+): Promise<void> {
+  const deadline = ctx.clock.now() + boundMs;
+  const existing = Date.parse(claim.metadata.annotations?.[Annotations.nodeClaimTerminationTimestamp] ?? '');
+  if (!Number.isNaN(existing) && existing <= deadline) return;
+  await ctx.api.patch(Kinds.NodeClaim, nameOf(claim), {
+    metadata: {
+      annotations: { [Annotations.nodeClaimTerminationTimestamp]: new Date(deadline).toISOString() },
+    },
+  });
+}
 
 export interface OrchestrationOptions extends ControllerContext {
   /** The controller is stopping: stop waiting. */
@@ -183,6 +199,7 @@ export class Orchestrator {
       if (!isNotFound(err)) logger.warn({ err, nodeClaim: name }, 'could not record the disruption reason');
     });
     try {
+      if (command.drainBoundMs !== undefined) await stampDrainBound(this.opts, cached, command.drainBoundMs);
       await retrying(clock, () => api.delete(Kinds.NodeClaim, name));
       // Drift goes through this queue too; only a consolidation reports the NodePool's policy, as upstream.
       const consolidation = decisionLabels(command).consolidation_type !== '';

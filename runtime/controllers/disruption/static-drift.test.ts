@@ -56,6 +56,25 @@ describe('staticDrift', () => {
     expect(none.size).toBe(2);
   });
 
+  it('at its node limit, deletes first with TerminateFirstDrift on a Ready pool, within the budget', () => {
+    const limited = nodePool('s', { replicas: 3, limits: { nodes: '3' } });
+    const cs = [candidate('a', limited), candidate('b', limited), candidate('c', limited)];
+    const budgets = new Map([['s', 2]]);
+    // Not Ready yet: the static controller would not refill, so the nodes wait even with the gate.
+    expect(staticDrift(cs, budgets, at(3), planFor, new Map(), true)).toBeUndefined();
+    limited.status = { conditions: [{ type: 'Ready', status: 'True' }] } as NodePool['status'];
+    const off = new Map<string, string>();
+    expect(staticDrift(cs, budgets, at(3), planFor, off, false)).toBeUndefined();
+    expect(off.get('a')).toBe(`drifted, but ${STATIC_AT_LIMIT}`);
+    const skipped = new Map<string, string>();
+    const command = staticDrift(cs, budgets, at(3), planFor, skipped, true);
+    expect(command).toMatchObject({ reason: 'Drifted', replacements: [], terminateFirst: 'static-at-limit' });
+    expect(command?.candidates.map((c) => c.stateNode.name)).toEqual(['a', 'b']);
+    expect(skipped.get('c')).toMatch(/allows no more \(Drifted\)/);
+    // With room under the limit it replaces first, gate or not.
+    expect(staticDrift(cs, budgets, at(2), planFor, new Map(), true)?.replacements).toHaveLength(1);
+  });
+
   it('does nothing with a budget of zero, or without a plan', () => {
     const skipped = new Map<string, string>();
     expect(staticDrift([candidate('a', pool)], new Map([['s', 0]]), at(3), planFor, skipped)).toBeUndefined();

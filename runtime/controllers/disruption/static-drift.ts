@@ -3,8 +3,9 @@
  * static pool is never consolidated, and each drifted node is replaced one for one by a NodeClaim from the pool's
  * template, launched before the node goes. Per pool, as many at once as its Drifted budget allows, none while the
  * pool is still scaling down (more active and pending nodes than replicas), and no more than `limits.nodes` leaves
- * room to stage. Without room, upstream terminates first only under TerminateFirstDrift, which karpenter-ts does not
- * have, so the nodes wait and say why.
+ * room to stage. With no room at all, the TerminateFirstDrift gate deletes them first (as many as the budget allows,
+ * in a delete-only `static-at-limit` command) when the pool is Ready and not being deleted, so the static controller
+ * refills it; otherwise, and without the gate, they wait and say why.
  */
 import { nameOf, type NodePool } from '../../kube/objects';
 import type { PlannedNodeClaim, SchedulingNodePool } from '../../scheduling/scheduler';
@@ -12,6 +13,7 @@ import type { StateNode } from '../../state/cluster-state';
 import { nodeLimit, staticClaimPlan, type StaticCounts } from '../nodepool/static/replicas';
 import type { Candidate } from './candidates';
 import { note, type Budgets, type Command } from './methods';
+import { refillable } from './terminate-first';
 
 /** Upstream's words for a drifted static node its pool's node limit leaves no room to replace. */
 export const STATIC_AT_LIMIT = 'static NodePool is at its node limit and cannot stage a replacement';
@@ -38,12 +40,14 @@ export function staticDrift(
   counts: (pool: string) => StaticCounts,
   planFor: (pool: NodePool) => PlannedNodeClaim | string,
   skipped: Map<string, string>,
+  terminateFirst = false,
 ): Command | undefined {
   const created = (c: Candidate) => Date.parse(c.stateNode.nodeClaim?.metadata.creationTimestamp ?? '') || 0;
   const byPool = new Map<string, Candidate[]>();
   for (const c of candidates) byPool.set(nameOf(c.nodePool), [...(byPool.get(nameOf(c.nodePool)) ?? []), c]);
   const chosen: Candidate[] = [];
   const replacements: PlannedNodeClaim[] = [];
+  const deleteFirst: Candidate[] = [];
   for (const [pool, list] of [...byPool].sort(([a], [b]) => a.localeCompare(b))) {
     const nodePool = (list[0] as Candidate).nodePool;
     const ordered = [...list].sort(
@@ -65,6 +69,11 @@ export function staticDrift(
     const limit = nodeLimit(nodePool);
     const room = limit === undefined ? budget : Math.max(0, limit - active - pendingDisruption - deleting);
     const allowed = Math.min(budget, room);
+    if (allowed === 0 && budget > 0 && terminateFirst && refillable(nodePool)) {
+      deleteFirst.push(...ordered.slice(0, budget));
+      waits(budget, `the disruption budget of NodePool "${pool}" allows no more (Drifted)`);
+      continue;
+    }
     const plan = allowed > 0 ? planFor(nodePool) : undefined;
     if (typeof plan === 'string') {
       waits(0, `its replacement cannot be planned (${plan})`);
@@ -77,8 +86,15 @@ export function staticDrift(
     if (room < budget) waits(allowed, STATIC_AT_LIMIT);
     else waits(allowed, `the disruption budget of NodePool "${pool}" allows no more (Drifted)`);
   }
-  if (chosen.length === 0) return undefined;
-  return { reason: 'Drifted', candidates: chosen, replacements, savings: 0 };
+  if (chosen.length > 0) return { reason: 'Drifted', candidates: chosen, replacements, savings: 0 };
+  if (deleteFirst.length === 0) return undefined;
+  return {
+    reason: 'Drifted',
+    candidates: deleteFirst,
+    replacements: [],
+    savings: 0,
+    terminateFirst: 'static-at-limit',
+  };
 }
 
 /** The pools consolidation may add a node to: moved pods may land on a static pool's nodes, never on a new one. */
@@ -93,6 +109,7 @@ export function staticDriftIn(
   pools: readonly SchedulingNodePool[],
   budgets: Budgets,
   skipped: Map<string, string>,
+  terminateFirst = false,
 ): Command | undefined {
   if (candidates.length === 0) return undefined;
   return staticDrift(
@@ -104,5 +121,6 @@ export function staticDriftIn(
       return pool ? staticClaimPlan(pool) : 'its instance types are unknown';
     },
     skipped,
+    terminateFirst,
   );
 }

@@ -1,8 +1,10 @@
 /**
- * Node repair (the NodeRepair feature gate): every 10 s, replace at most one node whose condition matches one of the
- * cloud provider's repair policies past its toleration (decisions in ./repair.ts). The NodeClaim is deleted, with
- * the policy's drain bound stamped as karpenter.sh/nodeclaim-termination-timestamp; termination drains it and the
- * provisioner replaces what its pods need.
+ * Node repair (the NodeRepair feature gate): every 10 s, repair at most one node whose condition matches one of the
+ * cloud provider's repair policies past its toleration (decisions in ./repair.ts). As upstream's repair method, its
+ * replacement launches first (./replace-first.ts), through the disruption controller's queue, and the NodeClaim is
+ * deleted once it is up, with the policy's drain bound stamped as karpenter.sh/nodeclaim-termination-timestamp.
+ * A node whose pods need no new node is deleted at once; one that cannot be replaced first waits, or with the
+ * TerminateFirstRepair gate is deleted first where upstream does (a full reservation, a static pool at its limit).
  */
 import { parseDuration } from '../../../../sdk/api/common';
 import { Annotations, Labels } from '../../../../sdk/api/well-known';
@@ -16,14 +18,32 @@ import {
   recordNodeClaimDisrupted,
   snakeCase,
   terminationMode,
+  voluntaryDisruptionTerminateFirstDecisionsTotal,
 } from '../../../metrics';
 import type { StateNode } from '../../../state/cluster-state';
 import type { ControllerContext } from '../../context';
 import type { Controller } from '../../controller';
 import { Poller } from '../../poller';
 import { poolBudgets } from '../../disruption/budgets';
-import { podDoNotDisrupt, reschedulable } from '../../disruption/candidates';
+import { podDoNotDisrupt, reschedulable, type Candidate } from '../../disruption/candidates';
+import type { Command } from '../../disruption/methods';
+import { stampDrainBound } from '../../disruption/orchestration';
+import { simulator } from '../../disruption/simulation';
+import { dynamicPools, staticCounts } from '../../disruption/static-drift';
+import { creditedSimulator } from '../../disruption/terminate-first';
+import { nodeLimit, staticClaimPlan } from '../../nodepool/static/replicas';
+import { schedulingNodePools } from '../../provisioning/nodeclaim-factory';
 import { decideRepair, type RepairDecision, type RepairNode, type RepairVerdict } from './repair';
+import { repairPlan, type RepairPlan } from './replace-first';
+
+export interface NodeHealthOptions extends ControllerContext {
+  /** Carry out a replace-first command (the disruption controller's queue); false while it is busy. */
+  replaceFirst: (command: Command) => Promise<boolean>;
+  /** The TerminateFirstRepair gate (see ./replace-first.ts). @default false, as upstream */
+  terminateFirst?: boolean;
+  /** As for provisioning: USD/hour added to every node's price. @default 0 */
+  perNodeCost?: number;
+}
 
 export const REPAIR_POLL_INTERVAL_MS = 10_000;
 
@@ -34,8 +54,10 @@ export class NodeHealthController implements Controller {
   private readonly policies: readonly RepairPolicy[];
   /** What each held node was last told, so an Event goes out only when it changes. */
   private readonly told = new Map<string, string>();
+  /** The same for a node that cannot be replaced first. */
+  private readonly toldBlocked = new Map<string, string>();
 
-  constructor(private readonly opts: ControllerContext) {
+  constructor(private readonly opts: NodeHealthOptions) {
     this.poller = new Poller(
       opts.clock,
       REPAIR_POLL_INTERVAL_MS,
@@ -131,26 +153,89 @@ export class NodeHealthController implements Controller {
     for (const name of [...this.told.keys()]) if (!held.has(name)) this.told.delete(name);
   }
 
+  /** How the node would be repaired now: replaced first, deleted first, or not yet. */
+  private async plan(stateNode: StateNode, candidate: Candidate): Promise<RepairPlan> {
+    const { state, cloud } = this.opts;
+    const pools = await schedulingNodePools(state, cloud, this.opts.perNodeCost);
+    const settled = state.schedulableNodes().filter((n) => !n.inFlight);
+    const dynamic = dynamicPools(pools);
+    const pool = pools.find((p) => nameOf(p.nodePool) === stateNode.nodePoolName);
+    const fixed = candidate.nodePool.spec.replicas !== undefined;
+    let room = 0;
+    let scalingDown = false;
+    if (fixed) {
+      const { active, pendingDisruption, deleting } = staticCounts(
+        state.stateNodes(),
+        nameOf(candidate.nodePool),
+      );
+      const limit = nodeLimit(candidate.nodePool);
+      room = limit === undefined ? 1 : limit - active - pendingDisruption - deleting;
+      scalingDown = active + pendingDisruption > (candidate.nodePool.spec.replicas ?? 0);
+    }
+    return repairPlan({
+      candidate,
+      simulate: simulator(dynamic, settled, {}, undefined),
+      terminateFirst: this.opts.terminateFirst === true,
+      credited: creditedSimulator(dynamic, settled, {}, undefined),
+      ...(fixed
+        ? {
+            static: {
+              scalingDown,
+              room,
+              plan: pool ? staticClaimPlan(pool) : 'its instance types are unknown',
+            },
+          }
+        : {}),
+    });
+  }
+
   private async repair(v: RepairVerdict): Promise<void> {
     const stateNode = this.opts.state.stateNodes().find((n) => n.name === v.node.name);
     const claim = stateNode?.nodeClaim;
-    if (!stateNode?.node || !claim) return;
-    const claimName = nameOf(claim);
-    const now = this.opts.clock.now();
-    if (v.drainBoundMs !== undefined) {
-      // Stamped just before the delete, and only ever tightened: another deleter's earlier deadline stands.
-      const deadline = now + v.drainBoundMs;
-      const existing = Date.parse(
-        claim.metadata.annotations?.[Annotations.nodeClaimTerminationTimestamp] ?? '',
-      );
-      if (Number.isNaN(existing) || existing > deadline) {
-        await this.opts.api.patch(Kinds.NodeClaim, claimName, {
-          metadata: {
-            annotations: { [Annotations.nodeClaimTerminationTimestamp]: new Date(deadline).toISOString() },
-          },
-        });
+    const nodePool = this.opts.state.nodePools.get(stateNode?.nodePoolName ?? '');
+    if (!stateNode?.node || !claim || !nodePool) return;
+    const pods = reschedulable(stateNode.pods);
+    const candidate: Candidate = {
+      stateNode,
+      nodePool,
+      price: 0,
+      reschedulablePods: pods,
+      disruptionCost: 0,
+    };
+    const plan = await this.plan(stateNode, candidate);
+    if (plan.kind === 'blocked') {
+      if (this.toldBlocked.get(v.node.name) !== plan.message) {
+        this.toldBlocked.set(v.node.name, plan.message);
+        this.opts.recorder.normal(stateNode.node, 'DisruptionBlocked', plan.message);
+        this.opts.logger.info({ node: v.node.name, reason: plan.message }, 'unhealthy node waits');
       }
+      return;
     }
+    this.toldBlocked.delete(v.node.name);
+    if (plan.kind === 'replace' && plan.replacements.length > 0) {
+      const command: Command = {
+        reason: 'Unhealthy',
+        candidates: [candidate],
+        replacements: plan.replacements,
+        savings: 0,
+        destinations: plan.destinations,
+        ...(v.drainBoundMs !== undefined ? { drainBoundMs: v.drainBoundMs } : {}),
+      };
+      if (!(await this.opts.replaceFirst(command))) return;
+      const after = this.opts.state.nodeClaims.get(nameOf(claim));
+      if (after && !after.metadata.deletionTimestamp) return; // the replacement did not come up: undone
+      this.recordUnhealthy(v, claim);
+      return;
+    }
+    await this.deleteFirst(v, stateNode, plan.kind === 'terminate-first' ? plan.reason : undefined);
+  }
+
+  /** Delete the node now: its pods need no new node, or (terminate-first) none can launch before it goes. */
+  private async deleteFirst(v: RepairVerdict, stateNode: StateNode, terminateFirst?: string): Promise<void> {
+    const claim = stateNode.nodeClaim as NonNullable<StateNode['nodeClaim']>;
+    const node = stateNode.node as NonNullable<StateNode['node']>;
+    const claimName = nameOf(claim);
+    if (v.drainBoundMs !== undefined) await stampDrainBound(this.opts, claim, v.drainBoundMs);
     try {
       await this.opts.api.delete(Kinds.NodeClaim, claimName);
     } catch (err) {
@@ -158,9 +243,24 @@ export class NodeHealthController implements Controller {
       throw err;
     }
     const condition = `${v.condition.type}=${v.condition.status}${v.condition.reason ? ` (${v.condition.reason})` : ''}`;
-    this.opts.logger.info({ node: v.node.name, nodeClaim: claimName, condition }, 'deleting unhealthy node');
-    this.opts.recorder.normal(stateNode.node, 'DisruptionTerminating', 'Disrupting Node: Unhealthy');
+    const nodepool = claim.metadata.labels?.[Labels.nodePool] ?? '';
+    this.opts.logger.info(
+      { node: v.node.name, nodeClaim: claimName, condition, ...(terminateFirst ? { terminateFirst } : {}) },
+      'deleting unhealthy node',
+    );
+    this.opts.recorder.normal(node, 'DisruptionTerminating', 'Disrupting Node: Unhealthy');
     recordNodeClaimDisrupted(claim, { reason: 'unhealthy', pods: reschedulable(stateNode.pods).length });
+    if (terminateFirst) {
+      voluntaryDisruptionTerminateFirstDecisionsTotal.inc({
+        nodepool,
+        reason: 'unhealthy',
+        terminate_first_reason: terminateFirst,
+      });
+    }
+    this.recordUnhealthy(v, claim);
+  }
+
+  private recordUnhealthy(v: RepairVerdict, claim: NonNullable<StateNode['nodeClaim']>): void {
     const mode = v.drainBoundMs === undefined ? undefined : v.drainBoundMs <= 0 ? 'forceful' : 'eventual';
     nodeClaimsUnhealthyDisruptedTotal.inc({
       condition: snakeCase(v.condition.type),
