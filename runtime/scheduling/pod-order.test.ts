@@ -1,17 +1,10 @@
-import { buildVirtualPods } from '../controllers/capacity-buffer/virtual-pods';
-import type { CapacityBuffer } from '../kube/objects';
+import { cpuVirtualPods, testCapacityBuffer } from '../controllers/capacity-buffer/testing';
 import { schedule } from './scheduler';
 import { sortPodsForPacking } from './pod-order';
 import { instanceTypes, node, nodePool, pod, schedulingPool } from './testing';
 
-const buffer = {
-  apiVersion: 'autoscaling.x-k8s.io/v1beta1',
-  kind: 'CapacityBuffer',
-  metadata: { name: 'headroom', namespace: 'default', uid: 'b' },
-  spec: { provisioningStrategy: 'buffer.x-k8s.io/active-capacity', replicas: 1 },
-} as CapacityBuffer;
-const virtual = (cpu: string, n = 1) =>
-  buildVirtualPods(buffer, { spec: { containers: [{ name: 'c', resources: { requests: { cpu } } }] } }, n);
+const buffer = testCapacityBuffer({ name: 'headroom', namespace: 'default', uid: 'b' }, { replicas: 1 });
+const virtual = (cpu: string, n = 1) => cpuVirtualPods(buffer, cpu, n);
 
 describe('sortPodsForPacking with CapacityBuffer pods', () => {
   it('puts virtual pods after every real pod, whatever their size, and keeps the size order otherwise', () => {

@@ -8,6 +8,7 @@ import {
   resolvedStatus,
   type BufferLookups,
 } from './buffers';
+import { testCapacityBuffer } from './testing';
 
 const template = (cpu = '500m', memory = '1Gi'): PodTemplate => ({
   metadata: { labels: { app: 'web' } },
@@ -15,13 +16,8 @@ const template = (cpu = '500m', memory = '1Gi'): PodTemplate => ({
 });
 
 function buffer(spec: Partial<CapacityBuffer['spec']>, status?: CapacityBuffer['status']): CapacityBuffer {
-  return {
-    apiVersion: 'autoscaling.x-k8s.io/v1beta1',
-    kind: 'CapacityBuffer',
-    metadata: { name: 'b', namespace: 'team', uid: 'u1', generation: 3 },
-    spec: { provisioningStrategy: 'buffer.x-k8s.io/active-capacity', ...spec },
-    ...(status ? { status } : {}),
-  };
+  const b = testCapacityBuffer({ name: 'b', namespace: 'team', uid: 'u1', generation: 3 }, spec);
+  return status ? { ...b, status } : b;
 }
 
 const podTemplate: PodTemplateObject = {

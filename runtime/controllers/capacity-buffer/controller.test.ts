@@ -7,17 +7,12 @@ import type { CapacityBuffer, Deployment } from '../../kube/objects';
 import { createLogger } from '../../logging';
 import { ClusterState } from '../../state/cluster-state';
 import { CAPACITY_BUFFER_DISABLED, CapacityBufferController, RESYNC_MS } from './controller';
+import { testCapacityBuffer } from './testing';
 
 const NS = 'team';
 
-function buffer(name: string, spec: Partial<CapacityBuffer['spec']>): CapacityBuffer {
-  return {
-    apiVersion: 'autoscaling.x-k8s.io/v1beta1',
-    kind: 'CapacityBuffer',
-    metadata: { name, namespace: NS },
-    spec: { provisioningStrategy: 'buffer.x-k8s.io/active-capacity', ...spec },
-  };
-}
+const buffer = (name: string, spec: Partial<CapacityBuffer['spec']>): CapacityBuffer =>
+  testCapacityBuffer({ name, namespace: NS }, spec);
 
 const deployment = (replicas: number): Deployment => ({
   apiVersion: 'apps/v1',

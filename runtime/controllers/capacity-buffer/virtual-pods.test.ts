@@ -1,4 +1,4 @@
-import type { CapacityBuffer, Pod, PodTemplate } from '../../kube/objects';
+import type { Pod, PodTemplate } from '../../kube/objects';
 import type { SchedulingResult } from '../../scheduling/scheduler';
 import { node, pod } from '../../scheduling/testing';
 import {
@@ -8,13 +8,9 @@ import {
   placements,
   provisioningConditions,
 } from './virtual-pods';
+import { testCapacityBuffer } from './testing';
 
-const buffer: CapacityBuffer = {
-  apiVersion: 'autoscaling.x-k8s.io/v1beta1',
-  kind: 'CapacityBuffer',
-  metadata: { name: 'headroom', namespace: 'team', uid: 'uid-b' },
-  spec: { provisioningStrategy: 'buffer.x-k8s.io/active-capacity', replicas: 2 },
-};
+const buffer = testCapacityBuffer({ name: 'headroom', namespace: 'team', uid: 'uid-b' }, { replicas: 2 });
 
 const template: PodTemplate = {
   metadata: { labels: { app: 'web' }, annotations: { 'example.com/x': 'y' } },

@@ -1,23 +1,13 @@
 import type { StateNode } from '../../state/cluster-state';
-import type { CapacityBuffer } from '../../kube/objects';
 import { instanceTypes, node, nodePool, pod, schedulingPool } from '../../scheduling/testing';
-import { buildVirtualPods } from '../capacity-buffer/virtual-pods';
+import { cpuVirtualPods, testCapacityBuffer } from '../capacity-buffer/testing';
 import type { Candidate } from './candidates';
 import { headroomOn, headroomReason } from './headroom';
 import { consolidationFor } from './methods';
 import { simulator } from './simulation';
 
-const buffer = {
-  apiVersion: 'autoscaling.x-k8s.io/v1beta1',
-  kind: 'CapacityBuffer',
-  metadata: { name: 'headroom', namespace: 'web', uid: 'b' },
-  spec: { provisioningStrategy: 'buffer.x-k8s.io/active-capacity', replicas: 2 },
-} as CapacityBuffer;
-const virtual = buildVirtualPods(
-  buffer,
-  { spec: { containers: [{ name: 'c', resources: { requests: { cpu: '700m' } } }] } },
-  2,
-);
+const buffer = testCapacityBuffer({ name: 'headroom', namespace: 'web', uid: 'b' }, { replicas: 2 });
+const virtual = cpuVirtualPods(buffer, '700m', 2);
 const cpu = (millis: number) => ({ cpu: millis, memory: 8 * 2 ** 30, pods: 110 });
 
 function candidate(name: string, pods = [pod(`${name}-pod`, { cpu: '500m' })]): Candidate {

@@ -4,20 +4,15 @@ import { SimClock } from '../../clock/sim-clock';
 import { EventRecorder } from '../../events/recorder';
 import { Kinds } from '../../kube/kinds';
 import { MemoryApiServer } from '../../kube/memory/memory-api-server';
-import type { CapacityBuffer, Node, Pod } from '../../kube/objects';
+import type { Node, Pod } from '../../kube/objects';
 import { createLogger } from '../../logging';
 import type { SchedulingResult } from '../../scheduling/scheduler';
 import { instanceTypes, nodePool, pod } from '../../scheduling/testing';
 import { ClusterState } from '../../state/cluster-state';
-import { buildVirtualPods } from '../capacity-buffer/virtual-pods';
+import { cpuVirtualPods, testCapacityBuffer } from '../capacity-buffer/testing';
 import { ProvisioningController } from './controller';
 
-const buffer = {
-  apiVersion: 'autoscaling.x-k8s.io/v1beta1',
-  kind: 'CapacityBuffer',
-  metadata: { name: 'headroom', namespace: 'default', uid: 'b' },
-  spec: { provisioningStrategy: 'buffer.x-k8s.io/active-capacity', replicas: 2 },
-} as CapacityBuffer;
+const buffer = testCapacityBuffer({ name: 'headroom', namespace: 'default', uid: 'b' }, { replicas: 2 });
 
 const unschedulable = (p: Pod): Pod => ({
   ...p,
@@ -62,10 +57,8 @@ async function cluster(virtual: Pod[]) {
 }
 
 describe('provisioning with CapacityBuffer virtual pods', () => {
-  const chunk = { spec: { containers: [{ name: 'c', resources: { requests: { cpu: '600m' } } }] } };
-
   it('buys headroom with nothing pending, without nominating the node that holds some of it', async () => {
-    const { api, state, provisioner, rounds } = await cluster(buildVirtualPods(buffer, chunk, 2));
+    const { api, state, provisioner, rounds } = await cluster(cpuVirtualPods(buffer, '600m', 2));
     // One virtual pod fits n1, the other needs a claim.
     const result = await provisioner.provision();
     expect(result?.existing.get('n1')?.map((p) => p.metadata.name)).toEqual(['capacity-buffer-headroom-1']);
@@ -76,7 +69,7 @@ describe('provisioning with CapacityBuffer virtual pods', () => {
   });
 
   it('gives the existing room to a real pod first, and events only the real pod', async () => {
-    const { api, clock, state, provisioner } = await cluster(buildVirtualPods(buffer, chunk, 2));
+    const { api, clock, state, provisioner } = await cluster(cpuVirtualPods(buffer, '600m', 2));
     // Smaller than the virtual pods, which size order alone would place first on n1 (1 cpu): 600m + 600m.
     await api.create(Kinds.Pod, unschedulable(pod('z-real', { cpu: '300m' })));
     const result = await provisioner.provision();
@@ -96,11 +89,7 @@ describe('provisioning with CapacityBuffer virtual pods', () => {
   });
 
   it('says nothing about virtual pods that fit nowhere: the buffer’s condition does', async () => {
-    const tooBig = buildVirtualPods(
-      buffer,
-      { spec: { containers: [{ name: 'c', resources: { requests: { cpu: '64' } } }] } },
-      1,
-    );
+    const tooBig = cpuVirtualPods(buffer, '64', 1);
     const { api, clock, provisioner, rounds } = await cluster(tooBig);
     const result = await provisioner.provision();
     expect(result?.unschedulable.size).toBe(1);
