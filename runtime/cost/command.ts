@@ -17,7 +17,6 @@ import {
   renderSavings,
   savingsBetween,
   savingsJson,
-  SAVINGS_METRIC,
   type Savings,
 } from './savings';
 
@@ -81,7 +80,7 @@ export async function costCommand(opts: CostCommandOptions, io: CostIo): Promise
         { cause: err },
       );
     });
-    if (!page.includes(SAVINGS_METRIC) && !page.includes('karpenter_')) {
+    if (!page.includes('karpenter_')) {
       throw new Error(`--metrics-url ${opts.metricsUrl} is not a karpenter-ts /metrics page`);
     }
     savings = parseSavings(page);

@@ -4,9 +4,7 @@
  * consolidations carried out): read from a Prometheus text exposition, or as the difference of two readings (a
  * window). Pure.
  */
-import { consolidationSavingsPerHourTotal } from '../metrics';
-
-export const SAVINGS_METRIC = 'karpenter_nodepools_consolidation_savings_per_hour_total';
+import { CONSOLIDATION_SAVINGS_METRIC, consolidationSavingsPerHourTotal } from '../metrics';
 
 /** USD/hour saved, by NodePool, summed over the reasons (empty, underutilized). */
 export type Savings = Map<string, number>;
@@ -15,7 +13,7 @@ export type Savings = Map<string, number>;
 export function parseSavings(exposition: string): Savings {
   const out: Savings = new Map();
   for (const line of exposition.split('\n')) {
-    if (!line.startsWith(`${SAVINGS_METRIC}{`)) continue;
+    if (!line.startsWith(`${CONSOLIDATION_SAVINGS_METRIC}{`)) continue;
     const m = /^[^{]+\{([^}]*)\}\s+(\S+)/.exec(line);
     const pool = m?.[1] ? /(?:^|,)nodepool="((?:[^"\\]|\\.)*)"/.exec(m[1])?.[1] : undefined;
     const value = Number(m?.[2]);

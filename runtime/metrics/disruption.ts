@@ -46,8 +46,9 @@ export const voluntaryDisruptionDecisionsByNodePoolTotal = new Counter({
  * karpenter-ts's: what consolidation took off each pool's price, so `increase(...[7d])` is the savings it made in a
  * window (issue 22's cost visibility). Drift is left out: its replacements may cost more.
  */
+export const CONSOLIDATION_SAVINGS_METRIC = 'karpenter_nodepools_consolidation_savings_per_hour_total';
 export const consolidationSavingsPerHourTotal = new Counter({
-  name: 'karpenter_nodepools_consolidation_savings_per_hour_total',
+  name: CONSOLIDATION_SAVINGS_METRIC,
   help: "USD/hour taken off the price of the NodePool's nodes by the consolidation decisions carried out (Empty and Underutilized), as each decision priced them. Labeled by nodepool and reason.",
   labelNames: ['nodepool', 'reason'] as const,
   registers,
