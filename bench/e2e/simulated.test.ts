@@ -19,6 +19,11 @@ describe('the e2e scenario on the simulator: scale-down churn', () => {
     expect(run.evictions).toBeLessThan(30);
     expect(thinned.evictions).toBeGreaterThan(run.evictions + 100);
     expect(run.down.costPerHour).toBeLessThanOrEqual(thinned.down.costPerHour);
+    // Each ReplicaSet's keep tier (its top node, up to a quarter of its pods) is never written: at most one write
+    // per pod that ran, less that tier, and none with the costs off.
+    expect(run.costWrites).toBeGreaterThan(500);
+    expect(run.costWrites).toBeLessThan(1000 * 0.9);
+    expect(thinned.costWrites).toBe(0);
   }, 180_000);
 });
 

@@ -10,6 +10,7 @@ import { Simulation } from '../../runtime/simulator/simulation';
 import { createLogger } from '../../runtime/logging';
 import { Labels, Taints } from '../../sdk/api/well-known';
 import { addInto, fromResourceList, podRequests, type Resources } from '../../runtime/scheduling/resources';
+import { podDeletionCostWritesTotal } from '../../runtime/metrics/pods';
 import { nodeHourlyCost } from './catalog';
 import {
   APPS,
@@ -42,6 +43,8 @@ export interface SimulatedRun {
   notRunning: number;
   /** Nodes still carrying the consolidation-candidate taint at the end. */
   steered: number;
+  /** Pod-deletion-cost annotations written over the whole run. */
+  costWrites: number;
 }
 
 export interface SimulatedE2eOptions {
@@ -60,6 +63,12 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
   let evictions = 0;
+  // The counter is the process's: count this run's part of it.
+  const writes = async () =>
+    (await podDeletionCostWritesTotal.get()).values
+      .filter((v) => v.labels.result === 'updated')
+      .reduce((sum, v) => sum + v.value, 0);
+  const writesBefore = await writes();
   const evict = sim.api.evict.bind(sim.api);
   sim.api.evict = async (name, namespace) => {
     await evict(name, namespace);
@@ -88,7 +97,14 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
     const up = phase((await sim.settle()).settled);
     if (opts.scaleDown === false) {
       const notRunning = sim.pods().filter((p) => p.status?.phase !== 'Running').length;
-      return { up, down: up, evictions: 0, notRunning, steered: 0 };
+      return {
+        up,
+        down: up,
+        evictions: 0,
+        notRunning,
+        steered: 0,
+        costWrites: (await writes()) - writesBefore,
+      };
     }
     evictions = 0;
     const down = replicasFor(opts.pods, SCALE_DOWN_TO);
@@ -102,6 +118,7 @@ export async function simulateE2e(opts: SimulatedE2eOptions): Promise<SimulatedR
       steered: sim
         .nodes()
         .filter((n) => n.spec?.taints?.some((t) => t.key === Taints.consolidationCandidate.key)).length,
+      costWrites: (await writes()) - writesBefore,
     };
   } finally {
     sim.stop();

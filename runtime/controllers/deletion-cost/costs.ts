@@ -11,6 +11,11 @@
  * ones bought for the last pods, or replacements) empty first, and a node's cost never changes, so a pod is
  * written at most once. Within one round the claims are created in keepOrder, so the dearest per core empty
  * first. Costs stay negative, under the default 0 of pods on nodes Karpenter does not manage.
+ *
+ * Each ReplicaSet's keep tier goes unwritten: its pods on its highest-cost nodes, up to a quarter of its bound
+ * pods (its top node always), keep the 0 an unannotated pod has, which still ranks them above every pod we write,
+ * so the order is the same and a quarter of the writes (the controller's largest share of API requests) are never
+ * made. A scale-down deeper than that quarter thins the tier evenly, as it would without costs.
  */
 import { Annotations } from '../../../sdk/api/well-known';
 import { controllerRef, type NodeClaim, type Pod } from '../../kube/objects';
@@ -51,6 +56,8 @@ export function podCostAnnotation(
   nodeCost: number | undefined,
 ): Record<string, string> | undefined {
   if (nodeCost === undefined || !pod.spec.nodeName || pod.metadata.deletionTimestamp) return undefined;
+  // A pod on a node of no cost (Karpenter's or not) has the 0 it would be given.
+  if (nodeCost === 0) return undefined;
   if (controllerRef(pod)?.kind !== 'ReplicaSet') return undefined;
   if (pod.metadata.annotations?.[Annotations.podDeletionCost] !== undefined) return undefined;
   return { [Annotations.podDeletionCost]: String(nodeCost) };
@@ -70,4 +77,30 @@ export function keepOrder(plans: PlannedNodeClaim[]): PlannedNodeClaim[] {
     perCore.set(plan, price !== undefined && cores > 0 ? price / cores : Infinity);
   }
   return [...plans].sort((a, b) => (perCore.get(a) ?? Infinity) - (perCore.get(b) ?? Infinity));
+}
+
+/** The share of a ReplicaSet's bound pods its keep tier holds at most (beyond its top node). */
+export const KEEP_TIER_SHARE = 0.25;
+
+/**
+ * The lowest node cost in a ReplicaSet's keep tier, from the costs of the nodes its bound pods are on: its pods
+ * on nodes of this cost or higher need no write. The top node is always in the tier
+ * (thinning one node is what the costs would do too); the next join while the tier holds at most KEEP_TIER_SHARE
+ * of the pods. Undefined when the ReplicaSet has no bound pod.
+ */
+export function keepTierFloor(siblingNodeCosts: Iterable<number>): number | undefined {
+  const counts = new Map<number, number>();
+  let pods = 0;
+  for (const cost of siblingNodeCosts) {
+    counts.set(cost, (counts.get(cost) ?? 0) + 1);
+    pods++;
+  }
+  let floor: number | undefined;
+  let held = 0;
+  for (const cost of [...counts.keys()].sort((a, b) => b - a)) {
+    held += counts.get(cost) ?? 0;
+    if (floor !== undefined && held > KEEP_TIER_SHARE * pods) break;
+    floor = cost;
+  }
+  return floor;
 }

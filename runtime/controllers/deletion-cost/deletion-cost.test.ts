@@ -11,7 +11,7 @@ import { createLogger } from '../../logging';
 import { instanceType, plannedClaim } from '../../scheduling/testing';
 import { ClusterState } from '../../state/cluster-state';
 import { DeletionCostController } from './controller';
-import { keepOrder, MIN_COST, nextNodeCost, nodeCostOf, podCostAnnotation } from './costs';
+import { keepOrder, keepTierFloor, MIN_COST, nextNodeCost, nodeCostOf, podCostAnnotation } from './costs';
 import { podDeletionCostWritesTotal } from '../../metrics/pods';
 
 function claim(name: string, cost?: string, nodeName?: string): NodeClaim {
@@ -23,7 +23,7 @@ function claim(name: string, cost?: string, nodeName?: string): NodeClaim {
 
 function rsPod(
   name: string,
-  opts: { node?: string; owner?: string; cost?: string; deleting?: boolean } = {},
+  opts: { node?: string; owner?: string; cost?: string; deleting?: boolean; rs?: string } = {},
 ): Pod {
   return {
     apiVersion: 'v1',
@@ -35,8 +35,8 @@ function rsPod(
         {
           apiVersion: 'apps/v1',
           kind: opts.owner ?? 'ReplicaSet',
-          name: 'web',
-          uid: 'rs-1',
+          name: opts.rs ?? 'web',
+          uid: opts.rs ?? 'rs-1',
           controller: true,
         },
       ],
@@ -67,6 +67,19 @@ describe('pod deletion costs', () => {
     expect(podCostAnnotation(rsPod('p', { node: 'n', cost: '100' }), -3)).toBeUndefined();
     expect(podCostAnnotation(rsPod('p', { node: 'n', owner: 'StatefulSet' }), -3)).toBeUndefined();
     expect(podCostAnnotation(rsPod('p', { node: 'n', deleting: true }), -3)).toBeUndefined();
+  });
+
+  it("leaves each ReplicaSet's keep tier unwritten: its top node, then up to a quarter of its pods", () => {
+    expect(podCostAnnotation(rsPod('p', { node: 'n' }), 0)).toBeUndefined();
+    expect(keepTierFloor([])).toBeUndefined();
+    // All on one node: that node is the tier (thinning it is what its cost would do).
+    expect(keepTierFloor([-3, -3, -3])).toBe(-3);
+    // 8 pods over four nodes, two each: the top node holds exactly a quarter; the next would make half.
+    expect(keepTierFloor([-1, -1, -2, -2, -3, -3, -4, -4])).toBe(-1);
+    // 12 pods: the top two nodes hold 3 of them, within the quarter; the third would pass it.
+    expect(keepTierFloor([-1, -1, -2, -3, -3, -3, -4, -4, -4, -5, -5, -5])).toBe(-2);
+    // The top node holds more than a quarter: still in, and nothing after it.
+    expect(keepTierFloor([-1, -1, -1, -2])).toBe(-1);
   });
 
   it('orders a round so the cheapest per core is created first and so emptied last', () => {
@@ -100,17 +113,24 @@ describe('DeletionCostController', () => {
 
   it("writes each node's cost on its ReplicaSet pods, once a claim names the node, and leaves the rest", async () => {
     const { clock, memory, state, controller } = await setUp();
-    await memory.create(Kinds.NodeClaim, claim('old', '-1', 'node-old'));
-    await memory.create(Kinds.NodeClaim, claim('new', '-2'));
+    await memory.create(Kinds.NodeClaim, claim('top', '-1', 'node-top'));
+    await memory.create(Kinds.NodeClaim, claim('old', '-2', 'node-old'));
+    await memory.create(Kinds.NodeClaim, claim('new', '-3'));
+    // The ReplicaSet's keep tier: its pod on its top node keeps the 0 of no annotation.
+    await memory.create(Kinds.Pod, rsPod('on-top', { node: 'node-top' }));
     await memory.create(Kinds.Pod, rsPod('on-old', { node: 'node-old' }));
     await memory.create(Kinds.Pod, rsPod('on-new', { node: 'node-new' }));
-    await memory.create(Kinds.Pod, rsPod('users', { node: 'node-old', cost: '50' }));
-    await memory.create(Kinds.Pod, rsPod('stateful', { node: 'node-old', owner: 'StatefulSet' }));
-    await memory.create(Kinds.Pod, rsPod('elsewhere', { node: 'unmanaged' }));
+    await memory.create(Kinds.Pod, rsPod('users', { node: 'node-old', cost: '50', rs: 'other' }));
+    await memory.create(
+      Kinds.Pod,
+      rsPod('stateful', { node: 'node-old', owner: 'StatefulSet', rs: 'other' }),
+    );
+    await memory.create(Kinds.Pod, rsPod('elsewhere', { node: 'unmanaged', rs: 'other' }));
     await state.start();
     controller.start();
     await clock.advance(1_000);
-    expect(await costOf(memory, 'on-old')).toBe('-1');
+    expect(await costOf(memory, 'on-top')).toBeUndefined();
+    expect(await costOf(memory, 'on-old')).toBe('-2');
     expect(await costOf(memory, 'users')).toBe('50');
     expect(await costOf(memory, 'stateful')).toBeUndefined();
     expect(await costOf(memory, 'elsewhere')).toBeUndefined();
@@ -119,11 +139,32 @@ describe('DeletionCostController', () => {
     const pending = (await memory.get(Kinds.NodeClaim, 'new')) as NodeClaim;
     await memory.updateStatus(Kinds.NodeClaim, { ...pending, status: { nodeName: 'node-new' } });
     await clock.advance(1_000);
-    expect(await costOf(memory, 'on-new')).toBe('-2');
+    expect(await costOf(memory, 'on-new')).toBe('-3');
     // Written once: nothing more to do.
     const rv = (await memory.get(Kinds.Pod, 'on-old', 'default'))?.metadata.resourceVersion;
     await clock.advance(10_000);
     expect((await memory.get(Kinds.Pod, 'on-old', 'default'))?.metadata.resourceVersion).toBe(rv);
+    expect(controller.idle).toBe(true);
+    controller.stop();
+    state.stop();
+  });
+
+  it("writes the pods a ReplicaSet's keep tier left behind when its pods land on a node of higher cost", async () => {
+    const { clock, memory, state, controller } = await setUp();
+    await memory.create(Kinds.NodeClaim, claim('high', '-1', 'node-high'));
+    await memory.create(Kinds.NodeClaim, claim('low', '-5', 'node-low'));
+    await memory.create(Kinds.Pod, rsPod('first-a', { node: 'node-low' }));
+    await memory.create(Kinds.Pod, rsPod('first-b', { node: 'node-low' }));
+    await state.start();
+    controller.start();
+    await clock.advance(1_000);
+    // Only the low node so far: it is the ReplicaSet's top node, and its pods keep no annotation.
+    expect(await costOf(memory, 'first-a')).toBeUndefined();
+    await memory.create(Kinds.Pod, rsPod('later', { node: 'node-high' }));
+    await clock.advance(1_000);
+    expect(await costOf(memory, 'later')).toBeUndefined();
+    expect(await costOf(memory, 'first-a')).toBe('-5');
+    expect(await costOf(memory, 'first-b')).toBe('-5');
     expect(controller.idle).toBe(true);
     controller.stop();
     state.stop();
@@ -145,7 +186,9 @@ describe('DeletionCostController', () => {
       },
     } as Partial<KubeApi>);
     holder.memory = memory;
+    await memory.create(Kinds.NodeClaim, claim('top', '-1', 'node-top'));
     await memory.create(Kinds.NodeClaim, claim('c', '-7', 'node-c'));
+    await memory.create(Kinds.Pod, rsPod('kept', { node: 'node-top' }));
     await memory.create(Kinds.Pod, rsPod('flaky', { node: 'node-c' }));
     await memory.create(Kinds.Pod, rsPod('gone', { node: 'node-c' }));
     await state.start();
