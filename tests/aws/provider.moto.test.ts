@@ -359,6 +359,39 @@ describeMoto('AWS cloud provider on moto', () => {
     ]);
   }, 60_000);
 
+  it('with NodeOverlays, a claim they priced launches the overlaid-cheapest type through a prioritized fleet', async () => {
+    // m5.large lists above c5.large; an overlay prices it at a cent, so the scheduler chose it and so must EC2.
+    provider.useNodeOverlays((_pool, types) =>
+      types.map((it) =>
+        it.name === 'm5.large'
+          ? { ...it, offerings: it.offerings.map((o) => ({ ...o, price: 0.01, priceOverlaid: true })) }
+          : it,
+      ),
+    );
+    const fleetBodies: string[] = [];
+    provider.clients.ec2.middlewareStack.add(
+      (next) => async (args) => {
+        const body = (args.request as { body?: unknown }).body;
+        if (typeof body === 'string' && body.includes('Action=CreateFleet')) fleetBodies.push(body);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'recordOverlaidFleet' },
+    );
+    try {
+      const priced = claim('general-ovl01', 'on-demand', ['c5.large', 'm5.large']);
+      priced.metadata.annotations = { 'karpenter.sh/price-overlay-applied': 'true' };
+      const launched = await provider.create(priced);
+      expect(launched.metadata.labels?.['node.kubernetes.io/instance-type']).toBe('m5.large');
+      const id = launched.status?.providerID?.split('/').pop() as string;
+      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+      expect(out.Reservations?.[0]?.Instances?.[0]?.InstanceType).toBe('m5.large');
+      expect(fleetBodies[0]).toContain('OnDemandOptions.AllocationStrategy=prioritized');
+    } finally {
+      provider.clients.ec2.middlewareStack.remove('recordOverlaidFleet');
+      provider.useNodeOverlays((_pool, types) => types);
+    }
+  }, 60_000);
+
   it('with nestedVirtualization enabled, offers the types moto reports it on and templates CpuOptions', async () => {
     await api.create(
       Kinds.EC2NodeClass,

@@ -1,11 +1,13 @@
 import { CreateFleetCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { NodeOverlayAnnotations } from '../../../sdk/api/nodeoverlay';
 import { testNodeClaim } from '../../kube/testing';
 import { InsufficientCapacityError } from '../types';
 import {
   chooseCapacityType,
   createFleetInput,
   fleetContext,
+  fleetPrioritized,
   launchInstance,
   type FleetOffering,
 } from './fleet';
@@ -64,7 +66,7 @@ describe('createFleetInput', () => {
   });
 
   it("carries the node class's context as Context, and no Context key without one", () => {
-    expect(createFleetInput(offerings, 'spot', 't', tags, 'ctx-123').Context).toBe('ctx-123');
+    expect(createFleetInput(offerings, 'spot', 't', tags, { context: 'ctx-123' }).Context).toBe('ctx-123');
     expect(createFleetInput(offerings, 'spot', 't', tags)).not.toHaveProperty('Context');
   });
 
@@ -73,6 +75,30 @@ describe('createFleetInput', () => {
     expect(input.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
     expect(input.SpotOptions).toBeUndefined();
     expect(input.LaunchTemplateConfigs?.[0]?.Overrides).toHaveLength(1);
+  });
+
+  it('goes by the given prices for a claim a NodeOverlay priced, as upstream: prioritized strategies', () => {
+    // The overlay made the pricier-in-EC2 m5.large the cheapest: EC2 tries the lowest Priority first.
+    const overlaid = [
+      offering('c5.large', 'us-east-1a', 'spot', 0.05),
+      offering('m5.large', 'us-east-1a', 'spot', 0.01),
+    ];
+    const spot = createFleetInput(overlaid, 'spot', 't', tags, { prioritized: true });
+    expect(spot.SpotOptions).toEqual({ AllocationStrategy: 'capacity-optimized-prioritized' });
+    expect(spot.LaunchTemplateConfigs?.[0]?.Overrides?.map((o) => [o.InstanceType, o.Priority])).toEqual([
+      ['m5.large', 0.01],
+      ['c5.large', 0.05],
+    ]);
+    const onDemand = createFleetInput(offerings, 'on-demand', 't', tags, { prioritized: true });
+    expect(onDemand.OnDemandOptions).toEqual({ AllocationStrategy: 'prioritized' });
+    // The annotation's presence decides, as upstream reads it; no annotation, EC2's own prices.
+    const annotated = (value: string) =>
+      testNodeClaim('c', {
+        metadata: { annotations: { [NodeOverlayAnnotations.priceOverlayApplied]: value } },
+      });
+    expect(fleetPrioritized(annotated('true'))).toBe(true);
+    expect(fleetPrioritized(annotated(''))).toBe(true);
+    expect(fleetPrioritized(testNodeClaim('c'))).toBe(false);
   });
 
   it('prefers spot while any spot offering is left', () => {
@@ -139,7 +165,7 @@ describe('launchInstance', () => {
       .resolvesOnce({ Errors: [ice('c5.large', 'subnet-a'), ice('m5.large', 'subnet-a')] })
       .resolvesOnce({ Errors: [{ ...ice('m5.large', 'subnet-b'), ErrorCode: 'UnfulfillableCapacity' }] })
       .resolvesOnce(launchedOut('m5.large', 'subnet-a', 'on-demand'));
-    const got = await launchInstance({ ec2, unavailable }, offerings, 'uid-1', tags, 'ctx-123');
+    const got = await launchInstance({ ec2, unavailable }, offerings, 'uid-1', tags, { context: 'ctx-123' });
     expect(got.capacityType).toBe('on-demand');
     const inputs = m.commandCalls(CreateFleetCommand).map((c) => c.args[0].input);
     expect(inputs.map((i) => i.ClientToken)).toEqual(['uid-1-0', 'uid-1-1', 'uid-1-2']);

@@ -1,6 +1,8 @@
 /**
  * Launching one instance with CreateFleet `instant`: overrides are every (instance type × subnet) offering of one
- * capacity type, with Priority = price; spot uses price-capacity-optimized, on-demand lowest-price. Offerings EC2
+ * capacity type, with Priority = price; spot uses price-capacity-optimized, on-demand lowest-price. A claim priced
+ * by NodeOverlays goes by those prices instead, as upstream: capacity-optimized-prioritized and prioritized, EC2
+ * trying the lowest Priority (the overlaid price) first. Offerings EC2
  * answers with an insufficient-capacity error are marked unavailable for 3 minutes and the launch falls back to
  * the remaining ones (reserved to spot to on-demand, as far as the claim allows). A reserved launch targets one
  * kind of reservation (./reserved-launch.ts); an insufficient-capacity answer empties that reservation instead.
@@ -12,13 +14,14 @@ import {
   type CreateFleetCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { NodeOverlayAnnotations } from '../../../sdk/api/nodeoverlay';
 import { Annotations } from '../../../sdk/api/well-known';
 import type { EC2NodeClass, NodeClaim } from '../../kube/objects';
 import { InsufficientCapacityError } from '../types';
 import { awsCall, classifyAwsError } from './errors';
 import { ICE_ERROR_CODES, type UnavailableOfferings } from './unavailable-offerings';
 import type { OfferingReservation } from '../../scheduling/instance-types';
-import { reservedFleetOptions, reservedLaunchOfferings } from './reserved-launch';
+import { onDemandStrategy, reservedFleetOptions, reservedLaunchOfferings } from './reserved-launch';
 
 /** The capacity types CreateFleet launches. */
 export type LaunchCapacityType = 'spot' | 'on-demand' | 'reserved';
@@ -73,13 +76,30 @@ export function fleetContext(nodeClass: EC2NodeClass, nodeClaim: NodeClaim): str
   return nodeClass.spec.context;
 }
 
+/** How a claim's CreateFleet asks. */
+export interface FleetOptions {
+  /** The node class's spec.context (fleetContext). */
+  context?: string | undefined;
+  /** Go by the offerings' prices as given, not EC2's (fleetPrioritized). @default false */
+  prioritized?: boolean;
+}
+
+/**
+ * Whether the claim's fleet goes by the offerings' own prices: a NodeOverlay priced some of its options
+ * (karpenter.sh/price-overlay-applied, whatever its value, as upstream reads it).
+ */
+export function fleetPrioritized(nodeClaim: NodeClaim): boolean {
+  return nodeClaim.metadata.annotations?.[NodeOverlayAnnotations.priceOverlayApplied] !== undefined;
+}
+
 export function createFleetInput(
   offerings: FleetOffering[],
   capacityType: LaunchCapacityType,
   clientToken: string,
   tags: Record<string, string>,
-  context?: string,
+  fleet: FleetOptions = {},
 ): CreateFleetCommandInput {
+  const { context, prioritized = false } = fleet;
   const byTemplate = new Map<string, FleetOffering[]>();
   const chosen =
     capacityType === 'reserved'
@@ -94,12 +114,18 @@ export function createFleetInput(
     ClientToken: clientToken,
     ...(context !== undefined ? { Context: context } : {}),
     ...(capacityType === 'reserved'
-      ? reservedFleetOptions(chosen)
+      ? reservedFleetOptions(chosen, prioritized)
       : {
           TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: capacityType },
           ...(capacityType === 'spot'
-            ? { SpotOptions: { AllocationStrategy: 'price-capacity-optimized' as const } }
-            : { OnDemandOptions: { AllocationStrategy: 'lowest-price' as const } }),
+            ? {
+                SpotOptions: {
+                  AllocationStrategy: prioritized
+                    ? ('capacity-optimized-prioritized' as const)
+                    : ('price-capacity-optimized' as const),
+                },
+              }
+            : { OnDemandOptions: { AllocationStrategy: onDemandStrategy(prioritized) } }),
         }),
     LaunchTemplateConfigs: [...byTemplate].map(([name, list]) => ({
       LaunchTemplateSpecification: { LaunchTemplateName: name, Version: '$Latest' },
@@ -207,7 +233,7 @@ export async function launchInstance(
   offerings: FleetOffering[],
   clientToken: string,
   tags: Record<string, string>,
-  context?: string,
+  fleet: FleetOptions = {},
 ): Promise<LaunchedInstance> {
   const subnetZones = new Map(offerings.map((o) => [o.subnetId, o.zone]));
   const iceSeen: FleetError[] = [];
@@ -222,7 +248,7 @@ export async function launchInstance(
     // A new token per attempt: EC2 returns the first result again for a repeated token with other parameters.
     const token = `${clientToken.slice(0, 60)}-${attempt}`;
     const out = await awsCall('ec2:CreateFleet', () =>
-      opts.ec2.send(new CreateFleetCommand(createFleetInput(left, capacityType, token, tags, context))),
+      opts.ec2.send(new CreateFleetCommand(createFleetInput(left, capacityType, token, tags, fleet))),
     );
     const { instance, errors } = parseFleetOutput(out, capacityType, subnetZones, left);
     for (const e of errors) {

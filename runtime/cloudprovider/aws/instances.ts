@@ -16,7 +16,7 @@ import type { InstanceType } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
 import { awsCall, awsErrorCode, classifyAwsError } from './errors';
 import type { Logger } from 'pino';
-import { launchInstance, type FleetOffering, type LaunchedInstance } from './fleet';
+import { launchInstance, type FleetOffering, type FleetOptions, type LaunchedInstance } from './fleet';
 import type { ReservationAvailability } from './capacity-reservation-provider';
 import type { UnavailableOfferings } from './unavailable-offerings';
 import { reservationLabels } from './capacity-reservations';
@@ -240,7 +240,7 @@ export async function findOrLaunch(
     nodeClaim: NodeClaim;
     offerings: FleetOffering[];
     tags: Record<string, string>;
-    context?: string;
+    fleet?: FleetOptions;
   },
 ): Promise<LaunchedInstance> {
   const claimName = nameOf(launch.nodeClaim);
@@ -258,7 +258,7 @@ export async function findOrLaunch(
       launch.offerings,
       token,
       launch.tags,
-      launch.context,
+      launch.fleet,
     );
     if (fresh.reservation) availability.markLaunched(fresh.reservation.id);
     return fresh;

@@ -125,6 +125,38 @@ describe('AwsCloudProvider', () => {
     expect(inputs.map((i) => i.Context)).toEqual(['ctx-123', undefined]);
   });
 
+  it('with NodeOverlays, launches by the overlaid prices: those priorities, prioritized, for an overlaid claim', async () => {
+    const { ec2, provider } = await setup();
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateName: 'x' }] });
+    ec2.on(CreateFleetCommand).resolves(launchedC5);
+    // An overlay that makes m5.large cost a cent: the scheduler chose it for that price, so must the fleet.
+    const seen: string[] = [];
+    provider.useNodeOverlays((poolName, types) => {
+      seen.push(poolName);
+      return types.map((it) =>
+        it.name === 'm5.large'
+          ? { ...it, offerings: it.offerings.map((o) => ({ ...o, price: 0.01, priceOverlaid: true })) }
+          : it,
+      );
+    });
+    const overlaid = claim(['on-demand']);
+    overlaid.metadata.annotations = { 'karpenter.sh/price-overlay-applied': 'true' };
+    await provider.create(overlaid);
+    const plain = claim(['on-demand']);
+    plain.metadata.name = 'general-x2';
+    await provider.create(plain);
+    expect(seen).toEqual(['general', 'general']);
+    const [first, second] = ec2.commandCalls(CreateFleetCommand).map((c) => c.args[0].input);
+    expect(first?.OnDemandOptions).toEqual({ AllocationStrategy: 'prioritized' });
+    const overrides = first?.LaunchTemplateConfigs?.flatMap((c) => c.Overrides ?? []) ?? [];
+    expect(overrides[0]).toMatchObject({ InstanceType: 'm5.large', Priority: 0.01 });
+    expect(
+      overrides.filter((o) => o.InstanceType === 'c5.large').every((o) => (o.Priority ?? 0) > 0.01),
+    ).toBe(true);
+    // A claim no overlay priced goes by EC2's prices.
+    expect(second?.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
+  });
+
   it('with nestedVirtualization enabled, offers and launches only types EC2 reports it on, templated with it', async () => {
     const { ec2, provider } = await setup(testNodeClass({ cpuOptions: { nestedVirtualization: 'enabled' } }));
     ec2.on(DescribeInstanceTypesCommand).resolves({

@@ -18,6 +18,7 @@ import {
   type DriftReason,
   AWS_REPAIR_POLICIES,
   type RepairPolicy,
+  type OverlayInstanceTypes,
 } from '../types';
 import type { InstanceType } from '../../scheduling/instance-types';
 import { amiForInstanceType, amiPerArch } from './amis';
@@ -27,7 +28,13 @@ import { claimFacts, instanceNetwork, nodeClassResolution, resolvedDrift } from 
 import { nodeClassVolumesHourlyPrice } from './ebs-pricing';
 import type { AwsClients } from './clients';
 import { classifyAwsError, CloudProviderError } from './errors';
-import { fleetContext, type FleetOffering, type LaunchedInstance } from './fleet';
+import {
+  fleetContext,
+  fleetPrioritized,
+  type FleetOffering,
+  type FleetOptions,
+  type LaunchedInstance,
+} from './fleet';
 import { KubeDnsDiscovery } from './kube-dns';
 import { InstanceTypeProvider, typesForClaim } from './instance-types';
 import {
@@ -111,6 +118,7 @@ export class AwsCloudProvider implements CloudProvider {
   readonly reservations: CapacityReservationProvider;
   private readonly reservedCapacity: boolean;
   private readonly shiftedOfferings = new ZonalShiftOfferings();
+  private overlays: OverlayInstanceTypes | undefined;
 
   constructor(
     private readonly s: AwsProviderSettings,
@@ -232,6 +240,10 @@ export class AwsCloudProvider implements CloudProvider {
    * Launches the claim. Throws InsufficientCapacityError when no offering had capacity (those offerings are skipped
    * for 3 minutes), or a CloudProviderError naming the failed AWS call and the fix.
    */
+  useNodeOverlays(apply: OverlayInstanceTypes): void {
+    this.overlays = apply;
+  }
+
   async create(nodeClaim: NodeClaim): Promise<NodeClaim> {
     try {
       return await this.launch(nodeClaim);
@@ -248,7 +260,9 @@ export class AwsCloudProvider implements CloudProvider {
     const target = await this.launchTarget(nodeClaim);
     const { nodePool, nodePoolName, nodeClass, resolved } = target;
     const reqs = Requirements.fromSelectors(nodeClaim.spec.requirements);
-    const types = typesForClaim(await this.getInstanceTypes(nodePool), nodeClaim, reqs);
+    // With NodeOverlays, the types as the scheduler priced and sized them; the fleet is then prioritized by price.
+    const own = await this.getInstanceTypes(nodePool);
+    const types = typesForClaim(this.overlays ? this.overlays(nodePoolName, own) : own, nodeClaim, reqs);
     if (types.length === 0)
       throw new InsufficientCapacityError(
         `no available instance type fits NodeClaim ${claimName} and its requirements`,
@@ -271,7 +285,10 @@ export class AwsCloudProvider implements CloudProvider {
         `no offering of ${types.length} compatible type(s) has a subnet and an AMI for NodeClaim ${claimName}`,
       );
     const tags = claimInstanceTags(this.s.clusterName, nodeClass, nodePoolName, claimName);
-    const launched = await this.findOrLaunch(nodeClaim, offerings, tags, fleetContext(nodeClass, nodeClaim));
+    const launched = await this.findOrLaunch(nodeClaim, offerings, tags, {
+      context: fleetContext(nodeClass, nodeClaim),
+      prioritized: fleetPrioritized(nodeClaim),
+    });
     const instanceType = await this.launchedType(claimName, target, launched, types);
     return launchedNodeClaim(nodeClaim, {
       launched,
@@ -308,13 +325,13 @@ export class AwsCloudProvider implements CloudProvider {
     nodeClaim: NodeClaim,
     offerings: FleetOffering[],
     tags: Record<string, string>,
-    context: string | undefined,
+    fleet: FleetOptions,
   ): Promise<LaunchedInstance> {
     const { clients, unavailable, reservations, reservedCapacity } = this;
     return findOrLaunch(
       { ec2: clients.ec2, clusterName: this.s.clusterName, logger: this.s.logger, unavailable },
       { availability: reservations.availability, reservedCapacity },
-      { nodeClaim, offerings, tags, context },
+      { nodeClaim, offerings, tags, fleet },
     );
   }
 

@@ -76,6 +76,17 @@ describe('reserved launches', () => {
     );
     expect(input.TargetCapacitySpecification?.DefaultTargetCapacityType).toBe('on-demand');
     expect(input.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
+    // Priced by a NodeOverlay: prioritized, as an on-demand launch.
+    const overlaid = createFleetInput(
+      [reserved('m5.large', 'us-east-1a', { id: 'cr-1' })],
+      'reserved',
+      't',
+      tags,
+      {
+        prioritized: true,
+      },
+    );
+    expect(overlaid.OnDemandOptions).toEqual({ AllocationStrategy: 'prioritized' });
     expect(input.LaunchTemplateConfigs).toEqual([
       {
         LaunchTemplateSpecification: { LaunchTemplateName: 'lt-cr-1', Version: '$Latest' },

@@ -34,6 +34,11 @@ export function reservedLaunchOfferings(offerings: FleetOffering[]): FleetOfferi
   return [...perPool.values()];
 }
 
+/** On-demand (and on-demand reservations): EC2's cheapest, or the given prices' order. */
+export function onDemandStrategy(prioritized: boolean): 'prioritized' | 'lowest-price' {
+  return prioritized ? 'prioritized' : 'lowest-price';
+}
+
 /**
  * The target capacity and options of a reserved launch: a capacity block is its own target capacity type; an
  * interruptible reservation is `reserved-capacity` with that reservation type; an ODCR is launched as on-demand
@@ -41,6 +46,7 @@ export function reservedLaunchOfferings(offerings: FleetOffering[]): FleetOfferi
  */
 export function reservedFleetOptions(
   chosen: FleetOffering[],
+  prioritized = false,
 ): Pick<
   CreateFleetCommandInput,
   'TargetCapacitySpecification' | 'OnDemandOptions' | 'ReservedCapacityOptions'
@@ -57,6 +63,6 @@ export function reservedFleetOptions(
     };
   return {
     TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand' },
-    OnDemandOptions: { AllocationStrategy: 'lowest-price' },
+    OnDemandOptions: { AllocationStrategy: onDemandStrategy(prioritized) },
   };
 }
