@@ -7,7 +7,8 @@
 import { Command, Option } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 
-import { defaultCatalog, priceOf } from './cloudprovider/simulated/catalog';
+import { defaultCatalog } from './cloudprovider/simulated/catalog';
+import { clusterPrices } from './viewer/prices';
 import type { KubeApi } from './kube/api';
 import { Kinds } from './kube/kinds';
 import type { KubeObject } from './kube/objects';
@@ -122,6 +123,9 @@ function labObjects(dir: string): KubeObject[] {
   return [...m.nodeClass, ...m.nodePool, ...m.db, ...m.app];
 }
 
+/** How often the live viewer re-reads NodeOverlays and NodePools for its prices. */
+const PRICE_REFRESH_MS = 30_000;
+
 function parseResources(list: string): ('cpu' | 'memory')[] {
   const resources = list.split(',').map((r) => r.trim());
   for (const r of resources) {
@@ -140,7 +144,6 @@ async function viewerCommand(opts: {
   manifests: string;
 }): Promise<number> {
   const resources = parseResources(opts.resources);
-  const price = (t: string, c: string, z: string) => priceOf(defaultCatalog, t, c, z);
   const viewOpts = {
     ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
     sort: opts.sort as 'creation',
@@ -161,6 +164,8 @@ async function viewerCommand(opts: {
     const { ClientNodeApi } = await import('./kube/client-node/client-node-api.js');
     api = ClientNodeApi.fromDefault();
   }
+  // List prices through the cluster's NodeOverlays, as the controller counts them.
+  let price = await clusterPrices(api, defaultCatalog);
   if (!opts.watch) {
     const [nodes, pods] = await Promise.all([api.list(Kinds.Node), api.list(Kinds.Pod)]);
     process.stdout.write(
@@ -169,10 +174,19 @@ async function viewerCommand(opts: {
     await sim?.shutdown();
     return 0;
   }
+  const clock = new RealClock();
+  const refreshPrices = (): void => {
+    clusterPrices(api, defaultCatalog).then(
+      (next) => (price = next),
+      (err: unknown) =>
+        process.stderr.write(`viewer: prices: ${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  };
+  const prices = setInterval(refreshPrices, PRICE_REFRESH_MS);
   const viewer = new LiveViewer({
     api,
-    clock: new RealClock(),
-    priceOf: price,
+    clock,
+    priceOf: (...args) => price(...args),
     resources,
     ...viewOpts,
     write: (frame) => process.stdout.write('\x1b[2J\x1b[H' + frame + '\n'),
@@ -184,6 +198,7 @@ async function viewerCommand(opts: {
     process.once('SIGINT', quit);
     process.once('SIGTERM', quit);
   });
+  clearInterval(prices);
   viewer.stop();
   await sim?.shutdown();
   return 0;

@@ -29,7 +29,13 @@ export interface ViewerModel {
   pods: { total: number; pending: number; running: number; bound: number };
 }
 
-export type PriceLookup = (instanceType: string, capacityType: string, zone: string) => number | undefined;
+/** A node's USD/hour by its instance type, capacity type, zone and (for a Karpenter node) NodePool. */
+export type PriceLookup = (
+  instanceType: string,
+  capacityType: string,
+  zone: string,
+  nodePool?: string,
+) => number | undefined;
 
 export interface ViewerOptions {
   /** Label selector string, e.g. "workload-type=developers-workshop". */
@@ -66,7 +72,7 @@ export function buildViewerModel(
       labels['eks.amazonaws.com/capacityType']?.toLowerCase().replace('_', '-') ??
       '';
     const zone = labels[Labels.zone] ?? '';
-    const price = priceOf(instanceType, capacityType, zone);
+    const price = priceOf(instanceType, capacityType, zone, labels[Labels.nodePool]);
     rows.push({
       name: nameOf(node),
       ...(labels[Labels.nodePool] ? { nodePool: labels[Labels.nodePool] } : {}),
