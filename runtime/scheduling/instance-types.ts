@@ -56,7 +56,11 @@ export function cheapestOffering(it: InstanceType, reqs: Requirements): Offering
   return best;
 }
 
-export function compatibleOfferings(it: InstanceType, reqs: Requirements): Offering[] {
+export function compatibleOfferings(
+  it: InstanceType,
+  reqs: Requirements,
+  opts: { unavailable?: boolean } = {},
+): Offering[] {
   const zone = reqs.get('topology.kubernetes.io/zone');
   const ct = reqs.get('karpenter.sh/capacity-type');
   const rid = reqs.get(Labels.capacityReservationId);
@@ -64,7 +68,7 @@ export function compatibleOfferings(it: InstanceType, reqs: Requirements): Offer
   const rint = reqs.get(Labels.capacityReservationInterruptible);
   return it.offerings.filter(
     (o) =>
-      o.available &&
+      (o.available || opts.unavailable === true) &&
       (!zone || zone.has(o.zone)) &&
       (!ct || ct.has(o.capacityType)) &&
       (!(rid || rtype || rint) || reservationMatches(o.reservation, rid, rtype, rint)),
@@ -89,8 +93,15 @@ function reservationMatches(
  */
 const OPTIONAL_TYPE_LABELS = [Labels.placementGroupId, Labels.placementGroupPartition];
 
-/** The instance type's labels agree with every requirement on keys it defines, and an offering matches. */
-export function instanceTypeCompatible(it: InstanceType, reqs: Requirements): boolean {
+/**
+ * The instance type's labels agree with every requirement on keys it defines, and an offering matches (an
+ * available one, unless `unavailable`).
+ */
+export function instanceTypeCompatible(
+  it: InstanceType,
+  reqs: Requirements,
+  opts: { unavailable?: boolean } = {},
+): boolean {
   for (const r of it.requirements.values()) {
     const want = reqs.get(r.key);
     if (want && !want.intersects(r)) return false;
@@ -99,5 +110,5 @@ export function instanceTypeCompatible(it: InstanceType, reqs: Requirements): bo
     const want = reqs.get(key);
     if (want && !it.requirements.has(key) && !want.allowsAbsent()) return false;
   }
-  return compatibleOfferings(it, reqs).length > 0;
+  return compatibleOfferings(it, reqs, opts).length > 0;
 }

@@ -1,13 +1,30 @@
+import { Labels } from '../../../sdk/api/well-known';
+import type { InstanceType, Offering } from '../../scheduling/instance-types';
+import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { PlannedNodeClaim } from '../../scheduling/scheduler';
-import { nodePool, plannedClaim } from '../../scheduling/testing';
+import { instanceType, nodePool, plannedClaim, schedulingPool } from '../../scheduling/testing';
 import type { NodePool } from '../../kube/objects';
 import type { StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
-import { STATIC_AT_LIMIT, staticCounts, staticDrift } from './static-drift';
+import {
+  STATIC_AT_LIMIT,
+  STATIC_RESERVATIONS_FULL,
+  staticCounts,
+  staticDrift,
+  staticReservations,
+} from './static-drift';
 
-function candidate(name: string, pool: NodePool, opts: { pods?: number; created?: string } = {}): Candidate {
+function candidate(
+  name: string,
+  pool: NodePool,
+  opts: { pods?: number; created?: string; reservation?: string } = {},
+): Candidate {
+  const labels: Record<string, string> = opts.reservation
+    ? { [Labels.capacityType]: 'reserved', [Labels.capacityReservationId]: opts.reservation }
+    : { [Labels.capacityType]: 'on-demand' };
   const stateNode = {
     name,
+    labels,
     nodeClaim: { metadata: { name, creationTimestamp: opts.created ?? '2024-01-01T00:00:00Z' } },
   } as unknown as StateNode;
   const pods = Array.from({ length: opts.pods ?? 0 }, () => ({}) as never);
@@ -96,5 +113,88 @@ describe('staticCounts', () => {
       n('other', {}),
     ];
     expect(staticCounts(nodes, 's')).toEqual({ active: 1, pendingDisruption: 1, deleting: 1 });
+  });
+});
+
+describe('static pools on full capacity reservations (TerminateFirstDrift)', () => {
+  const CR = 'cr-0123456789abcdef0';
+  /** m5.large with an on-demand offering and a reserved one in CR with `capacity` instances of room. */
+  function reservedType(capacity: number, extra: Partial<Offering> = {}): InstanceType {
+    const it = instanceType('m5.large');
+    const reserved: Offering = {
+      capacityType: 'reserved',
+      zone: 'us-east-1a',
+      price: 0.00000001,
+      available: capacity > 0,
+      reservation: { id: CR, type: 'default', interruptible: false, capacity },
+      ...extra,
+    };
+    const requirements = new Requirements(
+      it.requirements.values().filter((r) => r.key !== Labels.capacityType),
+    ).add(Requirement.in(Labels.capacityType, ['on-demand', 'reserved']));
+    return { ...it, requirements, offerings: [...it.offerings, reserved] };
+  }
+  const reservedPool = (capacityTypes: string[]) => {
+    const np = nodePool('s', {
+      replicas: 2,
+      requirements: [{ key: Labels.capacityType, operator: 'In', values: capacityTypes }],
+    });
+    np.status = { conditions: [{ type: 'Ready', status: 'True' }] } as NodePool['status'];
+    return np;
+  };
+
+  it('is full when every offering the template allows is a reserved one without room', () => {
+    const only = reservedPool(['reserved']);
+    expect(staticReservations(schedulingPool(only, [reservedType(0)]))).toEqual({
+      full: true,
+      offered: new Set([CR]),
+    });
+    // Room left, or on-demand allowed too: not full.
+    expect(staticReservations(schedulingPool(only, [reservedType(1)])).full).toBe(false);
+    expect(
+      staticReservations(schedulingPool(reservedPool(['reserved', 'on-demand']), [reservedType(0)])).full,
+    ).toBe(false);
+    // A reservation in a zone under a shift is no longer offered: no node of it frees a usable slot.
+    expect(staticReservations(schedulingPool(only, [reservedType(0, { zonalShift: true })]))).toEqual({
+      full: true,
+      offered: new Set(),
+    });
+  });
+
+  it('deletes first the nodes holding a slot of an offered reservation, within the budget; the rest wait', () => {
+    const np = reservedPool(['reserved']);
+    const cs = [
+      candidate('on-demand-node', np),
+      candidate('in-cr-a', np, { reservation: CR }),
+      candidate('in-cr-b', np, { reservation: CR }),
+    ];
+    const full = () => ({ full: true, offered: new Set([CR]) });
+    const skipped = new Map<string, string>();
+    // Room under the node limit (no limit at all): still no replacement can launch, so it is terminate-first.
+    const command = staticDrift(cs, new Map([['s', 2]]), at(2), planFor, skipped, true, full);
+    expect(command).toMatchObject({
+      reason: 'Drifted',
+      replacements: [],
+      terminateFirst: 'no-reserved-capacity',
+    });
+    expect(command?.candidates.map((c) => c.stateNode.name)).toEqual(['in-cr-a', 'in-cr-b']);
+    expect(skipped.get('on-demand-node')).toBe(`drifted, but ${STATIC_RESERVATIONS_FULL}`);
+    // A budget of one: the first holder goes, the others wait.
+    const one = new Map<string, string>();
+    expect(
+      staticDrift(cs, new Map([['s', 1]]), at(2), planFor, one, true, full)?.candidates.map(
+        (c) => c.stateNode.name,
+      ),
+    ).toEqual(['in-cr-a']);
+    expect(one.get('in-cr-b')).toBe(`drifted, but ${STATIC_RESERVATIONS_FULL}`);
+    // Without the gate the reservations are not looked at: the normal replace-first path.
+    expect(
+      staticDrift(cs, new Map([['s', 2]]), at(2), planFor, new Map(), false, full)?.replacements,
+    ).toHaveLength(2);
+    // A pool not Ready would not be refilled: everything waits.
+    np.status = {} as NodePool['status'];
+    const notReady = new Map<string, string>();
+    expect(staticDrift(cs, new Map([['s', 2]]), at(2), planFor, notReady, true, full)).toBeUndefined();
+    expect(notReady.size).toBe(3);
   });
 });

@@ -29,7 +29,7 @@ import { podDoNotDisrupt, reschedulable, type Candidate } from '../../disruption
 import type { Command } from '../../disruption/methods';
 import { stampDrainBound } from '../../disruption/orchestration';
 import { simulator } from '../../disruption/simulation';
-import { dynamicPools, staticCounts } from '../../disruption/static-drift';
+import { dynamicPools, staticCounts, staticReservations } from '../../disruption/static-drift';
 import { creditedSimulator } from '../../disruption/terminate-first';
 import { nodeLimit, staticClaimPlan } from '../../nodepool/static/replicas';
 import { schedulingNodePools } from '../../provisioning/nodeclaim-factory';
@@ -183,6 +183,7 @@ export class NodeHealthController implements Controller {
               scalingDown,
               room,
               plan: pool ? staticClaimPlan(pool) : 'its instance types are unknown',
+              ...(this.opts.terminateFirst && pool ? { reservations: staticReservations(pool) } : {}),
             },
           }
         : {}),

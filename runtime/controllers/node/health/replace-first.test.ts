@@ -5,7 +5,7 @@ import { instanceType, nodePool, plannedClaim, pod } from '../../../scheduling/t
 import type { StateNode } from '../../../state/cluster-state';
 import type { Candidate } from '../../disruption/candidates';
 import type { Simulate } from '../../disruption/methods';
-import { STATIC_AT_LIMIT } from '../../disruption/static-drift';
+import { STATIC_AT_LIMIT, STATIC_RESERVATIONS_FULL } from '../../disruption/static-drift';
 import { refillable } from '../../disruption/terminate-first';
 import { repairPlan } from './replace-first';
 
@@ -111,6 +111,39 @@ describe('repairPlan', () => {
     const notReady = candidate('on-demand', readyPool(false));
     expect(repairPlan({ ...base, candidate: notReady, terminateFirst: true, static: atLimit }).kind).toBe(
       'blocked',
+    );
+  });
+
+  it('a static node on full reservations: deleted first with the gate when it holds an offered slot, else waits', () => {
+    const base = { simulate: nowhere, credited: nowhere };
+    const full = { scalingDown: false, room: 1, plan, reservations: { full: true, offered: new Set([CR]) } };
+    const holder = candidate('reserved', readyPool(true));
+    // Room under the node limit does not help: the replacement has no slot to launch into.
+    expect(repairPlan({ ...base, candidate: holder, terminateFirst: true, static: full })).toEqual({
+      kind: 'terminate-first',
+      reason: 'no-reserved-capacity',
+      destinations: [],
+    });
+    // A node outside the offered reservations frees no slot the refill can use.
+    expect(
+      repairPlan({
+        ...base,
+        candidate: candidate('on-demand', readyPool(true)),
+        terminateFirst: true,
+        static: full,
+      }),
+    ).toEqual({ kind: 'blocked', message: STATIC_RESERVATIONS_FULL });
+    // Not refillable, or the gate off (the reservations are not looked at: replace first as usual).
+    expect(
+      repairPlan({
+        ...base,
+        candidate: candidate('reserved', readyPool(false)),
+        terminateFirst: true,
+        static: full,
+      }),
+    ).toEqual({ kind: 'blocked', message: STATIC_RESERVATIONS_FULL });
+    expect(repairPlan({ ...base, candidate: holder, terminateFirst: false, static: full }).kind).toBe(
+      'replace',
     );
   });
 

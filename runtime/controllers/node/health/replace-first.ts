@@ -7,13 +7,19 @@
  * - a node in a full capacity reservation whose pods fit only into the slot it frees is deleted first with the
  *   TerminateFirstRepair gate (terminate-first, `no-reserved-capacity`), and waits without it;
  * - a node of a static NodePool at its `limits.nodes` is deleted first with the gate when the pool is Ready and not
- *   being deleted, so the static controller refills it (`static-at-limit`), and waits otherwise;
+ *   being deleted, so the static controller refills it (`static-at-limit`), and waits otherwise; with the gate, a
+ *   static pool that launches only into full reservations deletes first a node holding a slot of one still
+ *   offered (`no-reserved-capacity`), and any other of its nodes waits;
  * - any other node waits, saying why its pods have nowhere to go.
  */
 import type { PlannedNodeClaim } from '../../../scheduling/plan';
 import type { Candidate } from '../../disruption/candidates';
 import { destinationsOf, type Simulate } from '../../disruption/methods';
-import { STATIC_AT_LIMIT } from '../../disruption/static-drift';
+import {
+  STATIC_AT_LIMIT,
+  STATIC_RESERVATIONS_FULL,
+  type StaticReservations,
+} from '../../disruption/static-drift';
 import {
   heldReservation,
   refillable,
@@ -32,6 +38,8 @@ export interface StaticRoom {
   scalingDown: boolean;
   room: number;
   plan: PlannedNodeClaim | string;
+  /** The pool's reservations, looked at only with the TerminateFirstRepair gate (static-drift.ts). */
+  reservations?: StaticReservations;
 }
 
 export interface RepairPlanInput {
@@ -55,6 +63,12 @@ export function repairPlan({
 }: RepairPlanInput): RepairPlan {
   if (fixed) {
     if (fixed.scalingDown) return { kind: 'blocked', message: 'its static NodePool is scaling down first' };
+    if (terminateFirst && fixed.reservations?.full) {
+      const holds = fixed.reservations.offered.has(heldReservation(candidate) ?? '');
+      if (holds && refillable(candidate.nodePool))
+        return { kind: 'terminate-first', reason: 'no-reserved-capacity', destinations: [] };
+      return { kind: 'blocked', message: STATIC_RESERVATIONS_FULL };
+    }
     if (typeof fixed.plan === 'string')
       return { kind: 'blocked', message: `its replacement cannot be planned (${fixed.plan})` };
     if (fixed.room > 0) return { kind: 'replace', replacements: [fixed.plan], destinations: [] };
