@@ -21,12 +21,16 @@ const BY_NODE_NAME = 'deletion-cost/nodeName';
 const BY_CONTROLLER = 'deletion-cost/controller';
 /** Patches in flight at once. */
 const CONCURRENCY = 4;
+/** ReplicaSets whose largest size is remembered. */
+const MAX_TRACKED = 10_000;
 
 export class DeletionCostController implements Controller {
   readonly name = 'deletion-cost';
   readonly queue: WorkQueue;
   /** Pods (namespace/name) that may need their cost written. */
   private readonly pending = new Set<string>();
+  /** The most bound pods each ReplicaSet (uid) has had: its keep tier is a share of that (costs.ts). */
+  private readonly largest = new Map<string, number>();
 
   constructor(private readonly opts: ControllerContext) {
     this.queue = reconcileQueue('deletion-cost', opts, () => this.drain());
@@ -83,7 +87,12 @@ export class DeletionCostController implements Controller {
         const cost = sibling.metadata.deletionTimestamp ? undefined : this.nodeCost(sibling.spec.nodeName);
         if (cost !== undefined) costs.push(cost);
       }
-      const floor = keepTierFloor(costs);
+      const largest = Math.max(this.largest.get(uid) ?? 0, costs.length);
+      this.largest.delete(uid);
+      // Kept for the ReplicaSets seen lately (newest last), so old ones do not pile up.
+      if (costs.length > 0) this.largest.set(uid, largest);
+      if (this.largest.size > MAX_TRACKED) this.largest.delete(this.largest.keys().next().value as string);
+      const floor = keepTierFloor(costs, largest);
       floors.set(uid, floor);
       for (const sibling of siblings) {
         const cost = this.costFor(sibling)?.[Annotations.podDeletionCost];

@@ -86,9 +86,10 @@ export const KEEP_TIER_SHARE = 0.25;
  * The lowest node cost in a ReplicaSet's keep tier, from the costs of the nodes its bound pods are on: its pods
  * on nodes of this cost or higher need no write. The top node is always in the tier
  * (thinning one node is what the costs would do too); the next join while the tier holds at most KEEP_TIER_SHARE
- * of the pods. Undefined when the ReplicaSet has no bound pod.
+ * of the pods, or of `largest`, the most the ReplicaSet had: a scale-down does not shrink the tier, which would only
+ * write the pods it leaves. Undefined when the ReplicaSet has no bound pod.
  */
-export function keepTierFloor(siblingNodeCosts: Iterable<number>): number | undefined {
+export function keepTierFloor(siblingNodeCosts: Iterable<number>, largest = 0): number | undefined {
   const counts = new Map<number, number>();
   let pods = 0;
   for (const cost of siblingNodeCosts) {
@@ -99,7 +100,7 @@ export function keepTierFloor(siblingNodeCosts: Iterable<number>): number | unde
   let held = 0;
   for (const cost of [...counts.keys()].sort((a, b) => b - a)) {
     held += counts.get(cost) ?? 0;
-    if (floor !== undefined && held > KEEP_TIER_SHARE * pods) break;
+    if (floor !== undefined && held > KEEP_TIER_SHARE * Math.max(pods, largest)) break;
     floor = cost;
   }
   return floor;

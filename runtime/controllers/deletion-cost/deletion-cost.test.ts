@@ -80,6 +80,8 @@ describe('pod deletion costs', () => {
     expect(keepTierFloor([-1, -1, -2, -3, -3, -3, -4, -4, -4, -5, -5, -5])).toBe(-2);
     // The top node holds more than a quarter: still in, and nothing after it.
     expect(keepTierFloor([-1, -1, -1, -2])).toBe(-1);
+    // After a scale-down the tier stays a share of the most the ReplicaSet had, so its pods are not written now.
+    expect(keepTierFloor([-1, -1, -2, -2], 16)).toBe(-2);
   });
 
   it('orders a round so the cheapest per core is created first and so emptied last', () => {
@@ -166,6 +168,30 @@ describe('DeletionCostController', () => {
     expect(await costOf(memory, 'first-a')).toBe('-5');
     expect(await costOf(memory, 'first-b')).toBe('-5');
     expect(controller.idle).toBe(true);
+    controller.stop();
+    state.stop();
+  });
+
+  it('does not write the keep tier after a scale-down: it stays a share of the most the ReplicaSet had', async () => {
+    const { clock, memory, state, controller } = await setUp();
+    for (let i = 1; i <= 8; i++) await memory.create(Kinds.NodeClaim, claim(`c${i}`, `-${i}`, `n${i}`));
+    // 16 pods, two per node: the tier is the top two nodes (4 pods, a quarter).
+    for (let i = 1; i <= 8; i++)
+      for (const x of ['a', 'b']) await memory.create(Kinds.Pod, rsPod(`p${i}${x}`, { node: `n${i}` }));
+    await state.start();
+    controller.start();
+    await clock.advance(1_000);
+    expect(await costOf(memory, 'p2a')).toBeUndefined();
+    expect(await costOf(memory, 'p3a')).toBe('-3');
+    // Scaled down to the tier's four pods, then one more lands on n3.
+    for (let i = 3; i <= 8; i++)
+      for (const x of ['a', 'b']) await memory.delete(Kinds.Pod, `p${i}${x}`, 'default');
+    await memory.create(Kinds.Pod, rsPod('again', { node: 'n3' }));
+    await clock.advance(1_000);
+    expect(await costOf(memory, 'again')).toBe('-3');
+    // n2's pods stay unwritten (a tier judged on the five pods left would have written them).
+    expect(await costOf(memory, 'p2a')).toBeUndefined();
+    expect(await costOf(memory, 'p2b')).toBeUndefined();
     controller.stop();
     state.stop();
   });
