@@ -203,6 +203,10 @@ export class Operator {
           replaceFirst: (command) => this.disruption.carryOut(command),
           terminateFirst: opts.settings.terminateFirstRepair === true,
           ...(opts.settings.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
+          ...(opts.settings.minValuesPolicy ? { minValuesPolicy: opts.settings.minValuesPolicy } : {}),
+          ...(opts.settings.preferencePolicy ? { preferencePolicy: opts.settings.preferencePolicy } : {}),
+          ...(caps ? { clusterCaps: caps } : {}),
+          ...(virtualPods ? { virtualPods } : {}),
         })
       : undefined;
     this.nodeClassFinalizer = opts.nodeClassCleanup

@@ -83,6 +83,29 @@ describe('node repair', () => {
     sim.stop();
   });
 
+  it('plans the replacement within the cluster-wide caps, as any launch: at CLUSTER_MAX_NODES it waits', async () => {
+    const plain = await threeNodes(true);
+    const claims = plain.api.peekAll(Kinds.NodeClaim).length;
+    plain.stop();
+    // The cap is the cluster as it is: a replacement launched first would be one node over it.
+    const sim = await labCluster({ replicas: 1, settings: { nodeRepair: true, clusterMaxNodes: claims } });
+    await sim.scale('Deployment', APP_NS, APP, 24);
+    await sim.settle();
+    const [sick] = names(sim) as [string];
+    await sim.cloud.setNodeCondition(sick, 'Ready', 'False', 'KubeletNotReady');
+    await sim.clock.advance(40 * MIN);
+    expect(names(sim)).toContain(sick);
+    expect(sim.api.peekAll(Kinds.NodeClaim)).toHaveLength(claims);
+    const blocked = sim.api
+      .peekAll(Kinds.Event)
+      .filter((e) => e.involvedObject.name === sick && e.reason === 'DisruptionBlocked')
+      .map((e) => e.message);
+    expect(blocked.join('\n')).toMatch(
+      /^repair cannot launch a replacement first: 8 pod\(s\) could not be rescheduled/m,
+    );
+    sim.stop();
+  });
+
   it('does nothing with the NodeRepair gate off', async () => {
     const sim = await threeNodes(false);
     const [sick] = names(sim) as [string];

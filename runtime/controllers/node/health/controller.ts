@@ -28,15 +28,25 @@ import { poolBudgets } from '../../disruption/budgets';
 import { podDoNotDisrupt, reschedulable, type Candidate } from '../../disruption/candidates';
 import type { Command } from '../../disruption/methods';
 import { stampDrainBound } from '../../disruption/orchestration';
+import { headroomOn } from '../../disruption/headroom';
+import type { DisruptionOptions } from '../../disruption/options';
 import { simulator } from '../../disruption/simulation';
 import { dynamicPools, staticCounts, staticReservations } from '../../disruption/static-drift';
 import { creditedSimulator } from '../../disruption/terminate-first';
 import { nodeLimit, staticClaimPlan } from '../../nodepool/static/replicas';
 import { schedulingNodePools } from '../../provisioning/nodeclaim-factory';
+import { loadVolumeContext, warnWithoutVolumes } from '../../volume-loader';
 import { decideRepair, type RepairDecision, type RepairNode, type RepairVerdict } from './repair';
 import { repairPlan, type RepairPlan } from './replace-first';
 
-export interface NodeHealthOptions extends ControllerContext {
+/**
+ * Replacements are planned as the disruption controller plans them (minValues and preference policies, the
+ * cluster-wide caps, volumes, the CapacityBuffers' headroom), so a repair never launches what a launch would not.
+ */
+export interface NodeHealthOptions
+  extends
+    ControllerContext,
+    Pick<DisruptionOptions, 'minValuesPolicy' | 'preferencePolicy' | 'clusterCaps' | 'virtualPods'> {
   /** Carry out a replace-first command (the disruption controller's queue); false while it is busy. */
   replaceFirst: (command: Command) => Promise<boolean>;
   /** The TerminateFirstRepair gate (see ./replace-first.ts). @default false, as upstream */
@@ -155,9 +165,15 @@ export class NodeHealthController implements Controller {
 
   /** How the node would be repaired now: replaced first, deleted first, or not yet. */
   private async plan(stateNode: StateNode, candidate: Candidate): Promise<RepairPlan> {
-    const { state, cloud } = this.opts;
-    const pools = await schedulingNodePools(state, cloud, this.opts.perNodeCost);
+    const { state, cloud, clusterCaps } = this.opts;
+    const pools = await schedulingNodePools(state, cloud, this.opts.perNodeCost, undefined, clusterCaps);
     const settled = state.schedulableNodes().filter((n) => !n.inFlight);
+    const headroom = headroomOn(this.opts.virtualPods?.() ?? [], settled).pods;
+    const volumes = await loadVolumeContext(
+      this.opts.api,
+      candidate.reschedulablePods,
+      warnWithoutVolumes(this.opts.logger),
+    );
     const dynamic = dynamicPools(pools);
     const pool = pools.find((p) => nameOf(p.nodePool) === stateNode.nodePoolName);
     const fixed = candidate.nodePool.spec.replicas !== undefined;
@@ -174,9 +190,9 @@ export class NodeHealthController implements Controller {
     }
     return repairPlan({
       candidate,
-      simulate: simulator(dynamic, settled, {}, undefined),
+      simulate: simulator(dynamic, settled, this.opts, volumes, headroom),
       terminateFirst: this.opts.terminateFirst === true,
-      credited: creditedSimulator(dynamic, settled, {}, undefined),
+      credited: creditedSimulator(dynamic, settled, this.opts, volumes, headroom),
       ...(fixed
         ? {
             static: {
