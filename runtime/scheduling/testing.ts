@@ -6,7 +6,7 @@ import type { KubeletConfiguration } from '../../sdk/api/ec2nodeclass';
 import { nodePoolSchema, type NodePoolInput } from '../../sdk/api/nodepool';
 import { defaultCatalog, toInstanceType, type InstanceTypeSpec } from '../cloudprovider/simulated/catalog';
 import { DEFAULT_CAPACITY_SETTINGS } from './allocatable';
-import type { InstanceType } from './instance-types';
+import type { InstanceType, Offering } from './instance-types';
 import { Labels } from '../../sdk/api/well-known';
 import type {
   Container,
@@ -202,4 +202,28 @@ export function plannedClaim(
     requests: opts.requests ?? {},
     instanceTypeOptions,
   };
+}
+
+/**
+ * m5.large with its on-demand offerings and a reserved one in reservation `id` (us-east-1a) with `capacity`
+ * instances of room: available while it has room, unless `extra` says otherwise.
+ */
+export function reservedInstanceType(
+  id: string,
+  capacity: number,
+  extra: Partial<Offering> = {},
+): InstanceType {
+  const it = instanceType('m5.large');
+  const reserved: Offering = {
+    capacityType: 'reserved',
+    zone: 'us-east-1a',
+    price: 0.00000001,
+    available: capacity > 0,
+    reservation: { id, type: 'default', interruptible: false, capacity },
+    ...extra,
+  };
+  const requirements = new Requirements(
+    it.requirements.values().filter((r) => r.key !== Labels.capacityType),
+  ).add(Requirement.in(Labels.capacityType, ['on-demand', 'reserved']));
+  return { ...it, requirements, offerings: [...it.offerings, reserved] };
 }

@@ -75,6 +75,22 @@ function withCapacityTypes(c: NodeClaim, values: string[]): NodeClaim {
   return c;
 }
 
+const RECORD_FLEET = 'recordCreateFleet';
+
+/** The CreateFleet requests the provider's EC2 client sends from now on, as serialised (remove RECORD_FLEET after). */
+function recordFleetRequests(provider: AwsCloudProvider): string[] {
+  const bodies: string[] = [];
+  provider.clients.ec2.middlewareStack.add(
+    (next) => async (args) => {
+      const body = (args.request as { body?: unknown }).body;
+      if (typeof body === 'string' && body.includes('Action=CreateFleet')) bodies.push(body);
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: RECORD_FLEET },
+  );
+  return bodies;
+}
+
 describeMoto('AWS cloud provider on moto', () => {
   let moto: MotoServer;
   let seeded: SeededMoto;
@@ -311,20 +327,12 @@ describeMoto('AWS cloud provider on moto', () => {
       return c;
     };
     // moto keeps no fleet Context, so the request the SDK serialised is read on its way out.
-    const fleetBodies: string[] = [];
-    provider.clients.ec2.middlewareStack.add(
-      (next) => async (args) => {
-        const body = (args.request as { body?: unknown }).body;
-        if (typeof body === 'string' && body.includes('Action=CreateFleet')) fleetBodies.push(body);
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'recordCreateFleet' },
-    );
+    const fleetBodies = recordFleetRequests(provider);
     try {
       await provider.create(tuned('tuned-ct001'));
       await provider.create(tuned('tuned-ct002', { 'karpenter.sh/nodeclaim-min-values-relaxed': 'true' }));
     } finally {
-      provider.clients.ec2.middlewareStack.remove('recordCreateFleet');
+      provider.clients.ec2.middlewareStack.remove(RECORD_FLEET);
     }
     expect(fleetBodies).toHaveLength(2);
     expect(fleetBodies[0]).toContain('Context=ctx-moto');
@@ -368,15 +376,7 @@ describeMoto('AWS cloud provider on moto', () => {
           : it,
       ),
     );
-    const fleetBodies: string[] = [];
-    provider.clients.ec2.middlewareStack.add(
-      (next) => async (args) => {
-        const body = (args.request as { body?: unknown }).body;
-        if (typeof body === 'string' && body.includes('Action=CreateFleet')) fleetBodies.push(body);
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'recordOverlaidFleet' },
-    );
+    const fleetBodies = recordFleetRequests(provider);
     try {
       const priced = claim('general-ovl01', 'on-demand', ['c5.large', 'm5.large']);
       priced.metadata.annotations = { 'karpenter.sh/price-overlay-applied': 'true' };
@@ -387,7 +387,7 @@ describeMoto('AWS cloud provider on moto', () => {
       expect(out.Reservations?.[0]?.Instances?.[0]?.InstanceType).toBe('m5.large');
       expect(fleetBodies[0]).toContain('OnDemandOptions.AllocationStrategy=prioritized');
     } finally {
-      provider.clients.ec2.middlewareStack.remove('recordOverlaidFleet');
+      provider.clients.ec2.middlewareStack.remove(RECORD_FLEET);
       provider.useNodeOverlays((_pool, types) => types);
     }
   }, 60_000);

@@ -1,8 +1,7 @@
 import { Labels } from '../../../sdk/api/well-known';
 import type { InstanceType, Offering } from '../../scheduling/instance-types';
-import { Requirement, Requirements } from '../../scheduling/requirements';
 import type { PlannedNodeClaim } from '../../scheduling/scheduler';
-import { instanceType, nodePool, plannedClaim, schedulingPool } from '../../scheduling/testing';
+import { nodePool, plannedClaim, reservedInstanceType, schedulingPool } from '../../scheduling/testing';
 import type { NodePool } from '../../kube/objects';
 import type { StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
@@ -118,22 +117,8 @@ describe('staticCounts', () => {
 
 describe('static pools on full capacity reservations (TerminateFirstDrift)', () => {
   const CR = 'cr-0123456789abcdef0';
-  /** m5.large with an on-demand offering and a reserved one in CR with `capacity` instances of room. */
-  function reservedType(capacity: number, extra: Partial<Offering> = {}): InstanceType {
-    const it = instanceType('m5.large');
-    const reserved: Offering = {
-      capacityType: 'reserved',
-      zone: 'us-east-1a',
-      price: 0.00000001,
-      available: capacity > 0,
-      reservation: { id: CR, type: 'default', interruptible: false, capacity },
-      ...extra,
-    };
-    const requirements = new Requirements(
-      it.requirements.values().filter((r) => r.key !== Labels.capacityType),
-    ).add(Requirement.in(Labels.capacityType, ['on-demand', 'reserved']));
-    return { ...it, requirements, offerings: [...it.offerings, reserved] };
-  }
+  const reservedType = (capacity: number, extra: Partial<Offering> = {}): InstanceType =>
+    reservedInstanceType(CR, capacity, extra);
   const reservedPool = (capacityTypes: string[]) => {
     const np = nodePool('s', {
       replicas: 2,

@@ -1,8 +1,7 @@
 import { Labels } from '../../../sdk/api/well-known';
 import type { NodePool } from '../../kube/objects';
 import type { InstanceType, Offering } from '../../scheduling/instance-types';
-import { Requirement, Requirements } from '../../scheduling/requirements';
-import { instanceType, nodePool, pods, schedulingPool } from '../../scheduling/testing';
+import { nodePool, pods, reservedInstanceType, schedulingPool } from '../../scheduling/testing';
 import type { SchedulingNodePool } from '../../scheduling/scheduler';
 import type { StateNode } from '../../state/cluster-state';
 import type { Candidate } from './candidates';
@@ -20,22 +19,8 @@ import {
 const CR = 'cr-0123456789abcdef0';
 const ZONE = 'us-east-1a';
 
-/** m5.large with an on-demand offering and a reserved one in CR with `capacity` instances of room. */
-function reservedType(capacity: number, extra: Partial<Offering> = {}): InstanceType {
-  const it = instanceType('m5.large');
-  const reserved: Offering = {
-    capacityType: 'reserved',
-    zone: ZONE,
-    price: 0.00000001,
-    available: capacity > 0,
-    reservation: { id: CR, type: 'default', interruptible: false, capacity },
-    ...extra,
-  };
-  const requirements = new Requirements(
-    it.requirements.values().filter((r) => r.key !== Labels.capacityType),
-  ).add(Requirement.in(Labels.capacityType, ['on-demand', 'reserved']));
-  return { ...it, requirements, offerings: [...it.offerings, reserved] };
-}
+const reservedType = (capacity: number, extra: Partial<Offering> = {}): InstanceType =>
+  reservedInstanceType(CR, capacity, extra);
 
 function pool(capacityTypes: string[]): NodePool {
   return nodePool('reserved', {
