@@ -1,9 +1,12 @@
 import {
   allocatableOf,
   DEFAULT_CAPACITY_SETTINGS,
+  efaCapacity,
+  efaOnlyOnDefaultCard,
   eniLimitedPods,
   kubeReservedCpuMillis,
   kubeReservedMemoryBytes,
+  kubeReservedPodsOf,
   maxPodsOf,
   memoryCapacityBytes,
   nodeOverhead,
@@ -92,6 +95,62 @@ describe('ENI-limited pods and RESERVED_ENIS', () => {
     const r = nodeResources(M5_LARGE, { amiFamily: 'Bottlerocket' }, { ...defaults, reservedENIs: 1 });
     expect(r.capacity.pods).toBe(20);
     expect(r.overhead.kubeReserved.memory).toBe((11 * 20 + 255) * MiB);
+  });
+});
+
+describe('EFA devices and efa-only interfaces (upstream efas and ENILimitedPods)', () => {
+  // p4d.24xlarge: four cards of 15 ENIs, 50 addresses each, 4 EFA devices; the CNI uses card 0 only.
+  const P4D: InstanceHardware = {
+    vcpu: 96,
+    memoryMiB: 1179648,
+    arch: 'amd64',
+    maxENIs: 15,
+    ipv4PerENI: 50,
+    maxEfaInterfaces: 4,
+  };
+  const nic = (networkCardIndex: number, deviceIndex: number, interfaceType: 'interface' | 'efa-only') => ({
+    networkCardIndex,
+    deviceIndex,
+    interfaceType,
+  });
+  const efaOnCards01 = {
+    networkInterfaces: [nic(0, 0, 'interface'), nic(0, 1, 'efa-only'), nic(1, 0, 'efa-only')],
+  };
+
+  it('offers every EFA device of the type without node class interfaces, none for a type that has none', () => {
+    expect(efaCapacity(P4D, {})).toBe(4);
+    expect(nodeResources(P4D, {}, defaults).capacity['vpc.amazonaws.com/efa']).toBe(4);
+    expect(efaCapacity(M5_LARGE, {})).toBe(0);
+    expect(nodeResources(M5_LARGE, {}, defaults).capacity).not.toHaveProperty('vpc.amazonaws.com/efa');
+  });
+
+  it("counts the node class's efa-only interfaces instead, and an empty list as none", () => {
+    expect(efaCapacity(P4D, efaOnCards01)).toBe(2);
+    expect(nodeResources(P4D, efaOnCards01, defaults).allocatable['vpc.amazonaws.com/efa']).toBe(2);
+    expect(efaCapacity(P4D, { networkInterfaces: [] })).toBe(0);
+    expect(nodeResources(P4D, { networkInterfaces: [] }, defaults).capacity).not.toHaveProperty(
+      'vpc.amazonaws.com/efa',
+    );
+  });
+
+  it('takes an ENI of card 0 per efa-only interface there out of max pods and kubeReserved sizing', () => {
+    expect(efaOnlyOnDefaultCard(efaOnCards01)).toBe(1);
+    // 15 × 49 + 2 without; (15 − 1) × 49 + 2 with the efa-only interface on card 0 (card 1's takes nothing).
+    expect(maxPodsOf(P4D, {})).toBe(737);
+    expect(maxPodsOf(P4D, efaOnCards01)).toBe(688);
+    expect(kubeReservedPodsOf(P4D, efaOnCards01, 688)).toBe(688);
+    // RESERVED_ENIS comes off max pods too, but not off what AL2023 sizes kubeReserved for.
+    expect(maxPodsOf(P4D, efaOnCards01, 1)).toBe(639);
+    expect(
+      nodeResources(P4D, efaOnCards01, { ...defaults, reservedENIs: 1 }).overhead.kubeReserved.memory,
+    ).toBe(kubeReservedMemoryBytes(688));
+  });
+
+  it('gives no pods once reserved ENIs and efa-only interfaces take every ENI of card 0', () => {
+    const twoEnis = { ...T3_MICRO, maxEfaInterfaces: 1 };
+    expect(
+      maxPodsOf(twoEnis, { networkInterfaces: [nic(0, 0, 'interface'), nic(0, 1, 'efa-only')] }, 1),
+    ).toBe(0);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * Node capacity and allocatable for an instance type, computed the way Karpenter's AWS provider (v1.14) does, so the
  * scheduler is promised what the kubelet will report: memory less the VM overhead (VM_MEMORY_OVERHEAD_PERCENT),
- * pods from the kubelet's maxPods, else the ENI limit less RESERVED_ENIS where the AMI family sizes pods by ENIs,
- * else 110, capped by podsPerCore where the family honours it; allocatable = capacity − kubeReserved −
- * systemReserved − evictionHard. One formula for the AWS provider, the simulated cloud and the kwok provider.
+ * pods from the kubelet's maxPods, else the ENI limit less RESERVED_ENIS and the node class's efa-only interfaces on
+ * card 0 where the AMI family sizes pods by ENIs, else 110, capped by podsPerCore where the family honours it; EFA
+ * devices as vpc.amazonaws.com/efa; allocatable = capacity − kubeReserved − systemReserved − evictionHard. One
+ * formula for the AWS provider, the simulated cloud and the kwok provider.
  */
-import type { KubeletConfiguration } from '../../sdk/api/ec2nodeclass';
-import type { AmiFamily } from '../../sdk/api/well-known';
+import type { KubeletConfiguration, NetworkInterface } from '../../sdk/api/ec2nodeclass';
+import { ExtendedResources, type AmiFamily } from '../../sdk/api/well-known';
 import { fromResourceList, parseQuantity, subtract, type Resources } from './resources';
 
 const MiB = 2 ** 20;
@@ -39,12 +40,18 @@ export interface InstanceHardware {
   /** ENIs of the default network card: the only card the VPC CNI gives pods addresses on. */
   maxENIs: number;
   ipv4PerENI: number;
+  /** EfaInfo.MaximumEfaInterfaces: the EFA devices the type takes. @default 0 (no EfaInfo) */
+  maxEfaInterfaces?: number;
 }
 
-/** What a node class decides about capacity: its kubelet settings and AMI family (undefined: AL2023's rules). */
+/**
+ * What a node class decides about capacity: its kubelet settings, AMI family (undefined: AL2023's rules) and network
+ * interfaces (EFA devices, and the ENIs efa-only ones take from pods).
+ */
 export interface NodeClassShape {
   kubelet?: KubeletConfiguration | undefined;
   amiFamily?: AmiFamily | undefined;
+  networkInterfaces?: readonly NetworkInterface[] | undefined;
 }
 
 /** How a family's bootstrap sizes pods (upstream's per-family feature flags). */
@@ -92,6 +99,26 @@ export function eniLimitedPods(maxENIs: number, ipv4PerENI: number, reservedENIs
   return usable === 0 ? 0 : usable * (ipv4PerENI - 1) + 2;
 }
 
+/**
+ * The node class's efa-only interfaces on network card 0: each takes an ENI of the default card and gives pods no
+ * addresses, so ENI-limited pods count them out like reserved ENIs.
+ */
+export function efaOnlyOnDefaultCard(node: NodeClassShape): number {
+  return (node.networkInterfaces ?? []).filter(
+    (n) => n.networkCardIndex === 0 && n.interfaceType === 'efa-only',
+  ).length;
+}
+
+/**
+ * vpc.amazonaws.com/efa capacity: the node class's efa-only interfaces when it lists interfaces (even none), else
+ * every EFA device the type takes (what a launch for a pod requesting EFA attaches).
+ */
+export function efaCapacity(hw: Pick<InstanceHardware, 'maxEfaInterfaces'>, node: NodeClassShape): number {
+  if (node.networkInterfaces !== undefined)
+    return node.networkInterfaces.filter((n) => n.interfaceType === 'efa-only').length;
+  return hw.maxEfaInterfaces ?? 0;
+}
+
 /** Max pods: kubelet maxPods, else the ENI limit where the family sizes by ENIs, else 110; then the podsPerCore cap. */
 export function maxPodsOf(
   hw: InstanceHardware,
@@ -99,9 +126,10 @@ export function maxPodsOf(
   reservedENIs: number = DEFAULT_RESERVED_ENIS,
 ): number {
   const rules = familyPodRules(node.amiFamily);
+  const unusable = reservedENIs + efaOnlyOnDefaultCard(node);
   let pods =
     node.kubelet?.maxPods ??
-    (rules.eniLimitedPods ? eniLimitedPods(hw.maxENIs, hw.ipv4PerENI, reservedENIs) : 110);
+    (rules.eniLimitedPods ? eniLimitedPods(hw.maxENIs, hw.ipv4PerENI, unusable) : 110);
   const perCore = node.kubelet?.podsPerCore ?? 0;
   if (perCore > 0 && rules.podsPerCore) pods = Math.min(pods, perCore * hw.vcpu);
   return pods;
@@ -175,10 +203,13 @@ export function nodeOverhead(
   return { kubeReserved, systemReserved, evictionThreshold, total };
 }
 
-/** The pods kubeReserved memory is sized for: the plain ENI limit where the family does so, else max pods. */
+/**
+ * The pods kubeReserved memory is sized for: the ENI limit without RESERVED_ENIS (efa-only interfaces still count
+ * out) where the family does so, else max pods.
+ */
 export function kubeReservedPodsOf(hw: InstanceHardware, node: NodeClassShape, maxPods: number): number {
   return familyPodRules(node.amiFamily).eniLimitedMemoryOverhead
-    ? eniLimitedPods(hw.maxENIs, hw.ipv4PerENI, 0)
+    ? eniLimitedPods(hw.maxENIs, hw.ipv4PerENI, efaOnlyOnDefaultCard(node))
     : maxPods;
 }
 
@@ -195,8 +226,9 @@ export interface NodeResources {
 }
 
 /**
- * Capacity, overhead and allocatable of an instance type under a node class and the capacity settings. `other` is
- * capacity the formula does not derive (ephemeral storage, GPUs), passed through.
+ * Capacity, overhead and allocatable of an instance type under a node class and the capacity settings, EFA devices
+ * included (none: no vpc.amazonaws.com/efa). `other` is capacity the formula does not derive (ephemeral storage,
+ * GPUs), passed through.
  */
 export function nodeResources(
   hw: InstanceHardware,
@@ -205,10 +237,12 @@ export function nodeResources(
   other: Resources = {},
 ): NodeResources {
   const pods = maxPodsOf(hw, node, settings.reservedENIs);
+  const efa = efaCapacity(hw, node);
   const capacity: Resources = {
     cpu: hw.vcpu * 1000,
     memory: memoryCapacityBytes(hw, settings.vmMemoryOverheadPercent),
     pods,
+    ...(efa > 0 ? { [ExtendedResources.efa]: efa } : {}),
     ...other,
   };
   const overhead = nodeOverhead(capacity, hw.vcpu, kubeReservedPodsOf(hw, node, pods), node.kubelet);

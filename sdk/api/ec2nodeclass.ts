@@ -396,6 +396,66 @@ export const placementGroupSelectorSchema = z
   );
 export type PlacementGroupSelector = z.infer<typeof placementGroupSelectorSchema>;
 
+export const NetworkInterfaceTypes = ['interface', 'efa-only'] as const;
+export type NetworkInterfaceType = (typeof NetworkInterfaceTypes)[number];
+
+const interfaceIndex = (what: string) =>
+  z
+    .number()
+    .int({ error: `must be a whole number: the ${what}, counted from 0` })
+    .min(0, { error: `cannot be negative: ${what}es are counted from 0` });
+
+/** One network interface every instance of the node class launches with (upstream's NetworkInterface). */
+export const networkInterfaceSchema = z.strictObject({
+  /** The network card it attaches to: card 0 is the default, the only card the VPC CNI gives pods addresses on. */
+  networkCardIndex: interfaceIndex('network card index'),
+  /** Its device index on that card; below the card's MaximumNetworkInterfaces. */
+  deviceIndex: interfaceIndex('device index'),
+  /** "interface": an ENA interface with IP addresses; "efa-only": an EFA device alone, with no IP address. */
+  interfaceType: z.enum(NetworkInterfaceTypes, { error: oneOf(NetworkInterfaceTypes) }),
+});
+export type NetworkInterface = z.infer<typeof networkInterfaceSchema>;
+
+const isPrimaryInterface = (n: NetworkInterface) =>
+  n.networkCardIndex === 0 && n.deviceIndex === 0 && n.interfaceType === 'interface';
+
+/**
+ * The interfaces to launch with instead of the single default one. Non-empty, it holds the primary interface, no
+ * (networkCardIndex, deviceIndex) pair twice and at most one efa-only interface per card; an empty list is admitted
+ * (as upstream) and launches the default interface with no EFA devices.
+ */
+export const networkInterfacesSchema = z
+  .array(networkInterfaceSchema)
+  .max(150, { error: 'has more than 150 network interfaces: drop some' })
+  .superRefine(
+    (nics, ctx) => {
+      if (nics.length > 0 && !nics.some(isPrimaryInterface)) report(ctx, Rules.networkInterfacesPrimary, []);
+      const slots = new Set<string>();
+      const efaCards = new Set<number>();
+      nics.forEach((n, i) => {
+        const slot = `${n.networkCardIndex}/${n.deviceIndex}`;
+        if (slots.has(slot)) {
+          report(
+            ctx,
+            Rules.networkInterfacesDistinct,
+            [i],
+            `network card ${n.networkCardIndex}, device index ${n.deviceIndex} is given twice`,
+          );
+        } else if (n.interfaceType === 'efa-only' && efaCards.has(n.networkCardIndex)) {
+          report(
+            ctx,
+            Rules.networkInterfacesDistinct,
+            [i],
+            `network card ${n.networkCardIndex} has a second efa-only interface`,
+          );
+        }
+        slots.add(slot);
+        if (n.interfaceType === 'efa-only') efaCards.add(n.networkCardIndex);
+      });
+    },
+    whenNoIssue((path) => path.length >= 1),
+  );
+
 export const ec2NodeClassSpecSchema = z
   .strictObject({
     subnetSelectorTerms: listOf(
@@ -453,6 +513,12 @@ export const ec2NodeClassSpecSchema = z
     instanceStorePolicy: z
       .literal('RAID0', { error: 'must be "RAID0", or remove instanceStorePolicy' })
       .optional(),
+    /**
+     * Launch with these interfaces instead of the single default one; the node class is then offered only the types
+     * that have the cards, device indexes and EFA devices they name, with one vpc.amazonaws.com/efa per efa-only
+     * interface.
+     */
+    networkInterfaces: networkInterfacesSchema.optional(),
     associatePublicIPAddress: z.boolean().optional(),
     detailedMonitoring: z.boolean().optional(),
     /** Prefixes assigned to the node's primary interface: IPv4 ones in an IPv4 cluster, IPv6 in an IPv6 one. */

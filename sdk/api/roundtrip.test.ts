@@ -321,6 +321,20 @@ const ec2NodeClassArb: fc.Arbitrary<Obj> = fc
         kubelet: kubeletArb,
         blockDeviceMappings: blockDevicesArb,
         instanceStorePolicy: fc.constant('RAID0'),
+        // The primary interface, then at most one more per card (device 1: ENA or efa-only).
+        networkInterfaces: fc
+          .uniqueArray(fc.record({ card: fc.nat(3), efaOnly: fc.boolean() }), {
+            selector: (e) => e.card,
+            maxLength: 3,
+          })
+          .map((extra) => [
+            { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+            ...extra.map((e) => ({
+              networkCardIndex: e.card,
+              deviceIndex: 1,
+              interfaceType: e.efaOnly ? 'efa-only' : 'interface',
+            })),
+          ]),
         associatePublicIPAddress: fc.boolean(),
         detailedMonitoring: fc.boolean(),
         ipPrefixCount: fc.nat(16),

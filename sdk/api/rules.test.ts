@@ -912,6 +912,92 @@ const cases: Case[] = [
       'unknown field "nestedVirtualisation": remove it or fix the spelling (known fields: nestedVirtualization)',
   },
   {
+    name: 'networkInterfaces without the primary interface',
+    input: nodeClassSpec({
+      networkInterfaces: [{ networkCardIndex: 0, deviceIndex: 1, interfaceType: 'interface' }],
+    }),
+    path: 'spec.networkInterfaces',
+    expect: Rules.networkInterfacesPrimary,
+  },
+  {
+    name: 'an efa-only primary interface',
+    input: nodeClassSpec({
+      networkInterfaces: [{ networkCardIndex: 0, deviceIndex: 0, interfaceType: 'efa-only' }],
+    }),
+    path: 'spec.networkInterfaces',
+    expect: Rules.networkInterfacesPrimary,
+  },
+  {
+    name: 'a network card and device index pair given twice',
+    input: nodeClassSpec({
+      networkInterfaces: [
+        { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+        { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' },
+        { networkCardIndex: 1, deviceIndex: 0, interfaceType: 'interface' },
+        { networkCardIndex: 1, deviceIndex: 0, interfaceType: 'efa-only' },
+      ],
+    }),
+    path: 'spec.networkInterfaces.3',
+    expect: Rules.networkInterfacesDistinct,
+  },
+  {
+    name: 'two efa-only interfaces on one network card',
+    input: nodeClassSpec({
+      networkInterfaces: [
+        { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+        { networkCardIndex: 1, deviceIndex: 0, interfaceType: 'efa-only' },
+        { networkCardIndex: 1, deviceIndex: 1, interfaceType: 'efa-only' },
+      ],
+    }),
+    path: 'spec.networkInterfaces.2',
+    expect: Rules.networkInterfacesDistinct,
+  },
+  {
+    name: 'interfaceType efa (not offered: interface or efa-only)',
+    input: nodeClassSpec({
+      networkInterfaces: [{ networkCardIndex: 0, deviceIndex: 0, interfaceType: 'efa' }],
+    }),
+    path: 'spec.networkInterfaces.0.interfaceType',
+    expect: 'must be "interface" or "efa-only" (got "efa")',
+  },
+  {
+    name: 'a negative networkCardIndex',
+    input: nodeClassSpec({
+      networkInterfaces: [
+        { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+        { networkCardIndex: -1, deviceIndex: 0, interfaceType: 'interface' },
+      ],
+    }),
+    path: 'spec.networkInterfaces.1.networkCardIndex',
+    expect: 'cannot be negative: network card indexes are counted from 0',
+  },
+  {
+    name: 'a fractional deviceIndex',
+    input: nodeClassSpec({
+      networkInterfaces: [{ networkCardIndex: 0, deviceIndex: 0.5, interfaceType: 'interface' }],
+    }),
+    path: 'spec.networkInterfaces.0.deviceIndex',
+    expect: 'must be a whole number: the device index, counted from 0',
+  },
+  {
+    name: 'a network interface without deviceIndex',
+    input: nodeClassSpec({ networkInterfaces: [{ networkCardIndex: 0, interfaceType: 'interface' }] }),
+    path: 'spec.networkInterfaces.0.deviceIndex',
+    expect: 'is required: add deviceIndex',
+  },
+  {
+    name: 'more than 150 network interfaces',
+    input: nodeClassSpec({
+      networkInterfaces: Array.from({ length: 151 }, (_, card) => ({
+        networkCardIndex: card,
+        deviceIndex: 0,
+        interfaceType: 'interface',
+      })),
+    }),
+    path: 'spec.networkInterfaces',
+    expect: 'has more than 150 network interfaces: drop some',
+  },
+  {
     name: 'negative ipPrefixCount',
     input: nodeClassSpec({ ipPrefixCount: -1 }),
     path: 'spec.ipPrefixCount',
@@ -923,7 +1009,7 @@ const cases: Case[] = [
     input: nodeClassSpec({ enclaveOptions: { enabled: true } }),
     path: 'spec',
     expect:
-      'unknown field "enclaveOptions": remove it or fix the spelling (known fields: subnetSelectorTerms, securityGroupSelectorTerms, capacityReservationSelectorTerms, placementGroupSelector, amiSelectorTerms, amiFamily, role, instanceProfile, userData, tags, kubelet, blockDeviceMappings, instanceStorePolicy, associatePublicIPAddress, detailedMonitoring, ipPrefixCount, connectionTracking, context, cpuOptions, metadataOptions)',
+      'unknown field "enclaveOptions": remove it or fix the spelling (known fields: subnetSelectorTerms, securityGroupSelectorTerms, capacityReservationSelectorTerms, placementGroupSelector, amiSelectorTerms, amiFamily, role, instanceProfile, userData, tags, kubelet, blockDeviceMappings, instanceStorePolicy, networkInterfaces, associatePublicIPAddress, detailedMonitoring, ipPrefixCount, connectionTracking, context, cpuOptions, metadataOptions)',
   },
 ];
 
@@ -1070,6 +1156,31 @@ describe('valid edge cases', () => {
         spec: { template: { spec: { expireAfter: 'Never' } }, disruption: { consolidateAfter: 'Never' } },
       }),
     ],
+    [
+      // Upstream's CRD test: an ENA and an efa-only interface on each of two cards.
+      'network interfaces on two cards, one efa-only on each',
+      ec2NodeClassSchema,
+      nodeClassSpec({
+        networkInterfaces: [
+          { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+          { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' },
+          { networkCardIndex: 1, deviceIndex: 0, interfaceType: 'efa-only' },
+          { networkCardIndex: 1, deviceIndex: 1, interfaceType: 'interface' },
+        ],
+      }),
+    ],
+    [
+      // Upstream's docs (concepts/nodeclasses, spec.networkInterfaces).
+      'an ENA primary and an efa-only interface on the default card',
+      ec2NodeClassSchema,
+      nodeClassSpec({
+        networkInterfaces: [
+          { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+          { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' },
+        ],
+      }),
+    ],
+    ['an empty networkInterfaces list', ec2NodeClassSchema, nodeClassSpec({ networkInterfaces: [] })],
     [
       'instanceProfile instead of role',
       ec2NodeClassSchema,

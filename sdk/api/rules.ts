@@ -484,6 +484,20 @@ export const Rules = defineRules({
       'connectionTracking needs at least one of tcpEstablishedTimeout, udpStreamTimeout or udpTimeout: set one of them, or remove connectionTracking',
     cel: 'has(self.tcpEstablishedTimeout) || has(self.udpStreamTimeout) || has(self.udpTimeout)',
   },
+  networkInterfacesPrimary: {
+    targets: ['EC2NodeClass spec.networkInterfaces'],
+    path: '',
+    message:
+      'networkInterfaces must include the primary interface (networkCardIndex 0, deviceIndex 0, interfaceType "interface"): add it, or remove networkInterfaces to launch with the default interface',
+    cel: "size(self) == 0 || self.exists(n, n.networkCardIndex == 0 && n.deviceIndex == 0 && n.interfaceType == 'interface')",
+  },
+  networkInterfacesDistinct: {
+    targets: ['EC2NodeClass spec.networkInterfaces'],
+    path: '<n>',
+    message:
+      'networkInterfaces must not repeat a networkCardIndex and deviceIndex pair, and may have at most one efa-only interface per network card: give each interface its own deviceIndex on its card, and keep one efa-only interface per card',
+    cel: "self.all(n, self.exists_one(m, m.networkCardIndex == n.networkCardIndex && m.deviceIndex == n.deviceIndex) && (n.interfaceType != 'efa-only' || self.exists_one(m, m.networkCardIndex == n.networkCardIndex && m.interfaceType == 'efa-only')))",
+  },
 
   // --- EC2NodeClass block devices ------------------------------------------------------------------------------
   blockDeviceSingleRoot: {

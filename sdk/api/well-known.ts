@@ -168,6 +168,12 @@ export const Finalizers = {
   nodeClassTermination: 'karpenter.k8s.aws/termination',
 } as const;
 
+/** Extended resources the AWS instance types carry (upstream's names). */
+export const ExtendedResources = {
+  /** EFA devices: a type's EfaInfo.MaximumEfaInterfaces, or a node class's efa-only interfaces. */
+  efa: 'vpc.amazonaws.com/efa',
+} as const;
+
 export const CapacityType = {
   spot: 'spot',
   onDemand: 'on-demand',

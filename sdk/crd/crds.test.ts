@@ -5,7 +5,7 @@ import { ec2NodeClassSchema } from '../api/ec2nodeclass';
 import { nodeClaimSchema } from '../api/nodeclaim';
 import { parseBudgetSchedule } from '../api/budget-schedule';
 import { nodePoolSchema } from '../api/nodepool';
-import { ruleList } from '../api/rules';
+import { ruleList, Rules } from '../api/rules';
 import {
   GENERATED_HEADER,
   REGENERATE_COMMAND,
@@ -638,6 +638,41 @@ describe('EC2NodeClass CRD', () => {
     ]);
     expect(at('EC2NodeClass', 'spec').properties).not.toHaveProperty('enclaveOptions');
     expect(at('EC2NodeClass', 'spec.ipPrefixCount')).toEqual({ type: 'integer', minimum: 0 });
+  });
+
+  it('has networkInterfaces as upstream: at most 150 items of three required fields, and its two rules', () => {
+    // Facts of upstream's karpenter.k8s.aws_ec2nodeclasses.yaml (v1.14.1), written out here.
+    const list = at('EC2NodeClass', 'spec.networkInterfaces');
+    expect(list.maxItems).toBe(150);
+    expect(list['x-kubernetes-list-type']).toBeUndefined();
+    const item = at('EC2NodeClass', 'spec.networkInterfaces[*]');
+    expect([...(item.required ?? [])].sort()).toEqual(['deviceIndex', 'interfaceType', 'networkCardIndex']);
+    expect(item.properties).toEqual({
+      networkCardIndex: { type: 'integer', minimum: 0 },
+      deviceIndex: { type: 'integer', minimum: 0 },
+      interfaceType: { type: 'string', enum: ['interface', 'efa-only'] },
+    });
+    const nic = (networkCardIndex: number, deviceIndex: number, interfaceType = 'interface') => ({
+      networkCardIndex,
+      deviceIndex,
+      interfaceType,
+    });
+    expect(validateValue(list, [nic(0, 0), nic(0, 1, 'efa-only')])).toEqual([]);
+    expect(validateValue(list, [nic(0, 0, 'efa')])).not.toEqual([]);
+    expect(validateValue(list, [nic(0, -1)])).not.toEqual([]);
+    expect(validateValue(list, [{ networkCardIndex: 0, deviceIndex: 0 }])).not.toEqual([]);
+    expect(
+      validateValue(
+        list,
+        Array.from({ length: 151 }, (_, i) => nic(i, 0)),
+      ),
+    ).not.toEqual([]);
+    // Upstream's two rules (a primary interface; no pair twice, one efa-only per card) on the list, none on items.
+    expect(rules('EC2NodeClass', 'spec.networkInterfaces')).toEqual([
+      Rules.networkInterfacesPrimary.cel,
+      Rules.networkInterfacesDistinct.cel,
+    ]);
+    expect(rules('EC2NodeClass', 'spec.networkInterfaces[*]')).toEqual([]);
   });
 
   it('admits cpuOptions.nestedVirtualization "enabled" or "disabled" only, as upstream', () => {

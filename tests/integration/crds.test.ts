@@ -141,7 +141,47 @@ describeWithCluster('generated CRDs on a real API server', () => {
       },
       want: Rules.roleOrInstanceProfileRequired.message,
     },
+    {
+      name: 'network interfaces without the primary interface',
+      edit: (c) => {
+        c.spec.networkInterfaces = [{ networkCardIndex: 0, deviceIndex: 1, interfaceType: 'interface' }];
+      },
+      want: Rules.networkInterfacesPrimary.message,
+    },
+    {
+      name: 'a network card and device index pair given twice',
+      edit: (c) => {
+        c.spec.networkInterfaces = [
+          { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+          { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'efa-only' },
+        ];
+      },
+      want: Rules.networkInterfacesDistinct.message,
+    },
+    {
+      name: 'two efa-only interfaces on one network card',
+      edit: (c) => {
+        c.spec.networkInterfaces = [
+          { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+          { networkCardIndex: 1, deviceIndex: 0, interfaceType: 'efa-only' },
+          { networkCardIndex: 1, deviceIndex: 1, interfaceType: 'efa-only' },
+        ];
+      },
+      want: Rules.networkInterfacesDistinct.message,
+    },
   ];
+
+  it('accepts network interfaces as upstream does: an ENA and an efa-only interface on each of two cards', async () => {
+    const nodeClass = labClass(`${RUN}-nics`);
+    nodeClass.spec.networkInterfaces = [
+      { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' },
+      { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' },
+      { networkCardIndex: 1, deviceIndex: 0, interfaceType: 'efa-only' },
+      { networkCardIndex: 1, deviceIndex: 1, interfaceType: 'interface' },
+    ];
+    const created = await create(Kinds.EC2NodeClass, nodeClass);
+    expect(created.spec.networkInterfaces).toEqual(nodeClass.spec.networkInterfaces);
+  });
 
   it.each(invalidPools.map((c, i) => ({ ...c, i })))(
     'rejects a NodePool with $name, with the rule message',

@@ -27,7 +27,8 @@ const M5_LARGE: InstanceTypeInfo = {
   NetworkInfo: {
     MaximumNetworkInterfaces: 3,
     Ipv4AddressesPerInterface: 10,
-    NetworkCards: [{ BaselineBandwidthInGbps: 0.75 }],
+    EnaSupport: 'required',
+    NetworkCards: [{ NetworkCardIndex: 0, MaximumNetworkInterfaces: 3, BaselineBandwidthInGbps: 0.75 }],
   },
   SupportedUsageClasses: ['on-demand', 'spot'],
 };
@@ -57,6 +58,8 @@ const P4D_24XLARGE: InstanceTypeInfo = {
     MaximumNetworkInterfaces: 60,
     Ipv4AddressesPerInterface: 50,
     DefaultNetworkCardIndex: 0,
+    EnaSupport: 'required',
+    EfaInfo: { MaximumEfaInterfaces: 4 },
     NetworkCards: [0, 1, 2, 3].map((i) => ({
       NetworkCardIndex: i,
       MaximumNetworkInterfaces: 15,
@@ -137,6 +140,16 @@ describe('specFromEc2', () => {
       })?.maxENIs,
     ).toBe(15);
   });
+  it('reads ENA support, each network card and the EFA devices, none without EfaInfo', () => {
+    expect(specFromEc2(P4D_24XLARGE)).toMatchObject({
+      enaSupport: 'required',
+      networkCards: [0, 1, 2, 3].map((index) => ({ index, maxInterfaces: 15 })),
+      maxEfaInterfaces: 4,
+    });
+    const m5 = specFromEc2(M5_LARGE);
+    expect(m5?.networkCards).toEqual([{ index: 0, maxInterfaces: 3 }]);
+    expect(m5).not.toHaveProperty('maxEfaInterfaces');
+  });
   it("keeps the processor's supported features, none when EC2 lists none", () => {
     expect(specFromEc2(C7I_LARGE)?.processorFeatures).toEqual(['nested-virtualization']);
     expect(specFromEc2(M5_LARGE)?.processorFeatures).toEqual([]);
@@ -148,10 +161,17 @@ describe('specFromEc2', () => {
 });
 
 describe('nodeClassCompatible', () => {
-  const nested = { processorFeatures: ['nested-virtualization'], hypervisor: 'nitro' };
-  const amdOnly = { processorFeatures: ['amd-sev-snp'], hypervisor: 'nitro' };
-  const none = { processorFeatures: [], hypervisor: 'nitro' };
-  const xen = { processorFeatures: ['nested-virtualization'], hypervisor: 'xen' };
+  const card = { enaSupport: 'required', networkCards: [{ index: 0, maxInterfaces: 3 }] };
+  const nested = { processorFeatures: ['nested-virtualization'], hypervisor: 'nitro', ...card };
+  const amdOnly = { processorFeatures: ['amd-sev-snp'], hypervisor: 'nitro', ...card };
+  const none = { processorFeatures: [], hypervisor: 'nitro', ...card };
+  const xen = { processorFeatures: ['nested-virtualization'], hypervisor: 'xen', ...card };
+  const efaOnly = {
+    networkInterfaces: [
+      { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' as const },
+      { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' as const },
+    ],
+  };
   const enabled = { nestedVirtualization: 'enabled' as const };
   const tracking = { connectionTracking: { udpTimeout: 45 } };
   it.each([
@@ -169,6 +189,13 @@ describe('nodeClassCompatible', () => {
     ['connectionTracking on a Nitro type', tracking, none, true],
     ['connectionTracking on a Xen type', tracking, xen, false],
     ['a Xen type without connectionTracking', { cpuOptions: enabled }, xen, true],
+    [
+      'networkInterfaces on a type with the cards and EFA devices',
+      efaOnly,
+      { ...none, maxEfaInterfaces: 1 },
+      true,
+    ],
+    ['networkInterfaces with efa-only on a type without EFA', efaOnly, none, false],
   ])('%s', (_name, nodeClass, spec, expected) => {
     expect(nodeClassCompatible(spec, nodeClass)).toBe(expected);
   });
@@ -258,6 +285,46 @@ describe('InstanceTypeProvider', () => {
       (await provider.list(['us-east-1a'], {}, compat)).map((t) => t.name).sort();
     expect(await names({ connectionTracking: { tcpEstablishedTimeout: 600 } })).toEqual(['m5.large']);
     expect(await names()).toEqual(['m5.large', 'm7g.large']);
+  });
+
+  it('offers a node class with networkInterfaces the types that fit them, with its EFA devices and pods', async () => {
+    // g5.8xlarge-like: one card of 8 ENIs, 30 addresses each, one EFA device; m5.large has no EfaInfo.
+    const g5: InstanceTypeInfo = {
+      ...M5_LARGE,
+      InstanceType: 'm7g.large',
+      ProcessorInfo: { SupportedArchitectures: ['arm64'], Manufacturer: 'AWS' },
+      NetworkInfo: {
+        EnaSupport: 'required',
+        Ipv4AddressesPerInterface: 30,
+        EfaInfo: { MaximumEfaInterfaces: 1 },
+        NetworkCards: [{ NetworkCardIndex: 0, MaximumNetworkInterfaces: 8 }],
+      },
+    };
+    const { ec2Mock, provider } = setup(undefined, [M5_LARGE, g5]);
+    const interfaces = [
+      { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' as const },
+      { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' as const },
+    ];
+    const list = (networkInterfaces?: typeof interfaces) =>
+      provider.list(
+        ['us-east-1a'],
+        networkInterfaces ? { networkInterfaces } : {},
+        networkInterfaces ? { networkInterfaces } : undefined,
+      );
+    const withEfa = await list(interfaces);
+    expect(withEfa.map((t) => t.name)).toEqual(['m7g.large']);
+    // One efa-only interface on card 0 takes an ENI from pods: (8 − 1) × 29 + 2.
+    expect(withEfa[0]?.capacity).toMatchObject({ 'vpc.amazonaws.com/efa': 1, pods: 205 });
+    // Cached apart: without interfaces both types, all 8 ENIs for pods, and the type's own EFA device.
+    const plain = await list();
+    expect(plain.map((t) => t.name).sort()).toEqual(['m5.large', 'm7g.large']);
+    expect(plain.find((t) => t.name === 'm7g.large')?.capacity).toMatchObject({
+      'vpc.amazonaws.com/efa': 1,
+      pods: 234,
+    });
+    expect(plain.find((t) => t.name === 'm5.large')?.capacity).not.toHaveProperty('vpc.amazonaws.com/efa');
+    expect((await list(interfaces.slice(0, 1))).map((t) => t.name).sort()).toEqual(['m5.large', 'm7g.large']);
+    expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(1);
   });
 
   it('marks offerings unavailable while the ICE cache holds them', async () => {

@@ -23,6 +23,7 @@ import { fits, fromResourceList } from '../../scheduling/resources';
 import { toInstanceType, type InstanceTypeSpec } from '../simulated/catalog';
 import { instanceTypeCompatible, type InstanceType } from '../../scheduling/instance-types';
 import { awsCall } from './errors';
+import { networkInterfacesCompatible, type NetworkHardware } from './network-interfaces';
 import type { PricingProvider } from './pricing';
 import { TtlCache } from './ttl-cache';
 import type { UnavailableOfferings } from './unavailable-offerings';
@@ -37,24 +38,29 @@ export const INSTANCE_TYPE_FILTERS = [
 
 const KUBE_ARCH: Record<string, string> = { x86_64: 'amd64', arm64: 'arm64' };
 
-export type Ec2InstanceTypeSpec = Omit<InstanceTypeSpec, 'onDemandPrice' | 'spotPrice' | 'zones'> & {
-  supportsSpot: boolean;
-  /** ProcessorInfo.SupportedFeatures, e.g. "nested-virtualization". */
-  processorFeatures: string[];
-  /** PlacementGroupInfo.SupportedStrategies: "cluster", "partition", "spread". */
-  placementStrategies: string[];
-};
+export type Ec2InstanceTypeSpec = Omit<InstanceTypeSpec, 'onDemandPrice' | 'spotPrice' | 'zones'> &
+  NetworkHardware & {
+    supportsSpot: boolean;
+    /** ProcessorInfo.SupportedFeatures, e.g. "nested-virtualization". */
+    processorFeatures: string[];
+    /** PlacementGroupInfo.SupportedStrategies: "cluster", "partition", "spread". */
+    placementStrategies: string[];
+  };
 
 /** The node class fields that rule instance types out (upstream's compatibility checks). */
-export type NodeClassCompatibility = Pick<EC2NodeClassSpec, 'cpuOptions' | 'connectionTracking'>;
+export type NodeClassCompatibility = Pick<
+  EC2NodeClassSpec,
+  'cpuOptions' | 'connectionTracking' | 'networkInterfaces'
+>;
 
 /**
  * Whether a node class may use the type: with cpuOptions.nestedVirtualization "enabled", only types whose
  * ProcessorInfo.SupportedFeatures lists "nested-virtualization"; with connectionTracking, only Nitro types (EC2
- * takes a connection-tracking specification on Nitro interfaces only).
+ * takes a connection-tracking specification on Nitro interfaces only); with networkInterfaces, only types that
+ * have their cards, device indexes and EFA devices (network-interfaces.ts).
  */
 export function nodeClassCompatible(
-  spec: Pick<Ec2InstanceTypeSpec, 'processorFeatures' | 'hypervisor'>,
+  spec: Pick<Ec2InstanceTypeSpec, 'processorFeatures' | 'hypervisor'> & NetworkHardware,
   nodeClass: NodeClassCompatibility | undefined,
 ): boolean {
   if (
@@ -62,7 +68,8 @@ export function nodeClassCompatible(
     !spec.processorFeatures.includes('nested-virtualization')
   )
     return false;
-  return !nodeClass?.connectionTracking || spec.hypervisor === 'nitro';
+  if (nodeClass?.connectionTracking && spec.hypervisor !== 'nitro') return false;
+  return networkInterfacesCompatible(spec, nodeClass?.networkInterfaces);
 }
 
 /** DescribeInstanceTypes output → the spec the label/allocatable code takes; undefined for unusable entries. */
@@ -80,6 +87,7 @@ export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undef
   const ipv4PerENI = info.NetworkInfo?.Ipv4AddressesPerInterface ?? 1;
   const gpu = info.GpuInfo?.Gpus?.[0];
   const bandwidthGbps = info.NetworkInfo?.NetworkCards?.[0]?.BaselineBandwidthInGbps;
+  const maxEfaInterfaces = info.NetworkInfo?.EfaInfo?.MaximumEfaInterfaces;
   return {
     name,
     family,
@@ -93,6 +101,12 @@ export function specFromEc2(info: InstanceTypeInfo): Ec2InstanceTypeSpec | undef
     hypervisor: info.Hypervisor ?? '',
     maxENIs,
     ipv4PerENI,
+    ...(maxEfaInterfaces !== undefined ? { maxEfaInterfaces } : {}),
+    enaSupport: info.NetworkInfo?.EnaSupport,
+    networkCards: (info.NetworkInfo?.NetworkCards ?? []).map((c, i) => ({
+      index: c.NetworkCardIndex ?? i,
+      maxInterfaces: c.MaximumNetworkInterfaces ?? 0,
+    })),
     ...(bandwidthGbps !== undefined ? { networkBandwidthMbps: Math.round(bandwidthGbps * 1000) } : {}),
     ...(gpu
       ? {
@@ -145,9 +159,9 @@ export class InstanceTypeProvider {
 
   /**
    * Priced instance types offered in `zones` (the node class's subnet zones), capacity and allocatable computed for
-   * its kubelet settings and AMI family (catalog.ts nodeClassShape), less the types its cpuOptions or
-   * connectionTracking rule out (nodeClassCompatible). Types without a known on-demand price are left out (nothing
-   * to compare them by).
+   * its kubelet settings, AMI family and network interfaces (catalog.ts nodeClassShape), less the types its
+   * cpuOptions, connectionTracking or networkInterfaces rule out (nodeClassCompatible). Types without a known
+   * on-demand price are left out (nothing to compare them by).
    */
   async list(
     zones: string[],
@@ -165,6 +179,8 @@ export class InstanceTypeProvider {
       node.amiFamily ?? null,
       nested,
       nitroOnly,
+      node.networkInterfaces ?? null,
+      compat?.networkInterfaces ?? null,
       this.opts.unavailable.stateKey(),
     ]);
     return this.built.getOrLoad(key, async () => {

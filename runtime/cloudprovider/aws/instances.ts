@@ -8,9 +8,9 @@ import {
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import type { NetworkInterface } from '../../../sdk/api/ec2nodeclass';
 import { Labels, OwnershipTags } from '../../../sdk/api/well-known';
 import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
-import { toResourceList } from '../../scheduling/resources';
 import { specLabels } from '../simulated/catalog';
 import type { InstanceType } from '../../scheduling/instance-types';
 import type { ResolvedAmi } from './amis';
@@ -21,6 +21,7 @@ import type { ReservationAvailability } from './capacity-reservation-provider';
 import type { UnavailableOfferings } from './unavailable-offerings';
 import { reservationLabels } from './capacity-reservations';
 import type { Ec2InstanceTypeSpec } from './instance-types';
+import { launchedResources } from './network-interfaces';
 
 export const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
@@ -111,9 +112,14 @@ export interface LaunchResult {
   nodePoolName: string;
   /** The placement group labels (placement-groups.ts placementGroupLabels); none outside a group. */
   placementLabels?: Record<string, string>;
+  /** The node class's networkInterfaces: with the claim's requests, whether EFA devices were attached. */
+  networkInterfaces?: readonly NetworkInterface[] | undefined;
 }
 
-/** The claim as launched: the type's labels and where it landed, its provider ID, image and resources. */
+/**
+ * The claim as launched: the type's labels and where it landed, its provider ID, image and resources (EFA devices
+ * only when the launch attached them).
+ */
 export function launchedNodeClaim(nodeClaim: NodeClaim, r: LaunchResult): NodeClaim {
   const { launched } = r;
   const out = structuredClone(nodeClaim);
@@ -131,8 +137,7 @@ export function launchedNodeClaim(nodeClaim: NodeClaim, r: LaunchResult): NodeCl
     ...out.status,
     providerID: providerIDOf(launched.zone, launched.instanceId),
     ...(r.ami ? { imageID: r.ami.id } : {}),
-    capacity: toResourceList(r.instanceType.capacity),
-    allocatable: toResourceList(r.instanceType.allocatable),
+    ...launchedResources(r.instanceType, nodeClaim, r.networkInterfaces),
   };
   return out;
 }

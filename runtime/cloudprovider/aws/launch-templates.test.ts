@@ -182,6 +182,41 @@ describe('nodeClassTemplateOptions', () => {
     expect(launchTemplateData(plain).SecurityGroupIds).toEqual(['sg-1']);
   });
 
+  it("carries the node class's network interfaces, and the cluster's IPv6 for them", () => {
+    const networkInterfaces = [
+      { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' as const },
+      { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' as const },
+    ];
+    const v6 = nodeClassTemplateOptions(args('fd00::a', { networkInterfaces }), 'ami-1', undefined);
+    expect(v6).toMatchObject({ networkInterfaces, ipv6: true });
+    expect(launchTemplateData(v6).NetworkInterfaces).toEqual([
+      {
+        NetworkCardIndex: 0,
+        DeviceIndex: 0,
+        InterfaceType: 'interface',
+        PrimaryIpv6: true,
+        Ipv6AddressCount: 1,
+        Groups: ['sg-1'],
+      },
+      { NetworkCardIndex: 0, DeviceIndex: 1, InterfaceType: 'efa-only', Groups: ['sg-1'] },
+    ]);
+    // Without interfaces of its own, an IPv6 cluster's template keeps its single default interface and its name.
+    expect(nodeClassTemplateOptions(args('fd00::a', {}), 'ami-1', undefined)).not.toHaveProperty('ipv6');
+    const v4 = nodeClassTemplateOptions(args('10.100.0.10', { networkInterfaces }), 'ami-1', undefined);
+    expect(v4).not.toHaveProperty('ipv6');
+    expect(launchTemplateName(v4)).not.toBe(
+      launchTemplateName(nodeClassTemplateOptions(args('10.100.0.10', {}), 'ami-1', undefined)),
+    );
+    // An empty list launches the default interface, under the same name as no list.
+    const empty = nodeClassTemplateOptions(
+      args('10.100.0.10', { networkInterfaces: [] }),
+      'ami-1',
+      undefined,
+    );
+    expect(empty).not.toHaveProperty('networkInterfaces');
+    expect(launchTemplateData(empty).SecurityGroupIds).toEqual(['sg-1']);
+  });
+
   it('carries nestedVirtualization, and an empty cpuOptions names the same template as none', () => {
     const opts = (cpuOptions: { nestedVirtualization?: 'enabled' | 'disabled' } | undefined) =>
       nodeClassTemplateOptions(args(undefined, cpuOptions ? { cpuOptions } : {}), 'ami-1', undefined);

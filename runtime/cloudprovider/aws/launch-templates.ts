@@ -9,10 +9,9 @@ import {
   DescribeLaunchTemplatesCommand,
   type EC2Client,
   type LaunchTemplateBlockDeviceMappingRequest,
-  type LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
-import type { ConnectionTracking, CpuOptions, EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
+import type { CpuOptions, EC2NodeClassSpec } from '../../../sdk/api/ec2nodeclass';
 import { Labels, type AmiFamily, OwnershipTags } from '../../../sdk/api/well-known';
 import type { Clock } from '../../clock/clock';
 import { nameOf, type EC2NodeClass, type NodeClaim } from '../../kube/objects';
@@ -25,6 +24,7 @@ import {
   type BlockDeviceMappings,
 } from './block-devices';
 import { awsErrorCode, classifyAwsError } from './errors';
+import { launchEfaCount, templateNetworkInterfaces, type InterfaceOptions } from './network-interfaces';
 import type { ResolvedNodeClass } from './nodeclass-status';
 import { launchPlacement } from './placement-groups';
 import { TtlCache } from './ttl-cache';
@@ -35,13 +35,13 @@ export const LAUNCH_TEMPLATE_PREFIX = 'karpenter.k8s.aws/';
 
 type MetadataOptions = EC2NodeClassSpec['metadataOptions'];
 
-export interface LaunchTemplateOptions {
+/** Everything a launch template holds; the interface settings are network-interfaces.ts's. */
+export interface LaunchTemplateOptions extends InterfaceOptions {
   clusterName: string;
   nodePoolName: string;
   nodeClassName: string;
   amiFamily: AmiFamily;
   amiId: string;
-  securityGroupIds: string[];
   /** Plain text; base64-encoded into the template. */
   userData?: string;
   instanceProfile: string;
@@ -49,12 +49,6 @@ export interface LaunchTemplateOptions {
   /** @default IMDSv2 required, hop limit 1, endpoint enabled, IPv6 endpoint disabled */
   metadataOptions?: Partial<MetadataOptions>;
   detailedMonitoring?: boolean;
-  associatePublicIPAddress?: boolean;
-  /** spec.ipPrefixCount, as IPv4 prefixes in an IPv4 cluster (at most one of these two is set). */
-  ipv4PrefixCount?: number;
-  /** spec.ipPrefixCount, as IPv6 prefixes in an IPv6 cluster. */
-  ipv6PrefixCount?: number;
-  connectionTracking?: ConnectionTracking;
   /** Set only with nestedVirtualization: an empty cpuOptions must name the same template as none. */
   cpuOptions?: CpuOptions;
   /** The node class's tags, on the template (instances get them through CreateFleet). */
@@ -128,39 +122,13 @@ export function launchTemplateData(o: LaunchTemplateOptions): RequestLaunchTempl
   if (target?.type === 'capacity-block') data.InstanceMarketOptions = { MarketType: 'capacity-block' };
   else if (target?.interruptible)
     data.InstanceMarketOptions = { MarketType: 'interruptible-capacity-reservation' };
-  const nic = primaryInterface(o);
-  // EC2 takes the groups at the top or on an explicit interface, not both. Upstream always writes the interface; for
+  const interfaces = templateNetworkInterfaces(o);
+  // EC2 takes the groups at the top or on explicit interfaces, not both. Upstream always writes the interfaces; for
   // one plain interface the two mean the same to EC2, so the top-level form stays when no interface setting is
   // given: templates are named by their options, and one already made under a name keeps matching this data.
-  if (nic) data.NetworkInterfaces = [{ ...nic, Groups: o.securityGroupIds }];
+  if (interfaces) data.NetworkInterfaces = interfaces;
   else data.SecurityGroupIds = o.securityGroupIds;
   return data;
-}
-
-/** The primary interface's own settings (public IP, prefixes, connection tracking), or undefined when none is set. */
-function primaryInterface(
-  o: LaunchTemplateOptions,
-): LaunchTemplateInstanceNetworkInterfaceSpecificationRequest | undefined {
-  const ct = o.connectionTracking;
-  const settings: LaunchTemplateInstanceNetworkInterfaceSpecificationRequest = {
-    ...(o.associatePublicIPAddress !== undefined
-      ? { AssociatePublicIpAddress: o.associatePublicIPAddress }
-      : {}),
-    ...(o.ipv4PrefixCount !== undefined ? { Ipv4PrefixCount: o.ipv4PrefixCount } : {}),
-    ...(o.ipv6PrefixCount !== undefined ? { Ipv6PrefixCount: o.ipv6PrefixCount } : {}),
-    ...(ct
-      ? {
-          ConnectionTrackingSpecification: {
-            ...(ct.tcpEstablishedTimeout !== undefined
-              ? { TcpEstablishedTimeout: ct.tcpEstablishedTimeout }
-              : {}),
-            ...(ct.udpStreamTimeout !== undefined ? { UdpStreamTimeout: ct.udpStreamTimeout } : {}),
-            ...(ct.udpTimeout !== undefined ? { UdpTimeout: ct.udpTimeout } : {}),
-          },
-        }
-      : {}),
-  };
-  return Object.keys(settings).length > 0 ? { DeviceIndex: 0, ...settings } : undefined;
 }
 
 function canonical(value: unknown): string {
@@ -249,6 +217,11 @@ export interface ClaimLaunchTemplateArgs {
   reservedCapacity?: boolean;
 }
 
+/** The cluster's IP family as upstream tells it: IPv6 if the kube-dns ClusterIP is, else IPv4 (no kube-dns too). */
+function ipv6Cluster(cluster: ClusterBootstrap): boolean {
+  return cluster.clusterDNS !== undefined && isIPv6(cluster.clusterDNS);
+}
+
 /** The template options for one AMI and user data under a node class. */
 export function nodeClassTemplateOptions(
   a: Omit<ClaimLaunchTemplateArgs, 'nodeClaim'>,
@@ -256,8 +229,7 @@ export function nodeClassTemplateOptions(
   userData: string | undefined,
 ): LaunchTemplateOptions {
   const spec = a.nodeClass.spec;
-  // The cluster's IP family as upstream tells it: IPv6 if the kube-dns ClusterIP is, else IPv4 (no kube-dns too).
-  const ipv6 = a.cluster.clusterDNS !== undefined && isIPv6(a.cluster.clusterDNS);
+  const ipv6 = ipv6Cluster(a.cluster);
   return {
     clusterName: a.cluster.clusterName,
     nodePoolName: a.nodePoolName,
@@ -279,6 +251,9 @@ export function nodeClassTemplateOptions(
         ? { ipv6PrefixCount: spec.ipPrefixCount }
         : { ipv4PrefixCount: spec.ipPrefixCount }),
     ...(spec.connectionTracking ? { connectionTracking: spec.connectionTracking } : {}),
+    ...(spec.networkInterfaces?.length
+      ? { networkInterfaces: spec.networkInterfaces, ...(ipv6 ? { ipv6: true } : {}) }
+      : {}),
     ...(spec.cpuOptions?.nestedVirtualization
       ? { cpuOptions: { nestedVirtualization: spec.cpuOptions.nestedVirtualization } }
       : {}),
@@ -287,8 +262,8 @@ export function nodeClassTemplateOptions(
 }
 
 /**
- * The launch template for each instance type a claim may launch as, ensured on first use. Types that share an AMI
- * and max pods share user data, so the template is built and ensured once per (AMI, max pods) per launch.
+ * The launch template for each instance type a claim may launch as, ensured on first use. Types that share an AMI,
+ * max pods and EFA devices share a template, built and ensured once per launch.
  */
 export function claimLaunchTemplates(
   templates: LaunchTemplateProvider,
@@ -297,7 +272,11 @@ export function claimLaunchTemplates(
   const byKey = new Map<string, Promise<string>>();
   return (it, ami, reservation) => {
     const maxPods = fixedMaxPods(it);
-    const key = `${ami.id}:${maxPods ?? ''}:${reservation?.id ?? ''}`;
+    // The node class's own interfaces say which EFA devices to attach; else a claim requesting EFA gets the type's.
+    const efaCount = a.nodeClass.spec.networkInterfaces?.length
+      ? 0
+      : launchEfaCount(a.nodeClaim, undefined, it.capacity);
+    const key = `${ami.id}:${maxPods ?? ''}:${reservation?.id ?? ''}:${efaCount}`;
     let name = byKey.get(key);
     if (!name) {
       const capacityReservation = a.reservedCapacity
@@ -320,6 +299,7 @@ export function claimLaunchTemplates(
           ...nodeClassTemplateOptions(a, ami.id, userData),
           ...capacityReservation,
           ...placement,
+          ...(efaCount > 0 ? { efaCount, ...(ipv6Cluster(a.cluster) ? { ipv6: true } : {}) } : {}),
         }),
       );
       byKey.set(key, name);

@@ -298,6 +298,7 @@ export class AwsCloudProvider implements CloudProvider {
       region: this.s.region,
       nodePoolName,
       placementLabels: await launchedPlacementLabels(this.clients.ec2, resolved, nodeClaim, launched),
+      networkInterfaces: nodeClass.spec.networkInterfaces,
     });
   }
 

@@ -148,6 +148,24 @@ describe('KwokCloudProvider', () => {
     expect(await api.get(Kinds.Node, 'pg1')).toBeUndefined();
   });
 
+  it('refuses a node class with networkInterfaces (its catalog has no network cards)', async () => {
+    await api.update(Kinds.EC2NodeClass, {
+      ...nodeClass,
+      spec: {
+        ...nodeClass.spec,
+        networkInterfaces: [{ networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' }],
+      },
+    });
+    const refusal = {
+      name: 'CloudProviderError',
+      reason: 'NodeClassNotReady',
+      message: expect.stringContaining('spec.networkInterfaces is not supported by the kwok'),
+    };
+    await expect(cloud.getInstanceTypes(nodePool)).rejects.toMatchObject(refusal);
+    await expect(cloud.create(claim('ni1', ['t3a.medium']))).rejects.toMatchObject(refusal);
+    expect(await api.get(Kinds.Node, 'ni1')).toBeUndefined();
+  });
+
   it('is idempotent when a launch is retried after its node was created', async () => {
     const first = await cloud.create(claim('c4', ['t3a.medium']));
     const again = await cloud.create(claim('c4', ['t3a.medium']));

@@ -6,7 +6,7 @@
 import { Labels, Taints } from '../../../sdk/api/well-known';
 import { nameOf, type Node, type NodeClaim, type Taint } from '../../kube/objects';
 import type { Requirements } from '../../scheduling/requirements';
-import { fits, stringifyResourceList, toResourceList, type Resources } from '../../scheduling/resources';
+import { fits, stringifyResourceList, type Resources } from '../../scheduling/resources';
 import {
   compatibleOfferings,
   instanceTypeCompatible,
@@ -14,6 +14,7 @@ import {
   type Offering,
 } from '../../scheduling/instance-types';
 import { specLabels, type Catalog } from '../simulated/catalog';
+import { launchedResources } from '../aws/network-interfaces';
 
 /** kwok manages Nodes carrying this annotation (kwokctl's `--manage-nodes-with-annotation-selector`). */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
@@ -80,8 +81,7 @@ export function launchedClaim(
     ...out.status,
     providerID: providerIdFor(nameOf(claim)),
     imageID: 'kwok',
-    capacity: toResourceList(choice.instanceType.capacity),
-    allocatable: toResourceList(choice.instanceType.allocatable),
+    ...launchedResources(choice.instanceType, claim, undefined),
   };
   return out;
 }

@@ -116,6 +116,23 @@ describe('SimulatedCloud capacity', () => {
     expect(grouped.cloud.allInstances()).toEqual([]);
   });
 
+  it('refuses a node class with networkInterfaces: the catalog has no network cards to check them against', async () => {
+    const refusal = {
+      name: 'CloudProviderError',
+      reason: 'NodeClassNotReady',
+      retryable: false,
+      message: expect.stringContaining(
+        'spec.networkInterfaces is not supported by the simulated cloud provider',
+      ),
+    };
+    const nics = await cloudWith({
+      networkInterfaces: [{ networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' }],
+    });
+    await expect(nics.cloud.getInstanceTypes(nodePool('default'))).rejects.toMatchObject(refusal);
+    await expect(nics.cloud.create(claim('c1', 'm7i.large'))).rejects.toMatchObject(refusal);
+    expect(nics.cloud.allInstances()).toEqual([]);
+  });
+
   it('offers a node class with connectionTracking only Nitro types, as EC2 does', () => {
     const nitro = catalogSpec('m5.large');
     const xen = { ...catalogSpec('t3a.medium'), name: 'm4.large', hypervisor: 'xen' };

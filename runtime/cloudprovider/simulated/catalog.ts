@@ -99,10 +99,17 @@ export function specLabels(spec: InstanceTypeSpec, region: string): Record<strin
   return labels;
 }
 
-/** What capacity depends on in a node class: its kubelet settings and AMI family (none: AL2023's rules). */
+/**
+ * What capacity depends on in a node class: its kubelet settings, AMI family (none: AL2023's rules) and network
+ * interfaces.
+ */
 export function nodeClassShape(nodeClass: EC2NodeClass | undefined): NodeClassShape {
   if (!nodeClass) return {};
-  return { kubelet: nodeClass.spec.kubelet, amiFamily: amiFamilyOfSpec(nodeClass.spec) };
+  return {
+    kubelet: nodeClass.spec.kubelet,
+    amiFamily: amiFamilyOfSpec(nodeClass.spec),
+    networkInterfaces: nodeClass.spec.networkInterfaces,
+  };
 }
 
 /**
@@ -117,7 +124,9 @@ export function specsFor(specs: InstanceTypeSpec[], nodeClass: EC2NodeClass | un
  * Refuses a node class the catalog cannot serve. nestedVirtualization "enabled" narrows the types to those EC2
  * reports the feature on, and the catalog records no processor features: offering all would ignore the field,
  * offering a hand-picked few would invent data. A placementGroupSelector names an EC2 placement group, which this
- * cloud has none of: launching without it would ignore the field.
+ * cloud has none of: launching without it would ignore the field. networkInterfaces must be checked against each
+ * type's network cards, which the catalog does not record (EFA devices it may: a pod requesting
+ * vpc.amazonaws.com/efa gets a type that has them).
  */
 export function assertCatalogServes(nodeClass: EC2NodeClass | undefined, provider: string): void {
   if (!nodeClass) return;
@@ -138,6 +147,11 @@ export function assertCatalogServes(nodeClass: EC2NodeClass | undefined, provide
     refuse(
       'spec.placementGroupSelector',
       '(it has no EC2 placement groups to launch into): remove spec.placementGroupSelector',
+    );
+  if (nodeClass.spec.networkInterfaces)
+    refuse(
+      'spec.networkInterfaces',
+      '(its instance catalog has no network cards to check the interfaces against): remove spec.networkInterfaces',
     );
 }
 

@@ -10,7 +10,7 @@ import type { KubeApi } from '../../kube/api';
 import { Kinds } from '../../kube/kinds';
 import { nameOf, type EC2NodeClass, type NodeClaim, type NodePool } from '../../kube/objects';
 import { Requirements } from '../../scheduling/requirements';
-import { fits, fromResourceList, toResourceList } from '../../scheduling/resources';
+import { fits, fromResourceList } from '../../scheduling/resources';
 import {
   InsufficientCapacityError,
   NodeClaimNotFoundError,
@@ -34,6 +34,7 @@ import { ZonalShiftOfferings, type ShiftedZones } from '../zonal-shift';
 import { SimulatedZonalShifts } from './zonal-shifts';
 import { SimulatedKubelet } from './kubelet';
 import { nodeClassVolumesHourlyPrice } from '../aws/ebs-pricing';
+import { launchedResources } from '../aws/network-interfaces';
 import { DEFAULT_CAPACITY_SETTINGS, type CapacitySettings } from '../../scheduling/allocatable';
 import {
   assertCatalogServes,
@@ -392,8 +393,7 @@ export class SimulatedCloud implements CloudProvider {
       ...out.status,
       providerID: instance.providerID,
       imageID: 'ami-simulated-al2023',
-      capacity: toResourceList(it.capacity),
-      allocatable: toResourceList(it.allocatable),
+      ...launchedResources(it, nodeClaim, undefined),
     };
     return out;
   }

@@ -133,5 +133,28 @@ describe('drift', () => {
         ),
       ).toBe('NodeClassDrift');
     });
+
+    it('drifts on networkInterfaces (as upstream hashes them), taken as a set', () => {
+      const nic = (
+        networkCardIndex: number,
+        deviceIndex: number,
+        interfaceType: 'interface' | 'efa-only',
+      ) => ({
+        networkCardIndex,
+        deviceIndex,
+        interfaceType,
+      });
+      const withNics = (nics: ReturnType<typeof nic>[]) => edited((s) => (s.networkInterfaces = nics));
+      const efa = withNics([nic(0, 0, 'interface'), nic(0, 1, 'efa-only')]);
+      expect(drifts(efa)).toBe('NodeClassDrift');
+      const claim = claimFor(pool, efa);
+      expect(
+        driftReason(pool, withNics([nic(0, 1, 'efa-only'), nic(0, 0, 'interface')]), claim),
+      ).toBeUndefined();
+      expect(driftReason(pool, withNics([nic(0, 0, 'interface'), nic(0, 1, 'interface')]), claim)).toBe(
+        'NodeClassDrift',
+      );
+      expect(driftReason(pool, nodeClass('150m'), claim)).toBe('NodeClassDrift');
+    });
   });
 });
