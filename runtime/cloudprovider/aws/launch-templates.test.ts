@@ -176,13 +176,13 @@ describe('nodeClassTemplateOptions', () => {
     expect(
       nodeClassTemplateOptions(args(undefined, { connectionTracking: ct }), 'ami-1', undefined),
     ).toMatchObject({ connectionTracking: ct });
-    const plain = nodeClassTemplateOptions(args('fd00::a', {}), 'ami-1', undefined);
-    for (const key of ['ipv4PrefixCount', 'ipv6PrefixCount', 'connectionTracking'])
+    const plain = nodeClassTemplateOptions(args('10.100.0.10', {}), 'ami-1', undefined);
+    for (const key of ['ipv4PrefixCount', 'ipv6PrefixCount', 'connectionTracking', 'ipv6'])
       expect(plain).not.toHaveProperty(key);
     expect(launchTemplateData(plain).SecurityGroupIds).toEqual(['sg-1']);
   });
 
-  it("carries the node class's network interfaces, and the cluster's IPv6 for them", () => {
+  it("carries the node class's network interfaces, and the cluster's IPv6 for every addressed interface", () => {
     const networkInterfaces = [
       { networkCardIndex: 0, deviceIndex: 0, interfaceType: 'interface' as const },
       { networkCardIndex: 0, deviceIndex: 1, interfaceType: 'efa-only' as const },
@@ -200,8 +200,11 @@ describe('nodeClassTemplateOptions', () => {
       },
       { NetworkCardIndex: 0, DeviceIndex: 1, InterfaceType: 'efa-only', Groups: ['sg-1'] },
     ]);
-    // Without interfaces of its own, an IPv6 cluster's template keeps its single default interface and its name.
-    expect(nodeClassTemplateOptions(args('fd00::a', {}), 'ami-1', undefined)).not.toHaveProperty('ipv6');
+    // Without interfaces of its own, an IPv6 cluster's default interface gets its primary IPv6 address too.
+    const v6Default = nodeClassTemplateOptions(args('fd00::a', {}), 'ami-1', undefined);
+    expect(launchTemplateData(v6Default).NetworkInterfaces).toEqual([
+      { DeviceIndex: 0, PrimaryIpv6: true, Ipv6AddressCount: 1, Groups: ['sg-1'] },
+    ]);
     const v4 = nodeClassTemplateOptions(args('10.100.0.10', { networkInterfaces }), 'ami-1', undefined);
     expect(v4).not.toHaveProperty('ipv6');
     expect(launchTemplateName(v4)).not.toBe(

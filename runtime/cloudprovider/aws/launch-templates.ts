@@ -251,9 +251,8 @@ export function nodeClassTemplateOptions(
         ? { ipv6PrefixCount: spec.ipPrefixCount }
         : { ipv4PrefixCount: spec.ipPrefixCount }),
     ...(spec.connectionTracking ? { connectionTracking: spec.connectionTracking } : {}),
-    ...(spec.networkInterfaces?.length
-      ? { networkInterfaces: spec.networkInterfaces, ...(ipv6 ? { ipv6: true } : {}) }
-      : {}),
+    ...(spec.networkInterfaces?.length ? { networkInterfaces: spec.networkInterfaces } : {}),
+    ...(ipv6 ? { ipv6: true } : {}),
     ...(spec.cpuOptions?.nestedVirtualization
       ? { cpuOptions: { nestedVirtualization: spec.cpuOptions.nestedVirtualization } }
       : {}),
@@ -299,7 +298,7 @@ export function claimLaunchTemplates(
           ...nodeClassTemplateOptions(a, ami.id, userData),
           ...capacityReservation,
           ...placement,
-          ...(efaCount > 0 ? { efaCount, ...(ipv6Cluster(a.cluster) ? { ipv6: true } : {}) } : {}),
+          ...(efaCount > 0 ? { efaCount } : {}),
         }),
       );
       byKey.set(key, name);

@@ -189,9 +189,13 @@ describe('templateNetworkInterfaces (upstream generateNetworkInterfaces)', () =>
     ).toEqual([{ NetworkCardIndex: 0, DeviceIndex: 0, InterfaceType: 'efa', Groups: groups }]);
   });
 
-  it('otherwise writes the primary interface only when a setting needs it', () => {
+  it('otherwise writes the primary interface only when a setting or an IPv6 cluster needs it', () => {
     expect(templateNetworkInterfaces({ securityGroupIds: groups })).toBeUndefined();
-    expect(templateNetworkInterfaces({ securityGroupIds: groups, efaCount: 0, ipv6: true })).toBeUndefined();
+    expect(templateNetworkInterfaces({ securityGroupIds: groups, efaCount: 0 })).toBeUndefined();
+    // An IPv6 cluster's primary interface gets its primary IPv6 address, as upstream's.
+    expect(templateNetworkInterfaces({ securityGroupIds: groups, ipv6: true })).toEqual([
+      { DeviceIndex: 0, PrimaryIpv6: true, Ipv6AddressCount: 1, Groups: groups },
+    ]);
     expect(templateNetworkInterfaces({ securityGroupIds: groups, associatePublicIPAddress: true })).toEqual([
       { DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: groups },
     ]);

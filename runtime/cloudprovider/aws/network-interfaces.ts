@@ -91,9 +91,8 @@ export interface InterfaceOptions {
   /** spec.ipPrefixCount, as IPv6 prefixes in an IPv6 cluster. */
   ipv6PrefixCount?: number;
   /**
-   * An IPv6 cluster: node class and EFA interfaces with IP addresses get a primary IPv6 address, as upstream's do.
-   * Set only with those interfaces: the single default interface keeps its earlier form (the subnet assigns the
-   * address), and its templates their names. @default false
+   * An IPv6 cluster: every interface with IP addresses (the default one too) gets a primary IPv6 address and one
+   * IPv6 address, as upstream's templates do. @default false
    */
   ipv6?: boolean;
   connectionTracking?: ConnectionTracking;
@@ -130,8 +129,8 @@ function addressedSettings(o: InterfaceOptions): InterfaceRequest {
  * The launch template's NetworkInterfaces, each with the security groups: one per node class interface when it
  * lists some (an efa-only one without addresses, prefixes or connection tracking, which EC2 refuses on it); else
  * one `efa` interface per EFA device (card i; device index 0 on card 0 and 1 on the others, so card 0's stays
- * the primary); else the primary interface when a setting needs it, and undefined when none does (the groups then
- * go on the template itself).
+ * the primary); else the primary interface when a setting (or an IPv6 cluster) needs it, and undefined when none
+ * does (the groups then go on the template itself).
  */
 export function templateNetworkInterfaces(o: InterfaceOptions): InterfaceRequest[] | undefined {
   const Groups = o.securityGroupIds;
@@ -155,6 +154,6 @@ export function templateNetworkInterfaces(o: InterfaceOptions): InterfaceRequest
       Groups,
     }));
   }
-  const settings = addressedSettings(o);
+  const settings = { ...addressedSettings(o), ...ipv6 };
   return Object.keys(settings).length > 0 ? [{ DeviceIndex: 0, ...settings, Groups }] : undefined;
 }

@@ -107,6 +107,9 @@ describe('AwsCloudProvider', () => {
         DeviceIndex: 0,
         Ipv6PrefixCount: 2,
         ConnectionTrackingSpecification: { UdpTimeout: 45 },
+        // An IPv6 cluster's interface gets a primary IPv6 address, as upstream's templates.
+        PrimaryIpv6: true,
+        Ipv6AddressCount: 1,
         Groups: ['sg-1'],
       },
     ]);
