@@ -60,13 +60,13 @@ export const FEATURE_GATES = [
     name: 'TerminateFirstDrift',
     upstreamDefault: false,
     supported: true,
-    note: 'a drifted node that cannot be replaced first is deleted first, within the Drifted budget, where upstream does: its pods fit only into the slot it holds in a full capacity reservation (the provisioner refills it), or its static NodePool is Ready at its node limit (the pool refills it); off, it waits',
+    note: 'a drifted node that cannot be replaced first is deleted first, within the Drifted budget, where upstream does: its pods fit only into the slot it holds in a full capacity reservation (the provisioner refills it), or its static NodePool is Ready at its node limit or launches only into full reservations (the pool refills it); off, it waits. Unlike upstream, which goes node by node, replace-first drift is decided before terminate-first drift',
   },
   {
     name: 'TerminateFirstRepair',
     upstreamDefault: false,
     supported: true,
-    note: 'node repair launches the replacement first; where it cannot (a node whose pods fit only into the slot it holds in a full capacity reservation, or a static NodePool at its node limit), the unhealthy node is deleted first and the slot refilled; off, it waits',
+    note: 'node repair launches the replacement first; where it cannot (a node whose pods fit only into the slot it holds in a full capacity reservation, or a static NodePool at its node limit or launching only into full reservations), the unhealthy node is deleted first and the slot refilled; off, it waits',
   },
   {
     name: 'PodDeletionCostManagement',
