@@ -144,10 +144,9 @@ export class ClusterState {
     this.pdbs = new Informer(api, Kinds.PodDisruptionBudget, clock, onError);
     this.daemonSets = new Informer(api, Kinds.DaemonSet, clock, onError);
     this.volumeAttachments = new Informer(api, Kinds.VolumeAttachment, clock, onError);
-    if (opts.replicaSets) {
-      this.replicaSets = new Informer(api, Kinds.ReplicaSet, clock, onError);
-      this.pods.addIndex(CONTROLLER_INDEX, (p) => controllerRef(p)?.uid);
-    }
+    // Pods by their controller's uid: the planner's declared replicas and the deletion-cost tiers both ask.
+    this.pods.addIndex(CONTROLLER_INDEX, (p) => controllerRef(p)?.uid);
+    if (opts.replicaSets) this.replicaSets = new Informer(api, Kinds.ReplicaSet, clock, onError);
     if (opts.capacityBuffers)
       this.capacityBuffers = {
         buffers: new Informer(api, Kinds.CapacityBuffer, clock, onError),
@@ -223,16 +222,16 @@ export class ClusterState {
     return this.pods.list(isProvisionable);
   }
 
-  /** The cached pods an object (a ReplicaSet) controls; only while ReplicaSets are watched. */
+  /** The cached pods an object (a ReplicaSet) controls. */
   podsControlledBy(owner: { metadata: { uid?: string } }): Pod[] {
     const uid = owner.metadata.uid;
-    return uid === undefined || !this.replicaSets ? [] : this.pods.byIndex(CONTROLLER_INDEX, uid);
+    return uid === undefined ? [] : this.pods.byIndex(CONTROLLER_INDEX, uid);
   }
 
   /** How many cached pods an object controls (terminating ones included), without copying them. */
   countControlledBy(owner: { metadata: { uid?: string } }): number {
     const uid = owner.metadata.uid;
-    return uid === undefined || !this.replicaSets ? 0 : this.pods.countByIndex(CONTROLLER_INDEX, uid);
+    return uid === undefined ? 0 : this.pods.countByIndex(CONTROLLER_INDEX, uid);
   }
 
   /** The cached pods bound to the node (none for a claim not yet registered). */

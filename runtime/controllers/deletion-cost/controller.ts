@@ -18,7 +18,6 @@ import { keepTierFloor, nodeCostOf, podCostAnnotation } from './costs';
 
 const DRAIN = 'drain';
 const BY_NODE_NAME = 'deletion-cost/nodeName';
-const BY_CONTROLLER = 'deletion-cost/controller';
 /** Patches in flight at once. */
 const CONCURRENCY = 4;
 /** ReplicaSets whose largest size is remembered. */
@@ -39,7 +38,6 @@ export class DeletionCostController implements Controller {
   start(): void {
     const { state } = this.opts;
     state.nodeClaims.addIndex(BY_NODE_NAME, (c) => c.status?.nodeName);
-    state.pods.addIndex(BY_CONTROLLER, (p) => controllerRef(p)?.uid);
     state.pods.onChange((type, pod) => {
       if (type !== 'DELETED') this.consider(pod);
     });
@@ -80,7 +78,7 @@ export class DeletionCostController implements Controller {
       const pod = this.opts.state.pods.get(key);
       const uid = pod && controllerRef(pod)?.uid;
       if (uid === undefined || floors.has(uid)) continue;
-      const siblings = this.opts.state.pods.byIndex(BY_CONTROLLER, uid);
+      const siblings = this.opts.state.podsControlledBy({ metadata: { uid } });
       const costs: number[] = [];
       for (const sibling of siblings) {
         // Pods on nodes of no known cost (not Karpenter's, or a claim not yet naming its node) are left out.
