@@ -304,9 +304,9 @@ export function catalogInstanceTypes(): InstanceType[] {
 
 export const REALISTIC_CAPACITY_TYPES = ['on-demand', 'spot'] as const;
 
-export function realisticNodePool(): NodePool {
+export function realisticNodePool(capacityTypes: readonly string[] = REALISTIC_CAPACITY_TYPES): NodePool {
   return nodePool('realistic', {
-    requirements: [{ key: Labels.capacityType, operator: 'In', values: [...REALISTIC_CAPACITY_TYPES] }],
+    requirements: [{ key: Labels.capacityType, operator: 'In', values: [...capacityTypes] }],
   });
 }
 
@@ -315,7 +315,11 @@ export interface RealisticInput {
   input: SchedulingInput;
 }
 
-export function realisticInput(seed = DEFAULT_SEED): RealisticInput {
+/** The realistic workload on one NodePool allowing `capacityTypes` (by default on-demand and spot). */
+export function realisticInput(
+  seed = DEFAULT_SEED,
+  capacityTypes: readonly string[] = REALISTIC_CAPACITY_TYPES,
+): RealisticInput {
   const deployments = realisticDeployments(20, seed);
   return {
     deployments,
@@ -323,7 +327,11 @@ export function realisticInput(seed = DEFAULT_SEED): RealisticInput {
       pods: deploymentPods(deployments),
       nodes: [],
       nodePools: [
-        { nodePool: realisticNodePool(), instanceTypes: catalogInstanceTypes(), daemonOverhead: {} },
+        {
+          nodePool: realisticNodePool(capacityTypes),
+          instanceTypes: catalogInstanceTypes(),
+          daemonOverhead: {},
+        },
       ],
     },
   };

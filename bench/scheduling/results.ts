@@ -46,6 +46,8 @@ export interface DiverseOk extends GenericOk {
 
 export interface RealisticOk extends Measurement {
   status: 'ok';
+  /** The capacity types the NodePool allows; absent in results recorded before it was a choice (both). */
+  capacityTypes?: string[];
   deployments: number;
   pods: number;
   instanceTypes: number;
@@ -91,6 +93,8 @@ export interface BenchmarkResults {
   diverse: DiverseRun[];
   generic: GenericRun[];
   realistic: RealisticRun | undefined;
+  /** The same workload on a spot-only and an on-demand-only NodePool; absent in older results. */
+  realisticSingleCapacity?: RealisticRun[];
 }
 
 /** Karpenter's published Solve times for this input (seconds), from ANCHORS.md §6. */

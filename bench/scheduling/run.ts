@@ -34,7 +34,15 @@ import {
   type BenchmarkVariant,
 } from './fixtures';
 import { evaluateTargets, formatTable, writeBenchmarksDoc, writeFormatted } from './report';
-import type { BenchmarkResults, DiverseOk, Failed, GenericOk, Measurement, RealisticOk } from './results';
+import type {
+  BenchmarkResults,
+  DiverseOk,
+  Failed,
+  GenericOk,
+  Measurement,
+  RealisticOk,
+  RealisticRun,
+} from './results';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DEFAULT_SIZES = [1000, 2000, 5000, 10000, 20000];
@@ -47,7 +55,7 @@ const MiB = 2 ** 20;
 type Job =
   | { kind: 'diverse'; size: number; variant: BenchmarkVariant; seed: number; repeat: number }
   | { kind: 'generic'; size: number; seed: number; repeat: number }
-  | { kind: 'realistic'; seed: number; repeat: number };
+  | { kind: 'realistic'; seed: number; repeat: number; capacityTypes: string[] };
 
 type JobResult =
   | { kind: 'diverse'; run: DiverseOk }
@@ -125,17 +133,13 @@ function warmUp(): void {
 function runJob(job: Job): JobResult {
   warmUp();
   if (job.kind === 'realistic') {
-    const { deployments, input } = realisticInput(job.seed);
+    const { deployments, input } = realisticInput(job.seed, job.capacityTypes);
     const { result, m } = measure(input, job.repeat);
-    const bound = costLowerBound(
-      input.pods,
-      input.nodePools[0]?.instanceTypes ?? [],
-      REALISTIC_CAPACITY_TYPES,
-    );
+    const bound = costLowerBound(input.pods, input.nodePools[0]?.instanceTypes ?? [], job.capacityTypes);
     const tighter = ratioAwareLowerBound(
       input.pods,
       input.nodePools[0]?.instanceTypes ?? [],
-      REALISTIC_CAPACITY_TYPES,
+      job.capacityTypes,
     );
     const cost = planCost(result.newNodeClaims);
     const util = planUtilisation(result.newNodeClaims);
@@ -143,6 +147,7 @@ function runJob(job: Job): JobResult {
       kind: 'realistic',
       run: {
         status: 'ok',
+        capacityTypes: job.capacityTypes,
         deployments: deployments.length,
         pods: input.pods.length,
         instanceTypes: input.nodePools[0]?.instanceTypes.length ?? 0,
@@ -417,20 +422,26 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   if (opts.realistic) {
-    process.stdout.write('realistic deployments … ');
-    const outcome = await runInChild(
-      { kind: 'realistic', seed: opts.seed, repeat: opts.repeat },
-      opts.timeoutSeconds,
-    );
-    if (outcome.ok && outcome.result.kind === 'realistic') {
-      const r = outcome.result.run;
-      results.realistic = r;
-      console.log(
-        `$${r.dollarsPerHour}/h vs lower bound $${r.lowerBoundDollarsPerHour}/h (×${r.costOverLowerBound})`,
+    results.realisticSingleCapacity = [];
+    for (const capacityTypes of [[...REALISTIC_CAPACITY_TYPES], ['spot'], ['on-demand']]) {
+      process.stdout.write(`realistic deployments (${capacityTypes.join(', ')}) … `);
+      const outcome = await runInChild(
+        { kind: 'realistic', seed: opts.seed, repeat: opts.repeat, capacityTypes },
+        opts.timeoutSeconds,
       );
-    } else if (!outcome.ok) {
-      results.realistic = { status: outcome.status, message: outcome.message };
-      console.log(outcome.message);
+      let run: RealisticRun | undefined;
+      if (outcome.ok && outcome.result.kind === 'realistic') {
+        run = outcome.result.run;
+        const indivisible = run.ratioAwareBound?.dollarsPerHour ?? NaN;
+        console.log(
+          `$${run.dollarsPerHour}/h vs indivisible bound $${indivisible}/h (×${round(run.dollarsPerHour / indivisible, 3)})`,
+        );
+      } else if (!outcome.ok) {
+        run = { status: outcome.status, message: outcome.message };
+        console.log(outcome.message);
+      }
+      if (capacityTypes.length === REALISTIC_CAPACITY_TYPES.length) results.realistic = run;
+      else if (run) results.realisticSingleCapacity.push(run);
     }
   }
 

@@ -65,6 +65,9 @@ export function packByPrice<T>(
   const wanted = settings.candidates ?? 8;
   const dims = dimensionsOf(items, overhead);
   const shapes = shapesOf(items, dims);
+  // How full a node is counts every resource but its pod slots: they are not what a node is bought for.
+  const sized = dims.map((d) => d !== 'pods');
+  const fill = (avail: number[], counts: number[]) => fillNode(avail, shapes, counts, sized);
   const candidates = paretoOptions(options, dims, overhead);
   // The least any option charges per unit of each resource: a packed set is worth at least this much.
   const unit = dims.map((_, d) => {
@@ -84,7 +87,7 @@ export function packByPrice<T>(
     for (const c of ranked) {
       // Beyond the wanted few, only keep looking while nothing packs at all (an item only large types hold).
       if (tried >= wanted && best) break;
-      const { taken, packed } = fill(c.avail, shapes, counts);
+      const { taken, packed } = fill(c.avail, counts);
       tried++;
       if (!packed) continue;
       const value = worth(packed);
@@ -127,7 +130,7 @@ export function packByPrice<T>(
     let tried = 0;
     for (const c of rankByDemand(candidates, demand)) {
       if (tried++ >= wanted) break;
-      const { taken, packed } = fill(c.avail, shapes, counts);
+      const { taken, packed } = fill(c.avail, counts);
       if (!packed) continue;
       const cost = c.price + rest({ c, taken });
       if (cost < chosenCost * (1 - 1e-9)) {
@@ -146,7 +149,7 @@ export function packByPrice<T>(
     if (!best) return undefined;
     best = lookahead(counts, best);
     // Once one node can take everything left, it may beat the best partial node plus what then packs the rest.
-    const whole = wholeFill(candidates, shapes, counts, demandOf(shapes, counts, dims.length));
+    const whole = wholeFill(candidates, counts, demandOf(shapes, counts, dims.length), fill);
     if (whole && whole.c !== best.c) {
       const after = counts.map((n, i) => n - (best?.taken[i] as number));
       if (whole.c.price <= (best.c.price + greedyCost(after)) * (1 + 1e-9)) best = whole;
@@ -180,15 +183,15 @@ function demandOf<T>(shapes: Shape<T>[], counts: number[], dims: number): number
  * The cheapest option whose fill takes every item left, or undefined: a binary search over the options (by
  * price) with room for the whole demand, as a larger node rarely takes fewer items.
  */
-function wholeFill<T>(
+function wholeFill(
   candidates: Candidate[],
-  shapes: Shape<T>[],
   counts: number[],
   demand: number[],
+  fill: (avail: number[], counts: number[]) => Filled,
 ): { c: Candidate; taken: number[] } | undefined {
   const roomy = candidates.filter((c) => c.avail.every((a, d) => a >= (demand[d] as number)));
   const takesAll = (c: Candidate) => {
-    const { taken } = fill(c.avail, shapes, counts);
+    const { taken } = fill(c.avail, counts);
     return taken.every((n, i) => n === counts[i]) ? taken : undefined;
   };
   let lo = 0;
@@ -275,20 +278,74 @@ function costPerDemand(c: Candidate, demand: number[]): number {
   return share > 0 ? c.price / share : Infinity;
 }
 
+/** How many of each shape a node takes, and their Σ requests (absent when it takes nothing). */
+interface Filled {
+  taken: number[];
+  packed?: number[];
+}
+
+/** The most items of one shape a trade puts back (see fillNode). */
+const MAX_TRADE = 3;
+/** Trading rounds per node: each keeps the best trade of the round. */
+const TRADE_ROUNDS = 4;
+
 /**
- * Fill one node: repeatedly add the remaining item whose requests best match the free room (largest dot product
- * of the two, each relative to the node's size). Returns how many of each shape it took and their Σ requests, or
- * no `packed` when nothing fits.
+ * Fill one node greedily (greedyFill), then trade: put back up to MAX_TRADE items of one shape and fill the room
+ * again with the other shapes, kept when the node ends fuller (Σ of the share used of each `sized` resource).
+ * The greedy fill takes the item that best matches the room at each step, which can leave a gap only smaller items
+ * close: a 2-CPU/8-GiB pod where three 1-CPU/2-GiB and three 250m/512Mi pods fit, the small pods then each
+ * taking a node of their own.
  */
-function fill<T>(
-  avail: number[],
-  shapes: Shape<T>[],
-  counts: number[],
-): { taken: number[]; packed?: number[] } {
+function fillNode<T>(avail: number[], shapes: Shape<T>[], counts: number[], sized: boolean[]): Filled {
+  let best = greedyFill(avail, shapes, counts, new Array<number>(shapes.length).fill(0));
+  if (!best.packed) return best;
+  let fullest = fullness(avail, best.packed, sized);
+  for (let round = 0; round < TRADE_ROUNDS; round++) {
+    const from = best;
+    for (let i = 0; i < shapes.length; i++) {
+      const had = from.taken[i] as number;
+      for (let k = 1; k <= Math.min(had, MAX_TRADE); k++) {
+        const start = [...from.taken];
+        start[i] = had - k;
+        // The shape traded away stays at what is left of it, so the refill takes the others.
+        const tried = greedyFill(
+          avail,
+          shapes,
+          counts.map((n, j) => (j === i ? had - k : n)),
+          start,
+        );
+        const score = tried.packed ? fullness(avail, tried.packed, sized) : -1;
+        if (score > fullest + 1e-9) {
+          best = tried;
+          fullest = score;
+        }
+      }
+    }
+    if (best === from) break;
+  }
+  return best;
+}
+
+/** Σ over the sized resources of the share of the node's room the packed items use. */
+function fullness(avail: number[], packed: number[], sized: boolean[]): number {
+  let sum = 0;
+  for (let d = 0; d < avail.length; d++)
+    if (sized[d] && (avail[d] as number) > 0) sum += (packed[d] as number) / (avail[d] as number);
+  return sum;
+}
+
+/**
+ * Fill one node from `start` (items already on it): repeatedly add the remaining item whose requests best match
+ * the free room (largest dot product of the two, each relative to the node's size), up to `counts` of each shape.
+ */
+function greedyFill<T>(avail: number[], shapes: Shape<T>[], counts: number[], start: number[]): Filled {
   const room = [...avail];
-  const taken = shapes.map(() => 0);
+  const taken = [...start];
+  shapes.forEach((shape, i) =>
+    shape.vec.forEach((v, d) => (room[d] = (room[d] as number) - v * (start[i] as number))),
+  );
   const weight = avail.map((a) => (a > 0 ? 1 / (a * a) : 0));
-  let any = false;
+  let any = start.some((n) => n > 0);
   for (;;) {
     let pick = -1;
     let bestScore = -1;
