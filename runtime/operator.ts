@@ -50,6 +50,8 @@ export interface OperatorSettings extends ClusterCapSettings {
   preferencePolicy?: PreferencePolicy;
   /** USD/hour added to every node's price in scheduling and consolidation. @default 0 */
   perNodeCost?: number;
+  /** Repack consolidation (Settings.consolidationRepack). @default false, as upstream */
+  consolidationRepack?: boolean;
   /** The SpotToSpotConsolidation feature gate. @default false, as upstream */
   spotToSpotConsolidation?: boolean;
   /** The TerminateFirstDrift feature gate: delete a drifted node in a full reservation first. @default false */
@@ -223,7 +225,10 @@ export class Operator {
       ...(opts.settings?.preferencePolicy ? { preferencePolicy: opts.settings.preferencePolicy } : {}),
       ...(opts.settings?.perNodeCost !== undefined ? { perNodeCost: opts.settings.perNodeCost } : {}),
       ...(caps ? { clusterCaps: caps } : {}),
-      consolidation: { spotToSpot: opts.settings?.spotToSpotConsolidation === true },
+      consolidation: {
+        spotToSpot: opts.settings?.spotToSpotConsolidation === true,
+        repack: opts.settings?.consolidationRepack === true,
+      },
       terminateFirstDrift: opts.settings?.terminateFirstDrift === true,
       ...(shiftedZones ? { shiftedZones } : {}),
       ...(virtualPods ? { virtualPods } : {}),

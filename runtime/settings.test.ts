@@ -53,6 +53,7 @@ describe('controller settings', () => {
       // karpenter-ts's own: plans for the pods ReplicaSets are still creating.
       planDeclaredReplicas: true,
       podDeletionCost: true,
+      consolidationRepack: false,
       vmMemoryOverheadPercent: 0.075,
       reservedENIs: 0,
     });

@@ -101,6 +101,11 @@ export interface Settings extends ClusterCapSettings {
    */
   planDeclaredReplicas: boolean;
   /**
+   * CONSOLIDATION_REPACK: replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves
+   * at least 10% of their price (runtime/controllers/disruption/repack.ts; upstream has no such method). @default false
+   */
+  consolidationRepack: boolean;
+  /**
    * POD_DELETION_COST: give each ReplicaSet pod its node's controller.kubernetes.io/pod-deletion-cost, so a
    * scale-down empties whole nodes instead of thinning all of them. @default true
    */
@@ -356,6 +361,14 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: bool,
     expected: 'true or false',
   },
+  consolidationRepack: {
+    env: 'CONSOLIDATION_REPACK',
+    flag: 'consolidation-repack',
+    description:
+      'replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves at least 10% of their price; upstream has no such method (default false)',
+    schema: bool,
+    expected: 'true or false',
+  },
   podDeletionCost: {
     env: 'POD_DELETION_COST',
     flag: 'pod-deletion-cost',
@@ -383,6 +396,7 @@ const DEFAULTS = {
   enableZonalShift: false,
   perNodeCost: DEFAULT_PER_NODE_COST,
   planDeclaredReplicas: true,
+  consolidationRepack: false,
   podDeletionCost: true,
   vmMemoryOverheadPercent: DEFAULT_VM_MEMORY_OVERHEAD_PERCENT,
   reservedENIs: DEFAULT_RESERVED_ENIS,

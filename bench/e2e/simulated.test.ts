@@ -5,8 +5,9 @@ describe('the e2e scenario on the simulator: scale-down churn', () => {
   it('empties whole nodes: the scale-down leaves few nodes and moves almost no pod', async () => {
     // 1,000 pods on a handful of large nodes, then 30 % of them left. With pod deletion costs every ReplicaSet
     // gives up the pods of the same (newest) nodes first, so those empty and go as Empty; the nodes it left
-    // untouched are never moved onto the emptied ones. Without the costs each node keeps ~30 % of its pods and
-    // consolidation has to move them (276 evictions here, and 5 nodes left).
+    // untouched are never moved onto the emptied ones. Without the costs each node keeps ~30 % of its pods, and
+    // the fleet stays larger: here 4 nodes at $7.25/h (moving their pods would not survive the kube-scheduler's
+    // placement), against 2 at $5.44/h with the costs; with other plans it was 197 evictions and 3 nodes.
     const run = await simulateE2e({ pods: 1000 });
     const thinned = await simulateE2e({ pods: 1000, settings: { podDeletionCost: false } });
     for (const r of [run, thinned]) {
@@ -17,8 +18,8 @@ describe('the e2e scenario on the simulator: scale-down churn', () => {
     }
     expect(run.down.costPerHour).toBeLessThan(run.up.costPerHour * 0.35);
     expect(run.evictions).toBeLessThan(30);
-    expect(thinned.evictions).toBeGreaterThan(run.evictions + 100);
-    expect(run.down.costPerHour).toBeLessThanOrEqual(thinned.down.costPerHour);
+    expect(run.down.nodes).toBeLessThan(thinned.down.nodes);
+    expect(run.down.costPerHour).toBeLessThan(thinned.down.costPerHour);
     // Each ReplicaSet's keep tier (its top node, up to a quarter of its pods) is never written: at most one write
     // per pod that ran, less that tier, and none with the costs off.
     expect(run.costWrites).toBeGreaterThan(500);
@@ -31,7 +32,7 @@ describe("the e2e scenario on the simulator: a scale-down at the controller-mana
   it('waits for the ReplicaSets to finish deleting before consolidating what they leave', async () => {
     // kube-controller-manager deletes the 700 pods at ~18 a second too. Nodes the deletions have not reached yet
     // look underutilized long before they are done; consolidating them then evicts pods about to be deleted
-    // anyway (345 evictions here without the wait, 170 with it).
+    // anyway (284 evictions here without the wait, 169 with it).
     const run = await simulateE2e({ pods: 1000, podWrites: { qps: 18, burst: 30 } });
     expect(run.down.settled).toBe(true);
     expect(run.notRunning).toBe(0);

@@ -124,3 +124,49 @@ describe('repacking claims pinned to a zone', () => {
         expect(claim.requirements.get(Labels.zone)?.has('us-east-1c')).not.toBe(true);
   });
 });
+
+describe('oneNewClaim (a consolidation that can launch one replacement)', () => {
+  const spreadPerHost = (p: Pod): Pod => ({
+    ...p,
+    metadata: { ...p.metadata, labels: { app: 'spread' } },
+    spec: {
+      ...p.spec,
+      topologySpreadConstraints: [
+        {
+          maxSkew: 2,
+          topologyKey: Labels.hostname,
+          whenUnsatisfiable: 'DoNotSchedule',
+          labelSelector: { matchLabels: { app: 'spread' } },
+        },
+      ],
+    },
+  });
+
+  it('puts the pods of two cheaper claims on one type that holds them all', () => {
+    // 9.5 vCPU: an 8-vCPU and a 4-vCPU node are cheaper than one 16-vCPU node without a per-node cost.
+    const input = {
+      pods: pods('app', 19, { cpu: '500m', memory: '512Mi' }),
+      nodes: [],
+      nodePools: [pool(0)],
+    };
+    const cheapest = schedule(input);
+    expect(cheapest.newNodeClaims).toHaveLength(2);
+    const one = schedule({ ...input, oneNewClaim: true });
+    expect(one.newNodeClaims).toHaveLength(1);
+    expect(one.newNodeClaims[0]?.pods).toHaveLength(19);
+    expect(cost(one)).toBeGreaterThan(cost(cheapest));
+    for (const it of one.newNodeClaims[0]?.instanceTypeOptions ?? [])
+      expect(fits(one.newNodeClaims[0]?.requests ?? {}, it.allocatable)).toBe(true);
+  });
+
+  it('leaves claims whose pods a hostname term counts, or that no type holds together', () => {
+    const counted = pods('spread', 19, { cpu: '500m', memory: '512Mi' }).map(spreadPerHost);
+    const spread = schedule({ pods: counted, nodes: [], nodePools: [pool(0)], oneNewClaim: true });
+    expect(spread.newNodeClaims.length).toBeGreaterThan(1);
+    // 40 vCPU: more than the largest type (c6i.8xlarge, 32 vCPU) holds.
+    const big = pods('big', 40, { cpu: '1', memory: '1Gi' });
+    const tooBig = schedule({ pods: big, nodes: [], nodePools: [pool(0)], oneNewClaim: true });
+    expect(tooBig.newNodeClaims.length).toBeGreaterThan(1);
+    expect(tooBig.unschedulable.size).toBe(0);
+  });
+});

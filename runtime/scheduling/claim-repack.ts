@@ -12,7 +12,7 @@ import type { PodConstraints } from './pod-constraints';
 import { firstFitting, type PricedOptions } from './priced-options';
 import { packByPrice } from './pack-by-price';
 import type { Requirements } from './requirements';
-import { add, fits, type Resources } from './resources';
+import { add, addInto, fits, type Resources } from './resources';
 
 /** A repacked plan for some claims, applied only if it is chosen. */
 interface Repacked {
@@ -36,14 +36,7 @@ export function repackClaims(
   levels: Map<Pod, PodConstraints[]>,
   requestsOf: (pod: Pod) => Resources,
 ): Set<ClaimSlot> {
-  // A pod's terms over a wider domain (a zone) hold wherever it goes among claims pinned to one domain of that
-  // key: a bucket's claims share their requirements, so they share that domain too.
-  const movable = (pod: Pod, reqs: Requirements) =>
-    (levels.get(pod) ?? []).every((level) =>
-      level.terms.every((t) => t.key !== Labels.hostname && reqs.get(t.key)?.single !== undefined),
-    ) &&
-    hostPorts(pod).length === 0 &&
-    !ctx.topology.countedPerHostname(pod);
+  const movable = movableIn(ctx, levels);
   const buckets = new Map<string, ClaimSlot[]>();
   for (const claim of claims) {
     if (claim.pool.remaining || ctx.cluster || claim.plan.minValuesRelaxed) continue;
@@ -103,6 +96,61 @@ export function repackClaims(
     best?.apply();
   }
   return dropped;
+}
+
+/**
+ * A pod may trade places among claims that share requirements: its terms over a wider domain (a zone) hold
+ * wherever it goes among claims pinned to one domain of that key, and it has no host ports and no per-hostname
+ * terms.
+ */
+function movableIn(ctx: ClaimContext, levels: Map<Pod, PodConstraints[]>) {
+  return (pod: Pod, reqs: Requirements) =>
+    (levels.get(pod) ?? []).every((level) =>
+      level.terms.every((t) => t.key !== Labels.hostname && reqs.get(t.key)?.single !== undefined),
+    ) &&
+    hostPorts(pod).length === 0 &&
+    !ctx.topology.countedPerHostname(pod);
+}
+
+/**
+ * SchedulingInput.oneNewClaim: when every claim is of one NodePool (without limits) and one set of requirements,
+ * holding only pods that may trade places, and one instance type holds all their pods, the first claim takes them
+ * all. Returns the claims left with no pods (none when the claims cannot be merged).
+ */
+export function mergeClaims(
+  ctx: ClaimContext,
+  claims: ClaimSlot[],
+  levels: Map<Pod, PodConstraints[]>,
+  requestsOf: (pod: Pod) => Resources,
+): Set<ClaimSlot> {
+  const target = claims[0];
+  if (!target || target.pool.remaining || ctx.cluster) return new Set();
+  const movable = movableIn(ctx, levels);
+  const reqs = target.plan.requirements.toString();
+  const mergeable = claims.every(
+    (c) =>
+      c.pool === target.pool &&
+      !c.plan.minValuesRelaxed &&
+      c.plan.requirements.toString() === reqs &&
+      c.plan.pods.every((pod) => movable(pod, c.plan.requirements)),
+  );
+  if (!mergeable) return new Set();
+  const pods = claims.flatMap((c) => c.plan.pods);
+  const total = { ...target.pool.input.daemonOverhead };
+  for (const pod of pods) addInto(total, requestsOf(pod));
+  const options = ctx.pricing.compatibleOptions(target.pool, target.plan.requirements);
+  const first = firstFitting(options, 0, total);
+  if (first < 0) return new Set();
+  if (
+    hasMinValues(target.plan.requirements) &&
+    minValuesShortfall(options.types, target.plan.requirements, (it) => fits(total, it.allocatable))
+  )
+    return new Set();
+  target.plan.pods = pods;
+  target.plan.requests = total;
+  target.options = options;
+  target.first = first;
+  return new Set(claims.slice(1));
 }
 
 /** The pods of the claims pinned to no zone, with those claims' requirements and options. */

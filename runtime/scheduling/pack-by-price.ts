@@ -62,12 +62,36 @@ export function packByPrice<T>(
   overhead: Resources,
   settings: PackSettings = {},
 ): PackedBin<T>[] | undefined {
+  // Trading (see fillNode) finds mixes the plain greedy fill misses, but can also trade a few large nodes for more,
+  // fuller small ones that save next to nothing and mix more workloads per node (a scale-down then leaves more
+  // nodes partly full): both are packed, and the traded plan kept only when it saves TRADE_MIN_SAVING.
+  const plain = packWith(items, options, overhead, settings, false);
+  const traded = packWith(items, options, overhead, settings, true);
+  if (!plain || !traded) return plain ?? traded;
+  const cost = (bins: PackedBin<T>[]) =>
+    bins.reduce((sum, b) => sum + (options[b.option] as PackOption).price, 0);
+  return cost(traded) < cost(plain) * (1 - TRADE_MIN_SAVING) ? traded : plain;
+}
+
+/** The share of the plain plan's price a traded plan must save to be kept. */
+const TRADE_MIN_SAVING = 0.02;
+
+function packWith<T>(
+  items: PackItem<T>[],
+  options: PackOption[],
+  overhead: Resources,
+  settings: PackSettings,
+  trade: boolean,
+): PackedBin<T>[] | undefined {
   const wanted = settings.candidates ?? 8;
   const dims = dimensionsOf(items, overhead);
   const shapes = shapesOf(items, dims);
   // How full a node is counts every resource but its pod slots: they are not what a node is bought for.
   const sized = dims.map((d) => d !== 'pods');
-  const fill = (avail: number[], counts: number[]) => fillNode(avail, shapes, counts, sized);
+  const fill = (avail: number[], counts: number[]) =>
+    trade
+      ? fillNode(avail, shapes, counts, sized)
+      : greedyFill(avail, shapes, counts, new Array<number>(shapes.length).fill(0));
   const candidates = paretoOptions(options, dims, overhead);
   // The least any option charges per unit of each resource: a packed set is worth at least this much.
   const unit = dims.map((_, d) => {

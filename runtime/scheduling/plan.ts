@@ -101,6 +101,13 @@ export interface SchedulingInput {
    * @default true
    */
   repack?: boolean;
+  /**
+   * Where the plan needs several new claims of one NodePool and requirements, put their pods on one claim if any
+   * instance type holds them all, even at a higher price: consolidation can launch only one replacement
+   * (upstream's rule), and a plan of two small claims would otherwise stop a replacement saving far more.
+   * @default false
+   */
+  oneNewClaim?: boolean;
   /** Told how many pods the queue holds at the start of each pass, and how many it gives up on. */
   onQueue?: (depth: number) => void;
   /** Count the pending pods by effective zone (see effective-zone.ts) into `pendingByZone`. @default false */

@@ -21,7 +21,7 @@
  */
 import { Labels } from '../../sdk/api/well-known';
 import { nameOf, type NodePool, type Pod } from '../kube/objects';
-import { repackClaims } from './claim-repack';
+import { mergeClaims, repackClaims } from './claim-repack';
 import {
   add as addToNode,
   canAdd as canAddToNode,
@@ -205,6 +205,8 @@ export class Scheduler {
     }
     if (this.input.repack !== false)
       this.dropClaims(repackClaims(this.ctx, this.allClaims, levels, requestsOf), result);
+    if (this.input.oneNewClaim && this.allClaims.length > 1)
+      this.dropClaims(mergeClaims(this.ctx, this.allClaims, levels, requestsOf), result);
     for (const claim of this.allClaims) {
       claim.plan.instanceTypeOptions = filterOptions(claim.options, claim.first, (it) =>
         fits(claim.plan.requests, it.allocatable),

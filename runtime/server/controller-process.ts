@@ -188,6 +188,7 @@ export class ControllerProcess {
         capacityBuffer: settings.featureGates.CapacityBuffer,
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
+        consolidationRepack: settings.consolidationRepack,
         enableZonalShift: settings.enableZonalShift,
         ...clusterCapSettings(settings),
       },

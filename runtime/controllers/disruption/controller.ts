@@ -33,6 +33,7 @@ import { scalingDown, waitingForScaleDown, type ScalingDown } from './scale-down
 import { dynamicPools, staticDriftIn } from './static-drift';
 import { Orchestrator } from './orchestration';
 import type { DisruptionOptions } from './options';
+import { repackConsolidation } from './repack';
 import { creditedSimulator, terminateFirstDrift } from './terminate-first';
 import {
   drift,
@@ -356,11 +357,14 @@ export class DisruptionController implements Controller {
     );
     if (multi && scoring.record)
       recordConsolidationMove(multi, evaluateBalanced(multi, totals).perPool, true);
-    return (
+    const single =
       multi ??
       timed('underutilized', 'single', () =>
         singleNodeConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation, approval),
-      )
+      );
+    if (single || !this.opts.consolidation?.repack) return single;
+    return timed('underutilized', 'repack', () =>
+      repackConsolidation(withPods, budgets, simulate, skipped, this.opts.consolidation, approval),
     );
   }
 

@@ -144,3 +144,35 @@ describe('time limits', () => {
     expect(slow.get('b')).toBe('the single-node pass ran out of time before reaching it');
   });
 });
+
+describe('consolidationFor: a plan of several new nodes', () => {
+  const small = () =>
+    plannedClaim([itype('t-small', 0.02), itype('t-big', 0.05)], { requests: { cpu: 500 } });
+
+  it('asks again for one new node holding them all, and replaces with it when that saves', () => {
+    const asked: (boolean | undefined)[] = [];
+    const simulate: Simulate = (_removed, opts) => {
+      asked.push(opts?.oneNewClaim);
+      const claims = opts?.oneNewClaim
+        ? [plannedClaim([itype('t-big', 0.05)], { requests: { cpu: 1000 } })]
+        : [small(), small()];
+      return { existing: new Map(), newNodeClaims: claims, unschedulable: new Map() };
+    };
+    const outcome = consolidationFor([candidate('a', 0.1, 'on-demand')], simulate);
+    expect(asked).toEqual([undefined, true]);
+    if (typeof outcome === 'string') throw new Error(outcome);
+    expect(outcome.replacements.map((r) => r.instanceTypeOptions.map((it) => it.name))).toEqual([['t-big']]);
+    expect(outcome.savings).toBeCloseTo(0.05);
+  });
+
+  it('says why when no one node can hold them', () => {
+    const simulate: Simulate = () => ({
+      existing: new Map(),
+      newNodeClaims: [small(), small()],
+      unschedulable: new Map(),
+    });
+    expect(consolidationFor([candidate('a', 0.1, 'on-demand')], simulate)).toBe(
+      "can't remove without creating 2 nodes",
+    );
+  });
+});

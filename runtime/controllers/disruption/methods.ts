@@ -90,7 +90,8 @@ export function emptiness(
   };
 }
 
-export type Simulate = (removed: Candidate[]) => SchedulingResult;
+/** Plan the cluster without `removed`; `oneNewClaim` asks for one new node where one holds them all (see plan.ts). */
+export type Simulate = (removed: Candidate[], opts?: { oneNewClaim?: boolean }) => SchedulingResult;
 
 export interface ConsolidationOptions {
   /**
@@ -113,6 +114,12 @@ export interface ConsolidationOptions {
    * @default false
    */
   spotToSpot?: boolean;
+  /**
+   * Repack consolidation (see repack.ts): replace several on-demand nodes with fewer or cheaper ones the scheduler
+   * plans afresh, when that saves at least REPACK_MIN_SAVINGS of their price.
+   * @default false (as upstream: at most one replacement)
+   */
+  repack?: boolean;
 }
 
 export const MULTI_NODE_TIME_LIMIT_MS = 60_000;
@@ -124,11 +131,11 @@ export const SPOT_TO_SPOT_MIN_INSTANCE_TYPES = 15;
 export const SPOT_TO_SPOT_DISABLED =
   "SpotToSpotConsolidation is disabled, can't replace a spot node with a spot node";
 
-function isSpot(c: Candidate): boolean {
+export function isSpot(c: Candidate): boolean {
   return c.stateNode.labels[Labels.capacityType] === CapacityType.spot;
 }
 
-function percent(fraction: number): string {
+export function percent(fraction: number): string {
   return `${Math.round(fraction * 1000) / 10}%`;
 }
 
@@ -144,7 +151,14 @@ export function consolidationFor(
   simulate: Simulate,
   opts: ConsolidationOptions = {},
 ): Command | string {
-  const result = simulate(candidates);
+  let result = simulate(candidates);
+  // The cheapest plan may be two small nodes where one replacement would still save much: ask for one.
+  if (
+    result.newNodeClaims.length > 1 &&
+    result.unschedulable.size === 0 &&
+    oneNodeMightHold(result.newNodeClaims)
+  )
+    result = simulate(candidates, { oneNewClaim: true });
   const total = candidates.reduce((sum, c) => sum + c.price, 0);
   if (result.unschedulable.size > 0) {
     const first = [...result.unschedulable.values()][0];
@@ -195,8 +209,17 @@ export function consolidationFor(
   };
 }
 
+/** Σ requests of the claims fit the largest instance type any of them offers: a merge is worth planning. */
+function oneNodeMightHold(claims: PlannedNodeClaim[]): boolean {
+  const sum: Record<string, number> = {};
+  for (const c of claims) for (const [k, v] of Object.entries(c.requests)) sum[k] = (sum[k] ?? 0) + v;
+  return claims.some((c) =>
+    c.instanceTypeOptions.some((it) => Object.entries(sum).every(([k, v]) => v <= (it.allocatable[k] ?? 0))),
+  );
+}
+
 /** Candidates a pool lets consolidation consider, cheapest to disrupt first. */
-function consolidationOrder(candidates: Candidate[], skipped: Map<string, string>): Candidate[] {
+export function consolidationOrder(candidates: Candidate[], skipped: Map<string, string>): Candidate[] {
   const eligible = candidates.filter((c) => {
     if (c.nodePool.spec.disruption.consolidationPolicy !== 'WhenEmpty') return true;
     note(skipped, c.stateNode.name, `NodePool "${poolName(c)}" only consolidates empty nodes (WhenEmpty)`);

@@ -98,6 +98,8 @@ export function recordDecision(command: Command, perNodeCost = 0): void {
 function consolidationType(command: Command): string {
   if (command.reason === 'Empty') return 'empty';
   if (command.reason !== 'Underutilized') return '';
+  // Several new nodes for several old ones: repack consolidation (repack.ts), which upstream does not have.
+  if (command.replacements.length > 1) return 'repack';
   return command.candidates.length > 1 ? 'multi' : 'single';
 }
 

@@ -28,9 +28,10 @@ export function simulator(
   headroom: Pod[] = [],
 ): Simulate {
   const volumeLimits = volumes?.limitsFor(nodes);
-  return (removed) => {
+  return (removed, opts) => {
     const gone = new Set(removed.map((c) => c.stateNode.name));
     return schedule({
+      ...(opts?.oneNewClaim ? { oneNewClaim: true } : {}),
       // The CapacityBuffer headroom the cluster holds must still fit (see headroom.ts); it is placed last.
       pods: [...removed.flatMap((c) => c.reschedulablePods), ...headroom],
       nodes: nodes.filter((n) => !gone.has(n.name)),

@@ -256,8 +256,8 @@ export function holdingUnderKubeScheduler(
   nodes: SchedulableNode[],
   avoided?: ReadonlySet<string>,
 ): Simulate {
-  return (removed) => {
-    const result = simulate(removed);
+  return (removed, opts) => {
+    const result = simulate(removed, opts);
     if (result.unschedulable.size > 0 || result.newNodeClaims.length > 1) return result;
     const gone = new Set(removed.map((c) => c.stateNode.name));
     const moved = removed.flatMap((c) => c.reschedulablePods);

@@ -33,7 +33,7 @@ export function expectedRemovals(
   if (rest.length === 0) return new Set();
   const unlimited: Budgets = new Map(candidates.map((c) => [nameOf(c.nodePool), Number.MAX_SAFE_INTEGER]));
   // The command's nodes are gone by the time the others are: simulate them removed together with each prefix.
-  const afterCommand: Simulate = (removed) => simulate([...command.candidates, ...removed]);
+  const afterCommand: Simulate = (removed, opts) => simulate([...command.candidates, ...removed], opts);
   const together = multiNodeConsolidation(rest, unlimited, afterCommand, new Map(), opts);
   if (together) return new Set(together.candidates.map((c) => c.stateNode.name));
   // No two go together: perhaps the cheapest one to disrupt goes on its own.

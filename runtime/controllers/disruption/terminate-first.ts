@@ -107,8 +107,14 @@ export function creditedSimulator(
   volumes: VolumeContext | undefined,
   headroom: Pod[] = [],
 ): Simulate {
-  return (removed) =>
-    simulator(creditReservations(pools, slotsHeld(removed)), nodes, policies, volumes, headroom)(removed);
+  return (removed, opts) =>
+    simulator(
+      creditReservations(pools, slotsHeld(removed)),
+      nodes,
+      policies,
+      volumes,
+      headroom,
+    )(removed, opts);
 }
 
 /**
