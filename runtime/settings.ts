@@ -102,7 +102,8 @@ export interface Settings extends ClusterCapSettings {
   planDeclaredReplicas: boolean;
   /**
    * CONSOLIDATION_REPACK: replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves
-   * at least 10% of their price (runtime/controllers/disruption/repack.ts; upstream has no such method). @default false
+   * at least 10% of their price (runtime/controllers/disruption/repack.ts), and let a consolidation whose cheapest
+   * plan needs several new nodes replace with one holding them all; upstream does neither. @default false
    */
   consolidationRepack: boolean;
   /**
@@ -365,7 +366,7 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     env: 'CONSOLIDATION_REPACK',
     flag: 'consolidation-repack',
     description:
-      'replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves at least 10% of their price; upstream has no such method (default false)',
+      'replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves at least 10% of their price, and let a consolidation whose cheapest plan needs several new nodes replace with one that holds them all; upstream does neither (default false)',
     schema: bool,
     expected: 'true or false',
   },

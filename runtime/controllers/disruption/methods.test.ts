@@ -149,7 +149,7 @@ describe('consolidationFor: a plan of several new nodes', () => {
   const small = () =>
     plannedClaim([itype('t-small', 0.02), itype('t-big', 0.05)], { requests: { cpu: 500 } });
 
-  it('asks again for one new node holding them all, and replaces with it when that saves', () => {
+  it('with repack on, asks again for one new node holding them all, and replaces with it when that saves', () => {
     const asked: (boolean | undefined)[] = [];
     const simulate: Simulate = (_removed, opts) => {
       asked.push(opts?.oneNewClaim);
@@ -158,7 +158,13 @@ describe('consolidationFor: a plan of several new nodes', () => {
         : [small(), small()];
       return { existing: new Map(), newNodeClaims: claims, unschedulable: new Map() };
     };
-    const outcome = consolidationFor([candidate('a', 0.1, 'on-demand')], simulate);
+    // Off (the default, as upstream) it does not ask again.
+    expect(consolidationFor([candidate('a', 0.1, 'on-demand')], simulate)).toBe(
+      "can't remove without creating 2 nodes",
+    );
+    expect(asked).toEqual([undefined]);
+    asked.length = 0;
+    const outcome = consolidationFor([candidate('a', 0.1, 'on-demand')], simulate, { repack: true });
     expect(asked).toEqual([undefined, true]);
     if (typeof outcome === 'string') throw new Error(outcome);
     expect(outcome.replacements.map((r) => r.instanceTypeOptions.map((it) => it.name))).toEqual([['t-big']]);
@@ -171,7 +177,7 @@ describe('consolidationFor: a plan of several new nodes', () => {
       newNodeClaims: [small(), small()],
       unschedulable: new Map(),
     });
-    expect(consolidationFor([candidate('a', 0.1, 'on-demand')], simulate)).toBe(
+    expect(consolidationFor([candidate('a', 0.1, 'on-demand')], simulate, { repack: true })).toBe(
       "can't remove without creating 2 nodes",
     );
   });

@@ -152,8 +152,10 @@ export function consolidationFor(
   opts: ConsolidationOptions = {},
 ): Command | string {
   let result = simulate(candidates);
-  // The cheapest plan may be two small nodes where one replacement would still save much: ask for one.
+  // The cheapest plan may be two small nodes where one replacement would still save much: with repack
+  // consolidation on, ask for one (off, as upstream: on the real control plane it moved ten times the pods).
   if (
+    opts.repack &&
     result.newNodeClaims.length > 1 &&
     result.unschedulable.size === 0 &&
     oneNodeMightHold(result.newNodeClaims)
