@@ -11,11 +11,11 @@ import type { PlannedNodeClaim } from '../../scheduling/scheduler';
 import type { MoveApproval } from './balanced';
 import type { Candidate } from './candidates';
 import {
-  budgetLeft,
   consolidationOrder,
   destinationsOf,
   isSpot,
   MULTI_NODE_MAX_CANDIDATES,
+  MULTI_NODE_TIME_LIMIT_MS,
   note,
   percent,
   type Budgets,
@@ -44,12 +44,14 @@ export function repackConsolidation(
   const within: Candidate[] = [];
   for (const c of consolidationOrder(candidates, new Map(skipped))) {
     if (within.length >= MULTI_NODE_MAX_CANDIDATES) break;
-    if (isSpot(c) || !budgetLeft(remaining, c, 'Underutilized', '', new Map())) continue;
-    remaining.set(c.nodePool.metadata.name ?? '', (remaining.get(c.nodePool.metadata.name ?? '') ?? 0) - 1);
+    const pool = c.nodePool.metadata.name ?? '';
+    const left = remaining.get(pool) ?? 0;
+    if (isSpot(c) || left <= 0) continue;
+    remaining.set(pool, left - 1);
     within.push(c);
   }
   const now = opts.elapsedMs ?? (() => performance.now());
-  const stopAt = now() + (opts.multiNodeTimeLimitMs ?? 60_000);
+  const stopAt = now() + (opts.multiNodeTimeLimitMs ?? MULTI_NODE_TIME_LIMIT_MS);
   for (let size = within.length; size >= 2 && now() < stopAt; size = Math.floor(size / 2)) {
     const outcome = repackFor(within.slice(0, size), simulate);
     if (typeof outcome === 'string') {
