@@ -17,7 +17,15 @@ import { explainNode } from './explain/explain-node';
 import { DEFAULT_LAB_DIR, LAB_STEPS, loadLabManifests, runLab, type LabFrame } from './lab/seed-lab';
 import { ControllerProcess } from './server/controller-process';
 import { RealClock } from './clock/clock';
-import { loadSettings, SETTINGS, SettingsError, type RawSettings, type Settings } from './settings';
+import {
+  loadSettings,
+  SAVINGS_PLANS_HELP,
+  savingsPlansOption,
+  SETTINGS,
+  SettingsError,
+  type RawSettings,
+  type Settings,
+} from './settings';
 import { startupSettingNotices, UNAPPLIED_SETTINGS } from './settings-upstream';
 import { LiveViewer } from './viewer/live';
 import { buildViewerModel } from './viewer/model';
@@ -142,18 +150,21 @@ async function viewerCommand(opts: {
   watch?: boolean;
   simulated?: boolean;
   manifests: string;
+  savingsPlans?: string;
 }): Promise<number> {
   const resources = parseResources(opts.resources);
+  const plans = savingsPlansOption(opts.savingsPlans);
   const viewOpts = {
     ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
     sort: opts.sort as 'creation',
+    ...(plans ? { savingsPlans: plans } : {}),
   };
   let api: KubeApi;
   let sim: ControllerProcess | undefined;
   if (opts.simulated) {
     // The whole controller on the embedded cluster, quiet, on loopback ports the OS picks.
     sim = await ControllerProcess.start({
-      settings: simulatedSettings(),
+      settings: { ...simulatedSettings(), ...(plans ? { savingsPlans: plans } : {}) },
       logger: createLogger('silent'),
       simulatedCluster: { objects: labObjects(opts.manifests) },
       host: '127.0.0.1',
@@ -317,6 +328,7 @@ export function buildProgram(): Command {
       'watch the embedded simulator (lab NodePool and workloads) instead of a kubeconfig',
     )
     .option('--manifests <dir>', 'with --simulated: directory with the lab manifests', DEFAULT_LAB_DIR)
+    .option('--savings-plans <json>', SAVINGS_PLANS_HELP)
     .action(async (opts) => {
       process.exitCode = await viewerCommand(opts);
     });

@@ -37,6 +37,8 @@ import type { KubeApi } from './kube/api';
 import type { Logger } from './logging';
 import type { MinValuesPolicy, PreferencePolicy, SchedulingResult } from './scheduling/scheduler';
 import { clusterCaps, type ClusterCapSettings } from './settings-caps';
+import { SavingsPlanPricing } from './controllers/savings-plans/pricing';
+import { withCoverage, type SavingsPlan } from './scheduling/savings-plans';
 import { ClusterState } from './state/cluster-state';
 
 export interface OperatorSettings extends ClusterCapSettings {
@@ -75,6 +77,8 @@ export interface OperatorSettings extends ClusterCapSettings {
   enableZonalShift?: boolean;
   /** The CapacityBuffer feature gate: keep the spare capacity CapacityBuffers ask for. @default false, as upstream */
   capacityBuffer?: boolean;
+  /** SAVINGS_PLANS: commitments that make the on-demand usage they cover cheaper. @default none */
+  savingsPlans?: SavingsPlan[];
 }
 
 export interface OperatorOptions {
@@ -114,8 +118,10 @@ export class Operator {
   readonly zonalShift: ZonalShiftController | undefined;
   /** Resolves CapacityBuffers into virtual pods (gate on), or warns about each buffer (gate off). */
   readonly capacityBuffers: CapacityBufferController;
-  /** The cloud as the controllers see it: with the NodeOverlays applied when the gate is on. */
+  /** The cloud as the controllers see it: with the NodeOverlays applied when the gate is on, and SAVINGS_PLANS. */
   readonly cloud: CloudProvider;
+  /** What SAVINGS_PLANS cover and the prices they make (none set: undefined). */
+  readonly savingsPlans: SavingsPlanPricing | undefined;
 
   constructor(opts: OperatorOptions) {
     const { api, clock, logger } = opts;
@@ -128,7 +134,11 @@ export class Operator {
       capacityBuffers: buffers,
     });
     this.recorder = new EventRecorder(api, clock, onError);
-    const cloud = this.overlaid(opts.cloud);
+    const overlaidCloud = this.overlaid(opts.cloud);
+    const plans = opts.settings?.savingsPlans ?? [];
+    this.savingsPlans =
+      plans.length > 0 ? new SavingsPlanPricing(plans, overlaidCloud, this.state) : undefined;
+    const cloud = this.savingsPlans?.wrap(overlaidCloud) ?? overlaidCloud;
     this.cloud = cloud;
     const common = { api, cloud, clock, state: this.state, recorder: this.recorder, logger };
     this.nodeOverlay = overlays
@@ -139,8 +149,13 @@ export class Operator {
           onEvaluated: () => this.provisioner.trigger(),
         })
       : undefined;
-    // Launches choose among a claim's offerings by the overlaid prices too (see CloudProvider.useNodeOverlays).
-    if (overlays) opts.cloud.useNodeOverlays?.((pool, types) => this.applyOverlays(pool, types));
+    // Launches choose among a claim's offerings by the overlaid (and plan) prices too (CloudProvider.useNodeOverlays).
+    const savings = this.savingsPlans;
+    if (overlays || savings)
+      opts.cloud.useNodeOverlays?.((pool, types) => {
+        const overlaid = overlays ? this.applyOverlays(pool, types) : types;
+        return savings ? withCoverage(overlaid, savings.coverage) : overlaid;
+      });
     const caps = opts.settings ? clusterCaps(opts.settings) : undefined;
     if (opts.settings?.enableZonalShift && !opts.zonalShifts)
       throw new Error(
@@ -239,6 +254,12 @@ export class Operator {
   overlaid(cloud: CloudProvider): CloudProvider {
     if (this.state.nodeOverlays === undefined) return cloud;
     return withNodeOverlays(cloud, () => this.nodeOverlay?.store ?? new OverlayStore());
+  }
+
+  /** `cloud` as the controllers price it: `overlaid`, then SAVINGS_PLANS' rates (none set: `overlaid` alone). */
+  priced(cloud: CloudProvider): CloudProvider {
+    const overlaid = this.overlaid(cloud);
+    return this.savingsPlans?.wrap(overlaid) ?? overlaid;
   }
 
   private applyOverlays(nodePoolName: string, types: Parameters<OverlayStore['apply']>[1]) {

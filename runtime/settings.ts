@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../sdk/api/common';
+import { formatPath } from '../sdk/api/validate';
 import { DEFAULT_RESERVED_ENIS, DEFAULT_VM_MEMORY_OVERHEAD_PERCENT } from './scheduling/allocatable';
 import {
   featureGateProblems,
@@ -13,6 +14,7 @@ import {
   type FeatureGates,
 } from './feature-gates';
 import { CLUSTER_CAP_SETTINGS, type ClusterCapSettings } from './settings-caps';
+import { savingsPlansSchema, type SavingsPlan } from './scheduling/savings-plans';
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export const CLOUD_PROVIDERS = ['aws', 'kwok', 'simulated'] as const;
@@ -118,6 +120,12 @@ export interface Settings extends ClusterCapSettings {
   vmMemoryOverheadPercent: number;
   /** RESERVED_ENIS: ENIs left out of ENI-limited max pods, e.g. for VPC CNI custom networking. @default 0 */
   reservedENIs: number;
+  /**
+   * SAVINGS_PLANS: Savings-Plan-style commitments, as JSON: on-demand usage they cover bills at their discount up to
+   * each commitment, and new capacity is priced so while there is room (runtime/scheduling/savings-plans.ts).
+   * @default none
+   */
+  savingsPlans?: SavingsPlan[];
 }
 
 /** See Settings.perNodeCost. */
@@ -131,6 +139,8 @@ export interface SettingSpec {
   schema: z.ZodType;
   /** What a valid value looks like, for the error message. */
   expected: string;
+  /** Add the schema's own messages (with their paths) to the error: for values with a structure. */
+  explain?: boolean;
 }
 
 const duration = z.string().transform((v, ctx) => {
@@ -378,6 +388,31 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     schema: bool,
     expected: 'true or false',
   },
+  savingsPlans: {
+    env: 'SAVINGS_PLANS',
+    flag: 'savings-plans',
+    description:
+      'Savings-Plan-style commitments as a JSON list of {name, commitmentPerHour, discountPercent, instanceFamilies?}: on-demand usage of the families each covers (all when omitted) bills at its discount up to its commitment, nodes oldest first, and new capacity is priced at that rate while there is room (default none)',
+    schema: z.string().transform((v, ctx) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not JSON (${(err as Error).message})` });
+        return z.NEVER;
+      }
+      const parsed = savingsPlansSchema.safeParse(json);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', message: `${formatPath(issue.path)}: ${issue.message}` });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
+    expected:
+      'a JSON list such as [{"name":"compute","commitmentPerHour":4,"discountPercent":28,"instanceFamilies":["c6i","m6i"]}]',
+    explain: true,
+  },
   ...CLUSTER_CAP_SETTINGS,
 };
 
@@ -447,7 +482,10 @@ export function loadSettings(env: RawSettings, flags: RawSettings = {}): Setting
     if (parsed.success) {
       out[key] = parsed.data;
       source[key] = `${from}=${raw}`;
-    } else problems.push(`${from}=${JSON.stringify(raw)} is invalid: expected ${spec.expected}`);
+    } else {
+      const why = spec.explain ? `${parsed.error.issues.map((i) => i.message).join('; ')}; ` : '';
+      problems.push(`${from}=${JSON.stringify(raw)} is invalid: ${why}expected ${spec.expected}`);
+    }
   }
   out.leaderElectionNamespace ??= env.POD_NAMESPACE || env.SYSTEM_NAMESPACE || 'kube-system';
   const explicitGates = (out.featureGates ?? {}) as Record<string, boolean>;
@@ -504,6 +542,28 @@ function reconcileLeaderElection(
   out.disableLeaderElection = !leaderElect;
   return [];
 }
+
+/**
+ * SAVINGS_PLANS for a command other than the controller (the viewer, cost): `--savings-plans`, else the
+ * environment's SAVINGS_PLANS, with the controller's checks and one error naming where the value came from.
+ */
+export function savingsPlansOption(
+  flag: string | undefined,
+  env: RawSettings = process.env,
+): SavingsPlan[] | undefined {
+  const from = flag !== undefined ? '--savings-plans' : SETTINGS.savingsPlans.env;
+  const raw = flag ?? env[SETTINGS.savingsPlans.env];
+  if (raw === undefined || raw === '') return undefined;
+  const spec = SETTINGS.savingsPlans;
+  const parsed = spec.schema.safeParse(raw);
+  if (parsed.success) return parsed.data as SavingsPlan[];
+  const why = parsed.error.issues.map((i) => i.message).join('; ');
+  throw new Error(`${from}=${JSON.stringify(raw)} is invalid: ${why}; expected ${spec.expected}`);
+}
+
+/** The help line of --savings-plans, for each command that prices nodes. */
+export const SAVINGS_PLANS_HELP =
+  "Savings-Plan-style commitments as the controller's SAVINGS_PLANS JSON: covered nodes priced at what they bill [env SAVINGS_PLANS]";
 
 /** The names loadSettings reads, for the misspelling check. */
 export const APPLIED_SETTING_NAMES: readonly string[] = [

@@ -11,6 +11,7 @@ import type { ControllerIdentity } from '../iam/controller-role';
 import type { ExistingAwsResources } from './aws-side';
 import type { ImageBuildArgs } from '../image/controller-image';
 import type { ObjectFactory } from './karpenter-objects';
+import type { SavingsPlan } from '../../runtime/scheduling/savings-plans';
 
 export interface DriftPreviewOptions {
   /** Report, during `pulumi preview`, which NodeClaims the planned change would drift. @default true */
@@ -105,6 +106,14 @@ export interface KarpenterInstallArgs {
    * @default {} (no caps)
    */
   clusterCaps?: ClusterCapsArgs;
+  /**
+   * Savings-Plan-style commitments (the controller's SAVINGS_PLANS, karpenter-ts only): the on-demand usage each
+   * covers bills at its discount up to its commitment, and new capacity of a covered family is priced at that rate
+   * while there is room, so the scheduler fills what you have committed to first. Give the commitment left for the
+   * nodes karpenter-ts launches (less what other usage, e.g. managed node groups, already takes). Validated at
+   * preview. @default [] (none)
+   */
+  savingsPlans?: SavingsPlan[];
   /**
    * ENABLE_ZONAL_SHIFT: avoid zones under an ARC zonal shift (no launches there, their nodes replaced within the
    * Drifted budget). The cluster must be registered with zonal shift, or the controller stops at start; the

@@ -85,6 +85,7 @@ export class KarpenterInstall extends pulumi.ComponentResource {
             logLevel: args.logLevel ?? DEFAULT_LOG_LEVEL,
             featureGates: args.featureGates,
             ...(args.clusterCaps ? { clusterCaps: args.clusterCaps } : {}),
+            ...(args.savingsPlans?.length ? { savingsPlans: args.savingsPlans } : {}),
             ...(args.enableZonalShift ? { enableZonalShift: true } : {}),
           },
         },

@@ -6,6 +6,7 @@ import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { Labels } from '../../sdk/api/well-known';
 import { DEFAULT_LEADER_ELECTION_NAME, SETTINGS } from '../../runtime/settings';
+import type { SavingsPlan } from '../../runtime/scheduling/savings-plans';
 import type { ClusterCapsArgs } from './args';
 
 /** Ports and paths of the contract the controller image keeps (runtime/settings.ts defaults). */
@@ -31,6 +32,8 @@ export interface ControllerSettings {
   clusterCaps?: ClusterCapsArgs;
   /** ENABLE_ZONAL_SHIFT. @default false */
   enableZonalShift?: boolean;
+  /** SAVINGS_PLANS, written as JSON. @default none */
+  savingsPlans?: SavingsPlan[];
 }
 
 export interface ControllerSpec {
@@ -86,6 +89,10 @@ export function controllerEnv(settings: ControllerSettings): k8s.types.input.cor
     ...env(SETTINGS.batchIdleMs.env, settings.batchIdleDuration),
     ...env(SETTINGS.batchMaxMs.env, settings.batchMaxDuration),
     ...clusterCapsEnv(settings.clusterCaps),
+    ...env(
+      SETTINGS.savingsPlans.env,
+      settings.savingsPlans?.length ? JSON.stringify(settings.savingsPlans) : undefined,
+    ),
     ...env(SETTINGS.enableZonalShift.env, settings.enableZonalShift ? 'true' : undefined),
     ...env(SETTINGS.metricsPort.env, String(METRICS_PORT)),
     ...env(SETTINGS.healthProbePort.env, String(HEALTH_PROBE_PORT)),

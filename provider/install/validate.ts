@@ -5,6 +5,8 @@ import { IAM_ROLE_NAME_MAX, nameTooLong, SQS_QUEUE_NAME_MAX } from '../iam/names
 import type { KarpenterInstallArgs } from './args';
 import { CLUSTER_CAP_ARGS } from './manifests';
 import { existingAwsProblems } from './aws-side';
+import { savingsPlansSchema } from '../../runtime/scheduling/savings-plans';
+import { formatPath } from '../../sdk/api/validate';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -79,6 +81,12 @@ export function installArgProblems(args: KarpenterInstallArgs): string[] {
       problems.push(
         `clusterCaps.${k}: ${JSON.stringify(value)} is invalid (${setting.env}): expected ${setting.expected}`,
       );
+    }
+  }
+  if (args.savingsPlans !== undefined) {
+    const parsed = savingsPlansSchema.safeParse(args.savingsPlans);
+    for (const issue of parsed.error?.issues ?? []) {
+      problems.push(`${formatPath(['savingsPlans', ...issue.path])}: ${issue.message} (SAVINGS_PLANS)`);
     }
   }
   if (args.createNamespace === false && args.namespace === undefined) {

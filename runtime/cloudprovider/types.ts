@@ -106,6 +106,11 @@ export interface CloudProvider {
    */
   useNodeOverlays?(apply: OverlayInstanceTypes): void;
   /**
+   * USD/hour to add to a launched node's price, as its instance type's offering shows it, to get what it bills: set
+   * by SAVINGS_PLANS (controllers/savings-plans) for a covered node whose plan is used up; absent means 0.
+   */
+  nodePriceAdjustment?(node: PricedNode): number;
+  /**
    * With ENABLE_ZONAL_SHIFT, the zones under a zonal shift: their offerings are unavailable (`zonalShift: true`) in
    * getInstanceTypes, so neither plans nor launches use them. A cloud without it cannot follow zonal shifts.
    */
@@ -115,6 +120,12 @@ export interface CloudProvider {
    * end), whose instances EC2 is about to take back. Clouds without reservations leave it out.
    */
   expiringReservations?(ids: readonly string[]): Promise<Set<string>>;
+}
+
+/** A node or claim as nodePriceAdjustment needs it (ClusterState's StateNode is one). */
+export interface PricedNode {
+  name: string;
+  nodeClaim?: NodeClaim;
 }
 
 /** A NodePool's instance types with the NodeOverlays applied (the pool's own when it is not yet evaluated). */

@@ -10,6 +10,7 @@ import { defaultCatalog, priceOf } from '../cloudprovider/simulated/catalog';
 import { DEFAULT_LAB_DIR, loadLabManifests, runLab } from '../lab/seed-lab';
 import { createLogger } from '../logging';
 import { gatherCost } from './gather';
+import { SAVINGS_PLANS_HELP, savingsPlansOption } from '../settings';
 import { renderCostReport, type CostReport } from './report';
 import {
   currentSavings,
@@ -25,6 +26,7 @@ export interface CostCommandOptions {
   simulated?: boolean;
   manifests: string;
   metricsUrl?: string;
+  savingsPlans?: string;
 }
 
 export interface CostIo {
@@ -40,6 +42,8 @@ async function fetchText(url: string): Promise<string> {
 }
 
 export async function costCommand(opts: CostCommandOptions, io: CostIo): Promise<number> {
+  const plans = savingsPlansOption(opts.savingsPlans);
+  const withPlans = plans ? { savingsPlans: plans } : {};
   const print = (title: string, report: CostReport, savings?: Savings, window = '') =>
     io.write(
       opts.json
@@ -56,6 +60,7 @@ export async function costCommand(opts: CostCommandOptions, io: CostIo): Promise
     await runLab({
       manifests: loadLabManifests(opts.manifests),
       logger: createLogger('silent'),
+      ...withPlans,
       onFrame: (frame) => {
         printed = printed.then(async () => {
           const after = await currentSavings();
@@ -90,7 +95,7 @@ export async function costCommand(opts: CostCommandOptions, io: CostIo): Promise
   // Prices and instance types from the bundled catalog, the viewer's.
   const cloud = new KwokCloudProvider({ api, clock: new RealClock(), logger: createLogger('silent') });
   const price = (t: string, c: string, z: string) => priceOf(defaultCatalog, t, c, z);
-  const report = await gatherCost({ api, cloud, priceOf: price });
+  const report = await gatherCost({ api, cloud, priceOf: price, ...withPlans });
   print('cluster (prices from the bundled catalog)', report, savings, 'since the controller started');
   return 0;
 }
@@ -108,6 +113,7 @@ export function registerCost(program: Command): void {
       '--metrics-url <url>',
       "the controller's /metrics page: adds the savings consolidation made since it started",
     )
+    .option('--savings-plans <json>', SAVINGS_PLANS_HELP)
     .action(async (opts: CostCommandOptions) => {
       process.exitCode = await costCommand(opts, { write: (t) => process.stdout.write(t) });
     });

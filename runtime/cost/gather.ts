@@ -6,6 +6,7 @@ import type { Node, Pod } from '../kube/objects';
 import type { InstanceType } from '../scheduling/instance-types';
 import type { PriceLookup } from '../viewer/model';
 import { costReport, type CostReport } from './report';
+import type { SavingsPlan } from '../scheduling/savings-plans';
 
 export async function gatherCost(opts: {
   api: KubeApi;
@@ -14,6 +15,8 @@ export async function gatherCost(opts: {
   /** Already at hand (the simulator's); else listed. */
   nodes?: Node[];
   pods?: Pod[];
+  /** SAVINGS_PLANS (see CostInput). @default none */
+  savingsPlans?: readonly SavingsPlan[];
 }): Promise<CostReport> {
   const { api } = opts;
   const [nodes, pods, nodePools] = await Promise.all([
@@ -27,5 +30,12 @@ export async function gatherCost(opts: {
     const types = await opts.cloud.getInstanceTypes(pool).catch(() => []);
     instanceTypes.set(pool.metadata.name ?? '', types);
   }
-  return costReport({ nodes, pods, nodePools, priceOf: opts.priceOf, instanceTypes });
+  return costReport({
+    nodes,
+    pods,
+    nodePools,
+    priceOf: opts.priceOf,
+    instanceTypes,
+    ...(opts.savingsPlans ? { savingsPlans: opts.savingsPlans } : {}),
+  });
 }

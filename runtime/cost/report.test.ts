@@ -34,6 +34,32 @@ describe('cost report', () => {
     nodePool('idle'),
   ];
 
+  it('counts the nodes a Savings Plan covers at what they bill, and bounds at its rate; never the unmanaged', () => {
+    const input = {
+      nodes: [
+        node('a', 'web', 'm5.xlarge'),
+        node('b', 'web', 'm5.large'),
+        node('sys', undefined, 'm5.large'),
+      ],
+      pods: [
+        on(pod('w1', { cpu: '1', memory: '1Gi' }), 'a'),
+        on(pod('w2', { cpu: '1', memory: '1Gi' }), 'b'),
+      ],
+      nodePools: pools,
+      priceOf,
+      instanceTypes: new Map([['web', types]]),
+    };
+    const list = costReport(input);
+    // $0.10/h at 50 % off covers $0.20/h of list usage: a (0.192) whole, then 0.008 of b's 0.096 at the rate.
+    const plans = [{ name: 'm5', commitmentPerHour: 0.1, discountPercent: 50, instanceFamilies: ['m5'] }];
+    const covered = costReport({ ...input, savingsPlans: plans });
+    const web = (r: typeof list) => r.pools.find((p) => p.nodePool === 'web');
+    expect(web(list)?.dollarsPerHour).toBeCloseTo(0.288, 6);
+    expect(web(covered)?.dollarsPerHour).toBeCloseTo(0.096 + 0.004 + (1 - 0.004 / 0.048) * 0.096, 6);
+    expect(covered.pools.find((p) => p.nodePool === UNMANAGED)?.dollarsPerHour).toBeCloseTo(0.096, 6);
+    expect(web(covered)?.bound?.dollarsPerHour).toBeCloseTo((web(list)?.bound?.dollarsPerHour ?? 0) / 2, 6);
+  });
+
   it('prices each pool and bounds it by the cheapest its pods could cost on its own instance types', () => {
     const report = costReport({
       nodes: [

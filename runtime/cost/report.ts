@@ -8,6 +8,7 @@ import { Labels } from '../../sdk/api/well-known';
 import type { Node, NodePool, Pod } from '../kube/objects';
 import { compatibleOfferings, instanceTypeCompatible, type InstanceType } from '../scheduling/instance-types';
 import { isDaemonSetPod } from '../scheduling/pod-requirements';
+import { computeCoverage, withCoverage, type SavingsPlan } from '../scheduling/savings-plans';
 import { nodePoolRequirements } from '../scheduling/scheduler';
 import { isTerminalPod } from '../state/cluster-state';
 import type { PriceLookup } from '../viewer/model';
@@ -41,6 +42,11 @@ export interface CostInput {
   priceOf: PriceLookup;
   /** Each pool's instance types, as its cloud offers them. */
   instanceTypes: Map<string, InstanceType[]>;
+  /**
+   * SAVINGS_PLANS: covered nodes count at what they bill, and the bound prices every covered offering at its plan's
+   * rate (as if no commitment were used up: still a lower bound). @default none
+   */
+  savingsPlans?: readonly SavingsPlan[];
 }
 
 /** The pool's instance types with only the offerings it may launch. */
@@ -66,17 +72,28 @@ export function costReport(input: CostInput): CostReport {
     return r;
   };
   for (const pool of input.nodePools) row(pool.metadata.name ?? '');
-  for (const n of input.nodes) {
+  const priced = input.nodes.map((n) => {
     const labels = n.metadata.labels ?? {};
-    const r = row(poolOf.get(n.metadata.name ?? '') as string);
+    const instanceType = labels[Labels.instanceType] ?? '';
+    const capacityType = labels[Labels.capacityType] ?? 'on-demand';
+    const price = input.priceOf(instanceType, capacityType, labels[Labels.zone] ?? '');
+    const since = Date.parse(n.metadata.creationTimestamp ?? '') || 0;
+    return { name: n.metadata.name ?? '', instanceType, capacityType, price, since };
+  });
+  const coverage = input.savingsPlans?.length
+    ? computeCoverage(
+        input.savingsPlans,
+        // The controller's own nodes only: the commitment is what is left for them.
+        priced.flatMap((p) =>
+          p.price === undefined || poolOf.get(p.name) === UNMANAGED ? [] : [{ ...p, price: p.price }],
+        ),
+      )
+    : undefined;
+  for (const p of priced) {
+    const r = row(poolOf.get(p.name) as string);
     r.nodes++;
-    const price = input.priceOf(
-      labels[Labels.instanceType] ?? '',
-      labels[Labels.capacityType] ?? 'on-demand',
-      labels[Labels.zone] ?? '',
-    );
-    if (price === undefined) r.unpriced++;
-    else r.dollarsPerHour += price;
+    if (p.price === undefined) r.unpriced++;
+    else r.dollarsPerHour += coverage ? coverage.billedPrice(p.name, p.price) : p.price;
   }
   for (const p of input.pods) {
     const pool = p.spec.nodeName ? poolOf.get(p.spec.nodeName) : undefined;
@@ -87,7 +104,11 @@ export function costReport(input: CostInput): CostReport {
   for (const { podList, ...r } of rows.values()) {
     r.pods = podList.length;
     const nodePool = input.nodePools.find((np) => np.metadata.name === r.nodePool);
-    const types = nodePool ? allowedTypes(nodePool, input.instanceTypes.get(r.nodePool) ?? []) : [];
+    const listed = input.instanceTypes.get(r.nodePool) ?? [];
+    const offered = input.savingsPlans?.length
+      ? withCoverage(listed, computeCoverage(input.savingsPlans, []))
+      : listed;
+    const types = nodePool ? allowedTypes(nodePool, offered) : [];
     const capacityTypes = [...new Set(types.flatMap((t) => t.offerings.map((o) => o.capacityType)))];
     if (types.length > 0) {
       const bound =

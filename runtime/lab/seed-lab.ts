@@ -19,6 +19,7 @@ import type { Logger } from '../logging';
 import { packageRoot } from '../package-root';
 import { gatherCost } from '../cost/gather';
 import type { CostReport } from '../cost/report';
+import type { SavingsPlan } from '../scheduling/savings-plans';
 
 export const LAB_NODE_SELECTOR = 'workload-type=developers-workshop';
 export const DEFAULT_LAB_DIR = join(packageRoot(), 'examples', 'lab');
@@ -161,6 +162,8 @@ export interface RunLabOptions {
   faults?: FaultProfile;
   /** Runs after the last step, before the simulation stops (soak checks that look further ahead). */
   afterSteps?: (sim: Simulation) => Promise<void>;
+  /** SAVINGS_PLANS for the controller, the viewer's prices and the cost report. @default none */
+  savingsPlans?: SavingsPlan[];
 }
 
 /** Run the whole lab; returns one frame per step. */
@@ -171,8 +174,12 @@ export async function runLab(opts: RunLabOptions = {}): Promise<LabFrame[]> {
     ...(opts.faults ? { faults: opts.faults } : {}),
     // The lab replays the seed's run of upstream Karpenter, whose ReplicaSets give up pods from the fuller node
     // (9 → 8 leaves a one-pod node to consolidate); pod deletion costs would empty the newer node instead.
-    settings: { podDeletionCost: false },
+    settings: {
+      podDeletionCost: false,
+      ...(opts.savingsPlans?.length ? { savingsPlans: opts.savingsPlans } : {}),
+    },
   });
+  const plans = opts.savingsPlans?.length ? { savingsPlans: opts.savingsPlans } : {};
   const events: RecordedEvent[] = [];
   sim.operator.recorder.subscribe((e) => events.push(e));
   await sim.start();
@@ -185,9 +192,10 @@ export async function runLab(opts: RunLabOptions = {}): Promise<LabFrame[]> {
       events.length = 0;
       await step.run(sim, manifests);
       const result = await sim.settle({ maxMs: opts.maxStepMs ?? 30 * 60_000 });
-      const all = buildViewerModel(sim.nodes(), sim.pods(), sim.priceOf);
+      const all = buildViewerModel(sim.nodes(), sim.pods(), sim.priceOf, plans);
       const model = buildViewerModel(sim.nodes(), sim.pods(), sim.priceOf, {
         nodeSelector: LAB_NODE_SELECTOR,
+        ...plans,
       });
       model.pods = all.pods;
       const pending = sim.pods().filter((p) => !p.spec.nodeName);
@@ -214,6 +222,7 @@ export async function runLab(opts: RunLabOptions = {}): Promise<LabFrame[]> {
           priceOf: sim.priceOf,
           nodes: sim.nodes(),
           pods: sim.pods(),
+          ...plans,
         }),
       };
       frames.push(frame);

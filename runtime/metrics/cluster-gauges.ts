@@ -67,8 +67,10 @@ export function bindClusterState(state: ClusterStateSource, opts: BindOptions = 
       const lookup = priceLookup(await refreshOfferingGauges(opts.cloud, nodePools));
       prices = { at: t, lookup, typesOf: await spendCatalog(opts.cloud, nodePools) };
     }
-    refreshNodePoolCosts(nodePools, state.stateNodes(), prices.lookup);
-    refreshNodePoolSpend(nodePools, state.stateNodes(), prices.typesOf);
+    // Covered nodes of a used-up SAVINGS_PLANS plan bill less than their types show (savings-plans.ts).
+    const adjust = opts.cloud.nodePriceAdjustment?.bind(opts.cloud);
+    refreshNodePoolCosts(nodePools, state.stateNodes(), prices.lookup, adjust);
+    refreshNodePoolSpend(nodePools, state.stateNodes(), prices.typesOf, adjust);
   });
   return () => {
     bound = false;

@@ -4,6 +4,7 @@ export * from './nodepools';
 export * from './pods';
 export * from './disruption';
 export * from './scheduler';
+export * from './savings-plans';
 export { registry, collectProcessMetrics, onScrape, scrape } from './registry';
 export { bindClusterState, refreshClusterGauges, type BindOptions } from './cluster-gauges';
 export { bindInterruptionStats, messageTypeLabel } from './interruption-stats';

@@ -6,7 +6,7 @@
 import { Gauge } from 'prom-client';
 import { CostPerHourLimit, Labels } from '../../sdk/api/well-known';
 import type { InstanceType } from '../scheduling/instance-types';
-import { poolSpend, spendCap } from '../scheduling/spend';
+import { poolSpend, spendCap, type PriceAdjustment } from '../scheduling/spend';
 import type { NodePool } from '../kube/objects';
 import { nameOf } from '../kube/objects';
 import { fromResourceList } from '../scheduling/resources';
@@ -95,6 +95,7 @@ export function nodePoolCosts(
   nodePools: NodePool[],
   nodes: StateNode[],
   price: PriceLookup,
+  adjust?: PriceAdjustment,
 ): Map<string, number> {
   const out = new Map<string, number>(nodePools.map((np) => [nameOf(np), 0]));
   for (const n of nodes) {
@@ -104,7 +105,8 @@ export function nodePoolCosts(
       n.labels[Labels.capacityType] ?? '',
       n.labels[Labels.zone] ?? '',
     );
-    out.set(n.nodePoolName, (out.get(n.nodePoolName) ?? 0) + (p ?? 0));
+    const billed = p === undefined ? 0 : p + (adjust?.(n) ?? 0);
+    out.set(n.nodePoolName, (out.get(n.nodePoolName) ?? 0) + billed);
   }
   return out;
 }
@@ -122,9 +124,14 @@ export function refreshNodePoolGauges(nodePools: NodePool[]): void {
   for (const { value, ...labels } of usage) nodePoolsUsage.set(labels, value);
 }
 
-export function refreshNodePoolCosts(nodePools: NodePool[], nodes: StateNode[], price: PriceLookup): void {
+export function refreshNodePoolCosts(
+  nodePools: NodePool[],
+  nodes: StateNode[],
+  price: PriceLookup,
+  adjust?: PriceAdjustment,
+): void {
   nodePoolsCostTotal.reset();
-  for (const [nodepool, cost] of nodePoolCosts(nodePools, nodes, price))
+  for (const [nodepool, cost] of nodePoolCosts(nodePools, nodes, price, adjust))
     nodePoolsCostTotal.set({ nodepool }, cost);
 }
 
@@ -133,10 +140,12 @@ export function refreshNodePoolSpend(
   nodePools: NodePool[],
   nodes: StateNode[],
   typesOf: ReadonlyMap<string, readonly InstanceType[]>,
+  adjust?: PriceAdjustment,
 ): void {
   nodePoolsCostPerHour.reset();
   for (const np of nodePools) {
     const types = typesOf.get(nameOf(np));
-    if (types) nodePoolsCostPerHour.set({ nodepool: nameOf(np) }, poolSpend(nodes, nameOf(np), types));
+    if (types)
+      nodePoolsCostPerHour.set({ nodepool: nameOf(np) }, poolSpend(nodes, nameOf(np), types, 0, adjust));
   }
 }

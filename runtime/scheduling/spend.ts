@@ -28,6 +28,8 @@ export { CostPerHourLimit };
 
 /** A node or claim as the cluster state holds it: what pricing it needs. */
 export interface SpendNode {
+  /** Its name in ClusterState, for a price adjustment. */
+  name?: string;
   labels: Record<string, string>;
   nodePoolName?: string;
   nodeClaim?: NodeClaim;
@@ -44,8 +46,16 @@ export function spendCap(nodePool: NodePool): number | undefined {
   return raw === undefined ? undefined : parseQuantity(String(raw));
 }
 
+/** USD/hour to add to a launched node's type price to get what it bills (CloudProvider.nodePriceAdjustment). */
+export type PriceAdjustment = (n: { name: string; nodeClaim?: NodeClaim }) => number;
+
 /** The USD/hour a node or claim bills, or undefined when its instance types are not in the catalog. */
-export function nodeSpend(n: SpendNode, types: readonly InstanceType[], unbilled = 0): number | undefined {
+export function nodeSpend(
+  n: SpendNode,
+  types: readonly InstanceType[],
+  unbilled = 0,
+  adjust?: PriceAdjustment,
+): number | undefined {
   const typeName = n.labels[Labels.instanceType] ?? n.nodeClaim?.metadata.labels?.[Labels.instanceType];
   if (typeName) {
     const it = types.find((t) => t.name === typeName);
@@ -56,7 +66,10 @@ export function nodeSpend(n: SpendNode, types: readonly InstanceType[], unbilled
     const prices = it.offerings
       .filter((o) => (!zone || o.zone === zone) && (!ct || o.capacityType === ct))
       .map((o) => o.price);
-    return prices.length === 0 ? undefined : Math.max(...prices) - unbilled;
+    if (prices.length === 0) return undefined;
+    return (
+      Math.max(...prices) - unbilled + (adjust && n.name !== undefined ? adjust({ ...n, name: n.name }) : 0)
+    );
   }
   // Not launched: the dearest type it may become, each at its cheapest offering under the claim's requirements.
   const reqs = Requirements.fromSelectors(n.nodeClaim?.spec.requirements ?? []);
@@ -77,11 +90,12 @@ export function poolSpend(
   pool: string,
   types: readonly InstanceType[],
   unbilled = 0,
+  adjust?: PriceAdjustment,
 ): number {
   let total = 0;
   for (const n of nodes) {
     if (n.nodePoolName !== pool || !n.nodeClaim) continue;
-    total += nodeSpend(n, types, unbilled) ?? 0;
+    total += nodeSpend(n, types, unbilled, adjust) ?? 0;
   }
   return total;
 }

@@ -189,6 +189,7 @@ export class ControllerProcess {
         planDeclaredReplicas: settings.planDeclaredReplicas,
         podDeletionCost: settings.podDeletionCost,
         consolidationRepack: settings.consolidationRepack,
+        ...(settings.savingsPlans ? { savingsPlans: settings.savingsPlans } : {}),
         enableZonalShift: settings.enableZonalShift,
         ...clusterCapSettings(settings),
       },
@@ -206,7 +207,7 @@ export class ControllerProcess {
       this.acting = true;
       // The offering price gauges show the overlaid prices, as upstream's do.
       this.stops.push(
-        bindClusterState(operator.state, { now: () => clock.now(), cloud: operator.overlaid(cloud) }),
+        bindClusterState(operator.state, { now: () => clock.now(), cloud: operator.priced(cloud) }),
       );
       this.stops.push(bindStatusConditions(operator.state, { now: () => clock.now() }));
       if (provider.refreshNodeClasses)

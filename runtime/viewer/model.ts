@@ -6,6 +6,7 @@ import { Labels, Taints } from '../../sdk/api/well-known';
 import { nameOf, type Node, type Pod } from '../kube/objects';
 import { matchesSelector, parseSelectorString } from '../kube/selectors';
 import { addInto, fromResourceList, podRequests, type Resources } from '../scheduling/resources';
+import { computeCoverage, type SavingsPlan } from '../scheduling/savings-plans';
 
 export interface ViewerNode {
   name: string;
@@ -42,6 +43,8 @@ export interface ViewerOptions {
   nodeSelector?: string;
   /** Sort order of node rows. @default "creation" */
   sort?: 'creation' | 'name' | 'price' | 'cpu';
+  /** SAVINGS_PLANS: covered nodes are shown at what they bill (coverage over these nodes). @default none */
+  savingsPlans?: readonly SavingsPlan[];
 }
 
 export function buildViewerModel(
@@ -92,6 +95,7 @@ export function buildViewerModel(
       labels,
     });
   }
+  if (opts.savingsPlans?.length) billAsCovered(rows, opts.savingsPlans);
   sortRows(rows, opts.sort ?? 'creation');
   return {
     nodes: rows,
@@ -102,6 +106,22 @@ export function buildViewerModel(
       bound: live.filter((p) => p.spec.nodeName).length,
     },
   };
+}
+
+/**
+ * Each Karpenter node's price as it bills under the plans, nodes oldest first, as the controller assigns coverage
+ * (to its own nodes only: the commitment is what is left for them).
+ */
+function billAsCovered(rows: ViewerNode[], plans: readonly SavingsPlan[]): void {
+  const coverage = computeCoverage(
+    plans,
+    rows.flatMap((r) =>
+      r.price === undefined || r.nodePool === undefined
+        ? []
+        : [{ ...r, price: r.price, since: Date.parse(r.createdAt ?? '') || 0 }],
+    ),
+  );
+  for (const r of rows) if (r.price !== undefined) r.price = coverage.billedPrice(r.name, r.price);
 }
 
 function sortRows(rows: ViewerNode[], order: NonNullable<ViewerOptions['sort']>): void {

@@ -84,6 +84,39 @@ describe('viewer prices through NodeOverlays', () => {
     expect(plain.nodes[0]?.price).toBe(listed('m5.large'));
   });
 
+  it('shows the Karpenter nodes a Savings Plan covers at what they bill, oldest first', () => {
+    const at = (name: string, created: string, pool?: string): Node => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name,
+        creationTimestamp: created,
+        labels: {
+          'node.kubernetes.io/instance-type': 'm5.large',
+          'karpenter.sh/capacity-type': 'on-demand',
+          'topology.kubernetes.io/zone': ZONE,
+          ...(pool ? { 'karpenter.sh/nodepool': pool } : {}),
+        },
+      },
+    });
+    const nodes = [
+      at('new', '2026-01-02T00:00:00Z', 'general'),
+      at('old', '2026-01-01T00:00:00Z', 'general'),
+      at('sys', '2025-01-01T00:00:00Z'),
+    ];
+    // Room for exactly one m5.large at 25 % off: the older Karpenter node; never the unmanaged one.
+    const plans = [{ name: 'sp', commitmentPerHour: listed('m5.large') * 0.75, discountPercent: 25 }];
+    const model = buildViewerModel(nodes, [], catalogPrices(defaultCatalog), {
+      savingsPlans: plans,
+      sort: 'name',
+    });
+    expect(model.nodes.map((n) => [n.name, n.price])).toEqual([
+      ['new', listed('m5.large')],
+      ['old', expect.closeTo(listed('m5.large') * 0.75, 6)],
+      ['sys', listed('m5.large')],
+    ]);
+  });
+
   it("reads the cluster's overlays and pools, and list prices where NodeOverlays are not served", async () => {
     const memory = new MemoryApiServer({ clock: new SimClock() });
     await memory.create(Kinds.NodePool, nodePool('general'));

@@ -27,6 +27,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { fitName } from '../../provider/iam/names';
 import { defaultNodeClassArgs } from '../../provider/install/defaults';
 import { EC2NodeClass, NodePool, type EC2NodeClassArgs, type NodePoolArgs } from '../../sdk/pulumi';
+import { loadSettings } from '../../runtime/settings';
 
 const CLUSTER = 'developers-workshop';
 const ROOT = join(__dirname, '..', '..');
@@ -821,6 +822,31 @@ describe('cluster-wide caps', () => {
       /- clusterCaps\.nodes: 1\.5 is invalid \(CLUSTER_MAX_NODES\): expected a whole number of nodes.*\n {2}- clusterCaps\.memory: "4TB" is invalid \(CLUSTER_MAX_MEMORY\): expected a memory quantity.*\n {2}- clusterCaps\.costPerHour: -1 is invalid \(CLUSTER_MAX_COST_PER_HOUR\)/,
     );
     expect(registered.filter((r) => r.name.startsWith('badcaps'))).toHaveLength(0);
+  });
+
+  it('passes savingsPlans as SAVINGS_PLANS, which the controller reads back, and refuses a bad plan at preview', async () => {
+    const plans = [
+      { name: 'c6i-2026', commitmentPerHour: 4, discountPercent: 28, instanceFamilies: ['c6i'] },
+    ];
+    await install({ savingsPlans: plans });
+    const raw = envOf().SAVINGS_PLANS;
+    expect(loadSettings({ CLOUD_PROVIDER: 'simulated', SAVINGS_PLANS: raw }).savingsPlans).toEqual(plans);
+    registered.length = 0;
+    await install({});
+    expect(envOf().SAVINGS_PLANS).toBeUndefined();
+    expect(
+      () =>
+        new KarpenterInstall('badplans', {
+          clusterName: CLUSTER,
+          clusterEndpoint: ENDPOINT,
+          kubernetesProvider: provider(),
+          image: 'x',
+          savingsPlans: [{ ...plans[0]!, discountPercent: 128 }],
+        }),
+    ).toThrow(
+      /- savingsPlans\.0\.discountPercent: a percentage off the on-demand price, less than 100 \(SAVINGS_PLANS\)/,
+    );
+    expect(registered.filter((r) => r.name.startsWith('badplans'))).toHaveLength(0);
   });
 });
 

@@ -221,7 +221,7 @@ export class DisruptionController implements Controller {
       pdbs: state.pdbs.list(),
       allPods: state.pods.list(),
       isNominated: (name: string) => state.isNominated(name),
-      priceOf: pricing(pools),
+      priceOf: pricing(pools, this.opts.cloud.nodePriceAdjustment?.bind(this.opts.cloud)),
     };
     const candidates: Candidate[] = [];
     // Held back by consolidateAfter for now, but likely to go next: where evicted pods should not land.

@@ -44,7 +44,10 @@ export function simulator(
 }
 
 /** Price of a running node: its instance type's offering in its zone and capacity type. */
-export function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number | undefined {
+export function pricing(
+  pools: SchedulingNodePool[],
+  adjust?: (n: StateNode) => number,
+): (n: StateNode) => number | undefined {
   // Indexed by type name (the first of a name wins, as a scan would): every node is priced on every decision.
   const types = new Map<string, Map<string, InstanceType>>();
   for (const p of pools) {
@@ -52,13 +55,16 @@ export function pricing(pools: SchedulingNodePool[]): (n: StateNode) => number |
     for (const it of p.instanceTypes) if (!byName.has(it.name)) byName.set(it.name, it);
     types.set(nameOf(p.nodePool), byName);
   }
-  return (n) =>
-    types
+  return (n) => {
+    const price = types
       .get(n.nodePoolName ?? '')
       ?.get(n.labels[Labels.instanceType] ?? '')
       ?.offerings.find(
         (o) => o.zone === n.labels[Labels.zone] && o.capacityType === n.labels[Labels.capacityType],
       )?.price;
+    // A node a used-up Savings Plan covers bills less than its type's price now shows (savings-plans.ts).
+    return price === undefined || !adjust ? price : price + adjust(n);
+  };
 }
 
 /**

@@ -126,6 +126,8 @@ export async function schedulingNodePools(
   onRefused?: (nodePool: NodePool, err: CloudProviderError) => void,
   clusterCaps?: Resources,
 ): Promise<SchedulingNodePool[]> {
+  // What covered nodes bill under SAVINGS_PLANS, where their types show new capacity's price.
+  const adjust = cloud.nodePriceAdjustment?.bind(cloud);
   const out: SchedulingNodePool[] = [];
   for (const nodePool of state.nodePools.list((np) => !np.metadata.deletionTimestamp)) {
     const usage = state.nodePoolUsage(nameOf(nodePool));
@@ -144,7 +146,7 @@ export async function schedulingNodePools(
     const spend =
       spendCap(nodePool) === undefined
         ? 0
-        : poolSpend(state.stateNodes(), nameOf(nodePool), instanceTypes, perNodeCost);
+        : poolSpend(state.stateNodes(), nameOf(nodePool), instanceTypes, perNodeCost, adjust);
     const remaining = remainingLimits(nodePool, usage.usage, usage.nodes, spend);
     out.push({
       nodePool,
@@ -157,7 +159,7 @@ export async function schedulingNodePools(
   out.sort((a, b) => nameOf(a.nodePool).localeCompare(nameOf(b.nodePool)));
   if (!clusterCaps || Object.keys(clusterCaps).length === 0) return out;
   // One object shared by every pool: the scheduler works on a copy per round (limits.ts clusterRemaining).
-  const cluster = clusterCapsLeft(clusterCaps, state.stateNodes(), out, perNodeCost);
+  const cluster = clusterCapsLeft(clusterCaps, state.stateNodes(), out, perNodeCost, adjust);
   return out.map((p) => ({ ...p, cluster }));
 }
 

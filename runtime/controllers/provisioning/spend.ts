@@ -6,7 +6,7 @@
 import { CLUSTER_LIMIT_SETTINGS } from '../../scheduling/limits';
 import type { SchedulingNodePool } from '../../scheduling/plan';
 import { fromResourceList, type Resources } from '../../scheduling/resources';
-import { CostPerHourLimit, nodeSpend, type SpendNode } from '../../scheduling/spend';
+import { CostPerHourLimit, nodeSpend, type PriceAdjustment, type SpendNode } from '../../scheduling/spend';
 import type { NodePool, Pod } from '../../kube/objects';
 import { nameOf } from '../../kube/objects';
 
@@ -25,6 +25,7 @@ export function clusterCapsLeft(
   nodes: readonly CapNode[],
   pools: readonly SchedulingNodePool[],
   unbilled = 0,
+  adjust?: PriceAdjustment,
 ): Resources {
   const typesOf = new Map(pools.map((p) => [nameOf(p.nodePool), p.instanceTypes]));
   const used: Resources = { nodes: 0, cpu: 0, memory: 0, [CostPerHourLimit]: 0 };
@@ -35,7 +36,7 @@ export function clusterCapsLeft(
     used.cpu = (used.cpu ?? 0) + (capacity.cpu ?? 0);
     used.memory = (used.memory ?? 0) + (capacity.memory ?? 0);
     const types = typesOf.get(n.nodePoolName);
-    const cost = types ? (nodeSpend(n, types, unbilled) ?? 0) : 0;
+    const cost = types ? (nodeSpend(n, types, unbilled, adjust) ?? 0) : 0;
     used[CostPerHourLimit] = (used[CostPerHourLimit] ?? 0) + cost;
   }
   return Object.fromEntries(Object.entries(caps).map(([k, cap]) => [k, cap - (used[k] ?? 0)]));

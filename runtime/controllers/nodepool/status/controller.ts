@@ -89,7 +89,8 @@ export class NodePoolStatusController implements Controller {
     if (spendCap(pool) === undefined) return undefined;
     try {
       const types = await pricedInstanceTypes(this.opts.cloud, pool);
-      return poolSpend(this.opts.state.stateNodes(), nameOf(pool), types);
+      const adjust = this.opts.cloud.nodePriceAdjustment?.bind(this.opts.cloud);
+      return poolSpend(this.opts.state.stateNodes(), nameOf(pool), types, 0, adjust);
     } catch {
       return undefined; // the provisioner reports a pool whose instance types cannot be read
     }
