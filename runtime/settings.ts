@@ -104,8 +104,9 @@ export interface Settings extends ClusterCapSettings {
   planDeclaredReplicas: boolean;
   /**
    * CONSOLIDATION_REPACK: replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves
-   * at least 10% of their price (runtime/controllers/disruption/repack.ts), and let a consolidation whose cheapest
-   * plan needs several new nodes replace with one holding them all; upstream does neither. @default false
+   * at least 10% of their price (runtime/controllers/disruption/repack.ts), let a consolidation whose cheapest
+   * plan needs several new nodes replace with one holding them all, and plan again with every moved pod on new
+   * nodes a consolidation the kube-scheduler would undo (stability.ts); upstream does none of these. @default false
    */
   consolidationRepack: boolean;
   /**
@@ -376,7 +377,7 @@ export const SETTINGS: Record<keyof Settings, SettingSpec> = {
     env: 'CONSOLIDATION_REPACK',
     flag: 'consolidation-repack',
     description:
-      'replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves at least 10% of their price, and let a consolidation whose cheapest plan needs several new nodes replace with one that holds them all; upstream does neither (default false)',
+      'replace several on-demand nodes with fewer or cheaper ones planned afresh when that saves at least 10% of their price, let a consolidation whose cheapest plan needs several new nodes replace with one that holds them all, and plan a consolidation the kube-scheduler would undo again with every moved pod on new nodes; upstream does none of these (default false)',
     schema: bool,
     expected: 'true or false',
   },

@@ -10,6 +10,7 @@ import { scrape } from '../runtime/metrics';
 import type { SavingsPlan } from '../runtime/scheduling/savings-plans';
 import type { Simulation } from '../runtime/simulator/simulation';
 import { APP_NS, labCluster } from './support/cluster';
+import { deployment } from './support/fleets';
 
 jest.setTimeout(120_000);
 
@@ -20,23 +21,7 @@ const m6i: SavingsPlan = {
   instanceFamilies: ['m6i'],
 };
 
-function web(replicas: number): Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace: APP_NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: {
-          containers: [{ name: 'app', image: 'pause', resources: { requests: { cpu: '1', memory: '2Gi' } } }],
-        },
-      },
-    },
-  } as Deployment;
-}
+const web = (replicas: number): Deployment => deployment('web', replicas, '1', '2Gi');
 
 async function cluster(plans: SavingsPlan[] | undefined): Promise<Simulation> {
   return labCluster({

@@ -304,7 +304,9 @@ export class DisruptionController implements Controller {
       ) ??
       this.consolidation(
         candidates,
-        holdingUnderKubeScheduler(simulate, settled, this.steering),
+        holdingUnderKubeScheduler(simulate, settled, this.steering, {
+          repack: this.opts.consolidation?.repack === true,
+        }),
         stateNodes,
         nodePools,
         now,

@@ -11,6 +11,7 @@ import type { MoveApproval } from './balanced';
 import type { BudgetReason } from './budgets';
 import type { Candidate } from './candidates';
 import type { TerminateFirstReason } from './terminate-first';
+import { replannedBecause } from './stability';
 
 export interface Command {
   reason: BudgetReason;
@@ -90,8 +91,15 @@ export function emptiness(
   };
 }
 
-/** Plan the cluster without `removed`; `oneNewClaim` asks for one new node where one holds them all (see plan.ts). */
-export type Simulate = (removed: Candidate[], opts?: { oneNewClaim?: boolean }) => SchedulingResult;
+export interface SimulateOptions {
+  /** One new node where one holds them all (see plan.ts). */
+  oneNewClaim?: boolean;
+  /** The moved pods go only onto new nodes: the nodes that stay take none (they still count for topology). */
+  newNodesOnly?: boolean;
+}
+
+/** Plan the cluster without `removed`. */
+export type Simulate = (removed: Candidate[], opts?: SimulateOptions) => SchedulingResult;
 
 export interface ConsolidationOptions {
   /**
@@ -182,13 +190,18 @@ export function consolidationFor(
   const priceOf = (it: InstanceType) => cheapestOffering(it, plan.requirements)?.price ?? Infinity;
   const ceiling = Math.min(total, Math.max(...candidates.map((c) => c.price)));
   let cheaper = plan.instanceTypeOptions.filter((it) => priceOf(it) < ceiling);
+  // A plan made again with every moved pod on the replacement (stability.ts) says why it was.
+  const because = replannedBecause(result);
+  const refuse = (why: string) => (because ? `${because}; with every moved pod on a new node, ${why}` : why);
   if (cheaper.length === 0) {
-    return `replacing it would not be cheaper than its $${ceiling.toFixed(4)}/hour`;
+    return refuse(`replacing it would not be cheaper than its $${ceiling.toFixed(4)}/hour`);
   }
   const minSavings = opts.minSavingsFraction ?? 0;
   const best = cheaper[0] as InstanceType;
   if ((total - priceOf(best)) / total < minSavings) {
-    return `replacement ${best.name} saves only ${percent((total - priceOf(best)) / total)}, less than the ${percent(minSavings)} required`;
+    return refuse(
+      `replacement ${best.name} saves only ${percent((total - priceOf(best)) / total)}, less than the ${percent(minSavings)} required`,
+    );
   }
   cheaper = cheaper.filter((it) => (total - priceOf(it)) / total >= minSavings);
   const spotToSpot =

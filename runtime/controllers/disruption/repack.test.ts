@@ -72,7 +72,7 @@ describe('repackFor', () => {
       unschedulable: new Map([['p', { pod: {} as Pod, reasons: ['too big'] }]]),
     });
     expect(repackFor([candidate('n1', 1), candidate('n2', 1)], simulate)).toBe(
-      '1 pod(s) could not be rescheduled',
+      '1 pod(s) could not be rescheduled (too big)',
     );
   });
 });

@@ -67,7 +67,10 @@ export function repackConsolidation(
 /** The set's pods planned afresh: a command when the new nodes save enough, else why not. */
 export function repackFor(set: Candidate[], simulate: Simulate): Command | string {
   const result = simulate(set);
-  if (result.unschedulable.size > 0) return `${result.unschedulable.size} pod(s) could not be rescheduled`;
+  if (result.unschedulable.size > 0) {
+    const first = [...result.unschedulable.values()][0];
+    return `${result.unschedulable.size} pod(s) could not be rescheduled (${first?.reasons[0] ?? 'no room'})`;
+  }
   const total = set.reduce((sum, c) => sum + c.price, 0);
   const priceOf = (it: InstanceType, claim: PlannedNodeClaim) =>
     cheapestOffering(it, claim.requirements)?.price ?? Infinity;

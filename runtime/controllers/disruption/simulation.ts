@@ -30,17 +30,24 @@ export function simulator(
   const volumeLimits = volumes?.limitsFor(nodes);
   return (removed, opts) => {
     const gone = new Set(removed.map((c) => c.stateNode.name));
+    const staying = nodes.filter((n) => !gone.has(n.name));
     return schedule({
       ...(opts?.oneNewClaim ? { oneNewClaim: true } : {}),
       // The CapacityBuffer headroom the cluster holds must still fit (see headroom.ts); it is placed last.
       pods: [...removed.flatMap((c) => c.reschedulablePods), ...headroom],
-      nodes: nodes.filter((n) => !gone.has(n.name)),
+      nodes: opts?.newNodesOnly ? staying.map(withoutRoom) : staying,
       nodePools: pools,
       ...(minValuesPolicy ? { minValuesPolicy } : {}),
       ...(preferencePolicy ? { preferencePolicy } : {}),
       ...(volumes && volumeLimits ? { volumeTopology: volumes.topology, volumeLimits } : {}),
     });
   };
+}
+
+/** The node with no room left (allocatable = requested, pod slots included): it takes no pod, but still counts. */
+function withoutRoom(n: SchedulableNode): SchedulableNode {
+  const allocatable = Object.fromEntries(Object.keys(n.allocatable).map((k) => [k, n.requested[k] ?? 0]));
+  return { ...n, allocatable };
 }
 
 /** Price of a running node: its instance type's offering in its zone and capacity type. */

@@ -246,31 +246,54 @@ export function kubeSchedulerPlacementFailure(
   return undefined;
 }
 
+/** Why a plan holdingUnderKubeScheduler returns was made with every moved pod on new nodes (for explanations). */
+const replanReasons = new WeakMap<SchedulingResult, string>();
+
+/** The kube-scheduler problem that made this plan put every moved pod on new nodes, if it was so made. */
+export function replannedBecause(result: SchedulingResult): string | undefined {
+  return replanReasons.get(result);
+}
+
 /**
  * A consolidation simulation that also asks the kube-scheduler's question: a plan whose moved pods would not all
  * find room in the order the kube-scheduler places them comes back with that pod unschedulable, and the reason
  * says so (it reaches the node's explanation and `explain node`).
+ *
+ * With `repack` (CONSOLIDATION_REPACK), a plan that fails is first planned again with every moved pod on new nodes: the kube-scheduler may still spread small pods over the room on the nodes that stay, but that only frees
+ * room on the replacement, which was planned to hold them all. The caller's price test then decides whether that
+ * larger replacement still saves (a full r6i.16xlarge becomes an m6g.16xlarge instead of staying for good).
  */
 export function holdingUnderKubeScheduler(
   simulate: Simulate,
   nodes: SchedulableNode[],
   avoided?: ReadonlySet<string>,
+  { repack = false }: { repack?: boolean } = {},
 ): Simulate {
   return (removed, opts) => {
     const result = simulate(removed, opts);
+    // Plans with several replacements are repack's, priced against a 10 % saving, or refused ("can't remove
+    // without creating ..."); checking them too left fleets repack makes as cheap as a fresh plan where they were.
     if (result.unschedulable.size > 0 || result.newNodeClaims.length > 1) return result;
     const gone = new Set(removed.map((c) => c.stateNode.name));
     const moved = removed.flatMap((c) => c.reschedulablePods);
-    const failure = kubeSchedulerPlacementFailure(
-      moved,
-      nodes.filter((n) => !gone.has(n.name)),
-      result,
-      avoided,
-    );
+    const staying = nodes.filter((n) => !gone.has(n.name));
+    const failure = kubeSchedulerPlacementFailure(moved, staying, result, avoided);
     if (!failure) return result;
     const reason =
       `the kube-scheduler, placing the moved pods ${failure.order === 'queue' ? 'in its queue order' : 'smallest first'} ` +
       `on the least allocated nodes, would leave ${podKey(failure.pod)} without room, undoing the consolidation`;
+    // Only a replacement is planned again, into one replacement: wider re-plans did not come to rest (seeds 1, 4).
+    if (repack && result.newNodeClaims.length === 1 && !opts?.newNodesOnly) {
+      const replanned = simulate(removed, { ...opts, newNodesOnly: true });
+      if (
+        replanned.unschedulable.size === 0 &&
+        replanned.newNodeClaims.length === 1 &&
+        !kubeSchedulerPlacementFailure(moved, staying, replanned, avoided)
+      ) {
+        replanReasons.set(replanned, reason);
+        return replanned;
+      }
+    }
     return {
       ...result,
       unschedulable: new Map([[podKey(failure.pod), { pod: failure.pod, reasons: [reason] }]]),
