@@ -259,9 +259,11 @@ export function replannedBecause(result: SchedulingResult): string | undefined {
  * find room in the order the kube-scheduler places them comes back with that pod unschedulable, and the reason
  * says so (it reaches the node's explanation and `explain node`).
  *
- * With `repack` (CONSOLIDATION_REPACK), a plan that fails is first planned again with every moved pod on new nodes: the kube-scheduler may still spread small pods over the room on the nodes that stay, but that only frees
- * room on the replacement, which was planned to hold them all. The caller's price test then decides whether that
- * larger replacement still saves (a full r6i.16xlarge becomes an m6g.16xlarge instead of staying for good).
+ * With `repack` (CONSOLIDATION_REPACK), a failing plan with one replacement is first planned again with every
+ * moved pod on the new node: the kube-scheduler may still spread small pods over the room on the nodes that stay,
+ * but that only frees room on the replacement, which was planned to hold them all. The caller's price test then
+ * decides whether that larger replacement still saves (a full r6i.16xlarge becomes an m6g.16xlarge instead of
+ * staying for good).
  */
 export function holdingUnderKubeScheduler(
   simulate: Simulate,
@@ -271,8 +273,8 @@ export function holdingUnderKubeScheduler(
 ): Simulate {
   return (removed, opts) => {
     const result = simulate(removed, opts);
-    // Plans with several replacements are repack's, priced against a 10 % saving, or refused ("can't remove
-    // without creating ..."); checking them too left fleets repack makes as cheap as a fresh plan where they were.
+    // Plans with several replacements are repack's (held to its 10 % saving) or refused ("can't remove without
+    // creating ..."): putting repack's through this check too stopped it on fleets it brings to a fresh plan's cost.
     if (result.unschedulable.size > 0 || result.newNodeClaims.length > 1) return result;
     const gone = new Set(removed.map((c) => c.stateNode.name));
     const moved = removed.flatMap((c) => c.reschedulablePods);
