@@ -468,6 +468,17 @@ function reconcileDeletionCostGate(
   return [];
 }
 
+/** One bad value, as start-up reports it: where it came from, the schema's own words if the spec asks, the fix. */
+function invalidSetting(
+  spec: SettingSpec,
+  from: string,
+  raw: string,
+  issues: readonly { message: string }[],
+): string {
+  const why = spec.explain ? `${issues.map((i) => i.message).join('; ')}; ` : '';
+  return `${from}=${JSON.stringify(raw)} is invalid: ${why}expected ${spec.expected}`;
+}
+
 /** Read, default and validate settings; throws SettingsError listing every bad value. */
 export function loadSettings(env: RawSettings, flags: RawSettings = {}): Settings {
   const problems: string[] = [];
@@ -484,8 +495,7 @@ export function loadSettings(env: RawSettings, flags: RawSettings = {}): Setting
       out[key] = parsed.data;
       source[key] = `${from}=${raw}`;
     } else {
-      const why = spec.explain ? `${parsed.error.issues.map((i) => i.message).join('; ')}; ` : '';
-      problems.push(`${from}=${JSON.stringify(raw)} is invalid: ${why}expected ${spec.expected}`);
+      problems.push(invalidSetting(spec, from, raw, parsed.error.issues));
     }
   }
   out.leaderElectionNamespace ??= env.POD_NAMESPACE || env.SYSTEM_NAMESPACE || 'kube-system';
@@ -558,8 +568,7 @@ export function savingsPlansOption(
   const spec = SETTINGS.savingsPlans;
   const parsed = spec.schema.safeParse(raw);
   if (parsed.success) return parsed.data as SavingsPlan[];
-  const why = parsed.error.issues.map((i) => i.message).join('; ');
-  throw new Error(`${from}=${JSON.stringify(raw)} is invalid: ${why}; expected ${spec.expected}`);
+  throw new Error(invalidSetting(spec, from, raw, parsed.error.issues));
 }
 
 /** The help line of --savings-plans, for each command that prices nodes. */

@@ -1,4 +1,4 @@
-import { loadSettings, SettingsError } from '../settings';
+import { loadSettings, savingsPlansOption, SettingsError } from '../settings';
 import { Requirements } from './requirements';
 import type { InstanceType } from './instance-types';
 import {
@@ -65,6 +65,21 @@ describe('savingsPlansSchema', () => {
       /SAVINGS_PLANS=.* is invalid: 0\.commitmentPerHour: USD per hour, more than 0; expected a JSON list/,
     );
     expect(bad('{not json')).toMatch(/is invalid: not JSON/);
+  });
+});
+
+describe('savingsPlansOption (viewer, cost)', () => {
+  it('takes --savings-plans over SAVINGS_PLANS, and names whichever it refuses', () => {
+    const env = { SAVINGS_PLANS: JSON.stringify([compute]) };
+    expect(savingsPlansOption(undefined, env)).toEqual([compute]);
+    expect(savingsPlansOption(JSON.stringify([c6i]), env)).toEqual([c6i]);
+    expect(savingsPlansOption(undefined, {})).toBeUndefined();
+    expect(() => savingsPlansOption('[{"name":"x"}]', env)).toThrow(
+      /^--savings-plans="\[.*\]" is invalid: 0\.commitmentPerHour: .*expected a JSON list/,
+    );
+    expect(() => savingsPlansOption(undefined, { SAVINGS_PLANS: '[' })).toThrow(
+      /^SAVINGS_PLANS="\[" is invalid: not JSON/,
+    );
   });
 });
 
